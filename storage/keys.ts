@@ -1,0 +1,64 @@
+// Validation of everything that becomes part of a storage address, and the time-ordered job id generator.
+// Every provider calls these before touching its store, so a hostile key is refused the same way everywhere (I8).
+import { randomBytes } from 'node:crypto';
+import { InvalidKeyError } from './errors.ts';
+
+const SEGMENT = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+export const JOB_ID = /^[0-9a-f]{24}$/;
+
+function describe(value: string): string {
+  const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+  return JSON.stringify(shown);
+}
+
+/** Namespaces are slash-separated segments such as `jobs/queued/fermions`. */
+export function assertNamespace(namespace: string): void {
+  if (typeof namespace !== 'string' || namespace.length === 0 || namespace.length > 256) {
+    throw new InvalidKeyError(`Invalid namespace ${describe(String(namespace))}`);
+  }
+  for (const segment of namespace.split('/')) {
+    if (!SEGMENT.test(segment)) throw new InvalidKeyError(`Invalid namespace ${describe(namespace)}`);
+  }
+}
+
+/** Keys are single path segments: no separators, no dot-only names, no control characters, at most 200 chars. */
+export function assertKey(key: string): void {
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new InvalidKeyError(`Invalid key ${describe(String(key))}`);
+  }
+}
+
+export function isJobId(value: unknown): value is string {
+  return typeof value === 'string' && JOB_ID.test(value);
+}
+
+let lastMillis = 0;
+let sequence = 0;
+
+/**
+ * 24 hex chars: 12 for the millisecond clock, 4 for a per-process sequence that keeps ids from one process
+ * strictly increasing within a millisecond, 8 random so that processes do not collide.
+ */
+export function newJobId(now = Date.now()): string {
+  if (now <= lastMillis) {
+    sequence += 1;
+    if (sequence > 0xffff) {
+      lastMillis += 1;
+      sequence = 0;
+    }
+  } else {
+    lastMillis = now;
+    sequence = 0;
+  }
+  return (
+    lastMillis.toString(16).padStart(12, '0') +
+    sequence.toString(16).padStart(4, '0') +
+    randomBytes(4).toString('hex')
+  );
+}
+
+/** Milliseconds since the epoch encoded in a job id. */
+export function jobIdTime(id: string): number {
+  return parseInt(id.slice(0, 12), 16);
+}

@@ -1,0 +1,385 @@
+// The job lifecycle, written once for every provider: the only code that moves jobs between states.
+// A job's state is the namespace that holds it; moves are exclusive, so every transition has exactly one
+// winner, and a spooler whose lease was taken over cannot complete the job (fencing by document version).
+import type { StorageProvider, StoredDocument } from './contract.ts';
+import { ConflictError, LeaseLostError, NotFoundError } from './errors.ts';
+import { assertKey, isJobId, newJobId } from './keys.ts';
+import { type JobRecord, type JobState, type StatusRecord, FINAL_STATES, ns, stateNamespace } from './records.ts';
+
+export interface EnqueueRequest {
+  backend: string;
+  owner: string;
+  payload: unknown;
+  meta?: Record<string, unknown>;
+}
+
+/** A claimed job as its spooler sees it; `version` is the fencing check for every later write. */
+export interface ClaimedJob {
+  record: JobRecord;
+  version: string;
+}
+
+export interface LifecycleOptions {
+  /** How long a claim lasts without renewal. */
+  leaseMs?: number;
+  /** Claims after which an expired job is given up (moved to `deleted` with ERROR). */
+  maxAttempts?: number;
+  now?: () => number;
+}
+
+const CLAIM_PAGE = 16;
+
+function isRaceLoss(error: unknown): boolean {
+  return error instanceof NotFoundError || error instanceof ConflictError;
+}
+
+export class JobLifecycle {
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  private readonly now: () => number;
+
+  constructor(
+    readonly storage: StorageProvider,
+    options: LifecycleOptions = {},
+  ) {
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Stores a new job in the queue; once this resolves the job is durable (I1). */
+  async enqueue(request: EnqueueRequest): Promise<JobRecord> {
+    assertKey(request.backend);
+    const at = new Date(this.now()).toISOString();
+    const record: JobRecord = {
+      id: newJobId(this.now()),
+      backend: request.backend,
+      owner: request.owner,
+      state: 'QUEUED',
+      payload: request.payload,
+      createdAt: at,
+      timestamps: { QUEUED: at },
+      attempts: 0,
+      seq: 1,
+      detail: ['Got your json.', 'Passed json sanity check.', 'Waiting in the queue.'],
+      ...(request.meta ? { meta: request.meta } : {}),
+    };
+    await this.storage.put(ns.queued(record.backend), record.id, record, { ifAbsent: true });
+    await this.publishStatus(record);
+    return record;
+  }
+
+  /** Gives the oldest queued job of the backend to exactly one caller (I2, I3), or undefined if none is queued. */
+  async claim(backend: string, holder: string): Promise<ClaimedJob | undefined> {
+    let after: string | undefined;
+    for (;;) {
+      const keys = await this.storage.list(ns.queued(backend), { limit: CLAIM_PAGE, ...(after ? { after } : {}) });
+      for (const key of keys) {
+        const claimed = await this.tryClaim(backend, key, holder);
+        if (claimed) return claimed;
+      }
+      if (keys.length < CLAIM_PAGE) return undefined;
+      after = keys[keys.length - 1];
+    }
+  }
+
+  private async tryClaim(backend: string, id: string, holder: string): Promise<ClaimedJob | undefined> {
+    const current = await this.storage.get<JobRecord>(ns.queued(backend), id);
+    if (!current) return undefined;
+    const attempt = current.value.attempts + 1;
+    const record = this.advance(current.value, 'RUNNING', `Claimed by ${holder} (attempt ${attempt}).`, {
+      attempts: attempt,
+      lease: { holder, token: attempt, expiresAt: this.now() + this.leaseMs },
+    });
+    try {
+      const version = await this.storage.move(ns.queued(backend), ns.running(backend), id, {
+        value: record,
+        expectedVersion: current.version,
+      });
+      await this.publishStatus(record);
+      return { record, version };
+    } catch (error) {
+      if (isRaceLoss(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Extends the lease. Resolves with the refreshed claim, whose record says whether a cancel was requested;
+   * throws LeaseLostError when another spooler or the reaper has taken the job.
+   */
+  async renew(claim: ClaimedJob): Promise<ClaimedJob> {
+    return this.updateRunning(claim, (record) => ({
+      ...record,
+      lease: { ...record.lease!, expiresAt: this.now() + this.leaseMs },
+    }));
+  }
+
+  /** Appends a line to the job's history while it runs (e.g. "Compilation done."). */
+  async note(claim: ClaimedJob, line: string, meta?: Record<string, unknown>): Promise<ClaimedJob> {
+    return this.updateRunning(claim, (record) => ({
+      ...record,
+      detail: [...record.detail, line],
+      ...(meta ? { meta: { ...record.meta, ...meta } } : {}),
+    }));
+  }
+
+  /** Publishes the result and marks the job DONE; only the current lease holder can do this (I6). */
+  async complete(claim: ClaimedJob, result: unknown, line = 'Done.'): Promise<JobRecord> {
+    const { backend, id, lease } = claim.record;
+    const resultKey = `${id}-a${lease!.token}`;
+    await this.storage.put(ns.results(backend), resultKey, result);
+    try {
+      return await this.finish(claim, 'DONE', line, { resultKey });
+    } catch (error) {
+      if (error instanceof LeaseLostError) await this.storage.delete(ns.results(backend), resultKey);
+      throw error;
+    }
+  }
+
+  /** Ends the job with ERROR (invalid job, runtime failure). */
+  async fail(claim: ClaimedJob, message: string): Promise<JobRecord> {
+    return this.finish(claim, 'ERROR', message, { errorMessage: message });
+  }
+
+  /** Ends a running job whose cancel was requested. */
+  async acknowledgeCancel(claim: ClaimedJob): Promise<JobRecord> {
+    return this.finish(claim, 'CANCELLED', 'Cancelled while running.', {});
+  }
+
+  /** Hands a claimed job back to the queue without counting the attempt (graceful shutdown). */
+  async release(claim: ClaimedJob): Promise<void> {
+    const { backend, id } = claim.record;
+    const { lease: _lease, ...rest } = claim.record;
+    const record = this.advance(rest, 'QUEUED', 'Released by a stopping spooler.', {
+      attempts: claim.record.attempts - 1,
+    });
+    await this.moveFenced(claim, ns.running(backend), ns.queued(backend), id, record);
+    await this.publishStatus(record);
+  }
+
+  /**
+   * Takes back jobs whose lease expired (their spooler died or hung): back to the queue with the attempt
+   * counted, or to `deleted` with ERROR once maxAttempts is reached. Returns the ids it moved.
+   */
+  async requeueExpired(backend: string): Promise<string[]> {
+    const moved: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const keys = await this.storage.list(ns.running(backend), { limit: 100, ...(after ? { after } : {}) });
+      for (const id of keys) if (await this.reclaim(backend, id)) moved.push(id);
+      if (keys.length < 100) return moved;
+      after = keys[keys.length - 1];
+    }
+  }
+
+  private async reclaim(backend: string, id: string): Promise<boolean> {
+    const current = await this.storage.get<JobRecord>(ns.running(backend), id);
+    if (!current || (current.value.lease && current.value.lease.expiresAt > this.now())) return false;
+    const { lease: _lease, ...rest } = current.value;
+    const exhausted = rest.attempts >= this.maxAttempts;
+    const message = exhausted
+      ? `Gave up after ${rest.attempts} attempts: the spooler stopped renewing its lease.`
+      : `Requeued: the lease of attempt ${rest.attempts} expired.`;
+    const record = exhausted
+      ? this.advance(rest, 'ERROR', message, { errorMessage: message })
+      : this.advance(rest, 'QUEUED', message);
+    try {
+      await this.storage.move(ns.running(backend), stateNamespace(record.state, backend), id, {
+        value: record,
+        expectedVersion: current.version,
+      });
+    } catch (error) {
+      if (isRaceLoss(error)) return false;
+      throw error;
+    }
+    await this.publishStatus(record);
+    return true;
+  }
+
+  /**
+   * Cancels a job: a queued job is moved out of the queue at once (so it is never claimed, I7); a running job is
+   * flagged and its spooler stops at its next check. Finished jobs answer ConflictError.
+   */
+  async cancel(backend: string, id: string): Promise<JobState> {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const queued = await this.storage.get<JobRecord>(ns.queued(backend), id);
+      if (queued) {
+        const record = this.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
+        try {
+          await this.storage.move(ns.queued(backend), ns.deleted(backend), id, {
+            value: record,
+            expectedVersion: queued.version,
+          });
+          await this.publishStatus(record);
+          return 'CANCELLED';
+        } catch (error) {
+          if (!isRaceLoss(error)) throw error;
+          continue;
+        }
+      }
+      const running = await this.storage.get<JobRecord>(ns.running(backend), id);
+      if (running) {
+        if (running.value.cancelRequested) return 'RUNNING';
+        const record = { ...running.value, cancelRequested: true, detail: [...running.value.detail, 'Cancel requested.'] };
+        try {
+          await this.storage.replace(ns.running(backend), id, record, running.version);
+          return 'RUNNING';
+        } catch (error) {
+          if (!isRaceLoss(error)) throw error;
+          continue;
+        }
+      }
+      const found = await this.find(backend, id);
+      if (!found) throw new NotFoundError(`Job ${id} not found`);
+      if (FINAL_STATES.includes(found.value.state)) {
+        throw new ConflictError(`Job ${id} has already finished (${found.value.state})`, 'job_finished');
+      }
+    }
+    throw new ConflictError(`Job ${id} kept changing state; try again`);
+  }
+
+  /** The job record wherever it is, looking where its status says first. */
+  async find(backend: string, id: string): Promise<StoredDocument<JobRecord> | undefined> {
+    if (!isJobId(id)) return undefined;
+    const status = await this.getStatus(backend, id);
+    const order: JobState[] = ['QUEUED', 'RUNNING', 'DONE', 'ERROR'];
+    if (status) order.unshift(status.status);
+    const seen = new Set<string>();
+    for (const state of order) {
+      const namespace = stateNamespace(state, backend);
+      if (seen.has(namespace)) continue;
+      seen.add(namespace);
+      const found = await this.storage.get<JobRecord>(namespace, id);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  async getStatus(backend: string, id: string): Promise<StatusRecord | undefined> {
+    if (!isJobId(id)) return undefined;
+    return (await this.storage.get<StatusRecord>(ns.status(backend), id))?.value;
+  }
+
+  /** The result of a DONE job, or undefined. */
+  async getResult(record: JobRecord): Promise<unknown> {
+    if (record.state !== 'DONE' || !record.resultKey) return undefined;
+    return (await this.storage.get(ns.results(record.backend), record.resultKey))?.value;
+  }
+
+  /** Removes every trace of a job that is not running. */
+  async purge(backend: string, id: string): Promise<void> {
+    const found = await this.find(backend, id);
+    if (!found) throw new NotFoundError(`Job ${id} not found`);
+    if (found.value.state === 'RUNNING') throw new ConflictError(`Job ${id} is running; cancel it first`, 'job_running');
+    await this.storage.delete(stateNamespace(found.value.state, backend), id, found.version);
+    if (found.value.resultKey) await this.storage.delete(ns.results(backend), found.value.resultKey);
+    await this.storage.delete(ns.status(backend), id);
+  }
+
+  /** Queued job ids in claim order (oldest first), one page at a time. */
+  async listQueued(backend: string, options: { after?: string; limit?: number } = {}): Promise<string[]> {
+    return this.storage.list(ns.queued(backend), options);
+  }
+
+  private advance(
+    record: Omit<JobRecord, 'lease'> & { lease?: JobRecord['lease'] },
+    state: JobState,
+    line: string,
+    changes: Partial<JobRecord> = {},
+  ): JobRecord {
+    const at = new Date(this.now()).toISOString();
+    return {
+      ...record,
+      ...changes,
+      state,
+      seq: record.seq + 1,
+      detail: [...record.detail, line],
+      timestamps: { ...record.timestamps, [state]: at },
+    };
+  }
+
+  private async finish(
+    claim: ClaimedJob,
+    state: JobState,
+    line: string,
+    changes: Partial<JobRecord>,
+  ): Promise<JobRecord> {
+    const { backend, id } = claim.record;
+    let moved: JobRecord | undefined;
+    await this.moveFenced(claim, ns.running(backend), stateNamespace(state, backend), id, (latest) => {
+      const { lease: _lease, ...rest } = latest;
+      moved = this.advance(rest, state, line, changes);
+      return moved;
+    });
+    await this.publishStatus(moved!);
+    return moved!;
+  }
+
+  /** Re-reads the running record when only its cancel flag changed, so a cancel request never breaks the fence. */
+  private async current(claim: ClaimedJob): Promise<ClaimedJob> {
+    const latest = await this.storage.get<JobRecord>(ns.running(claim.record.backend), claim.record.id);
+    const mine = claim.record.lease!;
+    const theirs = latest?.value.lease;
+    if (!latest || !theirs || theirs.holder !== mine.holder || theirs.token !== mine.token) {
+      throw new LeaseLostError(claim.record.id);
+    }
+    return { record: latest.value, version: latest.version };
+  }
+
+  private async updateRunning(claim: ClaimedJob, change: (record: JobRecord) => JobRecord): Promise<ClaimedJob> {
+    for (let held = claim; ; held = await this.current(held)) {
+      const record = change(held.record);
+      try {
+        const version = await this.storage.replace(ns.running(record.backend), record.id, record, held.version);
+        return { record, version };
+      } catch (error) {
+        if (!isRaceLoss(error)) throw error;
+      }
+    }
+  }
+
+  private async moveFenced(
+    claim: ClaimedJob,
+    from: string,
+    to: string,
+    id: string,
+    next: JobRecord | ((latest: JobRecord) => JobRecord),
+  ): Promise<void> {
+    for (let held = claim; ; held = await this.current(held)) {
+      const value = typeof next === 'function' ? next(held.record) : next;
+      try {
+        await this.storage.move(from, to, id, { value, expectedVersion: held.version });
+        return;
+      } catch (error) {
+        if (!isRaceLoss(error)) throw error;
+      }
+    }
+  }
+
+  /** Writes the status projection unless a later transition already wrote a newer one. */
+  async publishStatus(record: JobRecord): Promise<void> {
+    const status: StatusRecord = {
+      job_id: record.id,
+      status: record.state,
+      detail: record.detail.join('; '),
+      error_message: record.errorMessage ?? 'None',
+      backend: record.backend,
+      owner: record.owner,
+      seq: record.seq,
+      attempts: record.attempts,
+      timestamps: record.timestamps,
+    };
+    for (;;) {
+      const existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
+      if (existing && existing.value.seq >= record.seq) return;
+      try {
+        if (existing) await this.storage.replace(ns.status(record.backend), record.id, status, existing.version);
+        else await this.storage.put(ns.status(record.backend), record.id, status, { ifAbsent: true });
+        return;
+      } catch (error) {
+        if (!isRaceLoss(error)) throw error;
+      }
+    }
+  }
+}

@@ -1,0 +1,92 @@
+// The documents the job lifecycle keeps in storage, and where each kind lives (the documented layout).
+
+export type JobState = 'QUEUED' | 'RUNNING' | 'DONE' | 'ERROR' | 'CANCELLED';
+export const FINAL_STATES: readonly JobState[] = ['DONE', 'ERROR', 'CANCELLED'];
+
+export interface Lease {
+  /** Spooler instance that holds the job. */
+  holder: string;
+  /** Fencing token: the attempt number this lease belongs to. */
+  token: number;
+  /** Milliseconds since the epoch after which anyone may take the job back. */
+  expiresAt: number;
+}
+
+/** The job itself; which state namespace holds it is the truth about its state. */
+export interface JobRecord {
+  id: string;
+  backend: string;
+  owner: string;
+  state: JobState;
+  /** The submitted job document (experiments), as the client sent it. */
+  payload: unknown;
+  createdAt: string;
+  /** Per-state timestamps (ISO 8601), set when the job entered that state. */
+  timestamps: Partial<Record<JobState, string>>;
+  /** Claims so far, including the current one. */
+  attempts: number;
+  /** Increases with every transition; status projections never go backwards. */
+  seq: number;
+  /** Human-readable history, joined with "; " for qlued's `detail`. */
+  detail: string[];
+  errorMessage?: string;
+  lease?: Lease;
+  cancelRequested?: boolean;
+  /** Key of the result document in `results/<backend>` for DONE jobs. */
+  resultKey?: string;
+  /** Submission extras (tags, priority, notification choices, runtime records). */
+  meta?: Record<string, unknown>;
+}
+
+/** What `status/<backend>/<id>` holds: the qlued status dict plus what the server needs to answer without the job. */
+export interface StatusRecord {
+  job_id: string;
+  status: JobState;
+  detail: string;
+  error_message: string;
+  backend: string;
+  owner: string;
+  seq: number;
+  attempts: number;
+  timestamps: Partial<Record<JobState, string>>;
+}
+
+/** Heartbeat of one spooler instance, in `heartbeats/<backend>/<spooler id>`. */
+export interface HeartbeatRecord {
+  spooler: string;
+  backend: string;
+  host: string;
+  pid: number;
+  at: string;
+  currentJob: string | null;
+}
+
+/**
+ * Storage layout. Jobs move between the four state namespaces; everything else is keyed by job id,
+ * backend name or spooler id.
+ */
+export const ns = {
+  queued: (backend: string) => `jobs/queued/${backend}`,
+  running: (backend: string) => `jobs/running/${backend}`,
+  finished: (backend: string) => `jobs/finished/${backend}`,
+  deleted: (backend: string) => `jobs/deleted/${backend}`,
+  status: (backend: string) => `status/${backend}`,
+  results: (backend: string) => `results/${backend}`,
+  heartbeats: (backend: string) => `heartbeats/${backend}`,
+  configs: 'configs',
+  keys: 'keys',
+} as const;
+
+export function stateNamespace(state: JobState, backend: string): string {
+  switch (state) {
+    case 'QUEUED':
+      return ns.queued(backend);
+    case 'RUNNING':
+      return ns.running(backend);
+    case 'DONE':
+      return ns.finished(backend);
+    case 'ERROR':
+    case 'CANCELLED':
+      return ns.deleted(backend);
+  }
+}
