@@ -1,7 +1,7 @@
 // Validation of everything that becomes part of a storage address, and the time-ordered job id generator.
 // Every provider calls these before touching its store, so a hostile key is refused the same way everywhere (I8).
 import { randomBytes } from 'node:crypto';
-import { InvalidKeyError } from './errors.ts';
+import { InvalidKeyError } from '../schemas/errors.ts';
 
 const SEGMENT = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;

@@ -2,7 +2,7 @@
 // A job's state is the namespace that holds it; moves are exclusive, so every transition has exactly one
 // winner, and a spooler whose lease was taken over cannot complete the job (fencing by document version).
 import type { StorageProvider, StoredDocument } from './contract.ts';
-import { ConflictError, LeaseLostError, NotFoundError } from './errors.ts';
+import { ConflictError, LeaseLostError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
 import { type JobRecord, type JobState, type StatusRecord, FINAL_STATES, ns, stateNamespace } from './records.ts';
 

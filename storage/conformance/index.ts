@@ -2,7 +2,7 @@
 // Call `providerConformance(makeSpec)` inside a provider's describe(); each test gets a fresh, empty store.
 import { expect } from 'chai';
 import type { StorageProvider } from '../contract.ts';
-import { ConflictError, InvalidKeyError, LeaseLostError, NotFoundError } from '../errors.ts';
+import { ConflictError, InvalidKeyError, LeaseLostError, NotFoundError } from '../../schemas/errors.ts';
 import { createProvider, type ProviderSpec } from '../factory.ts';
 import { JobLifecycle } from '../lifecycle.ts';
 import { ns } from '../records.ts';

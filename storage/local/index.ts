@@ -5,7 +5,7 @@ import { mkdir, open, readFile, rename, unlink, watch as watchDir } from 'node:f
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { ListOptions, MoveOptions, StorageProvider, StoredDocument } from '../contract.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import { assertKey, assertNamespace } from '../keys.ts';
 import { KeyLocks, type LockIntent } from './key-lock.ts';
 import { documentPath, listKeys, namespaceDir, pruneShards } from './layout.ts';

@@ -1,0 +1,87 @@
+// Builds a backend's job JSON Schema from its instruction specs: gate names, coupling maps, parameter ranges,
+// shot and experiment limits. The spooler publishes it in its config; the server and the spooler validate with it.
+import { EXPERIMENT_NAME } from './job.ts';
+
+export interface ParameterSpec {
+  name: string;
+  min: number;
+  max: number;
+  integer?: boolean;
+}
+
+export interface InstructionSpec {
+  name: string;
+  parameters: ParameterSpec[];
+  /** Allowed wire tuples, or 'any' for any non-empty set of distinct wires (barrier). */
+  coupling_map: number[][] | 'any';
+}
+
+export interface JobLimits {
+  max_experiments: number;
+  max_shots: number;
+  num_wires: number;
+  wire_order: 'interleaved' | 'sequential';
+  /** Upper bound on instructions per experiment (a resource limit, not a physics rule). */
+  max_instructions: number;
+}
+
+function wiresSchema(spec: InstructionSpec, numWires: number) {
+  if (spec.coupling_map === 'any') {
+    return {
+      type: 'array',
+      items: { type: 'integer', minimum: 0, maximum: numWires - 1 },
+      minItems: 1,
+      uniqueItems: true,
+    };
+  }
+  return { type: 'array', enum: spec.coupling_map };
+}
+
+function parametersSchema(spec: InstructionSpec) {
+  if (spec.parameters.length === 0) return { type: 'array', maxItems: 0 };
+  return {
+    type: 'array',
+    items: spec.parameters.map((p) => ({
+      type: p.integer ? 'integer' : 'number',
+      minimum: p.min,
+      maximum: p.max,
+      title: p.name,
+    })),
+    minItems: spec.parameters.length,
+    maxItems: spec.parameters.length,
+  };
+}
+
+export function buildJobSchema(instructions: InstructionSpec[], limits: JobLimits): Record<string, unknown> {
+  const names = instructions.map((spec) => spec.name);
+  const instruction = {
+    type: 'array',
+    items: [{ type: 'string', enum: names }, { type: 'array' }, { type: 'array' }],
+    minItems: 3,
+    maxItems: 3,
+    allOf: instructions.map((spec) => ({
+      if: { items: [{ const: spec.name }] },
+      then: { items: [{ const: spec.name }, wiresSchema(spec, limits.num_wires), parametersSchema(spec)] },
+    })),
+  };
+  const experiment = {
+    type: 'object',
+    properties: {
+      instructions: { type: 'array', items: instruction, maxItems: limits.max_instructions },
+      shots: { type: 'integer', minimum: 1, maximum: limits.max_shots },
+      num_wires: { type: 'integer', minimum: 1, maximum: limits.num_wires },
+      wire_order: { type: 'string', const: limits.wire_order },
+      seed: { type: 'integer', minimum: 0, maximum: 2 ** 53 - 1 },
+    },
+    required: ['instructions', 'shots', 'num_wires', 'wire_order'],
+    additionalProperties: false,
+  };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    type: 'object',
+    propertyNames: { pattern: EXPERIMENT_NAME },
+    additionalProperties: experiment,
+    minProperties: 1,
+    maxProperties: limits.max_experiments,
+  };
+}

@@ -1,0 +1,130 @@
+// Every typed error of qspool, in one module. Each carries a stable code and the HTTP status the server maps
+// it to, so storage, spoolers and routes throw and exactly one middleware (server/middleware/errors.ts) answers.
+import type { StatusDict } from './status.ts';
+
+export class QspoolError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor(code: string, status: number, message: string, details?: unknown) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.details = details;
+  }
+}
+
+/** A key, namespace or id that could escape its namespace or is malformed (I8). */
+export class InvalidKeyError extends QspoolError {
+  constructor(message: string) {
+    super('invalid_key', 400, message);
+  }
+}
+
+/** The addressed document does not exist (or the caller may not know it exists). */
+export class NotFoundError extends QspoolError {
+  constructor(message = 'Not found') {
+    super('not_found', 404, message);
+  }
+}
+
+/** A create-only write found the key taken, or a compare-and-swap saw another version. */
+export class ConflictError extends QspoolError {
+  constructor(message = 'Conflict', code = 'conflict') {
+    super(code, 409, message);
+  }
+}
+
+/** The caller's lease on a running job was taken over; its result must not be published (I6 fencing). */
+export class LeaseLostError extends QspoolError {
+  constructor(jobId: string) {
+    super('lease_lost', 409, `The lease on job ${jobId} was lost to another spooler`);
+  }
+}
+
+/** The storage backend cannot be reached or failed in a way worth retrying later. */
+export class StorageUnavailableError extends QspoolError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds = 5) {
+    super('storage_unavailable', 503, message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A document or request exceeds a configured bound. */
+export class LimitExceededError extends QspoolError {
+  constructor(message: string, details?: unknown) {
+    super('limit_exceeded', 413, message, details);
+  }
+}
+
+/** A job that breaks its backend's rules; the message names the experiment, instruction and rule. */
+export class InvalidJobError extends QspoolError {
+  constructor(message: string, details?: unknown) {
+    super('invalid_job', 422, message, details);
+  }
+}
+
+/** One problem in a request's fields, in django-ninja's shape (qlued clients read this on 422). */
+export interface FieldProblem {
+  type: string;
+  loc: (string | number)[];
+  msg: string;
+}
+
+export class RequestValidationError extends QspoolError {
+  constructor(readonly problems: FieldProblem[]) {
+    super('invalid_request', 422, problems.map((p) => `${p.loc.join('.')}: ${p.msg}`).join('; '), problems);
+  }
+}
+
+export class UnparseableBodyError extends QspoolError {
+  constructor(message = 'Cannot parse request body') {
+    super('unparseable_body', 400, message);
+  }
+}
+
+export class BodyTooLargeError extends QspoolError {
+  constructor(limit: number) {
+    super('body_too_large', 413, `Request body exceeds ${limit} bytes`);
+  }
+}
+
+export class UnauthorizedError extends QspoolError {
+  constructor(message = 'Unauthorized', code = 'unauthorized') {
+    super(code, 401, message);
+  }
+}
+
+export class MethodNotAllowedError extends QspoolError {
+  constructor(readonly allowed: string[]) {
+    super('method_not_allowed', 405, `Method not allowed; use ${allowed.join(', ')}`);
+  }
+}
+
+export class RouteNotFoundError extends QspoolError {
+  constructor(path: string) {
+    super('route_not_found', 404, `No route for ${path}`);
+  }
+}
+
+/**
+ * An answer that qlued gives as a status dict (`{job_id, status, detail, error_message}`) with a given HTTP status:
+ * unknown backend, bad credentials, invalid job, ERROR jobs.
+ */
+export class StatusDictError extends QspoolError {
+  constructor(
+    status: number,
+    code: string,
+    readonly statusDict: StatusDict,
+  ) {
+    super(code, status, statusDict.error_message === 'None' ? statusDict.detail : statusDict.error_message);
+  }
+}
+
+export function errorStatusDict(message: string, detail = message, jobId = 'None'): StatusDict {
+  return { job_id: jobId, status: 'ERROR', detail, error_message: message };
+}

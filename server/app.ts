@@ -1,0 +1,39 @@
+// The Koa application: request context, error mapping, the API routers, and JSON answers for unknown routes and
+// wrong methods. Everything else lives in routes/ and services/.
+import Koa from 'koa';
+import type Router from '@koa/router';
+import type { Logger } from '../config/logger.ts';
+import { MethodNotAllowedError, RouteNotFoundError } from '../schemas/errors.ts';
+import { errorMapper, type ErrorState } from './middleware/errors.ts';
+import { requestContext } from './middleware/request-context.ts';
+
+export interface AppOptions {
+  logger: Logger;
+  routers: Router[];
+}
+
+const QLUED_PREFIX = /^\/api\/v[23](\/|$)/;
+
+export function createApp({ logger, routers }: AppOptions): Koa<ErrorState> {
+  const app = new Koa<ErrorState>();
+  app.proxy = process.env.QSPOOL_TRUST_PROXY === '1';
+  app.use(requestContext(logger));
+  app.use(async (ctx, next) => {
+    ctx.state.face = QLUED_PREFIX.test(ctx.path) ? 'qlued' : 'native';
+    await next();
+  });
+  app.use(errorMapper());
+  for (const router of routers) app.use(router.routes());
+  app.use(async (ctx) => {
+    const allowed = new Set<string>();
+    for (const router of routers) {
+      const matched = router.match(ctx.path, ctx.method);
+      for (const layer of matched.path) for (const method of layer.methods) if (method !== 'HEAD') allowed.add(method);
+    }
+    if (allowed.size > 0) throw new MethodNotAllowedError([...allowed]);
+    throw new RouteNotFoundError(ctx.path);
+  });
+  // Errors outside a request (socket trouble) are logged, never thrown at the process.
+  app.on('error', (error: Error) => logger.debug({ err: error }, 'connection error'));
+  return app;
+}

@@ -1,0 +1,74 @@
+// Reads request bodies as JSON whatever the Content-Type (qlued's clients send form types too), with explicit
+// limits on size and nesting depth, strict UTF-8, and a clear 4xx for everything else.
+import type { Context } from 'koa';
+import { BodyTooLargeError, UnparseableBodyError } from '../../schemas/errors.ts';
+
+export interface BodyLimits {
+  maxBytes: number;
+  maxDepth: number;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+async function readRaw(ctx: Context, maxBytes: number): Promise<Buffer> {
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > maxBytes) throw new BodyTooLargeError(maxBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Nesting depth of a parsed JSON value, without recursion (so hostile input cannot blow the stack). */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Parses JSON text under the depth limit; throws UnparseableBodyError with the given message otherwise. */
+export function parseJsonText(text: string, maxDepth: number, message?: string): unknown {
+  // JSON.parse itself recurses; refuse absurd nesting before handing it over.
+  let open = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i += 1;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) max = Math.max(max, ++open);
+    else if (c === 125 || c === 93) open -= 1;
+  }
+  if (max > maxDepth) throw new UnparseableBodyError(message ?? `JSON nested deeper than ${maxDepth} levels`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UnparseableBodyError(message);
+  }
+}
+
+/** The parsed body, or undefined for an empty body. */
+export async function readJsonBody(ctx: Context, limits: BodyLimits): Promise<unknown> {
+  const raw = await readRaw(ctx, limits.maxBytes);
+  if (raw.length === 0) return undefined;
+  let text: string;
+  try {
+    text = decoder.decode(raw);
+  } catch {
+    throw new UnparseableBodyError();
+  }
+  if (text.trim() === '') return undefined;
+  return parseJsonText(text, limits.maxDepth);
+}

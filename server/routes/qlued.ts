@@ -1,0 +1,172 @@
+// qlued's API v2 and v3, as qiskit-cold-atom, the qlued notebooks and django-qlued's tests use it
+// (reference/qlued-api.md), with the fixes of its §4: no 500s, validated ids, per-user isolation,
+// jobs checked at submission, "finished" results.
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { InvalidJobError, StatusDictError, errorStatusDict, type FieldProblem } from '../../schemas/errors.ts';
+import { toConfigOut } from '../../schemas/backend-config.ts';
+import { isJobId } from '../../storage/keys.ts';
+import { readJsonBody, parseJsonText, type BodyLimits } from '../middleware/body.ts';
+import type { BackendService, ResolvedBackend } from '../services/backends.ts';
+import type { JobService } from '../services/jobs.ts';
+import type { User, UserService } from '../services/users.ts';
+import {
+  assertNoProblems,
+  badJobEncoding,
+  invalidCredentials,
+  missing,
+  missingStatus,
+  notDict,
+  notModel,
+  stringField,
+  toStatusDict,
+  unknownBackend,
+} from './qlued-shapes.ts';
+import { UnauthorizedError } from '../../schemas/errors.ts';
+
+export interface QluedDeps {
+  backends: BackendService;
+  jobs: JobService;
+  users: UserService;
+  limits: BodyLimits;
+  baseUrl: string;
+}
+
+type Version = 'v2' | 'v3';
+
+const FORMAT_HINT = 'The string should have 1 or three parts separated by `_`!';
+
+function queryString(ctx: Context, key: string, problems: FieldProblem[]): string {
+  const value = ctx.query[key];
+  if (value === undefined) problems.push(missing('query', key));
+  else if (typeof value !== 'string') problems.push({ type: 'string_type', loc: ['query', key], msg: 'Input should be a valid string' });
+  return typeof value === 'string' ? value : '';
+}
+
+export function qluedRouter(deps: QluedDeps, version: Version): Router {
+  const router = new Router({ prefix: `/api/${version}`, strict: true });
+  const { backends, jobs, users } = deps;
+
+  const urlFor = (ctx: Context, backend: ResolvedBackend) =>
+    `${deps.baseUrl || ctx.origin}/api/${version}/${backend.fullName}/`;
+
+  async function authenticate(token: string): Promise<User> {
+    const user = await users.authenticate(token);
+    if (!user) throw invalidCredentials();
+    return user;
+  }
+
+  /** v3 authenticates before it validates anything else, from the Bearer header only. */
+  async function bearerUser(ctx: Context): Promise<User> {
+    const [scheme, key, extra] = (ctx.get('authorization') || '').split(' ');
+    if (scheme !== 'Bearer' || !key || extra !== undefined) throw new UnauthorizedError();
+    return authenticate(key);
+  }
+
+  async function backendOr404(name: string): Promise<ResolvedBackend> {
+    const backend = await backends.resolve(name);
+    if (!backend) throw unknownBackend();
+    return backend;
+  }
+
+  /** Credentials and job id of a status/result request, checked in the order qlued checks them. */
+  async function jobQuery(ctx: Context): Promise<{ user: User; backend: ResolvedBackend; jobId: string }> {
+    const problems: FieldProblem[] = [];
+    const v3User = version === 'v3' ? await bearerUser(ctx) : undefined;
+    const jobId = queryString(ctx, 'job_id', problems);
+    const token = version === 'v2' ? queryString(ctx, 'token', problems) : '';
+    assertNoProblems(problems);
+    const user = v3User ?? (await authenticate(token));
+    const backend = await backendOr404(ctx.params.backend!);
+    return { user, backend, jobId };
+  }
+
+  async function visibleStatus(user: User, backend: ResolvedBackend, jobId: string) {
+    const status = isJobId(jobId) ? await jobs.status(user, backend.display, jobId) : undefined;
+    if (!status) throw missingStatus(jobId);
+    if (status.status === 'ERROR') throw new StatusDictError(406, 'job_failed', toStatusDict(status));
+    return status;
+  }
+
+  router.get('/backends', async (ctx) => {
+    const list = await backends.list();
+    ctx.body = list.map((backend) => toConfigOut(backend.config, backend.provider, null));
+  });
+
+  router.get('/:backend/get_config', async (ctx) => {
+    const name = ctx.params.backend!;
+    const backend = await backends.resolve(name);
+    if (!backend) throw unknownBackend(`Unknown back-end ${name}! ${FORMAT_HINT}`);
+    ctx.body = toConfigOut(backend.config, backend.provider, urlFor(ctx, backend));
+  });
+
+  router.get('/:backend/get_backend_status', async (ctx) => {
+    const backend = await backends.resolve(ctx.params.backend!);
+    if (!backend) throw unknownBackend(`Unknown back-end! ${FORMAT_HINT}`);
+    const { last_heartbeat: _last, ...status } = await backends.status(backend);
+    ctx.body = status;
+  });
+
+  router.post('/:backend/post_job', async (ctx) => {
+    const v3User = version === 'v3' ? await bearerUser(ctx) : undefined;
+    const body = await readJsonBody(ctx, deps.limits);
+    const problems: FieldProblem[] = [];
+    let payload: unknown;
+    let token = '';
+    if (body === undefined) problems.push(missing('body', 'data'));
+    else if (typeof body !== 'object' || body === null || Array.isArray(body)) problems.push(notModel('body', 'data'));
+    else if (version === 'v2') {
+      const jobText = stringField(body as Record<string, unknown>, 'job', ['body', 'data'], problems);
+      token = stringField(body as Record<string, unknown>, 'token', ['body', 'data'], problems);
+      payload = jobText;
+    } else {
+      payload = (body as Record<string, unknown>).payload;
+      if (payload === undefined) problems.push(missing('body', 'data', 'payload'));
+      else if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) problems.push(notDict('body', 'data', 'payload'));
+    }
+    assertNoProblems(problems);
+    const user = v3User ?? (await authenticate(token));
+    const backend = await backendOr404(ctx.params.backend!);
+    if (version === 'v2') {
+      try {
+        payload = parseJsonText(payload as string, deps.limits.maxDepth);
+      } catch {
+        throw badJobEncoding();
+      }
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw badJobEncoding();
+    }
+    let job;
+    try {
+      job = await jobs.submit(user, backend, payload);
+    } catch (error) {
+      if (error instanceof InvalidJobError) {
+        throw new StatusDictError(406, 'invalid_job', errorStatusDict(error.message, `Invalid job: ${error.message}`));
+      }
+      throw error;
+    }
+    ctx.state.log.info({ jobId: job.id, backend: backend.display, user: user.username }, 'job submitted');
+    ctx.body = { job_id: job.id, status: 'INITIALIZING', detail: 'Got your json.', error_message: 'None' };
+  });
+
+  router.get('/:backend/get_job_status', async (ctx) => {
+    const { user, backend, jobId } = await jobQuery(ctx);
+    ctx.body = toStatusDict(await visibleStatus(user, backend, jobId));
+  });
+
+  router.get('/:backend/get_job_result', async (ctx) => {
+    const { user, backend, jobId } = await jobQuery(ctx);
+    const status = await visibleStatus(user, backend, jobId);
+    if (status.status !== 'DONE') {
+      ctx.body = toStatusDict(status);
+      return;
+    }
+    const record = await jobs.job(user, backend.display, jobId);
+    const result = record && (await jobs.result(record));
+    if (!result) {
+      throw new StatusDictError(406, 'result_missing', errorStatusDict(`The result of ${jobId} is missing.`, 'Could not find the result file.', jobId));
+    }
+    ctx.body = result;
+  });
+
+  return router;
+}

@@ -1,0 +1,74 @@
+// What a backend (a device or simulator) is to the spooler: its published config, its job schema and how it
+// runs one experiment. Each backend lives in spooler/backends/<name>/ and exports one BackendDefinition.
+import type { BackendConfig } from '../schemas/backend-config.ts';
+import { buildJobSchema, type InstructionSpec, type JobLimits } from '../schemas/backend-job-schema.ts';
+import type { Experiment } from '../schemas/job.ts';
+import type { ExperimentResult } from '../schemas/result.ts';
+import type { ValidationIssue } from '../schemas/validators.ts';
+
+export type StaticConfig = Omit<BackendConfig, 'job_schema' | 'max_hilbert_dimension'>;
+
+export interface RunContext {
+  jobId: string;
+  /** Throws when the job was cancelled or its lease lost; call it between and inside long steps. */
+  checkpoint(): void;
+  /** Upper bound on state-vector size, from configuration. */
+  maxHilbertDimension: number;
+}
+
+export type ExperimentData = ExperimentResult['data'];
+
+export interface BackendDefinition {
+  config: StaticConfig;
+  instructions: InstructionSpec[];
+  /** A schema other than the qlued experiment format built from `instructions` (e.g. the qubit text form). */
+  jobSchema?(limits: JobLimits): Record<string, unknown>;
+  /** Rules beyond the schema that must hold before a job is accepted (e.g. Hilbert-space size). */
+  checkJob?(job: Record<string, unknown>, context: { maxHilbertDimension: number }): ValidationIssue[];
+  runExperiment(name: string, experiment: Experiment, context: RunContext): Promise<ExperimentData> | ExperimentData;
+}
+
+export interface PublishLimits {
+  maxInstructions: number;
+  maxHilbertDimension: number;
+}
+
+/** The document a spooler publishes in `configs/<name>`: qlued's config plus the job schema and our limits. */
+export function publishedConfig(backend: BackendDefinition, limits: PublishLimits): BackendConfig {
+  const jobLimits: JobLimits = {
+    max_experiments: backend.config.max_experiments,
+    max_shots: backend.config.max_shots,
+    num_wires: backend.config.num_wires,
+    wire_order: backend.config.wire_order,
+    max_instructions: limits.maxInstructions,
+  };
+  return {
+    ...backend.config,
+    job_schema: backend.jobSchema ? backend.jobSchema(jobLimits) : buildJobSchema(backend.instructions, jobLimits),
+    max_hilbert_dimension: limits.maxHilbertDimension,
+  };
+}
+
+/** Refuses experiments whose state vector would exceed the bound, naming the size, before anything is allocated. */
+export function hilbertSpaceIssues(
+  job: Record<string, unknown>,
+  dimension: (experiment: Experiment) => number,
+  maxHilbertDimension: number,
+): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const [name, experiment] of Object.entries(job)) {
+    const size = dimension(experiment as Experiment);
+    if (size > maxHilbertDimension) {
+      issues.push({
+        path: `/${name}`,
+        message: `${name}: Hilbert space of ${size.toExponential(2)} amplitudes exceeds the limit of ${maxHilbertDimension}`,
+      });
+    }
+  }
+  return issues;
+}
+
+/** The `instructions` record of a result: what was run, in qlued's named form. */
+export function instructionRecords(experiment: Experiment): ExperimentData['instructions'] {
+  return experiment.instructions.map(([name, wires, params]) => ({ name, wires, params }));
+}

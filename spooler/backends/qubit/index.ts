@@ -1,0 +1,87 @@
+// The qubit device: one qubit driven by rotations, given as qlued instructions or as text "X(90), Y(180)"
+// (degrees). Mode `simulation` runs a state-vector simulation; `echo` answers a well-formed result without running.
+import type { BackendDefinition, ExperimentData } from '../../backend.ts';
+import { instructionRecords } from '../../backend.ts';
+import { buildJobSchema, type InstructionSpec, type JobLimits } from '../../../schemas/backend-job-schema.ts';
+import type { Experiment } from '../../../schemas/job.ts';
+import type { ValidationIssue } from '../../../schemas/validators.ts';
+import { parseRotationText, simulate } from '../../simulators/qubit.ts';
+
+export type QubitMode = 'simulation' | 'echo';
+
+export const ROTATION_TEXT = '^[XYZ]\\(\\d{1,3}\\)(, [XYZ]\\(\\d{1,3}\\))*$';
+
+const wire0 = [[0]];
+const rotation = (name: string, axis: string) => ({
+  name,
+  parameters: ['theta'],
+  qasm_def: `gate ${name}(theta) {}`,
+  coupling_map: wire0,
+  description: `Rotation exp(-i theta ${axis}/2)`,
+});
+
+const instructions: InstructionSpec[] = [
+  ...['rx', 'ry', 'rz'].map((name) => ({ name, parameters: [{ name: 'theta', min: 0, max: 2 * Math.PI }], coupling_map: wire0 })),
+  { name: 'measure', parameters: [], coupling_map: wire0 },
+  { name: 'barrier', parameters: [], coupling_map: 'any' as const },
+];
+
+/** A text experiment compiled to instructions, ending with the measurement the text form implies. */
+function compiled(experiment: Experiment | (Omit<Experiment, 'instructions'> & { instructions: string })): Experiment {
+  if (typeof experiment.instructions !== 'string') return experiment as Experiment;
+  const gates = parseRotationText(experiment.instructions).map(([name, wires, params]) => [name, [...wires], [...params]] as [string, number[], number[]]);
+  return { ...experiment, instructions: [...gates, ['measure', [0], []]] };
+}
+
+function jobSchema(limits: JobLimits): Record<string, unknown> {
+  const schema = buildJobSchema(instructions, limits) as { additionalProperties: { properties: Record<string, unknown> } };
+  const experiment = schema.additionalProperties;
+  experiment.properties.instructions = {
+    anyOf: [experiment.properties.instructions, { type: 'string', pattern: ROTATION_TEXT, maxLength: 20 * limits.max_instructions }],
+  };
+  return schema;
+}
+
+function checkText(job: Record<string, unknown>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (const [name, experiment] of Object.entries(job)) {
+    const text = (experiment as { instructions: unknown }).instructions;
+    if (typeof text !== 'string') continue;
+    try {
+      parseRotationText(text);
+    } catch (error) {
+      issues.push({ path: `/${name}/instructions`, message: `${name}: ${(error as Error).message}` });
+    }
+  }
+  return issues;
+}
+
+export function createQubitBackend(mode: QubitMode = 'simulation'): BackendDefinition {
+  return {
+    config: {
+      description: `A single qubit driven by X, Y and Z rotations (mode: ${mode}).`,
+      version: '0.1',
+      display_name: 'qubit',
+      cold_atom_type: 'spin',
+      gates: [rotation('rx', 'X'), rotation('ry', 'Y'), rotation('rz', 'Z')],
+      max_experiments: 1000,
+      max_shots: 100_000,
+      simulator: true,
+      supported_instructions: ['rx', 'ry', 'rz', 'measure', 'barrier'],
+      num_wires: 1,
+      wire_order: 'sequential',
+      num_species: 1,
+    },
+    instructions,
+    jobSchema,
+    checkJob: checkText,
+    runExperiment(_name, submitted, context): ExperimentData {
+      const experiment = compiled(submitted);
+      const memory =
+        mode === 'echo'
+          ? new Array<string>(experiment.shots).fill(experiment.instructions.some(([gate]) => gate === 'measure') ? '0' : '')
+          : simulate(experiment, { checkpoint: context.checkpoint }).memory;
+      return { memory, instructions: instructionRecords(experiment) };
+    },
+  };
+}
