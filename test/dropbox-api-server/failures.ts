@@ -1,0 +1,74 @@
+// Failure injection for the fake Dropbox server: scripted 429/500/503 answers, dropped or hung connections.
+import { rateLimitReply } from './errors.ts';
+import type { RateLimitReason } from './errors.ts';
+import { textReply } from './http-util.ts';
+import type { HttpReply } from './http-util.ts';
+
+export interface FailureSpec {
+  /** Route as in the URL without the /2/ prefix ("files/upload"), or "oauth2/token". Omit for any route. */
+  route?: string;
+  /**
+   * 429/500/503: answer with that status. 'reset': destroy the connection without answering.
+   * 'hang': never answer (until the server stops), to exercise client timeouts.
+   */
+  status: 429 | 500 | 503 | 'reset' | 'hang';
+  /** How many matching requests fail; default 1. */
+  times?: number;
+  /** Retry-After seconds for 429 (default 1) and, if given, for 503. */
+  retryAfter?: number;
+  /** RateLimitReason for 429; default too_many_requests. */
+  reason?: RateLimitReason;
+  /**
+   * true: perform the operation, then answer with the failure instead of the result, like a
+   * response lost after Dropbox committed the change. Default false: fail before doing anything.
+   */
+  afterApply?: boolean;
+}
+
+interface ActiveFailure {
+  spec: FailureSpec;
+  remaining: number;
+}
+
+export class FailurePlan {
+  private readonly active: ActiveFailure[] = [];
+
+  add(spec: FailureSpec): void {
+    this.active.push({ spec, remaining: spec.times ?? 1 });
+  }
+
+  clear(): void {
+    this.active.length = 0;
+  }
+
+  /** Failures still queued (sum of remaining times). */
+  get pending(): number {
+    return this.active.reduce((n, f) => n + f.remaining, 0);
+  }
+
+  /** Takes one use of the first failure that matches this route and phase. */
+  take(route: string, afterApply: boolean): FailureSpec | undefined {
+    const index = this.active.findIndex(
+      (f) => (f.spec.route === undefined || f.spec.route === route) && (f.spec.afterApply ?? false) === afterApply,
+    );
+    const found = this.active[index];
+    if (!found) return undefined;
+    found.remaining -= 1;
+    if (found.remaining <= 0) this.active.splice(index, 1);
+    return found.spec;
+  }
+}
+
+/** 'reset' and 'hang' act on the connection and have no HTTP answer. */
+export function isConnectionFailure(spec: FailureSpec): boolean {
+  return spec.status === 'reset' || spec.status === 'hang';
+}
+
+/** The HTTP answer for a 429/500/503 failure. */
+export function failureReply(spec: FailureSpec): HttpReply {
+  if (spec.status === 'reset' || spec.status === 'hang') throw new Error(`no HTTP reply for a '${spec.status}' failure`);
+  if (spec.status === 429) return rateLimitReply(spec.reason ?? 'too_many_requests', spec.retryAfter ?? 1);
+  const extra: Record<string, string> = spec.retryAfter === undefined ? {} : { 'Retry-After': String(spec.retryAfter) };
+  // Dropbox's 5xx bodies are not JSON; the SDK then exposes the raw text as error.error.
+  return spec.status === 500 ? textReply(500, 'Internal Server Error', extra) : textReply(503, 'Service Unavailable', extra);
+}
