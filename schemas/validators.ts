@@ -6,7 +6,8 @@ import type { Job } from './job.ts';
 import { resultSchema, type Result } from './result.ts';
 import { statusSchema, type StatusDict } from './status.ts';
 
-export const ajv = new Ajv({ allErrors: true, strict: false });
+// verbose: errors carry their parent schema, whose `title` names the parameter that broke a rule.
+export const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 
 export const validateStatus = ajv.compile<StatusDict>(statusSchema);
 export const validateResult = ajv.compile<Result>(resultSchema);
@@ -45,9 +46,11 @@ function describeRule(error: ErrorObject, job: unknown, segments: string[]): str
   const shown = JSON.stringify(value);
   switch (error.keyword) {
     case 'enum':
-      return segments.length === 4 && segments[3] === '0'
-        ? `Instruction ${String(value)} not allowed.`
-        : `${shown} is not allowed here (allowed: ${JSON.stringify(error.params.allowedValues)})`;
+      if (segments.length === 4 && segments[3] === '0') return `Instruction ${String(value)} not allowed.`;
+      if (segments.length === 4 && segments[3] === '1') {
+        return `${shown} not in the coupling map ${JSON.stringify(error.params.allowedValues)}`;
+      }
+      return `${shown} is not allowed here (allowed: ${JSON.stringify(error.params.allowedValues)})`;
     case 'const':
       return `${shown} must be ${JSON.stringify(error.params.allowedValue)}`;
     case 'additionalProperties':
@@ -94,6 +97,8 @@ export function validateJob(schema: Record<string, unknown>, job: unknown): Vali
   }
   const issues: ValidationIssue[] = [];
   for (const [name, experiment] of Object.entries(job as Job)) {
+    // Text-form experiments (the qubit backend) are checked by their backend.
+    if (!Array.isArray(experiment.instructions)) continue;
     experiment.instructions.forEach(([gate, wires], index) => {
       const outside = wires.filter((wire) => wire >= experiment.num_wires);
       if (outside.length > 0) {

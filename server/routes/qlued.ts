@@ -48,7 +48,7 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
   const { backends, jobs, users } = deps;
 
   const urlFor = (ctx: Context, backend: ResolvedBackend) =>
-    `${deps.baseUrl || ctx.origin}/api/${version}/${backend.fullName}/`;
+    `${deps.baseUrl || `${ctx.protocol}://${ctx.host}`}/api/${version}/${backend.fullName}/`;
 
   async function authenticate(token: string): Promise<User> {
     const user = await users.authenticate(token);

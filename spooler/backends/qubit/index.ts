@@ -26,11 +26,11 @@ const instructions: InstructionSpec[] = [
   { name: 'barrier', parameters: [], coupling_map: 'any' as const },
 ];
 
-/** A text experiment compiled to instructions, ending with the measurement the text form implies. */
+/** A text experiment compiled to instructions (the parser appends the measurement the text form implies). */
 function compiled(experiment: Experiment | (Omit<Experiment, 'instructions'> & { instructions: string })): Experiment {
   if (typeof experiment.instructions !== 'string') return experiment as Experiment;
   const gates = parseRotationText(experiment.instructions).map(([name, wires, params]) => [name, [...wires], [...params]] as [string, number[], number[]]);
-  return { ...experiment, instructions: [...gates, ['measure', [0], []]] };
+  return { ...experiment, instructions: gates };
 }
 
 function jobSchema(limits: JobLimits): Record<string, unknown> {

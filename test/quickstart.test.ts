@@ -1,0 +1,104 @@
+// The README quick start as a new user meets it: `npm start` on a fresh data directory, the printed token,
+// and a client that behaves exactly like qiskit-cold-atom running every singlequdit payload of the corpus.
+import { expect } from 'chai';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkExpectations, corpusEntries } from './support/corpus.ts';
+import { qiskitLikeClient } from './support/qiskit-like-client.ts';
+import { binomialPmf, chiSquare, chiSquareCritical, histogram } from './support/stats.ts';
+
+describe('quick start: npm start and a qiskit-cold-atom-like client', function () {
+  this.timeout(60_000);
+  let child: ChildProcess;
+  let output = '';
+  let dataDir: string;
+  let url: string;
+  let token: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'qspool-quickstart-'));
+    child = spawn('npm', ['start'], {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { ...process.env, PORT: '0', QSPOOL_DATA_DIR: dataDir, QSPOOL_POLL_MS: '20', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!/Press Ctrl-C to stop/.test(output)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    url = output.match(/qspool is running at (http:\/\/\S+)/)![1]!;
+    token = output.match(/^API token: ([0-9a-f]{32})$/m)![1]!;
+  });
+
+  after(async () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the URL, an API token and a first job command that works when pasted', async () => {
+    const command = output.match(/^\s+(curl -s -X POST .*)$/m)![1]!;
+    const submitted = await new Promise<string>((resolve, reject) => {
+      const shell = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      shell.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      shell.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exited ${code}`))));
+    });
+    expect(JSON.parse(submitted)).to.include({ status: 'INITIALIZING', detail: 'Got your json.', error_message: 'None' });
+  });
+
+  for (const entry of corpusEntries('spooler-', 'singlequdit')) {
+    it(`runs ${entry.file} to "finished" with the expected values`, async () => {
+      const client = qiskitLikeClient(`${url}/api/v2/alqor_singlequdit_simulator`, 'demo', token);
+      const { status, result, jobId } = await client.run(entry.payload);
+      expect(['QUEUED', 'RUNNING', 'DONE']).to.include(status);
+      expect(result.status).to.equal('finished');
+      expect(result.job_id).to.equal(jobId);
+      const checked = checkExpectations(entry, result, (actual, expected, key) => expect(actual, key).to.deep.equal(expected));
+      expect(checked.length).to.be.greaterThan(0);
+    });
+  }
+
+  it('samples rlx(θ) on 40 atoms from the binomial distribution with p = sin²(θ/2)', async () => {
+    const theta = 1.1;
+    const atoms = 40;
+    const shots = 5000;
+    const client = qiskitLikeClient(`${url}/api/v2/singlequdit`, 'demo', token);
+    const { result } = await client.run({
+      experiment_0: {
+        instructions: [['load', [0], [atoms]], ['rlx', [0], [theta]], ['measure', [0], []]],
+        shots,
+        num_wires: 1,
+        wire_order: 'interleaved',
+      },
+    });
+    const memory = (result.results as { data: { memory: string[] } }[])[0]!.data.memory;
+    const counts = histogram(memory, atoms + 1);
+    const p = Math.sin(theta / 2) ** 2;
+    const fit = chiSquare(counts, binomialPmf(atoms, p));
+    expect(fit.statistic).to.be.below(chiSquareCritical(fit.df));
+    // The same test has the power to reject a slightly wrong rotation angle.
+    const wrong = chiSquare(counts, binomialPmf(atoms, Math.sin((theta + 0.1) / 2) ** 2));
+    expect(wrong.statistic).to.be.above(chiSquareCritical(wrong.df));
+  });
+
+  it('stops cleanly on Ctrl-C (SIGINT): spoolers sign off and no lock is left behind', async () => {
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    // A terminal's Ctrl-C signals the whole process group: npm and the qspool process under it.
+    process.kill(-child.pid!, 'SIGINT');
+    const { code, signal } = await exited;
+    expect(code === 0 || signal === 'SIGINT', `exit ${code} ${signal}`).to.equal(true);
+    expect(output).to.not.match(/"level":(50|60)/);
+    expect(await readdir(join(dataDir, '.locks'))).to.deep.equal([]);
+    for (const backend of ['singlequdit', 'qubit']) {
+      expect(await readdir(join(dataDir, 'heartbeats', backend)).catch(() => [])).to.deep.equal([]);
+    }
+  });
+});

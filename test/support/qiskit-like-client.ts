@@ -1,0 +1,54 @@
+// A client that talks to the qlued API v2 exactly as qiskit-cold-atom 0.2 does (reference/qlued-api.md §2):
+// get_config twice, post_job with the job as Python-json.dumps text plus username and token, get_job_status,
+// then get_job_result polled until status == "finished" (or "error").
+
+type Instruction = [string, number[], number[]];
+interface Experiment {
+  instructions: Instruction[];
+  shots: number;
+  num_wires: number;
+  wire_order: string;
+}
+
+/** Python's json.dumps: ", " and ": " separators, and every gate parameter written as a float (50.0). */
+export function pythonJobText(job: Record<string, Experiment>): string {
+  const float = (n: number) => (Number.isInteger(n) ? `${n}.0` : String(n));
+  const instruction = ([name, wires, params]: Instruction) =>
+    `[${JSON.stringify(name)}, [${wires.join(', ')}], [${params.map(float).join(', ')}]]`;
+  const experiment = (e: Experiment) =>
+    `{"instructions": [${e.instructions.map(instruction).join(', ')}], "shots": ${e.shots}, "num_wires": ${e.num_wires}, "wire_order": ${JSON.stringify(e.wire_order)}}`;
+  return `{${Object.entries(job).map(([name, e]) => `${JSON.stringify(name)}: ${experiment(e)}`).join(', ')}}`;
+}
+
+export interface QiskitLikeClient {
+  run(job: Record<string, Experiment>): Promise<{ jobId: string; status: string; result: Record<string, unknown> }>;
+}
+
+export function qiskitLikeClient(backendUrl: string, username: string, token: string, waitMs = 50, timeoutMs = 20_000): QiskitLikeClient {
+  const auth = `username=${encodeURIComponent(username)}&token=${encodeURIComponent(token)}`;
+  return {
+    async run(job) {
+      for (let i = 0; i < 2; i += 1) {
+        const config = (await (await fetch(`${backendUrl}/get_config?${auth}`)).json()) as Record<string, unknown>;
+        if (!['spin', 'fermion'].includes(config.cold_atom_type as string)) throw new Error('backend skipped: no cold_atom_type');
+      }
+      const posted = await fetch(`${backendUrl}/post_job`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ job: pythonJobText(job), username, token }),
+      });
+      if (posted.status >= 400) throw new Error(`post_job answered ${posted.status}: ${await posted.text()}`);
+      const { job_id: jobId } = (await posted.json()) as { job_id?: string };
+      if (!jobId) throw new Error('The response has no job_id.');
+      const statusBody = (await (await fetch(`${backendUrl}/get_job_status?job_id=${jobId}&${auth}`)).json()) as { status: string };
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const result = (await (await fetch(`${backendUrl}/get_job_result?job_id=${jobId}&${auth}`)).json()) as Record<string, unknown>;
+        const status = String(result.status).toLowerCase();
+        if (status === 'finished' || status === 'error') return { jobId, status: statusBody.status, result };
+        if (Date.now() > deadline) throw new Error(`job ${jobId} not finished after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    },
+  };
+}
