@@ -1,7 +1,10 @@
 // Per-key mutual exclusion between processes on one host, by exclusive creation of a lock file.
+// A lock is a symbolic link whose target text names the holder's pid and intent: creating it is one exclusive
+// syscall, and reading it back (readlink) needs no open file. Synchronous calls take microseconds, far less
+// than a thread-pool hop.
 // A lock left behind by a killed process is recognised by its dead pid and broken by exactly one waiter
 // (guarded by a second exclusive "break" file), which first completes or undoes the interrupted operation.
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface LockIntent {
@@ -23,14 +26,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function createExclusive(path: string, content: string): Promise<boolean> {
+function createExclusive(path: string, content: string): boolean {
   try {
-    const handle = await open(path, 'wx');
-    try {
-      await handle.writeFile(content);
-    } finally {
-      await handle.close();
-    }
+    symlinkSync(content, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -38,14 +36,30 @@ async function createExclusive(path: string, content: string): Promise<boolean> 
   }
 }
 
-async function readHolder(path: string): Promise<{ pid: number; intent: LockIntent } | undefined> {
+function readHolder(path: string): { pid: number; intent: LockIntent } | undefined {
   try {
-    const [pidLine, intentLine] = (await readFile(path, 'utf8')).split('\n');
+    const [pidLine, intentLine] = readlinkSync(path, 'utf8').split('\n');
     const pid = Number(pidLine);
     if (!Number.isInteger(pid) || pid <= 0) return undefined;
     return { pid, intent: JSON.parse(intentLine || '{"op":"unknown"}') as LockIntent };
   } catch {
     return undefined;
+  }
+}
+
+function ageOf(path: string): number {
+  try {
+    return Date.now() - lstatSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
   }
 }
 
@@ -60,7 +74,7 @@ export class KeyLocks {
     const path = join(this.dir, `${key}.lock`);
     const content = `${process.pid}\n${JSON.stringify(intent)}`;
     const deadline = Date.now() + this.timeoutMs;
-    for (let attempt = 0; !(await createExclusive(path, content)); attempt += 1) {
+    for (let attempt = 0; !createExclusive(path, content); attempt += 1) {
       if (Date.now() > deadline) throw new Error(`Timed out waiting for the lock on ${key}`);
       if (attempt % 8 === 7) await this.breakIfStale(path);
       await sleep(Math.min(1 + attempt, 20));
@@ -68,35 +82,34 @@ export class KeyLocks {
     try {
       return await fn();
     } finally {
-      await unlink(path);
+      unlinkSync(path);
     }
   }
 
-  /** A holder is stale when its process is gone, or when it died before even writing its pid. */
-  private async isStale(path: string): Promise<{ pid: number; intent: LockIntent } | undefined> {
-    const holder = await readHolder(path);
+  /** A holder is stale when its process is gone (or, defensively, when its link text is unreadable for long). */
+  private isStale(path: string): { pid: number; intent: LockIntent } | undefined {
+    const holder = readHolder(path);
     if (holder) return isAlive(holder.pid) ? undefined : holder;
-    const age = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = ageOf(path);
     return age > 5_000 ? { pid: 0, intent: { op: 'unknown' } } : undefined;
   }
 
   private async breakIfStale(path: string): Promise<void> {
-    const holder = await this.isStale(path);
+    const holder = this.isStale(path);
     if (!holder) return;
     const guard = `${path}.break`;
-    if (!(await createExclusive(guard, String(process.pid)))) {
-      const age = await stat(guard).then((s) => Date.now() - s.mtimeMs, () => 0);
-      if (age > 5_000) await unlink(guard).catch(() => undefined);
+    if (!createExclusive(guard, String(process.pid))) {
+      if (ageOf(guard) > 5_000) removeQuietly(guard);
       return;
     }
     try {
-      const again = await this.isStale(path);
+      const again = this.isStale(path);
       if (again && again.pid === holder.pid) {
         await this.repair(again.intent);
-        await unlink(path);
+        unlinkSync(path);
       }
     } finally {
-      await unlink(guard).catch(() => undefined);
+      removeQuietly(guard);
     }
   }
 }

@@ -2,7 +2,7 @@
 // Keys that start with a job id (millisecond clock first) are sharded by that clock into three directory
 // levels of at most 256 entries each, so finding the oldest job reads a few small directories however long
 // the queue is (I4). Other keys are plain files in the namespace directory.
-import { readdir, rmdir } from 'node:fs/promises';
+import { readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SHARDED = /^[0-9a-f]{24}/;
@@ -21,9 +21,9 @@ export function documentPath(root: string, namespace: string, key: string): stri
   return SHARDED.test(key) ? join(dir, ...shardParts(key), key + SUFFIX) : join(dir, key + SUFFIX);
 }
 
-async function readNames(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+function readNames(dir: string): { files: string[]; dirs: string[] } {
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
+    const entries = readdirSync(dir, { withFileTypes: true });
     const files: string[] = [];
     const dirs: string[] = [];
     for (const entry of entries) {
@@ -40,13 +40,13 @@ async function readNames(dir: string): Promise<{ files: string[]; dirs: string[]
 }
 
 /** Removes now-empty shard directories below the namespace directory; a concurrent writer simply recreates them. */
-export async function pruneShards(root: string, namespace: string, key: string): Promise<void> {
+export function pruneShards(root: string, namespace: string, key: string): void {
   if (!SHARDED.test(key)) return;
   const parts = shardParts(key);
   const base = namespaceDir(root, namespace);
   for (let depth = parts.length; depth > 0; depth -= 1) {
     try {
-      await rmdir(join(base, ...parts.slice(0, depth)));
+      rmdirSync(join(base, ...parts.slice(0, depth)));
     } catch {
       return;
     }
@@ -54,8 +54,8 @@ export async function pruneShards(root: string, namespace: string, key: string):
 }
 
 /** Sharded keys in ascending order, skipping whole directories that hold only keys <= after. */
-async function* shardedKeys(dir: string, level: number, prefix: string, after: string): AsyncGenerator<string> {
-  const { files, dirs } = await readNames(dir);
+function* shardedKeys(dir: string, level: number, prefix: string, after: string): Generator<string> {
+  const { files, dirs } = readNames(dir);
   if (level === 3) {
     for (const name of files) if (name > after) yield name;
     return;
@@ -68,13 +68,13 @@ async function* shardedKeys(dir: string, level: number, prefix: string, after: s
 }
 
 /** Keys of a namespace in ascending order: a merge of the plain files and the sharded tree. */
-export async function listKeys(root: string, namespace: string, after: string, limit: number): Promise<string[]> {
+export function listKeys(root: string, namespace: string, after: string, limit: number): string[] {
   const dir = namespaceDir(root, namespace);
-  const { files } = await readNames(dir);
+  const { files } = readNames(dir);
   const plain = files.filter((name) => name > after);
   const out: string[] = [];
   let next = 0;
-  for await (const key of shardedKeys(dir, 0, '', after)) {
+  for (const key of shardedKeys(dir, 0, '', after)) {
     while (next < plain.length && plain[next]! < key && out.length < limit) out.push(plain[next++]!);
     if (out.length >= limit) return out;
     out.push(key);
