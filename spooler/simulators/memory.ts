@@ -1,0 +1,28 @@
+// Turns a final state into the `memory` of a result: shots drawn jointly from the state's probabilities, each
+// written as the measured wires' outcomes in `measure` order, separated by single spaces.
+import { hilbertDimension } from '../physics/limits.ts';
+import { createRng, sampleIndices } from '../physics/random.ts';
+import { probabilities } from '../physics/vector.ts';
+import type { FinalState, SimExperiment } from './types.ts';
+
+/** The shot count is bounded by the backend schema (max_shots); here it only has to be a count. */
+export function sampleMemory(final: FinalState, experiment: Pick<SimExperiment, 'shots' | 'seed'>): string[] {
+  if (!Number.isSafeInteger(experiment.shots) || experiment.shots < 0) throw new RangeError(`shots ${experiment.shots} is not a count`);
+  // Without any `measure` there is nothing to sample: every shot's entry is the empty string.
+  if (final.measured.length === 0) return new Array<string>(experiment.shots).fill('');
+  const rng = createRng(experiment.seed ?? undefined);
+  const indices = sampleIndices(probabilities(final.state), experiment.shots, rng);
+  const strides = final.dims.map((_, w) => hilbertDimension(final.dims.slice(w + 1)));
+  const written = new Map<number, string>();
+  const memory = new Array<string>(indices.length);
+  for (let shot = 0; shot < indices.length; shot++) {
+    const index = indices[shot]!;
+    let text = written.get(index);
+    if (text === undefined) {
+      text = final.measured.map((w) => Math.floor(index / strides[w]!) % final.dims[w]!).join(' ');
+      written.set(index, text);
+    }
+    memory[shot] = text;
+  }
+  return memory;
+}
