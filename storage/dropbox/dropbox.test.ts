@@ -1,0 +1,260 @@
+import { expect } from 'chai';
+import { LeaseLostError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { startDropboxApiServer, type DropboxApiServer } from '../../test/dropbox-api-server/index.ts';
+import { HOSTILE_KEYS, providerConformance } from '../conformance/index.ts';
+import { newJobId } from '../keys.ts';
+import { JobLifecycle } from '../lifecycle.ts';
+import { type JobRecord, ns } from '../records.ts';
+import { DropboxClient } from './client.ts';
+import { encodeDocument } from './envelope.ts';
+import { DropboxProvider, type DropboxProviderSpec } from './index.ts';
+import { DropboxLayout } from './layout.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Gives up after ~100 ms of failures, so outage tests do not wait out production backoffs. */
+const FAST_RETRY = { attempts: 4, baseDelayMs: 10, maxDelayMs: 40 };
+const BACKEND = 'dbx';
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('dropbox provider', function () {
+  let server: DropboxApiServer;
+  let stores = 0;
+  before(async () => {
+    server = await startDropboxApiServer();
+  });
+  after(async () => server.close());
+  afterEach(async () => {
+    server.clearFailures();
+    if (!server.running) await server.start();
+  });
+
+  const specFor = (extra: Partial<DropboxProviderSpec> = {}): DropboxProviderSpec => ({
+    type: 'dropbox',
+    basePath: `/qspool-test-${(stores += 1)}`,
+    appKey: server.tokens.clientId,
+    appSecret: server.tokens.clientSecret,
+    refreshToken: server.tokens.refreshToken,
+    apiBaseUrl: server.url,
+    ...extra,
+  });
+  const provider = (extra: Partial<DropboxProviderSpec> = {}) => new DropboxProvider(specFor(extra));
+  /** A provider on a fresh base folder, and the file path of one of its documents (for seeding the server). */
+  const withPaths = () => {
+    const spec = specFor();
+    const layout = new DropboxLayout(spec.basePath);
+    return { storage: new DropboxProvider(spec), base: layout.base, pathOf: (namespace: string, key: string) => layout.document(namespace, key).path };
+  };
+
+  describe('conformance against the local Dropbox API server', () => {
+    providerConformance({ makeSpec: async () => specFor() });
+  });
+
+  describe('layout', () => {
+    it('keeps keys that differ only in case apart, although Dropbox paths are case-insensitive', async () => {
+      const storage = provider();
+      await storage.put('users', 'Alice', 1);
+      await storage.put('users', 'alice', 2);
+      expect((await storage.get('users', 'Alice'))!.value).to.equal(1);
+      expect((await storage.get('users', 'alice'))!.value).to.equal(2);
+      expect(await storage.list('users')).to.deep.equal(['Alice', 'alice']);
+    });
+
+    it('refuses hostile keys before sending any request (I8)', async () => {
+      const { storage, base } = withPaths();
+      await storage.put('docs', 'fine', 1);
+      const before = server.requests.total;
+      for (const key of HOSTILE_KEYS) await storage.put('docs', key, 1).catch(() => undefined);
+      expect(server.requests.total).to.equal(before);
+      expect(server.store.paths().filter((path) => path.startsWith(`${base}/`))).to.deep.equal([`${base}/docs`, `${base}/docs/fine.json`]);
+    });
+
+    it('claims with the same few requests whether 10 or 1,000 jobs are queued (I4)', async () => {
+      const perClaim: number[] = [];
+      for (const queued of [10, 1000]) {
+        const spec = specFor();
+        const layout = new DropboxLayout(spec.basePath);
+        for (let i = 0; i < queued; i += 1) {
+          const id = newJobId();
+          const record: JobRecord = { id, backend: BACKEND, owner: 'u', state: 'QUEUED', payload: { i }, createdAt: '', timestamps: {}, attempts: 0, seq: 1, detail: [] };
+          server.store.putFile(layout.document(ns.queued(BACKEND), id).path, encodeDocument(record).bytes);
+        }
+        const jobs = new JobLifecycle(new DropboxProvider(spec));
+        await jobs.claim(BACKEND, 's'); // the first list of a namespace reads the whole folder once
+        server.requests.reset();
+        expect(await jobs.claim(BACKEND, 's')).to.not.equal(undefined);
+        perClaim.push(server.requests.total);
+      }
+      expect(perClaim[1]).to.equal(perClaim[0]);
+      expect(perClaim[0]).to.be.at.most(7);
+    });
+  });
+
+  describe('move intents (what a crash mid-move leaves behind)', () => {
+    it('reads an intent left in the source as the old value at the old version, and writes over it', async () => {
+      const { storage, pathOf } = withPaths();
+      const version = await storage.put('from', 'k', { n: 1 });
+      server.store.putFile(pathOf('from', 'k'), encodeDocument({ n: 1 }, { to: 'to', value: { n: 2 }, over: version }).bytes);
+      expect(await storage.get('from', 'k')).to.deep.equal({ value: { n: 1 }, version });
+      await storage.replace('from', 'k', { n: 3 }, version);
+      expect((await storage.get('from', 'k'))!.value).to.deep.equal({ n: 3 });
+    });
+
+    it('reads an intent that reached its destination as the new value at the file rev', async () => {
+      const { storage, pathOf } = withPaths();
+      const meta = server.store.putFile(pathOf('to', 'k'), encodeDocument({ n: 1 }, { to: 'to', value: { n: 2 }, over: 'abcdef0123' }).bytes);
+      expect(await storage.get('to', 'k')).to.deep.equal({ value: { n: 2 }, version: meta.rev });
+      await storage.move('to', 'back', 'k', { expectedVersion: String(meta.rev) });
+      expect((await storage.get('back', 'k'))!.value).to.deep.equal({ n: 2 });
+    });
+  });
+
+  describe('failures', () => {
+    it('reports a move as done when only its tidy-up meets an outage, at a version that stays usable', async () => {
+      const storage = provider({ retry: FAST_RETRY });
+      const version = await storage.put('from', 'k', { n: 1 });
+      const move = DropboxClient.prototype.move;
+      // Dropbox goes down right after files/move_v2 answered.
+      DropboxClient.prototype.move = async function (this: DropboxClient, from: string, to: string) {
+        const outcome = await move.call(this, from, to);
+        server.setFailure({ route: 'files/upload', status: 503, times: 20 });
+        return outcome;
+      };
+      let moved: string;
+      try {
+        moved = await storage.move('from', 'to', 'k', { value: { n: 2 }, expectedVersion: version });
+      } finally {
+        DropboxClient.prototype.move = move;
+        server.clearFailures();
+      }
+      expect(await storage.get('from', 'k')).to.equal(undefined);
+      expect(await storage.get('to', 'k')).to.deep.equal({ value: { n: 2 }, version: moved });
+      await storage.replace('to', 'k', { n: 3 }, moved);
+    });
+
+    it('waits out a 429 for its retry_after, then succeeds', async () => {
+      const storage = provider();
+      await storage.put('docs', 'a', 1);
+      server.setFailure({ route: 'files/download', status: 429, retryAfter: 1 });
+      const started = Date.now();
+      expect((await storage.get('docs', 'a'))!.value).to.equal(1);
+      expect(Date.now() - started).to.be.at.least(950);
+    });
+
+    it('retries transient 503s and reset connections', async () => {
+      const storage = provider({ retry: FAST_RETRY });
+      server.requests.reset();
+      server.setFailure({ route: 'files/upload', status: 503, times: 2 });
+      server.setFailure({ route: 'files/download', status: 'reset' });
+      const version = await storage.put('docs', 'a', { ok: true });
+      expect(await storage.get('docs', 'a')).to.deep.equal({ value: { ok: true }, version });
+      expect(server.requests.log.filter((entry) => entry.status === 503 || entry.status === 0)).to.have.length(3);
+    });
+
+    it('abandons a hung request after the request timeout and tries again', async () => {
+      const storage = provider({ retry: FAST_RETRY, requestTimeoutMs: 300 });
+      await storage.put('docs', 'a', 1);
+      server.setFailure({ route: 'files/download', status: 'hang' });
+      expect((await storage.get('docs', 'a'))!.value).to.equal(1);
+    });
+
+    it('recognises its own writes, moves and deletes whose answers were lost', async () => {
+      const storage = provider({ retry: FAST_RETRY });
+      server.setFailure({ route: 'files/upload', status: 500, afterApply: true });
+      const v1 = await storage.put('docs', 'a', 1, { ifAbsent: true });
+      server.setFailure({ route: 'files/upload', status: 'reset', afterApply: true });
+      const v2 = await storage.replace('docs', 'a', 2, v1);
+      server.setFailure({ route: 'files/move_v2', status: 503, afterApply: true });
+      await storage.move('docs', 'moved', 'a', { value: 3, expectedVersion: v2 });
+      expect(await storage.get('docs', 'a')).to.equal(undefined);
+      expect((await storage.get('moved', 'a'))!.value).to.equal(3);
+      server.setFailure({ route: 'files/delete_v2', status: 500, afterApply: true });
+      expect(await storage.delete('moved', 'a')).to.equal(true);
+    });
+
+    it('reports an outage as StorageUnavailableError and recovers once Dropbox is back', async () => {
+      const storage = provider({ retry: FAST_RETRY });
+      await storage.put('docs', 'a', 1);
+      await server.stop();
+      expect(await failure(storage.get('docs', 'a'))).to.be.instanceOf(StorageUnavailableError);
+      expect(await failure(new JobLifecycle(storage).enqueue({ backend: BACKEND, owner: 'u', payload: {} }))).to.be.instanceOf(StorageUnavailableError);
+      await server.start();
+      expect((await storage.get('docs', 'a'))!.value).to.equal(1);
+    });
+
+    it('refreshes an access token that Dropbox expired early, and accepts a plain access token', async () => {
+      const storage = provider();
+      await storage.put('docs', 'a', 1);
+      const refreshes = server.tokens.refreshCount;
+      server.tokens.expireAccessTokens();
+      expect((await storage.get('docs', 'a'))!.value).to.equal(1);
+      expect(server.tokens.refreshCount).to.equal(refreshes + 1);
+      const plain = provider({ refreshToken: undefined, accessToken: server.tokens.issueAccessToken() });
+      expect(await plain.put('docs', 'b', 2)).to.be.a('string');
+      server.tokens.revokeAccessTokens();
+      expect(await failure(plain.get('docs', 'b'))).to.be.instanceOf(StorageUnavailableError);
+    });
+
+    it('loses no acknowledged job while the server goes down and comes back mid-run (I1)', async function () {
+      this.timeout(60_000);
+      const storage = provider({ retry: FAST_RETRY, requestTimeoutMs: 2000 });
+      const jobs = new JobLifecycle(storage);
+      const acknowledged: string[] = [];
+      const unexpected: unknown[] = [];
+      let refused = 0;
+      const tolerate = (error: unknown) => {
+        if (error instanceof StorageUnavailableError || error instanceof LeaseLostError) refused += 1;
+        else unexpected.push(error);
+      };
+      let done = false;
+      const outages = (async () => {
+        for (let round = 0; !done; round += 1) {
+          await sleep(60 + Math.random() * 120);
+          await server.stop();
+          await sleep(20 + Math.random() * 100);
+          await server.start();
+        }
+      })();
+      const producer = (async () => {
+        for (let i = 0; i < 40; i += 1) {
+          await jobs.enqueue({ backend: BACKEND, owner: 'u', payload: { i } }).then((job) => acknowledged.push(job.id), tolerate);
+        }
+      })();
+      const spoolers = Array.from({ length: 3 }, async (_, s) => {
+        for (let i = 0; i < 25; i += 1) {
+          const claim = await jobs.claim(BACKEND, `s${s}`).catch(tolerate);
+          if (claim) await jobs.complete(claim, { by: s }).catch(tolerate);
+        }
+      });
+      await Promise.all([producer, ...spoolers]);
+      done = true;
+      await outages;
+      if (!server.running) await server.start();
+      expect(unexpected).to.deep.equal([]);
+      expect(refused, 'operations that hit an outage').to.be.greaterThan(0);
+      expect(acknowledged.length).to.be.greaterThan(5);
+      for (const id of acknowledged) {
+        const states = [];
+        for (const namespace of [ns.queued, ns.running, ns.finished, ns.deleted]) {
+          if (await storage.get(namespace(BACKEND), id)) states.push(namespace(BACKEND));
+        }
+        expect(states, id).to.have.length(1);
+      }
+      // Nothing is stuck either: once leases of interrupted claims expire, every job can be run to the end.
+      const later = new JobLifecycle(storage, { now: () => Date.now() + 120_000, maxAttempts: 100 });
+      await later.requeueExpired(BACKEND);
+      for (let claim = await later.claim(BACKEND, 'late'); claim; claim = await later.claim(BACKEND, 'late')) {
+        await later.complete(claim, {});
+      }
+      // (The record, not the status projection: a status write cut off by an outage lags, as with any provider.)
+      for (const id of acknowledged) expect((await later.find(BACKEND, id))!.value.state, id).to.equal('DONE');
+    });
+  });
+});
