@@ -3,6 +3,8 @@ import { Ajv } from 'ajv';
 import { resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 
+const PER_BACKEND = /^QSPOOL_(RUNTIME|SIGNING_KEY)_[A-Z0-9]+$/;
+
 const configSchema = {
   type: 'object',
   properties: {
@@ -12,7 +14,12 @@ const configSchema = {
     QSPOOL_DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     QSPOOL_FSYNC: { type: 'boolean', default: true },
     QSPOOL_PROVIDER_NAME: { type: 'string', pattern: '^[a-z0-9]+$', default: 'alqor' },
-    QSPOOL_BACKENDS: { type: 'string', pattern: '^[a-z0-9]+(,[a-z0-9]+)*$', default: 'singlequdit,qubit' },
+    QSPOOL_BACKENDS: { type: 'string', pattern: '^[a-z0-9]+(,[a-z0-9]+)*$', default: 'singlequdit,multiqudit,fermions,rydberg,qubit' },
+    QSPOOL_QUBIT_MODE: { type: 'string', enum: ['simulation', 'echo', 'verbatim'], default: 'simulation' },
+    // External runtimes (QSPOOL_RUNTIME_<BACKEND>, see patternProperties) are killed this long after they start.
+    QSPOOL_RUNTIME_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 600_000 },
+    // Backends whose configs and results are signed: all, none, or a comma-separated list.
+    QSPOOL_SIGN: { type: 'string', pattern: '^(all|none|[a-z0-9]+(,[a-z0-9]+)*)$', default: 'all' },
     QSPOOL_LEASE_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     QSPOOL_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
     QSPOOL_POLL_MS: { type: 'integer', minimum: 1, maximum: 60_000, default: 200 },
@@ -21,14 +28,33 @@ const configSchema = {
     QSPOOL_MAX_JSON_DEPTH: { type: 'integer', minimum: 4, maximum: 1000, default: 32 },
     QSPOOL_MAX_INSTRUCTIONS: { type: 'integer', minimum: 1, default: 10_000 },
     QSPOOL_MAX_HILBERT_DIMENSION: { type: 'integer', minimum: 2, default: 4_194_304 },
+    QSPOOL_MAX_EXPERIMENTS: { type: 'integer', minimum: 1, default: 1000 },
+    QSPOOL_MAX_SHOTS: { type: 'integer', minimum: 1, default: 1_000_000 },
+    QSPOOL_MAX_QUEUED_PER_USER: { type: 'integer', minimum: 1, default: 500 },
+    // Token bucket per credential (or client address): refill rate per second (0 turns limiting off) and burst size.
+    QSPOOL_RATE_PER_SECOND: { type: 'number', minimum: 0, default: 20 },
+    QSPOOL_RATE_BURST: { type: 'integer', minimum: 1, default: 100 },
+    // Empty: a secret is generated on first start and kept in storage, so every server on that storage agrees.
+    QSPOOL_JWT_SECRET: { type: 'string', pattern: '^(|.{32,})$', default: '' },
+    QSPOOL_JWT_TTL_S: { type: 'integer', minimum: 60, maximum: 2_592_000, default: 3600 },
+    // scrypt cost N = 2^this (memory 128·N·8 bytes: 32 MiB at 15); stored with each hash, so raising it is safe.
+    QSPOOL_SCRYPT_LOG_N: { type: 'integer', minimum: 10, maximum: 20, default: 15 },
+    QSPOOL_OPEN_REGISTRATION: { type: 'boolean', default: true },
+    QSPOOL_USER_MAX_PRIORITY: { type: 'integer', minimum: 0, maximum: 9, default: 5 },
+    QSPOOL_SECRET_KEY: { type: 'string', pattern: '^(|.{16,})$', default: '' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
   },
   // Every key has a default, which AJV fills in before it checks `required`.
   required: [
     'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
     'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
-    'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'LOG_LEVEL',
+    'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',
+    'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_JWT_SECRET',
+    'QSPOOL_JWT_TTL_S', 'QSPOOL_SCRYPT_LOG_N', 'QSPOOL_OPEN_REGISTRATION', 'QSPOOL_USER_MAX_PRIORITY', 'LOG_LEVEL', 'QSPOOL_SECRET_KEY',
   ],
+  // Per-backend settings, named after the backend in capitals: the runtime command of QSPOOL_RUNTIME_QUBIT, the
+  // signing key (PEM text or a PEM file) of QSPOOL_SIGNING_KEY_FERMIONS.
+  patternProperties: { [PER_BACKEND.source]: { type: 'string', minLength: 1 } },
   additionalProperties: true,
 } as const;
 
@@ -43,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   const known = Object.keys(configSchema.properties);
   const values: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined && env[key] !== '') values[key] = env[key];
+  for (const key of Object.keys(env)) if (PER_BACKEND.test(key) && env[key] !== '') values[key] = env[key];
   Object.assign(values, overrides);
   if (!validate(values)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1)} ${e.message}`).join('; ');
@@ -55,4 +82,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
 
 export function backendList(config: Config): string[] {
   return config.QSPOOL_BACKENDS.split(',');
+}
+
+/** A per-backend setting (`QSPOOL_RUNTIME_<BACKEND>`, `QSPOOL_SIGNING_KEY_<BACKEND>`), if configured. */
+export function backendSetting(config: Config, setting: 'QSPOOL_RUNTIME' | 'QSPOOL_SIGNING_KEY', backend: string): string | undefined {
+  const value = (config as Record<string, unknown>)[`${setting}_${backend.toUpperCase()}`];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function signs(config: Config, backend: string): boolean {
+  if (config.QSPOOL_SIGN === 'all' || config.QSPOOL_SIGN === 'none') return config.QSPOOL_SIGN === 'all';
+  return config.QSPOOL_SIGN.split(',').includes(backend);
 }

@@ -99,6 +99,34 @@ export class UnauthorizedError extends QspoolError {
   }
 }
 
+/** The caller is known but may not do this (e.g. a priority above their allowance, an admin-only action). */
+export class ForbiddenError extends QspoolError {
+  constructor(message: string, code = 'forbidden', details?: unknown) {
+    super(code, 403, message, details);
+  }
+}
+
+/** Too many requests for one credential (or address) in a short time; retry after the given delay. */
+export class RateLimitedError extends QspoolError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate_limited', 429, `Too many requests; retry in ${retryAfterSeconds} s`, { retry_after_seconds: retryAfterSeconds });
+  }
+}
+
+/** A per-user quota (queued jobs, API tokens) is used up until some of it is freed. */
+export class QuotaExceededError extends QspoolError {
+  constructor(message: string, details?: unknown) {
+    super('quota_exceeded', 429, message, details);
+  }
+}
+
+/** A job's result was asked for while it has none (still queued or running, failed, cancelled). */
+export class ResultNotReadyError extends QspoolError {
+  constructor(state: string, errorMessage: string | null) {
+    super('result_not_ready', 409, `The job is ${state}; only DONE jobs have a result`, { status: state, error_message: errorMessage });
+  }
+}
+
 export class MethodNotAllowedError extends QspoolError {
   constructor(readonly allowed: string[]) {
     super('method_not_allowed', 405, `Method not allowed; use ${allowed.join(', ')}`);

@@ -1,9 +1,10 @@
-// The qspool command line: `qspool <command>`. Exit codes: 0 success, 1 failure, 2 usage error.
+// The qspool command line: `qspool <command>`. Exit codes: 0 success, 1 failure (or not found), 2 usage error.
 import { Command } from 'commander';
 import { QspoolError } from '../schemas/errors.ts';
 import { runServe, runSpooler } from './commands/serve.ts';
 import { runStart } from './commands/start.ts';
-import { runUserAdd } from './commands/user.ts';
+import * as storageCommands from './commands/storage.ts';
+import { runUserAdd, runUserDisable, runUserList, runUserToken } from './commands/user.ts';
 
 const program = new Command('qspool').description('Quantum devices on the internet through shared storage').exitOverride();
 
@@ -28,8 +29,63 @@ user
   .command('add <name>')
   .description('create a user and print an API token')
   .option('--admin', 'give the user the admin role')
+  .option('--email <address>', 'the user\'s email address')
   .option('--json', 'machine-readable output')
   .action(runUserAdd);
+user.command('list').description('list users').option('--json', 'machine-readable output').action(runUserList);
+user
+  .command('disable <name>')
+  .description('refuse every credential of a user (401 everywhere); --enable undoes it')
+  .option('--enable', 'enable the user again')
+  .option('--json', 'machine-readable output')
+  .action(runUserDisable);
+user
+  .command('token <name>')
+  .description('issue an API token for a user (default), or list or revoke their tokens')
+  .option('--label <label>', 'name of the new token (default cli)')
+  .option('--list', 'list the user\'s tokens (no secrets)')
+  .option('--revoke <id>', 'revoke the token with this id')
+  .option('--json', 'machine-readable output')
+  .action(runUserToken);
+
+const storage = program.command('storage').description('manage the registry of storage providers');
+const json = ['--json', 'machine-readable output'] as const;
+storage
+  .command('add')
+  .description('register a provider; the login is validated and stored encrypted (QSPOOL_SECRET_KEY)')
+  .requiredOption('--name <name>', 'provider name: lower-case letters and digits')
+  .requiredOption('--type <type>', 'local, mongodb, s3 or dropbox')
+  .requiredOption('--login <json>', 'login fields, e.g. \'{"base_path": "/srv/lab1"}\'')
+  .option('--owner <user>', 'who is responsible for it')
+  .option('--description <text>', 'what it is for')
+  .option('--inactive', 'register without activating')
+  .option(...json)
+  .action(storageCommands.storageAdd);
+storage.command('list').description('list providers').option(...json).action(storageCommands.storageList);
+storage.command('show <name>').description('show one provider (secrets hidden)').option(...json).action(storageCommands.storageShow);
+storage
+  .command('test <name>')
+  .description('prove credentials and permissions with a real round trip (exit 1 on failure)')
+  .option(...json)
+  .action(storageCommands.storageTest);
+storage
+  .command('activate <name>')
+  .description('make its backends visible')
+  .option(...json)
+  .action((name: string, options: { json?: boolean }) => storageCommands.storageSetActive(name, true, options));
+storage
+  .command('deactivate <name>')
+  .description('hide its backends')
+  .option(...json)
+  .action((name: string, options: { json?: boolean }) => storageCommands.storageSetActive(name, false, options));
+storage.command('remove <name>').description('forget a provider (its data stays)').option(...json).action(storageCommands.storageRemove);
+storage
+  .command('migrate')
+  .description('copy every document from one provider to another; resumes where an interrupted run stopped')
+  .requiredOption('--from <name>', 'source provider')
+  .requiredOption('--to <name>', 'target provider')
+  .option(...json)
+  .action(storageCommands.storageMigrate);
 
 try {
   await program.parseAsync(process.argv);
@@ -38,5 +94,6 @@ try {
   if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0);
   if (typeof code === 'string' && code.startsWith('commander.')) process.exit(2);
   process.stderr.write(`qspool: ${error instanceof QspoolError || error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  // Bad input (4xx) is a usage error; anything else is a failure.
+  process.exit(error instanceof QspoolError && error.status >= 400 && error.status < 500 && error.status !== 404 ? 2 : 1);
 }

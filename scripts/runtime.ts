@@ -1,13 +1,16 @@
 // What every long-running command shares: configuration, logger, the storage it opens, and a clean stop on
 // SIGINT/SIGTERM (a second signal exits at once).
 import { join } from 'node:path';
-import { backendList, loadConfig, type Config } from '../config/index.ts';
+import { backendList, backendSetting, loadConfig, signs, type Config } from '../config/index.ts';
 import { createLogger, type Logger } from '../config/logger.ts';
-import { createBackend } from '../spooler/backends/index.ts';
+import { builtinBackends, createBackend } from '../spooler/backends/index.ts';
+import { ExternalRuntime, withRuntime } from '../spooler/runtime/index.ts';
+import { Signer } from '../spooler/signing/keys.ts';
 import { Spooler } from '../spooler/spooler.ts';
 import type { StorageProvider } from '../storage/contract.ts';
 import { createProvider } from '../storage/factory.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
+import { ProviderRegistry } from '../storage/registry/index.ts';
 
 export interface Runtime {
   config: Config;
@@ -30,16 +33,28 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
   const { config, logger, storage } = runtime;
   const lifecycle = new JobLifecycle(storage, { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS });
   return names.map((name) => {
-    const backend = createBackend(name, { qubitMode: process.env.QSPOOL_QUBIT_MODE === 'echo' ? 'echo' : 'simulation' });
-    if (!backend) throw new Error(`Unknown backend ${name}; known: singlequdit, qubit`);
+    const options = { qubitMode: config.QSPOOL_QUBIT_MODE };
+    const backend = createBackend(name, options);
+    if (!backend) throw new Error(`Unknown backend ${name}; known: ${[...builtinBackends.keys()].join(', ')}`);
+    // A runtime configured for a backend serves all its jobs; qubit's verbatim mode says one must be configured.
+    const command = backendSetting(config, 'QSPOOL_RUNTIME', name);
+    if (name === 'qubit' && config.QSPOOL_QUBIT_MODE === 'verbatim' && !command) {
+      throw new Error('QSPOOL_QUBIT_MODE=verbatim hands qubit jobs to an external runtime: set QSPOOL_RUNTIME_QUBIT to its command');
+    }
+    const external = command ? new ExternalRuntime(name, { command, timeoutMs: config.QSPOOL_RUNTIME_TIMEOUT_MS }) : undefined;
+    const signer = signs(config, name) ? Signer.load(name, backendSetting(config, 'QSPOOL_SIGNING_KEY', name), config.QSPOOL_DATA_DIR) : undefined;
     return new Spooler({
       lifecycle,
-      backend,
+      backend: external ? withRuntime(backend, external) : backend,
+      ...(signer ? { signer } : {}),
       providerName: config.QSPOOL_PROVIDER_NAME,
       logger,
       pollMs: config.QSPOOL_POLL_MS,
       maxInstructions: config.QSPOOL_MAX_INSTRUCTIONS,
       maxHilbertDimension: config.QSPOOL_MAX_HILBERT_DIMENSION,
+      // Experiments run in a worker thread that builds the same backend, so long simulations never starve renewals;
+      // an external runtime is a process of its own already.
+      ...(external ? {} : { isolate: { module: new URL('../spooler/backends/index.ts', import.meta.url).href, exportName: 'createBackend', args: [name, options] } }),
     });
   });
 }
@@ -61,4 +76,23 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+}
+
+/** The registry of storage providers, kept on the primary storage (the local data directory). */
+export function registryFor(runtime: Runtime): ProviderRegistry {
+  const { config, storage } = runtime;
+  const login = { base_path: config.QSPOOL_DATA_DIR, fsync: config.QSPOOL_FSYNC };
+  return new ProviderRegistry(storage, config.QSPOOL_PROVIDER_NAME, login, config.QSPOOL_SECRET_KEY || undefined);
+}
+
+export async function openRegistry(): Promise<{ registry: ProviderRegistry; close(): Promise<void> }> {
+  const runtime = await openRuntime({ LOG_LEVEL: 'warn' });
+  const registry = registryFor(runtime);
+  return {
+    registry,
+    close: async () => {
+      await registry.close();
+      await runtime.storage.close();
+    },
+  };
 }

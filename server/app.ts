@@ -1,6 +1,6 @@
 // The Koa application: request context, error mapping, the API routers, and JSON answers for unknown routes and
 // wrong methods. Everything else lives in routes/ and services/.
-import Koa from 'koa';
+import Koa, { type Middleware } from 'koa';
 import type Router from '@koa/router';
 import type { Logger } from '../config/logger.ts';
 import { MethodNotAllowedError, RouteNotFoundError } from '../schemas/errors.ts';
@@ -9,20 +9,26 @@ import { requestContext } from './middleware/request-context.ts';
 
 export interface AppOptions {
   logger: Logger;
+  /** Runs around everything else, outside error mapping, so it sees the status the client gets (metrics). */
+  observe?: Middleware<ErrorState>[];
+  /** Runs for every request after error mapping and before the routers (rate limits). */
+  middleware?: Middleware<ErrorState>[];
   routers: Router[];
 }
 
 const QLUED_PREFIX = /^\/api\/v[23](\/|$)/;
 
-export function createApp({ logger, routers }: AppOptions): Koa<ErrorState> {
+export function createApp({ logger, observe = [], middleware = [], routers }: AppOptions): Koa<ErrorState> {
   const app = new Koa<ErrorState>();
   app.proxy = process.env.QSPOOL_TRUST_PROXY === '1';
   app.use(requestContext(logger));
+  for (const step of observe) app.use(step);
   app.use(async (ctx, next) => {
     ctx.state.face = QLUED_PREFIX.test(ctx.path) ? 'qlued' : 'native';
     await next();
   });
   app.use(errorMapper());
+  for (const step of middleware) app.use(step);
   for (const router of routers) app.use(router.routes());
   app.use(async (ctx) => {
     const allowed = new Set<string>();

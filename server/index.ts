@@ -3,38 +3,89 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../config/logger.ts';
+import pkg from '../package.json' with { type: 'json' };
 import { builtinBackends } from '../spooler/backends/index.ts';
 import type { StorageProvider } from '../storage/contract.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
 import { createApp } from './app.ts';
+import { BearerAuth, loadJwtSecret } from './auth/bearer.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
+import { nativeApi, type NativeApi } from './routes/native/index.ts';
+import { adminOperations, operationsRouter } from './routes/native/admin.ts';
+import { validateOperations } from './routes/native/validate.ts';
+import { healthRouter } from './routes/health.ts';
 import { qluedRouter } from './routes/qlued.ts';
+import { uiRouter } from './routes/ui.ts';
+import { serverMetrics } from './metrics/index.ts';
 import { BackendService } from './services/backends.ts';
+import { IdempotencyStore } from './services/idempotency.ts';
+import { JobIndex } from './services/job-index.ts';
 import { JobService } from './services/jobs.ts';
+import { PrimaryProviderRegistry } from './services/providers.ts';
 import { UserService } from './services/users.ts';
 
 export interface RunningServer {
   url: string;
   server: Server;
   users: UserService;
-  close(): Promise<void>;
+  /** The native API's operations, router and OpenAPI document (for the drift test). */
+  api: NativeApi;
+  /** Stops accepting; in-flight requests get up to `deadlineMs` (default 10 s), then remaining connections close. */
+  close(deadlineMs?: number): Promise<void>;
 }
 
 export function buildServices(storage: StorageProvider, config: Config) {
   const lifecycle = new JobLifecycle(storage, { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS });
+  const jobIndex = new JobIndex(storage);
+  const limits = {
+    maxExperiments: config.QSPOOL_MAX_EXPERIMENTS,
+    maxInstructions: config.QSPOOL_MAX_INSTRUCTIONS,
+    maxShots: config.QSPOOL_MAX_SHOTS,
+    maxQueuedPerUser: config.QSPOOL_MAX_QUEUED_PER_USER,
+  };
+  const providers = new PrimaryProviderRegistry(storage, config.QSPOOL_PROVIDER_NAME);
   return {
     lifecycle,
-    backends: new BackendService(storage, config.QSPOOL_PROVIDER_NAME, config.QSPOOL_HEARTBEAT_TIMEOUT_S * 1000),
-    jobs: new JobService(lifecycle, { definitions: builtinBackends }),
-    users: new UserService(storage),
+    jobIndex,
+    providers,
+    backends: new BackendService(storage, config.QSPOOL_PROVIDER_NAME, config.QSPOOL_HEARTBEAT_TIMEOUT_S * 1000, (name) => providers.isActive(name)),
+    jobs: new JobService(lifecycle, { definitions: builtinBackends, limits, index: jobIndex }),
+    users: new UserService(storage, { scryptLogN: config.QSPOOL_SCRYPT_LOG_N, defaultMaxPriority: config.QSPOOL_USER_MAX_PRIORITY }),
+    idempotency: new IdempotencyStore(storage),
   };
+}
+
+/** Requests Node's HTTP parser refuses (broken request lines, oversized headers) still get a JSON answer. */
+function answerUnparseableRequests(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({ error: { code: 'bad_request', message: 'The request could not be parsed', details: null } });
+    const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }
 
 export async function startServer(storage: StorageProvider, config: Config, logger: Logger): Promise<RunningServer> {
   const services = buildServices(storage, config);
   const limits = { maxBytes: config.QSPOOL_MAX_BODY_BYTES, maxDepth: config.QSPOOL_MAX_JSON_DEPTH };
+  const auth = new BearerAuth(services.users, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET), config.QSPOOL_JWT_TTL_S);
   const deps = { ...services, limits, baseUrl: config.QSPOOL_BASE_URL };
-  const app = createApp({ logger, routers: [qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3')] });
+  const native = nativeApi({ ...deps, auth, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
+  const metrics = serverMetrics(storage, services.backends);
+  await metrics.backends.start();
+  // Admin and validation operations (the web interface uses them) on a router beside the native API's.
+  const extra = operationsRouter([...adminOperations(services), ...validateOperations(services)], { auth, limits });
+  const app = createApp({
+    logger,
+    observe: [metrics.middleware],
+    middleware: [rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST })],
+    routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router, extra],
+  });
   const server = app.listen(config.PORT, config.HOST);
+  answerUnparseableRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -45,9 +96,14 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     url: `http://${host}:${port}`,
     server,
     users: services.users,
-    close: () =>
+    api: native,
+    close: (deadlineMs = 10_000) =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
+        server.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

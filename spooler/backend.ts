@@ -1,8 +1,8 @@
 // What a backend (a device or simulator) is to the spooler: its published config, its job schema and how it
 // runs one experiment. Each backend lives in spooler/backends/<name>/ and exports one BackendDefinition.
 import type { BackendConfig } from '../schemas/backend-config.ts';
-import { buildJobSchema, type InstructionSpec, type JobLimits } from '../schemas/backend-job-schema.ts';
-import type { Experiment } from '../schemas/job.ts';
+import { buildJobSchema, type InstructionSpec, type JobLimits, type WireOrder } from '../schemas/backend-job-schema.ts';
+import type { Experiment, Job } from '../schemas/job.ts';
 import type { ExperimentResult } from '../schemas/result.ts';
 import type { ValidationIssue } from '../schemas/validators.ts';
 
@@ -14,6 +14,10 @@ export interface RunContext {
   checkpoint(): void;
   /** Upper bound on state-vector size, from configuration. */
   maxHilbertDimension: number;
+  /** Aborted when the job is abandoned (cancel, lease lost, shutdown); for work that cannot call checkpoint. */
+  signal?: AbortSignal;
+  /** Adds a line to the job's history and facts to its meta while it runs (on the spooler's thread only). */
+  note?(line: string, meta?: Record<string, unknown>): Promise<void>;
 }
 
 export type ExperimentData = ExperimentResult['data'];
@@ -25,7 +29,13 @@ export interface BackendDefinition {
   jobSchema?(limits: JobLimits): Record<string, unknown>;
   /** Rules beyond the schema that must hold before a job is accepted (e.g. Hilbert-space size). */
   checkJob?(job: Record<string, unknown>, context: { maxHilbertDimension: number }): ValidationIssue[];
+  /** Wire orders jobs may name, when more than the config's `wire_order` is accepted. */
+  wireOrders?: WireOrder[];
+  /** The experiment as the device runs it (the qubit text form becomes instructions); identity if absent. */
+  compile?(experiment: Experiment): Experiment;
   runExperiment(name: string, experiment: Experiment, context: RunContext): Promise<ExperimentData> | ExperimentData;
+  /** Runs the whole job at once instead of experiment by experiment (an external runtime), data by experiment name. */
+  runJob?(job: Job, context: RunContext): Promise<Record<string, ExperimentData>>;
 }
 
 export interface PublishLimits {
@@ -40,6 +50,7 @@ export function publishedConfig(backend: BackendDefinition, limits: PublishLimit
     max_shots: backend.config.max_shots,
     num_wires: backend.config.num_wires,
     wire_order: backend.config.wire_order,
+    ...(backend.wireOrders ? { accepted_wire_orders: backend.wireOrders } : {}),
     max_instructions: limits.maxInstructions,
   };
   return {

@@ -6,8 +6,7 @@ import type { Job } from '../schemas/job.ts';
 import type { ExperimentResult, Result } from '../schemas/result.ts';
 import { InvalidJobError } from '../schemas/errors.ts';
 import { summarizeIssues, validateJob } from '../schemas/validators.ts';
-import type { BackendDefinition, RunContext } from './backend.ts';
-
+import type { BackendDefinition, ExperimentData, RunContext } from './backend.ts';
 
 export interface ExecutionInput {
   backend: BackendDefinition;
@@ -33,17 +32,28 @@ export function checkJob(backend: BackendDefinition | undefined, config: Backend
   if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues);
 }
 
-export async function executeJob(input: ExecutionInput): Promise<Result> {
-  const { backend, config, context } = input;
-  checkJob(backend, config, input.payload);
-  const results: ExperimentResult[] = [];
-  for (const [name, experiment] of Object.entries(input.payload as Job)) {
+async function runEach(backend: BackendDefinition, job: Job, context: RunContext): Promise<Record<string, ExperimentData>> {
+  const data: Record<string, ExperimentData> = {};
+  for (const [name, experiment] of Object.entries(job)) {
     context.checkpoint();
-    const data = await backend.runExperiment(name, experiment, context);
-    results.push({ header: { name }, shots: experiment.shots, success: true, data });
+    data[name] = await backend.runExperiment(name, experiment, context);
     // Let lease renewals and cancel checks run between experiments.
     await nextTick();
   }
+  return data;
+}
+
+export async function executeJob(input: ExecutionInput): Promise<Result> {
+  const { backend, config, context } = input;
+  checkJob(backend, config, input.payload);
+  const job = input.payload as Job;
+  const data = backend.runJob ? await backend.runJob(job, context) : await runEach(backend, job, context);
+  const results: ExperimentResult[] = Object.entries(job).map(([name, experiment]) => ({
+    header: { name },
+    shots: experiment.shots,
+    success: true,
+    data: data[name]!,
+  }));
   return {
     backend_name: fullBackendName(input.providerName, config),
     display_name: config.display_name,

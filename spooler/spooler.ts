@@ -7,8 +7,11 @@ import type { BackendConfig } from '../schemas/backend-config.ts';
 import { InvalidJobError, LeaseLostError, QspoolError } from '../schemas/errors.ts';
 import type { ClaimedJob, JobLifecycle } from '../storage/lifecycle.ts';
 import { ns, type HeartbeatRecord } from '../storage/records.ts';
-import { publishedConfig, type BackendDefinition } from './backend.ts';
+import type { Experiment } from '../schemas/job.ts';
+import { publishedConfig, type BackendDefinition, type RunContext } from './backend.ts';
 import { executeJob } from './execute.ts';
+import { ExperimentThread, type BackendLocator } from './experiment-thread.ts';
+import type { Signer } from './signing/keys.ts';
 import { compiledJobValidator } from '../schemas/validators.ts';
 
 export interface SpoolerOptions {
@@ -16,19 +19,36 @@ export interface SpoolerOptions {
   backend: BackendDefinition;
   providerName: string;
   logger: Logger;
-  /** Idle poll interval; storage that can notify (local) wakes the spooler sooner. */
+  /**
+   * Idle poll interval; storage that can notify (local) wakes the spooler sooner. Expired leases are also looked
+   * for this often, which bounds how long a dead spooler's job waits: lease + one poll interval.
+   */
   pollMs?: number;
   heartbeatMs?: number;
   /** How long SIGTERM waits for the current job before handing it back to the queue. */
   shutdownGraceMs?: number;
   maxInstructions?: number;
   maxHilbertDimension?: number;
+  /**
+   * Run experiments in a worker thread that loads the backend from here (production). Without it they run on this
+   * thread, where a synchronous experiment longer than the lease starves renewals and loses the job.
+   */
+  isolate?: BackendLocator;
+  /** Signs the published config and every result (detached JWS, see spooler/signing/). */
+  signer?: Signer;
 }
 
 /** The job being run, shared with its renewal timer; `active` turns false once the job is settled. */
 interface ActiveJob {
   claim: ClaimedJob;
   active: boolean;
+  /** Aborted with the JobAborted reason; stops work that cannot call checkpoint (an external runtime). */
+  aborted: AbortController;
+}
+
+/** Exponential backoff with jitter after `failures` failures in a row, so spoolers do not retry in lockstep. */
+function backoff(pollMs: number, failures: number): number {
+  return Math.min(30_000, pollMs * 2 ** failures) * (0.5 + Math.random() / 2);
 }
 
 class JobAborted extends Error {
@@ -50,19 +70,27 @@ export class Spooler {
   private current: ActiveJob | undefined;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
-  private lastMaintenance = 0;
+  private lastHeartbeat = 0;
   private failures = 0;
+  private maintenanceTimer: NodeJS.Timeout | undefined;
+  private maintaining: Promise<void> = Promise.resolve();
+  private maintenanceFailures = 0;
+  private readonly thread: ExperimentThread | undefined;
 
   constructor(private readonly options: SpoolerOptions) {
     this.lifecycle = options.lifecycle;
     this.pollMs = options.pollMs ?? 200;
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
-    this.config = publishedConfig(options.backend, {
-      maxInstructions: options.maxInstructions ?? 10_000,
-      maxHilbertDimension: options.maxHilbertDimension ?? 4_194_304,
-    });
+    this.config = {
+      ...publishedConfig(options.backend, {
+        maxInstructions: options.maxInstructions ?? 10_000,
+        maxHilbertDimension: options.maxHilbertDimension ?? 4_194_304,
+      }),
+      ...(options.signer ? { sign: true, kid: options.signer.kid } : {}),
+    };
     this.log = options.logger.child({ spooler: this.id, backend: this.config.display_name });
+    this.thread = options.isolate && new ExperimentThread(options.isolate);
   }
 
   get backendName(): string {
@@ -72,9 +100,13 @@ export class Spooler {
   /** Publishes the config and starts the claim loop; resolves once the config is visible to the server. */
   async start(): Promise<void> {
     compiledJobValidator(this.config.job_schema);
+    await this.options.signer?.publish(this.lifecycle.storage, this.config);
     await this.lifecycle.storage.put(ns.configs, this.backendName, this.config);
     await this.heartbeat();
+    // Started now, the thread has loaded the backend by the time the first job comes.
+    this.thread?.warm();
     const unwatch = this.lifecycle.storage.watch?.(ns.queued(this.backendName), () => this.wake?.());
+    this.scheduleMaintenance(this.pollMs);
     this.loop = this.run().finally(() => unwatch?.());
     this.log.info({ event: 'spooler.started' }, 'spooler started');
   }
@@ -83,11 +115,14 @@ export class Spooler {
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    const timer = setTimeout(() => (this.abortReason ??= 'shutdown'), this.shutdownGraceMs);
+    clearTimeout(this.maintenanceTimer);
+    const timer = setTimeout(() => this.abort('shutdown'), this.shutdownGraceMs);
     try {
       await this.loop;
+      await this.maintaining;
     } finally {
       clearTimeout(timer);
+      await this.thread?.close();
     }
     await this.lifecycle.storage.delete(ns.heartbeats(this.backendName), this.id).catch(() => undefined);
     this.log.info({ event: 'spooler.stopped' }, 'spooler stopped');
@@ -96,7 +131,6 @@ export class Spooler {
   private async run(): Promise<void> {
     while (!this.stopping) {
       try {
-        await this.maintain();
         const claim = await this.lifecycle.claim(this.backendName, this.id);
         this.failures = 0;
         if (claim) await this.process(claim);
@@ -104,7 +138,7 @@ export class Spooler {
       } catch (error) {
         // Storage trouble: back off exponentially with jitter and try again by ourselves.
         this.failures += 1;
-        const delay = Math.min(30_000, this.pollMs * 2 ** this.failures) * (0.5 + Math.random() / 2);
+        const delay = backoff(this.pollMs, this.failures);
         this.log.warn({ err: error, retryInMs: Math.round(delay) }, 'spooler loop failed; backing off');
         await this.idle(delay);
       }
@@ -122,16 +156,43 @@ export class Spooler {
     });
   }
 
-  /** Heartbeat and reaping of expired leases, at most once per heartbeat interval. */
+  /**
+   * Heartbeat (once per heartbeat interval) and reaping of expired leases (once per poll interval) run beside the
+   * claim loop, so a spooler busy with a long job still takes back a dead spooler's job within lease + one poll.
+   */
+  private scheduleMaintenance(delayMs: number): void {
+    this.maintenanceTimer = setTimeout(() => {
+      this.maintaining = this.maintain()
+        .then(
+          () => (this.maintenanceFailures = 0),
+          (error: unknown) => {
+            this.maintenanceFailures += 1;
+            this.log.warn({ err: error }, 'heartbeat or lease reaping failed; backing off');
+          },
+        )
+        .then(() => {
+          if (!this.stopping) this.scheduleMaintenance(this.maintenanceFailures ? backoff(this.pollMs, this.maintenanceFailures) : this.pollMs);
+        });
+    }, delayMs);
+  }
+
   private async maintain(): Promise<void> {
-    if (Date.now() - this.lastMaintenance < this.heartbeatMs) return;
-    this.lastMaintenance = Date.now();
-    await this.heartbeat();
+    if (Date.now() - this.lastHeartbeat >= this.heartbeatMs) await this.heartbeat();
     const requeued = await this.lifecycle.requeueExpired(this.backendName);
     if (requeued.length > 0) this.log.warn({ event: 'jobs.requeued', jobs: requeued }, 'took back jobs with expired leases');
   }
 
+  /** Abandons the current job: stops at the next checkpoint, or at once when experiments run in a thread. */
+  private abort(reason: JobAborted['reason']): void {
+    // Losing the lease overrides any other reason: nothing may be published then.
+    if (reason === 'lease-lost') this.abortReason = reason;
+    else this.abortReason ??= reason;
+    this.thread?.abort(new JobAborted(this.abortReason));
+    this.current?.aborted.abort(new JobAborted(this.abortReason));
+  }
+
   private async heartbeat(): Promise<void> {
+    this.lastHeartbeat = Date.now();
     const record: HeartbeatRecord = {
       spooler: this.id,
       backend: this.backendName,
@@ -146,13 +207,13 @@ export class Spooler {
   private async process(claim: ClaimedJob): Promise<void> {
     const log = this.log.child({ jobId: claim.record.id, attempt: claim.record.attempts });
     const started = Date.now();
-    const job: ActiveJob = { claim, active: true };
+    const job: ActiveJob = { claim, active: true, aborted: new AbortController() };
     this.current = job;
     this.abortReason = undefined;
     const renewal = setInterval(() => void this.renew(job, log), Math.max(50, this.lifecycle.leaseMs / 3));
     try {
       const result = await executeJob({
-        backend: this.options.backend,
+        backend: this.runner(),
         config: this.config,
         providerName: this.options.providerName,
         jobId: claim.record.id,
@@ -163,11 +224,17 @@ export class Spooler {
           checkpoint: () => {
             if (this.abortReason) throw new JobAborted(this.abortReason);
           },
+          signal: job.aborted.signal,
+          note: async (line, meta) => {
+            job.claim = await this.lifecycle.note(job.claim, line, meta);
+          },
         },
       });
       clearInterval(renewal);
       job.active = false;
-      await this.lifecycle.complete(job.claim, result, 'Simulation done.');
+      const signature = this.options.signer?.sign(result);
+      const done = this.options.backend.runJob ? 'Runtime done.' : 'Simulation done.';
+      await this.lifecycle.complete(job.claim, result, done, signature ? { signature } : undefined);
       log.info({ event: 'job.done', ms: Date.now() - started }, 'job done');
     } catch (error) {
       clearInterval(renewal);
@@ -176,6 +243,15 @@ export class Spooler {
     } finally {
       this.current = undefined;
     }
+  }
+
+  /** The backend as executeJob should call it: its experiments sent to the thread when there is one. */
+  private runner(): BackendDefinition {
+    const thread = this.thread;
+    if (!thread) return this.options.backend;
+    const runExperiment = (name: string, experiment: Experiment, context: RunContext) =>
+      thread.run({ name, experiment, jobId: context.jobId, maxHilbertDimension: context.maxHilbertDimension });
+    return { ...this.options.backend, runExperiment };
   }
 
   private async settle(claim: ClaimedJob, error: unknown, log: Logger): Promise<void> {
@@ -193,7 +269,11 @@ export class Spooler {
       log.info({ event: 'job.released' }, 'handed the job back to the queue on shutdown');
       return;
     }
-    if (error instanceof QspoolError && error.status === 503) throw error;
+    if (error instanceof QspoolError && error.status === 503) {
+      // Nothing can be recorded now; the lease runs out and the job runs again once storage is back.
+      log.warn({ event: 'job.abandoned', err: error }, 'storage unavailable while settling the job; giving it up');
+      throw error;
+    }
     const message = error instanceof InvalidJobError ? error.message : `Execution failed: ${(error as Error).message}`;
     await this.lifecycle.fail(claim, message);
     log.info({ event: 'job.error', message }, 'job failed');
@@ -205,9 +285,11 @@ export class Spooler {
       const renewed = await this.lifecycle.renew(job.claim);
       if (!job.active) return;
       job.claim = renewed;
-      if (renewed.record.cancelRequested) this.abortReason ??= 'cancelled';
+      if (renewed.record.cancelRequested) this.abort('cancelled');
     } catch (error) {
-      if (error instanceof LeaseLostError) this.abortReason = 'lease-lost';
+      // A renewal that finishes after its job was settled must not touch the next job.
+      if (!job.active) return;
+      if (error instanceof LeaseLostError) this.abort('lease-lost');
       else log.warn({ err: error }, 'lease renewal failed; will retry');
     }
   }

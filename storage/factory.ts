@@ -6,11 +6,13 @@ import type { StorageProvider } from './contract.ts';
 // second copy of schemas/errors.ts, and the lifecycle's `instanceof ConflictError` checks then fail.
 import { DropboxProvider, type DropboxProviderSpec } from './dropbox/index.ts';
 import { MongoProvider } from './mongodb/index.ts';
+import { S3Provider, type S3ProviderSpec } from './s3/index.ts';
 
 export type ProviderSpec =
   | { type: 'local'; root: string; fsync?: boolean }
   | { type: 'mongodb'; uri: string; database: string }
-  | DropboxProviderSpec;
+  | DropboxProviderSpec
+  | S3ProviderSpec;
 
 export async function createProvider(spec: ProviderSpec): Promise<StorageProvider> {
   switch (spec.type) {
@@ -20,5 +22,7 @@ export async function createProvider(spec: ProviderSpec): Promise<StorageProvide
       return MongoProvider.open(spec.uri, spec.database);
     case 'dropbox':
       return new DropboxProvider(spec);
+    case 's3':
+      return S3Provider.fromSpec(spec);
   }
 }

@@ -2,15 +2,25 @@
 // A job's state is the namespace that holds it; moves are exclusive, so every transition has exactly one
 // winner, and a spooler whose lease was taken over cannot complete the job (fencing by document version).
 import type { StorageProvider, StoredDocument } from './contract.ts';
-import { ConflictError, LeaseLostError, NotFoundError } from '../schemas/errors.ts';
+import { ConflictError, InvalidKeyError, LeaseLostError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
-import { type JobRecord, type JobState, type StatusRecord, FINAL_STATES, ns, stateNamespace } from './records.ts';
+import {
+  type JobIndexEntry,
+  type JobRecord,
+  type JobState,
+  type StatusRecord,
+  FINAL_STATES,
+  ns,
+  stateNamespace,
+} from './records.ts';
 
 export interface EnqueueRequest {
   backend: string;
   owner: string;
   payload: unknown;
   meta?: Record<string, unknown>;
+  /** An id chosen in advance (idempotent submission records it before enqueueing); a fresh one otherwise. */
+  id?: string;
 }
 
 /** A claimed job as its spooler sees it; `version` is the fencing check for every later write. */
@@ -47,12 +57,17 @@ export class JobLifecycle {
     this.now = options.now ?? Date.now;
   }
 
-  /** Stores a new job in the queue; once this resolves the job is durable (I1). */
+  /**
+   * Stores a new job in the queue; once this resolves the job is durable (I1). The id and owner indexes are
+   * written first: a crash in between leaves an entry that points nowhere (readers skip it), never a job that
+   * cannot be found by id or is missing from its owner's list.
+   */
   async enqueue(request: EnqueueRequest): Promise<JobRecord> {
     assertKey(request.backend);
+    if (request.id !== undefined && !isJobId(request.id)) throw new InvalidKeyError(`Invalid job id ${JSON.stringify(request.id)}`);
     const at = new Date(this.now()).toISOString();
     const record: JobRecord = {
-      id: newJobId(this.now()),
+      id: request.id ?? newJobId(this.now()),
       backend: request.backend,
       owner: request.owner,
       state: 'QUEUED',
@@ -64,9 +79,20 @@ export class JobLifecycle {
       detail: ['Got your json.', 'Passed json sanity check.', 'Waiting in the queue.'],
       ...(request.meta ? { meta: request.meta } : {}),
     };
+    const entry: JobIndexEntry = { backend: record.backend, owner: record.owner, createdAt: at, ...(request.meta ? { meta: request.meta } : {}) };
+    await Promise.all([
+      this.storage.put(ns.jobIndex, record.id, entry),
+      this.storage.put(ns.ownerIndex(record.owner), record.id, entry),
+    ]);
     await this.storage.put(ns.queued(record.backend), record.id, record, { ifAbsent: true });
     await this.publishStatus(record);
     return record;
+  }
+
+  /** Where a job lives and whose it is, by id alone; undefined for unknown or malformed ids. */
+  async indexEntry(id: string): Promise<JobIndexEntry | undefined> {
+    if (!isJobId(id)) return undefined;
+    return (await this.storage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
   }
 
   /** Gives the oldest queued job of the backend to exactly one caller (I2, I3), or undefined if none is queued. */
@@ -124,13 +150,16 @@ export class JobLifecycle {
     }));
   }
 
-  /** Publishes the result and marks the job DONE; only the current lease holder can do this (I6). */
-  async complete(claim: ClaimedJob, result: unknown, line = 'Done.'): Promise<JobRecord> {
+  /**
+   * Publishes the result and marks the job DONE; only the current lease holder can do this (I6). `meta` (e.g. the
+   * result's signature) is merged into the job's meta in the same write that makes it DONE.
+   */
+  async complete(claim: ClaimedJob, result: unknown, line = 'Done.', meta?: Record<string, unknown>): Promise<JobRecord> {
     const { backend, id, lease } = claim.record;
     const resultKey = `${id}-a${lease!.token}`;
     await this.storage.put(ns.results(backend), resultKey, result);
     try {
-      return await this.finish(claim, 'DONE', line, { resultKey });
+      return await this.finish(claim, 'DONE', line, { resultKey, ...(meta ? { meta } : {}) });
     } catch (error) {
       if (error instanceof LeaseLostError) await this.storage.delete(ns.results(backend), resultKey);
       throw error;
@@ -147,15 +176,27 @@ export class JobLifecycle {
     return this.finish(claim, 'CANCELLED', 'Cancelled while running.', {});
   }
 
-  /** Hands a claimed job back to the queue without counting the attempt (graceful shutdown). */
+  /**
+   * Hands a claimed job back to the queue without counting the attempt (graceful shutdown). A job whose cancel was
+   * requested meanwhile ends CANCELLED instead: back in the queue, nothing would stop it from running again.
+   */
   async release(claim: ClaimedJob): Promise<void> {
-    const { backend, id } = claim.record;
-    const { lease: _lease, ...rest } = claim.record;
-    const record = this.advance(rest, 'QUEUED', 'Released by a stopping spooler.', {
-      attempts: claim.record.attempts - 1,
-    });
-    await this.moveFenced(claim, ns.running(backend), ns.queued(backend), id, record);
-    await this.publishStatus(record);
+    for (let held = claim; ; held = await this.current(held)) {
+      if (held.record.cancelRequested) {
+        await this.acknowledgeCancel(held);
+        return;
+      }
+      const { lease: _lease, ...rest } = held.record;
+      const record = this.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
+      try {
+        await this.storage.move(ns.running(rest.backend), ns.queued(rest.backend), rest.id, { value: record, expectedVersion: held.version });
+      } catch (error) {
+        if (isRaceLoss(error)) continue;
+        throw error;
+      }
+      await this.publishStatus(record);
+      return;
+    }
   }
 
   /**
@@ -242,7 +283,7 @@ export class JobLifecycle {
   /** The job record wherever it is, looking where its status says first. */
   async find(backend: string, id: string): Promise<StoredDocument<JobRecord> | undefined> {
     if (!isJobId(id)) return undefined;
-    const status = await this.getStatus(backend, id);
+    const status = await this.readStatus(backend, id);
     const order: JobState[] = ['QUEUED', 'RUNNING', 'DONE', 'ERROR'];
     if (status) order.unshift(status.status);
     const seen = new Set<string>();
@@ -256,7 +297,23 @@ export class JobLifecycle {
     return undefined;
   }
 
+  /**
+   * The job's status projection. It is written just after each move, so a process that dies in between leaves it a
+   * step behind (a job DONE while its status says RUNNING, for good): a status that is not final is checked against
+   * the namespace it names and, if the job has moved on, republished from the job record. This costs one extra
+   * read while a job is queued or running.
+   */
   async getStatus(backend: string, id: string): Promise<StatusRecord | undefined> {
+    const status = await this.readStatus(backend, id);
+    if (!status || FINAL_STATES.includes(status.status)) return status;
+    if (await this.storage.get(stateNamespace(status.status, backend), id)) return status;
+    const found = await this.find(backend, id);
+    if (!found || found.value.seq <= status.seq) return status;
+    await this.publishStatus(found.value);
+    return this.readStatus(backend, id);
+  }
+
+  private async readStatus(backend: string, id: string): Promise<StatusRecord | undefined> {
     if (!isJobId(id)) return undefined;
     return (await this.storage.get<StatusRecord>(ns.status(backend), id))?.value;
   }
@@ -275,6 +332,37 @@ export class JobLifecycle {
     await this.storage.delete(stateNamespace(found.value.state, backend), id, found.version);
     if (found.value.resultKey) await this.storage.delete(ns.results(backend), found.value.resultKey);
     await this.storage.delete(ns.status(backend), id);
+    // The indexes go last, so a crash mid-purge leaves an entry that points nowhere rather than a hidden job.
+    await this.storage.delete(ns.ownerIndex(found.value.owner), id);
+    await this.storage.delete(ns.jobIndex, id);
+  }
+
+  /**
+   * Puts a finished job (DONE, ERROR, CANCELLED) back in the queue: an administrator's retry. The attempt counter is
+   * kept, so lease tokens (and the result keys made from them) never repeat and a spooler from an earlier life of
+   * the job stays fenced out. The old result is removed after the move: a crash in between leaves an orphaned
+   * result, never a job outside its state namespaces. The job keeps its id, so it runs before later submissions.
+   */
+  async requeue(backend: string, id: string): Promise<JobRecord> {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const found = await this.find(backend, id);
+      if (!found) throw new NotFoundError(`Job ${id} not found`);
+      const { state } = found.value;
+      if (!FINAL_STATES.includes(state)) throw new ConflictError(`Job ${id} is ${state}; only finished jobs can be requeued`, 'job_not_finished');
+      const { lease: _lease, cancelRequested: _cancel, errorMessage: _error, resultKey, ...rest } = found.value;
+      // The timeline starts over: timestamps of the previous run would read as this run's.
+      const record = this.advance({ ...rest, timestamps: {} }, 'QUEUED', `Requeued by an administrator (was ${state}).`);
+      try {
+        await this.storage.move(stateNamespace(state, backend), ns.queued(backend), id, { value: record, expectedVersion: found.version });
+      } catch (error) {
+        if (isRaceLoss(error)) continue;
+        throw error;
+      }
+      await this.publishStatus(record);
+      if (resultKey) await this.storage.delete(ns.results(backend), resultKey);
+      return record;
+    }
+    throw new ConflictError(`Job ${id} kept changing state; try again`);
   }
 
   /** Queued job ids in claim order (oldest first), one page at a time. */
@@ -292,6 +380,7 @@ export class JobLifecycle {
     return {
       ...record,
       ...changes,
+      ...(changes.meta ? { meta: { ...record.meta, ...changes.meta } } : {}),
       state,
       seq: record.seq + 1,
       detail: [...record.detail, line],

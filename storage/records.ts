@@ -62,6 +62,17 @@ export interface HeartbeatRecord {
 }
 
 /**
+ * What `index/jobs/<id>` and `index/owner/<owner>/<id>` hold: the immutable facts of a job, written at enqueue, so
+ * the server can find a job by id alone and list one user's jobs without touching anyone else's.
+ */
+export interface JobIndexEntry {
+  backend: string;
+  owner: string;
+  createdAt: string;
+  meta?: Record<string, unknown>;
+}
+
+/**
  * Storage layout. Jobs move between the four state namespaces; everything else is keyed by job id,
  * backend name or spooler id.
  */
@@ -73,6 +84,8 @@ export const ns = {
   status: (backend: string) => `status/${backend}`,
   results: (backend: string) => `results/${backend}`,
   heartbeats: (backend: string) => `heartbeats/${backend}`,
+  jobIndex: 'index/jobs',
+  ownerIndex: (owner: string) => `index/owner/${owner}`,
   configs: 'configs',
   keys: 'keys',
 } as const;

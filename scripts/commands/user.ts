@@ -1,12 +1,75 @@
-// `qspool user add NAME`: creates a user and prints a token for it.
+// `qspool user add|list|disable|token`: user administration straight on the server's storage. Tables for people,
+// `--json` for scripts.
+import Table from 'cli-table3';
+import type { User } from '../../server/services/users.ts';
 import { UserService } from '../../server/services/users.ts';
 import { openRuntime } from '../runtime.ts';
 
-export async function runUserAdd(name: string, options: { admin?: boolean; json?: boolean }): Promise<void> {
+interface JsonOption {
+  json?: boolean;
+}
+
+async function withUsers<T>(action: (users: UserService) => Promise<T>): Promise<T> {
   const runtime = await openRuntime({ LOG_LEVEL: 'warn' });
-  const users = new UserService(runtime.storage);
-  const user = await users.createUser(name, options.admin ? 'admin' : 'user');
-  const token = await users.issueToken(name, 'cli');
-  await runtime.storage.close();
-  process.stdout.write(options.json ? `${JSON.stringify({ ...user, token })}\n` : `Created ${user.role} ${name}\nAPI token: ${token}\n`);
+  const { config } = runtime;
+  try {
+    return await action(new UserService(runtime.storage, { scryptLogN: config.QSPOOL_SCRYPT_LOG_N, defaultMaxPriority: config.QSPOOL_USER_MAX_PRIORITY }));
+  } finally {
+    await runtime.storage.close();
+  }
+}
+
+function print(options: JsonOption, data: unknown, human: () => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(data)}\n` : `${human()}\n`);
+}
+
+function table(head: string[], rows: string[][]): string {
+  const out = new Table({ head, style: { head: [], border: [] } });
+  out.push(...rows);
+  return out.toString();
+}
+
+const userRow = (user: User) => [user.username, user.role, user.email ?? '', user.disabled ? 'disabled' : 'active', user.createdAt];
+
+export async function runUserAdd(name: string, options: JsonOption & { admin?: boolean; email?: string }): Promise<void> {
+  await withUsers(async (users) => {
+    const user = await users.createUser(name, { role: options.admin ? 'admin' : 'user', ...(options.email ? { email: options.email } : {}) });
+    const token = await users.issueToken(name, 'cli');
+    print(options, { ...user, token }, () => `Created ${user.role} ${name}\nAPI token: ${token}`);
+  });
+}
+
+export async function runUserList(options: JsonOption): Promise<void> {
+  await withUsers(async (users) => {
+    const all: User[] = [];
+    for (let page = await users.listUsers({ limit: 1000 }); page.length > 0; ) {
+      all.push(...page);
+      page = page.length < 1000 ? [] : await users.listUsers({ after: page[page.length - 1]!.username, limit: 1000 });
+    }
+    print(options, all, () => (all.length === 0 ? 'No users.' : table(['username', 'role', 'email', 'state', 'created'], all.map(userRow))));
+  });
+}
+
+export async function runUserDisable(name: string, options: JsonOption & { enable?: boolean }): Promise<void> {
+  await withUsers(async (users) => {
+    const user = await users.setDisabled(name, !options.enable);
+    print(options, user, () => `${name} is now ${user.disabled ? 'disabled: every request with its credentials answers 401' : 'active'}`);
+  });
+}
+
+export async function runUserToken(name: string, options: JsonOption & { label?: string; list?: boolean; revoke?: string }): Promise<void> {
+  await withUsers(async (users) => {
+    if (!(await users.getUser(name))) throw new Error(`No user ${name}`);
+    if (options.revoke) {
+      const revoked = await users.tokens.revoke(name, options.revoke);
+      print(options, { id: revoked.id, name: revoked.name, revokedAt: revoked.revokedAt }, () => `Revoked token ${revoked.id} (${revoked.name}) of ${name}`);
+    } else if (options.list) {
+      const listings = (await users.tokens.list(name)).map(({ hash: _hash, ...listing }) => listing);
+      const rows = listings.map((t) => [t.id, t.name, t.createdAt, t.revokedAt ?? '']);
+      print(options, listings, () => (rows.length === 0 ? `${name} has no API tokens.` : table(['id', 'name', 'created', 'revoked'], rows)));
+    } else {
+      const { token, listing } = await users.tokens.issue(name, options.label ?? 'cli');
+      print(options, { id: listing.id, name: listing.name, token }, () => `API token for ${name} (${listing.name}, id ${listing.id}): ${token}`);
+    }
+  });
 }

@@ -6,6 +6,7 @@ import {
   QspoolError,
   StorageUnavailableError,
   MethodNotAllowedError,
+  RateLimitedError,
   RequestValidationError,
   StatusDictError,
   UnauthorizedError,
@@ -30,7 +31,7 @@ function qluedBody(error: QspoolError): unknown {
 }
 
 function nativeBody(error: QspoolError): unknown {
-  return { error: { code: error.code, message: error.message, ...(error.details === undefined ? {} : { details: error.details }) } };
+  return { error: { code: error.code, message: error.message, details: error.details ?? null } };
 }
 
 export function errorMapper(): Middleware<ErrorState> {
@@ -44,7 +45,8 @@ export function errorMapper(): Middleware<ErrorState> {
         : new QspoolError('internal_error', 500, `Internal error (request ${ctx.state.requestId})`);
       if (!known) ctx.state.log.error({ err: caught }, 'unhandled error');
       else if (error.status >= 500) ctx.state.log.warn({ err: caught }, error.message);
-      if (error instanceof StorageUnavailableError) ctx.set('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof StorageUnavailableError || error instanceof RateLimitedError) ctx.set('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof UnauthorizedError && ctx.state.face === 'native') ctx.set('WWW-Authenticate', `Bearer realm="qspool", error="${error.code}"`);
       if (error instanceof MethodNotAllowedError) ctx.set('Allow', error.allowed.join(', '));
       ctx.status = error.status;
       ctx.body = ctx.state.face === 'qlued' ? qluedBody(error) : nativeBody(error);

@@ -56,11 +56,16 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
     return user;
   }
 
-  /** v3 authenticates before it validates anything else, from the Bearer header only. */
+  /**
+   * v3 authenticates before it validates anything else, from the Bearer header only, parsed as django-ninja's
+   * HttpBearer does: the scheme in any case, the key is everything after the first space. So only a missing header
+   * or another scheme is "Unauthorized"; `Bearer`, `Bearer a b` or `bearer DUMMY` are invalid credentials.
+   */
   async function bearerUser(ctx: Context): Promise<User> {
-    const [scheme, key, extra] = (ctx.get('authorization') || '').split(' ');
-    if (scheme !== 'Bearer' || !key || extra !== undefined) throw new UnauthorizedError();
-    return authenticate(key);
+    const header = ctx.get('authorization');
+    const [scheme, ...key] = header.split(' ');
+    if (!header || scheme!.toLowerCase() !== 'bearer') throw new UnauthorizedError();
+    return authenticate(key.join(' '));
   }
 
   async function backendOr404(name: string): Promise<ResolvedBackend> {

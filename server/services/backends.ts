@@ -24,6 +24,8 @@ export class BackendService {
     private readonly storage: StorageProvider,
     private readonly providerName: string,
     private readonly heartbeatTimeoutMs: number,
+    /** Whether a storage provider is active (services/providers.ts); an inactive one's backends are not listed. */
+    private readonly providerActive: (provider: string) => Promise<boolean> = async () => true,
   ) {}
 
   /** qlued's naming: `display` on the default provider, or `provider_display_anything`. */
@@ -34,16 +36,27 @@ export class BackendService {
     return { provider, display };
   }
 
-  async resolve(name: string): Promise<ResolvedBackend | undefined> {
+  /** The display name a qlued-style name addresses on this server's provider, if it does. */
+  displayName(name: string): string | undefined {
     const parsed = this.parseName(name);
-    if (!parsed || parsed.provider !== this.providerName) return undefined;
-    const stored = await this.storage.get<BackendConfig>(ns.configs, parsed.display);
-    if (!stored) return undefined;
-    return { ...parsed, fullName: fullBackendName(parsed.provider, stored.value), config: stored.value };
+    return parsed && parsed.provider === this.providerName ? parsed.display : undefined;
   }
 
-  /** Every published backend, in name order; test fixtures named *dummy* are hidden as in qlued. */
-  async list(): Promise<ResolvedBackend[]> {
+  async resolve(name: string): Promise<ResolvedBackend | undefined> {
+    const display = this.displayName(name);
+    if (!display) return undefined;
+    const stored = await this.storage.get<BackendConfig>(ns.configs, display);
+    if (!stored) return undefined;
+    const provider = this.providerName;
+    return { provider, display, fullName: fullBackendName(provider, stored.value), config: stored.value };
+  }
+
+  /**
+   * Every published backend, in name order; test fixtures named *dummy* are hidden as in qlued, and so is every
+   * backend of a deactivated storage provider unless `includeInactive`.
+   */
+  async list(options: { includeInactive?: boolean } = {}): Promise<ResolvedBackend[]> {
+    if (!options.includeInactive && !(await this.providerActive(this.providerName))) return [];
     const names = (await this.storage.list(ns.configs)).filter((name) => !name.includes('dummy'));
     const found = await Promise.all(names.map((name) => this.resolve(name)));
     return found.filter((backend): backend is ResolvedBackend => backend !== undefined);
@@ -59,6 +72,13 @@ export class BackendService {
     }
   }
 
+  /** The heartbeats of a backend's spoolers (at most 100), for the admin pages. */
+  async heartbeats(display: string): Promise<HeartbeatRecord[]> {
+    const spoolers = await this.storage.list(ns.heartbeats(display), { limit: 100 });
+    const beats = await Promise.all(spoolers.map((id) => this.storage.get<HeartbeatRecord>(ns.heartbeats(display), id)));
+    return beats.flatMap((beat) => (beat ? [beat.value] : []));
+  }
+
   async lastHeartbeat(display: string): Promise<string | null> {
     const spoolers = await this.storage.list(ns.heartbeats(display), { limit: 100 });
     const beats = await Promise.all(spoolers.map((id) => this.storage.get<HeartbeatRecord>(ns.heartbeats(display), id)));
@@ -66,9 +86,14 @@ export class BackendService {
     return times.at(-1) ?? null;
   }
 
+  /** Whether a spooler looked at the queue recently; cheap (no queue count), for backend lists. */
+  async liveness(backend: ResolvedBackend): Promise<Pick<BackendLiveStatus, 'operational' | 'last_heartbeat'>> {
+    const last = await this.lastHeartbeat(backend.display);
+    return { operational: last !== null && Date.now() - Date.parse(last) < this.heartbeatTimeoutMs, last_heartbeat: last };
+  }
+
   async status(backend: ResolvedBackend): Promise<BackendLiveStatus> {
-    const [pending, last] = await Promise.all([this.queueDepth(backend.display), this.lastHeartbeat(backend.display)]);
-    const operational = last !== null && Date.now() - Date.parse(last) < this.heartbeatTimeoutMs;
+    const [pending, { operational, last_heartbeat: last }] = await Promise.all([this.queueDepth(backend.display), this.liveness(backend)]);
     return {
       backend_name: backend.fullName,
       backend_version: backend.config.version,

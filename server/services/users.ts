@@ -1,8 +1,13 @@
-// Users and their API tokens, stored through the storage contract. Tokens are 32 hex characters (qlued's
-// format); only their SHA-256 is stored, so reading storage does not reveal a usable credential.
-import { createHash, randomBytes } from 'node:crypto';
+// Users, stored through the storage contract (`users/<username>`) so they live wherever the server's storage is:
+// registration, login by password, profile and password changes, roles, disabling, and their API tokens.
 import type { StorageProvider } from '../../storage/contract.ts';
-import { ConflictError, InvalidKeyError } from '../../schemas/errors.ts';
+import { ConflictError, ForbiddenError, InvalidKeyError, NotFoundError, UnauthorizedError } from '../../schemas/errors.ts';
+import { MAX_PRIORITY } from '../../schemas/native.ts';
+import { USERNAME_PATTERN } from '../../schemas/accounts.ts';
+import { hashPassword, verifyPassword, type PasswordHash } from '../auth/passwords.ts';
+import { TokenStore } from './tokens.ts';
+
+export { hashToken, TOKENS_NS, type TokenRecord } from './tokens.ts';
 
 export type Role = 'user' | 'admin';
 
@@ -11,67 +16,166 @@ export interface User {
   role: Role;
   disabled: boolean;
   createdAt: string;
+  updatedAt?: string;
+  email?: string | null;
+  displayName?: string | null;
+  /** Highest job priority the user may ask for; the configured default when absent. */
+  maxPriority?: number;
+  /** JWTs issued before this instant are refused. */
+  passwordChangedAt?: string;
 }
 
-export interface TokenRecord {
-  username: string;
-  name: string;
-  createdAt: string;
-  revoked: boolean;
+interface UserRecord extends User {
+  password?: PasswordHash;
 }
 
-const USERNAME = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
-const TOKEN = /^[0-9a-f]{32}$/;
+export interface NewUser {
+  role?: Role;
+  email?: string;
+  password?: string;
+  maxPriority?: number;
+}
+
+export interface UserServiceOptions {
+  /** scrypt cost for new hashes (N = 2^scryptLogN). */
+  scryptLogN?: number;
+  /** max_priority of users who have none set; admins may always use the highest. */
+  defaultMaxPriority?: number;
+}
+
+const USERNAME = new RegExp(USERNAME_PATTERN);
 
 export const USERS_NS = 'users';
-export const TOKENS_NS = 'tokens';
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+function publicView({ password: _password, ...user }: UserRecord): User {
+  return user;
 }
 
 export class UserService {
-  constructor(private readonly storage: StorageProvider) {}
+  readonly tokens: TokenStore;
+  private readonly scryptLogN: number;
+  private readonly defaultMaxPriority: number;
 
-  async createUser(username: string, role: Role = 'user'): Promise<User> {
+  constructor(
+    private readonly storage: StorageProvider,
+    options: UserServiceOptions = {},
+  ) {
+    this.tokens = new TokenStore(storage);
+    this.scryptLogN = options.scryptLogN ?? 15;
+    this.defaultMaxPriority = options.defaultMaxPriority ?? 5;
+  }
+
+  async createUser(username: string, options: NewUser = {}): Promise<User> {
     if (!USERNAME.test(username)) {
-      throw new InvalidKeyError('Usernames are 1–64 characters: lower-case letters, digits, "_", "." and "-"');
+      throw new InvalidKeyError('Usernames are 1–64 characters: lower-case letters, digits, "_" and "-"');
     }
-    const user: User = { username, role, disabled: false, createdAt: new Date().toISOString() };
+    const now = new Date().toISOString();
+    const record: UserRecord = {
+      username,
+      role: options.role ?? 'user',
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+      email: options.email ?? null,
+      ...(options.maxPriority === undefined ? {} : { maxPriority: options.maxPriority }),
+      ...(options.password === undefined ? {} : { password: await hashPassword(options.password, this.scryptLogN), passwordChangedAt: now }),
+    };
     try {
-      await this.storage.put(USERS_NS, username, user, { ifAbsent: true });
+      await this.storage.put(USERS_NS, username, record, { ifAbsent: true });
     } catch (error) {
       if (error instanceof ConflictError) throw new ConflictError(`User ${username} already exists`, 'user_exists');
       throw error;
     }
-    return user;
+    return publicView(record);
   }
 
   async getUser(username: string): Promise<User | undefined> {
-    if (!USERNAME.test(username)) return undefined;
-    return (await this.storage.get<User>(USERS_NS, username))?.value;
+    const record = await this.record(username);
+    return record && publicView(record.value);
   }
 
-  /** Creates a named API token and returns it; it is shown once and cannot be recovered later. */
+  /** One page of users in name order. */
+  async listUsers(options: { after?: string; limit?: number } = {}): Promise<User[]> {
+    const names = await this.storage.list(USERS_NS, options);
+    const records = await Promise.all(names.map((name) => this.record(name)));
+    return records.flatMap((record) => (record ? [publicView(record.value)] : []));
+  }
+
+  /** The user whose password this is; UnauthorizedError otherwise, in the same time whether or not the user exists. */
+  async login(username: string, password: string): Promise<User> {
+    const record = await this.record(username);
+    const ok = await verifyPassword(password, record?.value.password, this.scryptLogN);
+    if (!ok || !record) throw new UnauthorizedError('Wrong username or password', 'invalid_credentials');
+    if (record.value.disabled) throw new UnauthorizedError('This account is disabled', 'user_disabled');
+    return publicView(record.value);
+  }
+
+  async updateProfile(username: string, changes: { email?: string; displayName?: string }): Promise<User> {
+    return this.update(username, (user) => ({
+      ...user,
+      ...(changes.email === undefined ? {} : { email: changes.email }),
+      ...(changes.displayName === undefined ? {} : { displayName: changes.displayName }),
+    }));
+  }
+
+  /** Checks the old password first; every JWT issued before the change stops working. */
+  async changePassword(username: string, oldPassword: string, newPassword: string): Promise<User> {
+    const record = await this.record(username);
+    if (!record || !(await verifyPassword(oldPassword, record.value.password, this.scryptLogN))) {
+      throw new ForbiddenError('The old password is wrong', 'wrong_password');
+    }
+    const password = await hashPassword(newPassword, this.scryptLogN);
+    return this.update(username, (user) => ({ ...user, password, passwordChangedAt: new Date().toISOString() }));
+  }
+
+  async setDisabled(username: string, disabled: boolean): Promise<User> {
+    return this.update(username, (user) => ({ ...user, disabled }));
+  }
+
+  async setRole(username: string, role: Role): Promise<User> {
+    return this.update(username, (user) => ({ ...user, role }));
+  }
+
+  maxPriority(user: User): number {
+    return user.role === 'admin' ? MAX_PRIORITY : (user.maxPriority ?? this.defaultMaxPriority);
+  }
+
+  /** Creates a named API token; the secret is returned once and cannot be recovered later. */
   async issueToken(username: string, name = 'default'): Promise<string> {
-    const token = randomBytes(16).toString('hex');
-    const record: TokenRecord = { username, name, createdAt: new Date().toISOString(), revoked: false };
-    await this.storage.put(TOKENS_NS, hashToken(token), record, { ifAbsent: true });
-    return token;
+    if (!(await this.record(username))) throw new NotFoundError(`No user ${username}`);
+    return (await this.tokens.issue(username, name)).token;
   }
 
-  /** The active user behind a token, or undefined (unknown or revoked token, disabled user). */
+  /** The active user behind an API token, or undefined (unknown or revoked token, disabled user). */
   async authenticate(token: string): Promise<User | undefined> {
-    if (!TOKEN.test(token)) return undefined;
-    const record = (await this.storage.get<TokenRecord>(TOKENS_NS, hashToken(token)))?.value;
-    if (!record || record.revoked) return undefined;
-    const user = await this.getUser(record.username);
+    const owner = await this.tokens.owner(token);
+    const user = owner === undefined ? undefined : await this.getUser(owner);
     return user && !user.disabled ? user : undefined;
   }
 
   /** The user, created on first use, with a fresh token: what `npm start` prints for its demo user. */
   async ensureUserWithToken(username: string, role: Role = 'user'): Promise<{ user: User; token: string }> {
-    const user = (await this.getUser(username)) ?? (await this.createUser(username, role));
+    const user = (await this.getUser(username)) ?? (await this.createUser(username, { role }));
     return { user, token: await this.issueToken(username, 'quick-start') };
+  }
+
+  private async record(username: string) {
+    if (typeof username !== 'string' || !USERNAME.test(username)) return undefined;
+    return this.storage.get<UserRecord>(USERS_NS, username);
+  }
+
+  /** Compare-and-swap loop, so concurrent profile, password and disable changes never overwrite each other. */
+  private async update(username: string, change: (user: UserRecord) => UserRecord): Promise<User> {
+    for (;;) {
+      const current = await this.record(username);
+      if (!current) throw new NotFoundError(`No user ${username}`);
+      const next = { ...change(current.value), updatedAt: new Date().toISOString() };
+      try {
+        await this.storage.replace(USERS_NS, username, next, current.version);
+        return publicView(next);
+      } catch (error) {
+        if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+      }
+    }
   }
 }

@@ -3,16 +3,25 @@
 // compare-and-swap and the exclusive move exact for any number of processes on this host.
 // File operations are synchronous syscalls (microseconds each on a local disk, far cheaper than a thread-pool
 // round trip); only fsync, which waits for the device, runs off the event loop.
-import { closeSync, fsync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, watch as watchDir } from 'node:fs/promises';
+// Errors that mean the store cannot be used right now (full, read-only, failing device, no permission, a path
+// replaced under us) become StorageUnavailableError, which the server answers 503 and spoolers back off from;
+// ENOENT on a document is not one of them: it means the document is absent.
+// Watchers are woken through a doorbell file per namespace in `.bells/`, touched after every write into it, and
+// watched with a plain (non-recursive) inotify watch: Node 20's recursive fs.watch crashes the process with an
+// unhandled ENOENT when a shard directory disappears while it scans it, which happens all the time here.
+import {
+  closeSync, fsync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, utimesSync, watch as watchDir, writeFileSync, writeSync,
+  type FSWatcher,
+} from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { ListOptions, MoveOptions, StorageProvider, StoredDocument } from '../contract.ts';
-import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
+import { ConflictError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { assertKey, assertNamespace } from '../keys.ts';
-import { KeyLocks, type LockIntent } from './key-lock.ts';
-import { documentPath, listKeys, namespaceDir, pruneShards } from './layout.ts';
+import { KeyLocks, type DeferToRelease, type LockIntent } from './key-lock.ts';
+import { documentPath, listKeys, pruneShards } from './layout.ts';
 
 export interface LocalProviderOptions {
   /** Directory that holds all documents (created if missing). */
@@ -32,24 +41,57 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
+const UNUSABLE = new Set([
+  'EACCES', 'EPERM', 'EIO', 'ENOSPC', 'EDQUOT', 'EROFS', 'EMFILE', 'ENFILE', 'ENOTDIR', 'ELOOP', 'ESTALE', 'EBUSY',
+  'ENXIO', 'ENODEV', 'ENOTCONN', 'ETIMEDOUT',
+]);
+
+/** The error callers should see: StorageUnavailableError for a store that cannot be used, anything else unchanged. */
+function mapUnusable(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string' || !UNUSABLE.has(code)) return error;
+  return new StorageUnavailableError(`Local storage is unusable (${code}): ${(error as Error).message}`);
+}
+
+async function mapped<T>(operation: () => Promise<T> | T): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw mapUnusable(error);
+  }
+}
+
+/** Namespaces are `[a-z0-9_-]` segments joined by `/`, so `.` joins them into an unambiguous file name. */
+function bellName(namespace: string): string {
+  return namespace.replaceAll('/', '.');
+}
+
+function removeIfPresent(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+  }
+}
+
 export class LocalProvider implements StorageProvider {
   readonly type = 'local';
   private readonly root: string;
   private readonly tmpDir: string;
   private readonly fsync: boolean;
   private readonly locks: KeyLocks;
-  private readonly ready: Promise<void>;
-  private readonly watchers = new Set<AbortController>();
+  private readonly lockDir: string;
+  private ready: Promise<void> | undefined;
+  private readonly bellDir: string;
+  private readonly watchers = new Set<FSWatcher>();
 
   constructor(options: LocalProviderOptions) {
     this.root = options.root;
     this.tmpDir = join(this.root, '.tmp');
+    this.bellDir = join(this.root, '.bells');
     this.fsync = options.fsync ?? true;
-    const lockDir = join(this.root, '.locks');
-    this.locks = new KeyLocks(lockDir, (intent) => this.repair(intent));
-    this.ready = Promise.all([mkdir(this.tmpDir, { recursive: true }), mkdir(lockDir, { recursive: true })]).then(
-      () => undefined,
-    );
+    this.lockDir = join(this.root, '.locks');
+    this.locks = new KeyLocks(this.lockDir, (intent) => this.repair(intent));
   }
 
   async put(namespace: string, key: string, value: unknown, options: { ifAbsent?: boolean } = {}): Promise<string> {
@@ -58,12 +100,15 @@ export class LocalProvider implements StorageProvider {
       if (options.ifAbsent && this.read(path)) {
         throw new ConflictError(`${namespace}/${key} already exists`, 'already_exists');
       }
-      return this.write(path, value);
+      const version = await this.write(path, value);
+      this.ring(namespace);
+      return version;
     });
   }
 
   async get<T = unknown>(namespace: string, key: string): Promise<StoredDocument<T> | undefined> {
-    const envelope = this.read(this.address(namespace, key));
+    const path = this.address(namespace, key);
+    const envelope = await mapped(() => this.read(path));
     return envelope && { value: envelope.value as T, version: envelope.version };
   }
 
@@ -73,14 +118,16 @@ export class LocalProvider implements StorageProvider {
       const current = this.read(path);
       if (!current) throw new NotFoundError(`${namespace}/${key} does not exist`);
       if (current.version !== expectedVersion) throw new ConflictError(`${namespace}/${key} was changed concurrently`);
-      return this.write(path, value);
+      const version = await this.write(path, value);
+      this.ring(namespace);
+      return version;
     });
   }
 
   async move(from: string, to: string, key: string, options: MoveOptions = {}): Promise<string> {
     const source = this.address(from, key);
     const target = this.address(to, key);
-    return this.locked(key, { op: 'move', from: source, to: target }, async () => {
+    return this.locked(key, { op: 'move', from: source, to: target }, async (defer) => {
       const current = this.read(source);
       if (!current) throw new NotFoundError(`${from}/${key} does not exist`);
       if (options.expectedVersion !== undefined && current.version !== options.expectedVersion) {
@@ -88,8 +135,13 @@ export class LocalProvider implements StorageProvider {
       }
       if (this.read(target)) throw new ConflictError(`${to}/${key} already exists`, 'already_exists');
       const version = await this.write(target, 'value' in options ? options.value : current.value);
-      unlinkSync(source);
-      pruneShards(this.root, from, key);
+      this.ring(to);
+      // The destination is durable, so the move has happened: the source must go before anyone else may touch
+      // the key, even if the storage refuses right now (the lock then stays until it can be removed).
+      defer(() => {
+        removeIfPresent(source);
+        pruneShards(this.root, from, key);
+      });
       return version;
     });
   }
@@ -111,30 +163,33 @@ export class LocalProvider implements StorageProvider {
   async list(namespace: string, options: ListOptions = {}): Promise<string[]> {
     assertNamespace(namespace);
     if (options.after !== undefined) assertKey(options.after);
-    return listKeys(this.root, namespace, options.after ?? '', Math.max(1, Math.min(options.limit ?? 1000, 10_000)));
+    const limit = Math.max(1, Math.min(options.limit ?? 1000, 10_000));
+    return mapped(() => listKeys(this.root, namespace, options.after ?? '', limit));
   }
 
   watch(namespace: string, onChange: () => void): () => void {
     assertNamespace(namespace);
-    const dir = namespaceDir(this.root, namespace);
-    const controller = new AbortController();
-    this.watchers.add(controller);
-    void (async () => {
-      await mkdir(dir, { recursive: true });
-      try {
-        for await (const _event of watchDir(dir, { recursive: true, signal: controller.signal })) onChange();
-      } catch (error) {
-        if ((error as Error).name !== 'AbortError') throw error;
-      }
-    })().catch(() => undefined);
+    const bell = bellName(namespace);
+    let watcher: FSWatcher;
+    try {
+      mkdirSync(this.bellDir, { recursive: true });
+      watcher = watchDir(this.bellDir, (_event, filename) => {
+        if (filename === bell) onChange();
+      });
+    } catch {
+      // Watching only saves polling time; without it the caller still polls.
+      return () => undefined;
+    }
+    watcher.on('error', () => watcher.close());
+    this.watchers.add(watcher);
     return () => {
-      controller.abort();
-      this.watchers.delete(controller);
+      watcher.close();
+      this.watchers.delete(watcher);
     };
   }
 
   async close(): Promise<void> {
-    for (const controller of this.watchers) controller.abort();
+    for (const watcher of this.watchers) watcher.close();
     this.watchers.clear();
   }
 
@@ -144,9 +199,24 @@ export class LocalProvider implements StorageProvider {
     return documentPath(this.root, namespace, key);
   }
 
-  private async locked<T>(key: string, intent: LockIntent, fn: () => Promise<T>): Promise<T> {
-    await this.ready;
-    return this.locks.withLock(key, intent, fn);
+  private async locked<T>(key: string, intent: LockIntent, fn: (defer: DeferToRelease) => Promise<T>): Promise<T> {
+    return mapped(async () => {
+      await this.prepare();
+      return this.locks.withLock(key, intent, fn);
+    });
+  }
+
+  /** Creates the provider's own directories once; a failure (storage unusable at start) is retried next call. */
+  private prepare(): Promise<void> {
+    const dirs = [this.tmpDir, this.lockDir, this.bellDir];
+    this.ready ??= Promise.all(dirs.map((dir) => mkdir(dir, { recursive: true }))).then(
+      () => undefined,
+      (error: unknown) => {
+        this.ready = undefined;
+        throw error;
+      },
+    );
+    return this.ready;
   }
 
   private read(path: string): Envelope | undefined {
@@ -161,7 +231,7 @@ export class LocalProvider implements StorageProvider {
   private async write(path: string, value: unknown): Promise<string> {
     const version = randomBytes(8).toString('hex');
     const temp = join(this.tmpDir, `${version}.tmp`);
-    const fd = openSync(temp, 'w');
+    const fd = this.openTemp(temp);
     try {
       writeSync(fd, JSON.stringify({ version, value } satisfies Envelope));
       if (this.fsync) await fsyncAsync(fd);
@@ -177,6 +247,31 @@ export class LocalProvider implements StorageProvider {
         if (!isMissing(error) || attempt > 5) throw error;
         mkdirSync(dirname(path), { recursive: true });
       }
+    }
+  }
+
+  /** Touches the namespace's doorbell so its watchers wake; a bell that cannot ring only delays them until they poll. */
+  private ring(namespace: string): void {
+    const bell = join(this.bellDir, bellName(namespace));
+    const now = new Date();
+    try {
+      utimesSync(bell, now, now);
+    } catch {
+      try {
+        writeFileSync(bell, '');
+      } catch {
+        // see above
+      }
+    }
+  }
+
+  private openTemp(temp: string): number {
+    try {
+      return openSync(temp, 'w');
+    } catch (error) {
+      // The provider made its temp directory at start; its absence means the store itself went away.
+      if (isMissing(error)) throw new StorageUnavailableError(`Local storage temp directory ${this.tmpDir} is missing`);
+      throw error;
     }
   }
 

@@ -4,8 +4,11 @@
 // than a thread-pool hop.
 // A lock left behind by a killed process is recognised by its dead pid and broken by exactly one waiter
 // (guarded by a second exclusive "break" file), which first completes or undoes the interrupted operation.
+// A live holder whose release the storage refuses (an outage) keeps the lock and retries in the background, so
+// nobody sees its operation half done and the key is usable again as soon as the storage is.
 import { lstatSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { StorageUnavailableError } from '../../schemas/errors.ts';
 
 export interface LockIntent {
   op: string;
@@ -14,6 +17,12 @@ export interface LockIntent {
 }
 
 type Repair = (intent: LockIntent) => Promise<void>;
+
+/** Registers a step that must succeed before the lock is released (e.g. removing a moved document's source). */
+export type DeferToRelease = (step: () => void) => void;
+
+/** How often a holder retries a release the storage refused. */
+const RELEASE_RETRY_MS = 250;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -31,7 +40,10 @@ function createExclusive(path: string, content: string): boolean {
     symlinkSync(content, path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // The provider creates the lock directory at start; its absence means the store itself went away.
+    if (code === 'ENOENT') throw new StorageUnavailableError(`Local storage lock directory ${path} is missing`);
     throw error;
   }
 }
@@ -70,19 +82,34 @@ export class KeyLocks {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  async withLock<T>(key: string, intent: LockIntent, fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(key: string, intent: LockIntent, fn: (defer: DeferToRelease) => Promise<T>): Promise<T> {
     const path = join(this.dir, `${key}.lock`);
     const content = `${process.pid}\n${JSON.stringify(intent)}`;
     const deadline = Date.now() + this.timeoutMs;
     for (let attempt = 0; !createExclusive(path, content); attempt += 1) {
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for the lock on ${key}`);
+      if (Date.now() > deadline) throw new StorageUnavailableError(`Timed out waiting for the lock on ${key}`);
       if (attempt % 8 === 7) await this.breakIfStale(path);
       await sleep(Math.min(1 + attempt, 20));
     }
+    const steps: (() => void)[] = [];
     try {
-      return await fn();
+      return await fn((step) => steps.push(step));
     } finally {
+      this.release(path, steps);
+    }
+  }
+
+  /** Runs the deferred steps, then removes the lock; what the storage refuses is retried until it succeeds. */
+  private release(path: string, steps: (() => void)[]): void {
+    try {
+      while (steps.length > 0) {
+        steps[0]!();
+        steps.shift();
+      }
       unlinkSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && steps.length === 0) return;
+      setTimeout(() => this.release(path, steps), RELEASE_RETRY_MS).unref();
     }
   }
 

@@ -1,5 +1,6 @@
 // The qubit device: one qubit driven by rotations, given as qlued instructions or as text "X(90), Y(180)"
-// (degrees). Mode `simulation` runs a state-vector simulation; `echo` answers a well-formed result without running.
+// (degrees). Mode `simulation` runs a state-vector simulation; `echo` answers a well-formed result without running;
+// `verbatim` hands the compiled job to the external runtime the operator configured (spooler/runtime/).
 import type { BackendDefinition, ExperimentData } from '../../backend.ts';
 import { instructionRecords } from '../../backend.ts';
 import { buildJobSchema, type InstructionSpec, type JobLimits } from '../../../schemas/backend-job-schema.ts';
@@ -7,7 +8,7 @@ import type { Experiment } from '../../../schemas/job.ts';
 import type { ValidationIssue } from '../../../schemas/validators.ts';
 import { parseRotationText, simulate } from '../../simulators/qubit.ts';
 
-export type QubitMode = 'simulation' | 'echo';
+export type QubitMode = 'simulation' | 'echo' | 'verbatim';
 
 export const ROTATION_TEXT = '^[XYZ]\\(\\d{1,3}\\)(, [XYZ]\\(\\d{1,3}\\))*$';
 
@@ -75,7 +76,10 @@ export function createQubitBackend(mode: QubitMode = 'simulation'): BackendDefin
     instructions,
     jobSchema,
     checkJob: checkText,
+    compile: compiled,
     runExperiment(_name, submitted, context): ExperimentData {
+      // In verbatim mode jobs go to the runtime (withRuntime replaces this path); getting here is a wiring error.
+      if (mode === 'verbatim') throw new Error('the qubit backend in verbatim mode needs an external runtime (QSPOOL_RUNTIME_QUBIT)');
       const experiment = compiled(submitted);
       const memory =
         mode === 'echo'

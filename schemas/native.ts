@@ -1,0 +1,190 @@
+// Wire formats of the native API's job and backend endpoints (/api/v1/backends, /api/v1/jobs) and of its error
+// body. The server validates requests with these objects and the OpenAPI document embeds the same objects.
+import type { FromSchema } from 'json-schema-to-ts';
+import { USERNAME_PATTERN } from './accounts.ts';
+import { backendConfigSchema } from './backend-config.ts';
+
+export const JOB_STATES = ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED'] as const;
+export const MAX_PRIORITY = 9;
+export const MAX_TAGS = 16;
+const TAG_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$';
+const STATE_LIST_PATTERN = `^(${JOB_STATES.join('|')})(,(${JOB_STATES.join('|')}))*$`;
+
+const jobId = { type: 'string', pattern: '^[0-9a-f]{24}$' } as const;
+const tags = {
+  type: 'array',
+  items: { type: 'string', pattern: TAG_PATTERN },
+  maxItems: MAX_TAGS,
+  uniqueItems: true,
+  description: `Up to ${MAX_TAGS} labels of 1–32 characters, for filtering the job list.`,
+} as const;
+const priority = {
+  type: 'integer',
+  minimum: 0,
+  maximum: MAX_PRIORITY,
+  description: 'Recorded with the job (0–9, at most the user\'s max_priority); queues are served first come, first served.',
+} as const;
+const timestamp = { type: 'string', description: 'ISO 8601 date-time.' } as const;
+const nullableTimestamp = { type: ['string', 'null'], description: 'ISO 8601 date-time, or null.' } as const;
+
+export const jobSubmissionSchema = {
+  title: 'Job submission',
+  type: 'object',
+  properties: {
+    payload: {
+      type: 'object',
+      description: 'The job: experiments keyed experiment_0 … experiment_N, checked against the backend\'s job_schema.',
+    },
+    tags,
+    priority,
+  },
+  required: ['payload'],
+  additionalProperties: false,
+} as const;
+
+export const jobSummarySchema = {
+  title: 'Job summary',
+  type: 'object',
+  properties: {
+    id: jobId,
+    backend: { type: 'string' },
+    owner: { type: 'string' },
+    status: { type: 'string', enum: JOB_STATES },
+    created_at: timestamp,
+    updated_at: timestamp,
+    tags: { type: 'array', items: { type: 'string' } },
+    priority: { type: 'integer' },
+  },
+  required: ['id', 'backend', 'owner', 'status', 'created_at', 'updated_at', 'tags', 'priority'],
+  additionalProperties: false,
+} as const;
+
+export const jobDetailSchema = {
+  title: 'Job',
+  type: 'object',
+  properties: {
+    ...jobSummarySchema.properties,
+    timestamps: {
+      type: 'object',
+      description: 'When the job entered each state it has been in.',
+      properties: { queued: timestamp, running: timestamp, done: timestamp, error: timestamp, cancelled: timestamp },
+      additionalProperties: false,
+    },
+    attempts: { type: 'integer', minimum: 0, description: 'Claims by spoolers so far.' },
+    queue_position: {
+      type: ['integer', 'null'],
+      minimum: 1,
+      description: '1 for the next job a spooler takes; null unless queued.',
+    },
+    cancel_requested: { type: 'boolean' },
+    history: { type: 'array', items: { type: 'string' } },
+    error_message: { type: ['string', 'null'] },
+  },
+  required: [...jobSummarySchema.required, 'timestamps', 'attempts', 'queue_position', 'cancel_requested', 'history', 'error_message'],
+  additionalProperties: false,
+} as const;
+
+export const jobListSchema = {
+  title: 'Job list',
+  type: 'object',
+  properties: {
+    jobs: { type: 'array', items: jobSummarySchema },
+    next_cursor: {
+      type: ['string', 'null'],
+      description: 'Pass as `cursor` for the next page; null when there is nothing more. A page may be short (even empty) and still have a next cursor.',
+    },
+  },
+  required: ['jobs', 'next_cursor'],
+  additionalProperties: false,
+} as const;
+
+export const jobListQuerySchema = {
+  title: 'Job list query',
+  type: 'object',
+  properties: {
+    backend: { type: 'string', pattern: '^[a-z0-9_]{1,100}$', description: 'Only jobs of this backend.' },
+    status: { type: 'string', pattern: STATE_LIST_PATTERN, description: 'Comma-separated states, e.g. QUEUED,RUNNING.' },
+    tag: { type: 'string', pattern: TAG_PATTERN, description: 'Only jobs carrying this tag.' },
+    owner: { type: 'string', pattern: USERNAME_PATTERN, description: 'Admins only: the jobs of this user.' },
+    created_after: { type: 'string', format: 'date-time', description: 'Only jobs created at or after this time.' },
+    created_before: { type: 'string', format: 'date-time', description: 'Only jobs created before this time.' },
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    cursor: { type: 'string', maxLength: 200, description: 'The next_cursor of the previous page.' },
+  },
+  additionalProperties: false,
+} as const;
+
+export const backendSummarySchema = {
+  title: 'Backend summary',
+  type: 'object',
+  properties: {
+    name: { type: 'string', description: 'The display name used in /api/v1 URLs.' },
+    full_name: { type: 'string', description: 'The qiskit name, e.g. alqor_singlequdit_simulator.' },
+    description: { type: 'string' },
+    version: { type: 'string' },
+    simulator: { type: 'boolean' },
+    operational: { type: 'boolean' },
+    last_heartbeat: nullableTimestamp,
+  },
+  required: ['name', 'full_name', 'description', 'version', 'simulator', 'operational', 'last_heartbeat'],
+  additionalProperties: false,
+} as const;
+
+export const backendListSchema = {
+  title: 'Backend list',
+  type: 'object',
+  properties: { backends: { type: 'array', items: backendSummarySchema } },
+  required: ['backends'],
+  additionalProperties: false,
+} as const;
+
+export const backendDetailSchema = {
+  title: 'Backend',
+  type: 'object',
+  properties: {
+    name: backendSummarySchema.properties.name,
+    full_name: backendSummarySchema.properties.full_name,
+    config: backendConfigSchema,
+    status: {
+      type: 'object',
+      properties: {
+        operational: { type: 'boolean', description: 'A spooler checked the queue recently.' },
+        pending_jobs: { type: 'integer', minimum: 0, description: 'Queue depth.' },
+        last_heartbeat: nullableTimestamp,
+        status_msg: { type: 'string' },
+      },
+      required: ['operational', 'pending_jobs', 'last_heartbeat', 'status_msg'],
+      additionalProperties: false,
+    },
+  },
+  required: ['name', 'full_name', 'config', 'status'],
+  additionalProperties: false,
+} as const;
+
+export const errorBodySchema = {
+  title: 'Error',
+  description: 'Every error of the native API.',
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', description: 'Stable, machine-readable, e.g. invalid_job, not_found, rate_limited.' },
+        message: { type: 'string' },
+        details: { description: 'Structured detail (field problems, validation issues, limits), or null.' },
+      },
+      required: ['code', 'message', 'details'],
+      additionalProperties: false,
+    },
+  },
+  required: ['error'],
+  additionalProperties: false,
+} as const;
+
+export type JobSubmission = FromSchema<typeof jobSubmissionSchema>;
+export type JobSummary = FromSchema<typeof jobSummarySchema>;
+export type JobDetail = FromSchema<typeof jobDetailSchema>;
+export type JobList = FromSchema<typeof jobListSchema>;
+export type JobListQuery = FromSchema<typeof jobListQuerySchema>;
+export type BackendSummary = FromSchema<typeof backendSummarySchema>;
+export type BackendDetail = FromSchema<typeof backendDetailSchema>;

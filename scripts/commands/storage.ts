@@ -1,0 +1,101 @@
+// `qspool storage add|list|show|test|activate|deactivate|remove|migrate`: the registry of storage providers.
+// Tables for people, --json for scripts; logins are shown with their secrets replaced by "***".
+import Table from 'cli-table3';
+import { SingleBar } from 'cli-progress';
+import { InvalidKeyError } from '../../schemas/errors.ts';
+import { migrate } from '../../storage/registry/migrate.ts';
+import { probeProvider } from '../../storage/registry/probe.ts';
+import type { ProviderInfo } from '../../storage/registry/index.ts';
+import { openRegistry } from '../runtime.ts';
+
+interface Output {
+  json?: boolean;
+}
+
+function print(value: unknown, options: Output, human: () => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+function providerTable(providers: ProviderInfo[]): string {
+  const table = new Table({ head: ['name', 'type', 'active', 'owner', 'description'] });
+  for (const p of providers) table.push([p.primary ? `${p.name} (primary)` : p.name, p.type, p.active ? 'yes' : 'no', p.owner, p.description]);
+  return table.toString();
+}
+
+async function withRegistry<T>(action: (registry: Awaited<ReturnType<typeof openRegistry>>['registry']) => Promise<T>): Promise<T> {
+  const { registry, close } = await openRegistry();
+  try {
+    return await action(registry);
+  } finally {
+    await close();
+  }
+}
+
+export async function storageAdd(options: Output & { name: string; type: string; login: string; owner?: string; description?: string; inactive?: boolean }) {
+  let login: unknown;
+  try {
+    login = JSON.parse(options.login);
+  } catch {
+    throw new InvalidKeyError('--login must be a JSON object, e.g. \'{"base_path": "/srv/lab1"}\'');
+  }
+  const info = await withRegistry((registry) =>
+    registry.add({
+      name: options.name,
+      type: options.type,
+      login,
+      active: !options.inactive,
+      ...(options.owner ? { owner: options.owner } : {}),
+      ...(options.description ? { description: options.description } : {}),
+    }),
+  );
+  print(info, options, () => `Added storage provider ${info.name} (${info.type}, ${info.active ? 'active' : 'inactive'})`);
+}
+
+export async function storageList(options: Output) {
+  const providers = await withRegistry((registry) => registry.list());
+  print(providers, options, () => providerTable(providers));
+}
+
+export async function storageShow(name: string, options: Output) {
+  const info = await withRegistry((registry) => registry.show(name));
+  print(info, options, () => `${providerTable([info])}\nlogin: ${JSON.stringify(info.login)}`);
+}
+
+export async function storageSetActive(name: string, active: boolean, options: Output) {
+  const info = await withRegistry((registry) => registry.setActive(name, active));
+  print(info, options, () => `${info.name} is now ${info.active ? 'active' : 'inactive'}`);
+}
+
+export async function storageRemove(name: string, options: Output) {
+  await withRegistry((registry) => registry.remove(name));
+  print({ removed: name }, options, () => `Removed storage provider ${name}`);
+}
+
+export async function storageTest(name: string, options: Output) {
+  const steps = await withRegistry(async (registry) => probeProvider(await registry.open(name)));
+  const passed = steps.length === 6 && steps.every((step) => step.ok);
+  print({ name, passed, steps }, options, () => {
+    const table = new Table({ head: ['step', 'ok', 'ms', 'error'] });
+    for (const s of steps) table.push([s.step, s.ok ? 'yes' : 'NO', s.ms, s.error ?? '']);
+    return `${table.toString()}\n${passed ? `${name}: credentials and permissions work` : `${name}: FAILED`}`;
+  });
+  if (!passed) process.exitCode = 1;
+}
+
+export async function storageMigrate(options: Output & { from: string; to: string }) {
+  const result = await withRegistry(async (registry) => {
+    const [from, to] = await Promise.all([registry.open(options.from), registry.open(options.to)]);
+    const bar = !options.json && process.stderr.isTTY ? new SingleBar({ format: '{bar} {value}/{total} documents  {namespace}' }) : undefined;
+    let started = false;
+    const outcome = await migrate(from, to, `${options.from}-to-${options.to}`, ({ namespace, copied, total }) => {
+      if (bar && !started) bar.start(total, copied, { namespace });
+      started = true;
+      bar?.update(copied, { namespace });
+    });
+    bar?.stop();
+    return outcome;
+  });
+  print({ from: options.from, to: options.to, ...result }, options, () =>
+    `Copied ${result.copied} documents from ${options.from} to ${options.to}${result.resumed ? ' (resumed)' : ''}`,
+  );
+}

@@ -1,0 +1,128 @@
+// Who is calling the native API. Credentials come only from `Authorization: Bearer <credential>`: either an API
+// token (32 hex, as qlued issues them) or an access token (a JWT from POST /api/v1/auth/token, HS256, verified by
+// passport-jwt). Every failure is a 401 with a code saying which: expired, invalid, revoked, disabled.
+import { randomBytes } from 'node:crypto';
+import type { Context } from 'koa';
+import jwt from 'jsonwebtoken';
+import passport from 'passport';
+import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import type { AccessToken } from '../../schemas/accounts.ts';
+import { ConflictError, QspoolError, UnauthorizedError } from '../../schemas/errors.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { isApiTokenShaped } from '../services/tokens.ts';
+import type { User, UserService } from '../services/users.ts';
+
+const SECRET_NS = 'server';
+const SECRET_KEY = 'jwt-secret';
+
+/** What our JWTs carry. `ver` is the credential version: a password change makes every older JWT invalid. */
+interface Claims {
+  sub: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  ver: number;
+}
+
+/**
+ * The configured secret, or the one kept in storage, created on first start. Servers sharing storage race
+ * with create-only writes, so all of them end up with the winner's secret.
+ */
+export async function loadJwtSecret(storage: StorageProvider, configured: string): Promise<string> {
+  if (configured) return configured;
+  const stored = await storage.get<{ secret: string }>(SECRET_NS, SECRET_KEY);
+  if (stored) return stored.value.secret;
+  try {
+    const secret = randomBytes(48).toString('base64url');
+    await storage.put(SECRET_NS, SECRET_KEY, { secret }, { ifAbsent: true });
+    return secret;
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    return (await storage.get<{ secret: string }>(SECRET_NS, SECRET_KEY))!.value.secret;
+  }
+}
+
+const credentialVersion = (user: User) => (user.passwordChangedAt ? Date.parse(user.passwordChangedAt) : 0);
+
+const challenge = (message: string, code: string) => new UnauthorizedError(message, code);
+const noCredentials = () =>
+  challenge('Authentication required: send Authorization: Bearer <API token or access token>', 'unauthorized');
+
+/** jsonwebtoken's failures (passed on by passport-jwt) in our words. */
+function jwtFailure(info: unknown): QspoolError {
+  if (info instanceof QspoolError) return info;
+  const name = info instanceof Error ? info.name : '';
+  if (name === 'TokenExpiredError') return challenge('The access token has expired; log in again', 'token_expired');
+  return challenge('The access token is malformed or not signed by this server', 'invalid_token');
+}
+
+export class BearerAuth {
+  private readonly passport = new passport.Passport();
+
+  constructor(
+    private readonly users: UserService,
+    private readonly secret: string,
+    private readonly ttlSeconds: number,
+  ) {
+    const strategy = new JwtStrategy(
+      { jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(), secretOrKey: secret, algorithms: ['HS256'] },
+      (claims: Claims, done: (error: unknown, user?: User | false, info?: unknown) => void) => {
+        // A refused claim is a failed login (info); anything else (storage down) is an error passed through.
+        this.userFor(claims).then(
+          (user) => done(null, user),
+          (error: unknown) => (error instanceof UnauthorizedError ? done(null, false, error) : done(error)),
+        );
+      },
+    );
+    this.passport.use('jwt', strategy);
+  }
+
+  issue(user: User): AccessToken {
+    const claims = { sub: user.username, ver: credentialVersion(user) };
+    const token = jwt.sign(claims, this.secret, { algorithm: 'HS256', expiresIn: this.ttlSeconds, jwtid: randomBytes(8).toString('hex') });
+    return { access_token: token, token_type: 'Bearer', expires_in: this.ttlSeconds };
+  }
+
+  /** The caller; undefined when the request carries no Authorization header at all. */
+  async caller(ctx: Context): Promise<User | undefined> {
+    const header = ctx.get('authorization');
+    if (!header) return undefined;
+    const [scheme, credential, extra] = header.trim().split(/ +/);
+    if (scheme?.toLowerCase() !== 'bearer' || !credential || extra !== undefined) throw noCredentials();
+    if (isApiTokenShaped(credential)) return this.apiTokenUser(credential);
+    return this.jwtUser(ctx);
+  }
+
+  async required(ctx: Context): Promise<User> {
+    const user = await this.caller(ctx);
+    if (!user) throw noCredentials();
+    return user;
+  }
+
+  private async apiTokenUser(token: string): Promise<User> {
+    const owner = await this.users.tokens.owner(token);
+    const user = owner === undefined ? undefined : await this.users.getUser(owner);
+    if (!user) throw challenge('Unknown or revoked API token', 'invalid_token');
+    if (user.disabled) throw challenge('This account is disabled', 'user_disabled');
+    return user;
+  }
+
+  private async userFor(claims: Claims): Promise<User> {
+    const user = typeof claims.sub === 'string' ? await this.users.getUser(claims.sub) : undefined;
+    if (!user) throw challenge('The access token names no user', 'invalid_token');
+    if (user.disabled) throw challenge('This account is disabled', 'user_disabled');
+    if (claims.ver !== credentialVersion(user)) throw challenge('The password changed since this access token was issued', 'token_revoked');
+    return user;
+  }
+
+  private jwtUser(ctx: Context): Promise<User> {
+    return new Promise((resolve, reject) => {
+      const verify = this.passport.authenticate('jwt', { session: false }, (error: unknown, user: User | false, info: unknown) => {
+        if (error) reject(error instanceof Error ? error : new Error(String(error)));
+        else if (user) resolve(user);
+        else reject(jwtFailure(info));
+      });
+      verify(ctx.req, ctx.res, (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
+    });
+  }
+}

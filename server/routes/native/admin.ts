@@ -1,0 +1,202 @@
+// /api/v1/admin: what only admins may do: users (disable, role), storage providers (list, test, activate,
+// deactivate), spooler heartbeats and requeueing finished jobs. Everyone's jobs are listed, cancelled and deleted
+// through /api/v1/jobs, which already lets admins act on every job.
+import Router from '@koa/router';
+import {
+  providerListSchema,
+  providerSchema,
+  providerTestSchema,
+  spoolerListSchema,
+  userChangeSchema,
+  userPageQuerySchema,
+  userPageSchema,
+  type UserChange,
+  type UserPageQuery,
+} from '../../../schemas/admin.ts';
+import { userSchema } from '../../../schemas/accounts.ts';
+import { ForbiddenError, NotFoundError } from '../../../schemas/errors.ts';
+import type { BackendService } from '../../services/backends.ts';
+import type { JobService } from '../../services/jobs.ts';
+import type { ProviderRegistry } from '../../services/providers.ts';
+import type { User, UserService } from '../../services/users.ts';
+import { jobDocument } from './backends.ts';
+import { API_PREFIX } from './openapi.ts';
+import { bodySchema, documented, errorBody, mount, operation, querySchema, type MountDeps, type Operation } from './operation.ts';
+import { jobDetail, userView } from './views.ts';
+
+export interface AdminDeps {
+  users: UserService;
+  jobs: JobService;
+  backends: BackendService;
+  providers: ProviderRegistry;
+}
+
+const userChange = bodySchema<UserChange>('UserChange', userChangeSchema);
+const userPageQuery = querySchema<UserPageQuery>('UserPageQuery', userPageQuerySchema);
+const provider = documented('StorageProvider', providerSchema);
+const adminOnly = { description: 'The caller is not an admin.', schema: errorBody };
+const providerName = { type: 'string', pattern: '^[a-z0-9]+$' } as const;
+const unknownProvider = { description: 'No such storage provider.', schema: errorBody };
+
+function requireAdmin(user: User): void {
+  if (user.role !== 'admin') throw new ForbiddenError('This needs the admin role', 'admin_required');
+}
+
+export function adminOperations(deps: AdminDeps): Operation[] {
+  const { users, jobs, backends, providers } = deps;
+
+  const toggle = (active: boolean) =>
+    operation<undefined, Record<string, never>, 'required'>({
+      method: 'post',
+      path: `/admin/providers/{name}/${active ? 'activate' : 'deactivate'}`,
+      operationId: active ? 'activateProvider' : 'deactivateProvider',
+      summary: active ? 'Activate a storage provider' : 'Deactivate a storage provider: its backends are no longer listed',
+      tag: 'Admin',
+      auth: 'required',
+      params: { name: providerName },
+      responses: { 200: { description: 'The provider as it is now.', schema: provider }, 403: adminOnly, 404: unknownProvider },
+      async handle(ctx, { user, params }) {
+        requireAdmin(user);
+        ctx.body = await providers.setActive(params.name!, active);
+        ctx.state.log.info({ provider: params.name, active, by: user.username }, 'storage provider switched');
+      },
+    });
+
+  return [
+    operation<undefined, UserPageQuery, 'required'>({
+      method: 'get',
+      path: '/admin/users',
+      operationId: 'listUsers',
+      summary: 'Every user, a page at a time, in name order',
+      tag: 'Admin',
+      auth: 'required',
+      query: userPageQuery,
+      responses: { 200: { description: 'One page.', schema: documented('UserPage', userPageSchema) }, 403: adminOnly },
+      async handle(ctx, { user, query }) {
+        requireAdmin(user);
+        const limit = query.limit ?? 100;
+        const page = await users.listUsers({ limit, ...(query.after ? { after: query.after } : {}) });
+        ctx.body = { users: page.map((u) => userView(u, users.maxPriority(u))), next_after: page.length === limit ? page.at(-1)!.username : null };
+      },
+    }),
+    operation<UserChange, Record<string, never>, 'required'>({
+      method: 'patch',
+      path: '/admin/users/{username}',
+      operationId: 'changeUser',
+      summary: 'Disable or enable a user, or change their role',
+      description: 'Admins cannot disable or demote themselves, so a server always keeps the admin who is acting.',
+      tag: 'Admin',
+      auth: 'required',
+      params: { username: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } },
+      body: userChange,
+      responses: {
+        200: { description: 'The user as they are now.', schema: documented('User', userSchema) },
+        403: { description: 'The caller is not an admin, or tried to disable or demote themselves.', schema: errorBody },
+        404: { description: 'No such user.', schema: errorBody },
+      },
+      async handle(ctx, { user, params, body }) {
+        requireAdmin(user);
+        const name = params.username!;
+        if (name === user.username) throw new ForbiddenError('You cannot disable or demote yourself', 'self_change');
+        if (!(await users.getUser(name))) throw new NotFoundError(`No user ${name}`);
+        let changed = body.disabled === undefined ? undefined : await users.setDisabled(name, body.disabled);
+        if (body.role !== undefined) changed = await users.setRole(name, body.role);
+        ctx.state.log.info({ user: name, change: body, by: user.username }, 'user changed by admin');
+        ctx.body = userView(changed!, users.maxPriority(changed!));
+      },
+    }),
+    operation<undefined, Record<string, never>, 'required'>({
+      method: 'get',
+      path: '/admin/providers',
+      operationId: 'listProviders',
+      summary: 'Storage providers',
+      tag: 'Admin',
+      auth: 'required',
+      responses: { 200: { description: 'In name order.', schema: documented('StorageProviderList', providerListSchema) }, 403: adminOnly },
+      async handle(ctx, { user }) {
+        requireAdmin(user);
+        ctx.body = { providers: await providers.list() };
+      },
+    }),
+    operation<undefined, Record<string, never>, 'required'>({
+      method: 'post',
+      path: '/admin/providers/{name}/test',
+      operationId: 'testProvider',
+      summary: 'Write, read back and delete a probe document on a storage provider',
+      tag: 'Admin',
+      auth: 'required',
+      params: { name: providerName },
+      responses: { 200: { description: 'The outcome (ok false with a message when storage failed).', schema: documented('StorageProviderTest', providerTestSchema) }, 403: adminOnly, 404: unknownProvider },
+      async handle(ctx, { user, params }) {
+        requireAdmin(user);
+        ctx.body = await providers.test(params.name!);
+      },
+    }),
+    toggle(true),
+    toggle(false),
+    operation<undefined, Record<string, never>, 'required'>({
+      method: 'get',
+      path: '/admin/spoolers',
+      operationId: 'listSpoolers',
+      summary: 'Every backend\'s spoolers and their last heartbeats (inactive providers included)',
+      tag: 'Admin',
+      auth: 'required',
+      responses: { 200: { description: 'Backends in name order.', schema: documented('SpoolerList', spoolerListSchema) }, 403: adminOnly },
+      async handle(ctx, { user }) {
+        requireAdmin(user);
+        const now = Date.now();
+        const list = await backends.list({ includeInactive: true });
+        ctx.body = {
+          backends: await Promise.all(
+            list.map(async (backend) => ({
+              backend: backend.display,
+              operational: (await backends.liveness(backend)).operational,
+              spoolers: (await backends.heartbeats(backend.display)).map((beat) => ({
+                id: beat.spooler,
+                host: beat.host,
+                pid: beat.pid,
+                last_heartbeat: beat.at,
+                age_seconds: Math.max(0, (now - Date.parse(beat.at)) / 1000),
+                current_job: beat.currentJob,
+              })),
+            })),
+          ),
+        };
+      },
+    }),
+    operation<undefined, Record<string, never>, 'required'>({
+      method: 'post',
+      path: '/admin/jobs/{id}/requeue',
+      operationId: 'requeueJob',
+      summary: 'Put a finished job (DONE, ERROR or CANCELLED) back in its queue',
+      description: 'The job keeps its id (so it runs before later submissions) and its attempt count; its old result is removed.',
+      tag: 'Admin',
+      auth: 'required',
+      params: { id: { type: 'string', pattern: '^[0-9a-f]{24}$' } },
+      responses: {
+        200: { description: 'Queued again.', schema: jobDocument },
+        403: adminOnly,
+        404: { description: 'No such job.', schema: errorBody },
+        409: { description: 'The job is queued or running.', schema: errorBody },
+      },
+      async handle(ctx, { user, params }) {
+        requireAdmin(user);
+        const record = await jobs.byId(user, params.id!);
+        if (!record) throw new NotFoundError('No such job');
+        const requeued = await jobs.lifecycle.requeue(record.backend, record.id);
+        ctx.state.log.info({ jobId: record.id, by: user.username }, 'job requeued by admin');
+        ctx.body = jobDetail(requeued, await jobs.queuePosition(requeued));
+      },
+    }),
+  ];
+}
+
+/**
+ * Operations on their own router under /api/v1, beside the native API's: the admin and validation operations live
+ * here until they join the native API's list (and so its OpenAPI document).
+ */
+export function operationsRouter(operations: Operation[], deps: MountDeps): Router {
+  const router = new Router({ prefix: API_PREFIX, strict: true });
+  for (const op of operations) mount(router, op, deps);
+  return router;
+}

@@ -1,0 +1,31 @@
+// /api/v1/auth/token: password login, answered with a short-lived access token (JWT).
+import { accessTokenSchema, loginSchema, type Login } from '../../../schemas/accounts.ts';
+import type { NativeDeps } from './index.ts';
+import { bodySchema, documented, errorBody, operation, type Operation } from './operation.ts';
+
+const login = bodySchema<Login>('Login', loginSchema);
+
+export function authOperations(deps: NativeDeps): Operation[] {
+  return [
+    operation({
+      method: 'post',
+      path: '/auth/token',
+      operationId: 'login',
+      summary: 'Log in: exchange username and password for an access token',
+      description: 'Send the token as `Authorization: Bearer <access_token>`. It expires after `expires_in` seconds.',
+      tag: 'Authentication',
+      auth: 'none',
+      body: login,
+      responses: {
+        200: { description: 'An access token.', schema: documented('AccessToken', accessTokenSchema) },
+        401: { description: 'Wrong username or password, or a disabled user.', schema: errorBody },
+      },
+      async handle(ctx, { body }) {
+        const user = await deps.users.login(body.username, body.password);
+        ctx.state.log.info({ user: user.username }, 'logged in');
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = deps.auth.issue(user);
+      },
+    }),
+  ];
+}

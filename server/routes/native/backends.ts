@@ -1,0 +1,113 @@
+// /api/v1/backends: the published devices with their live status, and job submission to one of them.
+import type { Context } from 'koa';
+import { ForbiddenError, NotFoundError, RequestValidationError } from '../../../schemas/errors.ts';
+import { backendDetailSchema, backendListSchema, jobDetailSchema, jobSubmissionSchema, type JobSubmission } from '../../../schemas/native.ts';
+import type { ResolvedBackend } from '../../services/backends.ts';
+import type { NativeDeps } from './index.ts';
+import { bodySchema, documented, errorBody, operation, type Operation } from './operation.ts';
+import { backendDetail, backendSummary, jobDetail } from './views.ts';
+
+const submission = bodySchema<JobSubmission>('JobSubmission', jobSubmissionSchema);
+export const jobDocument = documented('Job', jobDetailSchema);
+const backendName = { type: 'string', description: 'Display name (singlequdit) or full qlued name (alqor_singlequdit_simulator).' } as const;
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+
+function idempotencyKey(ctx: Context): string | undefined {
+  const key = ctx.get('idempotency-key');
+  if (!key) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) {
+    throw new RequestValidationError([{ type: 'pattern', loc: ['header', 'Idempotency-Key'], msg: 'must be 1–255 printable ASCII characters' }]);
+  }
+  return key;
+}
+
+export function backendOperations(deps: NativeDeps): Operation[] {
+  const { backends, jobs, users } = deps;
+
+  async function backendOr404(name: string): Promise<ResolvedBackend> {
+    const backend = await backends.resolve(name);
+    if (!backend) throw new NotFoundError('No such backend');
+    return backend;
+  }
+
+  return [
+    operation({
+      method: 'get',
+      path: '/backends',
+      operationId: 'listBackends',
+      summary: 'Published backends',
+      tag: 'Backends',
+      auth: 'none',
+      responses: { 200: { description: 'In name order.', schema: documented('BackendList', backendListSchema) } },
+      async handle(ctx) {
+        const list = await backends.list();
+        ctx.body = { backends: await Promise.all(list.map(async (backend) => backendSummary(backend, await backends.liveness(backend)))) };
+      },
+    }),
+    operation({
+      method: 'get',
+      path: '/backends/{name}',
+      operationId: 'getBackend',
+      summary: 'A backend\'s config (with its job schema) and live status',
+      tag: 'Backends',
+      auth: 'none',
+      params: { name: backendName },
+      responses: {
+        200: { description: 'Config and status.', schema: documented('Backend', backendDetailSchema) },
+        404: { description: 'No such backend.', schema: errorBody },
+      },
+      async handle(ctx, { params }) {
+        const backend = await backendOr404(params.name!);
+        ctx.body = backendDetail(backend, await backends.status(backend));
+      },
+    }),
+    operation({
+      method: 'post',
+      path: '/backends/{name}/jobs',
+      operationId: 'submitJob',
+      summary: 'Submit a job',
+      description:
+        'The payload is checked at once against the backend\'s job_schema and the server\'s limits. With an ' +
+        'Idempotency-Key, repeating the request returns the same job (200) instead of creating another; the same ' +
+        'key with a different request answers 409. Keys are remembered for 24 hours.',
+      tag: 'Jobs',
+      auth: 'required',
+      params: { name: backendName },
+      headers: { 'Idempotency-Key': 'Optional; 1–255 printable ASCII characters chosen by the client.' },
+      body: submission,
+      responses: {
+        201: { description: 'Queued.', schema: jobDocument, headers: { Location: 'The job\'s URL.' } },
+        200: { description: 'A replay of an earlier request with the same Idempotency-Key.', schema: jobDocument, headers: { 'Idempotent-Replayed': 'true' } },
+        403: { description: 'The priority is above the caller\'s max_priority.', schema: errorBody },
+        404: { description: 'No such backend (or the job made with this Idempotency-Key was deleted since).', schema: errorBody },
+        409: { description: 'The Idempotency-Key was used for another request, or that request is still running.', schema: errorBody },
+        422: { description: 'Fields that break the schema, or a payload the backend refuses (details lists every issue).', schema: errorBody },
+        429: { description: 'Too many queued jobs (quota_exceeded) or requests (rate_limited).', schema: errorBody, headers: { 'Retry-After': 'Seconds to wait (rate limit only).' } },
+      },
+      async handle(ctx, { user, body, params }) {
+        const key = idempotencyKey(ctx);
+        const backend = await backendOr404(params.name!);
+        const priority = body.priority ?? 0;
+        const allowed = users.maxPriority(user);
+        if (priority > allowed) {
+          throw new ForbiddenError(`Priority ${priority} is above your allowance of ${allowed}`, 'priority_not_allowed', { max_priority: allowed });
+        }
+        jobs.check(backend, body.payload);
+        const options = { meta: { tags: body.tags ?? [], priority } };
+        const create = async (id?: string) => {
+          await jobs.assertQueueQuota(user);
+          return jobs.enqueue(user, backend, body.payload, id ? { ...options, id } : options);
+        };
+        const outcome = key
+          ? await deps.idempotency.run(user.username, key, { backend: backend.display, body }, create, (id) => jobs.byId(user, id))
+          : { job: await create(), replayed: false };
+        const { job, replayed } = outcome;
+        ctx.state.log.info({ jobId: job.id, backend: backend.display, user: user.username, replayed }, 'job submitted');
+        ctx.status = replayed ? 200 : 201;
+        ctx.set('Location', `/api/v1/jobs/${job.id}`);
+        if (replayed) ctx.set('Idempotent-Replayed', 'true');
+        ctx.body = jobDetail(job, await jobs.queuePosition(job));
+      },
+    }),
+  ];
+}

@@ -1,0 +1,51 @@
+// The native API at /api/v1: every resource's operations, mounted on one router, and the OpenAPI document
+// built from the same list.
+import Router from '@koa/router';
+import type { BearerAuth } from '../../auth/bearer.ts';
+import type { BodyLimits } from '../../middleware/body.ts';
+import type { BackendService } from '../../services/backends.ts';
+import type { IdempotencyStore } from '../../services/idempotency.ts';
+import type { JobIndex } from '../../services/job-index.ts';
+import type { JobService } from '../../services/jobs.ts';
+import type { UserService } from '../../services/users.ts';
+import { authOperations } from './auth.ts';
+import { backendOperations } from './backends.ts';
+import { docsOperations } from './docs.ts';
+import { jobOperations } from './jobs.ts';
+import { API_PREFIX, openApiDocument, type OpenApiDocument } from './openapi.ts';
+import { mount, type Operation } from './operation.ts';
+import { tokenOperations } from './tokens.ts';
+import { userOperations } from './users.ts';
+
+export interface NativeDeps {
+  backends: BackendService;
+  jobs: JobService;
+  jobIndex: JobIndex;
+  idempotency: IdempotencyStore;
+  users: UserService;
+  auth: BearerAuth;
+  limits: BodyLimits;
+  openRegistration: boolean;
+  version: string;
+}
+
+export interface NativeApi {
+  router: Router;
+  operations: Operation[];
+  document: OpenApiDocument;
+}
+
+export function nativeApi(deps: NativeDeps): NativeApi {
+  const operations: Operation[] = [
+    ...userOperations(deps),
+    ...authOperations(deps),
+    ...tokenOperations(deps),
+    ...backendOperations(deps),
+    ...jobOperations(deps),
+    ...docsOperations(() => document),
+  ];
+  const document = openApiDocument(operations, deps.version);
+  const router = new Router({ prefix: API_PREFIX, strict: true });
+  for (const op of operations) mount(router, op, deps);
+  return { router, operations, document };
+}

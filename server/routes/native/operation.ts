@@ -1,0 +1,140 @@
+// A native API operation is one object: method, path, documentation, the schemas its query and body are validated
+// with, its responses and its handler. Routers are mounted from these objects and the OpenAPI document is built
+// from the very same objects, so what is documented is what is validated.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { RequestValidationError, type FieldProblem } from '../../../schemas/errors.ts';
+import { errorBodySchema } from '../../../schemas/native.ts';
+import { ajv } from '../../../schemas/validators.ts';
+import type { BearerAuth } from '../../auth/bearer.ts';
+import { readJsonBody, type BodyLimits } from '../../middleware/body.ts';
+import type { User } from '../../services/users.ts';
+
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** A schema under its OpenAPI component name. */
+export interface Documented {
+  name: string;
+  schema: JsonSchema;
+}
+
+/** A documented schema with the validator compiled from exactly that object. */
+export interface Validated<T> extends Documented {
+  validate: ValidateFunction<T>;
+}
+
+// Query strings are text: this instance turns "50" into 50 where the schema says integer, and fills defaults.
+const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
+addFormats.default(queryAjv, ['date-time']);
+
+export const bodySchema = <T>(name: string, schema: JsonSchema): Validated<T> => ({ name, schema, validate: ajv.compile<T>(schema) });
+export const querySchema = <T>(name: string, schema: JsonSchema): Validated<T> => ({ name, schema, validate: queryAjv.compile<T>(schema) });
+export const documented = (name: string, schema: JsonSchema): Documented => ({ name, schema });
+
+export const errorBody = documented('Error', errorBodySchema);
+
+export type AuthMode = 'none' | 'optional' | 'required';
+type Caller<A extends AuthMode> = A extends 'required' ? User : User | undefined;
+
+export interface Input<B, Q, A extends AuthMode> {
+  user: Caller<A>;
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+}
+
+export interface ResponseSpec {
+  description: string;
+  schema?: Documented;
+  /** Response headers worth documenting, name → description. */
+  headers?: Record<string, string>;
+  /** For the docs page; JSON otherwise. */
+  contentType?: 'text/html';
+}
+
+export interface Operation<B = unknown, Q = unknown, A extends AuthMode = AuthMode> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** OpenAPI-style, relative to /api/v1: `/jobs/{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  auth: A;
+  /** Path parameters (`{id}`) with the schema they are documented by; handlers answer 404 for anything else. */
+  params?: Record<string, JsonSchema>;
+  body?: Validated<B>;
+  query?: Validated<Q>;
+  /** Request headers worth documenting, name → description. */
+  headers?: Record<string, string>;
+  /** Success and operation-specific error answers; the ones every operation shares are added by `responsesOf`. */
+  responses: Record<number, ResponseSpec>;
+  handle(ctx: Context, input: Input<B, Q, A>): Promise<void>;
+}
+
+/** Keeps a typed operation's inference at the definition while letting routers hold a plain list. */
+export const operation = <B = undefined, Q = Record<string, never>, A extends AuthMode = AuthMode>(op: Operation<B, Q, A>): Operation =>
+  op;
+
+/** Every answer an operation can give, including the errors all operations of its kind share. */
+export function responsesOf(op: Operation): Record<number, ResponseSpec> {
+  const error = (description: string): ResponseSpec => ({ description, schema: errorBody });
+  const shared: Record<number, ResponseSpec> = {
+    422: error('Fields that break the schema (or unknown query parameters), each named in details.'),
+    429: { ...error('Too many requests for this credential.'), headers: { 'Retry-After': 'Seconds to wait.' } },
+  };
+  if (op.auth === 'required') shared[401] = error('No, or a bad, expired or revoked credential; or a disabled user.');
+  if (op.body) {
+    shared[400] = error('The body is not JSON (or not UTF-8, or nested too deeply).');
+    shared[413] = error('The body is larger than the server accepts.');
+  }
+  return { ...shared, ...op.responses };
+}
+
+function problemsOf(errors: ErrorObject[] | null | undefined, where: 'body' | 'query'): FieldProblem[] {
+  return (errors ?? []).map((error) => {
+    const path = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const named =
+      error.keyword === 'required' ? [String(error.params.missingProperty)]
+      : error.keyword === 'additionalProperties' ? [String(error.params.additionalProperty)]
+      : [];
+    const msg = error.keyword === 'additionalProperties' ? 'unknown field' : (error.message ?? 'is invalid');
+    return { type: error.keyword, loc: [where, ...path, ...named], msg };
+  });
+}
+
+function validated<T>(value: unknown, schema: Validated<T>, where: 'body' | 'query'): T {
+  if (value === undefined) throw new RequestValidationError([{ type: 'missing', loc: [where], msg: 'Field required' }]);
+  if (!schema.validate(value)) throw new RequestValidationError(problemsOf(schema.validate.errors, where));
+  return value;
+}
+
+/** The query as a plain object; without a query schema any parameter is refused (typos fail loudly). */
+function queryOf(ctx: Context, schema: Validated<unknown> | undefined): unknown {
+  const query: Record<string, unknown> = { ...ctx.query };
+  if (schema) return validated(query, schema, 'query');
+  const unknown = Object.keys(query);
+  if (unknown.length > 0) {
+    throw new RequestValidationError(unknown.map((name) => ({ type: 'additionalProperties', loc: ['query', name], msg: 'unknown field' })));
+  }
+  return {};
+}
+
+export interface MountDeps {
+  auth: BearerAuth;
+  limits: BodyLimits;
+}
+
+export const koaPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+export function mount(router: Router, op: Operation, deps: MountDeps): void {
+  router[op.method](koaPath(op.path), async (ctx) => {
+    // Authentication first: without valid credentials nothing about the request is looked at.
+    const user = op.auth === 'required' ? await deps.auth.required(ctx) : op.auth === 'optional' ? await deps.auth.caller(ctx) : undefined;
+    const query = queryOf(ctx, op.query);
+    const body = op.body ? validated(await readJsonBody(ctx, deps.limits), op.body, 'body') : undefined;
+    await op.handle(ctx, { user, body, query, params: ctx.params as Record<string, string> });
+  });
+}

@@ -1,0 +1,101 @@
+// Idempotent submission: `Idempotency-Key` → the same job on replay, 409 when the key comes back with another
+// request. The record `idempotency/<user>/<sha256(key)>` is created (create-only, so one of several concurrent
+// requests wins) with a job id chosen in advance, before the job is enqueued under that id; a replay that finds the
+// job missing long after (the first request died in between) enqueues it itself, under the same id.
+import { createHash } from 'node:crypto';
+import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { newJobId } from '../../storage/keys.ts';
+import type { JobRecord } from '../../storage/records.ts';
+
+interface IdempotencyRecord {
+  /** SHA-256 of what was asked (backend and body); a different request with the same key is a conflict. */
+  request: string;
+  jobId: string;
+  createdAt: string;
+  done: boolean;
+}
+
+export interface IdempotentOutcome {
+  job: JobRecord;
+  replayed: boolean;
+}
+
+/** Keys are remembered this long; after that the same key starts a new job. */
+const RETENTION_MS = 24 * 3600_000;
+/** A reservation this old whose job never appeared belongs to a request that died; a replay takes it over. */
+const ABANDONED_MS = 30_000;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const namespaceOf = (username: string) => `idempotency/${username}`;
+
+export class IdempotencyStore {
+  constructor(
+    private readonly storage: StorageProvider,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Runs `create(jobId)` at most once per (user, key, request); replays get the job it created. `find` reads a
+   * job by id (undefined if missing). The caller validates the request before, so refusals store nothing.
+   */
+  async run(
+    username: string,
+    key: string,
+    request: unknown,
+    create: (jobId: string) => Promise<JobRecord>,
+    find: (jobId: string) => Promise<JobRecord | undefined>,
+  ): Promise<IdempotentOutcome> {
+    const namespace = namespaceOf(username);
+    const docKey = sha256(key);
+    const fingerprint = sha256(JSON.stringify(request));
+    for (;;) {
+      const existing = await this.storage.get<IdempotencyRecord>(namespace, docKey);
+      const expired = existing && this.now() - Date.parse(existing.value.createdAt) > RETENTION_MS;
+      if (!existing || expired) {
+        // The id comes from the real clock: it orders the job in its queue, whatever clock judges expiry here.
+        const record: IdempotencyRecord = { request: fingerprint, jobId: newJobId(), createdAt: new Date(this.now()).toISOString(), done: false };
+        if (!(await this.claim(namespace, docKey, record, existing?.version))) continue;
+        return { job: await this.finish(namespace, docKey, record, create), replayed: false };
+      }
+      const { value } = existing;
+      if (value.request !== fingerprint) {
+        throw new ConflictError('This Idempotency-Key was used for a different request', 'idempotency_key_reused');
+      }
+      const job = await find(value.jobId);
+      if (job) return { job, replayed: true };
+      if (value.done) throw new NotFoundError(`The job created with this Idempotency-Key (${value.jobId}) was deleted`);
+      if (this.now() - Date.parse(value.createdAt) < ABANDONED_MS) {
+        throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', 'idempotency_in_progress');
+      }
+      const takeover = { ...value, createdAt: new Date(this.now()).toISOString() };
+      if (!(await this.claim(namespace, docKey, takeover, existing.version))) continue;
+      return { job: await this.finish(namespace, docKey, takeover, create), replayed: false };
+    }
+  }
+
+  /** Create-only, or compare-and-swap over a stale record: exactly one concurrent request wins. */
+  private async claim(namespace: string, key: string, record: IdempotencyRecord, version?: string): Promise<boolean> {
+    try {
+      if (version === undefined) await this.storage.put(namespace, key, record, { ifAbsent: true });
+      else await this.storage.replace(namespace, key, record, version);
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError || error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  private async finish(namespace: string, key: string, record: IdempotencyRecord, create: (jobId: string) => Promise<JobRecord>): Promise<JobRecord> {
+    let job: JobRecord;
+    try {
+      job = await create(record.jobId);
+    } catch (error) {
+      // Nothing was created (quota, storage trouble): free the key so the client can retry it.
+      await this.storage.delete(namespace, key).catch(() => undefined);
+      throw error;
+    }
+    await this.storage.put(namespace, key, { ...record, done: true } satisfies IdempotencyRecord);
+    return job;
+  }
+}

@@ -1,0 +1,124 @@
+// Job listings from the id and owner indexes the lifecycle writes at enqueue (`index/jobs/<id>`,
+// `index/owner/<user>/<id>`): a user's list reads only their own entries, in id (= creation) order, so a cursor
+// that is "the last id returned" never skips or repeats a job, however many jobs arrive while someone pages.
+import { createHash } from 'node:crypto';
+import { RequestValidationError } from '../../schemas/errors.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { jobIdTime } from '../../storage/keys.ts';
+import { type JobIndexEntry, type JobState, type StatusRecord, ns } from '../../storage/records.ts';
+
+export interface JobFilters {
+  /** Whose jobs: one owner's index, or every job (admins without an owner filter). */
+  owner: string | null;
+  backend?: string;
+  states?: JobState[];
+  tag?: string;
+  /** Milliseconds since the epoch, inclusive. */
+  createdAfter?: number;
+  /** Milliseconds since the epoch, exclusive. */
+  createdBefore?: number;
+}
+
+export interface ListedJob {
+  id: string;
+  entry: JobIndexEntry;
+  status: StatusRecord;
+}
+
+export interface JobPage {
+  jobs: ListedJob[];
+  nextCursor: string | null;
+}
+
+/** Index entries read per request at most; with selective filters a page may come back short, with a cursor. */
+const SCAN_BUDGET = 1000;
+const CHUNK = 100;
+/**
+ * An entry without a status is a job still being enqueued while it is this young (the lifecycle writes the index
+ * first); a page ends before it rather than skip it. Older ones point at purged or never-finished jobs.
+ */
+const SETTLE_MS = 10_000;
+const PENDING = 'pending';
+
+const idTime = (ms: number) => Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
+
+function fingerprint(filters: JobFilters): string {
+  const { owner, backend, states, tag, createdAfter, createdBefore } = filters;
+  const text = JSON.stringify([owner, backend, states, tag, createdAfter, createdBefore]);
+  return createHash('sha256').update(text).digest('base64url').slice(0, 12);
+}
+
+/** Opaque to clients: the last id returned, bound to the filters it was made for. */
+function encodeCursor(after: string, filters: JobFilters): string {
+  return Buffer.from(`${after}.${fingerprint(filters)}`).toString('base64url');
+}
+
+/** `after` is a job id, a 12-hex time prefix (created_after) or empty (the very beginning). */
+function decodeCursor(cursor: string, filters: JobFilters): string {
+  const [after, print, extra] = Buffer.from(cursor, 'base64url').toString('latin1').split('.');
+  if (extra !== undefined || after === undefined || !/^[0-9a-f]{0,24}$/.test(after) || print !== fingerprint(filters)) {
+    throw new RequestValidationError([{ type: 'cursor', loc: ['query', 'cursor'], msg: 'not a cursor of this listing (filters changed?)' }]);
+  }
+  return after;
+}
+
+export class JobIndex {
+  constructor(private readonly storage: StorageProvider) {}
+
+  async list(filters: JobFilters, limit: number, cursor?: string): Promise<JobPage> {
+    const namespace = filters.owner === null ? ns.jobIndex : ns.ownerIndex(filters.owner);
+    const start = filters.createdAfter === undefined ? '' : idTime(filters.createdAfter);
+    const fromCursor = cursor === undefined ? '' : decodeCursor(cursor, filters);
+    let after = fromCursor > start ? fromCursor : start;
+    const end = filters.createdBefore === undefined ? undefined : idTime(filters.createdBefore);
+    const jobs: ListedJob[] = [];
+    for (let scanned = 0; scanned < SCAN_BUDGET; ) {
+      const keys = await this.storage.list(namespace, { limit: CHUNK, ...(after ? { after } : {}) });
+      const inRange = end === undefined ? keys : keys.filter((key) => key < end);
+      const found = await Promise.all(inRange.map((id) => this.match(namespace, id, filters)));
+      for (const [i, job] of found.entries()) {
+        if (job === PENDING) return { jobs, nextCursor: encodeCursor(i > 0 ? inRange[i - 1]! : after, filters) };
+        if (job) jobs.push(job);
+        if (jobs.length === limit) return { jobs, nextCursor: encodeCursor(inRange[i]!, filters) };
+      }
+      // The end of the index, or of the requested time range: nothing more to page through.
+      if (keys.length < CHUNK || inRange.length < keys.length) return { jobs, nextCursor: null };
+      scanned += keys.length;
+      after = keys[keys.length - 1]!;
+    }
+    return { jobs, nextCursor: encodeCursor(after, filters) };
+  }
+
+  /** The entry and status of a listed id if it passes the filters; PENDING while it is still being enqueued. */
+  private async match(namespace: string, id: string, filters: JobFilters): Promise<ListedJob | typeof PENDING | undefined> {
+    const entry = (await this.storage.get<JobIndexEntry>(namespace, id))?.value;
+    if (!entry || (filters.backend !== undefined && entry.backend !== filters.backend)) return undefined;
+    const tags = entry.meta?.tags;
+    if (filters.tag !== undefined && !(Array.isArray(tags) && tags.includes(filters.tag))) return undefined;
+    const status = (await this.storage.get<StatusRecord>(ns.status(entry.backend), id))?.value;
+    if (!status) return Date.now() - jobIdTime(id) < SETTLE_MS ? PENDING : undefined;
+    if (filters.states && !filters.states.includes(status.status)) return undefined;
+    return { id, entry, status };
+  }
+
+  /**
+   * Queued jobs of one owner, counted up to `stopAt`. Only entries at least as new as the oldest job queued on any
+   * backend can still be queued, so this reads the owner's recent entries, not their whole history.
+   */
+  async countQueued(owner: string, stopAt: number): Promise<number> {
+    const backends = await this.storage.list(ns.configs);
+    const heads = (await Promise.all(backends.map((backend) => this.storage.list(ns.queued(backend), { limit: 1 })))).flat();
+    if (heads.length === 0) return 0;
+    // One character short of the oldest queued id: a key that sorts just before it, so the listing includes it.
+    let after = heads.sort()[0]!.slice(0, -1);
+    let count = 0;
+    for (;;) {
+      const keys = await this.storage.list(ns.ownerIndex(owner), { limit: CHUNK, after });
+      const states = await Promise.all(keys.map((id) => this.match(ns.ownerIndex(owner), id, { owner, states: ['QUEUED'] })));
+      // A job still being enqueued is about to be queued: it counts.
+      count += states.filter(Boolean).length;
+      if (count >= stopAt || keys.length < CHUNK) return count;
+      after = keys[keys.length - 1]!;
+    }
+  }
+}

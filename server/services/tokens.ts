@@ -1,0 +1,92 @@
+// Named API tokens: 32 hex characters (qlued's format, so qiskit and the v2/v3 routes accept them), shown once.
+// `tokens/<sha256>` answers "whose token is this?" in one read and holds only the hash, so reading storage does
+// not reveal a usable credential; `user-tokens/<user>/<id>` lists one user's tokens without scanning anyone else's.
+import { createHash, randomBytes } from 'node:crypto';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { ConflictError, NotFoundError, QuotaExceededError } from '../../schemas/errors.ts';
+
+export interface TokenRecord {
+  username: string;
+  id: string;
+  name: string;
+  createdAt: string;
+  revoked: boolean;
+  revokedAt?: string;
+}
+
+/** The per-user listing entry; `hash` leads to the TokenRecord. */
+export interface TokenListing extends Omit<TokenRecord, 'username'> {
+  hash: string;
+}
+
+export const TOKENS_NS = 'tokens';
+export const userTokensNs = (username: string) => `user-tokens/${username}`;
+
+const TOKEN = /^[0-9a-f]{32}$/;
+const TOKEN_ID = /^[0-9a-f]{12}$/;
+/** Live tokens per user; a leaked-script loop cannot fill storage with them. */
+export const MAX_TOKENS_PER_USER = 100;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function isApiTokenShaped(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+export class TokenStore {
+  constructor(private readonly storage: StorageProvider) {}
+
+  /** Creates a token; the secret is returned once and only its hash is kept. */
+  async issue(username: string, name: string): Promise<{ token: string; listing: TokenListing }> {
+    const live = (await this.list(username)).filter((entry) => !entry.revoked);
+    if (live.length >= MAX_TOKENS_PER_USER) {
+      throw new QuotaExceededError(`At most ${MAX_TOKENS_PER_USER} API tokens per user; revoke one first`, { limit: MAX_TOKENS_PER_USER });
+    }
+    const token = randomBytes(16).toString('hex');
+    const listing: TokenListing = { id: randomBytes(6).toString('hex'), name, createdAt: new Date().toISOString(), revoked: false, hash: hashToken(token) };
+    const { hash, ...rest } = listing;
+    // Listing first: a crash in between leaves a listed token that does not work, never a working one that
+    // its owner cannot see or revoke.
+    await this.storage.put(userTokensNs(username), listing.id, listing, { ifAbsent: true });
+    await this.storage.put(TOKENS_NS, hash, { ...rest, username } satisfies TokenRecord, { ifAbsent: true });
+    return { token, listing };
+  }
+
+  async list(username: string): Promise<TokenListing[]> {
+    const listings: TokenListing[] = [];
+    for (let after: string | undefined; ; ) {
+      const keys = await this.storage.list(userTokensNs(username), { limit: 500, ...(after ? { after } : {}) });
+      const docs = await Promise.all(keys.map((key) => this.storage.get<TokenListing>(userTokensNs(username), key)));
+      for (const doc of docs) if (doc) listings.push(doc.value);
+      if (keys.length < 500) return listings.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      after = keys[keys.length - 1];
+    }
+  }
+
+  /** Revokes one of the user's tokens; NotFoundError for an id that is not theirs. Revoking twice is harmless. */
+  async revoke(username: string, id: string): Promise<TokenListing> {
+    const found = TOKEN_ID.test(id) ? await this.storage.get<TokenListing>(userTokensNs(username), id) : undefined;
+    if (!found) throw new NotFoundError(`No API token ${id}`);
+    if (found.value.revoked) return found.value;
+    const revokedAt = new Date().toISOString();
+    // The credential itself first: once this write lands the token no longer authenticates.
+    const record = await this.storage.get<TokenRecord>(TOKENS_NS, found.value.hash);
+    if (record) await this.storage.put(TOKENS_NS, found.value.hash, { ...record.value, revoked: true, revokedAt });
+    const listing = { ...found.value, revoked: true, revokedAt };
+    try {
+      await this.storage.replace(userTokensNs(username), id, listing, found.version);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+    return listing;
+  }
+
+  /** The username behind a live token, or undefined. */
+  async owner(token: string): Promise<string | undefined> {
+    if (!TOKEN.test(token)) return undefined;
+    const record = (await this.storage.get<TokenRecord>(TOKENS_NS, hashToken(token)))?.value;
+    return record && !record.revoked ? record.username : undefined;
+  }
+}

@@ -1,0 +1,137 @@
+// External runtimes: any backend's jobs handed to a command the operator configures (the lab's hardware control, in
+// any language). The spooler still validates, leases, cancels and publishes; the runtime only runs experiments.
+// Every run is recorded on the job (meta.runtime); every way a runtime can fail ends the job with ERROR and a
+// message saying which, and the spooler carries on with the next job.
+import { createHash } from 'node:crypto';
+import type { Experiment, Job } from '../../schemas/job.ts';
+import type { BackendDefinition, ExperimentData } from '../backend.ts';
+import { runCommand, type CommandOutcome } from './process.ts';
+import { PROTOCOL, RuntimeOutputError, parseRuntimeOutput, type RuntimeRequest } from './protocol.ts';
+
+export interface RuntimeSettings {
+  command: string;
+  timeoutMs: number;
+  /** SIGTERM first, SIGKILL this much later (default 2 s). */
+  killGraceMs?: number;
+  /** Default 64 MiB. */
+  maxStdoutBytes?: number;
+}
+
+/** What the job record keeps about a run (JobRecord.meta.runtime). */
+export interface RuntimeRecord {
+  id: string;
+  command: string;
+  pid: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stderrTail: string;
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface RuntimeOutcome {
+  record: RuntimeRecord;
+  /** One line for the job's history. */
+  line: string;
+  data?: Record<string, ExperimentData>;
+  /** Why the run failed, in words; absent on success. */
+  failure?: string;
+}
+
+/** A failed run; the spooler ends the job with ERROR and this message. */
+export class RuntimeFailure extends Error {}
+
+const STDERR_TAIL_BYTES = 4096;
+
+/** qspool's own settings and storage credentials stay with qspool; the rest of the environment is passed on. */
+const PRIVATE_ENV = /^(QSPOOL_|AWS_|MONGODB_|DROPBOX_)/;
+
+/** The last lines of stderr, short enough for an error message. */
+function lastWords(stderr: string): string {
+  const text = stderr.trim().split('\n').slice(-3).join(' | ');
+  return text.length > 300 ? `…${text.slice(-300)}` : text;
+}
+
+export class ExternalRuntime {
+  /** The backend and a digest of the command: which configuration ran a job, stable across restarts. */
+  readonly id: string;
+
+  constructor(
+    readonly backend: string,
+    private readonly settings: RuntimeSettings,
+  ) {
+    this.id = `${backend}-${createHash('sha256').update(settings.command).digest('hex').slice(0, 12)}`;
+  }
+
+  /** Runs the command once for the job; rejects only when `signal` aborts (the command is killed then). */
+  async run(jobId: string, job: Job, signal?: AbortSignal): Promise<RuntimeOutcome> {
+    const { command, timeoutMs } = this.settings;
+    const request: RuntimeRequest = { protocol: PROTOCOL, job_id: jobId, backend: this.backend, runtime_id: this.id, timeout_ms: timeoutMs, job };
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !PRIVATE_ENV.test(key)));
+    const outcome = await runCommand({
+      command,
+      stdin: JSON.stringify(request),
+      env: { ...env, QSPOOL_JOB_ID: jobId, QSPOOL_BACKEND: this.backend, QSPOOL_RUNTIME_ID: this.id, QSPOOL_TIMEOUT_MS: String(timeoutMs) },
+      timeoutMs,
+      killGraceMs: this.settings.killGraceMs ?? 2000,
+      maxStdoutBytes: this.maxStdoutBytes,
+      stderrTailBytes: STDERR_TAIL_BYTES,
+      ...(signal ? { signal } : {}),
+    });
+    const record: RuntimeRecord = {
+      id: this.id,
+      command,
+      pid: outcome.pid,
+      exitCode: outcome.exitCode,
+      signal: outcome.exitSignal,
+      timedOut: outcome.timedOut,
+      stderrTail: outcome.stderrTail,
+      startedAt: outcome.startedAt,
+      endedAt: outcome.endedAt,
+    };
+    const seconds = ((Date.parse(outcome.endedAt) - Date.parse(outcome.startedAt)) / 1000).toFixed(2);
+    const ending = outcome.exitSignal ? `was stopped by ${outcome.exitSignal}` : `exited with code ${outcome.exitCode}`;
+    const line = `Runtime ${this.id} ${ending} after ${seconds} s.`;
+    const verdict = this.interpret(outcome, job);
+    return 'failure' in verdict ? { record, line, failure: `runtime ${this.id} ${verdict.failure}` } : { record, line, data: verdict.data };
+  }
+
+  private interpret(outcome: CommandOutcome, job: Job): { data: Record<string, ExperimentData> } | { failure: string } {
+    const stderr = lastWords(outcome.stderrTail);
+    const said = stderr ? `: ${stderr}` : '';
+    if (outcome.spawnError) return { failure: `could not be started: ${outcome.spawnError}` };
+    if (outcome.timedOut) return { failure: `did not finish within ${this.settings.timeoutMs / 1000} s and was killed with its process group${said}` };
+    if (outcome.overflow) return { failure: `printed more than ${this.maxStdoutBytes} bytes and was killed` };
+    const clean = outcome.exitCode === 0 && !outcome.exitSignal;
+    const ended = outcome.exitSignal ? `was stopped by ${outcome.exitSignal}${said}` : `exited with code ${outcome.exitCode}${said}`;
+    try {
+      const data = parseRuntimeOutput(outcome.stdout, job);
+      return clean ? { data } : { failure: ended };
+    } catch (error) {
+      if (!(error instanceof RuntimeOutputError)) throw error;
+      // A runtime that says why it failed is quoted; otherwise a crash is reported by how it ended.
+      return { failure: error.reported || clean ? error.message : ended };
+    }
+  }
+
+  private get maxStdoutBytes(): number {
+    return this.settings.maxStdoutBytes ?? 64 * 1024 * 1024;
+  }
+}
+
+/** The backend with its jobs run by `runtime` instead of its own code (qubit mode verbatim, hardware). */
+export function withRuntime(backend: BackendDefinition, runtime: ExternalRuntime): BackendDefinition {
+  const compile = backend.compile ?? ((experiment: Experiment) => experiment);
+  return {
+    ...backend,
+    async runJob(job, context) {
+      context.checkpoint();
+      const compiled = Object.fromEntries(Object.entries(job).map(([name, experiment]) => [name, compile(experiment)]));
+      const outcome = await runtime.run(context.jobId, compiled, context.signal);
+      await context.note?.(outcome.line, { runtime: outcome.record });
+      if (outcome.failure !== undefined || !outcome.data) throw new RuntimeFailure(outcome.failure);
+      return outcome.data;
+    },
+  };
+}

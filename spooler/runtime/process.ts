@@ -1,0 +1,125 @@
+// Runs one external-runtime command for one job: the request on stdin, stdout collected (bounded), the tail of
+// stderr kept, a deadline after which the command's whole process group is killed, and an abort for cancelled or
+// abandoned jobs. Whatever the command does, the outcome is data; only an abort rejects.
+import { spawn } from 'node:child_process';
+
+export interface CommandRun {
+  /** A shell command line (`python3 runtime.py --device lab1`). */
+  command: string;
+  stdin: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  /** Between SIGTERM and SIGKILL when the command must stop, so it can leave the device in a safe state. */
+  killGraceMs: number;
+  maxStdoutBytes: number;
+  stderrTailBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface CommandOutcome {
+  pid: number | null;
+  exitCode: number | null;
+  /** The signal that ended the command, if one did (our kill after a timeout, or a crash such as SIGSEGV). */
+  exitSignal: NodeJS.Signals | null;
+  stdout: string;
+  stderrTail: string;
+  timedOut: boolean;
+  /** stdout exceeded maxStdoutBytes; the command was killed. */
+  overflow: boolean;
+  /** The command could not be started at all. */
+  spawnError: string | null;
+  startedAt: string;
+  endedAt: string;
+}
+
+/** Sends `signal` to the process group led by `pid` (the command's shell and everything it started). */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+export function runCommand(run: CommandRun): Promise<CommandOutcome> {
+  return new Promise((resolve, reject) => {
+    const startedAt = new Date().toISOString();
+    // detached: the shell leads a new process group, so a timeout kills what the runtime started too
+    const child = spawn(run.command, { shell: true, detached: true, env: run.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderr = Buffer.alloc(0);
+    let timedOut = false;
+    let overflow = false;
+    let spawnError: string | null = null;
+    let killTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+
+    const stop = () => {
+      if (killTimer) return;
+      signalGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => {
+        signalGroup(child.pid, 'SIGKILL');
+        // A process that left the group (setsid) may still hold our pipes; we stop listening to it.
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, run.killGraceMs);
+    };
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, run.timeoutMs);
+    const onAbort = () => {
+      stop();
+      finish(() => reject(run.signal!.reason));
+    };
+    run.signal?.addEventListener('abort', onAbort, { once: true });
+
+    function finish(settle: () => void): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      run.signal?.removeEventListener('abort', onAbort);
+      settle();
+    }
+
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > run.maxStdoutBytes) {
+        overflow = true;
+        stop();
+      } else stdout.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = Buffer.concat([stderr, chunk]);
+      if (stderr.length > run.stderrTailBytes) stderr = stderr.subarray(stderr.length - run.stderrTailBytes);
+    });
+    // A runtime that exits without reading its input closes the pipe under us; that is its business.
+    child.stdin.on('error', () => undefined);
+    child.on('error', (error) => {
+      spawnError = error.message;
+    });
+    // Whatever the runtime left running in its group would hold the pipes open (and outlive the job): it goes too.
+    child.on('exit', () => signalGroup(child.pid, 'SIGKILL'));
+    // 'close' waits for stdio to end as well as for the exit, so stdout is complete.
+    child.on('close', (exitCode, exitSignal) => {
+      if (killTimer) clearTimeout(killTimer);
+      finish(() =>
+        resolve({
+          pid: child.pid ?? null,
+          exitCode,
+          exitSignal,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderrTail: stderr.toString('utf8'),
+          timedOut,
+          overflow,
+          spawnError,
+          startedAt,
+          endedAt: new Date().toISOString(),
+        }),
+      );
+    });
+    child.stdin.end(run.stdin);
+  });
+}

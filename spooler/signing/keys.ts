@@ -1,0 +1,77 @@
+// A backend's signing key: Ed25519, from a PEM file or PEM text the operator configures, or generated on first start
+// into the data directory (mode 0600). Its key id is self-certifying, `<backend>-<RFC 7638 thumbprint>`, so a
+// verifier can tell that a published key is the one the id names. The public half is published under `keys/<kid>`.
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { BackendConfig } from '../../schemas/backend-config.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { ns } from '../../storage/records.ts';
+import { publicJwk, signDetached, thumbprint, type Jwk } from './jws.ts';
+
+/** Where config signatures are kept: `signatures/configs/<backend>` holds `{kid, jws}`. */
+export const CONFIG_SIGNATURES = 'signatures/configs';
+
+export interface ConfigSignature {
+  kid: string;
+  jws: string;
+}
+
+/** Generated keys live here, inside the data directory but outside every storage namespace (dot directory). */
+export function defaultKeyFile(dataDir: string, backend: string): string {
+  return join(dataDir, '.signing-keys', `${backend}.pem`);
+}
+
+/** The PEM in `file`, created with a fresh key first if there is none (two spoolers starting at once agree). */
+function readOrCreate(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const { privateKey } = generateKeyPairSync('ed25519');
+  try {
+    writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(file, 'utf8');
+}
+
+export class Signer {
+  readonly kid: string;
+  readonly jwk: Jwk;
+
+  constructor(
+    readonly backend: string,
+    private readonly privateKey: KeyObject,
+  ) {
+    const anonymous = publicJwk(createPublicKey(privateKey), '');
+    this.kid = `${backend}-${thumbprint(anonymous)}`;
+    this.jwk = { ...anonymous, kid: this.kid };
+  }
+
+  /**
+   * `setting` is PEM text or the path of a PEM file (PKCS#8); without one the key file in the data directory is
+   * used, and created on first start.
+   */
+  static load(backend: string, setting: string | undefined, dataDir: string): Signer {
+    const pem = setting?.trimStart().startsWith('-----BEGIN') ? setting : readOrCreate(setting || defaultKeyFile(dataDir, backend));
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`the signing key of ${backend} is ${key.asymmetricKeyType}, not Ed25519`);
+    return new Signer(backend, key);
+  }
+
+  /** A detached compact JWS of the document (see jws.ts). */
+  sign(document: unknown): string {
+    return signDetached(document, this.privateKey, this.kid);
+  }
+
+  /** Publishes the public key and the config's signature; call before the config itself is published. */
+  async publish(storage: StorageProvider, config: BackendConfig): Promise<void> {
+    await storage.put(ns.keys, this.kid, this.jwk);
+    const signature: ConfigSignature = { kid: this.kid, jws: this.sign(config) };
+    await storage.put(CONFIG_SIGNATURES, this.backend, signature);
+  }
+}

@@ -1,0 +1,157 @@
+// The registry of named storage providers (qlued's StorageProviderDb): each entry has a name, a type, an owner,
+// a description, an encrypted login and an `active` flag, and lives on the primary storage. The primary
+// storage itself is always listed under the default provider name. Server and spoolers open providers by name.
+import type { StorageProvider } from '../contract.ts';
+import { ConflictError, InvalidKeyError, NotFoundError } from '../../schemas/errors.ts';
+import { createProvider, type ProviderSpec } from '../factory.ts';
+import { assertLogin, isProviderType, loginToSpec, redact, type ProviderType } from './logins.ts';
+import { seal, unseal, type SealedLogin } from './secrets.ts';
+
+export const PROVIDERS_NS = 'providers';
+const NAME = /^[a-z0-9]{1,32}$/;
+
+interface StoredEntry {
+  name: string;
+  type: ProviderType;
+  owner: string;
+  description: string;
+  active: boolean;
+  createdAt: string;
+  login: SealedLogin;
+}
+
+/** A registry entry as shown to people: the login with its secret fields replaced. */
+export interface ProviderInfo {
+  name: string;
+  type: ProviderType;
+  owner: string;
+  description: string;
+  active: boolean;
+  primary: boolean;
+  login: Record<string, unknown>;
+}
+
+export interface NewProvider {
+  name: string;
+  type: string;
+  login: unknown;
+  owner?: string;
+  description?: string;
+  active?: boolean;
+}
+
+export class ProviderRegistry {
+  private readonly opened = new Map<string, Promise<StorageProvider>>();
+
+  constructor(
+    private readonly primary: StorageProvider,
+    private readonly primaryName: string,
+    private readonly primaryLogin: Record<string, unknown>,
+    private readonly secretKey: string | undefined,
+  ) {}
+
+  async add(entry: NewProvider): Promise<ProviderInfo> {
+    if (!NAME.test(entry.name)) throw new InvalidKeyError('Provider names are 1–32 lower-case letters and digits (qlued rule)');
+    if (entry.name === this.primaryName) throw new ConflictError(`${entry.name} is the primary storage`, 'provider_exists');
+    if (!isProviderType(entry.type)) throw new InvalidKeyError(`Unknown provider type ${JSON.stringify(entry.type)}; use local, mongodb, s3 or dropbox`);
+    assertLogin(entry.type, entry.login);
+    const stored: StoredEntry = {
+      name: entry.name,
+      type: entry.type,
+      owner: entry.owner ?? 'admin',
+      description: entry.description ?? '',
+      active: entry.active ?? true,
+      createdAt: new Date().toISOString(),
+      login: seal(entry.login, this.secretKey),
+    };
+    try {
+      await this.primary.put(PROVIDERS_NS, entry.name, stored, { ifAbsent: true });
+    } catch (error) {
+      if (error instanceof ConflictError) throw new ConflictError(`Provider ${entry.name} already exists`, 'provider_exists');
+      throw error;
+    }
+    return this.describe(stored, entry.login);
+  }
+
+  async list(): Promise<ProviderInfo[]> {
+    const names = await this.primary.list(PROVIDERS_NS);
+    const entries = await Promise.all(names.map((name) => this.show(name)));
+    return [this.primaryInfo(), ...entries];
+  }
+
+  async show(name: string): Promise<ProviderInfo> {
+    if (name === this.primaryName) return this.primaryInfo();
+    const stored = await this.entry(name);
+    return this.describe(stored.value, unseal(stored.value.login, this.secretKey));
+  }
+
+  async setActive(name: string, active: boolean): Promise<ProviderInfo> {
+    if (name === this.primaryName) throw new ConflictError('The primary storage is always active', 'provider_primary');
+    for (;;) {
+      const stored = await this.entry(name);
+      try {
+        await this.primary.replace(PROVIDERS_NS, name, { ...stored.value, active }, stored.version);
+        return this.describe({ ...stored.value, active }, unseal(stored.value.login, this.secretKey));
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    if (name === this.primaryName) throw new ConflictError('The primary storage cannot be removed', 'provider_primary');
+    if (!(await this.primary.delete(PROVIDERS_NS, name))) throw new NotFoundError(`No storage provider named ${name}`);
+    const opened = this.opened.get(name);
+    this.opened.delete(name);
+    if (opened) await (await opened).close();
+  }
+
+  /** The spec of a provider, with its decrypted login: for opening it here or in another process. */
+  async spec(name: string): Promise<ProviderSpec> {
+    if (name === this.primaryName) return loginToSpec('local', this.primaryLogin);
+    const stored = (await this.entry(name)).value;
+    return loginToSpec(stored.type, unseal(stored.login, this.secretKey));
+  }
+
+  /** An open provider by name (cached); the primary storage for the default name. */
+  async open(name: string): Promise<StorageProvider> {
+    if (name === this.primaryName) return this.primary;
+    let opening = this.opened.get(name);
+    if (!opening) {
+      opening = this.spec(name).then(createProvider);
+      this.opened.set(name, opening);
+      opening.catch(() => this.opened.delete(name));
+    }
+    return opening;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.opened.values()];
+    this.opened.clear();
+    await Promise.all(all.map(async (opening) => (await opening.catch(() => undefined))?.close()));
+  }
+
+  private async entry(name: string) {
+    if (!NAME.test(name)) throw new NotFoundError(`No storage provider named ${name}`);
+    const stored = await this.primary.get<StoredEntry>(PROVIDERS_NS, name);
+    if (!stored) throw new NotFoundError(`No storage provider named ${name}`);
+    return stored;
+  }
+
+  private primaryInfo(): ProviderInfo {
+    return {
+      name: this.primaryName,
+      type: 'local',
+      owner: 'admin',
+      description: 'The server’s own storage',
+      active: true,
+      primary: true,
+      login: this.primaryLogin,
+    };
+  }
+
+  private describe(stored: StoredEntry, login: Record<string, unknown>): ProviderInfo {
+    const { name, type, owner, description, active } = stored;
+    return { name, type, owner, description, active, primary: false, login: redact(login) };
+  }
+}

@@ -1,0 +1,82 @@
+// The S3 provider's configuration (a JSON-serialisable spec, so spoolers and conformance workers can recreate the
+// provider in another process) and the @aws-sdk/client-s3 client it turns into.
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { S3Api } from './objects.ts';
+import type { EtagSpellingMode } from './requests.ts';
+
+export interface S3ProviderSpec {
+  type: 's3';
+  /** Omit for AWS; e.g. `http://127.0.0.1:7480` for Ceph RGW or another S3-compatible server. */
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  /** Object-name prefix for everything this store holds (several stores can share a bucket). */
+  prefix?: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Path-style addressing (`endpoint/bucket/key`); default: on when an endpoint is given (RGW needs it). */
+  forcePathStyle?: boolean;
+  /** How If-Match carries ETags: `unquoted` (Ceph RGW), `quoted` (HTTP standard), or `auto` (default: detect). */
+  ifMatchEtag?: EtagSpellingMode;
+  /** After how long a move or delete marker counts as abandoned by a crashed process (default 30 000 ms). */
+  staleAfterMs?: number;
+  /** Per-request timeout, after which the SDK retries (default 15 000 ms). */
+  requestTimeoutMs?: number;
+  /** Attempts per request, including the SDK's retries of 5xx, throttling and network errors (default 3). */
+  maxAttempts?: number;
+}
+
+export function s3Client(spec: S3ProviderSpec): S3Client {
+  return new S3Client({
+    region: spec.region,
+    ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
+    forcePathStyle: spec.forcePathStyle ?? spec.endpoint !== undefined,
+    credentials: { accessKeyId: spec.accessKeyId, secretAccessKey: spec.secretAccessKey },
+    maxAttempts: spec.maxAttempts ?? 3,
+    // SigV4 already signs each body's SHA-256; the extra CRC headers only trouble older S3-compatible servers.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: {
+      connectionTimeout: Math.min(spec.requestTimeoutMs ?? 5_000, 5_000),
+      requestTimeout: spec.requestTimeoutMs ?? 15_000,
+      throwOnRequestTimeout: true,
+    },
+  });
+}
+
+/** The narrow S3Api over a real client. */
+export function sdkApi(client: S3Client): S3Api {
+  return {
+    putObject: (input) => client.send(new PutObjectCommand(input)),
+    getObject: async (input) => {
+      const found = await client.send(new GetObjectCommand(input));
+      const body = found.Body ? await found.Body.transformToString('utf8') : '';
+      return { ETag: found.ETag, body };
+    },
+    headObject: (input) => client.send(new HeadObjectCommand(input)),
+    deleteObject: (input) => client.send(new DeleteObjectCommand(input)),
+    listObjectsV2: (input) => client.send(new ListObjectsV2Command(input)),
+    destroy: () => client.destroy(),
+  };
+}
+
+/** Creates the spec's bucket unless it exists (tests and first-time setup; the provider never creates buckets). */
+export async function ensureBucket(spec: S3ProviderSpec): Promise<void> {
+  const client = s3Client(spec);
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: spec.bucket }));
+  } catch (error) {
+    const name = (error as { name?: string }).name;
+    if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw error;
+  } finally {
+    client.destroy();
+  }
+}

@@ -1,0 +1,110 @@
+// Envelopes on top of the object port: read an object as an Envelope, write one under a condition and find out for
+// certain whether it landed, delete a marker we own. Also a small cache of recently seen objects, so that a move
+// right after a read (the lifecycle's claim) does not fetch the source twice: a cached body is only ever used
+// together with its ETag in an If-Match, which S3 checks atomically, so a stale entry costs a retry, never a wrong
+// write.
+import { decode, encode, sameWrite, type Envelope, type Marker } from './envelope.ts';
+import { unavailableWrite } from './error-mapping.ts';
+import { label, type Address } from './layout.ts';
+import type { ObjectPort } from './objects.ts';
+import type { WriteCondition } from './requests.ts';
+
+export interface Observed {
+  etag: string;
+  body: string;
+  envelope: Envelope;
+}
+
+export type WriteResult = { won: true; etag: string } | { won: false; current: Observed | undefined };
+
+export interface DocumentsOptions {
+  /** A marker older than this (by its writer's clock) is presumed abandoned by a crashed writer. */
+  staleAfterMs: number;
+  /** How long a write waits for another writer's delete or move of the same key to finish. */
+  busyWaitMs: number;
+  now: () => number;
+  cacheSize: number;
+}
+
+/** What to write: an envelope, or (to roll a move back) the exact original bytes. */
+export type Content = Envelope | { raw: string };
+
+export class Documents {
+  private readonly cache = new Map<string, Observed>();
+
+  constructor(
+    readonly port: ObjectPort,
+    readonly options: DocumentsOptions,
+  ) {}
+
+  now(): number {
+    return this.options.now();
+  }
+
+  isStale(marker: Marker): boolean {
+    return this.now() - marker.at > this.options.staleAfterMs;
+  }
+
+  async read(at: Address): Promise<Observed | undefined> {
+    const found = await this.port.get(at.name);
+    if (!found) {
+      this.cache.delete(at.name);
+      return undefined;
+    }
+    return this.remember(at, { etag: found.etag, body: found.body, envelope: decode(found.body) });
+  }
+
+  /** The last observation of `at` if it is at `etag`. */
+  cached(at: Address, etag: string): Observed | undefined {
+    const hit = this.cache.get(at.name);
+    return hit?.etag === etag ? hit : undefined;
+  }
+
+  /** The ETag this process last saw at `at`, a good first guess for an If-Match overwrite. */
+  lastEtag(at: Address): string | undefined {
+    return this.cache.get(at.name)?.etag;
+  }
+
+  /**
+   * A conditional write whose outcome is always known. When S3 refuses it (412) or leaves it open (500, 409, lost
+   * connection), the object is read again: our own write there (same kind and random id) means it landed, possibly
+   * on a retry the SDK made for us. An indeterminate answer while the object is exactly as the condition required
+   * means S3 failed the write without any race: that is an outage, not a lost race.
+   */
+  async write(at: Address, content: Content, condition: WriteCondition): Promise<WriteResult> {
+    const body = 'raw' in content ? content.raw : encode(content);
+    const envelope = 'raw' in content ? decode(content.raw) : content;
+    const result = await this.port.put(at.name, body, condition);
+    if (result.ok) {
+      this.remember(at, { etag: result.etag, body, envelope });
+      return { won: true, etag: result.etag };
+    }
+    const current = await this.read(at);
+    if (current && sameWrite(current.envelope, envelope)) return { won: true, etag: current.etag };
+    if (result.failure === 'indeterminate') {
+      const untouched = 'ifAbsent' in condition ? current === undefined : current?.etag === condition.ifMatch;
+      if (untouched) throw unavailableWrite(label(at));
+    }
+    return { won: false, current };
+  }
+
+  /** Deletes a marker this process has just written (see situation.ts for why nobody else's). */
+  async remove(at: Address, etag: string): Promise<void> {
+    this.cache.delete(at.name);
+    await this.port.delete(at.name, etag);
+  }
+
+  /** Sleeps a little longer on every call of one wait, up to 200 ms; false once `busyWaitMs` has passed. */
+  async pause(startedAt: number, round: number): Promise<boolean> {
+    if (Date.now() - startedAt > this.options.busyWaitMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5 * 2 ** round, 200) * (0.5 + Math.random())));
+    return true;
+  }
+
+  private remember(at: Address, observed: Observed): Observed {
+    this.cache.delete(at.name);
+    this.cache.set(at.name, observed);
+    if (this.cache.size > this.options.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    return observed;
+  }
+}

@@ -1,0 +1,80 @@
+// `qspool user add|list|disable|token`: what an admin types, on a fresh data directory. The commands run in this
+// process for speed; one run through the real binary checks the wiring and the exit code.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { runUserAdd, runUserDisable, runUserList, runUserToken } from '../../scripts/commands/user.ts';
+import { UserService } from '../../server/services/users.ts';
+import { LocalProvider } from '../../storage/local/index.ts';
+
+describe('qspool user commands', function () {
+  this.timeout(20_000);
+  let dataDir: string;
+  const saved = { ...process.env };
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'qspool-cli-'));
+    Object.assign(process.env, { QSPOOL_DATA_DIR: dataDir, QSPOOL_FSYNC: 'false', QSPOOL_SCRYPT_LOG_N: '10' });
+  });
+  after(async () => {
+    for (const key of ['QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_SCRYPT_LOG_N']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** What a command wrote to stdout. */
+  async function output(command: () => Promise<void>): Promise<string> {
+    const write = process.stdout.write;
+    let text = '';
+    process.stdout.write = ((chunk: string) => ((text += chunk), true)) as typeof process.stdout.write;
+    try {
+      await command();
+    } finally {
+      process.stdout.write = write;
+    }
+    return text;
+  }
+  const authenticate = async (token: string) => {
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    try {
+      return await new UserService(storage).authenticate(token);
+    } finally {
+      await storage.close();
+    }
+  };
+
+  it('adds users, lists them as a table or JSON, issues, lists and revokes tokens, and disables users', async () => {
+    const added = JSON.parse(await output(() => runUserAdd('alice', { email: 'alice@example.org', json: true }))) as { token: string; role: string };
+    expect(added.role).to.equal('user');
+    expect((await authenticate(added.token))?.username).to.equal('alice');
+    expect(await output(() => runUserAdd('root', { admin: true }))).to.match(/^Created admin root\nAPI token: [0-9a-f]{32}\n$/);
+    const table = await output(() => runUserList({}));
+    expect(table).to.match(/username.*role.*email/).and.match(/alice .*user .*alice@example\.org .*active/);
+    const list = JSON.parse(await output(() => runUserList({ json: true }))) as { username: string; password?: unknown }[];
+    expect(list.map((u) => u.username)).to.deep.equal(['alice', 'root']);
+    expect(JSON.stringify(list)).to.not.match(/salt|hash/);
+    const issued = JSON.parse(await output(() => runUserToken('alice', { label: 'ci', json: true }))) as { id: string; token: string };
+    const tokens = JSON.parse(await output(() => runUserToken('alice', { list: true, json: true }))) as { id: string; name: string }[];
+    expect(tokens.map((t) => t.name)).to.deep.equal(['cli', 'ci']);
+    expect(JSON.stringify(tokens)).to.not.include(issued.token);
+    expect(await output(() => runUserToken('alice', { revoke: issued.id }))).to.match(/Revoked token/);
+    expect(await authenticate(issued.token)).to.equal(undefined);
+    expect(await output(() => runUserDisable('alice', {}))).to.match(/alice is now disabled/);
+    expect(await authenticate(added.token)).to.equal(undefined);
+    expect(await output(() => runUserDisable('alice', { enable: true }))).to.match(/alice is now active/);
+  });
+
+  it('exits 1 with a message for an unknown user, through the real binary', async () => {
+    const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+    const failed = await promisify(execFile)('node', [bin, 'user', 'disable', 'nobody'], { env: process.env }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).to.equal(1);
+    expect(failed?.stderr).to.equal('qspool: No user nobody\n');
+  });
+});

@@ -1,0 +1,61 @@
+// The idempotency store on its own, with a clock under test control: a request that died between reserving its key
+// and enqueueing is completed by a later replay under the reserved id; a live one is waited for; old keys expire.
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConflictError } from '../../schemas/errors.ts';
+import { IdempotencyStore } from '../../server/services/idempotency.ts';
+import { JobLifecycle } from '../../storage/lifecycle.ts';
+import { LocalProvider } from '../../storage/local/index.ts';
+import type { JobRecord } from '../../storage/records.ts';
+
+describe('idempotent submission (IdempotencyStore)', () => {
+  let root: string;
+  let storage: LocalProvider;
+  let lifecycle: JobLifecycle;
+  let clock: number;
+  let store: IdempotencyStore;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'qspool-idem-'));
+    storage = new LocalProvider({ root, fsync: false });
+    lifecycle = new JobLifecycle(storage);
+    clock = Date.now();
+    store = new IdempotencyStore(storage, () => clock);
+  });
+  afterEach(async () => {
+    await storage.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const create = (id?: string) => lifecycle.enqueue({ backend: 'b', owner: 'alice', payload: {}, ...(id ? { id } : {}) });
+  const find = async (id: string) => (await lifecycle.find('b', id))?.value;
+  const run = (key: string, request: unknown, make: (id: string) => Promise<JobRecord> = create) => store.run('alice', key, request, make, find);
+
+  it('finishes, on replay, a submission whose first request died after reserving the key', async () => {
+    // A crash (rather than an error) leaves the reservation in place: a create that never finishes stands for it.
+    let reserved = '';
+    void run('k2', { n: 1 }, (id) => {
+      reserved = id;
+      return new Promise<JobRecord>(() => undefined);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const early = await run('k2', { n: 1 }).catch((error: unknown) => error);
+    expect(early).to.be.instanceOf(ConflictError).with.property('code', 'idempotency_in_progress');
+    clock += 31_000;
+    const completed = await run('k2', { n: 1 });
+    expect([completed.replayed, completed.job.id]).to.deep.equal([false, reserved]);
+    const again = await run('k2', { n: 1 });
+    expect([again.replayed, again.job.id]).to.deep.equal([true, reserved]);
+  });
+
+  it('frees the key when the first request fails, and forgets keys after 24 hours', async () => {
+    await run('k', { n: 1 }, () => Promise.reject(new Error('quota'))).catch(() => undefined);
+    const first = await run('k', { n: 2 });
+    expect(first.replayed).to.equal(false);
+    clock += 25 * 3600_000;
+    const later = await run('k', { n: 3 });
+    expect(later.replayed).to.equal(false);
+    expect(later.job.id).to.not.equal(first.job.id);
+  });
+});

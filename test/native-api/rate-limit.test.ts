@@ -1,0 +1,35 @@
+// Request rate limits: a token bucket per credential, whichever API face and way of sending it, answered with 429
+// and Retry-After in the face's own error shape.
+import { expect } from 'chai';
+import { startHarness, type Harness } from './harness.ts';
+
+describe('native API: rate limits', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ QSPOOL_RATE_PER_SECOND: 1, QSPOOL_RATE_BURST: 3 });
+  });
+  after(async () => h.stop());
+
+  const token = async (name: string) => (await h.server.users.ensureUserWithToken(name)).token;
+
+  it('allows a burst per token, then answers 429 with Retry-After until the bucket refills', async () => {
+    const [ann, ben] = await Promise.all([token('ann'), token('ben')]);
+    for (let i = 0; i < 3; i += 1) expect((await h.call('GET', '/users/me', { token: ann })).status).to.equal(200);
+    const limited = await h.call('GET', '/users/me', { token: ann });
+    expect(limited.status).to.equal(429);
+    expect(limited.headers.get('retry-after')).to.equal('1');
+    expect(limited.body).to.deep.equal({ error: { code: 'rate_limited', message: 'Too many requests; retry in 1 s', details: { retry_after_seconds: 1 } } });
+    expect((await h.call('GET', '/users/me', { token: ben })).status, 'another token has its own bucket').to.equal(200);
+    const v2 = await fetch(`${h.url}/api/v2/singlequdit/get_job_status?job_id=${'a'.repeat(24)}&token=${ann}`);
+    expect(v2.status, 'the same token through the qlued face shares the bucket').to.equal(429);
+    expect(await v2.json()).to.deep.include({ status: 'ERROR', job_id: 'None' });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await h.call('GET', '/users/me', { token: ann })).status).to.equal(200);
+  });
+
+  it('counts anonymous requests per client address', async () => {
+    const answers = [];
+    for (let i = 0; i < 4; i += 1) answers.push((await h.call('GET', '/backends')).status);
+    expect(answers).to.deep.equal([200, 200, 200, 429]);
+  });
+});
