@@ -5,6 +5,7 @@ import { runServe, runSpooler } from './commands/serve.ts';
 import { runStart } from './commands/start.ts';
 import * as storageCommands from './commands/storage.ts';
 import { runUserAdd, runUserDisable, runUserList, runUserToken } from './commands/user.ts';
+import { runVerify } from './commands/verify.ts';
 
 const program = new Command('qspool').description('Quantum devices on the internet through shared storage').exitOverride();
 
@@ -21,7 +22,7 @@ program
   .command('spooler')
   .description('run spoolers for one or more backends (comma-separated)')
   .requiredOption('--backend <names>', 'backend names, e.g. singlequdit,qubit')
-  .option('--storage <dir>', 'local storage directory shared with the server')
+  .option('--storage <name|dir>', 'a registered storage provider (qspool storage list), or a local directory (contains "/")')
   .action(runSpooler);
 
 const user = program.command('user').description('manage users');
@@ -86,6 +87,13 @@ storage
   .requiredOption('--to <name>', 'target provider')
   .option(...json)
   .action(storageCommands.storageMigrate);
+
+program
+  .command('verify [jobId]')
+  .description('check the signature of a job\'s result (or, with --config, of a backend\'s published config): exit 0 valid, 1 not')
+  .option('--config <backend>', 'verify the config this backend\'s spooler published')
+  .option('--json', 'machine-readable output')
+  .action(runVerify);
 
 try {
   await program.parseAsync(process.argv);
