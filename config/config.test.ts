@@ -6,7 +6,7 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config.PORT).to.equal(8000);
     expect(config.QSPOOL_DATA_DIR).to.match(/\/data$/);
-    expect(config.QSPOOL_BACKENDS).to.equal('singlequdit,qubit');
+    expect(config.QSPOOL_BACKENDS).to.equal('singlequdit,multiqudit,fermions,rydberg,qubit');
   });
 
   it('coerces numeric variables and refuses nonsense with every problem named', () => {

@@ -43,6 +43,26 @@ const configSchema = {
     QSPOOL_USER_MAX_PRIORITY: { type: 'integer', minimum: 0, maximum: 9, default: 5 },
     QSPOOL_SECRET_KEY: { type: 'string', pattern: '^(|.{16,})$', default: '' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+    // Notifications (server/notifications). Without an SMTP URL (smtp://user:pass@host:587) e-mail is off.
+    QSPOOL_SMTP_URL: { type: 'string', pattern: '^(|smtps?://.+)$', default: '' },
+    QSPOOL_MAIL_FROM: { type: 'string', minLength: 3, default: 'qspool <qspool@localhost>' },
+    // Webhook URLs that resolve to loopback, private or link-local addresses are refused unless this is on.
+    QSPOOL_WEBHOOK_ALLOW_PRIVATE: { type: 'boolean', default: false },
+    QSPOOL_WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000 },
+    // Failed deliveries (mail and webhooks) are retried with exponential backoff from this delay, with jitter,
+    // capped at QSPOOL_NOTIFY_MAX_BACKOFF_MS, until QSPOOL_NOTIFY_RETRY_MS after the first attempt.
+    QSPOOL_NOTIFY_BACKOFF_MS: { type: 'integer', minimum: 1, default: 5000 },
+    QSPOOL_NOTIFY_MAX_BACKOFF_MS: { type: 'integer', minimum: 1, default: 3_600_000 },
+    QSPOOL_NOTIFY_RETRY_MS: { type: 'integer', minimum: 0, default: 86_400_000 },
+    // The dispatcher lease among servers sharing storage, and how often the dispatcher and event streams poll
+    // the outbox when the storage cannot wake them.
+    QSPOOL_NOTIFY_LEASE_MS: { type: 'integer', minimum: 200, maximum: 600_000, default: 15_000 },
+    QSPOOL_NOTIFY_POLL_MS: { type: 'integer', minimum: 10, maximum: 60_000, default: 1000 },
+    // How long an outbox event keyed by one process's clock may take to become visible to another (clock skew plus
+    // write time); the dispatcher's cursor trails by this much.
+    QSPOOL_NOTIFY_SETTLE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 5000 },
+    QSPOOL_EVENTS_RETENTION_S: { type: 'integer', minimum: 60, default: 604_800 },
+    QSPOOL_SSE_KEEPALIVE_MS: { type: 'integer', minimum: 100, maximum: 300_000, default: 15_000 },
   },
   // Every key has a default, which AJV fills in before it checks `required`.
   required: [
@@ -51,6 +71,9 @@ const configSchema = {
     'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',
     'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_JWT_SECRET',
     'QSPOOL_JWT_TTL_S', 'QSPOOL_SCRYPT_LOG_N', 'QSPOOL_OPEN_REGISTRATION', 'QSPOOL_USER_MAX_PRIORITY', 'LOG_LEVEL', 'QSPOOL_SECRET_KEY',
+    'QSPOOL_SMTP_URL', 'QSPOOL_MAIL_FROM', 'QSPOOL_WEBHOOK_ALLOW_PRIVATE', 'QSPOOL_WEBHOOK_TIMEOUT_MS', 'QSPOOL_NOTIFY_BACKOFF_MS',
+    'QSPOOL_NOTIFY_MAX_BACKOFF_MS', 'QSPOOL_NOTIFY_RETRY_MS', 'QSPOOL_NOTIFY_LEASE_MS', 'QSPOOL_NOTIFY_POLL_MS',
+    'QSPOOL_NOTIFY_SETTLE_MS', 'QSPOOL_EVENTS_RETENTION_S', 'QSPOOL_SSE_KEEPALIVE_MS',
   ],
   // Per-backend settings, named after the backend in capitals: the runtime command of QSPOOL_RUNTIME_QUBIT, the
   // signing key (PEM text or a PEM file) of QSPOOL_SIGNING_KEY_FERMIONS.

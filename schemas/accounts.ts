@@ -1,6 +1,7 @@
 // Wire formats of the native API's account endpoints (/api/v1/users, /auth/token, /tokens): request bodies the
 // server validates and the answers it sends. The OpenAPI document embeds these very objects.
 import type { FromSchema } from 'json-schema-to-ts';
+import { notifySchema } from './notifications.ts';
 
 /** Usernames double as storage namespace segments (the per-owner job index), hence the narrow alphabet. */
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
@@ -53,6 +54,7 @@ export const userSchema = {
     username,
     email: { type: ['string', 'null'] },
     display_name: { type: ['string', 'null'] },
+    notify: notifySchema,
     role,
     disabled: { type: 'boolean' },
     max_priority: { type: 'integer', minimum: 0, maximum: 9, description: 'Highest job priority this user may ask for.' },
@@ -66,7 +68,7 @@ export const userSchema = {
 export const profileUpdateSchema = {
   title: 'Profile update',
   type: 'object',
-  properties: { email, display_name: { type: 'string', maxLength: 100 } },
+  properties: { email, display_name: { type: 'string', maxLength: 100 }, notify: notifySchema },
   minProperties: 1,
   additionalProperties: false,
 } as const;

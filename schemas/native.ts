@@ -3,6 +3,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { USERNAME_PATTERN } from './accounts.ts';
 import { backendConfigSchema } from './backend-config.ts';
+import { notifySchema } from './notifications.ts';
 
 export const JOB_STATES = ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED'] as const;
 export const MAX_PRIORITY = 9;
@@ -37,6 +38,7 @@ export const jobSubmissionSchema = {
     },
     tags,
     priority,
+    notify: notifySchema,
   },
   required: ['payload'],
   additionalProperties: false,

@@ -6,6 +6,8 @@ import { runStart } from './commands/start.ts';
 import * as storageCommands from './commands/storage.ts';
 import { runUserAdd, runUserDisable, runUserList, runUserToken } from './commands/user.ts';
 import { runVerify } from './commands/verify.ts';
+import * as jobCommands from './commands/job.ts';
+import { runLogin } from './commands/login.ts';
 
 const program = new Command('qspool').description('Quantum devices on the internet through shared storage').exitOverride();
 
@@ -94,6 +96,50 @@ program
   .option('--config <backend>', 'verify the config this backend\'s spooler published')
   .option('--json', 'machine-readable output')
   .action(runVerify);
+
+// Remote users' commands: through the native API of a server, with the credentials `qspool login` saved.
+program
+  .command('login')
+  .description('save a server URL and an API token for the job commands (~/.config/qspool/config.json, mode 0600)')
+  .option('--url <url>', 'the server (default $QSPOOL_URL or the saved one or http://127.0.0.1:8000)')
+  .option('--username <name>', 'log in with this user\'s password and create an API token')
+  .option('--password-stdin', 'read the password from stdin')
+  .option('--token <token>', 'store this API token instead of logging in')
+  .option('--json', 'machine-readable output')
+  .action(runLogin);
+const job = program.command('job').description('submit and follow jobs on a qspool server (see qspool login)');
+job
+  .command('submit <file>')
+  .description('submit a job (JSON file of experiments, - for stdin); --wait follows it: exit 0 DONE, 3 ERROR, 4 CANCELLED')
+  .requiredOption('--backend <name>', 'backend, e.g. singlequdit')
+  .option('--wait', 'follow the job until it ends')
+  .option('--notify <states>', 'e-mail on these states, e.g. RUNNING,DONE (none: no e-mail)')
+  .option('--tag <tag...>', 'labels for filtering the job list')
+  .option('--priority <n>', 'priority 0–9 (up to your allowance)')
+  .option('--json', 'machine-readable output')
+  .action(jobCommands.runJobSubmit);
+job.command('status <id>').description('a job\'s state, queue position and history').option('--json', 'machine-readable output').action(jobCommands.runJobStatus);
+job
+  .command('result <id>')
+  .description('the result of a DONE job (JSON)')
+  .option('--output <file>', 'write it to a file')
+  .option('--json', 'machine-readable output')
+  .action(jobCommands.runJobResult);
+job.command('cancel <id>').description('cancel a queued or running job').option('--json', 'machine-readable output').action(jobCommands.runJobCancel);
+job
+  .command('list')
+  .description('your jobs, oldest first')
+  .option('--status <states>', 'comma-separated states, e.g. QUEUED,RUNNING')
+  .option('--backend <name>', 'only this backend')
+  .option('--limit <n>', 'jobs per page (default 50)')
+  .option('--cursor <cursor>', 'the next page')
+  .option('--json', 'machine-readable output')
+  .action(jobCommands.runJobList);
+job
+  .command('watch <id>')
+  .description('follow a job until it ends: exit 0 DONE, 3 ERROR, 4 CANCELLED')
+  .option('--json', 'print the finished job as JSON')
+  .action(jobCommands.runJobWatch);
 
 try {
   await program.parseAsync(process.argv);

@@ -11,10 +11,12 @@ import { createApp } from './app.ts';
 import { BearerAuth, loadJwtSecret } from './auth/bearer.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { nativeApi, type NativeApi } from './routes/native/index.ts';
+import { Notifications } from './notifications/index.ts';
 import { adminOperations, operationsRouter } from './routes/native/admin.ts';
 import { validateOperations } from './routes/native/validate.ts';
 import { healthRouter } from './routes/health.ts';
 import { qluedRouter } from './routes/qlued.ts';
+import { signaturesRouter } from './routes/signatures.ts';
 import { uiRouter } from './routes/ui.ts';
 import { serverMetrics } from './metrics/index.ts';
 import { BackendService } from './services/backends.ts';
@@ -32,6 +34,8 @@ export interface RunningServer {
   api: NativeApi;
   /** Stops accepting; in-flight requests get up to `deadlineMs` (default 10 s), then remaining connections close. */
   close(deadlineMs?: number): Promise<void>;
+  /** Event feed, dispatcher and webhooks (server/notifications). */
+  notifications: Notifications;
 }
 
 export function buildServices(storage: StorageProvider, config: Config) {
@@ -73,7 +77,8 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const limits = { maxBytes: config.QSPOOL_MAX_BODY_BYTES, maxDepth: config.QSPOOL_MAX_JSON_DEPTH };
   const auth = new BearerAuth(services.users, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET), config.QSPOOL_JWT_TTL_S);
   const deps = { ...services, limits, baseUrl: config.QSPOOL_BASE_URL };
-  const native = nativeApi({ ...deps, auth, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
+  const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version });
+  const native = nativeApi({ ...deps, auth, notifications, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
   const metrics = serverMetrics(storage, services.backends);
   await metrics.backends.start();
   // Admin and validation operations (the web interface uses them) on a router beside the native API's.
@@ -82,7 +87,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     logger,
     observe: [metrics.middleware],
     middleware: [rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST })],
-    routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router, extra],
+    routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router, extra, signaturesRouter({ auth, jobs: services.jobs })],
   });
   const server = app.listen(config.PORT, config.HOST);
   answerUnparseableRequests(server);
@@ -92,19 +97,25 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   });
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  notifications.start(`http://${host}:${port}`);
   return {
     url: `http://${host}:${port}`,
     server,
     users: services.users,
     api: native,
+    notifications,
+    // Event streams end first: they would otherwise hold the server open until the deadline.
     close: (deadlineMs = 10_000) =>
-      new Promise<void>((resolve) => {
+      notifications.close().then(() => new Promise<void>((resolve) => {
+        // Keep-alive connections go idle only when their request is answered: close each as soon as it does.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
         server.close(() => {
+          clearInterval(sweep);
           clearTimeout(deadline);
           resolve();
         });
         server.closeIdleConnections();
-      }),
+      })),
   };
 }

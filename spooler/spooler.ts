@@ -69,6 +69,8 @@ export class Spooler {
   private abortReason: JobAborted['reason'] | undefined;
   private current: ActiveJob | undefined;
   private wake: (() => void) | undefined;
+  /** Storage changed since the current claim started: a job may have arrived after its listing, so do not sleep. */
+  private notified = false;
   private loop: Promise<void> | undefined;
   private lastHeartbeat = 0;
   private failures = 0;
@@ -105,7 +107,10 @@ export class Spooler {
     await this.heartbeat();
     // Started now, the thread has loaded the backend by the time the first job comes.
     this.thread?.warm();
-    const unwatch = this.lifecycle.storage.watch?.(ns.queued(this.backendName), () => this.wake?.());
+    const unwatch = this.lifecycle.storage.watch?.(ns.queued(this.backendName), () => {
+      this.notified = true;
+      this.wake?.();
+    });
     this.scheduleMaintenance(this.pollMs);
     this.loop = this.run().finally(() => unwatch?.());
     this.log.info({ event: 'spooler.started' }, 'spooler started');
@@ -131,10 +136,13 @@ export class Spooler {
   private async run(): Promise<void> {
     while (!this.stopping) {
       try {
+        this.notified = false;
         const claim = await this.lifecycle.claim(this.backendName, this.id);
         this.failures = 0;
         if (claim) await this.process(claim);
-        else await this.idle(this.pollMs);
+        // A notification during the claim woke nobody (no idle yet): without this check the job it announced
+        // would wait a whole poll interval.
+        else if (!this.notified) await this.idle(this.pollMs);
       } catch (error) {
         // Storage trouble: back off exponentially with jitter and try again by ourselves.
         this.failures += 1;

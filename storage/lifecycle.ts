@@ -5,11 +5,13 @@ import type { StorageProvider, StoredDocument } from './contract.ts';
 import { ConflictError, InvalidKeyError, LeaseLostError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
 import {
+  type JobEvent,
   type JobIndexEntry,
   type JobRecord,
   type JobState,
   type StatusRecord,
   FINAL_STATES,
+  jobEventId,
   ns,
   stateNamespace,
 } from './records.ts';
@@ -37,6 +39,11 @@ export interface LifecycleOptions {
   now?: () => number;
 }
 
+/**
+ * Keys a claim lists: first one (the oldest job is usually ours, and on local storage every further key can cost
+ * another directory read), then pages of 16 once a race was lost (other spoolers are taking the oldest ones).
+ */
+const FIRST_CLAIM_PAGE = 1;
 const CLAIM_PAGE = 16;
 
 function isRaceLoss(error: unknown): boolean {
@@ -98,13 +105,13 @@ export class JobLifecycle {
   /** Gives the oldest queued job of the backend to exactly one caller (I2, I3), or undefined if none is queued. */
   async claim(backend: string, holder: string): Promise<ClaimedJob | undefined> {
     let after: string | undefined;
-    for (;;) {
-      const keys = await this.storage.list(ns.queued(backend), { limit: CLAIM_PAGE, ...(after ? { after } : {}) });
+    for (let limit = FIRST_CLAIM_PAGE; ; limit = CLAIM_PAGE) {
+      const keys = await this.storage.list(ns.queued(backend), { limit, ...(after ? { after } : {}) });
       for (const key of keys) {
         const claimed = await this.tryClaim(backend, key, holder);
         if (claimed) return claimed;
       }
-      if (keys.length < CLAIM_PAGE) return undefined;
+      if (keys.length < limit) return undefined;
       after = keys[keys.length - 1];
     }
   }
@@ -122,7 +129,7 @@ export class JobLifecycle {
         value: record,
         expectedVersion: current.version,
       });
-      await this.publishStatus(record);
+      await this.publishStatus(record, current.value);
       return { record, version };
     } catch (error) {
       if (isRaceLoss(error)) return undefined;
@@ -194,7 +201,7 @@ export class JobLifecycle {
         if (isRaceLoss(error)) continue;
         throw error;
       }
-      await this.publishStatus(record);
+      await this.publishStatus(record, held.record);
       return;
     }
   }
@@ -234,7 +241,7 @@ export class JobLifecycle {
       if (isRaceLoss(error)) return false;
       throw error;
     }
-    await this.publishStatus(record);
+    await this.publishStatus(record, current.value);
     return true;
   }
 
@@ -252,7 +259,7 @@ export class JobLifecycle {
             value: record,
             expectedVersion: queued.version,
           });
-          await this.publishStatus(record);
+          await this.publishStatus(record, queued.value);
           return 'CANCELLED';
         } catch (error) {
           if (!isRaceLoss(error)) throw error;
@@ -396,12 +403,14 @@ export class JobLifecycle {
   ): Promise<JobRecord> {
     const { backend, id } = claim.record;
     let moved: JobRecord | undefined;
+    let from: JobRecord | undefined;
     await this.moveFenced(claim, ns.running(backend), stateNamespace(state, backend), id, (latest) => {
       const { lease: _lease, ...rest } = latest;
+      from = latest;
       moved = this.advance(rest, state, line, changes);
       return moved;
     });
-    await this.publishStatus(moved!);
+    await this.publishStatus(moved!, from);
     return moved!;
   }
 
@@ -446,8 +455,16 @@ export class JobLifecycle {
     }
   }
 
-  /** Writes the status projection unless a later transition already wrote a newer one. */
-  async publishStatus(record: JobRecord): Promise<void> {
+  /**
+   * Records a transition: appends its event to the outbox (`events/`), then writes the status projection, unless a
+   * later transition already wrote a newer status. Only a transition's winner (or getStatus's repair, from the
+   * stored record) calls this. The event goes first, so a status at seq n means event n is durable; a process that
+   * dies between its move and this leaves both behind, and the next publisher fills the gap: `previous` is the record
+   * the transition started from, and when the status shows that its transition never got published, its event is
+   * recorded first (a spooler that died right after claiming still yields RUNNING once the reaper requeues the job).
+   * Copies of one transition written twice (a repair racing a slow writer) share their event id.
+   */
+  async publishStatus(record: JobRecord, previous?: JobRecord): Promise<void> {
     const status: StatusRecord = {
       job_id: record.id,
       status: record.state,
@@ -459,9 +476,12 @@ export class JobLifecycle {
       attempts: record.attempts,
       timestamps: record.timestamps,
     };
+    let existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
+    if (existing && existing.value.seq >= record.seq) return;
+    const published = existing?.value.seq ?? 0;
+    if (previous && previous.seq > published && previous.seq < record.seq) await this.recordEvent(previous);
+    await this.recordEvent(record);
     for (;;) {
-      const existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
-      if (existing && existing.value.seq >= record.seq) return;
       try {
         if (existing) await this.storage.replace(ns.status(record.backend), record.id, status, existing.version);
         else await this.storage.put(ns.status(record.backend), record.id, status, { ifAbsent: true });
@@ -469,6 +489,28 @@ export class JobLifecycle {
       } catch (error) {
         if (!isRaceLoss(error)) throw error;
       }
+      existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
+      if (existing && existing.value.seq >= record.seq) return;
     }
+  }
+
+  /** Appends the event of the transition that produced `record` to the outbox. */
+  private async recordEvent(record: JobRecord): Promise<void> {
+    const event: JobEvent = {
+      id: jobEventId(record.id, record.seq),
+      jobId: record.id,
+      backend: record.backend,
+      owner: record.owner,
+      state: record.state,
+      seq: record.seq,
+      attempts: record.attempts,
+      at: record.timestamps[record.state] ?? new Date(this.now()).toISOString(),
+      detail: record.detail.at(-1) ?? '',
+      errorMessage: record.errorMessage ?? null,
+      requeued: record.state === 'QUEUED' && record.seq > 1,
+      ...(record.meta?.notify === undefined ? {} : { notify: record.meta.notify }),
+    };
+    // Keyed by the wall clock at append time (not `now`, which tests move): the outbox lists in recording order.
+    await this.storage.put(ns.events, newJobId(), event, { ifAbsent: true });
   }
 }

@@ -73,6 +73,33 @@ export interface JobIndexEntry {
 }
 
 /**
+ * What `events/<key>` holds: one state change of one job, appended by the transition's winner (the notification
+ * outbox). Keys are time-ordered ids written at append time, so listing the namespace reads changes in the order
+ * they were recorded; `id` is the same for every copy of one transition, so readers can drop duplicates.
+ */
+export interface JobEvent {
+  /** `<job id>-<seq>`: stable for the transition, whoever records it and however often. */
+  id: string;
+  jobId: string;
+  backend: string;
+  owner: string;
+  state: JobState;
+  seq: number;
+  attempts: number;
+  /** When the job entered the state (ISO 8601). */
+  at: string;
+  /** The line this transition added to the job's history. */
+  detail: string;
+  errorMessage: string | null;
+  /** A QUEUED event that puts a job back in the queue (lost lease, stopping spooler), not its submission. */
+  requeued: boolean;
+  /** The submission's notification choices (`meta.notify`), so notifiers need not read the job. */
+  notify?: unknown;
+}
+
+export const jobEventId = (jobId: string, seq: number) => `${jobId}-${seq}`;
+
+/**
  * Storage layout. Jobs move between the four state namespaces; everything else is keyed by job id,
  * backend name or spooler id.
  */
@@ -88,6 +115,7 @@ export const ns = {
   ownerIndex: (owner: string) => `index/owner/${owner}`,
   configs: 'configs',
   keys: 'keys',
+  events: 'events',
 } as const;
 
 export function stateNamespace(state: JobState, backend: string): string {

@@ -220,18 +220,17 @@ describe('qlued API v2/v3 compatibility (reference/qlued-api.md §3)', function 
     const list = await request(`${v2}/backends`);
     expectJson(list, 200);
     const names = (list.body as { backend_name: string; url: null }[]).map((b) => [b.backend_name, b.url]);
-    expect(names).to.deep.equal([
-      ['alqor_qubit_simulator', null],
-      ['alqor_singlequdit_simulator', null],
-    ]);
-    const expected = JSON.parse(readFileSync(new URL('./corpus/configs/get-config-singlequdit.json', import.meta.url), 'utf8'))._response;
-    for (const version of ['v2', 'v3']) {
-      const config = await request(`${system.url}/api/${version}/alqor_singlequdit_simulator/get_config`);
-      expectJson(config, 200);
-      const body = config.body as Record<string, unknown>;
-      expect(Object.keys(body)).to.deep.equal(Object.keys(expected));
-      expect({ ...body, url: null }).to.deep.equal({ ...expected, url: null });
-      expect(body.url).to.equal(`${system.url}/api/${version}/alqor_singlequdit_simulator/`);
+    expect(names).to.deep.equal(['fermions', 'multiqudit', 'qubit', 'rydberg', 'singlequdit'].map((name) => [`alqor_${name}_simulator`, null]));
+    // The corpus answers of qlued for its four backends, key for key (gates' keys included) apart from the host.
+    for (const backend of ['singlequdit', 'multiqudit', 'fermions', 'rydberg']) {
+      const expected = JSON.parse(readFileSync(new URL(`./corpus/configs/get-config-${backend}.json`, import.meta.url), 'utf8'))._response;
+      for (const version of ['v2', 'v3']) {
+        const config = await request(`${system.url}/api/${version}/alqor_${backend}_simulator/get_config`);
+        expectJson(config, 200);
+        const body = config.body as Record<string, unknown>;
+        expect(JSON.stringify({ ...body, url: null }), backend).to.equal(JSON.stringify({ ...expected, url: null }));
+        expect(body.url).to.equal(`${system.url}/api/${version}/alqor_${backend}_simulator/`);
+      }
     }
   });
 

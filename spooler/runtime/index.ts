@@ -3,6 +3,7 @@
 // Every run is recorded on the job (meta.runtime); every way a runtime can fail ends the job with ERROR and a
 // message saying which, and the spooler carries on with the next job.
 import { createHash } from 'node:crypto';
+import { constants } from 'node:os';
 import type { Experiment, Job } from '../../schemas/job.ts';
 import type { BackendDefinition, ExperimentData } from '../backend.ts';
 import { runCommand, type CommandOutcome } from './process.ts';
@@ -46,6 +47,13 @@ const STDERR_TAIL_BYTES = 4096;
 
 /** qspool's own settings and storage credentials stay with qspool; the rest of the environment is passed on. */
 const PRIVATE_ENV = /^(QSPOOL_|AWS_|MONGODB_|DROPBOX_)/;
+
+/** How the command ended; a shell reports a child killed by signal n as exit code 128 + n. */
+function ending(outcome: CommandOutcome): string {
+  if (outcome.exitSignal) return `was stopped by ${outcome.exitSignal}`;
+  const signal = Object.entries(constants.signals).find(([, n]) => outcome.exitCode === 128 + n)?.[0];
+  return `exited with code ${outcome.exitCode}${signal ? ` (${signal})` : ''}`;
+}
 
 /** The last lines of stderr, short enough for an error message. */
 function lastWords(stderr: string): string {
@@ -91,8 +99,7 @@ export class ExternalRuntime {
       endedAt: outcome.endedAt,
     };
     const seconds = ((Date.parse(outcome.endedAt) - Date.parse(outcome.startedAt)) / 1000).toFixed(2);
-    const ending = outcome.exitSignal ? `was stopped by ${outcome.exitSignal}` : `exited with code ${outcome.exitCode}`;
-    const line = `Runtime ${this.id} ${ending} after ${seconds} s.`;
+    const line = `Runtime ${this.id} ${ending(outcome)} after ${seconds} s.`;
     const verdict = this.interpret(outcome, job);
     return 'failure' in verdict ? { record, line, failure: `runtime ${this.id} ${verdict.failure}` } : { record, line, data: verdict.data };
   }
@@ -104,7 +111,7 @@ export class ExternalRuntime {
     if (outcome.timedOut) return { failure: `did not finish within ${this.settings.timeoutMs / 1000} s and was killed with its process group${said}` };
     if (outcome.overflow) return { failure: `printed more than ${this.maxStdoutBytes} bytes and was killed` };
     const clean = outcome.exitCode === 0 && !outcome.exitSignal;
-    const ended = outcome.exitSignal ? `was stopped by ${outcome.exitSignal}${said}` : `exited with code ${outcome.exitCode}${said}`;
+    const ended = `${ending(outcome)}${said}`;
     try {
       const data = parseRuntimeOutput(outcome.stdout, job);
       return clean ? { data } : { failure: ended };

@@ -43,6 +43,7 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 }
 
 export function runCommand(run: CommandRun): Promise<CommandOutcome> {
+  if (run.signal?.aborted) return Promise.reject(run.signal.reason as Error);
   return new Promise((resolve, reject) => {
     const startedAt = new Date().toISOString();
     // detached: the shell leads a new process group, so a timeout kills what the runtime started too
@@ -72,7 +73,7 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
     }, run.timeoutMs);
     const onAbort = () => {
       stop();
-      finish(() => reject(run.signal!.reason));
+      finish(() => reject(run.signal!.reason as Error));
     };
     run.signal?.addEventListener('abort', onAbort, { once: true });
 

@@ -1,8 +1,8 @@
 // A backend's signing key: Ed25519, from a PEM file or PEM text the operator configures, or generated on first start
 // into the data directory (mode 0600). Its key id is self-certifying, `<backend>-<RFC 7638 thumbprint>`, so a
 // verifier can tell that a published key is the one the id names. The public half is published under `keys/<kid>`.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BackendConfig } from '../../schemas/backend-config.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
@@ -22,7 +22,11 @@ export function defaultKeyFile(dataDir: string, backend: string): string {
   return join(dataDir, '.signing-keys', `${backend}.pem`);
 }
 
-/** The PEM in `file`, created with a fresh key first if there is none (two spoolers starting at once agree). */
+/**
+ * The PEM in `file`, created with a fresh key first if there is none. The key is written whole to a temporary file
+ * and linked into place, which fails if the file exists: spoolers starting at once all end up with the winner's key,
+ * and none ever reads a half-written one.
+ */
 function readOrCreate(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -30,11 +34,14 @@ function readOrCreate(file: string): string {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const { privateKey } = generateKeyPairSync('ed25519');
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temporary, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
   try {
-    writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+    linkSync(temporary, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(temporary, { force: true });
   }
   return readFileSync(file, 'utf8');
 }
