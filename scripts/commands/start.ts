@@ -13,17 +13,34 @@ async function demoToken(runtime: Runtime, users: Awaited<ReturnType<typeof star
   return token;
 }
 
-function firstJobCommand(url: string, token: string): string {
-  const job = JSON.stringify({
-    experiment_0: {
+/** A first job for whichever demo backend runs: 50 atoms and a π/2 rotation, or a qubit text job. */
+function firstJob(backends: string[]): { backend: string; job: unknown; what: string } | undefined {
+  if (backends.includes('singlequdit')) {
+    const experiment = {
       instructions: [['load', [0], [50]], ['rlx', [0], [1.5707963267948966]], ['measure', [0], []]],
       shots: 10,
       num_wires: 1,
       wire_order: 'interleaved',
-    },
-  });
-  const body = JSON.stringify({ job, username: 'demo', token });
-  return `curl -s -X POST ${url}/api/v2/singlequdit/post_job -H 'Content-Type: application/json' -d '${body}'`;
+    };
+    return { backend: 'singlequdit', job: { experiment_0: experiment }, what: '50 atoms, a π/2 rotation, 10 shots' };
+  }
+  if (backends.includes('qubit')) {
+    const experiment = { instructions: 'X(90), Z(45)', shots: 10, num_wires: 1, wire_order: 'sequential' };
+    return { backend: 'qubit', job: { experiment_0: experiment }, what: 'X(90), Z(45) on one qubit, 10 shots' };
+  }
+  return undefined;
+}
+
+function firstJobLines(url: string, token: string, backends: string[]): string[] {
+  const first = firstJob(backends);
+  if (!first) return [`Backends: ${backends.join(', ')}; see the README for job formats.`];
+  const body = JSON.stringify({ job: JSON.stringify(first.job), username: 'demo', token });
+  return [
+    `Submit a first job (${first.what}):`,
+    `  curl -s -X POST ${url}/api/v2/${first.backend}/post_job -H 'Content-Type: application/json' -d '${body}'`,
+    'then fetch its result with the job_id it prints:',
+    `  curl -s '${url}/api/v2/${first.backend}/get_job_result?job_id=JOB_ID&token=${token}'`,
+  ];
 }
 
 export async function runStart(): Promise<void> {
@@ -43,10 +60,7 @@ export async function runStart(): Promise<void> {
     `Spoolers: ${spoolers.map((s) => s.backendName).join(', ')}`,
     `API token: ${token}`,
     '',
-    'Submit a first job (50 atoms, a π/2 rotation, 10 shots):',
-    `  ${firstJobCommand(server.url, token)}`,
-    'then fetch its result with the job_id it prints:',
-    `  curl -s '${server.url}/api/v2/singlequdit/get_job_result?job_id=JOB_ID&token=${token}'`,
+    ...firstJobLines(server.url, token, spoolers.map((s) => s.backendName)),
     '',
     'Press Ctrl-C to stop.',
     '',
