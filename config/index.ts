@@ -92,6 +92,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   const known = Object.keys(configSchema.properties);
   const values: Record<string, unknown> = {};
   for (const key of known) if (env[key] !== undefined && env[key] !== '') values[key] = env[key];
+  // Switches also take 1 and 0 (QSPOOL_WEBHOOK_ALLOW_PRIVATE=1), which AJV does not coerce from text.
+  for (const [key, schema] of Object.entries(configSchema.properties)) {
+    if (schema.type === 'boolean' && (values[key] === '1' || values[key] === '0')) values[key] = values[key] === '1';
+  }
   for (const key of Object.keys(env)) if (PER_BACKEND.test(key) && env[key] !== '') values[key] = env[key];
   Object.assign(values, overrides);
   if (!validate(values)) {

@@ -78,8 +78,8 @@ describe('cancellation', function () {
     const requested = Date.now();
     expect(await lifecycle.cancel(BACKEND, id)).to.equal('RUNNING');
     const status = await final(id);
-    // Told at its next renewal (every lease/3 = 200 ms), it terminates the thread at once.
-    expect(Date.now() - requested).to.be.below(3_000);
+    // Told at its next renewal (every lease/3 = 200 ms), it terminates the thread at once: far below 60 s.
+    expect(Date.now() - requested).to.be.below(5_000);
     expect(status).to.include({ status: 'CANCELLED', attempts: 1 });
     expect(status.detail).to.match(/Cancel requested\.; Cancelled while running\.$/);
     expect(await storage.list(ns.results(BACKEND))).to.deep.equal([]);

@@ -6,8 +6,7 @@ import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../config/logger.ts';
 import { LeaseLostError } from '../schemas/errors.ts';
 import { startSpoolers } from '../scripts/runtime.ts';
-import type { Spooler } from '../spooler/spooler.ts';
-import { Spooler as SpoolerClass } from '../spooler/spooler.ts';
+import { Spooler } from '../spooler/spooler.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
 import { LocalProvider } from '../storage/local/index.ts';
 import { ns } from '../storage/records.ts';
@@ -96,10 +95,11 @@ describe('leases and fencing, end to end', function () {
   });
 
   it('keeps its lease through one synchronous experiment three times longer than the lease when run in a thread', async () => {
-    const lifecycle = new JobLifecycle(storage, { leaseMs: 600 });
-    const isolate = { module: BUSY_BACKEND_MODULE, exportName: 'busyBackend', args: [1800] };
+    // Renewals every 400 ms against a 1.2 s lease leave room for a loaded machine's late timers.
+    const lifecycle = new JobLifecycle(storage, { leaseMs: 1200 });
+    const isolate = { module: BUSY_BACKEND_MODULE, exportName: 'busyBackend', args: [3600] };
     for (let i = 0; i < 2; i += 1) {
-      const spooler = new SpoolerClass({ lifecycle, backend: busyBackend(1800), providerName: 'alqor', logger, pollMs: 20, isolate });
+      const spooler = new Spooler({ lifecycle, backend: busyBackend(3600), providerName: 'alqor', logger, pollMs: 20, isolate });
       spoolers.push(spooler);
       await spooler.start();
     }

@@ -1,12 +1,13 @@
 // Storage providers as the admin pages see them: list, test, activate, deactivate. This is the interface the full
-// registry (named provider configurations with encrypted secrets, DESIGN §4) will implement; until it lands,
-// PrimaryProviderRegistry serves the one provider this server runs on, with its `active` flag kept in storage
-// (`providers/<name>`) so every server on that storage agrees.
+// registry (storage/registry: named provider configurations with encrypted logins, DESIGN §4) is to be served
+// through; until then PrimaryProviderRegistry serves the one provider this server runs on, with its `active` flag
+// kept in storage so every server on that storage agrees. The flag lives in `provider-state/<name>`, not in
+// `providers/`, which holds the registry's own entries (a second document there would list the primary twice).
 import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 
-export const PROVIDERS_NS = 'providers';
+export const PROVIDER_STATE_NS = 'provider-state';
 /** Probe documents written and removed by `test`, away from the providers' own documents. */
 const PROBES_NS = 'probes';
 
@@ -59,7 +60,7 @@ export class PrimaryProviderRegistry implements ProviderRegistry {
 
   async get(name: string): Promise<ProviderInfo> {
     this.assertKnown(name);
-    const stored = await this.storage.get<ProviderDocument>(PROVIDERS_NS, name);
+    const stored = await this.storage.get<ProviderDocument>(PROVIDER_STATE_NS, name);
     return {
       name,
       type: this.storage.type,
@@ -93,10 +94,10 @@ export class PrimaryProviderRegistry implements ProviderRegistry {
     // Last writer wins is right for an on/off switch, but a create-only first write keeps two racing servers
     // from failing on each other's put.
     for (;;) {
-      const current = await this.storage.get<ProviderDocument>(PROVIDERS_NS, name);
+      const current = await this.storage.get<ProviderDocument>(PROVIDER_STATE_NS, name);
       try {
-        if (current) await this.storage.replace(PROVIDERS_NS, name, document, current.version);
-        else await this.storage.put(PROVIDERS_NS, name, document, { ifAbsent: true });
+        if (current) await this.storage.replace(PROVIDER_STATE_NS, name, document, current.version);
+        else await this.storage.put(PROVIDER_STATE_NS, name, document, { ifAbsent: true });
         break;
       } catch (error) {
         if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
@@ -107,7 +108,7 @@ export class PrimaryProviderRegistry implements ProviderRegistry {
 
   async isActive(name: string): Promise<boolean> {
     if (name !== this.name) return false;
-    return (await this.storage.get<ProviderDocument>(PROVIDERS_NS, name))?.value.active ?? true;
+    return (await this.storage.get<ProviderDocument>(PROVIDER_STATE_NS, name))?.value.active ?? true;
   }
 
   private assertKnown(name: string): void {

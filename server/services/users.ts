@@ -4,6 +4,7 @@ import type { StorageProvider } from '../../storage/contract.ts';
 import { ConflictError, ForbiddenError, InvalidKeyError, NotFoundError, UnauthorizedError } from '../../schemas/errors.ts';
 import { MAX_PRIORITY } from '../../schemas/native.ts';
 import { USERNAME_PATTERN } from '../../schemas/accounts.ts';
+import type { NotifyChoices } from '../../schemas/notifications.ts';
 import { hashPassword, verifyPassword, type PasswordHash } from '../auth/passwords.ts';
 import { TokenStore } from './tokens.ts';
 
@@ -19,6 +20,8 @@ export interface User {
   updatedAt?: string;
   email?: string | null;
   displayName?: string | null;
+  /** Default notification choices for the user's jobs (server/notifications); `{email: ["DONE"]}` when absent. */
+  notify?: NotifyChoices;
   /** Highest job priority the user may ask for; the configured default when absent. */
   maxPriority?: number;
   /** JWTs issued before this instant are refused. */
@@ -110,11 +113,12 @@ export class UserService {
     return publicView(record.value);
   }
 
-  async updateProfile(username: string, changes: { email?: string; displayName?: string }): Promise<User> {
+  async updateProfile(username: string, changes: { email?: string; displayName?: string; notify?: NotifyChoices }): Promise<User> {
     return this.update(username, (user) => ({
       ...user,
       ...(changes.email === undefined ? {} : { email: changes.email }),
       ...(changes.displayName === undefined ? {} : { displayName: changes.displayName }),
+      ...(changes.notify === undefined ? {} : { notify: changes.notify }),
     }));
   }
 

@@ -66,6 +66,17 @@ function bellName(namespace: string): string {
   return namespace.replaceAll('/', '.');
 }
 
+/**
+ * Document versions (and temp file names): a random prefix per process (per thread) and a counter. Unique across
+ * processes and threads like 8 random bytes per write, without asking the kernel for entropy on every write.
+ */
+const versionPrefix = randomBytes(8).toString('hex');
+let versionCount = 0;
+function nextVersion(): string {
+  versionCount += 1;
+  return `${versionPrefix}${versionCount.toString(16)}`;
+}
+
 function removeIfPresent(path: string): void {
   try {
     unlinkSync(path);
@@ -91,7 +102,7 @@ export class LocalProvider implements StorageProvider {
     this.bellDir = join(this.root, '.bells');
     this.fsync = options.fsync ?? true;
     this.lockDir = join(this.root, '.locks');
-    this.locks = new KeyLocks(this.lockDir, (intent) => this.repair(intent));
+    this.locks = new KeyLocks(this.lockDir, (key, intent) => this.repair(key, intent));
   }
 
   async put(namespace: string, key: string, value: unknown, options: { ifAbsent?: boolean } = {}): Promise<string> {
@@ -127,7 +138,7 @@ export class LocalProvider implements StorageProvider {
   async move(from: string, to: string, key: string, options: MoveOptions = {}): Promise<string> {
     const source = this.address(from, key);
     const target = this.address(to, key);
-    return this.locked(key, { op: 'move', from: source, to: target }, async (defer) => {
+    return this.locked(key, { op: 'move', from, to }, async (defer) => {
       const current = this.read(source);
       if (!current) throw new NotFoundError(`${from}/${key} does not exist`);
       if (options.expectedVersion !== undefined && current.version !== options.expectedVersion) {
@@ -138,10 +149,7 @@ export class LocalProvider implements StorageProvider {
       this.ring(to);
       // The destination is durable, so the move has happened: the source must go before anyone else may touch
       // the key, even if the storage refuses right now (the lock then stays until it can be removed).
-      defer(() => {
-        removeIfPresent(source);
-        pruneShards(this.root, from, key);
-      });
+      defer(() => removeIfPresent(source));
       return version;
     });
   }
@@ -229,7 +237,7 @@ export class LocalProvider implements StorageProvider {
   }
 
   private async write(path: string, value: unknown): Promise<string> {
-    const version = randomBytes(8).toString('hex');
+    const version = nextVersion();
     const temp = join(this.tmpDir, `${version}.tmp`);
     const fd = this.openTemp(temp);
     try {
@@ -276,8 +284,16 @@ export class LocalProvider implements StorageProvider {
   }
 
   /** Finishes a move interrupted after its destination was written: the source copy is the stale one. */
-  private async repair(intent: LockIntent): Promise<void> {
+  private async repair(key: string, intent: LockIntent): Promise<void> {
     if (intent.op !== 'move' || !intent.from || !intent.to) return;
-    if (this.read(intent.to) && this.read(intent.from)) unlinkSync(intent.from);
+    let source: string;
+    let target: string;
+    try {
+      source = this.address(intent.from, key);
+      target = this.address(intent.to, key);
+    } catch {
+      return; // not a lock this provider wrote: nothing it could repair
+    }
+    if (this.read(target) && this.read(source)) unlinkSync(source);
   }
 }

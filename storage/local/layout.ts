@@ -2,6 +2,9 @@
 // Keys that start with a job id (millisecond clock first) are sharded by that clock into three directory
 // levels of at most 256 entries each, so finding the oldest job reads a few small directories however long
 // the queue is (I4). Other keys are plain files in the namespace directory.
+// Shard directories emptied by moves are removed lazily, by the next listing that finds them empty (a drained
+// window then costs one read, once): removing them on every move cost a spooler 2–6 directory removals and
+// re-creations per job (running/ is emptied and refilled by each job), its largest cost in a CPU profile.
 import { readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -39,6 +42,14 @@ function readNames(dir: string): { files: string[]; dirs: string[] } {
   }
 }
 
+function removeEmptyDir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty after all, or already gone
+  }
+}
+
 /** Removes now-empty shard directories below the namespace directory; a concurrent writer simply recreates them. */
 export function pruneShards(root: string, namespace: string, key: string): void {
   if (!SHARDED.test(key)) return;
@@ -53,9 +64,14 @@ export function pruneShards(root: string, namespace: string, key: string): void 
   }
 }
 
-/** Sharded keys in ascending order, skipping whole directories that hold only keys <= after. */
-function* shardedKeys(dir: string, level: number, prefix: string, after: string): Generator<string> {
-  const { files, dirs } = readNames(dir);
+/**
+ * Sharded keys in ascending order, skipping whole directories that hold only keys <= after. `names` is the
+ * directory's listing when the caller already has it (the namespace directory, read once per list).
+ */
+function* shardedKeys(dir: string, level: number, prefix: string, after: string, names = readNames(dir)): Generator<string> {
+  const { files, dirs } = names;
+  // A writer that loses its directory to this (it was about to fill it) recreates it and retries.
+  if (level > 0 && files.length === 0 && dirs.length === 0) removeEmptyDir(dir);
   if (level === 3) {
     for (const name of files) if (name > after) yield name;
     return;
@@ -70,11 +86,11 @@ function* shardedKeys(dir: string, level: number, prefix: string, after: string)
 /** Keys of a namespace in ascending order: a merge of the plain files and the sharded tree. */
 export function listKeys(root: string, namespace: string, after: string, limit: number): string[] {
   const dir = namespaceDir(root, namespace);
-  const { files } = readNames(dir);
-  const plain = files.filter((name) => name > after);
+  const names = readNames(dir);
+  const plain = names.files.filter((name) => name > after);
   const out: string[] = [];
   let next = 0;
-  for (const key of shardedKeys(dir, 0, '', after)) {
+  for (const key of shardedKeys(dir, 0, '', after, names)) {
     while (next < plain.length && plain[next]! < key && out.length < limit) out.push(plain[next++]!);
     if (out.length >= limit) return out;
     out.push(key);

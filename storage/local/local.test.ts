@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { providerConformance, HOSTILE_KEYS } from '../conformance/index.ts';
@@ -27,15 +28,31 @@ describe('local provider', function () {
     expect(await readdir(parent)).to.deep.equal(['store']);
   });
 
-  it('removes emptied shard directories so old, drained windows cost nothing to list', async () => {
+  it('finishes a move whose process died after writing the destination, from the namespaces in its lock', async () => {
+    const root = await freshRoot();
+    const storage = new LocalProvider({ root, fsync: false });
+    const key = '0123456789abcdef01234567';
+    await storage.put('jobs/running/b', key, { v: 'running' });
+    await storage.put('jobs/finished/b', key, { v: 'finished' });
+    // What a holder killed between writing the destination and removing the source leaves: both copies and its lock.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    await symlink(`${dead}\nmove\njobs/running/b\njobs/finished/b`, join(root, '.locks', `${key}.lock`));
+    expect(`${dead}\nmove\njobs/running/b\njobs/finished/b`.length).to.be.below(60);
+    await storage.put('jobs/finished/b', key, { v: 'after' });
+    expect(await storage.get('jobs/running/b', key)).to.equal(undefined);
+    expect((await storage.get('jobs/finished/b', key))?.value).to.deep.equal({ v: 'after' });
+  });
+
+  it('removes emptied shard directories when a listing meets them, so drained windows cost one read, once', async () => {
     const root = await freshRoot();
     const storage = new LocalProvider({ root, fsync: false });
     const jobs = new JobLifecycle(storage);
     const job = await jobs.enqueue({ backend: 'b', owner: 'u', payload: {} });
     const claim = (await jobs.claim('b', 's'))!;
     await jobs.complete(claim, {});
-    expect(await readdir(join(root, 'jobs', 'queued', 'b'))).to.deep.equal([]);
     expect(claim.record.id).to.equal(job.id);
-    expect(await storage.list(ns.queued('b'))).to.deep.equal([]);
+    // Three shard levels: each listing removes the level it finds empty (the parents empty out one listing later).
+    for (let listing = 0; listing < 3; listing += 1) expect(await storage.list(ns.queued('b'))).to.deep.equal([]);
+    expect(await readdir(join(root, 'jobs', 'queued', 'b'))).to.deep.equal([]);
   });
 });

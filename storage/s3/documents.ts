@@ -13,6 +13,8 @@ export interface Observed {
   etag: string;
   body: string;
   envelope: Envelope;
+  /** Set by the mover on its own destination once the source is released (only ever in this process's cache). */
+  releasedArrival?: boolean;
 }
 
 export type WriteResult = { won: true; etag: string } | { won: false; current: Observed | undefined };
@@ -60,9 +62,24 @@ export class Documents {
     return hit?.etag === etag ? hit : undefined;
   }
 
-  /** The ETag this process last saw at `at`, a good first guess for an If-Match overwrite. */
+  /** Records that this process released the source of the arriving document at `at` (move.ts, step 3). */
+  released(at: Address, etag: string): void {
+    const hit = this.cached(at, etag);
+    if (hit) this.remember(at, { ...hit, releasedArrival: true });
+  }
+
+  /** Whether the arriving document at `at`, at `etag`, is known to this process to have its source released. */
+  isReleased(at: Address, etag: string): boolean {
+    return this.cached(at, etag)?.releasedArrival === true;
+  }
+
+  /**
+   * The ETag of the document this process last saw at `at`, a good first guess for an If-Match overwrite. Never a
+   * marker's: a fresh marker must only be overwritten by its own protocol (situation.ts).
+   */
   lastEtag(at: Address): string | undefined {
-    return this.cache.get(at.name)?.etag;
+    const hit = this.cache.get(at.name);
+    return hit && (hit.envelope.state === 'live' || hit.releasedArrival) ? hit.etag : undefined;
   }
 
   /**

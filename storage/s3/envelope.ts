@@ -60,7 +60,7 @@ type Fields = Record<string, unknown>;
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 
-function valueOf(fields: Fields): { value?: unknown } {
+function contentOf(fields: Fields): { value?: unknown } {
   return 'value' in fields ? { value: fields.value } : {};
 }
 
@@ -69,13 +69,13 @@ function asEnvelope(fields: Fields): Envelope | undefined {
   if (!isString(id)) return undefined;
   switch (state) {
     case 'live':
-      return { state, id, ...valueOf(fields) };
+      return { state, id, ...contentOf(fields) };
     case 'arriving':
-      return isString(fields.from) ? { state, id, from: fields.from, ...valueOf(fields) } : undefined;
+      return isString(fields.from) ? { state, id, from: fields.from, ...contentOf(fields) } : undefined;
     case 'leaving': {
       const { to, at, original, originalVersion } = fields;
       if (!isString(to) || typeof at !== 'number' || !isString(original) || !isString(originalVersion)) return undefined;
-      return { state, id, to, at, original, originalVersion, ...valueOf(fields) };
+      return { state, id, to, at, original, originalVersion, ...contentOf(fields) };
     }
     case 'deleting':
       return typeof fields.at === 'number' ? { state, id, at: fields.at } : undefined;
@@ -91,6 +91,11 @@ export function decode(body: string): Envelope {
     if (envelope) return envelope;
   }
   return { state: 'live', id: '', value: parsed };
+}
+
+/** The document content an envelope carries (markers of a delete carry none). */
+export function valueOf(envelope: Envelope): unknown {
+  return 'value' in envelope ? envelope.value : undefined;
 }
 
 /** Whether `current` is the write described by `intended` (same kind, same random id): it landed. */

@@ -171,3 +171,41 @@ export class CountingPort implements ObjectPort {
     this.inner.close();
   }
 }
+
+/** Holds its `holdBefore`-th write (1-based) until release() is called: a process stalled mid-operation. */
+export class GatedPort extends CountingPort {
+  private writes = 0;
+  private gate: (() => void) | undefined;
+  private readonly opened: Promise<void>;
+  /** Resolves when the held write has been reached. */
+  readonly reached: Promise<void>;
+  private arrive!: () => void;
+
+  constructor(inner: ObjectPort, private readonly holdBefore: number) {
+    super(inner);
+    this.opened = new Promise((resolve) => (this.gate = resolve));
+    this.reached = new Promise((resolve) => (this.arrive = resolve));
+  }
+
+  release(): void {
+    this.gate?.();
+  }
+
+  override async put(name: string, body: string, condition: WriteCondition): Promise<PortWrite> {
+    await this.hold();
+    return super.put(name, body, condition);
+  }
+
+  override async delete(name: string, etag: string): Promise<void> {
+    await this.hold();
+    return super.delete(name, etag);
+  }
+
+  private async hold(): Promise<void> {
+    this.writes += 1;
+    if (this.writes === this.holdBefore) {
+      this.arrive();
+      await this.opened;
+    }
+  }
+}

@@ -16,14 +16,14 @@
 import type { ListOptions, MoveOptions, StorageProvider, StoredDocument } from '../contract.ts';
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import { assertKey } from '../keys.ts';
-import { sdkApi, s3Client, type S3ProviderSpec } from './client.ts';
+import { sdkApi, type S3ProviderSpec } from './client.ts';
 import { Documents } from './documents.ts';
 import { newId, type LiveEnvelope } from './envelope.ts';
 import { keyOfName, label, listLimit, orderKeys, S3_MAX_KEYS, S3Layout, type Address } from './layout.ts';
 import { moveDocument } from './move.ts';
 import { SdkObjects, type ObjectPort } from './objects.ts';
 import type { WriteCondition } from './requests.ts';
-import { busy, situation, valueField, writeFresh } from './situation.ts';
+import { busy, situation, valueField, writeFresh, type FirstLook } from './situation.ts';
 
 export type { S3ProviderSpec } from './client.ts';
 
@@ -65,7 +65,7 @@ export class S3Provider implements StorageProvider {
   }
 
   static fromSpec(spec: S3ProviderSpec, overrides: Partial<S3ProviderOptions> = {}): S3Provider {
-    const port = new SdkObjects(sdkApi(s3Client(spec)), spec.bucket, spec.ifMatchEtag ?? 'auto');
+    const port = new SdkObjects(sdkApi(spec), spec.bucket, spec.ifMatchEtag ?? 'auto');
     return new S3Provider({
       port,
       ...(spec.prefix === undefined ? {} : { prefix: spec.prefix }),
@@ -176,20 +176,20 @@ export class S3Provider implements StorageProvider {
       if (written.won) return written.etag;
       const found = await situation(this.docs, this.layout, at, { observed: written.current });
       if (found.kind === 'absent') condition = { ifAbsent: true };
-      else if (found.kind === 'live' || found.kind === 'dead') condition = { ifMatch: found.observed.etag };
+      else if (found.kind === 'live') condition = { ifMatch: found.observed.etag };
       else if (!(await this.docs.pause(started, round))) break;
     }
     throw busy(at);
   }
 
-  private async whyLost(at: Address, first?: Parameters<typeof situation>[3]): Promise<Error> {
+  private async whyLost(at: Address, first?: FirstLook): Promise<Error> {
     const found = await situation(this.docs, this.layout, at, first);
     return found.kind === 'live' || found.kind === 'transit'
       ? new ConflictError(`${label(at)} was changed concurrently`)
       : new NotFoundError(`${label(at)} does not exist`);
   }
 
-  private async absentOrConflict(at: Address, first?: Parameters<typeof situation>[3]): Promise<false> {
+  private async absentOrConflict(at: Address, first?: FirstLook): Promise<false> {
     const found = await situation(this.docs, this.layout, at, first);
     if (found.kind === 'live' || found.kind === 'transit') throw new ConflictError(`${label(at)} was changed concurrently`);
     return false;

@@ -1,6 +1,7 @@
 // Test support: everything the S3 provider must show against a real S3 server — the shared conformance suite and
 // what only S3 can show (crash windows of a move over real requests, If-Match races, an outage of the server
 // itself, claim latency with short and long queues). Called by s3.test.ts (S3_ENDPOINT) and ceph-rgw.slow.ts.
+import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import type { StorageProvider } from '../contract.ts';
@@ -27,6 +28,23 @@ async function statesOf(storage: StorageProvider, id: string): Promise<string[]>
   return found;
 }
 
+async function removePrefix(spec: S3ProviderSpec, prefix: string): Promise<void> {
+  const client = s3Client(spec);
+  try {
+    for (let token: string | undefined; ; ) {
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: spec.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+      );
+      const objects = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
+      if (objects.length > 0) await client.send(new DeleteObjectsCommand({ Bucket: spec.bucket, Delete: { Objects: objects } }));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (!token) return;
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
 export function s3Integration(server: () => TestS3): void {
   const run = randomBytes(3).toString('hex');
   let count = 0;
@@ -38,7 +56,7 @@ export function s3Integration(server: () => TestS3): void {
   /** A provider over `spec` whose requests pass through `wrap` and whose clock runs `skewMs` ahead. */
   const providerFor = (spec: S3ProviderSpec, wrap = (port: SdkObjects) => port as SdkObjects | CrashingPort | CountingPort, skewMs = 0) =>
     new S3Provider({
-      port: wrap(new SdkObjects(sdkApi(s3Client(spec)), spec.bucket, spec.ifMatchEtag ?? 'auto')),
+      port: wrap(new SdkObjects(sdkApi(spec), spec.bucket, spec.ifMatchEtag ?? 'auto')),
       prefix: spec.prefix!,
       now: () => Date.now() + skewMs,
     });
@@ -46,6 +64,12 @@ export function s3Integration(server: () => TestS3): void {
   before(async function () {
     this.timeout(60_000);
     await ensureBucket(server().spec);
+  });
+
+  // A server this suite started is thrown away whole; on a shared S3_ENDPOINT, remove what this run wrote.
+  after(async function () {
+    this.timeout(300_000);
+    if (server()?.origin === 'S3_ENDPOINT') await removePrefix(server().spec, `qspool-test-${run}/`);
   });
 
   providerConformance({ makeSpec: async () => specFor() });
@@ -57,7 +81,7 @@ export function s3Integration(server: () => TestS3): void {
 
     it('stores each document as <prefix>/<namespace>/<key>.json and learns the If-Match spelling', async () => {
       const spec = specFor();
-      const port = new SdkObjects(sdkApi(s3Client(spec)), spec.bucket);
+      const port = new SdkObjects(sdkApi(spec), spec.bucket);
       const storage = track(new S3Provider({ port, prefix: spec.prefix! }));
       const version = await storage.put('configs', 'fermions', { a: 1 });
       await storage.replace('configs', 'fermions', { a: 2 }, version);
@@ -166,7 +190,7 @@ export function s3Integration(server: () => TestS3): void {
       const report: string[] = [];
       for (const queued of [10, 10_000]) {
         const spec = specFor();
-        const counting = new CountingPort(new SdkObjects(sdkApi(s3Client(spec)), spec.bucket));
+        const counting = new CountingPort(new SdkObjects(sdkApi(spec), spec.bucket));
         const storage = track(new S3Provider({ port: counting, prefix: spec.prefix! }));
         const result = await measureClaimLatency(storage, counting, BACKEND, queued, 40);
         report.push(`${queued} queued: ${result}`);

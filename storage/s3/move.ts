@@ -1,41 +1,43 @@
 // The exclusive move of one document between namespaces. S3 has no rename and, on Ceph RGW 16, no conditional
-// DELETE, so a move of source S (at version v) to destination D is four single-object writes:
+// DELETE, so a move of source S (at version v) to destination D is three single-object writes:
 //
 //   1. take     S := leaving{token, to, value, original bytes, v}   If-Match: v
 //   2. arrive   D := arriving{token, from, value}                     If-None-Match: *
 //   3. release  DELETE S                                               (S holds our own marker)
-//   4. settle   D := live{token, value}                                If-Match: <arriving ETag>
+//
+// and the move resolves with D's ETag. D stays `arriving` until its next write; the first other reader checks that S
+// was released and rewrites D as a plain document (`settle`, situation.ts), so later reads cost one request again.
 //
 // Step 1 decides the race: one If-Match on v succeeds, every other mover, replacer or deleter holding v gets 412
 // (or, on RGW, sometimes 500; documents.ts re-reads and decides). Meaning of the intermediate states to readers:
 //   * S leaving, fresh: the document is still at S (get returns the pre-move value at version v, which no write
 //     accepts any more); D, if already arriving, is not there yet. So a mover killed after step 1 or 2 leaves the
 //     document where it was, as the conformance suite expects of a claim that never finished.
-//   * S gone, D arriving: the document is at D (readers settle it: step 4 on the mover's behalf).
+//   * S gone, D arriving: the document is at D.
 //   * S leaving, stale (older than staleAfterMs, so its mover is presumed dead): the next process that touches S or
-//     D rolls the move forward — steps 2–4 with the marker's own token and value, identical to what the mover would
-//     write, so a slow mover and its helpers cannot disagree — or, if D holds another document, rolls it back by
-//     writing S's original bytes over the marker (same bytes, same MD5 ETag: version v again where ETags are MD5s).
-// D never becomes a plain, movable document while S still holds the marker (step 4 and helpers settle only after
-// S is released), so a stale marker whose D is empty always means "not arrived yet", never "arrived and moved on":
+//     D rolls the move forward — steps 2 and 3 with the marker's own token and value, identical to what the mover
+//     would write, so a slow mover and its helpers cannot disagree — or, if D holds another document, rolls it back
+//     by writing S's original bytes over the marker (same bytes, same MD5 ETag: version v again where ETags are
+//     MD5s, as on RGW).
+// While S holds the marker, D is `arriving`, which nobody but the mover may write (readers see it as absent, writers
+// as taken) — so a stale marker whose D is empty always means "not arrived yet", never "arrived and moved on", and
 // rolling forward cannot resurrect a document that has since left D.
 //
 // Crash points (a process killed, or its requests lost, after each step):
 //   before 1   nothing happened.
 //   after 1    S leaving, D empty: the document reads at S; claims and writes of S lose (ConflictError) until the
-//              marker is stale, then anyone reading S rolls it forward. Never lost, never in two places.
+//              marker is stale, then anyone reading S or D rolls it forward. Never lost, never in two places.
 //   after 2    S leaving, D arriving: as above; D reads as absent (a reaper listing D skips it).
-//   after 3    S gone, D arriving: the document is at D only; the first reader of D settles it.
-//   after 4    done. A failed step 4 alone is not an error: the move happened, and the arriving ETag is returned.
+//   after 3    done: S gone, D arriving, which its first reader settles.
 // Concurrent readers: get(S) sees the document until step 3, get(D) from step 3 on; list may show the key in both
 // namespaces for the length of one request (a claimer's get then skips it). Concurrent claimers of S all read v;
 // exactly one takes S in step 1. A destination created between a mover's steps 1 and 2 makes the mover roll back.
 import type { MoveOptions } from '../contract.ts';
-import { ConflictError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { Documents } from './documents.ts';
-import { newId, type ArrivingEnvelope, type LeavingEnvelope } from './envelope.ts';
+import { newId, valueOf, type ArrivingEnvelope, type LeavingEnvelope } from './envelope.ts';
 import { label, type Address, type S3Layout } from './layout.ts';
-import { settle, situation, valueField, writeFresh, type Situation } from './situation.ts';
+import { situation, valueField, writeFresh, type FirstLook, type Situation } from './situation.ts';
 
 type Movable = Extract<Situation, { kind: 'live' }>;
 
@@ -43,8 +45,8 @@ type Movable = Extract<Situation, { kind: 'live' }>;
 async function movable(docs: Documents, layout: S3Layout, from: Address, expectedVersion?: string): Promise<Movable> {
   // The lifecycle reads the source right before moving it: its body is in the cache at the expected ETag.
   const hit = expectedVersion === undefined ? undefined : docs.cached(from, expectedVersion);
-  const found: Situation =
-    hit?.envelope.state === 'live' ? { kind: 'live', observed: hit, value: hit.envelope.value } : await situation(docs, layout, from);
+  const known = hit && (hit.envelope.state === 'live' || docs.isReleased(from, hit.etag));
+  const found: Situation = known ? { kind: 'live', observed: hit, value: valueOf(hit.envelope) } : await situation(docs, layout, from);
   if (found.kind === 'transit') throw new ConflictError(`${label(from)} is being moved concurrently`);
   if (found.kind !== 'live') throw new NotFoundError(`${label(from)} does not exist`);
   if (expectedVersion !== undefined && found.observed.etag !== expectedVersion) {
@@ -53,7 +55,7 @@ async function movable(docs: Documents, layout: S3Layout, from: Address, expecte
   return found;
 }
 
-async function lostRace(docs: Documents, layout: S3Layout, from: Address, current: Parameters<typeof situation>[3]): Promise<Error> {
+async function lostRace(docs: Documents, layout: S3Layout, from: Address, current: FirstLook): Promise<Error> {
   const found = await situation(docs, layout, from, current);
   return found.kind === 'live' || found.kind === 'transit'
     ? new ConflictError(`${label(from)} was changed concurrently`)
@@ -96,14 +98,9 @@ export async function moveDocument(
     throw new ConflictError(`${label(to)} already exists`, 'already_exists');
   }
 
-  // 3. Release the source: our own marker, so deleting it unconditionally is safe (situation.ts).
+  // 3. Release the source: our own marker, so deleting it unconditionally is safe (situation.ts). From here on
+  // this process knows D's arriving version is the document itself.
   await docs.remove(from, taken.etag);
-
-  // 4. Settle. The move has happened; if S3 fails us now, the arriving version is still a valid one.
-  try {
-    return (await settle(docs, to, arrived.etag, arriving))?.etag ?? arrived.etag;
-  } catch (error) {
-    if (error instanceof StorageUnavailableError) return arrived.etag;
-    throw error;
-  }
+  docs.released(to, arrived.etag);
+  return arrived.etag;
 }

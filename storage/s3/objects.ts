@@ -97,13 +97,19 @@ export class SdkObjects implements ObjectPort {
     return second;
   }
 
+  /** Tries up to three times, but only while the object is still the one at `etag` (see sdkApi in client.ts). */
   async delete(name: string, etag: string): Promise<void> {
-    try {
-      await this.api.deleteObject(deleteRequest(this.bucket, name, etag, this.spelling));
-    } catch (error) {
-      // Already gone, or (where If-Match is honoured) taken over by someone else: either way not ours to delete.
-      if (isMissingObject(error) || classifyWriteFailure(error, true) === 'precondition') return;
-      throw mapS3Error(error, name);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.api.deleteObject(deleteRequest(this.bucket, name, etag, this.spelling));
+        return;
+      } catch (error) {
+        const failure = classifyWriteFailure(error, true);
+        // Already gone, or (where If-Match is honoured) taken over by someone else: either way not ours to delete.
+        if (failure === 'precondition') return;
+        if (failure !== 'indeterminate' || attempt >= 3) throw mapS3Error(error, name);
+        if ((await this.currentEtag(name)) !== etag) return;
+      }
     }
   }
 

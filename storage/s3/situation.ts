@@ -11,7 +11,7 @@
 // between writing its marker and deleting it. On AWS, which honours If-Match on DELETE, not even then.
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import type { Documents, Observed, WriteResult } from './documents.ts';
-import { decode, newId, type ArrivingEnvelope, type Envelope, type LeavingEnvelope } from './envelope.ts';
+import { decode, newId, valueOf, type ArrivingEnvelope, type Envelope, type LeavingEnvelope } from './envelope.ts';
 import { label, type Address, type S3Layout } from './layout.ts';
 
 export type Situation =
@@ -24,9 +24,12 @@ export type Situation =
   /** A document being moved here, not yet released by its source: absent for readers, taken for writers. */
   | { kind: 'incoming'; observed: Observed }
   /** A delete in progress (a fresh `deleting` marker): absent, and free as soon as its writer deletes it. */
-  | { kind: 'vanishing'; observed: Observed }
-  /** A stale `deleting` marker left by a crashed deleter: absent, and free to overwrite by If-Match. */
-  | { kind: 'dead'; observed: Observed };
+  | { kind: 'vanishing'; observed: Observed };
+
+/** An observation just made by the caller (possibly "absent"), so that situation() need not read again. */
+export interface FirstLook {
+  observed: Observed | undefined;
+}
 
 /** Enough to resolve any chain of leftovers; a key that changes this often is reported as busy. */
 const MAX_ROUNDS = 8;
@@ -36,8 +39,7 @@ export function valueField(value: unknown): { value?: unknown } {
 }
 
 export function valueOfBody(body: string): unknown {
-  const envelope: Envelope = decode(body);
-  return 'value' in envelope ? envelope.value : undefined;
+  return valueOf(decode(body));
 }
 
 export function busy(at: Address): StorageUnavailableError {
@@ -52,7 +54,7 @@ export async function situation(
   docs: Documents,
   layout: S3Layout,
   at: Address,
-  first?: { observed: Observed | undefined },
+  first?: FirstLook,
 ): Promise<Situation> {
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
     const current = round === 0 && first ? first.observed : await docs.read(at);
@@ -62,7 +64,10 @@ export async function situation(
       case 'live':
         return { kind: 'live', observed: current, value: envelope.value };
       case 'deleting':
-        return docs.isStale(envelope) ? { kind: 'dead', observed: current } : { kind: 'vanishing', observed: current };
+        if (!docs.isStale(envelope)) return { kind: 'vanishing', observed: current };
+        // Left by a crashed deleter: finish its delete, so the key stops showing up in listings.
+        await takeOverAndDelete(docs, at, current.etag);
+        break;
       case 'leaving':
         if (!docs.isStale(envelope)) {
           return { kind: 'transit', observed: current, value: valueOfBody(envelope.original), version: envelope.originalVersion };
@@ -88,9 +93,9 @@ export async function situation(
 }
 
 /**
- * Creates `envelope` where no document is: If-None-Match, with a stale `deleting` marker counting as nothing
- * (overwritten by If-Match) and a fresh one waited for. Lost when a document (or a move into or out of the key) is
- * there; `current` then shows it.
+ * Creates `envelope` where no document is: If-None-Match, waiting for a delete in progress to finish (stale
+ * leftovers are cleared by situation()). Lost when a document (or a move into or out of the key) is there;
+ * `current` then shows it.
  */
 export async function writeFresh(docs: Documents, layout: S3Layout, at: Address, envelope: Envelope): Promise<WriteResult> {
   const started = Date.now();
@@ -98,10 +103,7 @@ export async function writeFresh(docs: Documents, layout: S3Layout, at: Address,
     const created = await docs.write(at, envelope, { ifAbsent: true });
     if (created.won) return created;
     const found = await situation(docs, layout, at, { observed: created.current });
-    if (found.kind === 'dead') {
-      const over = await docs.write(at, envelope, { ifMatch: found.observed.etag });
-      if (over.won) return over;
-    } else if (found.kind === 'vanishing') {
+    if (found.kind === 'vanishing') {
       if (!(await docs.pause(started, round))) break;
     } else if (found.kind !== 'absent') {
       return { won: false, current: found.observed };

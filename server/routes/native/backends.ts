@@ -93,7 +93,7 @@ export function backendOperations(deps: NativeDeps): Operation[] {
           throw new ForbiddenError(`Priority ${priority} is above your allowance of ${allowed}`, 'priority_not_allowed', { max_priority: allowed });
         }
         jobs.check(backend, body.payload);
-        const options = { meta: { tags: body.tags ?? [], priority } };
+        const options = { meta: { tags: body.tags ?? [], priority, ...(body.notify ? { notify: body.notify } : {}) } };
         const create = async (id?: string) => {
           await jobs.assertQueueQuota(user);
           return jobs.enqueue(user, backend, body.payload, id ? { ...options, id } : options);

@@ -8,14 +8,17 @@ import type { IdempotencyStore } from '../../services/idempotency.ts';
 import type { JobIndex } from '../../services/job-index.ts';
 import type { JobService } from '../../services/jobs.ts';
 import type { UserService } from '../../services/users.ts';
+import type { Notifications } from '../../notifications/index.ts';
 import { authOperations } from './auth.ts';
 import { backendOperations } from './backends.ts';
 import { docsOperations } from './docs.ts';
+import { eventOperations } from './events.ts';
 import { jobOperations } from './jobs.ts';
 import { API_PREFIX, openApiDocument, type OpenApiDocument } from './openapi.ts';
 import { mount, type Operation } from './operation.ts';
 import { tokenOperations } from './tokens.ts';
 import { userOperations } from './users.ts';
+import { webhookOperations } from './webhooks.ts';
 
 export interface NativeDeps {
   backends: BackendService;
@@ -24,6 +27,7 @@ export interface NativeDeps {
   idempotency: IdempotencyStore;
   users: UserService;
   auth: BearerAuth;
+  notifications: Notifications;
   limits: BodyLimits;
   openRegistration: boolean;
   version: string;
@@ -42,6 +46,8 @@ export function nativeApi(deps: NativeDeps): NativeApi {
     ...tokenOperations(deps),
     ...backendOperations(deps),
     ...jobOperations(deps),
+    ...eventOperations(deps),
+    ...webhookOperations(deps),
     ...docsOperations(() => document),
   ];
   const document = openApiDocument(operations, deps.version);

@@ -50,8 +50,8 @@ export interface ResponseSpec {
   schema?: Documented;
   /** Response headers worth documenting, name → description. */
   headers?: Record<string, string>;
-  /** For the docs page; JSON otherwise. */
-  contentType?: 'text/html';
+  /** For the docs page and event streams; JSON otherwise. */
+  contentType?: 'text/html' | 'text/event-stream';
 }
 
 export interface Operation<B = unknown, Q = unknown, A extends AuthMode = AuthMode> {

@@ -62,7 +62,7 @@ export function userOperations(deps: NativeDeps): Operation[] {
       method: 'patch',
       path: '/users/me',
       operationId: 'updateProfile',
-      summary: 'Change the caller\'s email or display name',
+      summary: 'Change the caller\'s email, display name or notification defaults',
       tag: 'Users',
       auth: 'required',
       body: profileUpdate,
@@ -71,6 +71,7 @@ export function userOperations(deps: NativeDeps): Operation[] {
         const updated = await users.updateProfile(me.username, {
           ...(body.email === undefined ? {} : { email: body.email }),
           ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
+          ...(body.notify === undefined ? {} : { notify: body.notify }),
         });
         ctx.body = userView(updated, users.maxPriority(updated));
       },

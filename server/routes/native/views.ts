@@ -1,6 +1,7 @@
 // How stored users, tokens, jobs and backends look on the native API: snake_case documents matching
 // schemas/accounts.ts and schemas/native.ts.
 import type { TokenInfo, UserView } from '../../../schemas/accounts.ts';
+import { DEFAULT_EMAIL_STATES } from '../../../schemas/notifications.ts';
 import type { BackendDetail, BackendSummary, JobDetail, JobSummary } from '../../../schemas/native.ts';
 import type { JobIndexEntry, JobRecord, JobState } from '../../../storage/records.ts';
 import type { BackendLiveStatus, ResolvedBackend } from '../../services/backends.ts';
@@ -12,6 +13,7 @@ export function userView(user: User, maxPriority: number): UserView {
     username: user.username,
     email: user.email ?? null,
     display_name: user.displayName ?? null,
+    notify: { email: [...(user.notify?.email ?? DEFAULT_EMAIL_STATES)] },
     role: user.role,
     disabled: user.disabled,
     max_priority: maxPriority,

@@ -1,0 +1,45 @@
+// Fills queues directly through a storage provider, the way enqueue leaves them (the job record in
+// jobs/queued/<backend>), with ids as a real submit rate makes them: at most 10 jobs per millisecond, so the
+// id-sharded layouts see realistic directories and not 100,000 jobs in one.
+import { newJobId } from '../storage/keys.ts';
+import type { StorageProvider } from '../storage/contract.ts';
+import { type JobRecord, ns } from '../storage/records.ts';
+
+export const JOBS_PER_MS = 10;
+
+/** A clock that advances one millisecond every JOBS_PER_MS ids, starting in the past. */
+export class SubmitClock {
+  private issued = 0;
+  constructor(private readonly start: number) {}
+
+  nextId(): string {
+    const id = newJobId(this.start + Math.floor(this.issued / JOBS_PER_MS));
+    this.issued += 1;
+    return id;
+  }
+}
+
+export function queuedRecord(id: string, backend: string, payload: unknown): JobRecord {
+  const at = new Date().toISOString();
+  return {
+    id,
+    backend,
+    owner: 'bench0',
+    state: 'QUEUED',
+    payload,
+    createdAt: at,
+    timestamps: { QUEUED: at },
+    attempts: 0,
+    seq: 1,
+    detail: ['Got your json.', 'Passed json sanity check.', 'Waiting in the queue.'],
+  };
+}
+
+/** Adds `count` queued jobs with the clock's next ids (a few writes in flight, for providers that wait on I/O). */
+export async function seedQueue(storage: StorageProvider, backend: string, count: number, clock: SubmitClock, payload: unknown): Promise<void> {
+  const BATCH = 64;
+  for (let done = 0; done < count; done += BATCH) {
+    const records = Array.from({ length: Math.min(BATCH, count - done) }, () => queuedRecord(clock.nextId(), backend, payload));
+    await Promise.all(records.map((record) => storage.put(ns.queued(backend), record.id, record)));
+  }
+}

@@ -1,0 +1,56 @@
+// Where the client finds its server and token: QSPOOL_URL and QSPOOL_TOKEN when set, else the file `qspool login`
+// wrote ($QSPOOL_CONFIG, or ~/.config/qspool/config.json), readable by its owner only (mode 0600).
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export interface Credentials {
+  url: string;
+  token: string;
+  /** Who logged in, for messages only. */
+  username?: string;
+}
+
+export const DEFAULT_URL = 'http://127.0.0.1:8000';
+
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.QSPOOL_CONFIG) return env.QSPOOL_CONFIG;
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'qspool', 'config.json');
+}
+
+async function readFileCredentials(path: string): Promise<Partial<Credentials>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+  const parsed = JSON.parse(text) as Partial<Credentials>;
+  return {
+    ...(typeof parsed.url === 'string' ? { url: parsed.url } : {}),
+    ...(typeof parsed.token === 'string' ? { token: parsed.token } : {}),
+    ...(typeof parsed.username === 'string' ? { username: parsed.username } : {}),
+  };
+}
+
+/** The environment wins over the file, variable by variable; the token may be missing (then calls answer 401). */
+export async function loadCredentials(env: NodeJS.ProcessEnv = process.env): Promise<Partial<Credentials> & { url: string }> {
+  const file = await readFileCredentials(configPath(env));
+  return {
+    ...file,
+    url: env.QSPOOL_URL || file.url || DEFAULT_URL,
+    ...(env.QSPOOL_TOKEN ? { token: env.QSPOOL_TOKEN } : {}),
+  };
+}
+
+/** Writes the file with mode 0600 (replacing it atomically, so it is never readable by others even briefly). */
+export async function saveCredentials(credentials: Credentials, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const path = configPath(env);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await chmod(temp, 0o600);
+  await rename(temp, path);
+  return path;
+}

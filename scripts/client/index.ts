@@ -1,0 +1,215 @@
+// A typed client for qspool's native API (/api/v1), for scripts and the `qspool job` commands: every call returns
+// the documented wire type, every error answer becomes an ApiError with the server's code and message, and job
+// events arrive as an async iterator over Server-Sent Events that reconnects with Last-Event-ID by itself.
+import type { AccessToken, ProfileUpdate, TokenCreated, UserView } from '../../schemas/accounts.ts';
+import type { BackendSummary, JobDetail, JobList, JobListQuery } from '../../schemas/native.ts';
+import type { DeliveryList, EventState, JobEventView, NotifyChoices, WebhookCreate, WebhookCreated, WebhookView } from '../../schemas/notifications.ts';
+import type { Result } from '../../schemas/result.ts';
+import { readSse } from './sse.ts';
+
+export type { BackendSummary, DeliveryList, JobDetail, JobEventView, JobList, NotifyChoices, Result, WebhookCreated, WebhookView };
+export { loadCredentials, saveCredentials, configPath, type Credentials } from './credentials.ts';
+
+export const FINAL: readonly EventState[] = ['DONE', 'ERROR', 'CANCELLED'];
+
+export interface ClientOptions {
+  /** The server, e.g. http://localhost:8000 (no /api/v1). */
+  url: string;
+  /** An API token or an access token, sent as `Authorization: Bearer`. */
+  token?: string;
+}
+
+export interface SubmitOptions {
+  tags?: string[];
+  priority?: number;
+  notify?: NotifyChoices;
+  idempotencyKey?: string;
+}
+
+export interface StreamOptions {
+  lastEventId?: string;
+  signal?: AbortSignal;
+  /** Delay before reconnecting after the connection drops (default 1 s). */
+  retryMs?: number;
+}
+
+/** An error answer of the API: `{error: {code, message, details}}` and its HTTP status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+type Query = Record<string, string | number | undefined>;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+export class QspoolClient {
+  readonly url: string;
+  private readonly token: string | undefined;
+
+  constructor(options: ClientOptions) {
+    this.url = options.url.replace(/\/+$/, '');
+    this.token = options.token;
+  }
+
+  /** One API call; resolves with the parsed JSON answer (undefined for 204), rejects with ApiError. */
+  async request<T>(method: string, path: string, options: { body?: unknown; query?: Query; headers?: Record<string, string> } = {}): Promise<T> {
+    const url = new URL(`${this.url}/api/v1${path}`);
+    for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
+    const response = await fetch(url, {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
+      },
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+    const text = await response.text();
+    const parsed: unknown = text ? safeJson(text) : undefined;
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+      throw new ApiError(response.status, error?.code ?? `http_${response.status}`, error?.message ?? (text || response.statusText), error?.details ?? null);
+    }
+    return parsed as T;
+  }
+
+  login(username: string, password: string): Promise<AccessToken> {
+    return this.request('POST', '/auth/token', { body: { username, password } });
+  }
+
+  createToken(name: string): Promise<TokenCreated> {
+    return this.request('POST', '/tokens', { body: { name } });
+  }
+
+  me(): Promise<UserView> {
+    return this.request('GET', '/users/me');
+  }
+
+  updateMe(update: ProfileUpdate): Promise<UserView> {
+    return this.request('PATCH', '/users/me', { body: update });
+  }
+
+  async backends(): Promise<BackendSummary[]> {
+    return (await this.request<{ backends: BackendSummary[] }>('GET', '/backends')).backends;
+  }
+
+  submit(backend: string, payload: Record<string, unknown>, options: SubmitOptions = {}): Promise<JobDetail> {
+    const { idempotencyKey, ...rest } = options;
+    return this.request('POST', `/backends/${encodeURIComponent(backend)}/jobs`, {
+      body: { payload, ...rest },
+      ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}),
+    });
+  }
+
+  job(id: string): Promise<JobDetail> {
+    return this.request('GET', `/jobs/${encodeURIComponent(id)}`);
+  }
+
+  result(id: string): Promise<Result> {
+    return this.request('GET', `/jobs/${encodeURIComponent(id)}/result`);
+  }
+
+  cancel(id: string): Promise<JobDetail> {
+    return this.request('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
+  }
+
+  list(query: Partial<JobListQuery> = {}): Promise<JobList> {
+    return this.request('GET', '/jobs', { query: { ...query } });
+  }
+
+  createWebhook(body: WebhookCreate): Promise<WebhookCreated> {
+    return this.request('POST', '/webhooks', { body });
+  }
+
+  async webhooks(): Promise<WebhookView[]> {
+    return (await this.request<{ webhooks: WebhookView[] }>('GET', '/webhooks')).webhooks;
+  }
+
+  deleteWebhook(id: string): Promise<void> {
+    return this.request('DELETE', `/webhooks/${encodeURIComponent(id)}`);
+  }
+
+  deliveries(id: string, query: { limit?: number; cursor?: string } = {}): Promise<DeliveryList> {
+    return this.request('GET', `/webhooks/${encodeURIComponent(id)}/deliveries`, { query });
+  }
+
+  /**
+   * One job's events: its current state first, then each change, ending after a final state. A dropped connection
+   * is resumed with Last-Event-ID, so nothing is repeated or missed.
+   */
+  async *jobEvents(id: string, options: StreamOptions = {}): AsyncGenerator<JobEventView> {
+    for await (const { event } of this.stream(`/jobs/${encodeURIComponent(id)}/events`, options, (event) => FINAL.includes(event.status))) yield event;
+  }
+
+  /** Every change of the caller's jobs until `signal` aborts; `id` is what to pass as lastEventId later. */
+  events(options: StreamOptions = {}): AsyncGenerator<{ id: string | undefined; event: JobEventView }> {
+    return this.stream('/events', options, () => false);
+  }
+
+  /** Follows a job until it is DONE, ERROR or CANCELLED; resolves with the job as it ended. */
+  async waitFor(id: string, onEvent?: (event: JobEventView) => void, signal?: AbortSignal): Promise<JobDetail> {
+    for await (const event of this.jobEvents(id, signal ? { signal } : {})) onEvent?.(event);
+    return this.job(id);
+  }
+
+  private async *stream(path: string, options: StreamOptions, last: (event: JobEventView) => boolean) {
+    let lastEventId = options.lastEventId;
+    for (let failures = 0; !options.signal?.aborted; ) {
+      let response: Response;
+      try {
+        response = await fetch(`${this.url}/api/v1${path}`, {
+          headers: {
+            accept: 'text/event-stream',
+            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+            ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+          },
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
+      } catch (error) {
+        if (options.signal?.aborted || ++failures > 30) throw error;
+        await sleep(options.retryMs ?? 1000, options.signal);
+        continue;
+      }
+      if (response.status === 204) return;
+      if (!response.ok || !response.body) {
+        const text = await response.text();
+        const error = (safeJson(text) as { error?: { code?: string; message?: string } } | undefined)?.error;
+        throw new ApiError(response.status, error?.code ?? `http_${response.status}`, error?.message ?? text);
+      }
+      try {
+        for await (const message of readSse(response.body, lastEventId)) {
+          failures = 0;
+          lastEventId = message.id;
+          const event = JSON.parse(message.data) as JobEventView;
+          yield { id: message.id, event };
+          if (last(event)) return;
+        }
+      } catch (error) {
+        if (options.signal?.aborted) return;
+        if (++failures > 30) throw error;
+      }
+      await sleep(options.retryMs ?? 1000, options.signal);
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

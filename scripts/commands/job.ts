@@ -1,0 +1,146 @@
+// `qspool job submit|status|result|cancel|list|watch`: a user's jobs through the native API (scripts/client), with
+// the server and token from `qspool login` or QSPOOL_URL / QSPOOL_TOKEN. Tables and status lines for people,
+// `--json` for scripts. `submit --wait` and `watch` exit 0 when the job is DONE, 3 on ERROR, 4 when CANCELLED.
+import { readFile, writeFile } from 'node:fs/promises';
+import Table from 'cli-table3';
+import { EVENT_STATES, type EventState } from '../../schemas/notifications.ts';
+import { exitCodeOf, follow, formatElapsed } from '../client/follow.ts';
+import { type JobDetail, loadCredentials, QspoolClient } from '../client/index.ts';
+
+interface JsonOption {
+  json?: boolean;
+}
+
+export interface SubmitCommandOptions extends JsonOption {
+  backend: string;
+  wait?: boolean;
+  notify?: string;
+  tag?: string[];
+  priority?: string;
+}
+
+async function connect(): Promise<QspoolClient> {
+  const credentials = await loadCredentials();
+  if (!credentials.token) throw new Error('Not logged in: run `qspool login` or set QSPOOL_URL and QSPOOL_TOKEN');
+  return new QspoolClient({ url: credentials.url, token: credentials.token });
+}
+
+function print(options: JsonOption, data: unknown, human: () => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`);
+}
+
+async function readJob(file: string): Promise<Record<string, unknown>> {
+  const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file === '-' ? 'stdin' : file} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('The job must be a JSON object of experiments');
+  return parsed as Record<string, unknown>;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `--notify RUNNING,DONE` → ["RUNNING", "DONE"]; `--notify none` → []. */
+export function parseNotify(text: string): EventState[] {
+  if (text.trim().toLowerCase() === 'none') return [];
+  const states = text.split(',').map((state) => state.trim().toUpperCase());
+  const unknown = states.filter((state) => !(EVENT_STATES as readonly string[]).includes(state));
+  if (unknown.length > 0) throw new Error(`--notify: unknown state ${unknown.join(', ')}; use ${EVENT_STATES.join(', ')} or none`);
+  return states as EventState[];
+}
+
+function summary(job: JobDetail): string {
+  const position = job.queue_position === null ? '' : `, position ${job.queue_position}`;
+  return `job ${job.id} on ${job.backend}: ${job.status}${position}`;
+}
+
+function detailTable(job: JobDetail): string {
+  const table = new Table({ style: { head: [], border: [] } });
+  table.push(
+    { id: job.id },
+    { backend: job.backend },
+    { status: job.status + (job.cancel_requested ? ' (cancel requested)' : '') },
+    { 'queue position': job.queue_position === null ? '—' : String(job.queue_position) },
+    { created: job.created_at },
+    { updated: job.updated_at },
+    { attempts: String(job.attempts) },
+    { error: job.error_message ?? '—' },
+    { history: job.history.join('\n') },
+  );
+  return table.toString();
+}
+
+/** Follows the job, prints its end, and sets the exit code from how it ended. */
+async function waitAndReport(client: QspoolClient, job: JobDetail, options: JsonOption, startedAt?: number): Promise<void> {
+  // With --json, stdout carries only the final document; the status goes to stderr.
+  const stream = options.json ? process.stderr : process.stdout;
+  const final = await follow(client, job, { write: (text) => stream.write(text), isTTY: stream.isTTY === true }, startedAt);
+  if (options.json) print(options, final, () => '');
+  else if (final.status === 'DONE') process.stdout.write(`Result: qspool job result ${final.id}\n`);
+  else process.stdout.write(`${final.status}: ${final.error_message ?? final.history.at(-1) ?? ''}\n`);
+  process.exitCode = exitCodeOf(final);
+}
+
+export async function runJobSubmit(file: string, options: SubmitCommandOptions): Promise<void> {
+  const payload = await readJob(file);
+  const client = await connect();
+  const startedAt = Date.now();
+  const job = await client.submit(options.backend, payload, {
+    ...(options.notify === undefined ? {} : { notify: { email: parseNotify(options.notify) } }),
+    ...(options.tag?.length ? { tags: options.tag } : {}),
+    ...(options.priority === undefined ? {} : { priority: Number(options.priority) }),
+  });
+  if (!options.wait) {
+    print(options, job, () => `Submitted ${summary(job)}\nFollow it with: qspool job watch ${job.id}`);
+    return;
+  }
+  if (!options.json) process.stdout.write(`Submitted job ${job.id} to ${job.backend}\n`);
+  await waitAndReport(client, job, options, startedAt);
+}
+
+export async function runJobWatch(id: string, options: JsonOption): Promise<void> {
+  const client = await connect();
+  const job = await client.job(id);
+  await waitAndReport(client, job, options, Date.parse(job.created_at));
+}
+
+export async function runJobStatus(id: string, options: JsonOption): Promise<void> {
+  const job = await (await connect()).job(id);
+  print(options, job, () => detailTable(job));
+}
+
+export async function runJobResult(id: string, options: JsonOption & { output?: string }): Promise<void> {
+  const result = await (await connect()).result(id);
+  const text = `${JSON.stringify(result, null, 2)}\n`;
+  if (options.output) {
+    await writeFile(options.output, text);
+    if (!options.json) process.stdout.write(`Wrote the result of job ${id} to ${options.output}\n`);
+  } else process.stdout.write(text);
+}
+
+export async function runJobCancel(id: string, options: JsonOption): Promise<void> {
+  const job = await (await connect()).cancel(id);
+  print(options, job, () => (job.status === 'CANCELLED' ? `Cancelled job ${id}` : `Cancel requested: job ${id} is ${job.status}; its spooler stops it at the next check`));
+}
+
+export async function runJobList(options: JsonOption & { status?: string; backend?: string; limit?: string; cursor?: string }): Promise<void> {
+  const page = await (await connect()).list({
+    ...(options.status ? { status: options.status.toUpperCase() } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.cursor ? { cursor: options.cursor } : {}),
+    limit: options.limit ? Number(options.limit) : 50,
+  });
+  print(options, page, () => {
+    if (page.jobs.length === 0) return 'No jobs.';
+    const table = new Table({ head: ['id', 'backend', 'status', 'created', 'age'], style: { head: [], border: [] } });
+    for (const job of page.jobs) table.push([job.id, job.backend, job.status, job.created_at, formatElapsed(Date.now() - Date.parse(job.created_at))]);
+    return page.next_cursor ? `${table.toString()}\nMore: qspool job list --cursor ${page.next_cursor}` : table.toString();
+  });
+}

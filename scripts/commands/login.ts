@@ -1,0 +1,76 @@
+// `qspool login`: remembers a server and an API token for the `qspool job` commands, in the config file
+// ($QSPOOL_CONFIG or ~/.config/qspool/config.json, mode 0600). With a username it logs in with the password
+// (asked without echo on a terminal, or read from stdin) and creates a long-lived API token; with --token it checks
+// and stores that token.
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { loadCredentials, QspoolClient, saveCredentials } from '../client/index.ts';
+
+export interface LoginOptions {
+  url?: string;
+  token?: string;
+  username?: string;
+  passwordStdin?: boolean;
+  json?: boolean;
+}
+
+async function askLine(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+/** Reads a password without echoing it on a terminal; elsewhere reads one line. */
+async function askHidden(question: string): Promise<string> {
+  const input = process.stdin;
+  if (!input.isTTY) return askLine(question);
+  process.stderr.write(question);
+  input.setRawMode(true);
+  input.resume();
+  let text = '';
+  try {
+    for await (const chunk of input) {
+      for (const char of (chunk as Buffer).toString('utf8')) {
+        if (char === '\r' || char === '\n') return text;
+        if (char === '\u0003') process.exit(130);
+        text = char === '\u007f' || char === '\b' ? text.slice(0, -1) : text + char;
+      }
+    }
+    return text;
+  } finally {
+    input.setRawMode(false);
+    input.pause();
+    process.stderr.write('\n');
+  }
+}
+
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** A token label the server accepts: "cli on <host>". */
+function tokenLabel(): string {
+  return `cli on ${hostname().replace(/[^A-Za-z0-9 _.:-]/g, '-')}`.slice(0, 64);
+}
+
+export async function runLogin(options: LoginOptions): Promise<void> {
+  const saved = await loadCredentials();
+  const url = (options.url ?? saved.url).replace(/\/+$/, '');
+  let token = options.token;
+  if (!token) {
+    const username = options.username ?? (await askLine('Username: '));
+    const password = options.passwordStdin ? await readAllStdin() : await askHidden('Password: ');
+    const access = await new QspoolClient({ url }).login(username, password);
+    token = (await new QspoolClient({ url, token: access.access_token }).createToken(tokenLabel())).token;
+  }
+  // Whatever the token came from, check it before storing it.
+  const me = await new QspoolClient({ url, token }).me();
+  const path = await saveCredentials({ url, token, username: me.username });
+  const result = { url, username: me.username, config: path };
+  process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `Logged in to ${url} as ${me.username}; credentials saved in ${path} (mode 0600)\n`);
+}

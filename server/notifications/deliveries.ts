@@ -1,0 +1,142 @@
+// Where notifications wait and what became of them, in storage so that no process crash loses one:
+// `notify/pending/<receiver>.<event key>` holds every delivery still to be made (with its attempts and the time of
+// the next one), grouped by receiver and in outbox order within it; `notify/log/<kind>/<name>/<event id>` keeps
+// each finished delivery. A receiver is one mailbox (`mail.<user>`) or one webhook (`hook.<id>`): each has its
+// own queue and its own backoff, so one that fails holds up only itself.
+import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import type { JobEvent } from '../../storage/records.ts';
+
+export type ReceiverKind = 'mail' | 'hook';
+
+export interface Receiver {
+  kind: ReceiverKind;
+  /** The username (mail) or the webhook id (hook). */
+  name: string;
+  owner: string;
+}
+
+export interface DeliveryAttempt {
+  at: string;
+  durationMs: number;
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+}
+
+export interface Delivery {
+  receiver: Receiver;
+  eventKey: string;
+  event: JobEvent;
+  createdAt: string;
+  /** Milliseconds since the epoch. */
+  nextAttemptAt: number;
+  attempts: DeliveryAttempt[];
+  status: 'pending' | 'delivered' | 'failed' | 'dropped';
+  reason?: string;
+}
+
+export interface PendingEntry {
+  key: string;
+  receiver: string;
+}
+
+export const PENDING_NS = 'notify/pending';
+export const receiverId = (receiver: Pick<Receiver, 'kind' | 'name'>) => `${receiver.kind}.${receiver.name}`;
+export const logNamespace = (receiver: Pick<Receiver, 'kind' | 'name'>) => `notify/log/${receiver.kind}/${receiver.name}`;
+const pendingKey = (receiver: Receiver, eventKey: string) => `${receiverId(receiver)}.${eventKey}`;
+
+/** `mail.alice.0190…` → `mail.alice`. */
+export function receiverOfKey(key: string): string {
+  return key.slice(0, key.lastIndexOf('.'));
+}
+
+export interface BackoffPolicy {
+  baseMs: number;
+  maxMs: number;
+  /** Retries stop this long after the delivery was first tried. */
+  retryMs: number;
+}
+
+/** Exponential backoff with "equal jitter": half the step fixed, half random, so retries of many receivers spread out. */
+export function backoffDelay(policy: BackoffPolicy, failures: number, random = Math.random): number {
+  const step = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, failures - 1));
+  return step / 2 + random() * (step / 2);
+}
+
+export class DeliveryStore {
+  constructor(private readonly storage: StorageProvider) {}
+
+  /**
+   * Queues the event for the receiver unless it is queued or was delivered already (an event fanned out twice, by a
+   * restarted dispatcher or a duplicate copy in the outbox, is queued once). Resolves true if this call queued it.
+   */
+  async enqueue(receiver: Receiver, eventKey: string, event: JobEvent, now = Date.now()): Promise<boolean> {
+    if (await this.storage.get(logNamespace(receiver), event.id)) return false;
+    const delivery: Delivery = { receiver, eventKey, event, createdAt: new Date(now).toISOString(), nextAttemptAt: now, attempts: [], status: 'pending' };
+    try {
+      await this.storage.put(PENDING_NS, pendingKey(receiver, eventKey), delivery, { ifAbsent: true });
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError) return false;
+      throw error;
+    }
+  }
+
+  /** Every pending delivery key, receivers together and each receiver's in outbox order. */
+  async pendingKeys(): Promise<PendingEntry[]> {
+    const entries: PendingEntry[] = [];
+    for (let after: string | undefined; ; ) {
+      const keys = await this.storage.list(PENDING_NS, { limit: 1000, ...(after ? { after } : {}) });
+      entries.push(...keys.map((key) => ({ key, receiver: receiverOfKey(key) })));
+      if (keys.length < 1000) return entries;
+      after = keys[keys.length - 1];
+    }
+  }
+
+  get(key: string) {
+    return this.storage.get<Delivery>(PENDING_NS, key);
+  }
+
+  /** Whether this event already reached this receiver (a duplicate copy must not be sent again). */
+  async finished(receiver: Receiver, eventId: string): Promise<boolean> {
+    return (await this.storage.get(logNamespace(receiver), eventId)) !== undefined;
+  }
+
+  /** Records a retry; false if someone else changed or finished the delivery meanwhile. */
+  async reschedule(key: string, delivery: Delivery, version: string): Promise<boolean> {
+    try {
+      await this.storage.replace(PENDING_NS, key, delivery, version);
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError || error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /** Moves a delivery to its receiver's log: the log is written first, so a crash in between repeats nothing. */
+  async finish(key: string, delivery: Delivery): Promise<void> {
+    await this.storage.put(logNamespace(delivery.receiver), delivery.event.id, delivery);
+    await this.storage.delete(PENDING_NS, key);
+  }
+
+  /** Drops a pending delivery without a log entry (its webhook was deleted). */
+  async discard(key: string): Promise<void> {
+    await this.storage.delete(PENDING_NS, key);
+  }
+
+  /** Pending deliveries of one receiver, oldest first. */
+  async pendingOf(receiver: Receiver): Promise<Delivery[]> {
+    const prefix = `${receiverId(receiver)}.`;
+    const keys = (await this.pendingKeys()).filter((entry) => entry.key.startsWith(prefix));
+    const docs = await Promise.all(keys.map((entry) => this.get(entry.key)));
+    return docs.flatMap((doc) => (doc ? [doc.value] : []));
+  }
+
+  /** Finished deliveries of one receiver, a page at a time in event-id order. */
+  async logOf(receiver: Receiver, limit: number, after?: string): Promise<{ deliveries: Delivery[]; next: string | null }> {
+    const keys = await this.storage.list(logNamespace(receiver), { limit, ...(after ? { after } : {}) });
+    const docs = await Promise.all(keys.map((key) => this.storage.get<Delivery>(logNamespace(receiver), key)));
+    return { deliveries: docs.flatMap((doc) => (doc ? [doc.value] : [])), next: keys.length === limit ? keys[keys.length - 1]! : null };
+  }
+}

@@ -1,0 +1,191 @@
+// The dispatcher: turns outbox events into pending deliveries and has them made. Of all servers on one storage
+// exactly one dispatches at a time: it holds a lease document (`notify/dispatch/lease`, renewed by compare-and-swap,
+// taken over by anyone once it expires), and it reads the outbox after a cursor document (`notify/dispatch/cursor`).
+// The cursor trails real time by the settle window, because a writer's key can become visible after later keys
+// were read; events inside the window are re-read each round and skipped if this process handled them. Queuing a
+// delivery is idempotent (see deliveries.ts), so a restarted or new dispatcher that reads an event again queues
+// nothing twice: a process killed at any point loses no notification and, at worst, repeats one delivery.
+import type { Logger } from '../../config/logger.ts';
+import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { ns } from '../../storage/records.ts';
+import { type OutboxEntry, instantKey, listEventKeys, readEvents } from './outbox.ts';
+import type { DeliveryWorker } from './worker.ts';
+
+export const DISPATCH_NS = 'notify/dispatch';
+const LEASE_KEY = 'lease';
+const CURSOR_KEY = 'cursor';
+const PAGE = 200;
+/** Events fanned out per round: a backlog (first start, long outage) is worked through between deliveries. */
+const ROUND_BUDGET = 1000;
+/** The cursor is written at most this often; after a crash the events since are fanned out again (idempotently). */
+const CURSOR_EVERY_MS = 1000;
+const PRUNE_EVERY_MS = 60_000;
+
+interface LeaseDoc {
+  holder: string;
+  expiresAt: number;
+}
+
+interface CursorDoc {
+  after: string;
+  updatedAt: string;
+}
+
+export interface DispatcherOptions {
+  holder: string;
+  leaseMs: number;
+  pollMs: number;
+  settleMs: number;
+  retentionMs: number;
+  fanOut(entry: OutboxEntry): Promise<void>;
+  worker: DeliveryWorker;
+  log: Logger;
+}
+
+const isRaceLoss = (error: unknown) => error instanceof ConflictError || error instanceof NotFoundError;
+
+export class Dispatcher {
+  private leaseVersion: string | undefined;
+  private leaseExpiresAt = 0;
+  private readonly handled = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> = Promise.resolve();
+  private pending = false;
+  private lastPrune = 0;
+  private lastCursorWrite = 0;
+  private closed = false;
+
+  constructor(
+    private readonly storage: StorageProvider,
+    private readonly options: DispatcherOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.options.pollMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Whether this process dispatched in its latest round. */
+  get leading(): boolean {
+    return this.leaseVersion !== undefined && this.leaseExpiresAt > Date.now();
+  }
+
+  /** Runs a round soon (new events, a retry falling due); rounds never overlap. */
+  wake(): void {
+    if (this.closed || this.pending) return;
+    this.pending = true;
+    this.round = this.round.then(async () => {
+      this.pending = false;
+      if (this.closed) return;
+      try {
+        await this.runRound();
+      } catch (error) {
+        this.options.log.warn({ err: error }, 'notification dispatch round failed; retrying');
+      }
+    });
+  }
+
+  /** Stops dispatching, lets deliveries in flight finish their attempt, and hands the lease on at once. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.round;
+    await this.options.worker.stop();
+    if (this.leaseVersion) await this.storage.delete(DISPATCH_NS, LEASE_KEY, this.leaseVersion).catch(() => false);
+    this.leaseVersion = undefined;
+  }
+
+  private async runRound(): Promise<void> {
+    if (!(await this.holdLease())) return;
+    const backlog = await this.dispatch();
+    await this.options.worker.run();
+    if (backlog) this.wake();
+    if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = Date.now();
+      await this.prune();
+    }
+  }
+
+  /** Takes or renews the lease; a lease still more than half valid is not rewritten. */
+  private async holdLease(): Promise<boolean> {
+    const now = Date.now();
+    if (this.leaseVersion && this.leaseExpiresAt - now > this.options.leaseMs / 2) return true;
+    const lease: LeaseDoc = { holder: this.options.holder, expiresAt: now + this.options.leaseMs };
+    try {
+      const current = await this.storage.get<LeaseDoc>(DISPATCH_NS, LEASE_KEY);
+      if (!current) this.leaseVersion = await this.storage.put(DISPATCH_NS, LEASE_KEY, lease, { ifAbsent: true });
+      else if (current.value.holder === lease.holder || current.value.expiresAt <= now) {
+        this.leaseVersion = await this.storage.replace(DISPATCH_NS, LEASE_KEY, lease, current.version);
+      } else {
+        if (this.leaseVersion) this.options.log.info({ holder: current.value.holder }, 'another server dispatches notifications now');
+        this.leaseVersion = undefined;
+        return false;
+      }
+    } catch (error) {
+      if (!isRaceLoss(error)) throw error;
+      this.leaseVersion = undefined;
+      return false;
+    }
+    if (this.leaseExpiresAt <= now) this.options.log.info({ holder: lease.holder }, 'this server dispatches notifications');
+    this.leaseExpiresAt = lease.expiresAt;
+    return true;
+  }
+
+  /**
+   * Fans out the events after the cursor (up to the round's budget), then moves the cursor up to the settle window.
+   * Resolves true when events are left for another round.
+   */
+  private async dispatch(): Promise<boolean> {
+    const stored = await this.storage.get<CursorDoc>(DISPATCH_NS, CURSOR_KEY);
+    const start = stored?.value.after ?? '';
+    const boundary = instantKey(Date.now() - this.options.settleMs);
+    let settled = start;
+    let fanned = 0;
+    let backlog = false;
+    for (let after = start; ; ) {
+      const keys = await listEventKeys(this.storage, after, PAGE);
+      for (const key of keys) {
+        if (fanned >= ROUND_BUDGET) {
+          backlog = true;
+          break;
+        }
+        if (!this.handled.has(key)) {
+          const [entry] = await readEvents(this.storage, [key]);
+          if (entry) await this.options.fanOut(entry);
+          this.handled.add(key);
+          fanned += 1;
+        }
+        if (key < boundary) settled = key;
+      }
+      if (backlog || keys.length < PAGE || this.closed) break;
+      after = keys[keys.length - 1]!;
+    }
+    if (settled <= start || (!backlog && Date.now() - this.lastCursorWrite < CURSOR_EVERY_MS)) return backlog;
+    this.lastCursorWrite = Date.now();
+    const cursor: CursorDoc = { after: settled, updatedAt: new Date().toISOString() };
+    try {
+      if (stored) await this.storage.replace(DISPATCH_NS, CURSOR_KEY, cursor, stored.version);
+      else await this.storage.put(DISPATCH_NS, CURSOR_KEY, cursor, { ifAbsent: true });
+    } catch (error) {
+      // Another dispatcher moved it (this one's lease lapsed): it re-reads the same events, which queue nothing twice.
+      if (!isRaceLoss(error)) throw error;
+      return backlog;
+    }
+    for (const key of this.handled) if (key <= settled) this.handled.delete(key);
+    return backlog;
+  }
+
+  /** Deletes outbox events older than the retention that the cursor has passed. */
+  private async prune(): Promise<void> {
+    const cursor = (await this.storage.get<CursorDoc>(DISPATCH_NS, CURSOR_KEY))?.value.after ?? '';
+    const cutoff = instantKey(Date.now() - this.options.retentionMs);
+    for (;;) {
+      const keys = await listEventKeys(this.storage, '', PAGE);
+      const stale = keys.filter((key) => key < cutoff && key <= cursor);
+      for (const key of stale) await this.storage.delete(ns.events, key);
+      if (stale.length < PAGE) return;
+    }
+  }
+}

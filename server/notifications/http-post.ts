@@ -1,0 +1,64 @@
+// One webhook POST with hard bounds: the whole exchange (DNS, connect, TLS, headers, body) ends at the timeout,
+// the socket connects only to an address the policy allows (see address-guard.ts), redirects are not followed,
+// and at most a few KiB of the answer are read.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { guardedLookup, type AddressPolicy } from './address-guard.ts';
+
+export interface PostOutcome {
+  ok: boolean;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+const MAX_ANSWER_BYTES = 4096;
+
+export function postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number, policy: AddressPolicy): Promise<PostOutcome> {
+  const started = Date.now();
+  const outcome = (statusCode: number | null, error: string | null): PostOutcome => ({
+    ok: error === null && statusCode !== null && statusCode >= 200 && statusCode < 300,
+    statusCode,
+    error,
+    durationMs: Date.now() - started,
+  });
+  return new Promise((resolve) => {
+    const target = new URL(url);
+    const signal = AbortSignal.timeout(timeoutMs);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    let settled = false;
+    const finish = (result: PostOutcome) => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+    const request = send(
+      target,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+        lookup: guardedLookup(policy),
+        signal,
+        // A fresh connection per delivery: a kept-alive socket would skip the address check of the next one.
+        agent: false,
+      },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        let read = 0;
+        response.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > MAX_ANSWER_BYTES) response.destroy();
+        });
+        const done = () => finish(outcome(status, status >= 200 && status < 300 ? null : `receiver answered ${status}`));
+        response.on('end', done);
+        response.on('close', done);
+        response.on('error', done);
+      },
+    );
+    request.on('error', (error: Error) => {
+      const timedOut = signal.aborted;
+      finish(outcome(null, timedOut ? `no answer within ${timeoutMs} ms` : error.message));
+    });
+    request.end(body);
+  });
+}

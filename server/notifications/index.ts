@@ -1,0 +1,118 @@
+// Notifications in one server process: the live event feed (for Server-Sent Events), the dispatcher that turns
+// outbox events into e-mails and webhook calls (one server at a time), the webhook registry, and the open event
+// streams, which end when the server stops.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Config } from '../../config/index.ts';
+import type { Logger } from '../../config/logger.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import type { JobEvent } from '../../storage/records.ts';
+import type { UserService } from '../services/users.ts';
+import type { AddressPolicy } from './address-guard.ts';
+import { type Delivery, DeliveryStore } from './deliveries.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { fanOut } from './fanout.ts';
+import { EventFeed } from './feed.ts';
+import { composeMail, Mailer } from './mail.ts';
+import { scanEvents } from './outbox.ts';
+import { WebhookSender, WebhookStore } from './webhooks.ts';
+import { type AttemptResult, DeliveryWorker } from './worker.ts';
+
+export interface NotificationsOptions {
+  storage: StorageProvider;
+  config: Config;
+  logger: Logger;
+  users: UserService;
+  version: string;
+}
+
+export class Notifications {
+  readonly feed: EventFeed;
+  readonly webhooks: WebhookStore;
+  readonly deliveries: DeliveryStore;
+  readonly dispatcher: Dispatcher;
+  readonly addressPolicy: AddressPolicy;
+  readonly keepAliveMs: number;
+  readonly settleMs: number;
+  private readonly mailer: Mailer | undefined;
+  private readonly streams = new Set<() => void>();
+  private base: string;
+
+  constructor(private readonly options: NotificationsOptions) {
+    const { storage, config, logger, users } = options;
+    const log = logger.child({ component: 'notifications' });
+    this.base = config.QSPOOL_BASE_URL.replace(/\/+$/, '');
+    this.keepAliveMs = config.QSPOOL_SSE_KEEPALIVE_MS;
+    this.settleMs = config.QSPOOL_NOTIFY_SETTLE_MS;
+    this.addressPolicy = { allowPrivate: config.QSPOOL_WEBHOOK_ALLOW_PRIVATE };
+    this.feed = new EventFeed(storage, { pollMs: config.QSPOOL_NOTIFY_POLL_MS, settleMs: config.QSPOOL_NOTIFY_SETTLE_MS, log });
+    this.webhooks = new WebhookStore(storage);
+    this.deliveries = new DeliveryStore(storage);
+    this.mailer = config.QSPOOL_SMTP_URL
+      ? new Mailer({ smtpUrl: config.QSPOOL_SMTP_URL, from: config.QSPOOL_MAIL_FROM, timeoutMs: config.QSPOOL_WEBHOOK_TIMEOUT_MS })
+      : undefined;
+    const sender = new WebhookSender({
+      baseUrl: () => this.baseUrl,
+      timeoutMs: config.QSPOOL_WEBHOOK_TIMEOUT_MS,
+      policy: this.addressPolicy,
+      userAgent: `qspool/${options.version}`,
+    });
+    const deliver = async (delivery: Delivery): Promise<AttemptResult> => {
+      const { receiver, event } = delivery;
+      if (receiver.kind === 'hook') {
+        const hook = await this.webhooks.get(receiver.owner, receiver.name);
+        return hook ? sender.send(hook, event) : { drop: 'the webhook was deleted', log: false };
+      }
+      if (!this.mailer) return { drop: 'e-mail is off (no QSPOOL_SMTP_URL)', log: true };
+      const user = await users.getUser(receiver.name);
+      if (!user?.email || user.disabled) return { drop: 'the user has no e-mail address or is disabled', log: true };
+      const sent = await this.mailer.send(user.email, composeMail(event, `${this.baseUrl}/api/v1/jobs/${event.jobId}`), event.id);
+      return { ...sent, statusCode: null };
+    };
+    const policy = { baseMs: config.QSPOOL_NOTIFY_BACKOFF_MS, maxMs: config.QSPOOL_NOTIFY_MAX_BACKOFF_MS, retryMs: config.QSPOOL_NOTIFY_RETRY_MS };
+    this.dispatcher = new Dispatcher(storage, {
+      holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      leaseMs: config.QSPOOL_NOTIFY_LEASE_MS,
+      pollMs: config.QSPOOL_NOTIFY_POLL_MS,
+      settleMs: config.QSPOOL_NOTIFY_SETTLE_MS,
+      retentionMs: config.QSPOOL_EVENTS_RETENTION_S * 1000,
+      fanOut: fanOut({ deliveries: this.deliveries, webhooks: this.webhooks, getUser: (name) => users.getUser(name), mailEnabled: this.mailer !== undefined, log }),
+      worker: new DeliveryWorker(this.deliveries, deliver, policy, log),
+      log,
+    });
+    if (this.mailer) log.info({ from: config.QSPOOL_MAIL_FROM }, 'e-mail notifications on');
+    else log.info('e-mail notifications off: set QSPOOL_SMTP_URL (smtp://user:password@host:587) to send them');
+  }
+
+  /** Where links in mails and events point: QSPOOL_BASE_URL, or the address the server listens on. */
+  get baseUrl(): string {
+    return this.base;
+  }
+
+  start(listenUrl: string): void {
+    if (!this.base) this.base = listenUrl;
+    this.feed.start();
+    // New events wake the dispatcher at once; its own poll covers storages that cannot wake anyone.
+    this.feed.subscribe(() => this.dispatcher.wake());
+    this.dispatcher.start();
+  }
+
+  /** Outbox events after `after` that pass `filter`, for streams resuming from a Last-Event-ID (bounded scan). */
+  replay(after: string, filter: (event: JobEvent) => boolean): ReturnType<typeof scanEvents> {
+    return scanEvents(this.options.storage, after, filter);
+  }
+
+  /** Registers an open event stream; `end` runs when the server stops. Returns the deregistration. */
+  trackStream(end: () => void): () => void {
+    this.streams.add(end);
+    return () => this.streams.delete(end);
+  }
+
+  async close(): Promise<void> {
+    for (const end of [...this.streams]) end();
+    this.streams.clear();
+    this.feed.close();
+    await this.dispatcher.close();
+    this.mailer?.close();
+  }
+}

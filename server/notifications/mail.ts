@@ -1,0 +1,67 @@
+// E-mail notifications over SMTP (nodemailer). A mail names the job, its backend, the new state, what the change
+// said (or the error) and a link to the job; never a token, a payload or anything else from storage.
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { JobEvent } from '../../storage/records.ts';
+
+export interface MailMessage {
+  subject: string;
+  text: string;
+}
+
+export interface SendOutcome {
+  ok: boolean;
+  error: string | null;
+  durationMs: number;
+}
+
+export function composeMail(event: JobEvent, jobUrl: string): MailMessage {
+  const state = event.requeued ? 'QUEUED again' : event.state;
+  const lines = [
+    `Your job ${event.jobId} on ${event.backend} is now ${state}.`,
+    '',
+    `Job:     ${event.jobId}`,
+    `Backend: ${event.backend}`,
+    `State:   ${state} (at ${event.at})`,
+    event.errorMessage ? `Error:   ${event.errorMessage}` : `Detail:  ${event.detail}`,
+    '',
+    `Details and result: ${jobUrl}`,
+    '',
+    'You get this mail because of the job\'s notify setting or your profile\'s default (PATCH /api/v1/users/me with',
+    '{"notify": {"email": []}} turns these mails off).',
+  ];
+  return { subject: `[qspool] job ${event.jobId} ${state} on ${event.backend}`, text: lines.join('\n') };
+}
+
+export interface MailerOptions {
+  smtpUrl: string;
+  from: string;
+  timeoutMs: number;
+}
+
+export class Mailer {
+  private readonly transport: Transporter;
+
+  constructor(private readonly options: MailerOptions) {
+    this.transport = nodemailer.createTransport({
+      url: options.smtpUrl,
+      connectionTimeout: options.timeoutMs,
+      greetingTimeout: options.timeoutMs,
+      socketTimeout: options.timeoutMs,
+    });
+  }
+
+  async send(to: string, message: MailMessage, eventId: string): Promise<SendOutcome> {
+    const started = Date.now();
+    try {
+      // The event id as Message-ID lets a mail client fold a duplicate (at-least-once delivery) into one.
+      await this.transport.sendMail({ from: this.options.from, to, subject: message.subject, text: message.text, messageId: `<${eventId}@qspool>` });
+      return { ok: true, error: null, durationMs: Date.now() - started };
+    } catch (error) {
+      return { ok: false, error: (error as Error).message, durationMs: Date.now() - started };
+    }
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

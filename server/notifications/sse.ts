@@ -1,0 +1,53 @@
+// One Server-Sent Events response on a Koa context: `text/event-stream` through a stream Koa pipes to the socket,
+// keep-alive comments so proxies and clients do not time an idle stream out, and clean-up however it ends
+// (final state, client gone, server stopping).
+import { PassThrough } from 'node:stream';
+import type { Context } from 'koa';
+
+export class SseStream {
+  private readonly body = new PassThrough();
+  private readonly keepAlive: NodeJS.Timeout;
+  private readonly cleanups: (() => void)[] = [];
+  private ended = false;
+
+  constructor(ctx: Context, keepAliveMs: number) {
+    ctx.status = 200;
+    ctx.type = 'text/event-stream';
+    ctx.set('Cache-Control', 'no-cache, no-transform');
+    ctx.set('Connection', 'keep-alive');
+    // nginx and similar buffer responses unless told not to; events must arrive when they happen.
+    ctx.set('X-Accel-Buffering', 'no');
+    ctx.req.socket.setTimeout(0);
+    ctx.req.socket.setNoDelay(true);
+    ctx.body = this.body;
+    this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), keepAliveMs);
+    ctx.res.once('close', () => this.end());
+    this.write(': connected\n\n');
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** Runs when the stream ends, whichever way. */
+  onEnd(cleanup: () => void): void {
+    if (this.ended) cleanup();
+    else this.cleanups.push(cleanup);
+  }
+
+  send(id: string, data: unknown): void {
+    this.write(`id: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.keepAlive);
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    if (!this.body.destroyed) this.body.end();
+  }
+
+  private write(text: string): void {
+    if (!this.ended && !this.body.destroyed && this.body.writable) this.body.write(text);
+  }
+}

@@ -1,0 +1,121 @@
+// Webhooks: registrations per user in `webhooks/<owner>/<id>`, and deliveries as the Standard Webhooks specification
+// describes them: a JSON body that is the same on every attempt, `webhook-id` (the event id, for deduplication),
+// `webhook-timestamp` and a `v1` HMAC-SHA256 `webhook-signature` under a `whsec_` secret that the owner saw once.
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import type { EventState, JobEventView, WebhookPayload } from '../../schemas/notifications.ts';
+import { QuotaExceededError } from '../../schemas/errors.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import type { JobEvent } from '../../storage/records.ts';
+import type { AddressPolicy } from './address-guard.ts';
+import { postJson, type PostOutcome } from './http-post.ts';
+
+export interface WebhookRecord {
+  id: string;
+  owner: string;
+  url: string;
+  events: EventState[];
+  description: string | null;
+  /** Kept to sign deliveries (HMAC needs the key itself); never shown again after creation. */
+  secret: string;
+  createdAt: string;
+}
+
+export const MAX_WEBHOOKS_PER_USER = 20;
+const webhooksNs = (owner: string) => `webhooks/${owner}`;
+const CACHE_MS = 500;
+
+/** The job event as the API shows it (SSE `data:` and the webhook payload's `data`). */
+export function eventView(event: JobEvent, baseUrl: string): JobEventView {
+  return {
+    event_id: event.id,
+    job_id: event.jobId,
+    backend: event.backend,
+    status: event.state,
+    seq: event.seq,
+    attempts: event.attempts,
+    at: event.at,
+    detail: event.detail,
+    error_message: event.errorMessage,
+    requeued: event.requeued,
+    url: `${baseUrl}/api/v1/jobs/${event.jobId}`,
+  };
+}
+
+export function webhookPayload(event: JobEvent, baseUrl: string): WebhookPayload {
+  return { type: `job.${event.state.toLowerCase()}`, timestamp: event.at, data: eventView(event, baseUrl) };
+}
+
+export class WebhookStore {
+  private readonly cache = new Map<string, { at: number; hooks: WebhookRecord[] }>();
+
+  constructor(private readonly storage: StorageProvider) {}
+
+  async create(owner: string, url: string, events: EventState[], description: string | null): Promise<WebhookRecord> {
+    if ((await this.storage.list(webhooksNs(owner), { limit: MAX_WEBHOOKS_PER_USER })).length >= MAX_WEBHOOKS_PER_USER) {
+      throw new QuotaExceededError(`You have ${MAX_WEBHOOKS_PER_USER} webhooks, the most allowed; delete one first`, { limit: MAX_WEBHOOKS_PER_USER });
+    }
+    const record: WebhookRecord = {
+      id: randomBytes(8).toString('hex'),
+      owner,
+      url,
+      events,
+      description,
+      secret: `whsec_${randomBytes(32).toString('base64')}`,
+      createdAt: new Date().toISOString(),
+    };
+    await this.storage.put(webhooksNs(owner), record.id, record, { ifAbsent: true });
+    this.cache.delete(owner);
+    return record;
+  }
+
+  async get(owner: string, id: string): Promise<WebhookRecord | undefined> {
+    if (!/^[0-9a-f]{16}$/.test(id)) return undefined;
+    return (await this.storage.get<WebhookRecord>(webhooksNs(owner), id))?.value;
+  }
+
+  async list(owner: string): Promise<WebhookRecord[]> {
+    const ids = await this.storage.list(webhooksNs(owner), { limit: MAX_WEBHOOKS_PER_USER * 2 });
+    const records = await Promise.all(ids.map((id) => this.get(owner, id)));
+    return records.filter((record): record is WebhookRecord => record !== undefined);
+  }
+
+  /** The owner's webhooks, at most half a second old: the dispatcher asks once per event. */
+  async cachedList(owner: string): Promise<WebhookRecord[]> {
+    const hit = this.cache.get(owner);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.hooks;
+    const hooks = await this.list(owner);
+    this.cache.set(owner, { at: Date.now(), hooks });
+    return hooks;
+  }
+
+  async delete(owner: string, id: string): Promise<boolean> {
+    if (!/^[0-9a-f]{16}$/.test(id)) return false;
+    this.cache.delete(owner);
+    return this.storage.delete(webhooksNs(owner), id);
+  }
+}
+
+export interface WebhookSenderOptions {
+  baseUrl: () => string;
+  timeoutMs: number;
+  policy: AddressPolicy;
+  userAgent: string;
+}
+
+/** Signs and posts one delivery attempt. */
+export class WebhookSender {
+  constructor(private readonly options: WebhookSenderOptions) {}
+
+  async send(hook: WebhookRecord, event: JobEvent): Promise<PostOutcome> {
+    const body = JSON.stringify(webhookPayload(event, this.options.baseUrl()));
+    const at = new Date();
+    const headers = {
+      'webhook-id': event.id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(hook.secret).sign(event.id, at, body),
+      'user-agent': this.options.userAgent,
+    };
+    return postJson(hook.url, body, headers, this.options.timeoutMs, this.options.policy);
+  }
+}

@@ -1,0 +1,150 @@
+// /api/v1/jobs/{id}/events and /api/v1/events: job state changes as Server-Sent Events, fed by the outbox the
+// lifecycle writes (server/notifications/feed.ts). One job's stream starts with its current state and ends after
+// a final one; the caller's stream carries every change of every job of theirs. Both resume from Last-Event-ID.
+import { NotFoundError } from '../../../schemas/errors.ts';
+import { jobIdTime } from '../../../storage/keys.ts';
+import { type JobEvent, type JobRecord, FINAL_STATES, jobEventId } from '../../../storage/records.ts';
+import { instantKey, isEventKey, type OutboxEntry } from '../../notifications/outbox.ts';
+import { SseStream } from '../../notifications/sse.ts';
+import { eventView } from '../../notifications/webhooks.ts';
+import type { NativeDeps } from './index.ts';
+import { errorBody, operation, type Operation } from './operation.ts';
+
+const jobIdParam = { id: { type: 'string', pattern: '^[0-9a-f]{24}$', description: 'Anything else answers 404.' } } as const;
+const STREAM_FORMAT =
+  'Each event is `id: <id>` and `data: <Job event JSON>` (event_id, job_id, backend, status, seq, attempts, at, detail, ' +
+  'error_message, requeued, url); comment lines (`: keep-alive`) keep idle streams open.';
+
+/** The job's current state as an event, for the start of its stream. */
+function currentEvent(record: JobRecord): JobEvent {
+  return {
+    id: jobEventId(record.id, record.seq),
+    jobId: record.id,
+    backend: record.backend,
+    owner: record.owner,
+    state: record.state,
+    seq: record.seq,
+    attempts: record.attempts,
+    at: record.timestamps[record.state] ?? record.createdAt,
+    detail: record.detail.at(-1) ?? '',
+    errorMessage: record.errorMessage ?? null,
+    requeued: record.state === 'QUEUED' && record.seq > 1,
+  };
+}
+
+/** The seq a one-job stream's Last-Event-ID (`<job id>-<seq>`) names; 0 for none or another job's. */
+function resumeSeq(lastEventId: string, jobId: string): number {
+  const match = /^([0-9a-f]{24})-([0-9]{1,9})$/.exec(lastEventId);
+  return match && match[1] === jobId ? Number(match[2]) : 0;
+}
+
+export function eventOperations(deps: NativeDeps): Operation[] {
+  const { jobs, notifications } = deps;
+
+  function open(ctx: Parameters<Operation['handle']>[0]): SseStream {
+    const stream = new SseStream(ctx, notifications.keepAliveMs);
+    stream.onEnd(notifications.trackStream(() => stream.end()));
+    return stream;
+  }
+
+  return [
+    operation({
+      method: 'get',
+      path: '/jobs/{id}/events',
+      operationId: 'streamJobEvents',
+      summary: 'One job\'s state changes as Server-Sent Events',
+      description:
+        `The job's current state first, then each change; the stream ends after DONE, ERROR or CANCELLED. ${STREAM_FORMAT} ` +
+        'Ids are `<job id>-<seq>`: reconnecting with Last-Event-ID sends exactly the changes after that one.',
+      tag: 'Events',
+      auth: 'required',
+      params: jobIdParam,
+      headers: { 'Last-Event-ID': 'Resume after this event (what EventSource sends when it reconnects).' },
+      responses: {
+        200: { description: 'The event stream.', contentType: 'text/event-stream' },
+        204: { description: 'Last-Event-ID names the job\'s final state: nothing more will come (EventSource stops reconnecting).' },
+        404: { description: 'No job with this id that the caller may see.', schema: errorBody },
+      },
+      async handle(ctx, { user, params }) {
+        const id = params.id!;
+        const record = await jobs.byId(user, id);
+        if (!record) throw new NotFoundError('No such job');
+        const resumed = resumeSeq(ctx.get('last-event-id'), id);
+        if (resumed >= record.seq && FINAL_STATES.includes(record.state)) {
+          ctx.status = 204;
+          return;
+        }
+        const stream = open(ctx);
+        let sent = resumed;
+        let live = false;
+        const early: JobEvent[] = [];
+        const emit = (event: JobEvent) => {
+          if (stream.closed || event.seq <= sent) return;
+          sent = event.seq;
+          stream.send(event.id, eventView(event, notifications.baseUrl));
+          if (FINAL_STATES.includes(event.state)) stream.end();
+        };
+        // Subscribed before the job is read again: a change in between arrives through the feed; seq drops repeats.
+        stream.onEnd(notifications.feed.subscribe(({ event }) => {
+          if (event.jobId !== id) return;
+          if (live) emit(event);
+          else early.push(event);
+        }));
+        try {
+          const current = (await jobs.byId(user, id)) ?? record;
+          if (resumed > 0 && current.seq > sent + 1) {
+            // Changes between the client's last event and now, from the outbox (scanned from the job's creation).
+            const from = instantKey(jobIdTime(id) - notifications.settleMs);
+            const { entries } = await notifications.replay(from, (event) => event.jobId === id && event.seq > sent && event.seq < current.seq);
+            for (const { event } of entries.sort((a, b) => a.event.seq - b.event.seq)) emit(event);
+          }
+          emit(currentEvent(current));
+          live = true;
+          for (const event of early.sort((a, b) => a.seq - b.seq)) emit(event);
+        } catch (error) {
+          stream.end();
+          throw error;
+        }
+      },
+    }),
+    operation({
+      method: 'get',
+      path: '/events',
+      operationId: 'streamEvents',
+      summary: 'State changes of all the caller\'s jobs as Server-Sent Events',
+      description:
+        `Every change from the moment of connecting (after the \`: connected\` comment). ${STREAM_FORMAT} Ids are positions in ` +
+        'the server\'s event log: reconnecting with Last-Event-ID replays the changes after it (kept for QSPOOL_EVENTS_RETENTION_S).',
+      tag: 'Events',
+      auth: 'required',
+      headers: { 'Last-Event-ID': 'Resume after this event.' },
+      responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream' } },
+      async handle(ctx, { user }) {
+        const lastId = ctx.get('last-event-id');
+        const resumeFrom = isEventKey(lastId) ? lastId : undefined;
+        const stream = open(ctx);
+        const seqs = new Map<string, number>();
+        let live = false;
+        const early: OutboxEntry[] = [];
+        const emit = ({ key, event }: OutboxEntry) => {
+          if (stream.closed || event.owner !== user.username || (resumeFrom !== undefined && key <= resumeFrom)) return;
+          if (event.seq <= (seqs.get(event.jobId) ?? 0)) return;
+          seqs.set(event.jobId, event.seq);
+          stream.send(key, eventView(event, notifications.baseUrl));
+        };
+        stream.onEnd(notifications.feed.subscribe((entry) => (live ? emit(entry) : early.push(entry))));
+        try {
+          if (resumeFrom !== undefined) {
+            const { entries } = await notifications.replay(resumeFrom, (event) => event.owner === user.username);
+            for (const entry of entries) emit(entry);
+          }
+          live = true;
+          for (const entry of early.sort((a, b) => (a.key < b.key ? -1 : 1))) emit(entry);
+        } catch (error) {
+          stream.end();
+          throw error;
+        }
+      },
+    }),
+  ];
+}

@@ -1,0 +1,59 @@
+// How times, durations and outcomes read on the pages.
+
+/** The histogram bars' colour (tests find the drawn bars by it). */
+export const BAR_FILL = '#2f6db5';
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+export function duration(seconds: number): string {
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 120) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
+}
+
+export function ago(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return 'never';
+  const ms = now - Date.parse(iso);
+  return Number.isNaN(ms) ? iso : `${duration(Math.max(0, ms) / 1000)} ago`;
+}
+
+export interface OutcomeCount {
+  outcome: string;
+  count: number;
+  probability: number;
+}
+
+/** The measured outcomes of one experiment (`memory` entries such as "1 0 3"), counted, in a stable order. */
+export function countOutcomes(memory: readonly string[]): OutcomeCount[] {
+  const counts = new Map<string, number>();
+  for (const shot of memory) counts.set(shot, (counts.get(shot) ?? 0) + 1);
+  const numeric = (outcome: string) => outcome.split(' ').map(Number);
+  const order = (a: string, b: string) => {
+    const [x, y] = [numeric(a), numeric(b)];
+    for (let i = 0; i < Math.max(x.length, y.length); i += 1) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+    return a.localeCompare(b);
+  };
+  return [...counts.keys()].sort(order).map((outcome) => ({ outcome, count: counts.get(outcome)!, probability: counts.get(outcome)! / memory.length }));
+}
+
+const isFlat = (value: unknown) => value === null || typeof value !== 'object' || (Array.isArray(value) && value.every((item) => item === null || typeof item !== 'object'));
+
+/** JSON for people: a job's instructions one per line (`["load", [0], [50]]`), everything else indented. */
+export function prettyJson(value: unknown, indent = ''): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.every(isFlat)) return `[${value.map((item) => (Array.isArray(item) ? prettyJson(item) : JSON.stringify(item))).join(', ')}]`;
+    return `[\n${value.map((item) => inner + prettyJson(item, inner)).join(',\n')}\n${indent}]`;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([key, item]) => `${inner}${JSON.stringify(key)}: ${prettyJson(item, inner)}`);
+    return entries.length ? `{\n${entries.join(',\n')}\n${indent}}` : '{}';
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,56 @@
+// The web interface's entry point: picks the page from the address and renders it in the common layout.
+// Built by scripts/build-ui.mjs into server/ui/dist; served by server/routes/ui.ts.
+import { html, render } from 'htm/preact';
+import type { VNode } from 'preact';
+import { useEffect } from 'preact/hooks';
+import { Layout, RequireLogin } from './components/layout.ts';
+import { AdminPage } from './pages/admin.ts';
+import { BackendsPage } from './pages/backends.ts';
+import { JobPage } from './pages/job.ts';
+import { JobsPage } from './pages/jobs.ts';
+import { LoginPage } from './pages/login.ts';
+import { SignupPage } from './pages/signup.ts';
+import { SubmitPage } from './pages/submit.ts';
+import { TokensPage } from './pages/tokens.ts';
+import { navigate, useLocation, type Location } from './router.ts';
+import { getSession } from './session.ts';
+
+const JOB_PATH = /^\/jobs\/([0-9a-f]{24})$/;
+
+function page({ path, query }: Location): { title: string; body: VNode; login: boolean } {
+  const job = JOB_PATH.exec(path);
+  if (job) return { title: `Job ${job[1]}`, body: html`<${JobPage} id=${job[1]} />`, login: true };
+  switch (path) {
+    case '/backends':
+      return { title: 'Backends', body: html`<${BackendsPage} />`, login: false };
+    case '/submit':
+      return { title: 'Submit a job', body: html`<${SubmitPage} preset=${query.get('backend')} />`, login: true };
+    case '/jobs':
+      return { title: 'My jobs', body: html`<${JobsPage} />`, login: true };
+    case '/tokens':
+      return { title: 'API tokens', body: html`<${TokensPage} />`, login: true };
+    case '/admin':
+      return { title: 'Admin', body: html`<${AdminPage} />`, login: true };
+    case '/login':
+      return { title: 'Log in', body: html`<${LoginPage} next=${query.get('next')} />`, login: false };
+    case '/signup':
+      return { title: 'Sign up', body: html`<${SignupPage} />`, login: false };
+    default:
+      return { title: 'Not found', body: html`<h1>Not found</h1><p>There is no page at <code>${path}</code>.</p>`, login: false };
+  }
+}
+
+function App(): VNode {
+  const where = useLocation();
+  const home = where.path === '/';
+  const { title, body, login } = page(where);
+  useEffect(() => {
+    // The front door: your jobs when signed in, the devices otherwise.
+    if (home) navigate(getSession() ? '/jobs' : '/backends', true);
+    else document.title = `${title} · qspool`;
+  }, [home, title]);
+  if (home) return html`<${Layout} path="/" />`;
+  return html`<${Layout} path=${where.path}>${login ? html`<${RequireLogin} path=${where.path}>${body}<//>` : body}<//>`;
+}
+
+render(html`<${App} />`, document.getElementById('app')!);

@@ -1,0 +1,56 @@
+// Log in: username and password for an access token (kept in this tab only), then back where the user was going.
+import { html } from 'htm/preact';
+import type { VNode } from 'preact';
+import { useState } from 'preact/hooks';
+import { api, errorText } from '../api.ts';
+import { ErrorNotice } from '../components/notice.ts';
+import { Link, navigate } from '../router.ts';
+import { setSession } from '../session.ts';
+import type { AccessToken, UserView } from '../types.ts';
+
+/** Exchanges a password for an access token and starts the session; shared with the sign-up page. */
+export async function logIn(username: string, password: string): Promise<void> {
+  const granted = await api<AccessToken>('POST', '/auth/token', { username, password });
+  const expiresAt = Date.now() + granted.expires_in * 1000;
+  // The profile is read with the new token before the session exists, so nothing else sees a half-made session.
+  const response = await fetch('/api/v1/users/me', { headers: { Authorization: `Bearer ${granted.access_token}`, Accept: 'application/json' } });
+  if (!response.ok) throw new Error('Logged in, but the profile could not be read');
+  setSession({ token: granted.access_token, expiresAt, user: (await response.json()) as UserView });
+}
+
+/**
+ * Only paths of this site: `next` comes from the address bar and must not send anyone elsewhere (`//host` and
+ * `/\host` are other sites to a browser).
+ */
+export function safeNext(next: string | null): string {
+  return next && /^\/(?![/\\])/.test(next) ? next : '/jobs';
+}
+
+export function LoginPage({ next }: { next: string | null }): VNode {
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget as HTMLFormElement);
+    setBusy(true);
+    setError(undefined);
+    try {
+      await logIn(String(form.get('username')), String(form.get('password')));
+      navigate(safeNext(next), true);
+    } catch (caught) {
+      setError(errorText(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`
+    <h1>Log in</h1>
+    <form class="narrow" onSubmit=${submit}>
+      <label>Username <input name="username" autocomplete="username" required maxlength="64" /></label>
+      <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="256" /></label>
+      <${ErrorNotice} message=${error} />
+      <button type="submit" disabled=${busy}>Log in</button>
+    </form>
+    <p>No account yet? <${Link} href="/signup">Sign up<//>.</p>
+  `;
+}

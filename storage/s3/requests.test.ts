@@ -1,0 +1,202 @@
+import { S3ServiceException } from '@aws-sdk/client-s3';
+import { expect } from 'chai';
+import { LimitExceededError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { Documents } from './documents.ts';
+import { decode, encode } from './envelope.ts';
+import { classifyWriteFailure, mapS3Error } from './error-mapping.ts';
+import { FakeObjects } from './fake-objects.ts';
+import { keyOfName, normalisePrefix, orderKeys, S3Layout } from './layout.ts';
+import { SdkObjects, type S3Api } from './objects.ts';
+import { deleteRequest, listRequest, putRequest } from './requests.ts';
+
+const s3Error = (name: string, status: number) =>
+  new S3ServiceException({ name, $fault: status < 500 ? 'client' : 'server', $metadata: { httpStatusCode: status }, message: 'UnknownError' });
+const socketError = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/** An S3Api that answers If-Match only in one spelling, like RGW (bare) or a strict server (quoted). */
+function strictApi(accepts: 'quoted' | 'unquoted', current = 'abc'): S3Api & { sent: (string | undefined)[] } {
+  const sent: (string | undefined)[] = [];
+  const refuse = () => Promise.reject(s3Error('PreconditionFailed', 412));
+  return {
+    sent,
+    putObject: async (input) => {
+      sent.push(input.IfMatch);
+      const matches = accepts === 'quoted' ? input.IfMatch === `"${current}"` : input.IfMatch === current;
+      if (!matches) return refuse();
+      current = `${current}x`;
+      return { ETag: `"${current}"` };
+    },
+    getObject: async () => ({ ETag: `"${current}"`, body: '{}' }),
+    headObject: async () => ({ ETag: `"${current}"` }),
+    deleteObject: async () => ({}),
+    listObjectsV2: async () => ({ $metadata: {} }),
+    destroy: () => undefined,
+  };
+}
+
+describe('s3 provider building blocks', () => {
+  describe('requests', () => {
+    it('creates with If-None-Match: * and replaces with If-Match in the spelling asked for', () => {
+      expect(putRequest('b', 'p/k.json', '{}', { ifAbsent: true }, 'unquoted')).to.deep.equal({
+        Bucket: 'b', Key: 'p/k.json', Body: '{}', ContentType: 'application/json', IfNoneMatch: '*',
+      });
+      expect(putRequest('b', 'k', '{}', { ifMatch: 'abc' }, 'unquoted').IfMatch).to.equal('abc');
+      expect(putRequest('b', 'k', '{}', { ifMatch: 'abc' }, 'quoted').IfMatch).to.equal('"abc"');
+      expect(deleteRequest('b', 'k', 'abc', 'quoted')).to.deep.equal({ Bucket: 'b', Key: 'k', IfMatch: '"abc"' });
+    });
+
+    it('lists one level with a delimiter, starting after a name or continuing with a token', () => {
+      expect(listRequest('b', 'p/ns/', 17, { startAfter: 'p/ns/x' })).to.deep.equal({
+        Bucket: 'b', Prefix: 'p/ns/', Delimiter: '/', MaxKeys: 17, StartAfter: 'p/ns/x',
+      });
+      expect(listRequest('b', 'p/ns/', 5, { continuationToken: 't' }).ContinuationToken).to.equal('t');
+    });
+
+    it('names objects <prefix>/<namespace>/<key>.json and refuses prefixes that could escape', () => {
+      expect(new S3Layout('/qspool/prod/').address('jobs/queued/b', 'k').name).to.equal('qspool/prod/jobs/queued/b/k.json');
+      expect(new S3Layout().address('configs', 'x').name).to.equal('configs/x.json');
+      expect(() => normalisePrefix('a/../b')).to.throw(/Invalid S3 prefix/);
+      expect(keyOfName('p/ns/', 'p/ns/k.json')).to.equal('k');
+      expect(keyOfName('p/ns/', 'p/ns/stray.txt')).to.equal(undefined);
+    });
+  });
+
+  describe('ordering of listed keys', () => {
+    const listed = (keys: string[], horizon: string, complete: boolean) => ({ keys, horizon, complete });
+
+    it('emits job ids as listed, with nothing to wait for', () => {
+      const ids = ['01a0', '01a1', '01a2'];
+      expect(orderKeys('n/', listed(ids, 'n/01a2.json', false), undefined, 2)).to.deep.equal({ keys: ['01a0', '01a1'], decided: true });
+    });
+
+    it('puts "a" before "a-b" and waits when "a" could still follow the listed names', () => {
+      expect(orderKeys('n/', listed(['a-b', 'a'], 'n/a.json', true), undefined, 5).keys).to.deep.equal(['a', 'a-b']);
+      expect(orderKeys('n/', listed(['a-b'], 'n/a-b.json', false), undefined, 5)).to.deep.equal({ keys: [], decided: false });
+      expect(orderKeys('n/', listed(['a-b', 'b'], 'n/b.json', false), undefined, 1)).to.deep.equal({ keys: ['a-b'], decided: true });
+      expect(orderKeys('n/', listed(['a-b'], 'n/a-b.json', false), 'a', 5)).to.deep.equal({ keys: ['a-b'], decided: false });
+    });
+  });
+
+  describe('envelopes', () => {
+    it('reads objects qspool did not write as plain documents that match no write of ours', () => {
+      expect(decode('{"x":1}')).to.deep.equal({ state: 'live', id: '', value: { x: 1 } });
+      expect(decode(encode({ state: 'live', id: 'i' }))).to.deep.equal({ state: 'live', id: 'i' });
+      expect(decode('{"qspool":1,"state":"leaving","id":"t"}')).to.deep.equal({
+        state: 'live', id: '', value: { qspool: 1, state: 'leaving', id: 't' },
+      });
+    });
+  });
+
+  describe('error mapping', () => {
+    it('tells a failed condition from an indeterminate write and from errors unrelated to the condition', () => {
+      expect(classifyWriteFailure(s3Error('PreconditionFailed', 412), true)).to.equal('precondition');
+      expect(classifyWriteFailure(s3Error('NoSuchKey', 404), true)).to.equal('precondition');
+      expect(classifyWriteFailure(s3Error('UnknownError', 500), true)).to.equal('indeterminate');
+      expect(classifyWriteFailure(s3Error('ConditionalRequestConflict', 409), true)).to.equal('indeterminate');
+      expect(classifyWriteFailure(s3Error('SlowDown', 503), true)).to.equal('indeterminate');
+      expect(classifyWriteFailure(socketError('ECONNRESET'), true)).to.equal('indeterminate');
+      expect(classifyWriteFailure(s3Error('AccessDenied', 403), true)).to.equal(undefined);
+      expect(classifyWriteFailure(s3Error('NoSuchBucket', 404), true)).to.equal(undefined);
+    });
+
+    it('reports outages, throttling and misconfiguration as StorageUnavailableError and nothing else', () => {
+      for (const error of [
+        socketError('ECONNREFUSED'), Object.assign(new Error('timed out'), { name: 'TimeoutError' }), s3Error('SlowDown', 503),
+        s3Error('InternalError', 500), s3Error('NoSuchBucket', 404), s3Error('InvalidAccessKeyId', 403),
+        s3Error('RequestTimeTooSkewed', 403),
+      ]) {
+        expect(mapS3Error(error, 'x'), String(error)).to.be.instanceOf(StorageUnavailableError);
+      }
+      expect(mapS3Error(s3Error('EntityTooLarge', 400), 'x')).to.be.instanceOf(LimitExceededError);
+      const odd = s3Error('InvalidArgument', 400);
+      expect(mapS3Error(odd, 'x')).to.equal(odd);
+      const typed = new NotFoundError();
+      expect(mapS3Error(typed, 'x')).to.equal(typed);
+    });
+  });
+
+  describe('If-Match spelling', () => {
+    it('switches to the quoted ETag for good when the server refuses the bare one at the current version', async () => {
+      const api = strictApi('quoted');
+      const port = new SdkObjects(api, 'b');
+      expect(await port.put('k', '{}', { ifMatch: 'abc' })).to.deep.equal({ ok: true, etag: 'abcx' });
+      expect(port.etagSpelling).to.deep.equal({ spelling: 'quoted', confirmed: true });
+      expect(await port.put('k', '{}', { ifMatch: 'stale' })).to.deep.equal({ ok: false, failure: 'precondition' });
+      expect(api.sent).to.deep.equal(['abc', '"abc"', '"stale"']);
+    });
+
+    it('keeps the bare ETag that RGW accepts, and never switches on an ordinary lost race', async () => {
+      const api = strictApi('unquoted');
+      const port = new SdkObjects(api, 'b');
+      expect(await port.put('k', '{}', { ifMatch: 'abc' })).to.deep.equal({ ok: true, etag: 'abcx' });
+      expect(await port.put('k', '{}', { ifMatch: 'abc' })).to.deep.equal({ ok: false, failure: 'precondition' });
+      expect(api.sent).to.deep.equal(['abc', 'abc']);
+      expect(port.etagSpelling).to.deep.equal({ spelling: 'unquoted', confirmed: true });
+    });
+
+    it('uses the configured spelling without probing', async () => {
+      const api = strictApi('quoted');
+      const port = new SdkObjects(api, 'b', 'unquoted');
+      expect((await port.put('k', '{}', { ifMatch: 'abc' })).ok).to.equal(false);
+      expect(api.sent).to.deep.equal(['abc']);
+    });
+  });
+
+  describe('deleting', () => {
+    /** Answers the first DELETE with a reset connection; HEAD reports `etagAfter`. */
+    function flakyDeletes(etagAfter: string | undefined): S3Api & { deletes: number } {
+      const api = {
+        deletes: 0,
+        putObject: async () => ({ ETag: '"x"' }),
+        getObject: async () => ({ ETag: '"x"', body: '{}' }),
+        headObject: async () => (etagAfter === undefined ? Promise.reject(s3Error('NotFound', 404)) : { ETag: `"${etagAfter}"` }),
+        deleteObject: async () => {
+          api.deletes += 1;
+          if (api.deletes === 1) throw socketError('ECONNRESET');
+          return {};
+        },
+        listObjectsV2: async () => ({ $metadata: {} }),
+        destroy: () => undefined,
+      };
+      return api;
+    }
+
+    it('repeats a DELETE whose answer was lost only while the object is still the marker it meant to delete', async () => {
+      const still = flakyDeletes('marker');
+      await new SdkObjects(still, 'b').delete('k', 'marker');
+      expect(still.deletes).to.equal(2);
+      for (const after of ['someone-else', undefined]) {
+        const changed = flakyDeletes(after);
+        await new SdkObjects(changed, 'b').delete('k', 'marker');
+        expect(changed.deletes, String(after)).to.equal(1);
+      }
+    });
+  });
+
+  describe('deciding an ambiguous write', () => {
+    const docs = (port: FakeObjects) => new Documents(port, { staleAfterMs: 1000, busyWaitMs: 10, now: Date.now, cacheSize: 8 });
+    const at = new S3Layout('p').address('docs', 'k');
+
+    it('is an outage when a 500 left the object exactly as the condition required', async () => {
+      const bucket = new FakeObjects().inject('k.json', 'refuse');
+      expect(await rejection(docs(bucket).write(at, { state: 'live', id: 'mine' }, { ifAbsent: true }))).to.be.instanceOf(StorageUnavailableError);
+    });
+
+    it('is ours when the re-read finds our write, on AWS 404-style and RGW 412-style answers alike', async () => {
+      const bucket = new FakeObjects().inject('k.json', 'lose-answer');
+      const result = await docs(bucket).write(at, { state: 'live', id: 'mine' }, { ifAbsent: true });
+      expect(result.won).to.equal(true);
+      const lost = await docs(bucket).write(at, { state: 'live', id: 'other' }, { ifMatch: 'nope' });
+      expect(lost.won).to.equal(false);
+    });
+  });
+});

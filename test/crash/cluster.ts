@@ -1,0 +1,198 @@
+// A qspool deployment as real processes started through the CLI: one `qspool serve` and several
+// `qspool spooler --backend <name>` on one QSPOOL_DATA_DIR. Every process's log lines go to a file of their own
+// (the evidence the verifier reads); kills are recorded with their time.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../scripts/qspool.mjs', import.meta.url));
+
+export interface Kill {
+  pid: number;
+  at: number;
+  role: 'server' | 'spooler';
+}
+
+export interface ClusterOptions {
+  /** QSPOOL_DATA_DIR of every process. */
+  dataDir: string;
+  logDir: string;
+  env: Record<string, string>;
+  backends: string[];
+  spoolersPerBackend: number;
+}
+
+interface Member {
+  name: string;
+  role: 'server' | 'spooler';
+  backend?: string;
+  args: string[];
+  /** Said it is ready (server listening, spooler started) and not killed since. */
+  ready?: boolean;
+  child?: ChildProcess;
+  exited?: Promise<number | null>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Runs a CLI command to completion and returns its stdout (user administration). */
+export async function runCli(args: string[], env: Record<string, string>): Promise<string> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`qspool ${args.join(' ')} exited ${code}: ${err}`);
+  return out;
+}
+
+export class Cluster {
+  readonly kills: Kill[] = [];
+  /** Exit codes of processes that ended on their own (not killed by us): a crash the harness did not cause. */
+  readonly unexpectedExits: string[] = [];
+  url = '';
+  private port = 0;
+  private readonly members: Member[] = [];
+  /** Processes we killed ourselves: dying before they were ready is then no failure (a kill at a random moment). */
+  private readonly killed = new WeakSet<ChildProcess>();
+  private readonly env: Record<string, string>;
+
+  constructor(private readonly options: ClusterOptions) {
+    this.env = { ...options.env, QSPOOL_DATA_DIR: options.dataDir, LOG_LEVEL: 'info' };
+  }
+
+  /** Creates a user with an API token through `qspool user add`. */
+  async addUser(name: string): Promise<string> {
+    const out = await runCli(['user', 'add', name, '--json'], this.env);
+    return (JSON.parse(out) as { token: string }).token;
+  }
+
+  async start(withServer = true): Promise<void> {
+    const starts: Promise<void>[] = [];
+    if (withServer) {
+      this.port = await freePort();
+      this.url = `http://127.0.0.1:${this.port}`;
+      this.members.push({ name: 'server', role: 'server', args: ['serve', '--port', String(this.port)] });
+    }
+    for (const backend of this.options.backends) {
+      for (let slot = 0; slot < this.options.spoolersPerBackend; slot += 1) {
+        this.members.push({ name: `spooler-${backend}-${slot}`, role: 'spooler', backend, args: ['spooler', '--backend', backend] });
+      }
+    }
+    for (const member of this.members) starts.push(this.launch(member));
+    await Promise.all(starts);
+  }
+
+  /**
+   * SIGKILLs a random running spooler and starts a replacement after `restartAfterMs` (not awaited). The last ready
+   * spooler of a backend is spared: recovery within lease + poll needs a survivor to take the dead one's job back.
+   */
+  killRandomSpooler(restartAfterMs: number): Kill | undefined {
+    const candidates = this.expendable();
+    const victim = candidates[Math.floor(Math.random() * candidates.length)];
+    return victim && this.kill(victim, restartAfterMs);
+  }
+
+  private expendable(): Member[] {
+    const ready = this.members.filter((m) => m.role === 'spooler' && m.ready);
+    return ready.filter((m) => ready.some((other) => other !== m && other.backend === m.backend));
+  }
+
+  killServer(restartAfterMs: number): Kill | undefined {
+    const server = this.members.find((m) => m.role === 'server' && m.child);
+    return server && this.kill(server, restartAfterMs);
+  }
+
+  /** Pids of spoolers that may be killed or frozen now (the last ready spooler of a backend is spared). */
+  expendableSpoolers(): number[] {
+    return this.expendable().map((m) => m.child!.pid!);
+  }
+
+  /** SIGSTOPs the spooler and SIGCONTs it after `ms`: a freeze (GC pause, VM stall); false if it may not be frozen. */
+  freezeSpooler(pid: number, ms: number): boolean {
+    const victim = this.expendable().find((m) => m.child?.pid === pid);
+    const child = victim?.child;
+    if (!victim || !child) return false;
+    victim.ready = false;
+    child.kill('SIGSTOP');
+    setTimeout(() => {
+      child.kill('SIGCONT');
+      victim.ready = victim.child === child;
+    }, ms);
+    return true;
+  }
+
+  /** SIGTERM to everyone; resolves with the processes that did not exit 0 within `deadlineMs`. */
+  async stop(deadlineMs = 20_000): Promise<string[]> {
+    const failures: string[] = [];
+    await Promise.all(
+      this.members.map(async (member) => {
+        const { child, exited } = member;
+        if (!child || !exited) return;
+        member.child = undefined;
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
+        const code = await exited;
+        clearTimeout(timer);
+        if (code !== 0) failures.push(`${member.name} (pid ${child.pid}) exited ${code} after SIGTERM`);
+      }),
+    );
+    return failures;
+  }
+
+  private kill(member: Member, restartAfterMs: number): Kill {
+    const child = member.child!;
+    member.child = undefined;
+    member.ready = false;
+    const kill: Kill = { pid: child.pid!, at: Date.now(), role: member.role };
+    this.killed.add(child);
+    child.kill('SIGKILL');
+    this.kills.push(kill);
+    setTimeout(() => void this.launch(member).catch((error: Error) => this.unexpectedExits.push(`${member.name} restart: ${error.message}`)), restartAfterMs);
+    return kill;
+  }
+
+  /** Starts the member's process and resolves once it says it is ready (server listening, spooler started). */
+  private launch(member: Member): Promise<void> {
+    const child = spawn(process.execPath, [CLI, ...member.args], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    member.child = child;
+    const log = createWriteStream(join(this.options.logDir, `${member.name}-${child.pid}.log`));
+    child.stderr!.pipe(createWriteStream(join(this.options.logDir, `${member.name}-${child.pid}.err`)));
+    member.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    void member.exited.then((code) => {
+      log.end();
+      // Still registered as ours: it ended without being told to.
+      if (member.child === child) {
+        member.child = undefined;
+        this.unexpectedExits.push(`${member.name} (pid ${child.pid}) exited ${code} on its own`);
+      }
+    });
+    const ready = member.role === 'server' ? '"server listening"' : '"spooler.started"';
+    return new Promise((resolve, reject) => {
+      let done = false;
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        log.write(`${line}\n`);
+        if (!done && line.includes(ready)) {
+          done = true;
+          member.ready = member.child === child;
+          resolve();
+        }
+      });
+      void member.exited!.then((code) => {
+        if (done) return;
+        if (this.killed.has(child)) resolve();
+        else reject(new Error(`${member.name} exited ${code} before it was ready`));
+      });
+    });
+  }
+}

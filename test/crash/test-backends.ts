@@ -1,0 +1,20 @@
+// Test-only backends (never registered in the shipped CLI). A module of its own so that a spooler's experiment
+// thread can load them by URL, exactly as it loads the real backends.
+import type { BackendDefinition } from '../../spooler/backend.ts';
+import { singlequdit } from '../../spooler/backends/singlequdit/index.ts';
+
+/** The singlequdit schema, but every experiment computes synchronously for `ms` without ever yielding. */
+export function busyBackend(ms: number): BackendDefinition {
+  return {
+    ...singlequdit,
+    runExperiment(_name, experiment) {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        // a long simulation step: nothing else on this thread runs meanwhile
+      }
+      return { memory: new Array<string>(experiment.shots).fill('0'), instructions: null };
+    },
+  };
+}
+
+export const BUSY_BACKEND_MODULE = new URL('./test-backends.ts', import.meta.url).href;

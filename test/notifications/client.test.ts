@@ -1,0 +1,128 @@
+// The typed client (scripts/client) and the commands built on it: `qspool login` saving credentials with mode 0600,
+// `qspool job submit --wait` through the real binary (plain status lines off a terminal, exit 0 on DONE), and the
+// exit codes and --json output of `job watch|status|list|result|cancel`.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ApiError, QspoolClient } from '../../scripts/client/index.ts';
+import { runJobCancel, runJobList, runJobResult, runJobStatus, runJobWatch } from '../../scripts/commands/job.ts';
+import { runLogin } from '../../scripts/commands/login.ts';
+import type { Spooler } from '../../spooler/spooler.ts';
+import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
+import { startSpooler } from './support.ts';
+
+describe('the qspool client and job commands', function () {
+  this.timeout(40_000);
+  let h: Harness;
+  let spooler: Spooler;
+  let token: string;
+  let dir: string;
+  const saved = { ...process.env };
+
+  /** What a command wrote to stdout, and the exit code it set. */
+  async function run(command: () => Promise<void>): Promise<{ out: string; code: number }> {
+    const write = process.stdout.write;
+    const writeErr = process.stderr.write;
+    let out = '';
+    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+    // Status lines of --json runs go to stderr; the tests read only the documents.
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    process.exitCode = 0;
+    try {
+      await command();
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = writeErr;
+    }
+    const code = Number(process.exitCode ?? 0);
+    process.exitCode = 0;
+    return { out, code };
+  }
+
+  before(async () => {
+    h = await startHarness({ QSPOOL_NOTIFY_POLL_MS: 50 });
+    spooler = await startSpooler(h.storage);
+    token = await h.user('olga');
+    dir = await mkdtemp(join(tmpdir(), 'qspool-client-'));
+    process.env.QSPOOL_CONFIG = join(dir, 'nested', 'config.json');
+    delete process.env.QSPOOL_URL;
+    delete process.env.QSPOOL_TOKEN;
+  });
+  after(async () => {
+    for (const key of ['QSPOOL_CONFIG', 'QSPOOL_URL', 'QSPOOL_TOKEN']) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+    await spooler.stop();
+    await h.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('submits, follows a job to DONE through its events, and reads its result, with typed answers and errors', async () => {
+    const client = new QspoolClient({ url: h.url, token });
+    const job = await client.submit('singlequdit', GOOD_JOB, { tags: ['client'], notify: { email: [] } });
+    const seen: string[] = [];
+    const final = await client.waitFor(job.id, (event) => seen.push(event.status));
+    expect(final.status).to.equal('DONE');
+    expect(seen.at(-1)).to.equal('DONE');
+    expect(['QUEUED,RUNNING,DONE', 'RUNNING,DONE', 'DONE']).to.include(seen.join(','));
+    expect((await client.result(job.id)).status).to.equal('finished');
+    expect((await client.list({ tag: 'client' })).jobs.map((j) => j.id)).to.deep.equal([job.id]);
+    const refused = await client.cancel(job.id).catch((error: unknown) => error);
+    expect(refused).to.be.instanceOf(ApiError).and.include({ status: 409, code: 'job_finished' });
+    const anonymous = await new QspoolClient({ url: h.url }).me().catch((error: unknown) => error);
+    expect(anonymous).to.be.instanceOf(ApiError).and.include({ status: 401 });
+  });
+
+  it('logs in with a token, saving it with mode 0600, and the job commands use it', async () => {
+    const login = await run(() => runLogin({ url: h.url, token, json: true }));
+    expect(JSON.parse(login.out)).to.include({ url: h.url, username: 'olga', config: process.env.QSPOOL_CONFIG });
+    const file = process.env.QSPOOL_CONFIG!;
+    expect((await stat(file)).mode & 0o777).to.equal(0o600);
+    expect(JSON.parse(await readFile(file, 'utf8'))).to.deep.equal({ url: h.url, token, username: 'olga' });
+
+    const job = await new QspoolClient({ url: h.url, token }).submit('singlequdit', GOOD_JOB);
+    const watched = await run(() => runJobWatch(job.id, { json: true }));
+    expect(watched.code).to.equal(0);
+    expect(JSON.parse(watched.out)).to.include({ id: job.id, status: 'DONE' });
+    const status = await run(() => runJobStatus(job.id, {}));
+    expect(status.out).to.match(/status\s*│\s*DONE/);
+    const list = JSON.parse((await run(() => runJobList({ json: true, status: 'done' }))).out) as { jobs: { id: string }[] };
+    expect(list.jobs.map((j) => j.id)).to.include(job.id);
+    const result = JSON.parse((await run(() => runJobResult(job.id, {}))).out) as { job_id: string };
+    expect(result.job_id).to.equal(job.id);
+  });
+
+  it('exits 3 when the job ends in ERROR and 4 when it is cancelled', async () => {
+    const client = new QspoolClient({ url: h.url, token });
+    // multiqudit has no spooler here: the test plays it.
+    const failing = await client.submit('multiqudit', { experiment_0: { instructions: [['load', [0], [1]], ['measure', [0], []]], shots: 1, num_wires: 1, wire_order: 'interleaved' } });
+    const watching = run(() => runJobWatch(failing.id, {}));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await h.lifecycle.fail((await h.lifecycle.claim('multiqudit', 'test'))!, 'The device is warming up.');
+    const failed = await watching;
+    expect(failed.code).to.equal(3);
+    expect(failed.out).to.include('ERROR: The device is warming up.');
+    expect(failed.out).to.match(/job [0-9a-f]{24}\s+QUEUED, position 1/);
+
+    const doomed = await client.submit('multiqudit', { experiment_0: { instructions: [['measure', [0], []]], shots: 1, num_wires: 1, wire_order: 'interleaved' } });
+    const cancelled = await run(() => runJobCancel(doomed.id, {}));
+    expect(cancelled.out).to.equal(`Cancelled job ${doomed.id}\n`);
+    expect((await run(() => runJobWatch(doomed.id, {}))).code).to.equal(4);
+  });
+
+  it('`qspool job submit FILE --wait` prints plain status lines off a terminal and exits 0 on DONE (real binary)', async () => {
+    const file = join(dir, 'job.json');
+    await writeFile(file, JSON.stringify(GOOD_JOB));
+    const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+    const env = { ...process.env, QSPOOL_URL: h.url, QSPOOL_TOKEN: token, QSPOOL_CONFIG: join(dir, 'absent.json') };
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, 'job', 'submit', file, '--backend', 'singlequdit', '--wait'], { env });
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).to.match(/^Submitted job [0-9a-f]{24} to singlequdit$/);
+    expect(lines.slice(1, -1).map((line) => line.split(/\s+/)[3])).to.include('DONE');
+    expect(lines.at(-1)).to.match(/^Result: qspool job result [0-9a-f]{24}$/);
+  });
+});

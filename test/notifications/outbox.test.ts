@@ -1,0 +1,141 @@
+// The job-event outbox and its dispatcher: one event per state change, written by the transition's winner only, a
+// change whose publisher died recorded by the next one, and exactly one dispatching server among several.
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { StorageUnavailableError } from '../../schemas/errors.ts';
+import { DeliveryStore } from '../../server/notifications/deliveries.ts';
+import { Dispatcher } from '../../server/notifications/dispatcher.ts';
+import type { OutboxEntry } from '../../server/notifications/outbox.ts';
+import { DeliveryWorker } from '../../server/notifications/worker.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { JobLifecycle } from '../../storage/lifecycle.ts';
+import { LocalProvider } from '../../storage/local/index.ts';
+import { type JobEvent, ns } from '../../storage/records.ts';
+import { eventually } from './support.ts';
+
+const BACKEND = 'outbox';
+const silent = pino({ level: 'silent' });
+
+describe('the job-event outbox', function () {
+  this.timeout(20_000);
+  let root: string;
+  let storage: LocalProvider;
+  let clock: number;
+  const lifecycle = (store: StorageProvider = storage) => new JobLifecycle(store, { leaseMs: 1000, maxAttempts: 2, now: () => clock });
+  const events = async () => {
+    const keys = await storage.list(ns.events);
+    return Promise.all(keys.map(async (key) => (await storage.get<JobEvent>(ns.events, key))!.value));
+  };
+  const summary = (list: JobEvent[]) => list.map((e) => `${e.seq} ${e.state}${e.requeued ? ' requeued' : ''}`);
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'qspool-outbox-'));
+    storage = new LocalProvider({ root, fsync: false });
+    clock = Date.now();
+  });
+  afterEach(async () => {
+    await storage.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('records every state change once, in order: QUEUED, RUNNING, DONE, ERROR, CANCELLED and requeues', async () => {
+    const jobs = lifecycle();
+    const a = await jobs.enqueue({ backend: BACKEND, owner: 'u', payload: {}, meta: { notify: { email: ['DONE'] } } });
+    await jobs.complete((await jobs.claim(BACKEND, 's1'))!, { ok: true });
+    const b = await jobs.enqueue({ backend: BACKEND, owner: 'u', payload: {} });
+    await jobs.fail((await jobs.claim(BACKEND, 's1'))!, 'broken');
+    const c = await jobs.enqueue({ backend: BACKEND, owner: 'u', payload: {} });
+    await jobs.cancel(BACKEND, c.id);
+    const d = await jobs.enqueue({ backend: BACKEND, owner: 'u', payload: {} });
+    await jobs.release((await jobs.claim(BACKEND, 's1'))!);
+    await jobs.claim(BACKEND, 's2');
+    clock += 1001;
+    await jobs.requeueExpired(BACKEND);
+    const all = await events();
+    const of = (id: string) => summary(all.filter((e) => e.jobId === id));
+    expect(of(a.id)).to.deep.equal(['1 QUEUED', '2 RUNNING', '3 DONE']);
+    expect(of(b.id)).to.deep.equal(['1 QUEUED', '2 RUNNING', '3 ERROR']);
+    expect(of(c.id)).to.deep.equal(['1 QUEUED', '2 CANCELLED']);
+    expect(of(d.id)).to.deep.equal(['1 QUEUED', '2 RUNNING', '3 QUEUED requeued', '4 RUNNING', '5 QUEUED requeued']);
+    const done = all.find((e) => e.jobId === a.id && e.state === 'DONE')!;
+    expect(done).to.include({ id: `${a.id}-3`, backend: BACKEND, owner: 'u', detail: 'Done.', errorMessage: null });
+    expect(done.notify).to.deep.equal({ email: ['DONE'] });
+    expect(all.find((e) => e.jobId === b.id && e.state === 'ERROR')!.errorMessage).to.equal('broken');
+  });
+
+  it('lets only the winner of a race record it: 8 racing claims give one RUNNING event; a stale publish none', async () => {
+    const jobs = lifecycle();
+    const { id } = await jobs.enqueue({ backend: BACKEND, owner: 'u', payload: {} });
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => jobs.claim(BACKEND, `s${i}`)));
+    const winner = claims.find(Boolean)!;
+    await jobs.complete(winner, {});
+    await jobs.publishStatus(winner.record);
+    expect(summary(await events())).to.deep.equal(['1 QUEUED', '2 RUNNING', '3 DONE']);
+    expect((await events()).every((e) => e.jobId === id)).to.equal(true);
+  });
+
+  it('records a change whose publisher died right after the move, when the next change is published', async () => {
+    let failEvents = false;
+    const dying: StorageProvider = Object.create(storage, {
+      put: {
+        value: (namespace: string, key: string, value: unknown, options?: { ifAbsent?: boolean }) => {
+          if (failEvents && namespace === ns.events) return Promise.reject(new StorageUnavailableError('the process died here'));
+          return storage.put(namespace, key, value, options);
+        },
+      },
+    }) as StorageProvider;
+    const { id } = await lifecycle().enqueue({ backend: BACKEND, owner: 'u', payload: {} });
+    failEvents = true;
+    // The claim's move succeeds; its event write dies (the claim may report it, or publish in the background).
+    const doomed = lifecycle(dying);
+    await doomed.claim(BACKEND, 'doomed').catch(() => undefined);
+    await doomed.getStatus(BACKEND, id).catch(() => undefined);
+    expect(summary(await events())).to.deep.equal(['1 QUEUED']);
+    clock += 1001;
+    expect(await lifecycle().requeueExpired(BACKEND)).to.deep.equal([id]);
+    expect(summary(await events())).to.deep.equal(['1 QUEUED', '2 RUNNING', '3 QUEUED requeued']);
+  });
+
+  describe('dispatcher', () => {
+    const dispatcher = (holder: string, seen: { holder: string; key: string }[]) => {
+      const deliveries = new DeliveryStore(storage);
+      const worker = new DeliveryWorker(deliveries, async () => ({ drop: 'unused', log: false }), { baseMs: 10, maxMs: 10, retryMs: 10 }, silent);
+      return new Dispatcher(storage, {
+        holder,
+        leaseMs: 600,
+        pollMs: 20,
+        settleMs: 100,
+        retentionMs: 60_000,
+        fanOut: async (entry: OutboxEntry) => void seen.push({ holder, key: entry.key }),
+        worker,
+        log: silent,
+      });
+    };
+
+    it('has exactly one of several servers dispatch, each event once, and hands over when it stops', async () => {
+      const seen: { holder: string; key: string }[] = [];
+      const jobs = lifecycle();
+      const servers = [dispatcher('a', seen), dispatcher('b', seen), dispatcher('c', seen)];
+      servers.forEach((server) => server.start());
+      for (let i = 0; i < 10; i += 1) await jobs.enqueue({ backend: BACKEND, owner: 'u', payload: { i } });
+      await eventually(async () => (seen.length >= 10 ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen).to.have.length(10);
+      expect(new Set(seen.map((s) => s.key)).size).to.equal(10);
+      const leaders = servers.filter((server) => server.leading);
+      expect(leaders).to.have.length(1);
+      expect(new Set(seen.map((s) => s.holder)).size).to.equal(1);
+
+      await leaders[0]!.close();
+      for (let i = 0; i < 5; i += 1) await jobs.enqueue({ backend: BACKEND, owner: 'u', payload: { i } });
+      await eventually(async () => (seen.length >= 15 ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(new Set(seen.map((s) => s.key)).size).to.equal(15);
+      expect(seen.slice(10).every((s) => s.holder !== seen[0]!.holder)).to.equal(true);
+      await Promise.all(servers.map((server) => server.close()));
+    });
+  });
+});

@@ -1,0 +1,162 @@
+// What the notification tests share: a real SMTP server (smtp-server) whose mails are parsed with mailparser, a
+// webhook receiver with a scripted answer per request, and an SSE connection that hands out parsed messages.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { pino } from 'pino';
+import { readSse, type SseMessage } from '../../scripts/client/sse.ts';
+import { singlequdit } from '../../spooler/backends/singlequdit/index.ts';
+import { Spooler } from '../../spooler/spooler.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { JobLifecycle } from '../../storage/lifecycle.ts';
+import { eventually } from '../support/system.ts';
+
+export { eventually };
+
+/**
+ * A real singlequdit spooler running experiments on this thread: the production one loads the simulators into a
+ * worker thread first, which costs seconds these tests need not spend.
+ */
+export async function startSpooler(storage: StorageProvider): Promise<Spooler> {
+  const spooler = new Spooler({
+    lifecycle: new JobLifecycle(storage, { leaseMs: 5000 }),
+    backend: singlequdit,
+    providerName: 'alqor',
+    logger: pino({ level: 'silent' }),
+    pollMs: 20,
+  });
+  await spooler.start();
+  return spooler;
+}
+
+export interface Smtp {
+  url: string;
+  mails: ParsedMail[];
+  /** Rejected delivery attempts so far (while `refusing`). */
+  refused: number;
+  refusing: boolean;
+  close(): Promise<void>;
+}
+
+/** An SMTP server on a free port; while `refusing` it answers 451 (try again later) to every message. */
+export async function startSmtp(): Promise<Smtp> {
+  const state: Smtp = {
+    url: '',
+    mails: [],
+    refused: 0,
+    refusing: false,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        if (state.refusing) {
+          state.refused += 1;
+          callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
+          return;
+        }
+        simpleParser(Buffer.concat(chunks)).then(
+          (mail) => {
+            state.mails.push(mail);
+            callback();
+          },
+          (error: Error) => callback(error),
+        );
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  state.url = `smtp://127.0.0.1:${port}`;
+  return state;
+}
+
+export interface ReceivedRequest {
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+export interface Receiver {
+  url: string;
+  requests: ReceivedRequest[];
+  close(): Promise<void>;
+}
+
+/** An HTTP receiver answering the n-th request (0-based) with `answer(n)`: a status, or 'hang' to never answer. */
+export async function startReceiver(answer: (n: number) => number | 'hang' = () => 200): Promise<Receiver> {
+  const requests: ReceivedRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const n = requests.length;
+      requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString(), at: Date.now() });
+      const status = answer(n);
+      if (status === 'hang') return;
+      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'no');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface SseConnection {
+  status: number;
+  /** The next message, or undefined once the stream has ended; fails after `timeoutMs`. */
+  next(timeoutMs?: number): Promise<SseMessage | undefined>;
+  /** Messages until the stream ends. */
+  rest(timeoutMs?: number): Promise<SseMessage[]>;
+  close(): void;
+}
+
+/** Opens an event stream; once this resolves the server has subscribed (it answers only after subscribing). */
+export async function openSse(url: string, token: string | undefined, lastEventId?: string): Promise<SseConnection> {
+  const abort = new AbortController();
+  const response = await fetch(url, {
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+    signal: abort.signal,
+  });
+  const messages = response.ok && response.body ? readSse(response.body) : undefined;
+  const next = async (timeoutMs = 10_000): Promise<SseMessage | undefined> => {
+    if (!messages) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const result = await Promise.race([messages.next(), timeout]);
+      return result.done ? undefined : result.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    status: response.status,
+    next,
+    async rest(timeoutMs = 10_000) {
+      const all: SseMessage[] = [];
+      for (let message = await next(timeoutMs); message; message = await next(timeoutMs)) all.push(message);
+      return all;
+    },
+    close: () => abort.abort(),
+  };
+}
+
+/** The `status` of each message's data. */
+export const states = (messages: SseMessage[]) => messages.map((message) => (JSON.parse(message.data) as { status: string }).status);
