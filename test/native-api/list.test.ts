@@ -116,7 +116,9 @@ describe('native API: job listing', function () {
     const listed = await page(dave, 'limit=50');
     expect(listed.jobs).to.have.length(2);
     expect(reads.filter((namespace) => namespace.startsWith('index/')).every((namespace) => namespace === 'index/owner/dave')).to.equal(true);
-    expect(reads.length, `reads: ${reads.length}`).to.be.lessThan(20);
+    // The notification dispatcher polls the event outbox in the background; only the listing's own reads count.
+    const own = reads.filter((namespace) => namespace !== 'events' && !namespace.startsWith('notify/') && !namespace.startsWith('webhook'));
+    expect(own.length, `reads: ${own.length}`).to.be.lessThan(20);
     expect((await page(bob, 'limit=5')).jobs.every((job) => job.owner === 'bob')).to.equal(true);
   });
 });
