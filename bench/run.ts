@@ -53,7 +53,14 @@ async function main(): Promise<void> {
     for (const key of only) {
       const row = ROWS[key];
       if (!row) throw new Error(`BENCH_ONLY names an unknown row ${key}; rows are ${Object.keys(ROWS).join(', ')}`);
-      rows.push(...(await row(context)));
+      try {
+        rows.push(...(await row(context)));
+      } catch (error) {
+        // One broken row must not cost the others' figures: the table says what failed.
+        log(`row ${key} failed: ${(error as Error).stack ?? String(error)}`);
+        rows.push({ row: `${key} FAILED`, qspool: (error as Error).message.split('\n')[0]!, peer: '—', goal: '—', met: false });
+        await stopAllChildren();
+      }
     }
   } finally {
     await stopAllChildren();

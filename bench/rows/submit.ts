@@ -77,7 +77,7 @@ function qspoolTarget(context: BenchContext, fsync: boolean, users: { dir: strin
   };
 }
 
-function peerTarget(name: string, entry: string, env: Record<string, string> = {}, done = async () => undefined): Target {
+function peerTarget(name: string, entry: string, env: Record<string, string> = {}, done = async (): Promise<void> => undefined): Target {
   return { name, start: async () => ({ child: await startChild(name, entry, env), done }) };
 }
 
