@@ -32,6 +32,9 @@ function lockText(intent: LockIntent): string {
 /** Registers a step that must succeed before the lock is released (e.g. removing a moved document's source). */
 export type DeferToRelease = (step: () => void) => void;
 
+/** Lock attempts repeated without a timer before waiting in growing steps of a millisecond. */
+const QUICK_RETRIES = 4;
+
 /** How often a holder retries a release the storage refused. */
 const RELEASE_RETRY_MS = 250;
 
@@ -118,7 +121,10 @@ export class KeyLocks {
     for (let attempt = 0; !createExclusive(path, content); attempt += 1) {
       if (Date.now() > deadline) throw new StorageUnavailableError(`Timed out waiting for the lock on ${key}`);
       if (attempt % 8 === 7) await this.breakIfStale(path, key);
-      await sleep(Math.min(1 + attempt, 20));
+      // A holder without fsync is done within microseconds (e.g. another spooler's claim of the same oldest job):
+      // look again at once a few times before falling back to timers, whose shortest wait is a millisecond.
+      if (attempt < QUICK_RETRIES) await new Promise<void>((resolve) => setImmediate(resolve));
+      else await sleep(Math.min(attempt - QUICK_RETRIES + 1, 20));
     }
     const steps: (() => void)[] = [];
     try {

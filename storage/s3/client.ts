@@ -30,7 +30,7 @@ export interface S3ProviderSpec {
   staleAfterMs?: number;
   /** Per-request timeout, after which the SDK retries (default 15 000 ms). */
   requestTimeoutMs?: number;
-  /** Attempts per request, including the SDK's retries of 5xx, throttling and network errors (default 3). */
+  /** Attempts per request: the SDK's retries of reads, and the provider's own of writes that S3 failed (default 3). */
   maxAttempts?: number;
   /**
    * Reuse connections (default true). Turn off for a Ceph RGW whose beast frontend lacks `tcp_nodelay=1`: there
@@ -60,26 +60,27 @@ export function s3Client(spec: S3ProviderSpec, maxAttempts = spec.maxAttempts ??
 }
 
 /**
- * The narrow S3Api over real clients. DELETEs go through a client that never retries on its own: on RGW a DELETE is
- * unconditional, and a blind retry after a lost answer could remove a document written in between; SdkObjects
- * checks first that the object is still the marker it meant to delete.
+ * The narrow S3Api over real clients. Writes go through a client that never retries on its own: every PUT is
+ * conditional and its outcome is settled by re-reading (Documents.write), and on RGW a DELETE is unconditional, so a
+ * blind retry after a lost answer could remove a document written in between (SdkObjects.delete looks first).
+ * Reads keep the SDK's retries.
  */
 export function sdkApi(spec: S3ProviderSpec): S3Api {
-  const client = s3Client(spec);
-  const deleter = s3Client(spec, 1);
+  const reader = s3Client(spec);
+  const writer = s3Client(spec, 1);
   return {
-    putObject: (input) => client.send(new PutObjectCommand(input)),
+    putObject: (input) => writer.send(new PutObjectCommand(input)),
     getObject: async (input) => {
-      const found = await client.send(new GetObjectCommand(input));
+      const found = await reader.send(new GetObjectCommand(input));
       const body = found.Body ? await found.Body.transformToString('utf8') : '';
       return { ETag: found.ETag, body };
     },
-    headObject: (input) => client.send(new HeadObjectCommand(input)),
-    deleteObject: (input) => deleter.send(new DeleteObjectCommand(input)),
-    listObjectsV2: (input) => client.send(new ListObjectsV2Command(input)),
+    headObject: (input) => reader.send(new HeadObjectCommand(input)),
+    deleteObject: (input) => writer.send(new DeleteObjectCommand(input)),
+    listObjectsV2: (input) => reader.send(new ListObjectsV2Command(input)),
     destroy: () => {
-      client.destroy();
-      deleter.destroy();
+      reader.destroy();
+      writer.destroy();
     },
   };
 }

@@ -26,6 +26,8 @@ export interface DocumentsOptions {
   busyWaitMs: number;
   now: () => number;
   cacheSize: number;
+  /** Sends of a write that S3 failed without any race, before it counts as an outage. */
+  writeAttempts: number;
 }
 
 /** What to write: an envelope, or (to roll a move back) the exact original bytes. */
@@ -56,6 +58,11 @@ export class Documents {
     return this.remember(at, { etag: found.etag, body: found.body, envelope: decode(found.body) });
   }
 
+  /** The last observation of `at`, whatever it was. */
+  lastSeen(at: Address): Observed | undefined {
+    return this.cache.get(at.name);
+  }
+
   /** The last observation of `at` if it is at `etag`. */
   cached(at: Address, etag: string): Observed | undefined {
     const hit = this.cache.get(at.name);
@@ -84,30 +91,37 @@ export class Documents {
 
   /**
    * A conditional write whose outcome is always known. When S3 refuses it (412) or leaves it open (500, 409, lost
-   * connection), the object is read again: our own write there (same kind and random id) means it landed, possibly
-   * on a retry the SDK made for us. An indeterminate answer while the object is exactly as the condition required
-   * means S3 failed the write without any race: that is an outage, not a lost race.
+   * connection), the object is read again: our own write there (same kind and random id) means it landed. An
+   * indeterminate answer while the object is exactly as the condition required means S3 failed the write without
+   * any race: it is sent again, and after `writeAttempts` reported as an outage. (The SDK itself does not retry
+   * PUTs, client.ts: after RGW's 500 to the loser of a race its backoff would only delay the certain 412.)
    */
   async write(at: Address, content: Content, condition: WriteCondition): Promise<WriteResult> {
     const body = 'raw' in content ? content.raw : encode(content);
     const envelope = 'raw' in content ? decode(content.raw) : content;
-    const result = await this.port.put(at.name, body, condition);
-    if (result.ok) {
-      this.remember(at, { etag: result.etag, body, envelope });
-      return { won: true, etag: result.etag };
-    }
-    const current = await this.read(at);
-    if (current && sameWrite(current.envelope, envelope)) return { won: true, etag: current.etag };
-    if (result.failure === 'indeterminate') {
+    for (let attempt = 1; ; attempt += 1) {
+      const result = await this.port.put(at.name, body, condition);
+      if (result.ok) {
+        this.remember(at, { etag: result.etag, body, envelope });
+        return { won: true, etag: result.etag };
+      }
+      const current = await this.read(at);
+      if (current && sameWrite(current.envelope, envelope)) return { won: true, etag: current.etag };
       const untouched = 'ifAbsent' in condition ? current === undefined : current?.etag === condition.ifMatch;
-      if (untouched) throw unavailableWrite(label(at));
+      if (result.failure !== 'indeterminate' || !untouched) return { won: false, current };
+      if (attempt >= this.options.writeAttempts) throw unavailableWrite(label(at));
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt * (0.5 + Math.random())));
     }
-    return { won: false, current };
   }
 
-  /** Deletes a marker this process has just written (see situation.ts for why nobody else's). */
-  async remove(at: Address, etag: string): Promise<void> {
+  /**
+   * Deletes a marker this process wrote at `markedAt` (see situation.ts for why nobody else's). If this process
+   * has been slow enough since that others may soon treat the marker as abandoned, it first checks that the marker
+   * is still there: RGW's DELETE would remove whatever has replaced it.
+   */
+  async remove(at: Address, etag: string, markedAt: number): Promise<void> {
     this.cache.delete(at.name);
+    if (this.now() - markedAt > this.options.staleAfterMs / 2 && (await this.port.get(at.name))?.etag !== etag) return;
     await this.port.delete(at.name, etag);
   }
 

@@ -172,16 +172,16 @@ export class CountingPort implements ObjectPort {
   }
 }
 
-/** Holds its `holdBefore`-th write (1-based) until release() is called: a process stalled mid-operation. */
+/** Holds the answer to its `holdAfter`-th write (1-based) until release(): a process stalled right after it. */
 export class GatedPort extends CountingPort {
   private writes = 0;
   private gate: (() => void) | undefined;
   private readonly opened: Promise<void>;
-  /** Resolves when the held write has been reached. */
+  /** Resolves when the held write has been done. */
   readonly reached: Promise<void>;
   private arrive!: () => void;
 
-  constructor(inner: ObjectPort, private readonly holdBefore: number) {
+  constructor(inner: ObjectPort, private readonly holdAfter: number) {
     super(inner);
     this.opened = new Promise((resolve) => (this.gate = resolve));
     this.reached = new Promise((resolve) => (this.arrive = resolve));
@@ -192,18 +192,19 @@ export class GatedPort extends CountingPort {
   }
 
   override async put(name: string, body: string, condition: WriteCondition): Promise<PortWrite> {
+    const answer = await super.put(name, body, condition);
     await this.hold();
-    return super.put(name, body, condition);
+    return answer;
   }
 
   override async delete(name: string, etag: string): Promise<void> {
+    await super.delete(name, etag);
     await this.hold();
-    return super.delete(name, etag);
   }
 
   private async hold(): Promise<void> {
     this.writes += 1;
-    if (this.writes === this.holdBefore) {
+    if (this.writes === this.holdAfter) {
       this.arrive();
       await this.opened;
     }

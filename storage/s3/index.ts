@@ -38,6 +38,8 @@ export interface S3ProviderOptions {
   now?: () => number;
   /** Objects remembered so a move right after a read needs no second GET. */
   cacheSize?: number;
+  /** See S3ProviderSpec.maxAttempts; applies to writes, which the SDK does not retry (client.ts). */
+  writeAttempts?: number;
 }
 
 /** Attempts of an overwrite or unconditional delete that keeps meeting other writers. */
@@ -61,6 +63,7 @@ export class S3Provider implements StorageProvider {
       busyWaitMs: options.busyWaitMs ?? 2_000,
       now: options.now ?? Date.now,
       cacheSize: options.cacheSize ?? 1024,
+      writeAttempts: options.writeAttempts ?? 3,
     });
   }
 
@@ -70,6 +73,7 @@ export class S3Provider implements StorageProvider {
       port,
       ...(spec.prefix === undefined ? {} : { prefix: spec.prefix }),
       ...(spec.staleAfterMs === undefined ? {} : { staleAfterMs: spec.staleAfterMs }),
+      ...(spec.maxAttempts === undefined ? {} : { writeAttempts: spec.maxAttempts }),
       ...overrides,
     });
   }
@@ -127,9 +131,10 @@ export class S3Provider implements StorageProvider {
         return this.absentOrConflict(at);
       }
       // Mark, then delete: the If-Match on the mark is the compare-and-swap RGW's DELETE cannot do.
-      const marked = await this.docs.write(at, { state: 'deleting', id: newId(), at: this.docs.now() }, { ifMatch: target });
+      const markedAt = this.docs.now();
+      const marked = await this.docs.write(at, { state: 'deleting', id: newId(), at: markedAt }, { ifMatch: target });
       if (marked.won) {
-        await this.docs.remove(at, marked.etag);
+        await this.docs.remove(at, marked.etag, markedAt);
         return true;
       }
       if (expectedVersion !== undefined) return this.absentOrConflict(at, { observed: marked.current });

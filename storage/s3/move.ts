@@ -43,7 +43,12 @@ type Movable = Extract<Situation, { kind: 'live' }>;
 
 /** The source as it is now, if it can be moved at `expectedVersion`. */
 async function movable(docs: Documents, layout: S3Layout, from: Address, expectedVersion?: string): Promise<Movable> {
-  // The lifecycle reads the source right before moving it: its body is in the cache at the expected ETag.
+  // The lifecycle reads the source right before moving it: its body is in the cache at the expected ETag, or that
+  // read has just found it leaving (its pre-move version is what get() handed out), a lost race without asking S3.
+  const seen = docs.lastSeen(from)?.envelope;
+  if (seen?.state === 'leaving' && seen.originalVersion === expectedVersion && !docs.isStale(seen)) {
+    throw new ConflictError(`${label(from)} is being moved concurrently`);
+  }
   const hit = expectedVersion === undefined ? undefined : docs.cached(from, expectedVersion);
   const known = hit && (hit.envelope.state === 'live' || docs.isReleased(from, hit.etag));
   const found: Situation = known ? { kind: 'live', observed: hit, value: valueOf(hit.envelope) } : await situation(docs, layout, from);
@@ -100,7 +105,7 @@ export async function moveDocument(
 
   // 3. Release the source: our own marker, so deleting it unconditionally is safe (situation.ts). From here on
   // this process knows D's arriving version is the document itself.
-  await docs.remove(from, taken.etag);
+  await docs.remove(from, taken.etag, leaving.at);
   docs.released(to, arrived.etag);
   return arrived.etag;
 }

@@ -183,12 +183,14 @@ describe('s3 provider building blocks', () => {
   });
 
   describe('deciding an ambiguous write', () => {
-    const docs = (port: FakeObjects) => new Documents(port, { staleAfterMs: 1000, busyWaitMs: 10, now: Date.now, cacheSize: 8 });
+    const docs = (port: FakeObjects) =>
+      new Documents(port, { staleAfterMs: 1000, busyWaitMs: 10, now: Date.now, cacheSize: 8, writeAttempts: 2 });
     const at = new S3Layout('p').address('docs', 'k');
 
-    it('is an outage when a 500 left the object exactly as the condition required', async () => {
-      const bucket = new FakeObjects().inject('k.json', 'refuse');
+    it('sends again, then reports an outage, when 500s leave the object exactly as the condition required', async () => {
+      const bucket = new FakeObjects().inject('k.json', 'refuse').inject('k.json', 'refuse');
       expect(await rejection(docs(bucket).write(at, { state: 'live', id: 'mine' }, { ifAbsent: true }))).to.be.instanceOf(StorageUnavailableError);
+      expect(bucket.log.filter((line) => line.startsWith('put'))).to.have.length(2);
     });
 
     it('is ours when the re-read finds our write, on AWS 404-style and RGW 412-style answers alike', async () => {

@@ -66,7 +66,7 @@ describe('s3 provider', () => {
 
         it('lets a stalled mover and the helper that finished its move agree on one copy', async () => {
           await provider(bucket).put('from', 'k', { n: 1 });
-          const gated = new GatedPort(bucket, 2);
+          const gated = new GatedPort(bucket, 1);
           const moving = provider(gated).move('from', 'to', 'k', { value: { n: 2 } });
           await gated.reached;
           const helper = provider(bucket, STALE);
@@ -96,7 +96,7 @@ describe('s3 provider', () => {
             : 'shows the one RGW weakness: a deleter stalled past staleAfterMs removes the document written after it',
           async () => {
             const version = await provider(bucket).put('docs', 'd', 1);
-            const gated = new GatedPort(bucket, 2);
+            const gated = new GatedPort(bucket, 1);
             const deleting = provider(gated).delete('docs', 'd', version);
             await gated.reached;
             await provider(bucket, STALE).put('docs', 'd', 'newer');
@@ -107,6 +107,20 @@ describe('s3 provider', () => {
             else expect(survivor).to.equal(undefined);
           },
         );
+
+        it('keeps the newer document when the stalled deleter notices its own stall before deleting', async () => {
+          const version = await provider(bucket).put('docs', 'd', 1);
+          let clock = Date.now();
+          const gated = new GatedPort(bucket, 1);
+          const deleter = new S3Provider({ port: gated, prefix: 'p', now: () => clock });
+          const deleting = deleter.delete('docs', 'd', version);
+          await gated.reached;
+          await provider(bucket, STALE).put('docs', 'd', 'newer');
+          clock += STALE;
+          gated.release();
+          await deleting;
+          expect((await provider(bucket).get('docs', 'd'))!.value).to.equal('newer');
+        });
       });
     }
 
@@ -170,16 +184,19 @@ describe('s3 provider', () => {
         }
       });
 
-      it('settles a 500 on a conditional write by re-reading: landed, lost to a racer, or an outage', async () => {
+      it('settles a 500 on a conditional write by re-reading: landed, lost to a racer, sent again, or an outage', async () => {
         const v1 = await storage.put('docs', 'r', 1);
         bucket.inject('docs/r', 'lose-answer');
         const v2 = await storage.replace('docs', 'r', 2, v1);
         expect(await storage.get('docs', 'r')).to.deep.equal({ value: 2, version: v2 });
-        bucket.inject('docs/r', 'refuse');
+        for (let i = 0; i < 3; i += 1) bucket.inject('docs/r', 'refuse');
         expect(await rejection(storage.replace('docs', 'r', 3, v2))).to.be.instanceOf(StorageUnavailableError);
-        await provider(bucket).replace('docs', 'r', 4, v2);
         bucket.inject('docs/r', 'refuse');
-        expect(await rejection(storage.replace('docs', 'r', 5, v2))).to.be.instanceOf(ConflictError);
+        const v3 = await storage.replace('docs', 'r', 3, v2);
+        expect(await storage.get('docs', 'r')).to.deep.equal({ value: 3, version: v3 });
+        await provider(bucket).replace('docs', 'r', 4, v3);
+        bucket.inject('docs/r', 'refuse');
+        expect(await rejection(storage.replace('docs', 'r', 5, v3))).to.be.instanceOf(ConflictError);
         bucket.inject('docs/new', 'lose-answer');
         await storage.put('docs', 'new', 1, { ifAbsent: true });
         expect(await rejection(storage.replace('docs', 'gone', 1, v1))).to.be.instanceOf(NotFoundError);

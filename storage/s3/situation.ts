@@ -8,7 +8,9 @@
 //  * Nobody else overwrites or deletes a marker while it is fresh (younger than staleAfterMs): writers wait for it
 //    to go, readers read through it. Once stale, its writer is presumed dead and anyone may finish its work.
 // So an unconditional DELETE can only hit a newer document if its sender stalled for longer than staleAfterMs
-// between writing its marker and deleting it. On AWS, which honours If-Match on DELETE, not even then.
+// between writing its marker and deleting it; a sender that notices it was slow looks before it deletes
+// (Documents.remove), which leaves a stall right between that look and the DELETE. On AWS, which honours If-Match
+// on DELETE, not even then.
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import type { Documents, Observed, WriteResult } from './documents.ts';
 import { decode, newId, valueOf, type ArrivingEnvelope, type Envelope, type LeavingEnvelope } from './envelope.ts';
@@ -125,8 +127,9 @@ export async function settle(
 
 /** Deletes an object that is not ours: take it over with our own `deleting` marker (one winner), then delete that. */
 export async function takeOverAndDelete(docs: Documents, at: Address, etag: string): Promise<boolean> {
-  const taken = await docs.write(at, { state: 'deleting', id: newId(), at: docs.now() }, { ifMatch: etag });
-  if (taken.won) await docs.remove(at, taken.etag);
+  const markedAt = docs.now();
+  const taken = await docs.write(at, { state: 'deleting', id: newId(), at: markedAt }, { ifMatch: etag });
+  if (taken.won) await docs.remove(at, taken.etag, markedAt);
   return taken.won;
 }
 

@@ -5,7 +5,7 @@
 // With neither, it says why in one line.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -80,6 +80,7 @@ async function startCeph(): Promise<TestS3> {
     await script('start');
   } catch (error) {
     await script('stop').catch(() => undefined);
+    await rm(`${cephDir}.lock`, { force: true });
     const stderr = (error as { stderr?: string }).stderr ?? '';
     throw new Error(`ceph-rgw.sh start failed: ${stderr.trim().split('\n').slice(-15).join('\n')}`, { cause: error });
   }
@@ -102,7 +103,10 @@ async function startCeph(): Promise<TestS3> {
       const pid = Number(text.trim());
       return Number.isInteger(pid) && pid > 0 ? pid : undefined;
     },
-    stop: async () => void (await script('stop')),
+    stop: async () => {
+      await script('stop');
+      await rm(`${cephDir}.lock`, { force: true });
+    },
   };
 }
 

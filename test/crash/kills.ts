@@ -48,11 +48,18 @@ export async function killsPhase(runDir: string, settings: CrashSettings): Promi
   // Steady submissions spread over the kill window, so spoolers are busy when they die.
   const windowMs = settings.seconds * 1000;
   const killer = setInterval(() => phase.cluster.killRandomSpooler(RESTART_AFTER_MS), settings.killEveryMs);
-  const windowOver = new Promise((resolve) => setTimeout(resolve, windowMs));
+  let windowClosed = false;
+  const windowOver = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      // Kills stop on time even if submitting takes longer on a loaded machine.
+      windowClosed = true;
+      clearInterval(killer);
+      resolve();
+    }, windowMs),
+  );
   // Halfway, a spooler holding a job freezes (SIGSTOP) for two leases, then resumes: alive, but fenced out.
   const paused: number[] = [];
   const frozen: string[] = [];
-  let windowClosed = false;
   const tryFreeze = async () => {
     const holders = await runningHolders(phase).catch(() => new Map<number, string>());
     if (windowClosed) return;
@@ -66,8 +73,6 @@ export async function killsPhase(runDir: string, settings: CrashSettings): Promi
   const paceMs = steady.length > 0 ? (windowMs * settings.clients) / steady.length : 0;
   const acknowledged: Acknowledged[] = await submitAll(url, user, steady, { concurrency: settings.clients, tally, paceMs });
   await windowOver;
-  windowClosed = true;
-  clearInterval(killer);
   clearTimeout(freeze);
   const spoolerKills = phase.cluster.kills.length;
   phase.progress(`kill window over (${spoolerKills} kills); storm of ${storm.length} jobs with a server kill`);

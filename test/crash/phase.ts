@@ -108,7 +108,7 @@ export class Phase {
     this.notes.push(`graceful stop of every process: ${Date.now() - shutdownStarted} ms`);
     const storage = this.storage();
     const jobs = await snapshot(storage, this.setup.backends);
-    // A projection left a step behind by a kill is repaired by the first read, as the server reads it.
+    // A projection left a step behind (a kill or an outage after a move) is repaired by the first read, as the server reads it.
     const lifecycle = new JobLifecycle(storage);
     let repaired = 0;
     for (const job of jobs.values()) {
@@ -116,7 +116,7 @@ export class Phase {
       job.status = await lifecycle.getStatus(job.backend, job.id);
       repaired += 1;
     }
-    if (repaired > 0) this.notes.push(`${repaired} status projections left behind by kills, repaired on read`);
+    if (repaired > 0) this.notes.push(`${repaired} status projections a step behind (a kill or outage between a move and its status write), repaired on read`);
     await storage.close();
     const events = await readEvents(this.logDir);
     const fenced = events.filter((e) => e.event === 'job.lease_lost').length;
