@@ -7,6 +7,7 @@
 #   scripts/services/ceph-rgw.sh stop     # kill the daemons, delete all state
 #   scripts/services/ceph-rgw.sh env      # S3_ENDPOINT=... lines; `env --export` prefixes `export `
 #   scripts/services/ceph-rgw.sh status   # exit 0 if S3 answers
+#   scripts/services/ceph-rgw.sh gateway-stop / gateway-start   # kill radosgw alone (an S3 outage), start it again
 #
 #   eval "$(scripts/services/ceph-rgw.sh env --export)"
 #
@@ -236,21 +237,34 @@ start() {
     --access-key="$S3_ACCESS_KEY_ID" --secret-key="$S3_SECRET_ACCESS_KEY" >>"$out" 2>&1 \
     || fail "radosgw-admin user create failed" "$out" "$LOG/osd.0.log"
 
+  start_gateway
+  say "up at $S3_ENDPOINT in $((SECONDS - T0))s (state in $CEPH_DIR)"
+}
+
+# Starts radosgw on the running cluster and waits until S3 answers.
+start_gateway() {
+  local dout="$LOG/daemons.out" i
   step "radosgw"
   radosgw -c "$CONF" -n client.rgw </dev/null 9>&- >>"$dout" 2>&1 \
     || fail "radosgw did not start" "$dout" "$LOG/client.rgw.log"
-
-  local i
   for i in $(seq 1 150); do
     if s3_ok; then
       step "S3 answers"
-      say "up at $S3_ENDPOINT in $((SECONDS - T0))s (state in $CEPH_DIR)"
       return 0
     fi
     alive client.rgw || fail "radosgw exited" "$dout" "$LOG/client.rgw.log"
     sleep 0.2
   done
   fail "S3 did not answer at $S3_ENDPOINT within 30 s" "$LOG/client.rgw.log"
+}
+
+# SIGKILLs radosgw alone (the cluster keeps its data): S3 refuses connections until gateway-start.
+stop_gateway() {
+  local pid
+  pid="$(pid_of client.rgw)" && ours "$pid" || return 0
+  kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do running "$pid" || break; sleep 0.1; done
+  rm -f "$RUN/client.rgw.pid"
 }
 
 # Kill our daemons: by pid file, and by their exact `-c $CONF` command line in
@@ -303,7 +317,9 @@ lock() {
 case "${1:-}" in
   start) lock; start ;;
   stop) lock; stop_all; say "stopped" ;;
+  gateway-stop) stop_gateway ;;
+  gateway-start) T0=$SECONDS; start_gateway ;;
   env) print_env "${2:-}" ;;
   status) s3_ok ;;
-  *) echo "usage: $0 start|stop|env [--export]|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|env [--export]|status|gateway-stop|gateway-start" >&2; exit 2 ;;
 esac

@@ -37,6 +37,7 @@ const loginSchemas: Record<ProviderType, Record<string, unknown>> = {
       prefix: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
       access_key_id: text,
       secret_access_key: text,
+      keep_alive: { type: 'boolean' },
     },
     required: ['region', 'bucket', 'access_key_id', 'secret_access_key'],
     additionalProperties: false,
@@ -49,6 +50,7 @@ const loginSchemas: Record<ProviderType, Record<string, unknown>> = {
       refresh_token: text,
       access_token: text,
       base_path: { type: 'string', pattern: '^/[^\\u0000]*$', maxLength: 512 },
+      api_base_url: { type: 'string', pattern: '^https?://', maxLength: 2048 },
     },
     anyOf: [{ required: ['app_key', 'refresh_token'] }, { required: ['access_token'] }],
     additionalProperties: false,
@@ -105,6 +107,7 @@ export function loginToSpec(type: ProviderType, login: Record<string, unknown>):
         secretAccessKey: l.secret_access_key!,
         ...(l.endpoint_url ? { endpoint: l.endpoint_url } : {}),
         ...(l.prefix ? { prefix: l.prefix } : {}),
+        ...(typeof login.keep_alive === 'boolean' ? { keepAlive: login.keep_alive } : {}),
       };
     case 'dropbox':
       return {
@@ -114,6 +117,7 @@ export function loginToSpec(type: ProviderType, login: Record<string, unknown>):
         ...(l.refresh_token ? { refreshToken: l.refresh_token } : {}),
         ...(l.access_token ? { accessToken: l.access_token } : {}),
         ...(l.base_path ? { basePath: l.base_path } : {}),
+        ...(l.api_base_url ? { apiBaseUrl: l.api_base_url } : {}),
       };
   }
 }

@@ -24,6 +24,8 @@ export interface TestS3 {
   origin: 'S3_ENDPOINT' | 'started';
   /** The radosgw process of a server we started (to pause it with SIGSTOP), read from its pid file. */
   radosgwPid(): Promise<number | undefined>;
+  /** Kills or restarts radosgw alone, keeping the stored objects (an outage); only for servers we started. */
+  gateway(action: 'stop' | 'start'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ function fromEnvironment(endpoint: string): TestS3 {
     },
     origin: 'S3_ENDPOINT',
     radosgwPid: async () => undefined,
+    gateway: () => Promise.reject(new Error('S3_ENDPOINT is not ours to stop')),
     stop: async () => undefined,
   };
 }
@@ -103,6 +106,7 @@ async function startCeph(): Promise<TestS3> {
       const pid = Number(text.trim());
       return Number.isInteger(pid) && pid > 0 ? pid : undefined;
     },
+    gateway: async (action) => void (await script(`gateway-${action}`)),
     stop: async () => {
       await script('stop');
       await rm(`${cephDir}.lock`, { force: true });

@@ -4,18 +4,20 @@
 import { cancelJob, jobStatus, newTally, submitAll } from './client.ts';
 import { Phase, quickJob, slowJob, type PhaseResult } from './phase.ts';
 import type { CrashSettings } from './settings.ts';
+import type { CrashStore } from './store.ts';
 
 const BACKEND = 'singlequdit';
 
-export async function cancelPhase(runDir: string, settings: CrashSettings): Promise<PhaseResult> {
-  const phase = new Phase(runDir, settings, { name: 'cancel', backends: [BACKEND], spoolersPerBackend: settings.spoolers });
+export async function cancelPhase(runDir: string, settings: CrashSettings, store: CrashStore): Promise<PhaseResult> {
+  const phase = new Phase(runDir, settings, { name: 'cancel', backends: [BACKEND], spoolersPerBackend: settings.spoolers }, store);
   await phase.prepare();
   const user = { name: 'canceller', token: await phase.cluster.addUser('canceller') };
   await phase.cluster.start();
-  const { url } = phase.cluster;
+  const target = phase.cluster;
+  const { url } = target;
   const tally = newTally();
-  const slow = await submitAll(url, user, Array.from({ length: settings.cancelRunning }, () => ({ backend: BACKEND, payload: slowJob() })), { concurrency: 1, tally });
-  const quick = await submitAll(url, user, Array.from({ length: settings.cancelQueued }, () => ({ backend: BACKEND, payload: quickJob(BACKEND) })), { concurrency: 4, tally });
+  const slow = await submitAll(target, user, Array.from({ length: settings.cancelRunning }, () => ({ backend: BACKEND, payload: slowJob() })), { concurrency: 1, tally });
+  const quick = await submitAll(target, user, Array.from({ length: settings.cancelQueued }, () => ({ backend: BACKEND, payload: quickJob(BACKEND) })), { concurrency: 4, tally });
 
   const cancelledQueued: string[] = [];
   for (const job of quick) {
@@ -32,7 +34,7 @@ export async function cancelPhase(runDir: string, settings: CrashSettings): Prom
   const open = new Set(slow.map((job) => job.id));
   while (open.size > 0 && Date.now() < deadline) {
     for (const id of [...open]) {
-      const status = await jobStatus(url, user, BACKEND, id, tally);
+      const status = await jobStatus(target, user, BACKEND, id, tally);
       if (status === 'RUNNING' && !requestedAt.has(id)) {
         const answer = await cancelJob(url, user.token, id, tally);
         if (answer === 202) {

@@ -22,6 +22,12 @@ export interface Acknowledged {
   at: number;
 }
 
+/** Where clients send requests: the server, and the name under which it serves each backend. */
+export interface ApiTarget {
+  readonly url: string;
+  apiName(backend: string): string;
+}
+
 export function newTally(): HttpTally {
   return { counts: new Map(), retryAfter: 0, serverErrors: [] };
 }
@@ -69,7 +75,7 @@ export async function requestWithRetry(url: string, init: RequestInit, tally: Ht
 
 /** Submits every job with `concurrency` clients; resolves with the acknowledged ones. */
 export async function submitAll(
-  url: string,
+  target: ApiTarget,
   user: { name: string; token: string },
   jobs: Submission[],
   options: { concurrency: number; tally: HttpTally; paceMs?: number; onAcknowledged?: (ack: Acknowledged) => void },
@@ -80,7 +86,7 @@ export async function submitAll(
     while (next < jobs.length) {
       const job = jobs[next++]!;
       const body = JSON.stringify({ job: JSON.stringify(job.payload), username: user.name, token: user.token });
-      const answer = await requestWithRetry(`${url}/api/v2/${job.backend}/post_job`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }, options.tally);
+      const answer = await requestWithRetry(`${target.url}/api/v2/${target.apiName(job.backend)}/post_job`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }, options.tally);
       const id = (answer.body as { job_id?: unknown }).job_id;
       if (answer.status === 200 && typeof id === 'string') {
         const ack = { id, backend: job.backend, at: Date.now() };
@@ -101,8 +107,8 @@ export async function cancelJob(url: string, token: string, id: string, tally: H
 }
 
 /** The qlued v2 status dict of a job, as a client polling it would see it. */
-export async function jobStatus(url: string, user: { name: string; token: string }, backend: string, id: string, tally: HttpTally): Promise<string> {
+export async function jobStatus(target: ApiTarget, user: { name: string; token: string }, backend: string, id: string, tally: HttpTally): Promise<string> {
   const query = `job_id=${id}&username=${encodeURIComponent(user.name)}&token=${user.token}`;
-  const answer = await requestWithRetry(`${url}/api/v2/${backend}/get_job_status?${query}`, {}, tally);
+  const answer = await requestWithRetry(`${target.url}/api/v2/${target.apiName(backend)}/get_job_status?${query}`, {}, tally);
   return String((answer.body as { status?: unknown }).status);
 }

@@ -23,6 +23,8 @@ export interface ClusterOptions {
   env: Record<string, string>;
   backends: string[];
   spoolersPerBackend: number;
+  /** A registered storage provider the spoolers work on (`--storage`); the server's own directory when absent. */
+  provider?: string;
 }
 
 interface Member {
@@ -71,9 +73,19 @@ export class Cluster {
     this.env = { ...options.env, QSPOOL_DATA_DIR: options.dataDir, LOG_LEVEL: 'info' };
   }
 
+  /** The name clients use for a backend: qlued's `<provider>_<backend>_simulator` on a registered provider. */
+  apiName(backend: string): string {
+    return this.options.provider ? `${this.options.provider}_${backend}_simulator` : backend;
+  }
+
+  /** Runs a CLI command with the cluster's environment (e.g. `storage add`). */
+  cli(args: string[]): Promise<string> {
+    return runCli(args, this.env);
+  }
+
   /** Creates a user with an API token through `qspool user add`. */
   async addUser(name: string): Promise<string> {
-    const out = await runCli(['user', 'add', name, '--json'], this.env);
+    const out = await this.cli(['user', 'add', name, '--json']);
     return (JSON.parse(out) as { token: string }).token;
   }
 
@@ -86,7 +98,8 @@ export class Cluster {
     }
     for (const backend of this.options.backends) {
       for (let slot = 0; slot < this.options.spoolersPerBackend; slot += 1) {
-        this.members.push({ name: `spooler-${backend}-${slot}`, role: 'spooler', backend, args: ['spooler', '--backend', backend] });
+        const args = ['spooler', '--backend', backend, ...(this.options.provider ? ['--storage', this.options.provider] : [])];
+        this.members.push({ name: `spooler-${backend}-${slot}`, role: 'spooler', backend, args });
       }
     }
     for (const member of this.members) starts.push(this.launch(member));

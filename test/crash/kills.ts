@@ -4,6 +4,7 @@ import { ns, type JobRecord } from '../../storage/records.ts';
 import { newTally, submitAll, jobStatus, type Acknowledged } from './client.ts';
 import { Phase, quickJob, type PhaseResult } from './phase.ts';
 import type { CrashSettings } from './settings.ts';
+import type { CrashStore } from './store.ts';
 
 const BACKENDS = ['singlequdit', 'qubit'];
 /** A killed spooler comes back after this long (a supervisor restarting it). */
@@ -13,7 +14,7 @@ const STORM_SHARE = 0.2;
 
 /** Which spooler (by pid) holds which running job right now, from the lease holders in storage. */
 async function runningHolders(phase: Phase): Promise<Map<number, string>> {
-  const storage = phase.storage();
+  const storage = await phase.storage();
   const holders = new Map<number, string>();
   try {
     for (const backend of BACKENDS) {
@@ -29,8 +30,8 @@ async function runningHolders(phase: Phase): Promise<Map<number, string>> {
   return holders;
 }
 
-export async function killsPhase(runDir: string, settings: CrashSettings): Promise<PhaseResult> {
-  const phase = new Phase(runDir, settings, { name: 'kills', backends: BACKENDS, spoolersPerBackend: settings.spoolers });
+export async function killsPhase(runDir: string, settings: CrashSettings, store: CrashStore): Promise<PhaseResult> {
+  const phase = new Phase(runDir, settings, { name: 'kills', backends: BACKENDS, spoolersPerBackend: settings.spoolers }, store);
   await phase.prepare();
   const user = { name: 'crash', token: await phase.cluster.addUser('crash') };
   const jobs = Array.from({ length: settings.jobs }, (_, i) => {
@@ -42,7 +43,7 @@ export async function killsPhase(runDir: string, settings: CrashSettings): Promi
   const storm = jobs.slice(jobs.length - stormSize);
   await phase.cluster.start();
   phase.progress(`cluster up; submitting ${steady.length} jobs over ${settings.seconds} s while killing spoolers`);
-  const { url } = phase.cluster;
+  const target = phase.cluster;
   const tally = newTally();
 
   // Steady submissions spread over the kill window, so spoolers are busy when they die.
@@ -71,7 +72,7 @@ export async function killsPhase(runDir: string, settings: CrashSettings): Promi
   };
   let freeze = setTimeout(() => void tryFreeze(), windowMs / 2);
   const paceMs = steady.length > 0 ? (windowMs * settings.clients) / steady.length : 0;
-  const acknowledged: Acknowledged[] = await submitAll(url, user, steady, { concurrency: settings.clients, tally, paceMs });
+  const acknowledged: Acknowledged[] = await submitAll(target, user, steady, { concurrency: settings.clients, tally, paceMs });
   await windowOver;
   clearTimeout(freeze);
   const spoolerKills = phase.cluster.kills.length;
@@ -80,7 +81,7 @@ export async function killsPhase(runDir: string, settings: CrashSettings): Promi
   // The storm: as fast as the clients can, with the server killed once a third of it is acknowledged.
   let stormAcks = 0;
   let serverKilledAt = 0;
-  const stormAcknowledged = await submitAll(url, user, storm, {
+  const stormAcknowledged = await submitAll(target, user, storm, {
     concurrency: settings.clients * 2,
     tally,
     onAcknowledged: () => {
@@ -95,7 +96,7 @@ export async function killsPhase(runDir: string, settings: CrashSettings): Promi
   if (!(await phase.drained(120_000))) phase.problems.push('queues did not drain within 120 s');
   // What a polling client sees at the end, for every acknowledged job.
   const apiStatus = new Map<string, string>();
-  for (const ack of acknowledged) apiStatus.set(ack.id, await jobStatus(url, user, ack.backend, ack.id, tally));
+  for (const ack of acknowledged) apiStatus.set(ack.id, await jobStatus(target, user, ack.backend, ack.id, tally));
   phase.notes.push(`${spoolerKills} spooler SIGKILLs every ${settings.killEveryMs} ms over ${settings.seconds} s; server SIGKILLed once mid-storm`);
   phase.notes.push(`spooler ${paused.join(', ') || '(none)'} frozen for ${2 * settings.leaseMs} ms holding job ${frozen.join(', ') || '(none)'}, then resumed`);
   return phase.finish(acknowledged.map((a) => a.id), { apiStatus }, { tally, paused });

@@ -1,7 +1,8 @@
 // Phase "outage": the store becomes unusable for a while under a steady stream of submissions, then comes back.
 // The fault is real, not a proxy: every process reaches the store through a symlink, which is atomically swapped to
 // point at a regular file (every file operation under it now fails with ENOTDIR, as with a storage path replaced or
-// a mount gone bad) and swapped back afterwards. Clients must see 503 with Retry-After, never 500; no acknowledged
+// a mount gone bad) and swapped back afterwards. A registered remote store is cut off at its server instead (the
+// Dropbox API server stops listening; radosgw is killed and started again). Clients must see 503 with Retry-After, never 500; no acknowledged
 // job may be lost; spoolers must resume by themselves (no restarts).
 import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { SpoolerEvent } from './evidence.ts';
 import { readEvents } from './evidence.ts';
 import { Phase, quickJob, type PhaseResult } from './phase.ts';
 import type { CrashSettings } from './settings.ts';
+import type { CrashStore } from './store.ts';
 
 const BACKENDS = ['singlequdit', 'qubit'];
 const BEFORE_MS = 3000;
@@ -22,15 +24,30 @@ async function repoint(link: string, target: string): Promise<void> {
   await rename(next, link);
 }
 
-export async function outagePhase(runDir: string, settings: CrashSettings): Promise<PhaseResult> {
-  const dir = join(runDir, 'outage');
+/** A way to make the store unusable for every process and to bring it back. */
+interface Fault {
+  /** The data directory processes must use for the fault to reach them (the local store's symlink). */
+  dataDir?: string;
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+}
+
+/** The local store behind a symlink that is swapped for a regular file during the outage. */
+async function symlinkFault(dir: string): Promise<Fault> {
   const store = join(dir, 'store');
   const link = join(dir, 'data');
   const notADirectory = join(dir, 'not-a-directory');
   await mkdir(store, { recursive: true });
   await writeFile(notADirectory, 'the store is unavailable\n');
   await symlink(store, link);
-  const phase = new Phase(runDir, settings, { name: 'outage', backends: BACKENDS, spoolersPerBackend: settings.spoolers, dataDir: link });
+  return { dataDir: link, cut: () => repoint(link, notADirectory), restore: () => repoint(link, store) };
+}
+
+export async function outagePhase(runDir: string, settings: CrashSettings, store: CrashStore): Promise<PhaseResult> {
+  // A remote store is cut off by the store itself (its server stopped); the server's own directory stays up.
+  const fault: Fault = store.type === 'local' ? await symlinkFault(join(runDir, 'outage')) : store;
+  const setup = { name: 'outage', backends: BACKENDS, spoolersPerBackend: settings.spoolers, ...(fault.dataDir ? { dataDir: fault.dataDir } : {}) };
+  const phase = new Phase(runDir, settings, setup, store);
   await phase.prepare();
   const user = { name: 'patient', token: await phase.cluster.addUser('patient') };
   await phase.cluster.start();
@@ -42,16 +59,16 @@ export async function outagePhase(runDir: string, settings: CrashSettings): Prom
   const client = async (index: number) => {
     const acknowledged = [];
     const backend = BACKENDS[index % BACKENDS.length]!;
-    while (!stop) acknowledged.push(...(await submitAll(phase.cluster.url, user, [{ backend, payload: quickJob(backend) }], { concurrency: 1, tally, paceMs: 100 })));
+    while (!stop) acknowledged.push(...(await submitAll(phase.cluster, user, [{ backend, payload: quickJob(backend) }], { concurrency: 1, tally, paceMs: 100 })));
     return acknowledged;
   };
   const submitting = Promise.all(Array.from({ length: settings.clients }, (_, i) => client(i))).then((all) => all.flat());
   await new Promise((resolve) => setTimeout(resolve, BEFORE_MS));
   const before503 = tally.counts.get('503') ?? 0;
-  await repoint(link, notADirectory);
+  await fault.cut();
   const faultAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, outageMs));
-  await repoint(link, store);
+  await fault.restore();
   const restoredAt = Date.now();
   await new Promise((resolve) => setTimeout(resolve, AFTER_MS));
   stop = true;

@@ -2,13 +2,16 @@
 // queues to drain, and the verdict from storage and the spooler logs once every process has stopped.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { createProvider } from '../../storage/factory.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
-import { LocalProvider } from '../../storage/local/index.ts';
 import { ns } from '../../storage/records.ts';
 import { Cluster } from './cluster.ts';
 import type { HttpTally } from './client.ts';
 import { readEvents, snapshot } from './evidence.ts';
 import type { CrashSettings } from './settings.ts';
+import type { CrashStore } from './store.ts';
 import { verify, type Expectations, type Verdict } from './verify.ts';
 
 export interface PhaseResult {
@@ -42,16 +45,21 @@ export class Phase {
     runDir: string,
     readonly settings: CrashSettings,
     readonly setup: PhaseSetup,
+    readonly store: CrashStore,
   ) {
     this.dir = join(runDir, setup.name);
     this.dataDir = setup.dataDir ?? join(this.dir, 'data');
     this.logDir = join(this.dir, 'logs');
+    const registered = store.registration(setup.name);
     this.cluster = new Cluster({
       dataDir: this.dataDir,
       logDir: this.logDir,
       backends: setup.backends,
       spoolersPerBackend: setup.spoolersPerBackend,
+      ...(registered ? { provider: registered.name } : {}),
       env: {
+        // Registry logins are sealed with it; server, spoolers and CLI of a phase share it.
+        QSPOOL_SECRET_KEY: randomBytes(32).toString('hex'),
         QSPOOL_LEASE_MS: String(settings.leaseMs),
         QSPOOL_POLL_MS: String(settings.pollMs),
         QSPOOL_MAX_ATTEMPTS: String(settings.maxAttempts),
@@ -64,9 +72,14 @@ export class Phase {
     });
   }
 
+  /** Creates the phase's directories and, on a remote store, registers it as an admin would (`qspool storage add`). */
   async prepare(): Promise<void> {
     await mkdir(this.logDir, { recursive: true });
-    this.progress('starting');
+    this.progress(`starting on the ${this.store.type} store`);
+    const registered = this.store.registration(this.setup.name);
+    if (registered) {
+      await this.cluster.cli(['storage', 'add', '--name', registered.name, '--type', registered.type, '--login', JSON.stringify(registered.login)]);
+    }
   }
 
   /** A progress line on stderr, so a slow run shows where its time goes. */
@@ -74,14 +87,14 @@ export class Phase {
     process.stderr.write(`  [${this.setup.name} +${((Date.now() - this.startedAt) / 1000).toFixed(1)} s] ${step}\n`);
   }
 
-  /** Opens the store as the harness sees it (for direct enqueueing and for the verdict); no fsync: nothing here must survive power loss. */
-  storage(): LocalProvider {
-    return new LocalProvider({ root: this.dataDir, fsync: false });
+  /** Opens the phase's store as the harness sees it (for direct enqueueing and for the verdict). */
+  storage(): Promise<StorageProvider> {
+    return createProvider(this.store.spec(this.setup.name, this.dataDir));
   }
 
   /** Waits until no job of the phase's backends is queued or running; false if some still are after `timeoutMs`. */
   async drained(timeoutMs: number): Promise<boolean> {
-    const storage = this.storage();
+    const storage = await this.storage();
     const deadline = Date.now() + timeoutMs;
     try {
       for (let quiet = 0; quiet < 2; ) {
@@ -106,7 +119,7 @@ export class Phase {
     const shutdownStarted = Date.now();
     const unclean = await this.cluster.stop();
     this.notes.push(`graceful stop of every process: ${Date.now() - shutdownStarted} ms`);
-    const storage = this.storage();
+    const storage = await this.storage();
     const jobs = await snapshot(storage, this.setup.backends);
     // A projection left a step behind (a kill or an outage after a move) is repaired by the first read, as the server reads it.
     const lifecycle = new JobLifecycle(storage);

@@ -4,16 +4,17 @@
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { Phase, quickJob, type PhaseResult } from './phase.ts';
 import type { CrashSettings } from './settings.ts';
+import type { CrashStore } from './store.ts';
 
 const BACKENDS = ['singlequdit', 'qubit'];
 const ENQUEUERS = 8;
 
-export async function racePhase(runDir: string, settings: CrashSettings): Promise<PhaseResult> {
+export async function racePhase(runDir: string, settings: CrashSettings, store: CrashStore): Promise<PhaseResult> {
   // fsync off: what is raced here is the claim protocol, not durability across power loss.
-  const phase = new Phase(runDir, settings, { name: 'race', backends: BACKENDS, spoolersPerBackend: 2, env: { QSPOOL_FSYNC: 'false', QSPOOL_QUBIT_MODE: 'echo' } });
+  const phase = new Phase(runDir, settings, { name: 'race', backends: BACKENDS, spoolersPerBackend: 2, env: { QSPOOL_FSYNC: 'false', QSPOOL_QUBIT_MODE: 'echo' } }, store);
   await phase.prepare();
   await phase.cluster.start(false);
-  const storage = phase.storage();
+  const storage = await phase.storage();
   const lifecycle = new JobLifecycle(storage);
   const ids: string[] = [];
   const started = Date.now();

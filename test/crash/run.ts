@@ -1,4 +1,5 @@
-// `npm run test:crash`: the crash, race, cancel and outage proof against real CLI processes on the local provider.
+// `npm run test:crash`: the crash, race, cancel and outage proof against real CLI processes, on the local provider or
+// (CRASH_PROVIDER) on a registered Dropbox or S3 provider.
 // Prints the table and exits 1 on any violation (0 lost, 0 run twice, 0 stuck, recovery within lease + poll).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,13 +11,15 @@ import type { PhaseResult } from './phase.ts';
 import { racePhase } from './race.ts';
 import { report } from './report.ts';
 import { crashSettings, type PhaseName } from './settings.ts';
+import { openCrashStore } from './store.ts';
 
 const settings = crashSettings();
+const store = await openCrashStore(settings.provider);
 const runners: Record<PhaseName, (runDir: string) => Promise<PhaseResult>> = {
-  kills: (dir) => killsPhase(dir, settings),
-  race: (dir) => racePhase(dir, settings),
-  cancel: (dir) => cancelPhase(dir, settings),
-  outage: (dir) => outagePhase(dir, settings),
+  kills: (dir) => killsPhase(dir, settings, store),
+  race: (dir) => racePhase(dir, settings, store),
+  cancel: (dir) => cancelPhase(dir, settings, store),
+  outage: (dir) => outagePhase(dir, settings, store),
 };
 
 const runDir = await mkdtemp(join(tmpdir(), 'qspool-crash-'));
@@ -31,6 +34,8 @@ for (const name of settings.phases) {
   results.push(result);
   console.log(`phase ${name}: ${((Date.now() - phaseStarted) / 1000).toFixed(1)} s, ${result.verdict.violations.length} violations`);
 }
+await store.close();
+console.log(`store: ${settings.provider}`);
 console.log(report(results));
 const failedPhases = results.filter((r) => r.verdict.violations.length > 0).length;
 // Mocha-style counts (one per phase), which .ci/run adds up like every other suite's.

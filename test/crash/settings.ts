@@ -1,6 +1,7 @@
 // Sizes and timings of the crash harness, from the environment. The defaults are the CI size (about 2–3 minutes
 // on two cores); the issue's full size is CRASH_JOBS=1000 CRASH_SECONDS=60 CRASH_RACE_JOBS=10000
 // CRASH_OUTAGE_SECONDS=30 (see README, "Crash tests").
+import { STORE_TYPES, type StoreType } from './store.ts';
 
 export const PHASES = ['kills', 'race', 'cancel', 'outage'] as const;
 export type PhaseName = (typeof PHASES)[number];
@@ -27,6 +28,8 @@ export interface CrashSettings {
   /** Allowance on top of lease + poll for a loaded machine when judging recovery times. */
   slackMs: number;
   phases: PhaseName[];
+  /** The store under fire: the server's own local directory, or a registered Dropbox or S3 provider. */
+  provider: StoreType;
   /** Keep the run directory (data and logs) instead of deleting it when everything passed. */
   keep: boolean;
 }
@@ -48,6 +51,12 @@ function phases(raw: string | undefined): PhaseName[] {
   return chosen as PhaseName[];
 }
 
+function provider(raw: string | undefined): StoreType {
+  if (!raw) return 'local';
+  if (!(STORE_TYPES as readonly string[]).includes(raw)) throw new Error(`CRASH_PROVIDER: unknown provider ${raw}; known: ${STORE_TYPES.join(', ')}`);
+  return raw as StoreType;
+}
+
 export function crashSettings(env: NodeJS.ProcessEnv = process.env): CrashSettings {
   return {
     jobs: integer(env, 'CRASH_JOBS', 300, 1),
@@ -64,6 +73,7 @@ export function crashSettings(env: NodeJS.ProcessEnv = process.env): CrashSettin
     outageSeconds: integer(env, 'CRASH_OUTAGE_SECONDS', 8),
     slackMs: integer(env, 'CRASH_SLACK_MS', 2500),
     phases: phases(env.CRASH_PHASES),
+    provider: provider(env.CRASH_PROVIDER),
     keep: env.CRASH_KEEP === '1',
   };
 }

@@ -1,0 +1,101 @@
+// The store the harness puts under fire (CRASH_PROVIDER): the local directory the server itself runs on, or a remote
+// provider registered through `qspool storage add` that the spoolers open with `--storage`, as a lab would run them:
+// the local Dropbox API server (test/dropbox-api-server) or a real Ceph RGW (storage/s3/test-server.ts, or
+// S3_ENDPOINT). Each phase gets its own area of the store (a base folder or a key prefix), and a remote store can be
+// cut off from every process for an outage: the Dropbox server stops listening, radosgw is killed and restarted.
+import { randomBytes } from 'node:crypto';
+import type { ProviderSpec } from '../../storage/factory.ts';
+import { ensureBucket } from '../../storage/s3/client.ts';
+import { findTestS3, type TestS3 } from '../../storage/s3/test-server.ts';
+import { startDropboxApiServer, type DropboxApiServer } from '../dropbox-api-server/index.ts';
+
+export const STORE_TYPES = ['local', 'dropbox', 's3'] as const;
+export type StoreType = (typeof STORE_TYPES)[number];
+
+/** The registry entry a phase adds, so that its spoolers (and the server) reach the store by name. */
+export interface Registration {
+  name: string;
+  type: 'dropbox' | 's3';
+  login: Record<string, unknown>;
+}
+
+export interface CrashStore {
+  readonly type: StoreType;
+  /** How the harness itself opens a phase's area of the store (for enqueueing and for the verdict). */
+  spec(phase: string, dataDir: string): ProviderSpec;
+  /** The registry entry for a phase's area; none for the local store, which is the server's own. */
+  registration(phase: string): Registration | undefined;
+  /** Cuts every process off a remote store until restore(). */
+  cut(): Promise<void>;
+  restore(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Name of the provider each phase registers; its backends are `<name>_<backend>_simulator`. */
+export const REGISTERED_NAME = 'lab';
+
+const localStore: CrashStore = {
+  type: 'local',
+  spec: (_phase, dataDir) => ({ type: 'local', root: dataDir, fsync: false }),
+  registration: () => undefined,
+  cut: () => Promise.reject(new Error('the local store is cut off by the outage phase itself (a swapped symlink)')),
+  restore: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+function dropboxStore(server: DropboxApiServer, run: string): CrashStore {
+  const login = (phase: string) => ({
+    app_key: server.tokens.clientId,
+    app_secret: server.tokens.clientSecret,
+    refresh_token: server.tokens.refreshToken,
+    base_path: `/crash-${run}-${phase}`,
+    api_base_url: server.url,
+  });
+  return {
+    type: 'dropbox',
+    spec: (phase) => {
+      const l = login(phase);
+      return { type: 'dropbox', appKey: l.app_key, appSecret: l.app_secret, refreshToken: l.refresh_token, basePath: l.base_path, apiBaseUrl: l.api_base_url };
+    },
+    registration: (phase) => ({ name: REGISTERED_NAME, type: 'dropbox', login: login(phase) }),
+    cut: () => server.stop(),
+    restore: () => server.start(),
+    close: () => server.close(),
+  };
+}
+
+function s3Store(s3: TestS3, run: string): CrashStore {
+  const prefix = (phase: string) => `crash${run}${phase}`;
+  return {
+    type: 's3',
+    spec: (phase) => ({ ...s3.spec, prefix: prefix(phase) }),
+    registration: (phase) => {
+      const { spec } = s3;
+      const login: Record<string, unknown> = {
+        region: spec.region,
+        bucket: spec.bucket,
+        prefix: prefix(phase),
+        access_key_id: spec.accessKeyId,
+        secret_access_key: spec.secretAccessKey,
+        ...(spec.endpoint ? { endpoint_url: spec.endpoint } : {}),
+        ...(spec.keepAlive === undefined ? {} : { keep_alive: spec.keepAlive }),
+      };
+      return { name: REGISTERED_NAME, type: 's3', login };
+    },
+    cut: () => s3.gateway('stop'),
+    restore: () => s3.gateway('start'),
+    close: () => s3.stop(),
+  };
+}
+
+export async function openCrashStore(type: StoreType): Promise<CrashStore> {
+  const run = randomBytes(3).toString('hex');
+  if (type === 'dropbox') return dropboxStore(await startDropboxApiServer(), run);
+  if (type === 's3') {
+    const found = await findTestS3();
+    if ('skip' in found) throw new Error(`CRASH_PROVIDER=s3 needs an S3 server: ${found.skip}`);
+    await ensureBucket(found.spec);
+    return s3Store(found, run);
+  }
+  return localStore;
+}
