@@ -174,7 +174,7 @@ osd op num threads per shard = 2
 [client.rgw]
 ms mon client mode = crc
 client mount timeout = 30
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw data = $CEPH_DIR/rgw
 debug rgw = $RGW_DEBUG/5
 rgw enable usage log = false

@@ -64,8 +64,8 @@ function fromEnvironment(endpoint: string): TestS3 {
       bucket: env.S3_BUCKET ?? 'qspool-test',
       accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
       secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
-      // A plain-HTTP test endpoint is a local server (typically ceph-rgw.sh's): see keepAlive below.
-      ...(endpoint.startsWith('http://') ? { keepAlive: false } : {}),
+      // An RGW without `tcp_nodelay=1` stalls kept-alive connections (client.ts); S3_KEEP_ALIVE=0 avoids that.
+      ...(env.S3_KEEP_ALIVE === '0' ? { keepAlive: false } : {}),
     },
     origin: 'S3_ENDPOINT',
     radosgwPid: async () => undefined,
@@ -97,8 +97,6 @@ async function startCeph(): Promise<TestS3> {
       bucket: 'qspool-test',
       accessKeyId: values.S3_ACCESS_KEY_ID!,
       secretAccessKey: values.S3_SECRET_ACCESS_KEY!,
-      // ceph-rgw.sh's beast frontend has no tcp_nodelay=1: fresh connections avoid a delayed-ACK stall per GET.
-      keepAlive: false,
     },
     origin: 'started',
     radosgwPid: async () => {
