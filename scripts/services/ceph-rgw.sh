@@ -66,6 +66,8 @@ DAEMONS="client.rgw osd.0 mon.a"    # pid file names, in stop order
 RGW_POOLS=".rgw.root default.rgw.control default.rgw.meta default.rgw.log
   default.rgw.buckets.index default.rgw.buckets.data default.rgw.buckets.non-ec"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/services/common.sh
+. "$SCRIPT_DIR/common.sh"
 T0=$SECONDS
 
 say() { echo "ceph-rgw: $*" >&2; }
@@ -102,21 +104,11 @@ EOF
 
 pid_of() { [ -s "$RUN/$1.pid" ] && cat "$RUN/$1.pid"; }
 
-# Live (not zombie) process? (reads /proc: no dependency on procps)
-running() {
-  local st
-  st="$(sed -n 's/^.*) \([A-Z]\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)" || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
-
 # A pid from a pid file is only ours if its command line names our ceph.conf
 # (pids get reused after a reboot or a kill -9).
 ours() { running "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "-c $CONF "; }
 
 alive() { local p; p="$(pid_of "$1")" && ours "$p"; }
-
-# Something accepts TCP connections on 127.0.0.1:$1 (bash's /dev/tcp, no extra tools).
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # A signed S3 request (ListBuckets) with the test user's keys returns 200.
 s3_ok() {
@@ -295,24 +287,10 @@ kill_daemons() {
 # Kill the daemons and delete CEPH_DIR (only if this script made it).
 stop_all() {
   kill_daemons
-  if [ -d "$CEPH_DIR" ]; then
-    if [ -e "$MARKER" ] || [ -z "$(ls -A "$CEPH_DIR")" ]; then
-      rm -rf "$CEPH_DIR"
-    else
-      say "ERROR: $CEPH_DIR is not empty and was not made by this script; not deleting it"
-      exit 1
-    fi
-  fi
+  remove_state_dir "$CEPH_DIR" "$MARKER"
 }
 
-# One start/stop at a time per CEPH_DIR (e.g. two test runs starting at once).
-# The lock file sits next to CEPH_DIR because stop deletes CEPH_DIR. Daemons
-# are started with `9>&-` so that they do not inherit (and hold) the lock.
-lock() {
-  mkdir -p "$(dirname "$CEPH_DIR")"
-  exec 9>"$CEPH_DIR.lock"
-  flock -w 120 9 || { say "ERROR: could not lock $CEPH_DIR.lock within 120 s"; exit 1; }
-}
+lock() { lock_state_dir "$CEPH_DIR" 120; }
 
 case "${1:-}" in
   start) lock; start ;;

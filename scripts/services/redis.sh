@@ -25,16 +25,12 @@ case "$REDIS_DIR" in /*) ;; *) REDIS_DIR="$PWD/$REDIS_DIR" ;; esac
 PIDFILE="$REDIS_DIR/redis.pid"
 LOGFILE="$REDIS_DIR/redis.log"
 MARKER="$REDIS_DIR/.qspool-redis" # stop only deletes a directory that has it
+# shellcheck source=scripts/services/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 say() { echo "redis: $*" >&2; }
 
 ping() { [ "$(timeout 5 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
-
-running() {
-  local st
-  st="$(sed -n 's/^.*) \([A-Z]\).*$/\1/p' "/proc/$1/stat" 2>/dev/null)" || return 1
-  [ -n "$st" ] && [ "$st" != Z ]
-}
 
 # The pid file's process is ours if it still is a redis-server (pids get reused).
 ours() { running "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q redis-server; }
@@ -56,14 +52,7 @@ stop_all() {
       for _ in $(seq 1 50); do running "$pid" || break; sleep 0.1; done
     fi
   fi
-  if [ -d "$REDIS_DIR" ]; then
-    if [ -e "$MARKER" ] || [ -z "$(ls -A "$REDIS_DIR")" ]; then
-      rm -rf "$REDIS_DIR"
-    else
-      say "ERROR: $REDIS_DIR is not empty and was not made by this script; not deleting it"
-      exit 1
-    fi
-  fi
+  remove_state_dir "$REDIS_DIR" "$MARKER"
 }
 
 start() {
@@ -72,7 +61,7 @@ start() {
     return 0
   fi
   stop_all
-  if (exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT") 2>/dev/null; then
+  if port_busy "$REDIS_PORT"; then
     say "ERROR: port 127.0.0.1:$REDIS_PORT is in use by another process; set REDIS_PORT"
     exit 1
   fi
@@ -101,14 +90,7 @@ start() {
   exit 1
 }
 
-# One start/stop at a time per REDIS_DIR; the lock file sits next to it
-# because stop deletes REDIS_DIR; redis-server gets `9>&-` so it does not
-# inherit (and hold) the lock.
-lock() {
-  mkdir -p "$(dirname "$REDIS_DIR")"
-  exec 9>"$REDIS_DIR.lock"
-  flock -w 60 9 || { say "ERROR: could not lock $REDIS_DIR.lock within 60 s"; exit 1; }
-}
+lock() { lock_state_dir "$REDIS_DIR" 60; }
 
 case "${1:-}" in
   start) lock; start ;;

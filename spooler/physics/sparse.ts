@@ -250,12 +250,17 @@ export class RowBuffer {
   }
 }
 
+/** Refuses (OperatorTooLarge) more stored entries than the bound allows, or than CSR's 32-bit indices can hold. */
+export function assertNonZeros(nnz: number, maxNonZeros = DEFAULT_MAX_NONZEROS): void {
+  const limit = Math.min(maxNonZeros, 2 ** 32 - 1);
+  if (nnz > limit) throw new OperatorTooLarge(nnz, limit);
+}
+
 /**
  * Builds a CSR matrix from a function that emits each row's entries. Two passes (count, then fill) keep the
  * peak memory at the final matrix, and let the bound be checked before anything large is allocated.
  */
 export function buildRows(dim: number, emitRow: (row: number, out: RowBuffer) => void, maxNonZeros = DEFAULT_MAX_NONZEROS): SparseMatrix {
-  const limit = Math.min(maxNonZeros, 2 ** 32 - 1);
   const buffer = new RowBuffer();
   let nnz = 0;
   for (let row = 0; row < dim; row++) {
@@ -263,7 +268,7 @@ export function buildRows(dim: number, emitRow: (row: number, out: RowBuffer) =>
     emitRow(row, buffer);
     nnz += buffer.sortMerge();
   }
-  if (nnz > limit) throw new OperatorTooLarge(nnz, limit);
+  assertNonZeros(nnz, maxNonZeros);
   const rowPtr = new Uint32Array(dim + 1);
   const colIdx = new Uint32Array(nnz);
   const re = new Float64Array(nnz);

@@ -52,6 +52,19 @@ describe('lifting local operators', () => {
     expect(liftedSum([2, 2, 2, 2], terms).nnz).to.equal(64);
     expect(() => liftedSum([2, 2, 2, 2], terms, 63)).to.throw(OperatorTooLarge, 'Hamiltonian with 64 non-zero entries exceeds the limit of 63');
   });
+
+  it('refuses with the count the row builder stores, diagonal sums that cancel to zero left out', () => {
+    // on wire 0 (l = 1) Lz + Lz² is 2, 0, 0 down the diagonal; Lx on wire 1 only adds off-diagonal entries
+    const [one, half] = [spinOperators(1), spinOperators(1 / 2)];
+    const terms = [
+      { wires: [0], operator: one.lz },
+      { wires: [0], operator: one.lz2 },
+      { wires: [1], operator: half.lx, coefficient: [0, 2] as const },
+    ];
+    const built = liftedSum([3, 2], terms).nnz;
+    expect(built).to.equal(2 + 6);
+    expect(() => liftedSum([3, 2], terms, built - 1)).to.throw(OperatorTooLarge).with.property('nonZeros', built);
+  });
 });
 
 describe('applyLocalExpm', () => {

@@ -4,7 +4,8 @@
 import { applyExpm, prepareExpm } from './expm.ts';
 import type { ExpmOptions } from './expm.ts';
 import { DEFAULT_MAX_NONZEROS, hilbertDimension } from './limits.ts';
-import { buildRows } from './sparse.ts';
+import { liftedNonZeros, type LiftedTerm } from './lifted-nonzeros.ts';
+import { assertNonZeros, buildRows } from './sparse.ts';
 import type { Coefficient, SparseMatrix } from './sparse.ts';
 import { basisVector } from './vector.ts';
 import type { ComplexVector } from './vector.ts';
@@ -19,7 +20,8 @@ export interface LocalTerm {
 /**
  * Σ coefficient·(operator on its wires ⊗ identity elsewhere) on the space with the given per-wire dimensions
  * (wire 0 most significant). Rows are generated one at a time from the local operators' rows, counted first
- * so that the non-zero bound is checked before the full-space arrays are allocated.
+ * so that the non-zero bound is checked before the full-space arrays are allocated. A sum that may exceed the
+ * bound is first counted from the terms' structure, which refuses it without generating its rows.
  */
 export function liftedSum(
   dims: readonly number[],
@@ -30,9 +32,16 @@ export function liftedSum(
   const prepared = terms
     .filter(({ coefficient = 1 }) => coefficient !== 0 && (typeof coefficient === 'number' || coefficient[0] !== 0 || coefficient[1] !== 0))
     .map((term) => prepareTerm(term, dims, strides));
+  const dim = hilbertDimension(dims);
+  // merging duplicates only lowers the count: a sum whose unmerged entries fit the bound is never refused
+  const unmerged = prepared.reduce((sum, { rowPtr, colIdx }) => sum + colIdx.length * (dim / (rowPtr.length - 1)), 0);
+  if (unmerged > maxNonZeros) {
+    const counted = liftedNonZeros(dims, strides, prepared);
+    if (counted !== undefined) assertNonZeros(counted, maxNonZeros);
+  }
   const digits = new Array<number>(dims.length).fill(0);
   return buildRows(
-    hilbertDimension(dims),
+    dim,
     (row, out) => {
       if (row === 0) digits.fill(0);
       else advanceDigits(digits, dims);
@@ -50,7 +59,7 @@ export function liftedSum(
 }
 
 /** A term checked against the space, with its values scaled and each local basis state's full-space offset. */
-function prepareTerm({ wires, operator, coefficient = 1 }: LocalTerm, dims: readonly number[], strides: readonly number[]) {
+function prepareTerm({ wires, operator, coefficient = 1 }: LocalTerm, dims: readonly number[], strides: readonly number[]): LiftedTerm {
   const localDims = wires.map((w) => dims[w] ?? NaN);
   if (new Set(wires).size !== wires.length || localDims.some((d) => Number.isNaN(d))) {
     throw new RangeError(`wires [${wires.join(', ')}] are not distinct wires of a ${dims.length}-wire space`);

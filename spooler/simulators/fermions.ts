@@ -7,8 +7,9 @@ import { adjoint, linearCombination, multiply } from '../physics/sparse.ts';
 import type { SparseMatrix } from '../physics/sparse.ts';
 import { basisVector, normSquared, zeroVector } from '../physics/vector.ts';
 import { existingWires, instructionLabel, param, unknownInstruction, wireAt } from './instructions.ts';
-import { sampleMemory } from './memory.ts';
-import type { FinalState, SimExperiment, SimOptions, SimResult } from './types.ts';
+import { sampledFrom } from './memory.ts';
+import { runInstructions } from './program.ts';
+import type { FinalState, SimExperiment, SimOptions } from './types.ts';
 
 const MODES = 8;
 const DIM = 2 ** MODES;
@@ -71,9 +72,7 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
     if (H === undefined) hamiltonians.set(key, (H = build()));
     applyExpm(H, theta, state, { checkpoint });
   };
-  const measured: number[] = [];
-  experiment.instructions.forEach((instruction, index) => {
-    checkpoint?.();
+  const measured = runInstructions(experiment, MODES, checkpoint, (instruction, index) => {
     switch (instruction[0]) {
       case 'load': {
         const w = wireAt(instruction, index, MODES);
@@ -100,11 +99,6 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
         evolve(`fphase ${wires}`, () => sumOfNumbers(wires), param(instruction, index));
         break;
       }
-      case 'barrier':
-        break;
-      case 'measure':
-        measured.push(wireAt(instruction, index, MODES));
-        break;
       default:
         throw unknownInstruction('fermions', instruction, index);
     }
@@ -113,6 +107,4 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
 }
 
 /** Outcome per measured wire: the occupation 0/1 of that mode. */
-export function simulate(experiment: SimExperiment, options: SimOptions = {}): SimResult {
-  return { memory: sampleMemory(finalState(experiment, options), experiment) };
-}
+export const simulate = sampledFrom(finalState);

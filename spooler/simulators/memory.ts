@@ -3,7 +3,7 @@
 import { hilbertDimension } from '../physics/limits.ts';
 import { createRng, sampleIndices } from '../physics/random.ts';
 import { probabilities } from '../physics/vector.ts';
-import type { FinalState, SimExperiment } from './types.ts';
+import type { FinalState, SimExperiment, SimOptions, SimResult } from './types.ts';
 
 /** The shot count is bounded by the backend schema (max_shots); here it only has to be a count. */
 export function sampleMemory(final: FinalState, experiment: Pick<SimExperiment, 'shots' | 'seed'>): string[] {
@@ -25,4 +25,9 @@ export function sampleMemory(final: FinalState, experiment: Pick<SimExperiment, 
     memory[shot] = text;
   }
   return memory;
+}
+
+/** A backend's `simulate`: its final state, sampled `shots` times. */
+export function sampledFrom(finalState: (experiment: SimExperiment, options: SimOptions) => FinalState) {
+  return (experiment: SimExperiment, options: SimOptions = {}): SimResult => ({ memory: sampleMemory(finalState(experiment, options), experiment) });
 }

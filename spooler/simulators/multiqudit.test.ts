@@ -118,6 +118,14 @@ describe('multiqudit simulator', () => {
     expect(() => simulate(experiment, { maxNonZeros: 50 })).to.throw(OperatorTooLarge);
   });
 
+  it('refuses multiqudit_full on five 20-atom wires at the default bounds, naming its exact size, without building it', () => {
+    const loads: SimInstruction[] = [0, 1, 2, 3, 4].map((w) => ['load', [w], [20]]);
+    const experiment = job(5, [...loads, ['multiqudit_full', [0, 1, 2, 3, 4], [1, 1, 1, 1, 1]]]);
+    expect(() => simulate(experiment))
+      .to.throw(OperatorTooLarge, 'Hamiltonian with 7.3e7 non-zero entries exceeds the limit of 33554432 (2^25)')
+      .with.property('nonZeros', 72_615_481);
+  });
+
   it('names a wire that does not exist', () => {
     expect(() => simulate(job(2, [['rlx', [2], [1]]]))).to.throw(RangeError, 'instruction 0 ("rlx"): wire 2 is not one of the wires 0…1');
   });

@@ -9,8 +9,9 @@ import { spinOperators } from '../physics/spin.ts';
 import type { SpinOperators } from '../physics/spin.ts';
 import { basisVector } from '../physics/vector.ts';
 import { atomCount, existingWires, neighbourPairs, param, params, unknownInstruction, wireAt, wireCount, wirePairs } from './instructions.ts';
-import { sampleMemory } from './memory.ts';
-import type { FinalState, SimExperiment, SimOptions, SimResult } from './types.ts';
+import { sampledFrom } from './memory.ts';
+import { runInstructions } from './program.ts';
+import type { FinalState, SimExperiment, SimOptions } from './types.ts';
 
 /** Per-wire dimensions: every `load` is applied before any gate (the last one per wire wins); default l = 1/2. */
 function wireDimensions(experiment: SimExperiment): number[] {
@@ -44,13 +45,10 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
     applyExpm(liftedSum(dims, terms, options.maxNonZeros), theta, state, { checkpoint });
   const onPairs = (pairs: Array<[number, number]>, coefficient: number, local: PairOperators): LocalTerm[] =>
     pairs.flatMap(([a, b]) => local(spin(a), spin(b)).map((operator) => ({ wires: [a, b], operator, coefficient })));
-  const measured: number[] = [];
-  experiment.instructions.forEach((instruction, index) => {
-    checkpoint?.();
+  const measured = runInstructions(experiment, numWires, checkpoint, (instruction, index) => {
     const name = instruction[0];
     switch (name) {
       case 'load':
-      case 'barrier':
         break;
       case 'rlx':
       case 'rlz':
@@ -93,9 +91,6 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
         );
         break;
       }
-      case 'measure':
-        measured.push(wireAt(instruction, index, numWires));
-        break;
       default:
         throw unknownInstruction('multiqudit', instruction, index);
     }
@@ -104,6 +99,4 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
 }
 
 /** Outcome per measured wire: its state index 0…2l_w. */
-export function simulate(experiment: SimExperiment, options: SimOptions = {}): SimResult {
-  return { memory: sampleMemory(finalState(experiment, options), experiment) };
-}
+export const simulate = sampledFrom(finalState);

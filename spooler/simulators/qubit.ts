@@ -4,8 +4,9 @@ import { applyExpm } from '../physics/expm.ts';
 import { spinOperators } from '../physics/spin.ts';
 import { basisVector } from '../physics/vector.ts';
 import { param, unknownInstruction, wireAt } from './instructions.ts';
-import { sampleMemory } from './memory.ts';
-import type { FinalState, SimExperiment, SimInstruction, SimOptions, SimResult } from './types.ts';
+import { sampledFrom } from './memory.ts';
+import { runInstructions } from './program.ts';
+import type { FinalState, SimExperiment, SimInstruction, SimOptions } from './types.ts';
 
 // exp(−iθσ/2) = exp(−iθL) for the spin-1/2 operators L = σ/2; index 0 (m = +1/2) is |0⟩.
 const spin = spinOperators(1 / 2);
@@ -46,9 +47,7 @@ export function hilbertDimension(_experiment: SimExperiment): number {
 
 export function finalState(experiment: SimExperiment, options: SimOptions = {}): FinalState {
   const state = basisVector(2, 0);
-  const measured: number[] = [];
-  experiment.instructions.forEach((instruction, index) => {
-    options.checkpoint?.();
+  const measured = runInstructions(experiment, 1, options.checkpoint, (instruction, index) => {
     const name = instruction[0];
     switch (name) {
       case 'rx':
@@ -59,11 +58,6 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
         applyExpm(operator, param(instruction, index), state);
         break;
       }
-      case 'barrier':
-        break;
-      case 'measure':
-        measured.push(wireAt(instruction, index, 1));
-        break;
       default:
         throw unknownInstruction('qubit', instruction, index);
     }
@@ -72,6 +66,4 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
 }
 
 /** Outcome "0" or "1" per measurement. */
-export function simulate(experiment: SimExperiment, options: SimOptions = {}): SimResult {
-  return { memory: sampleMemory(finalState(experiment, options), experiment) };
-}
+export const simulate = sampledFrom(finalState);

@@ -8,8 +8,9 @@ import type { LocalTerm } from '../physics/tensor.ts';
 import { spinOperators } from '../physics/spin.ts';
 import { basisVector } from '../physics/vector.ts';
 import { existingWires, param, params, unknownInstruction, wireAt, wireCount } from './instructions.ts';
-import { sampleMemory } from './memory.ts';
-import type { FinalState, SimExperiment, SimOptions, SimResult } from './types.ts';
+import { sampledFrom } from './memory.ts';
+import { runInstructions } from './program.ts';
+import type { FinalState, SimExperiment, SimOptions } from './types.ts';
 
 const spin = spinOperators(1 / 2);
 /** n_i ⊗ n_j: only |r r⟩ (index 3 of the pair) is occupied twice. */
@@ -34,9 +35,7 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
   const state = basisVector(2 ** numWires, 0);
   const evolve = (terms: LocalTerm[], theta: number): void =>
     applyExpm(liftedSum(dims, terms, options.maxNonZeros), theta, state, { checkpoint });
-  const measured: number[] = [];
-  experiment.instructions.forEach((instruction, index) => {
-    checkpoint?.();
+  const measured = runInstructions(experiment, numWires, checkpoint, (instruction, index) => {
     switch (instruction[0]) {
       case 'rlx':
         applyLocalExpm(dims, wireAt(instruction, index, numWires), spin.lx, param(instruction, index), state, { checkpoint });
@@ -57,11 +56,6 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
         evolve([...drive, ...blockade(wires, phi!)], 1);
         break;
       }
-      case 'barrier':
-        break;
-      case 'measure':
-        measured.push(wireAt(instruction, index, numWires));
-        break;
       default:
         throw unknownInstruction('rydberg', instruction, index);
     }
@@ -70,6 +64,4 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
 }
 
 /** Outcome per measured wire: 0 (ground, m = +1/2) or 1 (Rydberg, m = −1/2). */
-export function simulate(experiment: SimExperiment, options: SimOptions = {}): SimResult {
-  return { memory: sampleMemory(finalState(experiment, options), experiment) };
-}
+export const simulate = sampledFrom(finalState);

@@ -4,9 +4,10 @@ import { assertHilbertSpace } from '../physics/limits.ts';
 import { linearCombination } from '../physics/sparse.ts';
 import { spinOperators } from '../physics/spin.ts';
 import { basisVector } from '../physics/vector.ts';
-import { atomCount, params, param, unknownInstruction, wireAt } from './instructions.ts';
-import { sampleMemory } from './memory.ts';
-import type { FinalState, SimExperiment, SimOptions, SimResult } from './types.ts';
+import { atomCount, params, param, unknownInstruction } from './instructions.ts';
+import { sampledFrom } from './memory.ts';
+import { runInstructions } from './program.ts';
+import type { FinalState, SimExperiment, SimOptions } from './types.ts';
 
 /** The largest state the job will hold: a `load` of n atoms resets the spin to dimension n + 1 (default 2). */
 export function hilbertDimension(experiment: SimExperiment): number {
@@ -21,9 +22,7 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
   const { checkpoint } = options;
   let spin = spinOperators(1 / 2);
   let state = basisVector(spin.dim, 0);
-  const measured: number[] = [];
-  experiment.instructions.forEach((instruction, index) => {
-    checkpoint?.();
+  const measured = runInstructions(experiment, 1, checkpoint, (instruction, index) => {
     switch (instruction[0]) {
       case 'load':
         // resets the spin: l = n/2, all atoms in m = +l
@@ -49,11 +48,6 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
         applyExpm(H, 1, state, { checkpoint });
         break;
       }
-      case 'barrier':
-        break;
-      case 'measure':
-        measured.push(wireAt(instruction, index, 1));
-        break;
       default:
         throw unknownInstruction('singlequdit', instruction, index);
     }
@@ -62,6 +56,4 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
 }
 
 /** Outcome per measured wire: the state index 0…2l, i.e. the number of atoms in the lower state. */
-export function simulate(experiment: SimExperiment, options: SimOptions = {}): SimResult {
-  return { memory: sampleMemory(finalState(experiment, options), experiment) };
-}
+export const simulate = sampledFrom(finalState);

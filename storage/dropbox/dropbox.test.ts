@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { LeaseLostError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { startDropboxApiServer, type DropboxApiServer } from '../../test/dropbox-api-server/index.ts';
 import { HOSTILE_KEYS, providerConformance } from '../conformance/index.ts';
+import { rejection } from '../conformance/rejections.ts';
 import { newJobId } from '../keys.ts';
 import { JobLifecycle } from '../lifecycle.ts';
 import { type JobRecord, ns } from '../records.ts';
@@ -14,15 +15,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Gives up after ~100 ms of failures, so outage tests do not wait out production backoffs. */
 const FAST_RETRY = { attempts: 4, baseDelayMs: 10, maxDelayMs: 40 };
 const BACKEND = 'dbx';
-
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('dropbox provider', function () {
   let server: DropboxApiServer;
@@ -185,8 +177,8 @@ describe('dropbox provider', function () {
       const storage = provider({ retry: FAST_RETRY });
       await storage.put('docs', 'a', 1);
       await server.stop();
-      expect(await failure(storage.get('docs', 'a'))).to.be.instanceOf(StorageUnavailableError);
-      expect(await failure(new JobLifecycle(storage).enqueue({ backend: BACKEND, owner: 'u', payload: {} }))).to.be.instanceOf(StorageUnavailableError);
+      expect(await rejection(storage.get('docs', 'a'))).to.be.instanceOf(StorageUnavailableError);
+      expect(await rejection(new JobLifecycle(storage).enqueue({ backend: BACKEND, owner: 'u', payload: {} }))).to.be.instanceOf(StorageUnavailableError);
       await server.start();
       expect((await storage.get('docs', 'a'))!.value).to.equal(1);
     });
@@ -201,7 +193,7 @@ describe('dropbox provider', function () {
       const plain = provider({ refreshToken: undefined, accessToken: server.tokens.issueAccessToken() });
       expect(await plain.put('docs', 'b', 2)).to.be.a('string');
       server.tokens.revokeAccessTokens();
-      expect(await failure(plain.get('docs', 'b'))).to.be.instanceOf(StorageUnavailableError);
+      expect(await rejection(plain.get('docs', 'b'))).to.be.instanceOf(StorageUnavailableError);
     });
 
     it('loses no acknowledged job while the server goes down and comes back mid-run (I1)', async function () {

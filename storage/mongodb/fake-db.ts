@@ -1,8 +1,12 @@
 // Test support: a tiny hand-written stand-in for the driver's Db and Collection. It records every call and
 // answers from a script, so tests can check exactly what the provider asks MongoDB and how it treats each answer.
+import { MongoServerError } from 'mongodb';
 import type { CollectionPort, DbPort } from './driver.ts';
 
 type Method = keyof CollectionPort;
+
+/** What the server answers a write that collides with the unique (ns, key) index, for scripting answers. */
+export const duplicateKeyError = () => new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 });
 
 export interface RecordedCall {
   collection: string;

@@ -3,25 +3,16 @@ import { MongoClient, MongoError, MongoNetworkError, MongoNetworkTimeoutError, M
   MongoServerSelectionError, MongoInvalidArgumentError, type TopologyDescription } from 'mongodb';
 import { ConflictError, LimitExceededError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { providerConformance } from '../conformance/index.ts';
+import { rejection } from '../conformance/rejections.ts';
 import { createProvider } from '../factory.ts';
 import { JobLifecycle } from '../lifecycle.ts';
 import { ns } from '../records.ts';
 import { FALLBACK_COLLECTION, collectionFor, sameCollection } from './collections.ts';
 import { isDuplicateKey, mapMongoError } from './error-mapping.ts';
+import { duplicateKeyError } from './fake-db.ts';
 import { MongoProvider } from './index.ts';
 import { ADDRESS_INDEX, addressFilter, documentOf, listQuery, moveUpdate, newVersion } from './queries.ts';
 import { findTestServer } from './test-server.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  return expect.fail('expected a rejection');
-}
-
-const duplicateKey = () => new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 });
 
 describe('mongodb provider', function () {
   describe('against a MongoDB server', function () {
@@ -171,7 +162,7 @@ describe('mongodb provider', function () {
 
     describe('driver error mapping', () => {
       it('maps a duplicate key (11000) to ConflictError naming the taken address', () => {
-        const mapped = mapMongoError(duplicateKey(), 'jobs/running/b/k');
+        const mapped = mapMongoError(duplicateKeyError(), 'jobs/running/b/k');
         expect(mapped).to.be.instanceOf(ConflictError);
         expect((mapped as ConflictError).message).to.equal('jobs/running/b/k already exists');
         expect((mapped as ConflictError).cause).to.be.instanceOf(MongoServerError);

@@ -1,21 +1,10 @@
 import { expect } from 'chai';
 import { MongoNetworkError, MongoServerError } from 'mongodb';
 import { ConflictError, InvalidKeyError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
-import { HOSTILE_KEYS } from '../conformance/index.ts';
-import { FakeClient, FakeDb } from './fake-db.ts';
+import { expectHostileKeysRefused, rejection } from '../conformance/rejections.ts';
+import { FakeClient, FakeDb, duplicateKeyError } from './fake-db.ts';
 import { MongoProvider } from './index.ts';
 import { ADDRESS_INDEX } from './queries.ts';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  return expect.fail('expected a rejection');
-}
-
-const duplicateKey = () => new MongoServerError({ message: 'E11000 duplicate key error', code: 11000 });
 
 describe('mongodb provider without a server', () => {
   describe('requests sent to a recording fake', () => {
@@ -29,18 +18,7 @@ describe('mongodb provider without a server', () => {
     });
 
     it('refuses hostile keys and namespaces before any driver call', async () => {
-      for (const key of HOSTILE_KEYS) {
-        for (const attempt of [
-          storage.put('docs', key, 1),
-          storage.get('docs', key),
-          storage.replace('docs', key, 1, 'v'),
-          storage.move('docs', 'other', key),
-          storage.delete('docs', key),
-          storage.list('docs', { after: key || 'x/y' }),
-        ]) {
-          expect(await rejection(attempt)).to.be.instanceOf(InvalidKeyError);
-        }
-      }
+      await expectHostileKeysRefused(storage);
       for (const namespace of ['../up', 'a//b', '/abs', 'A/B', '', '$where']) {
         expect(await rejection(storage.list(namespace))).to.be.instanceOf(InvalidKeyError);
         expect(await rejection(storage.move('docs', namespace, 'k'))).to.be.instanceOf(InvalidKeyError);
@@ -82,14 +60,14 @@ describe('mongodb provider without a server', () => {
     it('creates with insertOne and turns a duplicate key into ConflictError', async () => {
       const version = await storage.put('configs', 'fermions', { a: 1 }, { ifAbsent: true });
       expect(db.argsOf('insertOne')).to.deep.equal([[{ ns: 'configs', key: 'fermions', version, value: { a: 1 } }]]);
-      db.answer('insertOne', duplicateKey());
+      db.answer('insertOne', duplicateKeyError());
       const error = await rejection(storage.put('configs', 'fermions', { a: 2 }, { ifAbsent: true }));
       expect(error).to.be.instanceOf(ConflictError);
       expect((error as ConflictError).code).to.equal('already_exists');
     });
 
     it('overwrites with a whole-document upsert and retries an upsert that lost a race on the unique index', async () => {
-      db.answer('replaceOne', duplicateKey());
+      db.answer('replaceOne', duplicateKeyError());
       const version = await storage.put('docs', 'k', [1, 2]);
       const expected = [{ ns: 'docs', key: 'k' }, { ns: 'docs', key: 'k', version, value: [1, 2] }, { upsert: true }];
       expect(db.argsOf('replaceOne')).to.deep.equal([expected, expected]);
@@ -131,7 +109,7 @@ describe('mongodb provider without a server', () => {
     });
 
     it('reports a lost move as NotFound (source gone), Conflict (version or taken destination)', async () => {
-      db.answer('findOneAndUpdate', null, null, duplicateKey());
+      db.answer('findOneAndUpdate', null, null, duplicateKeyError());
       db.answer('findOne', null, { _id: 'x' });
       expect(await rejection(storage.move('a', 'b', 'k'))).to.be.instanceOf(NotFoundError);
       expect(await rejection(storage.move('a', 'b', 'k', { expectedVersion: 'old' }))).to.be.instanceOf(ConflictError);

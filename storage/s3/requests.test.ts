@@ -1,6 +1,7 @@
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { LimitExceededError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { rejection } from '../conformance/rejections.ts';
 import { Documents } from './documents.ts';
 import { decode, encode } from './envelope.ts';
 import { classifyWriteFailure, mapS3Error } from './error-mapping.ts';
@@ -12,15 +13,6 @@ import { deleteRequest, listRequest, putRequest } from './requests.ts';
 const s3Error = (name: string, status: number) =>
   new S3ServiceException({ name, $fault: status < 500 ? 'client' : 'server', $metadata: { httpStatusCode: status }, message: 'UnknownError' });
 const socketError = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
 
 /** An S3Api that answers If-Match only in one spelling, like RGW (bare) or a strict server (quoted). */
 function strictApi(accepts: 'quoted' | 'unquoted', current = 'abc'): S3Api & { sent: (string | undefined)[] } {
