@@ -66,7 +66,7 @@ export const providerTestSchema = {
   properties: {
     name: { type: 'string' },
     ok: { type: 'boolean' },
-    latency_ms: { type: 'integer', minimum: 0, description: 'Write, read back and delete of a probe document.' },
+    latency_ms: { type: 'integer', minimum: 0, description: 'The whole probe: create, read, compare-and-swap, list, move and delete of a document.' },
     message: { type: 'string' },
   },
   required: ['name', 'ok', 'latency_ms', 'message'],

@@ -49,7 +49,8 @@ export const jobSummarySchema = {
   type: 'object',
   properties: {
     id: jobId,
-    backend: { type: 'string' },
+    backend: { type: 'string', description: 'The display name of the job\'s backend.' },
+    provider: { type: 'string', description: 'The registered storage provider the job is on; absent for the server\'s own storage.' },
     owner: { type: 'string' },
     status: { type: 'string', enum: JOB_STATES },
     created_at: timestamp,
@@ -120,7 +121,7 @@ export const backendSummarySchema = {
   title: 'Backend summary',
   type: 'object',
   properties: {
-    name: { type: 'string', description: 'The display name used in /api/v1 URLs.' },
+    name: { type: 'string', description: 'The name used in /api/v1 URLs: the display name on the server\'s own storage, the full name on a registered provider.' },
     full_name: { type: 'string', description: 'The qiskit name, e.g. alqor_singlequdit_simulator.' },
     description: { type: 'string' },
     version: { type: 'string' },

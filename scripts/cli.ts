@@ -73,12 +73,12 @@ storage
   .action(storageCommands.storageTest);
 storage
   .command('activate <name>')
-  .description('make its backends visible')
+  .description('list its backends again and let them take jobs')
   .option(...json)
   .action((name: string, options: { json?: boolean }) => storageCommands.storageSetActive(name, true, options));
 storage
   .command('deactivate <name>')
-  .description('hide its backends')
+  .description('hide its backends and refuse new jobs for them (the primary too, which is never removable)')
   .option(...json)
   .action((name: string, options: { json?: boolean }) => storageCommands.storageSetActive(name, false, options));
 storage.command('remove <name>').description('forget a provider (its data stays)').option(...json).action(storageCommands.storageRemove);

@@ -10,7 +10,8 @@ import { Spooler } from '../spooler/spooler.ts';
 import type { StorageProvider } from '../storage/contract.ts';
 import { createProvider } from '../storage/factory.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
-import { ProviderRegistry } from '../storage/registry/index.ts';
+import type { ProviderRegistry } from '../storage/registry/index.ts';
+import { providerRegistry } from '../server/services/providers.ts';
 
 export interface Runtime {
   config: Config;
@@ -80,9 +81,15 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
 
 /** The registry of storage providers, kept on the primary storage (the local data directory). */
 export function registryFor(runtime: Runtime): ProviderRegistry {
-  const { config, storage } = runtime;
-  const login = { base_path: config.QSPOOL_DATA_DIR, fsync: config.QSPOOL_FSYNC };
-  return new ProviderRegistry(storage, config.QSPOOL_PROVIDER_NAME, login, config.QSPOOL_SECRET_KEY || undefined);
+  return providerRegistry(runtime.storage, runtime.config);
+}
+
+/**
+ * The runtime of spoolers on a registered provider: its storage, and its name as the provider part of their full
+ * backend names (`lab1_fermions_simulator`), which is how the server addresses them.
+ */
+export async function providerRuntime(runtime: Runtime, registry: ProviderRegistry, name: string): Promise<Runtime> {
+  return { ...runtime, storage: await registry.open(name), config: { ...runtime.config, QSPOOL_PROVIDER_NAME: name } };
 }
 
 export async function openRegistry(): Promise<{ registry: ProviderRegistry; close(): Promise<void> }> {

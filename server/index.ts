@@ -6,12 +6,12 @@ import type { Logger } from '../config/logger.ts';
 import pkg from '../package.json' with { type: 'json' };
 import { builtinBackends } from '../spooler/backends/index.ts';
 import type { StorageProvider } from '../storage/contract.ts';
-import { JobLifecycle } from '../storage/lifecycle.ts';
 import { createApp } from './app.ts';
 import { BearerAuth, loadJwtSecret } from './auth/bearer.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { nativeApi, type NativeApi } from './routes/native/index.ts';
 import { Notifications } from './notifications/index.ts';
+import { siteSources } from './notifications/sources.ts';
 import { adminOperations, operationsRouter } from './routes/native/admin.ts';
 import { validateOperations } from './routes/native/validate.ts';
 import { healthRouter } from './routes/health.ts';
@@ -23,7 +23,7 @@ import { BackendService } from './services/backends.ts';
 import { IdempotencyStore } from './services/idempotency.ts';
 import { JobIndex } from './services/job-index.ts';
 import { JobService } from './services/jobs.ts';
-import { PrimaryProviderRegistry } from './services/providers.ts';
+import { ProviderSites, providerRegistry } from './services/providers.ts';
 import { UserService } from './services/users.ts';
 
 export interface RunningServer {
@@ -38,22 +38,23 @@ export interface RunningServer {
   notifications: Notifications;
 }
 
-export function buildServices(storage: StorageProvider, config: Config) {
-  const lifecycle = new JobLifecycle(storage, { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS });
-  const jobIndex = new JobIndex(storage);
+export function buildServices(storage: StorageProvider, config: Config, logger: Logger) {
+  const registry = providerRegistry(storage, config);
+  const lifecycleOptions = { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS };
+  const sites = new ProviderSites(registry, storage, config.QSPOOL_PROVIDER_NAME, lifecycleOptions, logger.child({ component: 'providers' }));
+  const jobIndex = new JobIndex(sites);
   const limits = {
     maxExperiments: config.QSPOOL_MAX_EXPERIMENTS,
     maxInstructions: config.QSPOOL_MAX_INSTRUCTIONS,
     maxShots: config.QSPOOL_MAX_SHOTS,
     maxQueuedPerUser: config.QSPOOL_MAX_QUEUED_PER_USER,
   };
-  const providers = new PrimaryProviderRegistry(storage, config.QSPOOL_PROVIDER_NAME);
   return {
-    lifecycle,
+    sites,
     jobIndex,
-    providers,
-    backends: new BackendService(storage, config.QSPOOL_PROVIDER_NAME, config.QSPOOL_HEARTBEAT_TIMEOUT_S * 1000, (name) => providers.isActive(name)),
-    jobs: new JobService(lifecycle, { definitions: builtinBackends, limits, index: jobIndex }),
+    providers: registry,
+    backends: new BackendService(sites, config.QSPOOL_HEARTBEAT_TIMEOUT_S * 1000),
+    jobs: new JobService(sites, { definitions: builtinBackends, limits, index: jobIndex }),
     users: new UserService(storage, { scryptLogN: config.QSPOOL_SCRYPT_LOG_N, defaultMaxPriority: config.QSPOOL_USER_MAX_PRIORITY }),
     idempotency: new IdempotencyStore(storage),
   };
@@ -73,13 +74,14 @@ function answerUnparseableRequests(server: Server): void {
 }
 
 export async function startServer(storage: StorageProvider, config: Config, logger: Logger): Promise<RunningServer> {
-  const services = buildServices(storage, config);
+  const services = buildServices(storage, config, logger);
   const limits = { maxBytes: config.QSPOOL_MAX_BODY_BYTES, maxDepth: config.QSPOOL_MAX_JSON_DEPTH };
   const auth = new BearerAuth(services.users, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET), config.QSPOOL_JWT_TTL_S);
   const deps = { ...services, limits, baseUrl: config.QSPOOL_BASE_URL };
-  const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version });
+  const sources = siteSources(services.sites);
+  const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources });
   const native = nativeApi({ ...deps, auth, notifications, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
-  const metrics = serverMetrics(storage, services.backends);
+  const metrics = serverMetrics(services.backends);
   await metrics.backends.start();
   // Admin and validation operations (the web interface uses them) on a router beside the native API's.
   const extra = operationsRouter([...adminOperations(services), ...validateOperations(services)], { auth, limits });
@@ -116,6 +118,6 @@ export async function startServer(storage: StorageProvider, config: Config, logg
           resolve();
         });
         server.closeIdleConnections();
-      })),
+      })).then(() => services.sites.close()),
   };
 }

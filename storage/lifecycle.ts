@@ -37,6 +37,12 @@ export interface LifecycleOptions {
   /** Claims after which an expired job is given up (moved to `deleted` with ERROR). */
   maxAttempts?: number;
   now?: () => number;
+  /**
+   * Where the id and owner indexes go, and the provider name their entries carry. The server keeps the indexes of
+   * every provider's jobs on its own storage, so a job is found by id and a user's jobs are listed in one place
+   * whichever lab holds them; without this option they sit beside the jobs.
+   */
+  index?: { storage: StorageProvider; provider: string };
 }
 
 /**
@@ -54,6 +60,8 @@ export class JobLifecycle {
   readonly leaseMs: number;
   readonly maxAttempts: number;
   private readonly now: () => number;
+  private readonly indexStorage: StorageProvider;
+  private readonly indexProvider: string | undefined;
 
   constructor(
     readonly storage: StorageProvider,
@@ -62,6 +70,8 @@ export class JobLifecycle {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.now = options.now ?? Date.now;
+    this.indexStorage = options.index?.storage ?? storage;
+    this.indexProvider = options.index?.provider;
   }
 
   /**
@@ -86,10 +96,16 @@ export class JobLifecycle {
       detail: ['Got your json.', 'Passed json sanity check.', 'Waiting in the queue.'],
       ...(request.meta ? { meta: request.meta } : {}),
     };
-    const entry: JobIndexEntry = { backend: record.backend, owner: record.owner, createdAt: at, ...(request.meta ? { meta: request.meta } : {}) };
+    const entry: JobIndexEntry = {
+      backend: record.backend,
+      owner: record.owner,
+      ...(this.indexProvider === undefined ? {} : { provider: this.indexProvider }),
+      createdAt: at,
+      ...(request.meta ? { meta: request.meta } : {}),
+    };
     await Promise.all([
-      this.storage.put(ns.jobIndex, record.id, entry),
-      this.storage.put(ns.ownerIndex(record.owner), record.id, entry),
+      this.indexStorage.put(ns.jobIndex, record.id, entry),
+      this.indexStorage.put(ns.ownerIndex(record.owner), record.id, entry),
     ]);
     await this.storage.put(ns.queued(record.backend), record.id, record, { ifAbsent: true });
     await this.publishStatus(record);
@@ -99,7 +115,7 @@ export class JobLifecycle {
   /** Where a job lives and whose it is, by id alone; undefined for unknown or malformed ids. */
   async indexEntry(id: string): Promise<JobIndexEntry | undefined> {
     if (!isJobId(id)) return undefined;
-    return (await this.storage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
+    return (await this.indexStorage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
   }
 
   /** Gives the oldest queued job of the backend to exactly one caller (I2, I3), or undefined if none is queued. */
@@ -340,8 +356,8 @@ export class JobLifecycle {
     if (found.value.resultKey) await this.storage.delete(ns.results(backend), found.value.resultKey);
     await this.storage.delete(ns.status(backend), id);
     // The indexes go last, so a crash mid-purge leaves an entry that points nowhere rather than a hidden job.
-    await this.storage.delete(ns.ownerIndex(found.value.owner), id);
-    await this.storage.delete(ns.jobIndex, id);
+    await this.indexStorage.delete(ns.ownerIndex(found.value.owner), id);
+    await this.indexStorage.delete(ns.jobIndex, id);
   }
 
   /**

@@ -68,6 +68,8 @@ export interface HeartbeatRecord {
 export interface JobIndexEntry {
   backend: string;
   owner: string;
+  /** The registered storage provider that holds the job; absent for the storage the indexes are on. */
+  provider?: string;
   createdAt: string;
   meta?: Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 // `qspool serve` and `qspool spooler`: the server and the spoolers as separate processes, as a lab deploys them.
 import { startServer } from '../../server/index.ts';
-import { onShutdown, openRuntime, registryFor, startSpoolers } from '../runtime.ts';
+import { onShutdown, openRuntime, providerRuntime, registryFor, startSpoolers } from '../runtime.ts';
 
 /** `--storage` names a registered provider (lower-case letters and digits) or, with a `/` in it, a directory. */
 const REGISTRY_NAME = /^[a-z0-9]{1,32}$/;
@@ -22,10 +22,7 @@ export async function runSpooler(options: { backend: string; storage?: string })
   const named = options.storage !== undefined && REGISTRY_NAME.test(options.storage);
   const runtime = await openRuntime(options.storage && !named ? { QSPOOL_DATA_DIR: options.storage } : {});
   const registry = registryFor(runtime);
-  // A registered provider: the spooler works on that storage, and its backends carry the provider's name.
-  const target = named
-    ? { ...runtime, storage: await registry.open(options.storage!), config: { ...runtime.config, QSPOOL_PROVIDER_NAME: options.storage! } }
-    : runtime;
+  const target = named ? await providerRuntime(runtime, registry, options.storage!) : runtime;
   const spoolers = startSpoolers(target, options.backend.split(','));
   await Promise.all(spoolers.map((spooler) => spooler.start()));
   onShutdown(runtime.logger, async () => {

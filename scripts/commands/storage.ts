@@ -4,8 +4,8 @@ import Table from 'cli-table3';
 import { SingleBar } from 'cli-progress';
 import { InvalidKeyError } from '../../schemas/errors.ts';
 import { migrate } from '../../storage/registry/migrate.ts';
-import { probeProvider } from '../../storage/registry/probe.ts';
-import type { ProviderInfo } from '../../storage/registry/index.ts';
+import { probeProvider, probeVerdict } from '../../storage/registry/probe.ts';
+import type { ProviderSummary } from '../../storage/registry/index.ts';
 import { openRegistry } from '../runtime.ts';
 
 interface Output {
@@ -16,7 +16,7 @@ function print(value: unknown, options: Output, human: () => string): void {
   process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }
 
-function providerTable(providers: ProviderInfo[]): string {
+function providerTable(providers: ProviderSummary[]): string {
   const table = new Table({ head: ['name', 'type', 'active', 'owner', 'description'] });
   for (const p of providers) table.push([p.primary ? `${p.name} (primary)` : p.name, p.type, p.active ? 'yes' : 'no', p.owner, p.description]);
   return table.toString();
@@ -73,7 +73,7 @@ export async function storageRemove(name: string, options: Output) {
 
 export async function storageTest(name: string, options: Output) {
   const steps = await withRegistry(async (registry) => probeProvider(await registry.open(name)));
-  const passed = steps.length === 6 && steps.every((step) => step.ok);
+  const { passed } = probeVerdict(steps);
   print({ name, passed, steps }, options, () => {
     const table = new Table({ head: ['step', 'ok', 'ms', 'error'] });
     for (const s of steps) table.push([s.step, s.ok ? 'yes' : 'NO', s.ms, s.error ?? '']);

@@ -2,9 +2,8 @@
 // process, so there is nothing to count in memory): queue depth, running jobs, age of the last spooler heartbeat,
 // and, from the jobs that finished since the previous scrape, final states and wait- and run-time histograms.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { StorageProvider } from '../../storage/contract.ts';
 import { type JobRecord, ns } from '../../storage/records.ts';
-import type { BackendService } from '../services/backends.ts';
+import type { BackendService, ResolvedBackend } from '../services/backends.ts';
 import { FinishedTail, listAll } from './finished-tail.ts';
 
 const seconds = (from: string | undefined, to: string | undefined) =>
@@ -22,7 +21,6 @@ export class BackendMetrics {
   private readonly runTime: Histogram<'backend' | 'state'>;
 
   constructor(
-    private readonly storage: StorageProvider,
     private readonly backends: BackendService,
     registry: Registry,
   ) {
@@ -60,7 +58,7 @@ export class BackendMetrics {
 
   /** Starts the finished-job tails now, so jobs finishing before the first scrape are counted too. */
   async start(): Promise<void> {
-    for (const backend of await this.backends.list({ includeInactive: true })) this.tailOf(backend.display);
+    for (const backend of await this.backends.list({ includeInactive: true })) this.tailOf(backend);
   }
 
   /** Brings every gauge up to date; concurrent scrapes share one refresh. */
@@ -71,9 +69,10 @@ export class BackendMetrics {
     return this.refreshing;
   }
 
-  private tailOf(backend: string): FinishedTail {
-    let tail = this.tails.get(backend);
-    if (!tail) this.tails.set(backend, (tail = new FinishedTail(this.storage, backend)));
+  /** Series are labelled with the name the server answers to, so equal display names on two providers stay apart. */
+  private tailOf(backend: ResolvedBackend): FinishedTail {
+    let tail = this.tails.get(backend.name);
+    if (!tail) this.tails.set(backend.name, (tail = new FinishedTail(backend.site.storage, backend.display)));
     return tail;
   }
 
@@ -84,17 +83,17 @@ export class BackendMetrics {
     for (const gauge of [this.queueDepth, this.running, this.heartbeatAge, this.operational]) gauge.reset();
     await Promise.all(
       list.map(async (backend) => {
-        const name = backend.display;
+        const { name, display } = backend;
         const [queued, running, liveness] = await Promise.all([
-          listAll(this.storage, ns.queued(name)),
-          listAll(this.storage, ns.running(name)),
+          listAll(backend.site.storage, ns.queued(display)),
+          listAll(backend.site.storage, ns.running(display)),
           this.backends.liveness(backend),
         ]);
         this.queueDepth.set({ backend: name }, queued.length);
         this.running.set({ backend: name }, running.length);
         this.operational.set({ backend: name }, liveness.operational ? 1 : 0);
         if (liveness.last_heartbeat) this.heartbeatAge.set({ backend: name }, Math.max(0, (now - Date.parse(liveness.last_heartbeat)) / 1000));
-        const finished = await this.tailOf(name).advance(new Set([...queued, ...running]));
+        const finished = await this.tailOf(backend).advance(new Set([...queued, ...running]));
         for (const record of finished) this.observe(name, record);
       }),
     );

@@ -2,7 +2,6 @@
 // and GET /metrics, which refreshes the storage-derived backend gauges before answering.
 import Router from '@koa/router';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { StorageProvider } from '../../storage/contract.ts';
 import type { BackendService } from '../services/backends.ts';
 import { BackendMetrics } from './backends.ts';
 import { httpMetrics } from './http.ts';
@@ -15,10 +14,10 @@ export interface ServerMetrics {
   backends: BackendMetrics;
 }
 
-export function serverMetrics(storage: StorageProvider, backends: BackendService): ServerMetrics {
+export function serverMetrics(backends: BackendService): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'qspool_' });
-  const backendMetrics = new BackendMetrics(storage, backends, registry);
+  const backendMetrics = new BackendMetrics(backends, registry);
   const router = new Router();
   router.get('/metrics', async (ctx) => {
     await backendMetrics.refresh();

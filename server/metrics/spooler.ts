@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { type HeartbeatRecord, ns } from '../../storage/records.ts';
 import { BackendService } from '../services/backends.ts';
+import { singleSite } from '../services/providers.ts';
 import { BackendMetrics } from './backends.ts';
 
 /** What the endpoint needs to know of each spooler in the process. */
@@ -36,8 +37,8 @@ export interface SpoolerMetricsEndpoint {
 export async function startSpoolerMetrics(options: SpoolerMetricsOptions): Promise<SpoolerMetricsEndpoint> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'qspool_spooler_' });
-  const backends = new BackendService(options.storage, options.providerName, options.heartbeatTimeoutMs);
-  const backendMetrics = new BackendMetrics(options.storage, backends, registry);
+  const backends = new BackendService(singleSite(options.storage, options.providerName), options.heartbeatTimeoutMs);
+  const backendMetrics = new BackendMetrics(backends, registry);
   await backendMetrics.start();
   const busy = new Gauge({
     name: 'qspool_spooler_busy',

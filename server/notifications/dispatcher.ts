@@ -1,6 +1,8 @@
 // The dispatcher: turns outbox events into pending deliveries and has them made. Of all servers on one storage
 // exactly one dispatches at a time: it holds a lease document (`notify/dispatch/lease`, renewed by compare-and-swap,
-// taken over by anyone once it expires), and it reads the outbox after a cursor document (`notify/dispatch/cursor`).
+// taken over by anyone once it expires), and it reads each outbox (the server's own and every active registered
+// provider's, see sources.ts) after a cursor document on the server's storage (`notify/dispatch/cursor` for its own,
+// `cursor-<provider>` for a provider's).
 // The cursor trails real time by the settle window, because a writer's key can become visible after later keys
 // were read; events inside the window are re-read each round and skipped if this process handled them. Queuing a
 // delivery is idempotent (see deliveries.ts), so a restarted or new dispatcher that reads an event again queues
@@ -10,6 +12,7 @@ import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { ns } from '../../storage/records.ts';
 import { type OutboxEntry, instantKey, listEventKeys, readEvents } from './outbox.ts';
+import { accepted, type EventSource, type EventSources, primarySource } from './sources.ts';
 import type { DeliveryWorker } from './worker.ts';
 
 export const DISPATCH_NS = 'notify/dispatch';
@@ -41,25 +44,35 @@ export interface DispatcherOptions {
   fanOut(entry: OutboxEntry): Promise<void>;
   worker: DeliveryWorker;
   log: Logger;
+  /** The outboxes to read; by default only the one on the dispatcher's own storage. */
+  sources?: EventSources;
 }
 
 const isRaceLoss = (error: unknown) => error instanceof ConflictError || error instanceof NotFoundError;
+const cursorKey = (source: EventSource) => (source.primary ? CURSOR_KEY : `${CURSOR_KEY}-${source.name}`);
 
 export class Dispatcher {
   private leaseVersion: string | undefined;
   private leaseExpiresAt = 0;
-  private readonly handled = new Set<string>();
+  /** Per outbox: keys inside the settle window this process already fanned out. */
+  private readonly handled = new Map<string, Set<string>>();
+  private readonly lastCursorWrite = new Map<string, number>();
+  /** Registered providers whose outbox failed to read, logged once until it answers again. */
+  private readonly failing = new Set<string>();
+  private readonly sources: EventSources;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> = Promise.resolve();
   private pending = false;
   private lastPrune = 0;
-  private lastCursorWrite = 0;
   private closed = false;
 
   constructor(
     private readonly storage: StorageProvider,
     private readonly options: DispatcherOptions,
-  ) {}
+  ) {
+    const own = primarySource(storage);
+    this.sources = options.sources ?? (async () => [own]);
+  }
 
   start(): void {
     this.timer = setInterval(() => this.wake(), this.options.pollMs);
@@ -99,12 +112,38 @@ export class Dispatcher {
 
   private async runRound(): Promise<void> {
     if (!(await this.holdLease())) return;
-    const backlog = await this.dispatch();
+    const sources = await this.sources();
+    let budget = ROUND_BUDGET;
+    let backlog = false;
+    for (const source of sources) {
+      const round = await this.isolated(source, () => this.dispatch(source, budget));
+      budget -= round?.fanned ?? 0;
+      backlog ||= round?.backlog ?? false;
+      if (budget <= 0 || this.closed) break;
+    }
     await this.options.worker.run();
     if (backlog) this.wake();
     if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = Date.now();
-      await this.prune();
+      for (const source of sources) await this.isolated(source, () => this.prune(source));
+    }
+  }
+
+  /**
+   * Runs work on one outbox. A registered provider's failure (its storage unreachable) must not hold up everyone
+   * else's notifications: it is logged once and skipped; its cursor stays where it was, so nothing is lost. The
+   * server's own storage failing fails the round, as before.
+   */
+  private async isolated<T>(source: EventSource, work: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await work();
+      if (this.failing.delete(source.name)) this.options.log.info({ provider: source.name }, 'provider event outbox readable again');
+      return result;
+    } catch (error) {
+      if (source.primary) throw error;
+      if (!this.failing.has(source.name)) this.options.log.warn({ err: error, provider: source.name }, 'provider event outbox unreadable; its notifications wait');
+      this.failing.add(source.name);
+      return undefined;
     }
   }
 
@@ -134,57 +173,61 @@ export class Dispatcher {
   }
 
   /**
-   * Fans out the events after the cursor (up to the round's budget), then moves the cursor up to the settle window.
-   * Resolves true when events are left for another round.
+   * Fans out one outbox's events after its cursor (up to `budget`), then moves the cursor up to the settle window.
+   * Events a source does not vouch for are passed over like handled ones.
    */
-  private async dispatch(): Promise<boolean> {
-    const stored = await this.storage.get<CursorDoc>(DISPATCH_NS, CURSOR_KEY);
+  private async dispatch(source: EventSource, budget: number): Promise<{ fanned: number; backlog: boolean }> {
+    const key = cursorKey(source);
+    const stored = await this.storage.get<CursorDoc>(DISPATCH_NS, key);
     const start = stored?.value.after ?? '';
     const boundary = instantKey(Date.now() - this.options.settleMs);
+    const handled = this.handled.get(source.name) ?? new Set<string>();
+    this.handled.set(source.name, handled);
     let settled = start;
     let fanned = 0;
     let backlog = false;
     for (let after = start; ; ) {
-      const keys = await listEventKeys(this.storage, after, PAGE);
-      for (const key of keys) {
-        if (fanned >= ROUND_BUDGET) {
+      const keys = await listEventKeys(source.storage, after, PAGE);
+      for (const eventKey of keys) {
+        if (fanned >= budget) {
           backlog = true;
           break;
         }
-        if (!this.handled.has(key)) {
-          const [entry] = await readEvents(this.storage, [key]);
+        if (!handled.has(eventKey)) {
+          const [entry] = await accepted(source, await readEvents(source.storage, [eventKey]));
           if (entry) await this.options.fanOut(entry);
-          this.handled.add(key);
+          handled.add(eventKey);
           fanned += 1;
         }
-        if (key < boundary) settled = key;
+        if (eventKey < boundary) settled = eventKey;
       }
       if (backlog || keys.length < PAGE || this.closed) break;
       after = keys[keys.length - 1]!;
     }
-    if (settled <= start || (!backlog && Date.now() - this.lastCursorWrite < CURSOR_EVERY_MS)) return backlog;
-    this.lastCursorWrite = Date.now();
+    const lastWrite = this.lastCursorWrite.get(source.name) ?? 0;
+    if (settled <= start || (!backlog && Date.now() - lastWrite < CURSOR_EVERY_MS)) return { fanned, backlog };
+    this.lastCursorWrite.set(source.name, Date.now());
     const cursor: CursorDoc = { after: settled, updatedAt: new Date().toISOString() };
     try {
-      if (stored) await this.storage.replace(DISPATCH_NS, CURSOR_KEY, cursor, stored.version);
-      else await this.storage.put(DISPATCH_NS, CURSOR_KEY, cursor, { ifAbsent: true });
+      if (stored) await this.storage.replace(DISPATCH_NS, key, cursor, stored.version);
+      else await this.storage.put(DISPATCH_NS, key, cursor, { ifAbsent: true });
     } catch (error) {
       // Another dispatcher moved it (this one's lease lapsed): it re-reads the same events, which queue nothing twice.
       if (!isRaceLoss(error)) throw error;
-      return backlog;
+      return { fanned, backlog };
     }
-    for (const key of this.handled) if (key <= settled) this.handled.delete(key);
-    return backlog;
+    for (const done of handled) if (done <= settled) handled.delete(done);
+    return { fanned, backlog };
   }
 
-  /** Deletes outbox events older than the retention that the cursor has passed. */
-  private async prune(): Promise<void> {
-    const cursor = (await this.storage.get<CursorDoc>(DISPATCH_NS, CURSOR_KEY))?.value.after ?? '';
+  /** Deletes an outbox's events older than the retention that its cursor has passed. */
+  private async prune(source: EventSource): Promise<void> {
+    const cursor = (await this.storage.get<CursorDoc>(DISPATCH_NS, cursorKey(source)))?.value.after ?? '';
     const cutoff = instantKey(Date.now() - this.options.retentionMs);
     for (;;) {
-      const keys = await listEventKeys(this.storage, '', PAGE);
+      const keys = await listEventKeys(source.storage, '', PAGE);
       const stale = keys.filter((key) => key < cutoff && key <= cursor);
-      for (const key of stale) await this.storage.delete(ns.events, key);
+      for (const key of stale) await source.storage.delete(ns.events, key);
       if (stale.length < PAGE) return;
     }
   }

@@ -4,9 +4,9 @@
 // can become visible after a later key was already read: each poll looks back over the settle window and emits
 // what it had not seen yet.
 import type { Logger } from '../../config/logger.ts';
-import type { StorageProvider } from '../../storage/contract.ts';
 import { ns } from '../../storage/records.ts';
 import { type OutboxEntry, instantKey, keyTime, listEventKeys, readEvents } from './outbox.ts';
+import { accepted, type EventSource } from './sources.ts';
 
 export type FeedListener = (entry: OutboxEntry) => void;
 
@@ -31,13 +31,13 @@ export class EventFeed {
   private closed = false;
 
   constructor(
-    private readonly storage: StorageProvider,
+    private readonly source: EventSource,
     private readonly options: FeedOptions,
   ) {}
 
   start(): void {
     this.position = instantKey(Date.now() - this.options.settleMs);
-    this.unwatch = this.storage.watch?.(ns.events, () => this.kick());
+    this.unwatch = this.source.storage.watch?.(ns.events, () => this.kick());
     this.timer = setInterval(() => this.kick(), this.options.pollMs);
     this.timer.unref();
     this.kick();
@@ -87,10 +87,10 @@ export class EventFeed {
     let after = lookback && windowStart < this.position ? windowStart : this.position;
     if (lookback) this.lastLookback = now;
     for (;;) {
-      const keys = await listEventKeys(this.storage, after, PAGE);
-      const fresh = keys.filter((key) => !this.seen.has(key));
-      for (const entry of await readEvents(this.storage, fresh)) {
-        this.seen.add(entry.key);
+      const keys = await listEventKeys(this.source.storage, after, PAGE);
+      const fresh = await readEvents(this.source.storage, keys.filter((key) => !this.seen.has(key)));
+      for (const { key } of fresh) this.seen.add(key);
+      for (const entry of await accepted(this.source, fresh)) {
         for (const listener of this.listeners) {
           try {
             listener(entry);

@@ -1,20 +1,23 @@
-// Notifications in one server process: the live event feed (for Server-Sent Events), the dispatcher that turns
+// Notifications in one server process: the live event feeds (for Server-Sent Events), the dispatcher that turns
 // outbox events into e-mails and webhook calls (one server at a time), the webhook registry, and the open event
-// streams, which end when the server stops.
+// streams, which end when the server stops. Events come from the outbox of every provider that holds jobs
+// (sources.ts); webhooks, deliveries and the dispatcher's lease and cursors are on the server's own storage.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import type { JobEvent } from '../../storage/records.ts';
+import { StorageUnavailableError } from '../../schemas/errors.ts';
 import type { UserService } from '../services/users.ts';
 import type { AddressPolicy } from './address-guard.ts';
 import { type Delivery, DeliveryStore } from './deliveries.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { fanOut } from './fanout.ts';
-import { EventFeed } from './feed.ts';
+import { FeedSet } from './feeds.ts';
 import { composeMail, Mailer } from './mail.ts';
-import { scanEvents } from './outbox.ts';
+import { type OutboxEntry, scanEvents } from './outbox.ts';
+import { accepted, type EventSources } from './sources.ts';
 import { WebhookSender, WebhookStore } from './webhooks.ts';
 import { type AttemptResult, DeliveryWorker } from './worker.ts';
 
@@ -24,10 +27,12 @@ export interface NotificationsOptions {
   logger: Logger;
   users: UserService;
   version: string;
+  /** Every outbox to read, the server's own included. */
+  sources: EventSources;
 }
 
 export class Notifications {
-  readonly feed: EventFeed;
+  readonly feed: FeedSet;
   readonly webhooks: WebhookStore;
   readonly deliveries: DeliveryStore;
   readonly dispatcher: Dispatcher;
@@ -39,13 +44,13 @@ export class Notifications {
   private base: string;
 
   constructor(private readonly options: NotificationsOptions) {
-    const { storage, config, logger, users } = options;
+    const { storage, config, logger, users, sources } = options;
     const log = logger.child({ component: 'notifications' });
     this.base = config.QSPOOL_BASE_URL.replace(/\/+$/, '');
     this.keepAliveMs = config.QSPOOL_SSE_KEEPALIVE_MS;
     this.settleMs = config.QSPOOL_NOTIFY_SETTLE_MS;
     this.addressPolicy = { allowPrivate: config.QSPOOL_WEBHOOK_ALLOW_PRIVATE };
-    this.feed = new EventFeed(storage, { pollMs: config.QSPOOL_NOTIFY_POLL_MS, settleMs: config.QSPOOL_NOTIFY_SETTLE_MS, log });
+    this.feed = new FeedSet(sources, { pollMs: config.QSPOOL_NOTIFY_POLL_MS, settleMs: config.QSPOOL_NOTIFY_SETTLE_MS, log });
     this.webhooks = new WebhookStore(storage);
     this.deliveries = new DeliveryStore(storage);
     this.mailer = config.QSPOOL_SMTP_URL
@@ -79,6 +84,7 @@ export class Notifications {
       fanOut: fanOut({ deliveries: this.deliveries, webhooks: this.webhooks, getUser: (name) => users.getUser(name), mailEnabled: this.mailer !== undefined, log }),
       worker: new DeliveryWorker(this.deliveries, deliver, policy, log),
       log,
+      sources,
     });
     if (this.mailer) log.info({ from: config.QSPOOL_MAIL_FROM }, 'e-mail notifications on');
     else log.info('e-mail notifications off: set QSPOOL_SMTP_URL (smtp://user:password@host:587) to send them');
@@ -97,9 +103,25 @@ export class Notifications {
     this.dispatcher.start();
   }
 
-  /** Outbox events after `after` that pass `filter`, for streams resuming from a Last-Event-ID (bounded scan). */
-  replay(after: string, filter: (event: JobEvent) => boolean): ReturnType<typeof scanEvents> {
-    return scanEvents(this.options.storage, after, filter);
+  /**
+   * Outbox events after `after` that pass `filter`, for streams resuming from a Last-Event-ID (a bounded scan of each
+   * outbox), merged in key order.
+   */
+  async replay(after: string, filter: (event: JobEvent) => boolean): Promise<{ entries: OutboxEntry[]; complete: boolean }> {
+    const scans = await Promise.all(
+      (await this.options.sources()).map(async (source) => {
+        try {
+          const scan = await scanEvents(source.storage, after, filter);
+          return { entries: await accepted(source, scan.entries), complete: scan.complete };
+        } catch (error) {
+          // An unreachable lab leaves its part of the replay out (incomplete) rather than failing everyone's stream.
+          if (source.primary || !(error instanceof StorageUnavailableError)) throw error;
+          return { entries: [], complete: false };
+        }
+      }),
+    );
+    const entries = scans.flatMap((scan) => scan.entries).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { entries, complete: scans.every((scan) => scan.complete) };
   }
 
   /** Registers an open event stream; `end` runs when the server stops. Returns the deregistration. */

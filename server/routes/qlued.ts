@@ -87,7 +87,7 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
   }
 
   async function visibleStatus(user: User, backend: ResolvedBackend, jobId: string) {
-    const status = isJobId(jobId) ? await jobs.status(user, backend.display, jobId) : undefined;
+    const status = isJobId(jobId) ? await jobs.status(user, backend, jobId) : undefined;
     if (!status) throw missingStatus(jobId);
     if (status.status === 'ERROR') throw new StatusDictError(406, 'job_failed', toStatusDict(status));
     return status;
@@ -149,7 +149,7 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
       }
       throw error;
     }
-    ctx.state.log.info({ jobId: job.id, backend: backend.display, user: user.username }, 'job submitted');
+    ctx.state.log.info({ jobId: job.id, backend: backend.name, user: user.username }, 'job submitted');
     ctx.body = { job_id: job.id, status: 'INITIALIZING', detail: 'Got your json.', error_message: 'None' };
   });
 
@@ -165,7 +165,7 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
       ctx.body = toStatusDict(status);
       return;
     }
-    const record = await jobs.job(user, backend.display, jobId);
+    const record = await jobs.job(user, backend, jobId);
     const result = record && (await jobs.result(record));
     if (!result) {
       throw new StatusDictError(406, 'result_missing', errorStatusDict(`The result of ${jobId} is missing.`, 'Could not find the result file.', jobId));

@@ -20,7 +20,7 @@ export function signaturesRouter(deps: SignatureDeps): Router {
     const id = ctx.params.id!;
     const record = isJobId(id) ? await deps.jobs.byId(user, id) : undefined;
     if (!record) throw new NotFoundError('No such job');
-    const report = await verifyJobResult(deps.jobs.lifecycle, record);
+    const report = await verifyJobResult(await deps.jobs.lifecycleOf(record), record);
     ctx.body = { job_id: record.id, backend: record.backend, status: record.state, ...report };
   });
   return router;

@@ -1,15 +1,22 @@
-// Backends as the server sees them: the configs spoolers published, found by qlued-style names, with a live
-// status computed from heartbeats and the queue.
+// Backends as the server sees them: the configs spoolers published on each storage provider, found by qlued-style
+// names (`<provider>_<display>_<kind>`, or the bare display name on the server's own storage), with a live status
+// computed from heartbeats and the queue on that provider.
 import type { BackendConfig, BackendStatus } from '../../schemas/backend-config.ts';
 import { fullBackendName } from '../../schemas/backend-config.ts';
-import type { StorageProvider } from '../../storage/contract.ts';
+import { ConflictError } from '../../schemas/errors.ts';
 import { type HeartbeatRecord, ns } from '../../storage/records.ts';
+import type { ProviderSite, SiteLookup } from './providers.ts';
 
 export interface ResolvedBackend {
   provider: string;
+  /** What this server calls it: the display name on the primary storage, the full qlued name on any other. */
+  name: string;
   display: string;
   fullName: string;
   config: BackendConfig;
+  /** Whether its provider is active: an inactive provider's backends are not listed and take no jobs. */
+  active: boolean;
+  site: ProviderSite;
 }
 
 export interface BackendLiveStatus extends BackendStatus {
@@ -19,53 +26,61 @@ export interface BackendLiveStatus extends BackendStatus {
 const PROVIDER = /^[a-z0-9]+$/;
 const DISPLAY = /^[a-z0-9]+$/;
 
+/** Refuses jobs for a backend whose provider an administrator deactivated (409, provider_inactive). */
+export function assertAcceptsJobs(backend: ResolvedBackend): void {
+  if (!backend.active) {
+    throw new ConflictError(
+      `${backend.fullName} takes no jobs: its storage provider ${backend.provider} has been deactivated by an administrator`,
+      'provider_inactive',
+    );
+  }
+}
+
 export class BackendService {
   constructor(
-    private readonly storage: StorageProvider,
-    private readonly providerName: string,
+    private readonly sites: SiteLookup,
     private readonly heartbeatTimeoutMs: number,
-    /** Whether a storage provider is active (services/providers.ts); an inactive one's backends are not listed. */
-    private readonly providerActive: (provider: string) => Promise<boolean> = async () => true,
   ) {}
 
-  /** qlued's naming: `display` on the default provider, or `provider_display_anything`. */
+  /** qlued's naming: `display` on the server's own provider, or `provider_display_anything`. */
   parseName(name: string): { provider: string; display: string } | undefined {
     const parts = name.split('_');
-    const [provider, display] = parts.length === 1 ? [this.providerName, parts[0]!] : parts.length === 3 ? [parts[0]!, parts[1]!] : [];
+    const [provider, display] = parts.length === 1 ? [this.sites.primaryName, parts[0]!] : parts.length === 3 ? [parts[0]!, parts[1]!] : [];
     if (!provider || !display || !PROVIDER.test(provider) || !DISPLAY.test(display)) return undefined;
     return { provider, display };
   }
 
-  /** The display name a qlued-style name addresses on this server's provider, if it does. */
-  displayName(name: string): string | undefined {
-    const parsed = this.parseName(name);
-    return parsed && parsed.provider === this.providerName ? parsed.display : undefined;
-  }
-
+  /** A backend of any registered provider, active or not (reading jobs and configs goes on); undefined if unknown. */
   async resolve(name: string): Promise<ResolvedBackend | undefined> {
-    const display = this.displayName(name);
-    if (!display) return undefined;
-    const stored = await this.storage.get<BackendConfig>(ns.configs, display);
-    if (!stored) return undefined;
-    const provider = this.providerName;
-    return { provider, display, fullName: fullBackendName(provider, stored.value), config: stored.value };
+    const parsed = this.parseName(name);
+    const summary = parsed && (await this.sites.summary(parsed.provider));
+    if (!parsed || !summary) return undefined;
+    return this.resolveOn(await this.sites.get(parsed.provider), summary.active, parsed.display);
   }
 
   /**
-   * Every published backend, in name order; test fixtures named *dummy* are hidden as in qlued, and so is every
-   * backend of a deactivated storage provider unless `includeInactive`.
+   * Every published backend of every provider, in name order within a provider, primary first; test fixtures named
+   * *dummy* are hidden as in qlued, and so are the backends of deactivated providers unless `includeInactive`.
    */
   async list(options: { includeInactive?: boolean } = {}): Promise<ResolvedBackend[]> {
-    if (!options.includeInactive && !(await this.providerActive(this.providerName))) return [];
-    const names = (await this.storage.list(ns.configs)).filter((name) => !name.includes('dummy'));
-    const found = await Promise.all(names.map((name) => this.resolve(name)));
-    return found.filter((backend): backend is ResolvedBackend => backend !== undefined);
+    const perProvider = await this.sites.each(async (site, summary) => {
+      const names = (await site.storage.list(ns.configs)).filter((name) => !name.includes('dummy'));
+      return Promise.all(names.map((display) => this.resolveOn(site, summary.active, display)));
+    }, options);
+    return perProvider.flat().filter((backend): backend is ResolvedBackend => backend !== undefined);
   }
 
-  async queueDepth(display: string): Promise<number> {
+  private async resolveOn(site: ProviderSite, active: boolean, display: string): Promise<ResolvedBackend | undefined> {
+    const stored = await site.storage.get<BackendConfig>(ns.configs, display);
+    if (!stored) return undefined;
+    const fullName = fullBackendName(site.name, stored.value);
+    return { provider: site.name, name: site.primary ? display : fullName, display, fullName, config: stored.value, active, site };
+  }
+
+  async queueDepth(backend: ResolvedBackend): Promise<number> {
     let count = 0;
     for (let after: string | undefined; ; ) {
-      const page = await this.storage.list(ns.queued(display), { limit: 1000, ...(after ? { after } : {}) });
+      const page = await backend.site.storage.list(ns.queued(backend.display), { limit: 1000, ...(after ? { after } : {}) });
       count += page.length;
       if (page.length < 1000) return count;
       after = page[page.length - 1];
@@ -73,27 +88,26 @@ export class BackendService {
   }
 
   /** The heartbeats of a backend's spoolers (at most 100), for the admin pages. */
-  async heartbeats(display: string): Promise<HeartbeatRecord[]> {
-    const spoolers = await this.storage.list(ns.heartbeats(display), { limit: 100 });
-    const beats = await Promise.all(spoolers.map((id) => this.storage.get<HeartbeatRecord>(ns.heartbeats(display), id)));
+  async heartbeats(backend: ResolvedBackend): Promise<HeartbeatRecord[]> {
+    const { storage } = backend.site;
+    const spoolers = await storage.list(ns.heartbeats(backend.display), { limit: 100 });
+    const beats = await Promise.all(spoolers.map((id) => storage.get<HeartbeatRecord>(ns.heartbeats(backend.display), id)));
     return beats.flatMap((beat) => (beat ? [beat.value] : []));
   }
 
-  async lastHeartbeat(display: string): Promise<string | null> {
-    const spoolers = await this.storage.list(ns.heartbeats(display), { limit: 100 });
-    const beats = await Promise.all(spoolers.map((id) => this.storage.get<HeartbeatRecord>(ns.heartbeats(display), id)));
-    const times = beats.flatMap((beat) => (beat ? [beat.value.at] : [])).sort();
+  async lastHeartbeat(backend: ResolvedBackend): Promise<string | null> {
+    const times = (await this.heartbeats(backend)).map((beat) => beat.at).sort();
     return times.at(-1) ?? null;
   }
 
   /** Whether a spooler looked at the queue recently; cheap (no queue count), for backend lists. */
   async liveness(backend: ResolvedBackend): Promise<Pick<BackendLiveStatus, 'operational' | 'last_heartbeat'>> {
-    const last = await this.lastHeartbeat(backend.display);
+    const last = await this.lastHeartbeat(backend);
     return { operational: last !== null && Date.now() - Date.parse(last) < this.heartbeatTimeoutMs, last_heartbeat: last };
   }
 
   async status(backend: ResolvedBackend): Promise<BackendLiveStatus> {
-    const [pending, { operational, last_heartbeat: last }] = await Promise.all([this.queueDepth(backend.display), this.liveness(backend)]);
+    const [pending, { operational, last_heartbeat: last }] = await Promise.all([this.queueDepth(backend), this.liveness(backend)]);
     return {
       backend_name: backend.fullName,
       backend_version: backend.config.version,

@@ -1,16 +1,18 @@
 // Job listings from the id and owner indexes the lifecycle writes at enqueue (`index/jobs/<id>`,
 // `index/owner/<user>/<id>`): a user's list reads only their own entries, in id (= creation) order, so a cursor
-// that is "the last id returned" never skips or repeats a job, however many jobs arrive while someone pages.
+// that is "the last id returned" never skips or repeats a job, however many jobs arrive while someone pages. The
+// indexes are on the primary storage for the jobs of every provider; each job's status is read where the job is.
 import { createHash } from 'node:crypto';
 import { RequestValidationError } from '../../schemas/errors.ts';
-import type { StorageProvider } from '../../storage/contract.ts';
 import { jobIdTime } from '../../storage/keys.ts';
 import { type JobIndexEntry, type JobState, type StatusRecord, ns } from '../../storage/records.ts';
+import type { SiteLookup } from './providers.ts';
 
 export interface JobFilters {
   /** Whose jobs: one owner's index, or every job (admins without an owner filter). */
   owner: string | null;
-  backend?: string;
+  /** One backend: its provider's name and its display name. */
+  backend?: { provider: string; display: string };
   states?: JobState[];
   tag?: string;
   /** Milliseconds since the epoch, inclusive. */
@@ -63,7 +65,11 @@ function decodeCursor(cursor: string, filters: JobFilters): string {
 }
 
 export class JobIndex {
-  constructor(private readonly storage: StorageProvider) {}
+  constructor(private readonly sites: SiteLookup) {}
+
+  private get storage() {
+    return this.sites.primary.storage;
+  }
 
   async list(filters: JobFilters, limit: number, cursor?: string): Promise<JobPage> {
     const namespace = filters.owner === null ? ns.jobIndex : ns.ownerIndex(filters.owner);
@@ -92,10 +98,16 @@ export class JobIndex {
   /** The entry and status of a listed id if it passes the filters; PENDING while it is still being enqueued. */
   private async match(namespace: string, id: string, filters: JobFilters): Promise<ListedJob | typeof PENDING | undefined> {
     const entry = (await this.storage.get<JobIndexEntry>(namespace, id))?.value;
-    if (!entry || (filters.backend !== undefined && entry.backend !== filters.backend)) return undefined;
+    if (!entry) return undefined;
+    // Entries written before providers were told apart have none: they are the primary's.
+    const provider = entry.provider ?? this.sites.primaryName;
+    const { backend } = filters;
+    if (backend !== undefined && (entry.backend !== backend.display || provider !== backend.provider)) return undefined;
     const tags = entry.meta?.tags;
     if (filters.tag !== undefined && !(Array.isArray(tags) && tags.includes(filters.tag))) return undefined;
-    const status = (await this.storage.get<StatusRecord>(ns.status(entry.backend), id))?.value;
+    // A provider removed from the registry took its jobs along: its entries point nowhere, like a purged job's.
+    const site = await this.sites.find(entry.provider);
+    const status = site && (await site.storage.get<StatusRecord>(ns.status(entry.backend), id))?.value;
     if (!status) return Date.now() - jobIdTime(id) < SETTLE_MS ? PENDING : undefined;
     if (filters.states && !filters.states.includes(status.status)) return undefined;
     return { id, entry, status };
@@ -103,11 +115,15 @@ export class JobIndex {
 
   /**
    * Queued jobs of one owner, counted up to `stopAt`. Only entries at least as new as the oldest job queued on any
-   * backend can still be queued, so this reads the owner's recent entries, not their whole history.
+   * backend of any provider can still be queued, so this reads the owner's recent entries, not their whole history.
    */
   async countQueued(owner: string, stopAt: number): Promise<number> {
-    const backends = await this.storage.list(ns.configs);
-    const heads = (await Promise.all(backends.map((backend) => this.storage.list(ns.queued(backend), { limit: 1 })))).flat();
+    const heads = (
+      await this.sites.each(async (site) => {
+        const backends = await site.storage.list(ns.configs);
+        return Promise.all(backends.map((backend) => site.storage.list(ns.queued(backend), { limit: 1 })));
+      }, { includeInactive: true })
+    ).flat(2);
     if (heads.length === 0) return 0;
     // One character short of the oldest queued id: a key that sorts just before it, so the listing includes it.
     let after = heads.sort()[0]!.slice(0, -1);

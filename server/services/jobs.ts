@@ -1,6 +1,7 @@
 // Jobs as users see them: submission (validated at once against the backend's published schema and the server's
 // limits, within the user's queue quota), and reads and changes that honour per-user isolation: another user's
-// job is indistinguishable from an unknown id; admins see everything.
+// job is indistinguishable from an unknown id; admins see everything. A job lives on its backend's storage provider;
+// the id index on the primary says which one.
 import type { BackendDefinition } from '../../spooler/backend.ts';
 import { checkJob } from '../../spooler/execute.ts';
 import { InvalidJobError, QuotaExceededError } from '../../schemas/errors.ts';
@@ -8,8 +9,9 @@ import type { ValidationIssue } from '../../schemas/validators.ts';
 import { summarizeIssues } from '../../schemas/validators.ts';
 import type { JobLifecycle } from '../../storage/lifecycle.ts';
 import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../storage/records.ts';
-import type { ResolvedBackend } from './backends.ts';
+import { assertAcceptsJobs, type ResolvedBackend } from './backends.ts';
 import type { JobIndex } from './job-index.ts';
+import type { ProviderSite, SiteLookup } from './providers.ts';
 import type { User } from './users.ts';
 
 /** Server-wide bounds on every job, applied before (and in addition to) the backend's own schema. */
@@ -31,6 +33,18 @@ export interface SubmitOptions {
   meta?: Record<string, unknown>;
   /** An id reserved in advance (idempotent submission). */
   id?: string;
+}
+
+/**
+ * A job record as the server hands it around: `provider` names the registered storage provider that holds it, and
+ * is absent for jobs on the server's own storage. It is never written back (the lifecycle writes what it reads).
+ */
+export interface ServedJob extends JobRecord {
+  provider?: string;
+}
+
+function served(record: JobRecord, site: ProviderSite): ServedJob {
+  return site.primary ? record : { ...record, provider: site.name };
 }
 
 /** Queue positions are counted up to here; deeper jobs report this number. */
@@ -61,15 +75,22 @@ function limitIssues(payload: Record<string, unknown>, limits: JobLimits): Valid
 
 export class JobService {
   constructor(
-    readonly lifecycle: JobLifecycle,
+    private readonly sites: SiteLookup,
     private readonly options: JobServiceOptions,
   ) {}
 
+  /** The lifecycle on the provider that holds the job. */
+  async lifecycleOf(job: ServedJob): Promise<JobLifecycle> {
+    return (await this.sites.get(job.provider)).lifecycle;
+  }
+
   /**
-   * Throws InvalidJobError naming every broken rule: the backend's schema first (its messages name the backend's
-   * own limits), then the server's limits where they are stricter. The body limit bounds the work of both.
+   * Throws ConflictError for a backend whose provider was deactivated, then InvalidJobError naming every broken rule:
+   * the backend's schema first (its messages name the backend's own limits), then the server's limits where they are
+   * stricter. The body limit bounds the work of both.
    */
   check(backend: ResolvedBackend, payload: unknown): void {
+    assertAcceptsJobs(backend);
     checkJob(this.options.definitions.get(backend.display), backend.config, payload);
     const issues = limitIssues(payload as Record<string, unknown>, this.options.limits);
     if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues);
@@ -85,49 +106,56 @@ export class JobService {
   }
 
   /** Validates, checks the quota and enqueues. */
-  async submit(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<JobRecord> {
+  async submit(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<ServedJob> {
     this.check(backend, payload);
     await this.assertQueueQuota(user);
     return this.enqueue(user, backend, payload, options);
   }
 
-  /** Enqueues a job whose checks already passed. */
-  enqueue(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<JobRecord> {
-    return this.lifecycle.enqueue({ backend: backend.display, owner: user.username, payload, ...options });
+  /** Enqueues a job whose checks already passed, on the backend's provider. */
+  async enqueue(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<ServedJob> {
+    const record = await backend.site.lifecycle.enqueue({ backend: backend.display, owner: user.username, payload, ...options });
+    return served(record, backend.site);
   }
 
-  async status(user: User, backend: string, id: string): Promise<StatusRecord | undefined> {
-    const status = await this.lifecycle.getStatus(backend, id);
+  async status(user: User, backend: ResolvedBackend, id: string): Promise<StatusRecord | undefined> {
+    const status = await backend.site.lifecycle.getStatus(backend.display, id);
     return status && canSee(user, status.owner) ? status : undefined;
   }
 
-  async job(user: User, backend: string, id: string): Promise<JobRecord | undefined> {
-    const found = await this.lifecycle.find(backend, id);
-    return found && canSee(user, found.value.owner) ? found.value : undefined;
+  async job(user: User, backend: ResolvedBackend, id: string): Promise<ServedJob | undefined> {
+    return this.jobOn(user, backend.site, backend.display, id);
   }
 
-  async result(record: JobRecord): Promise<unknown> {
-    return this.lifecycle.getResult(record);
+  async result(record: ServedJob): Promise<unknown> {
+    return (await this.lifecycleOf(record)).getResult(record);
   }
 
-  /** Where a job visible to the user lives, by id alone. */
+  /** Where a job visible to the user lives, by id alone (the index is on the primary for every provider's jobs). */
   async locate(user: User, id: string): Promise<JobIndexEntry | undefined> {
-    const entry = await this.lifecycle.indexEntry(id);
+    const entry = await this.sites.primary.lifecycle.indexEntry(id);
     return entry && canSee(user, entry.owner) ? entry : undefined;
   }
 
-  /** The job record by id alone, if the user may see it. */
-  async byId(user: User, id: string): Promise<JobRecord | undefined> {
+  /** The job record by id alone, if the user may see it (and its provider is still registered). */
+  async byId(user: User, id: string): Promise<ServedJob | undefined> {
     const entry = await this.locate(user, id);
-    return entry && (await this.job(user, entry.backend, id));
+    const site = entry && (await this.sites.find(entry.provider));
+    return site && (await this.jobOn(user, site, entry.backend, id));
+  }
+
+  private async jobOn(user: User, site: ProviderSite, backend: string, id: string): Promise<ServedJob | undefined> {
+    const found = await site.lifecycle.find(backend, id);
+    return found && canSee(user, found.value.owner) ? served(found.value, site) : undefined;
   }
 
   /** 1 for the job a spooler takes next (queues are FIFO); null unless queued. */
-  async queuePosition(record: JobRecord): Promise<number | null> {
+  async queuePosition(record: ServedJob): Promise<number | null> {
     if (record.state !== 'QUEUED') return null;
+    const lifecycle = await this.lifecycleOf(record);
     let ahead = 0;
     for (let after: string | undefined; ahead < MAX_COUNTED_POSITION; ) {
-      const keys = await this.lifecycle.listQueued(record.backend, { limit: 1000, ...(after ? { after } : {}) });
+      const keys = await lifecycle.listQueued(record.backend, { limit: 1000, ...(after ? { after } : {}) });
       const before = keys.filter((key) => key < record.id);
       ahead += before.length;
       if (before.length < keys.length || keys.length < 1000) break;
@@ -137,11 +165,17 @@ export class JobService {
   }
 
   /** Queued: cancelled at once. Running: flagged for its spooler. Finished: ConflictError. */
-  async cancel(record: JobRecord): Promise<JobState> {
-    return this.lifecycle.cancel(record.backend, record.id);
+  async cancel(record: ServedJob): Promise<JobState> {
+    return (await this.lifecycleOf(record)).cancel(record.backend, record.id);
   }
 
-  async purge(record: JobRecord): Promise<void> {
-    await this.lifecycle.purge(record.backend, record.id);
+  async purge(record: ServedJob): Promise<void> {
+    await (await this.lifecycleOf(record)).purge(record.backend, record.id);
+  }
+
+  /** An administrator's retry of a finished job, on its provider. */
+  async requeue(record: ServedJob): Promise<ServedJob> {
+    const site = await this.sites.get(record.provider);
+    return served(await site.lifecycle.requeue(record.backend, record.id), site);
   }
 }

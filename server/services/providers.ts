@@ -1,117 +1,150 @@
-// Storage providers as the admin pages see them: list, test, activate, deactivate. This is the interface the full
-// registry (storage/registry: named provider configurations with encrypted logins, DESIGN §4) is to be served
-// through; until then PrimaryProviderRegistry serves the one provider this server runs on, with its `active` flag
-// kept in storage so every server on that storage agrees. The flag lives in `provider-state/<name>`, not in
-// `providers/`, which holds the registry's own entries (a second document there would list the primary twice).
-import { randomBytes } from 'node:crypto';
-import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
+// The storage providers the server serves, by name: the primary (the server's own storage) and every provider in
+// the registry (storage/registry), each opened once, with the job lifecycle that works on it. Jobs live on their
+// backend's provider, where that lab's spoolers see them; their id and owner indexes stay on the primary (with the
+// provider's name in each entry), so users, tokens and job lists never depend on a lab's storage.
+import type { Config } from '../../config/index.ts';
+import type { Logger } from '../../config/logger.ts';
+import { NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { JobLifecycle, type LifecycleOptions } from '../../storage/lifecycle.ts';
+import { ProviderRegistry, type ProviderSummary } from '../../storage/registry/index.ts';
 
-export const PROVIDER_STATE_NS = 'provider-state';
-/** Probe documents written and removed by `test`, away from the providers' own documents. */
-const PROBES_NS = 'probes';
-
-export interface ProviderInfo {
+export interface ProviderSite {
   name: string;
-  /** Provider type: local, s3, mongodb, dropbox. */
-  type: string;
-  description: string;
-  /** Inactive providers' backends are hidden from backend listings. */
-  active: boolean;
-  /** True for the storage this server itself runs on. */
   primary: boolean;
+  storage: StorageProvider;
+  lifecycle: JobLifecycle;
 }
 
-export interface ProviderTestResult {
-  name: string;
-  ok: boolean;
-  /** Time taken by the write, read and delete of a probe document. */
-  latency_ms: number;
-  message: string;
+/** How backends, job lists and job lookups find providers: ProviderSites in the server, singleSite in a spooler. */
+export interface SiteLookup {
+  readonly primaryName: string;
+  readonly primary: ProviderSite;
+  get(name: string | undefined): Promise<ProviderSite>;
+  find(name: string | undefined): Promise<ProviderSite | undefined>;
+  summary(name: string): Promise<Pick<ProviderSummary, 'active'> | undefined>;
+  each<T>(visit: (site: ProviderSite, summary: Pick<ProviderSummary, 'active'>) => Promise<T>, options?: { includeInactive?: boolean }): Promise<T[]>;
 }
 
-/** What the admin pages and BackendService need from a provider registry. */
-export interface ProviderRegistry {
-  /** Every provider, in name order. */
-  list(): Promise<ProviderInfo[]>;
-  /** NotFoundError for unknown names. */
-  get(name: string): Promise<ProviderInfo>;
-  /** Writes, reads back and deletes a probe document; never throws for storage trouble, it reports it. */
-  test(name: string): Promise<ProviderTestResult>;
-  setActive(name: string, active: boolean): Promise<ProviderInfo>;
-  /** Cheap: asked on every backend listing. Unknown names are inactive. */
-  isActive(name: string): Promise<boolean>;
+/** One storage and nothing else: what a spooler process's metrics endpoint reports on. */
+export function singleSite(storage: StorageProvider, name: string): SiteLookup {
+  const primary: ProviderSite = { name, primary: true, storage, lifecycle: new JobLifecycle(storage) };
+  const known = (other: string | undefined) => other === undefined || other === name;
+  return {
+    primaryName: name,
+    primary,
+    get: async (other) => {
+      if (!known(other)) throw new NotFoundError(`No storage provider named ${other}`);
+      return primary;
+    },
+    find: async (other) => (known(other) ? primary : undefined),
+    summary: async (other) => (known(other) ? { active: true } : undefined),
+    each: async (visit) => [await visit(primary, { active: true })],
+  };
 }
 
-interface ProviderDocument {
-  active: boolean;
-  updatedAt: string;
+/** The registry whose primary is the server's local data directory (QSPOOL_DATA_DIR). */
+export function providerRegistry(storage: StorageProvider, config: Config): ProviderRegistry {
+  const login = { base_path: config.QSPOOL_DATA_DIR, fsync: config.QSPOOL_FSYNC };
+  return new ProviderRegistry(storage, config.QSPOOL_PROVIDER_NAME, login, config.QSPOOL_SECRET_KEY || undefined);
 }
 
-export class PrimaryProviderRegistry implements ProviderRegistry {
+export class ProviderSites implements SiteLookup {
+  readonly primary: ProviderSite;
+  /** Keyed by the opened storage: the registry caches openings (and drops removed providers), this follows it. */
+  private readonly lifecycles = new WeakMap<StorageProvider, JobLifecycle>();
+  /** Providers whose failure was logged; listings ask every few seconds, the log needs it once. */
+  private readonly failing = new Set<string>();
+
   constructor(
-    private readonly storage: StorageProvider,
-    private readonly name: string,
-  ) {}
-
-  async list(): Promise<ProviderInfo[]> {
-    return [await this.get(this.name)];
+    readonly registry: ProviderRegistry,
+    storage: StorageProvider,
+    readonly primaryName: string,
+    private readonly lifecycleOptions: LifecycleOptions,
+    private readonly logger: Logger,
+  ) {
+    this.primary = { name: primaryName, primary: true, storage, lifecycle: new JobLifecycle(storage, lifecycleOptions) };
   }
 
-  async get(name: string): Promise<ProviderInfo> {
-    this.assertKnown(name);
-    const stored = await this.storage.get<ProviderDocument>(PROVIDER_STATE_NS, name);
-    return {
-      name,
-      type: this.storage.type,
-      description: 'The storage this server runs on',
-      // A provider nobody has switched yet is active: a fresh install works without an admin step.
-      active: stored?.value.active ?? true,
-      primary: true,
-    };
+  /** The site of a provider; `undefined` (an index entry without a provider) is the primary. NotFoundError if unknown. */
+  async get(name: string | undefined): Promise<ProviderSite> {
+    if (name === undefined || name === this.primaryName) return this.primary;
+    // Asked first, so a provider removed by another process (the CLI) is unknown here too, not served from the cache.
+    await this.registry.summary(name);
+    const storage = await this.opened(name);
+    let lifecycle = this.lifecycles.get(storage);
+    if (!lifecycle) {
+      lifecycle = new JobLifecycle(storage, { ...this.lifecycleOptions, index: { storage: this.primary.storage, provider: name } });
+      this.lifecycles.set(storage, lifecycle);
+    }
+    return { name, primary: false, storage, lifecycle };
   }
 
-  async test(name: string): Promise<ProviderTestResult> {
-    this.assertKnown(name);
-    const started = performance.now();
-    const key = `${name}-${randomBytes(6).toString('hex')}`;
+  /**
+   * The provider's storage. One that cannot be opened (a login this server cannot decrypt, a database it cannot
+   * connect to) answers 503.
+   */
+  private async opened(name: string): Promise<StorageProvider> {
     try {
-      const written = { at: new Date().toISOString() };
-      await this.storage.put(PROBES_NS, key, written, { ifAbsent: true });
-      const read = await this.storage.get<typeof written>(PROBES_NS, key);
-      await this.storage.delete(PROBES_NS, key);
-      const ok = read?.value.at === written.at;
-      return { name, ok, latency_ms: Math.round(performance.now() - started), message: ok ? 'write, read and delete succeeded' : 'the probe read back differently' };
+      return await this.registry.open(name);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return { name, ok: false, latency_ms: Math.round(performance.now() - started), message };
+      this.unavailable(name, error);
+      throw new StorageUnavailableError(`Storage provider ${name} cannot be opened right now`);
     }
   }
 
-  async setActive(name: string, active: boolean): Promise<ProviderInfo> {
-    this.assertKnown(name);
-    const document: ProviderDocument = { active, updatedAt: new Date().toISOString() };
-    // Last writer wins is right for an on/off switch, but a create-only first write keeps two racing servers
-    // from failing on each other's put.
-    for (;;) {
-      const current = await this.storage.get<ProviderDocument>(PROVIDER_STATE_NS, name);
-      try {
-        if (current) await this.storage.replace(PROVIDER_STATE_NS, name, document, current.version);
-        else await this.storage.put(PROVIDER_STATE_NS, name, document, { ifAbsent: true });
-        break;
-      } catch (error) {
-        if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
-      }
+  /** Logs a provider's failure once, until it works again. */
+  private unavailable(name: string, error: unknown): void {
+    if (this.failing.has(name)) return;
+    this.failing.add(name);
+    this.logger.warn({ err: error, provider: name }, 'storage provider unavailable; left out of listings until it answers');
+  }
+
+  /** Like get, but undefined for a provider that is no longer registered (its jobs' index entries outlive it). */
+  async find(name: string | undefined): Promise<ProviderSite | undefined> {
+    try {
+      return await this.get(name);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
     }
-    return this.get(name);
   }
 
-  async isActive(name: string): Promise<boolean> {
-    if (name !== this.name) return false;
-    return (await this.storage.get<ProviderDocument>(PROVIDER_STATE_NS, name))?.value.active ?? true;
+  /** The registry's view of a provider, or undefined for names it does not know. */
+  async summary(name: string): Promise<ProviderSummary | undefined> {
+    try {
+      return await this.registry.summary(name);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
   }
 
-  private assertKnown(name: string): void {
-    if (name !== this.name) throw new NotFoundError(`No storage provider ${name}`);
+  /**
+   * What `visit` gives for every provider (only the active ones unless `includeInactive`), primary first. A registered
+   * provider that cannot be opened or reached, or was removed meanwhile, is left out, so one broken lab does not take
+   * every listing down (requests for its own backends answer 503); the primary's failures are the answer's.
+   */
+  async each<T>(visit: (site: ProviderSite, summary: ProviderSummary) => Promise<T>, options: { includeInactive?: boolean } = {}): Promise<T[]> {
+    const summaries = (await this.registry.summaries()).filter((summary) => options.includeInactive || summary.active);
+    const visited = await Promise.all(
+      summaries.map(async (summary) => {
+        try {
+          const value = await visit(await this.get(summary.name), summary);
+          if (this.failing.delete(summary.name)) this.logger.info({ provider: summary.name }, 'storage provider answers again');
+          return { value };
+        } catch (error) {
+          if (summary.primary || !(error instanceof StorageUnavailableError || error instanceof NotFoundError)) throw error;
+          if (error instanceof StorageUnavailableError) this.unavailable(summary.name, error);
+          return undefined;
+        }
+      }),
+    );
+    return visited.flatMap((entry) => (entry ? [entry.value] : []));
+  }
+
+  /** Closes the registered providers this server opened (not the primary, which its owner closes). */
+  close(): Promise<void> {
+    return this.registry.close();
   }
 }

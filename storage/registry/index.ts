@@ -1,6 +1,8 @@
 // The registry of named storage providers (qlued's StorageProviderDb): each entry has a name, a type, an owner,
 // a description, an encrypted login and an `active` flag, and lives on the primary storage. The primary
-// storage itself is always listed under the default provider name. Server and spoolers open providers by name.
+// storage itself is always listed under the default provider name; like every provider it can be deactivated
+// (its backends are then hidden and take no jobs) but, being where the registry lives, never removed. Its flag
+// is kept in `provider-state/<name>`, since it has no entry of its own. Server and spoolers open providers by name.
 import type { StorageProvider } from '../contract.ts';
 import { ConflictError, InvalidKeyError, NotFoundError } from '../../schemas/errors.ts';
 import { createProvider, type ProviderSpec } from '../factory.ts';
@@ -8,6 +10,7 @@ import { assertLogin, isProviderType, loginToSpec, redact, type ProviderType } f
 import { seal, unseal, type SealedLogin } from './secrets.ts';
 
 export const PROVIDERS_NS = 'providers';
+const PROVIDER_STATE_NS = 'provider-state';
 const NAME = /^[a-z0-9]{1,32}$/;
 
 interface StoredEntry {
@@ -20,15 +23,24 @@ interface StoredEntry {
   login: SealedLogin;
 }
 
-/** A registry entry as shown to people: the login with its secret fields replaced. */
-export interface ProviderInfo {
+/** A registry entry without its login: all the server needs to list and route, readable without the secret key. */
+export interface ProviderSummary {
   name: string;
   type: ProviderType;
   owner: string;
   description: string;
   active: boolean;
   primary: boolean;
+}
+
+/** A registry entry as shown to people: the login with its secret fields replaced. */
+export interface ProviderInfo extends ProviderSummary {
   login: Record<string, unknown>;
+}
+
+interface PrimaryState {
+  active: boolean;
+  updatedAt: string;
 }
 
 export interface NewProvider {
@@ -70,28 +82,45 @@ export class ProviderRegistry {
       if (error instanceof ConflictError) throw new ConflictError(`Provider ${entry.name} already exists`, 'provider_exists');
       throw error;
     }
-    return this.describe(stored, entry.login);
+    return { ...this.summarize(stored), login: redact(entry.login) };
   }
 
   async list(): Promise<ProviderInfo[]> {
     const names = await this.primary.list(PROVIDERS_NS);
     const entries = await Promise.all(names.map((name) => this.show(name)));
-    return [this.primaryInfo(), ...entries];
+    return [await this.show(this.primaryName), ...entries];
+  }
+
+  /** Every provider without logins, the primary first: what routing and the admin pages need. */
+  async summaries(): Promise<ProviderSummary[]> {
+    const names = await this.primary.list(PROVIDERS_NS);
+    // An entry removed between the listing and its read is skipped, not an error.
+    const entries = await Promise.all(names.map((name) => this.summary(name).catch((error: unknown) => {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    })));
+    return [await this.primarySummary(), ...entries.filter((entry): entry is ProviderSummary => entry !== undefined)];
+  }
+
+  /** NotFoundError for unknown names. */
+  async summary(name: string): Promise<ProviderSummary> {
+    if (name === this.primaryName) return this.primarySummary();
+    return this.summarize((await this.entry(name)).value);
   }
 
   async show(name: string): Promise<ProviderInfo> {
-    if (name === this.primaryName) return this.primaryInfo();
-    const stored = await this.entry(name);
-    return this.describe(stored.value, unseal(stored.value.login, this.secretKey));
+    if (name === this.primaryName) return { ...(await this.primarySummary()), login: this.primaryLogin };
+    const stored = (await this.entry(name)).value;
+    return { ...this.summarize(stored), login: redact(unseal(stored.login, this.secretKey)) };
   }
 
-  async setActive(name: string, active: boolean): Promise<ProviderInfo> {
-    if (name === this.primaryName) throw new ConflictError('The primary storage is always active', 'provider_primary');
+  async setActive(name: string, active: boolean): Promise<ProviderSummary> {
+    if (name === this.primaryName) return this.setPrimaryActive(active);
     for (;;) {
       const stored = await this.entry(name);
       try {
         await this.primary.replace(PROVIDERS_NS, name, { ...stored.value, active }, stored.version);
-        return this.describe({ ...stored.value, active }, unseal(stored.value.login, this.secretKey));
+        return this.summarize({ ...stored.value, active });
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
       }
@@ -138,20 +167,30 @@ export class ProviderRegistry {
     return stored;
   }
 
-  private primaryInfo(): ProviderInfo {
-    return {
-      name: this.primaryName,
-      type: 'local',
-      owner: 'admin',
-      description: 'The server’s own storage',
-      active: true,
-      primary: true,
-      login: this.primaryLogin,
-    };
+  private async primarySummary(): Promise<ProviderSummary> {
+    // A primary nobody has switched is active: a fresh install works without an admin step.
+    const active = (await this.primary.get<PrimaryState>(PROVIDER_STATE_NS, this.primaryName))?.value.active ?? true;
+    return { name: this.primaryName, type: 'local', owner: 'admin', description: 'The storage this server runs on', active, primary: true };
   }
 
-  private describe(stored: StoredEntry, login: Record<string, unknown>): ProviderInfo {
+  private async setPrimaryActive(active: boolean): Promise<ProviderSummary> {
+    const state: PrimaryState = { active, updatedAt: new Date().toISOString() };
+    // Last writer wins is right for an on/off switch; the create-only first write and the version check only keep
+    // two processes switching at once from failing on each other's write.
+    for (;;) {
+      const current = await this.primary.get<PrimaryState>(PROVIDER_STATE_NS, this.primaryName);
+      try {
+        if (current) await this.primary.replace(PROVIDER_STATE_NS, this.primaryName, state, current.version);
+        else await this.primary.put(PROVIDER_STATE_NS, this.primaryName, state, { ifAbsent: true });
+        return this.primarySummary();
+      } catch (error) {
+        if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+      }
+    }
+  }
+
+  private summarize(stored: StoredEntry): ProviderSummary {
     const { name, type, owner, description, active } = stored;
-    return { name, type, owner, description, active, primary: false, login: redact(login) };
+    return { name, type, owner, description, active, primary: false };
   }
 }

@@ -11,6 +11,18 @@ export interface ProbeStep {
 }
 
 const SCRATCH = 'qspool-probe';
+const STEPS = ['create', 'read', 'compare-and-swap', 'list', 'move', 'delete'];
+
+/** The verdict on a probe: every step ran and passed, how long they took, and what failed. */
+export function probeVerdict(steps: ProbeStep[]): { passed: boolean; ms: number; message: string } {
+  const passed = steps.length === STEPS.length && steps.every((step) => step.ok);
+  const ms = Math.round(steps.reduce((sum, step) => sum + step.ms, 0));
+  const failed = steps.find((step) => !step.ok);
+  const message = passed
+    ? `${STEPS.slice(0, -1).join(', ')} and ${STEPS.at(-1)} succeeded`
+    : `the ${failed?.step ?? 'probe'} step failed${failed?.error ? `: ${failed.error}` : ''}`;
+  return { passed, ms, message };
+}
 
 export async function probeProvider(storage: StorageProvider): Promise<ProbeStep[]> {
   const key = `probe-${randomBytes(6).toString('hex')}`;

@@ -69,6 +69,8 @@ describe('storage-provider registry', function () {
     expect(raw).to.not.include('REFRESH-SECRET');
     expect(await registry.spec('box')).to.deep.include({ type: 'dropbox', appSecret: 'APP-SECRET', refreshToken: 'REFRESH-SECRET' });
     await rejects(make('another-key-of-enough-length').spec('box'), SecretKeyError, /differs/);
+    // Listing and routing need no key: a server without it still serves its own storage.
+    expect((await make('').summaries()).map((p) => p.name)).to.deep.equal(['alqor', 'box']);
     await rejects(make('').add({ name: 'x', type: 'local', login: { base_path: '/tmp/x' } }), SecretKeyError, /QSPOOL_SECRET_KEY/);
   });
 
@@ -97,12 +99,17 @@ describe('storage-provider registry', function () {
     });
   });
 
-  it('activates, deactivates and removes providers but never the primary', async () => {
+  it('activates, deactivates and removes providers; the primary can be deactivated but never removed', async () => {
     await registry.add({ name: 'lab1', type: 'local', login: { base_path: join(dir, 'lab1') } });
     expect((await registry.setActive('lab1', false)).active).to.equal(false);
     expect((await registry.show('lab1')).active).to.equal(false);
     expect((await registry.setActive('lab1', true)).active).to.equal(true);
-    await rejects(registry.setActive('alqor', false), ConflictError);
+    expect((await registry.setActive('alqor', false)).active).to.equal(false);
+    expect((await registry.summaries()).map((p) => [p.name, p.active])).to.deep.equal([['alqor', false], ['lab1', true]]);
+    // Another process (the server, the CLI) sees the same flag: it is kept in storage.
+    expect((await make().show('alqor')).active).to.equal(false);
+    expect((await registry.setActive('alqor', true)).active).to.equal(true);
+    expect((await make().summary('alqor')).active).to.equal(true);
     await registry.remove('lab1');
     await rejects(registry.show('lab1'), NotFoundError);
     await rejects(registry.remove('alqor'), ConflictError);

@@ -17,7 +17,9 @@ import { userSchema } from '../../../schemas/accounts.ts';
 import { ForbiddenError, NotFoundError } from '../../../schemas/errors.ts';
 import type { BackendService } from '../../services/backends.ts';
 import type { JobService } from '../../services/jobs.ts';
-import type { ProviderRegistry } from '../../services/providers.ts';
+import type { ProviderRegistry, ProviderSummary } from '../../../storage/registry/index.ts';
+import { probeProvider, probeVerdict } from '../../../storage/registry/probe.ts';
+import type { StorageProvider } from '../../../storage/contract.ts';
 import type { User, UserService } from '../../services/users.ts';
 import { jobDocument } from './backends.ts';
 import { API_PREFIX } from './openapi.ts';
@@ -42,6 +44,22 @@ function requireAdmin(user: User): void {
   if (user.role !== 'admin') throw new ForbiddenError('This needs the admin role', 'admin_required');
 }
 
+const providerView = ({ name, type, description, active, primary }: ProviderSummary) => ({ name, type, description, active, primary });
+
+/** The registry's round trip (create, read, compare-and-swap, list, move, delete) on a provider, as a verdict. */
+async function testProvider(providers: ProviderRegistry, name: string) {
+  await providers.summary(name);
+  let storage: StorageProvider;
+  try {
+    storage = await providers.open(name);
+  } catch (error) {
+    // A provider that cannot even be opened (unreachable, a login this server cannot decrypt) fails its test.
+    return { name, ok: false, latency_ms: 0, message: `cannot open the provider: ${(error as Error).message}` };
+  }
+  const verdict = probeVerdict(await probeProvider(storage));
+  return { name, ok: verdict.passed, latency_ms: verdict.ms, message: verdict.message };
+}
+
 export function adminOperations(deps: AdminDeps): Operation[] {
   const { users, jobs, backends, providers } = deps;
 
@@ -57,7 +75,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       responses: { 200: { description: 'The provider as it is now.', schema: provider }, 403: adminOnly, 404: unknownProvider },
       async handle(ctx, { user, params }) {
         requireAdmin(user);
-        ctx.body = await providers.setActive(params.name!, active);
+        ctx.body = providerView(await providers.setActive(params.name!, active));
         ctx.state.log.info({ provider: params.name, active, by: user.username }, 'storage provider switched');
       },
     });
@@ -115,21 +133,21 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       responses: { 200: { description: 'In name order.', schema: documented('StorageProviderList', providerListSchema) }, 403: adminOnly },
       async handle(ctx, { user }) {
         requireAdmin(user);
-        ctx.body = { providers: await providers.list() };
+        ctx.body = { providers: (await providers.summaries()).map(providerView) };
       },
     }),
     operation<undefined, Record<string, never>, 'required'>({
       method: 'post',
       path: '/admin/providers/{name}/test',
       operationId: 'testProvider',
-      summary: 'Write, read back and delete a probe document on a storage provider',
+      summary: 'Create, read, compare-and-swap, list, move and delete a probe document on a storage provider',
       tag: 'Admin',
       auth: 'required',
       params: { name: providerName },
       responses: { 200: { description: 'The outcome (ok false with a message when storage failed).', schema: documented('StorageProviderTest', providerTestSchema) }, 403: adminOnly, 404: unknownProvider },
       async handle(ctx, { user, params }) {
         requireAdmin(user);
-        ctx.body = await providers.test(params.name!);
+        ctx.body = await testProvider(providers, params.name!);
       },
     }),
     toggle(true),
@@ -149,9 +167,9 @@ export function adminOperations(deps: AdminDeps): Operation[] {
         ctx.body = {
           backends: await Promise.all(
             list.map(async (backend) => ({
-              backend: backend.display,
+              backend: backend.name,
               operational: (await backends.liveness(backend)).operational,
-              spoolers: (await backends.heartbeats(backend.display)).map((beat) => ({
+              spoolers: (await backends.heartbeats(backend)).map((beat) => ({
                 id: beat.spooler,
                 host: beat.host,
                 pid: beat.pid,
@@ -183,7 +201,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
         requireAdmin(user);
         const record = await jobs.byId(user, params.id!);
         if (!record) throw new NotFoundError('No such job');
-        const requeued = await jobs.lifecycle.requeue(record.backend, record.id);
+        const requeued = await jobs.requeue(record);
         ctx.state.log.info({ jobId: record.id, by: user.username }, 'job requeued by admin');
         ctx.body = jobDetail(requeued, await jobs.queuePosition(requeued));
       },

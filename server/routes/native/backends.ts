@@ -9,8 +9,12 @@ import { backendDetail, backendSummary, jobDetail } from './views.ts';
 
 const submission = bodySchema<JobSubmission>('JobSubmission', jobSubmissionSchema);
 export const jobDocument = documented('Job', jobDetailSchema);
-const backendName = { type: 'string', description: 'Display name (singlequdit) or full qlued name (alqor_singlequdit_simulator).' } as const;
+const backendName = {
+  type: 'string',
+  description: 'Display name (singlequdit) or full qlued name (alqor_singlequdit_simulator); a registered storage provider\'s backends by full name only.',
+} as const;
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
+const unreachable = { description: 'The backend\'s storage provider cannot be reached right now (storage_unavailable).', schema: errorBody, headers: { 'Retry-After': 'Seconds to wait.' } };
 
 function idempotencyKey(ctx: Context): string | undefined {
   const key = ctx.get('idempotency-key');
@@ -55,6 +59,7 @@ export function backendOperations(deps: NativeDeps): Operation[] {
       responses: {
         200: { description: 'Config and status.', schema: documented('Backend', backendDetailSchema) },
         404: { description: 'No such backend.', schema: errorBody },
+        503: unreachable,
       },
       async handle(ctx, { params }) {
         const backend = await backendOr404(params.name!);
@@ -80,9 +85,13 @@ export function backendOperations(deps: NativeDeps): Operation[] {
         200: { description: 'A replay of an earlier request with the same Idempotency-Key.', schema: jobDocument, headers: { 'Idempotent-Replayed': 'true' } },
         403: { description: 'The priority is above the caller\'s max_priority.', schema: errorBody },
         404: { description: 'No such backend (or the job made with this Idempotency-Key was deleted since).', schema: errorBody },
-        409: { description: 'The Idempotency-Key was used for another request, or that request is still running.', schema: errorBody },
+        409: {
+          description: 'The backend\'s storage provider was deactivated (provider_inactive), or the Idempotency-Key was used for another request, or that request is still running.',
+          schema: errorBody,
+        },
         422: { description: 'Fields that break the schema, or a payload the backend refuses (details lists every issue).', schema: errorBody },
         429: { description: 'Too many queued jobs (quota_exceeded) or requests (rate_limited).', schema: errorBody, headers: { 'Retry-After': 'Seconds to wait (rate limit only).' } },
+        503: unreachable,
       },
       async handle(ctx, { user, body, params }) {
         const key = idempotencyKey(ctx);
@@ -99,10 +108,10 @@ export function backendOperations(deps: NativeDeps): Operation[] {
           return jobs.enqueue(user, backend, body.payload, id ? { ...options, id } : options);
         };
         const outcome = key
-          ? await deps.idempotency.run(user.username, key, { backend: backend.display, body }, create, (id) => jobs.byId(user, id))
+          ? await deps.idempotency.run(user.username, key, { backend: backend.name, body }, create, (id) => jobs.byId(user, id))
           : { job: await create(), replayed: false };
         const { job, replayed } = outcome;
-        ctx.state.log.info({ jobId: job.id, backend: backend.display, user: user.username, replayed }, 'job submitted');
+        ctx.state.log.info({ jobId: job.id, backend: backend.name, user: user.username, replayed }, 'job submitted');
         ctx.status = replayed ? 200 : 201;
         ctx.set('Location', `/api/v1/jobs/${job.id}`);
         if (replayed) ctx.set('Idempotent-Replayed', 'true');

@@ -50,8 +50,8 @@ export function jobOperations(deps: NativeDeps): Operation[] {
         const page = await deps.jobIndex.list(
           {
             owner: user.role === 'admin' ? (query.owner ?? null) : user.username,
-            // A name of another provider, or no valid name, matches no job.
-            ...(query.backend === undefined ? {} : { backend: backends.displayName(query.backend) ?? '' }),
+            // A name no provider can have matches no job.
+            ...(query.backend === undefined ? {} : { backend: backends.parseName(query.backend) ?? { provider: '', display: '' } }),
             ...(query.status === undefined ? {} : { states: query.status.split(',') as JobState[] }),
             ...(query.tag === undefined ? {} : { tag: query.tag }),
             ...(query.created_after === undefined ? {} : { createdAfter: instant('created_after', query.created_after) }),

@@ -3,8 +3,9 @@
 import type { TokenInfo, UserView } from '../../../schemas/accounts.ts';
 import { DEFAULT_EMAIL_STATES } from '../../../schemas/notifications.ts';
 import type { BackendDetail, BackendSummary, JobDetail, JobSummary } from '../../../schemas/native.ts';
-import type { JobIndexEntry, JobRecord, JobState } from '../../../storage/records.ts';
+import type { JobIndexEntry, JobState } from '../../../storage/records.ts';
 import type { BackendLiveStatus, ResolvedBackend } from '../../services/backends.ts';
+import type { ServedJob } from '../../services/jobs.ts';
 import type { TokenListing } from '../../services/tokens.ts';
 import type { User } from '../../services/users.ts';
 
@@ -40,6 +41,7 @@ export function jobSummary(id: string, entry: JobIndexEntry, state: JobState, ti
   return {
     id,
     backend: entry.backend,
+    ...(entry.provider === undefined ? {} : { provider: entry.provider }),
     owner: entry.owner,
     status: state,
     created_at: entry.createdAt,
@@ -49,8 +51,14 @@ export function jobSummary(id: string, entry: JobIndexEntry, state: JobState, ti
   };
 }
 
-export function jobDetail(record: JobRecord, queuePosition: number | null): JobDetail {
-  const entry: JobIndexEntry = { backend: record.backend, owner: record.owner, createdAt: record.createdAt, ...(record.meta ? { meta: record.meta } : {}) };
+export function jobDetail(record: ServedJob, queuePosition: number | null): JobDetail {
+  const entry: JobIndexEntry = {
+    backend: record.backend,
+    owner: record.owner,
+    ...(record.provider === undefined ? {} : { provider: record.provider }),
+    createdAt: record.createdAt,
+    ...(record.meta ? { meta: record.meta } : {}),
+  };
   const timestamps = Object.fromEntries(Object.entries(record.timestamps).map(([state, at]) => [state.toLowerCase(), at]));
   return {
     ...jobSummary(record.id, entry, record.state, record.timestamps),
@@ -65,7 +73,7 @@ export function jobDetail(record: JobRecord, queuePosition: number | null): JobD
 
 export function backendSummary(backend: ResolvedBackend, status: Pick<BackendLiveStatus, 'operational' | 'last_heartbeat'>): BackendSummary {
   return {
-    name: backend.display,
+    name: backend.name,
     full_name: backend.fullName,
     description: backend.config.description,
     version: backend.config.version,
@@ -77,7 +85,7 @@ export function backendSummary(backend: ResolvedBackend, status: Pick<BackendLiv
 
 export function backendDetail(backend: ResolvedBackend, status: BackendLiveStatus): BackendDetail {
   return {
-    name: backend.display,
+    name: backend.name,
     full_name: backend.fullName,
     config: backend.config,
     status: {

@@ -100,7 +100,7 @@ export function JobPage({ id }: { id: string }): VNode {
     <h1>Job <code class="job-id">${id}</code></h1>
     <dl class="facts">
       <dt>State</dt><dd data-testid="job-state"><${StateBadge} state=${j.status} />${j.cancel_requested && !final ? ' (cancel requested)' : ''}</dd>
-      <dt>Backend</dt><dd>${j.backend}</dd>
+      <dt>Backend</dt><dd>${j.backend}${j.provider ? html` <span class="muted small">on storage provider ${j.provider}</span>` : null}</dd>
       <dt>Owner</dt><dd>${j.owner}</dd>
       <dt>Created</dt><dd>${dateTime(j.created_at)}</dd>
       <dt>Attempts</dt><dd>${j.attempts}</dd>

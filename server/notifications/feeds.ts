@@ -1,0 +1,74 @@
+// One live feed per outbox (server/notifications/sources.ts), behind one subscription: event streams and the
+// dispatcher hear of every provider's events without knowing which providers there are. The set of outboxes is
+// looked at again every few seconds, so a provider registered or activated while the server runs is picked up and a
+// deactivated one is let go.
+import { EventFeed, type FeedListener, type FeedOptions } from './feed.ts';
+import type { EventSources } from './sources.ts';
+
+const SOURCES_REFRESH_MS = 2000;
+
+export class FeedSet {
+  private readonly feeds = new Map<string, EventFeed>();
+  private readonly listeners = new Set<FeedListener>();
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly sources: EventSources,
+    private readonly options: FeedOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.sync(), SOURCES_REFRESH_MS);
+    this.timer.unref();
+    this.sync();
+  }
+
+  /** Calls `listener` with every event recorded from now on in any outbox; returns the unsubscribe. */
+  subscribe(listener: FeedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const feed of this.feeds.values()) feed.close();
+    this.feeds.clear();
+    this.listeners.clear();
+  }
+
+  /** Starts feeds for new outboxes and stops those of providers no longer active; syncs never overlap. */
+  private sync(): void {
+    this.syncing = this.syncing.then(async () => {
+      if (this.closed) return;
+      try {
+        const sources = await this.sources();
+        if (this.closed) return;
+        const wanted = new Set(sources.map((source) => source.name));
+        for (const [name, feed] of this.feeds) {
+          if (wanted.has(name)) continue;
+          feed.close();
+          this.feeds.delete(name);
+        }
+        for (const source of sources.filter((s) => !this.feeds.has(s.name))) {
+          const feed = new EventFeed(source, this.options);
+          feed.subscribe((entry) => {
+            for (const listener of this.listeners) {
+              try {
+                listener(entry);
+              } catch (error) {
+                this.options.log.warn({ err: error, jobId: entry.event.jobId }, 'an event listener failed');
+              }
+            }
+          });
+          this.feeds.set(source.name, feed);
+          feed.start();
+        }
+      } catch (error) {
+        this.options.log.warn({ err: error }, 'listing the event outboxes failed; retrying');
+      }
+    });
+  }
+}
