@@ -97,6 +97,14 @@ describe('storage-provider registry', function () {
       uri: 'mongodb+srv://lab:p%40ss@cluster0.example.net/?retryWrites=true',
       database: 'lab',
     });
+    const s3 = { endpoint_url: 'http://127.0.0.1:7480', region: 'r', bucket: 'qspool', access_key_id: 'k', secret_access_key: 's', keep_alive: false };
+    await registry.add({ name: 'rgw', type: 's3', login: s3 });
+    expect(await registry.spec('rgw')).to.deep.equal({
+      type: 's3', endpoint: 'http://127.0.0.1:7480', region: 'r', bucket: 'qspool', accessKeyId: 'k', secretAccessKey: 's', keepAlive: false,
+    });
+    await registry.add({ name: 'box', type: 'dropbox', login: { access_token: 't', api_base_url: 'http://127.0.0.1:9' } });
+    expect(await registry.spec('box')).to.deep.equal({ type: 'dropbox', accessToken: 't', apiBaseUrl: 'http://127.0.0.1:9' });
+    await rejects(registry.add({ name: 'bad', type: 'dropbox', login: { access_token: 't', api_base_url: 'file:///etc' } }), InvalidKeyError, /api_base_url/);
   });
 
   it('activates, deactivates and removes providers; the primary can be deactivated but never removed', async () => {
