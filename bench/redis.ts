@@ -1,5 +1,6 @@
 // The Redis the BullMQ peers use: a throwaway redis-server started and stopped by scripts/services/redis.sh
-// (Debian's package; no persistence, loopback only), in the bench's own directory.
+// (Debian's package; no persistence, loopback only), in the bench's own directory. A machine without redis-server
+// gets Debian's package first (apt-get, as root), so a fresh clone needs nothing but `npm install`.
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +19,28 @@ export interface RedisService {
   stopNow(): void;
 }
 
-export async function startRedis(workDir: string): Promise<RedisService> {
+async function onPath(command: string): Promise<boolean> {
+  return run('sh', ['-c', `command -v ${command}`]).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Installs Debian's redis-server when it is missing; says what to do where that is not possible. */
+async function ensureInstalled(log: (message: string) => void): Promise<void> {
+  if (await onPath('redis-server')) return;
+  if (process.getuid?.() !== 0 || !(await onPath('apt-get'))) {
+    throw new Error('redis-server is not installed: install Debian\'s redis-server package (apt-get install redis-server)');
+  }
+  log('redis-server is missing: installing Debian\'s package (apt-get install redis-server)');
+  await run('apt-get', ['update', '-qq']);
+  await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+export async function startRedis(workDir: string, log: (message: string) => void): Promise<RedisService> {
+  await ensureInstalled(log);
   const dir = join(workDir, 'redis');
   const env = { ...process.env, REDIS_DIR: dir, REDIS_PORT: process.env.REDIS_PORT ?? '6390' };
   await run(script, ['start'], { env });

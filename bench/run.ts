@@ -2,6 +2,7 @@
 // and prints one table. Settings: BENCH_SECONDS (autocannon run length, default 10), BENCH_RUNS (runs per
 // figure, default 3, at least 3), BENCH_DIR (scratch space, default .tmp/bench: the project's disk, not tmpfs).
 import { mkdir, rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { killAllChildren, stopAllChildren } from './children.ts';
 import type { BenchContext } from './context.ts';
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   await mkdir(workDir, { recursive: true });
   const log = (message: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
   log('starting redis (scripts/services/redis.sh)');
-  const service = await startRedis(workDir);
+  const service = await startRedis(workDir, log);
   redis = service;
   const context: BenchContext = { seconds, runs, workDir, redis: service, log };
   const header = machineHeader(`BENCH_SECONDS=${seconds}, BENCH_RUNS=${runs}, rows ${only.join(',')}, scratch ${workDir}`);
@@ -67,7 +68,9 @@ async function main(): Promise<void> {
     await service.stop();
     await rm(workDir, { recursive: true, force: true });
   }
-  header.push(`total time: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  // Other work on the machine moves every figure; the load at both ends says how much there was.
+  const load = loadavg().map((value) => value.toFixed(2)).join(' ');
+  header.push(`total time: ${((Date.now() - started) / 1000).toFixed(0)} s, load average at end ${load}`);
   process.stdout.write(`${renderTable(header, rows)}\n`);
 }
 

@@ -8,7 +8,7 @@ import { quantile, summarise } from './stats.ts';
 import type { TableRow } from './table.ts';
 import { readSse } from '../scripts/client/sse.ts';
 
-const JOBS = 200;
+const JOBS = 100;
 const WARMUP_JOBS = 10;
 const GOAL_MS = 100;
 

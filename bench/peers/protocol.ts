@@ -9,7 +9,7 @@ export interface ReadyMessage {
   tokens?: string[];
 }
 
-/** Runner → child: `go` starts work that was held back (spoolers, workers); `stop` ends the process cleanly. */
+/** Runner → child: `go` starts work that was held back (BullMQ workers); `stop` ends the process cleanly. */
 export interface ControlMessage {
   type: 'go' | 'stop';
 }

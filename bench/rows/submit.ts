@@ -39,7 +39,7 @@ async function fire(url: string, bodies: string[], seconds: number): Promise<Sam
   return { accepted: result['2xx'] / result.duration, p50: result.latency.p50, p99: result.latency.p99, refused: result.non2xx + result.errors };
 }
 
-/** The bench process's settings; the runs differ only in fsync. */
+/** The server's settings for every run. */
 const SERVER_ENV = {
   // The bench measures capacity: no per-credential rate limit, and a queue quota no run reaches.
   QSPOOL_RATE_PER_SECOND: '0',
@@ -60,16 +60,16 @@ async function template(context: BenchContext): Promise<{ dir: string; tokens: s
   return { dir: data.dir, tokens: child.ready.tokens! };
 }
 
-function qspoolTarget(context: BenchContext, fsync: boolean, users: { dir: string; tokens: string[] }): Target {
+function qspoolTarget(context: BenchContext, users: { dir: string; tokens: string[] }): Target {
   return {
-    name: fsync ? 'qspool' : 'qspool (fsync off)',
+    name: 'qspool',
     async start() {
       const data = await scratch(context, 'submit');
       await cp(users.dir, data.dir, { recursive: true });
       const child = await startChild('qspool server', 'qspool-server.ts', {
         ...SERVER_ENV,
         QSPOOL_DATA_DIR: data.dir,
-        QSPOOL_FSYNC: String(fsync),
+        QSPOOL_FSYNC: 'true',
         BENCH_USERS: '0',
       });
       return { child, tokens: users.tokens, done: data.done };
@@ -84,10 +84,9 @@ function peerTarget(name: string, entry: string, env: Record<string, string> = {
 export async function submitRows(context: BenchContext): Promise<TableRow[]> {
   const users = await template(context);
   const targets = [
-    qspoolTarget(context, true, users),
+    qspoolTarget(context, users),
     peerTarget('bare Koa', 'bare-koa.ts'),
     peerTarget('BullMQ', 'bullmq-koa.ts', { REDIS_URL: context.redis.url }, () => emptyQueue(context.redis.url)),
-    qspoolTarget(context, false, users),
   ];
   const samples = new Map<string, Sample[]>(targets.map((target) => [target.name, []]));
   for (let run = 1; run <= context.runs; run += 1) {
@@ -120,6 +119,5 @@ export async function submitRows(context: BenchContext): Promise<TableRow[]> {
     compared('1b submit, accepted', jobs('qspool'), jobs('BullMQ'), 'BullMQ', { text: '≥ 1.0×', check: (r) => r >= 1.0 }),
     compared('1c submit latency p50', p50('qspool'), p50('BullMQ'), 'BullMQ'),
     compared('1d submit latency p99', p99('qspool'), p99('BullMQ'), 'BullMQ'),
-    compared('1e submit, fsync off', jobs('qspool (fsync off)'), jobs('BullMQ'), 'BullMQ'),
   ];
 }

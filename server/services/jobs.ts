@@ -4,7 +4,7 @@
 // the id index on the primary says which one.
 import type { BackendDefinition } from '../../spooler/backend.ts';
 import { checkJob } from '../../spooler/execute.ts';
-import { InvalidJobError, QuotaExceededError } from '../../schemas/errors.ts';
+import { InvalidJobError } from '../../schemas/errors.ts';
 import type { ValidationIssue } from '../../schemas/validators.ts';
 import { summarizeIssues } from '../../schemas/validators.ts';
 import type { JobLifecycle } from '../../storage/lifecycle.ts';
@@ -12,6 +12,7 @@ import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../sto
 import { assertAcceptsJobs, type ResolvedBackend } from './backends.ts';
 import type { JobIndex } from './job-index.ts';
 import type { ProviderSite, SiteLookup } from './providers.ts';
+import { QueueQuota } from './queue-quota.ts';
 import type { User } from './users.ts';
 
 /** Server-wide bounds on every job, applied before (and in addition to) the backend's own schema. */
@@ -74,10 +75,14 @@ function limitIssues(payload: Record<string, unknown>, limits: JobLimits): Valid
 }
 
 export class JobService {
+  private readonly quota: QueueQuota;
+
   constructor(
     private readonly sites: SiteLookup,
     private readonly options: JobServiceOptions,
-  ) {}
+  ) {
+    this.quota = new QueueQuota(options.index, options.limits.maxQueuedPerUser);
+  }
 
   /** The lifecycle on the provider that holds the job. */
   async lifecycleOf(job: ServedJob): Promise<JobLifecycle> {
@@ -98,11 +103,7 @@ export class JobService {
 
   /** Refuses a submission that would take the user past their quota of queued jobs (a soft bound under races). */
   async assertQueueQuota(user: User): Promise<void> {
-    const limit = this.options.limits.maxQueuedPerUser;
-    const queued = await this.options.index.countQueued(user.username, limit);
-    if (queued >= limit) {
-      throw new QuotaExceededError(`You have ${limit} queued jobs, the most allowed; wait for some to run or cancel them`, { limit });
-    }
+    await this.quota.assertRoom(user.username);
   }
 
   /** Validates, checks the quota and enqueues. */
@@ -115,6 +116,7 @@ export class JobService {
   /** Enqueues a job whose checks already passed, on the backend's provider. */
   async enqueue(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<ServedJob> {
     const record = await backend.site.lifecycle.enqueue({ backend: backend.display, owner: user.username, payload, ...options });
+    this.quota.enqueued(user.username);
     return served(record, backend.site);
   }
 

@@ -3,8 +3,6 @@
 // syscall, and reading it back (readlink) needs no open file. Synchronous calls take microseconds, far less
 // than a thread-pool hop. The text is kept under 60 bytes where it can be (namespaces, not paths; lines, not
 // JSON): ext4 then stores it in the inode ("fast symlink"), while a longer one gets a disk block of its own,
-// which made creating and removing a move's lock about 1 ms instead of well under 0.1 ms. The text is kept under 60 bytes where it can be (namespaces, not paths; lines, not
-// JSON): ext4 then stores it in the inode ("fast symlink"), while a longer one gets a disk block of its own,
 // which made creating and removing a move's lock about 1 ms instead of well under 0.1 ms.
 // A lock left behind by a killed process is recognised by its dead pid and broken by exactly one waiter
 // (guarded by a second exclusive "break" file), which first completes or undoes the interrupted operation.
