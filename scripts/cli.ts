@@ -1,31 +1,44 @@
 // The qspool command line: `qspool <command>`. Exit codes: 0 success, 1 failure (or not found), 2 usage error.
 import { Command } from 'commander';
 import { QspoolError } from '../schemas/errors.ts';
-import { runServe, runSpooler } from './commands/serve.ts';
-import { runStart } from './commands/start.ts';
-import * as storageCommands from './commands/storage.ts';
-import { runUserAdd, runUserDisable, runUserList, runUserToken } from './commands/user.ts';
-import { runVerify } from './commands/verify.ts';
-import * as jobCommands from './commands/job.ts';
-import { runLogin } from './commands/login.ts';
+
+// Each command's module is loaded when that command runs: they pull in different parts of the code base (the
+// server, the simulators, the storage SDKs), and a spooler restarted by its supervisor, or a `qspool job status`,
+// should not wait for all of them to load.
+const load = {
+  serve: () => import('./commands/serve.ts'),
+  start: () => import('./commands/start.ts'),
+  storage: () => import('./commands/storage.ts'),
+  user: () => import('./commands/user.ts'),
+  verify: () => import('./commands/verify.ts'),
+  job: () => import('./commands/job.ts'),
+  login: () => import('./commands/login.ts'),
+};
+
+/** The action `pick` finds in the module `module` loads, loaded on first use. */
+function lazy<M>(module: () => Promise<M>, pick: (loaded: M) => (...args: never[]) => unknown): (...args: unknown[]) => Promise<void> {
+  return async (...args) => {
+    await (pick(await module()) as (...given: unknown[]) => unknown)(...args);
+  };
+}
 
 const program = new Command('qspool').description('Quantum devices on the internet through shared storage').exitOverride();
 
-program.command('start').description('server and spoolers in one process on local storage (the quick start)').action(runStart);
+program.command('start').description('server and spoolers in one process on local storage (the quick start)').action(lazy(load.start, (m) => m.runStart));
 
 program
   .command('serve')
   .description('run the HTTP server')
   .option('--port <port>', 'port (default $PORT or 8000)')
   .option('--data-dir <dir>', 'local storage directory (default $QSPOOL_DATA_DIR or ./data)')
-  .action(runServe);
+  .action(lazy(load.serve, (m) => m.runServe));
 
 program
   .command('spooler')
   .description('run spoolers for one or more backends (comma-separated)')
   .requiredOption('--backend <names>', 'backend names, e.g. singlequdit,qubit')
   .option('--storage <name|dir>', 'a registered storage provider (qspool storage list), or a local directory (contains "/")')
-  .action(runSpooler);
+  .action(lazy(load.serve, (m) => m.runSpooler));
 
 const user = program.command('user').description('manage users');
 user
@@ -34,14 +47,14 @@ user
   .option('--admin', 'give the user the admin role')
   .option('--email <address>', 'the user\'s email address')
   .option('--json', 'machine-readable output')
-  .action(runUserAdd);
-user.command('list').description('list users').option('--json', 'machine-readable output').action(runUserList);
+  .action(lazy(load.user, (m) => m.runUserAdd));
+user.command('list').description('list users').option('--json', 'machine-readable output').action(lazy(load.user, (m) => m.runUserList));
 user
   .command('disable <name>')
   .description('refuse every credential of a user (401 everywhere); --enable undoes it')
   .option('--enable', 'enable the user again')
   .option('--json', 'machine-readable output')
-  .action(runUserDisable);
+  .action(lazy(load.user, (m) => m.runUserDisable));
 user
   .command('token <name>')
   .description('issue an API token for a user (default), or list or revoke their tokens')
@@ -49,7 +62,7 @@ user
   .option('--list', 'list the user\'s tokens (no secrets)')
   .option('--revoke <id>', 'revoke the token with this id')
   .option('--json', 'machine-readable output')
-  .action(runUserToken);
+  .action(lazy(load.user, (m) => m.runUserToken));
 
 const storage = program.command('storage').description('manage the registry of storage providers');
 const json = ['--json', 'machine-readable output'] as const;
@@ -63,39 +76,39 @@ storage
   .option('--description <text>', 'what it is for')
   .option('--inactive', 'register without activating')
   .option(...json)
-  .action(storageCommands.storageAdd);
-storage.command('list').description('list providers').option(...json).action(storageCommands.storageList);
-storage.command('show <name>').description('show one provider (secrets hidden)').option(...json).action(storageCommands.storageShow);
+  .action(lazy(load.storage, (m) => m.storageAdd));
+storage.command('list').description('list providers').option(...json).action(lazy(load.storage, (m) => m.storageList));
+storage.command('show <name>').description('show one provider (secrets hidden)').option(...json).action(lazy(load.storage, (m) => m.storageShow));
 storage
   .command('test <name>')
   .description('prove credentials and permissions with a real round trip (exit 1 on failure)')
   .option(...json)
-  .action(storageCommands.storageTest);
+  .action(lazy(load.storage, (m) => m.storageTest));
 storage
   .command('activate <name>')
   .description('list its backends again and let them take jobs')
   .option(...json)
-  .action((name: string, options: { json?: boolean }) => storageCommands.storageSetActive(name, true, options));
+  .action(async (name: string, options: { json?: boolean }) => (await load.storage()).storageSetActive(name, true, options));
 storage
   .command('deactivate <name>')
   .description('hide its backends and refuse new jobs for them (the primary too, which is never removable)')
   .option(...json)
-  .action((name: string, options: { json?: boolean }) => storageCommands.storageSetActive(name, false, options));
-storage.command('remove <name>').description('forget a provider (its data stays)').option(...json).action(storageCommands.storageRemove);
+  .action(async (name: string, options: { json?: boolean }) => (await load.storage()).storageSetActive(name, false, options));
+storage.command('remove <name>').description('forget a provider (its data stays)').option(...json).action(lazy(load.storage, (m) => m.storageRemove));
 storage
   .command('migrate')
   .description('copy every document from one provider to another; resumes where an interrupted run stopped')
   .requiredOption('--from <name>', 'source provider')
   .requiredOption('--to <name>', 'target provider')
   .option(...json)
-  .action(storageCommands.storageMigrate);
+  .action(lazy(load.storage, (m) => m.storageMigrate));
 
 program
   .command('verify [jobId]')
   .description('check the signature of a job\'s result (or, with --config, of a backend\'s published config): exit 0 valid, 1 not')
   .option('--config <backend>', 'verify the config this backend\'s spooler published')
   .option('--json', 'machine-readable output')
-  .action(runVerify);
+  .action(lazy(load.verify, (m) => m.runVerify));
 
 // Remote users' commands: through the native API of a server, with the credentials `qspool login` saved.
 program
@@ -106,7 +119,7 @@ program
   .option('--password-stdin', 'read the password from stdin')
   .option('--token <token>', 'store this API token instead of logging in')
   .option('--json', 'machine-readable output')
-  .action(runLogin);
+  .action(lazy(load.login, (m) => m.runLogin));
 const job = program.command('job').description('submit and follow jobs on a qspool server (see qspool login)');
 job
   .command('submit <file>')
@@ -117,15 +130,15 @@ job
   .option('--tag <tag...>', 'labels for filtering the job list')
   .option('--priority <n>', 'priority 0–9 (up to your allowance)')
   .option('--json', 'machine-readable output')
-  .action(jobCommands.runJobSubmit);
-job.command('status <id>').description('a job\'s state, queue position and history').option('--json', 'machine-readable output').action(jobCommands.runJobStatus);
+  .action(lazy(load.job, (m) => m.runJobSubmit));
+job.command('status <id>').description('a job\'s state, queue position and history').option('--json', 'machine-readable output').action(lazy(load.job, (m) => m.runJobStatus));
 job
   .command('result <id>')
   .description('the result of a DONE job (JSON)')
   .option('--output <file>', 'write it to a file')
   .option('--json', 'machine-readable output')
-  .action(jobCommands.runJobResult);
-job.command('cancel <id>').description('cancel a queued or running job').option('--json', 'machine-readable output').action(jobCommands.runJobCancel);
+  .action(lazy(load.job, (m) => m.runJobResult));
+job.command('cancel <id>').description('cancel a queued or running job').option('--json', 'machine-readable output').action(lazy(load.job, (m) => m.runJobCancel));
 job
   .command('list')
   .description('your jobs, oldest first')
@@ -134,12 +147,12 @@ job
   .option('--limit <n>', 'jobs per page (default 50)')
   .option('--cursor <cursor>', 'the next page')
   .option('--json', 'machine-readable output')
-  .action(jobCommands.runJobList);
+  .action(lazy(load.job, (m) => m.runJobList));
 job
   .command('watch <id>')
   .description('follow a job until it ends: exit 0 DONE, 3 ERROR, 4 CANCELLED')
   .option('--json', 'print the finished job as JSON')
-  .action(jobCommands.runJobWatch);
+  .action(lazy(load.job, (m) => m.runJobWatch));
 
 try {
   await program.parseAsync(process.argv);
