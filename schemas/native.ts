@@ -87,6 +87,25 @@ export const jobDetailSchema = {
   additionalProperties: false,
 } as const;
 
+/** GET /api/v1/jobs/{id}/signature: whether a job's result verifies against its backend's published key. */
+export const signatureReportSchema = {
+  type: 'object',
+  properties: {
+    job_id: { type: 'string' },
+    backend: { type: 'string' },
+    status: { type: 'string' },
+    signed: { type: 'boolean', description: 'A signature is stored with the result.' },
+    valid: { type: 'boolean' },
+    kid: { type: ['string', 'null'], description: 'The key id in the signature header.' },
+    alg: { type: ['string', 'null'] },
+    reason: { type: ['string', 'null'], description: 'Why the signature is not valid; null when it is.' },
+    jws: { type: ['string', 'null'], description: 'The detached compact JWS (`header..signature`) as stored.' },
+    key: { type: ['object', 'null'], description: 'The public key (JWK) that verified it.' },
+  },
+  required: ['job_id', 'backend', 'status', 'signed', 'valid', 'kid', 'alg', 'reason', 'jws', 'key'],
+  additionalProperties: false,
+} as const;
+
 export const jobListSchema = {
   title: 'Job list',
   type: 'object',

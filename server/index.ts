@@ -16,7 +16,6 @@ import { adminOperations, operationsRouter } from './routes/native/admin.ts';
 import { validateOperations } from './routes/native/validate.ts';
 import { healthRouter } from './routes/health.ts';
 import { qluedRouter } from './routes/qlued.ts';
-import { signaturesRouter } from './routes/signatures.ts';
 import { uiRouter } from './routes/ui.ts';
 import { serverMetrics } from './metrics/index.ts';
 import { BackendService } from './services/backends.ts';
@@ -89,7 +88,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     logger,
     observe: [metrics.middleware],
     middleware: [rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST })],
-    routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router, extra, signaturesRouter({ auth, jobs: services.jobs })],
+    routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router, extra],
   });
   const server = app.listen(config.PORT, config.HOST);
   answerUnparseableRequests(server);

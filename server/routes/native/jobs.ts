@@ -1,8 +1,9 @@
 // /api/v1/jobs: the caller's jobs (every job, for admins) by id alone: list, status, result, cancel, delete.
 // Another user's job answers exactly like an id that does not exist.
 import { ForbiddenError, NotFoundError, RequestValidationError, ResultNotReadyError } from '../../../schemas/errors.ts';
-import { jobListQuerySchema, jobListSchema, type JobListQuery } from '../../../schemas/native.ts';
+import { jobListQuerySchema, jobListSchema, signatureReportSchema, type JobListQuery } from '../../../schemas/native.ts';
 import { resultSchema } from '../../../schemas/result.ts';
+import { verifyJobResult } from '../../../spooler/signing/verify.ts';
 import type { JobRecord, JobState } from '../../../storage/records.ts';
 import type { User } from '../../services/users.ts';
 import { jobDocument } from './backends.ts';
@@ -13,6 +14,7 @@ import { jobDetail, jobSummary } from './views.ts';
 const listQuery = querySchema<JobListQuery>('JobListQuery', jobListQuerySchema);
 const jobIdParam = { id: { type: 'string', pattern: '^[0-9a-f]{24}$', description: 'Anything else answers 404.' } } as const;
 const notFound = { description: 'No job with this id that the caller may see.', schema: errorBody };
+const signatureReport = documented('SignatureReport', signatureReportSchema);
 
 /** Milliseconds of a date-time the schema accepted; a few valid RFC 3339 forms (leap seconds) have none in JS. */
 function instant(name: string, value: string): number {
@@ -99,6 +101,22 @@ export function jobOperations(deps: NativeDeps): Operation[] {
         const result = await jobs.result(record);
         if (!result) throw new NotFoundError('The result of this job is missing from storage');
         ctx.body = result;
+      },
+    }),
+    operation({
+      method: 'get',
+      path: '/jobs/{id}/signature',
+      operationId: 'getJobSignature',
+      summary: 'Whether the job\'s result carries a valid signature by its backend\'s published key',
+      description: 'qlued clients keep reading plain results; this is where anyone holding the job can check one.',
+      tag: 'Jobs',
+      auth: 'required',
+      params: jobIdParam,
+      responses: { 200: { description: 'The verdict (also for unsigned or unfinished jobs).', schema: signatureReport }, 404: notFound },
+      async handle(ctx, { user, params }) {
+        const record = await visibleJob(user, params.id!);
+        const report = await verifyJobResult(await jobs.lifecycleOf(record), record);
+        ctx.body = { job_id: record.id, backend: record.backend, status: record.state, ...report };
       },
     }),
     operation({
