@@ -204,6 +204,8 @@ describe('web interface in a real browser', function () {
     await ada.page.selectOption('form.filters select >> nth=0', 'CANCELLED');
     await ada.page.click('text=Apply filters');
     await ada.page.locator(`tr[data-job="${doneJob}"]`).waitFor({ state: 'detached' });
+    // The old rows go before the filtered list arrives: wait for the cancelled job's row, then count.
+    await ada.page.locator(`tr[data-job="${queuedJob}"][data-state=CANCELLED]`).waitFor();
     expect(await ada.page.locator('tr[data-job]').count()).to.equal(1);
     await checkPage(ada, 'my-jobs-cancelled');
     const job = (await system.call('GET', `/jobs/${queuedJob}`, adaToken)).body as { status: string };
