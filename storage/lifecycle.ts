@@ -11,7 +11,7 @@ import {
   type JobState,
   type StatusRecord,
   FINAL_STATES,
-  jobEventId,
+  jobEventOf,
   ns,
   stateNamespace,
 } from './records.ts';
@@ -513,17 +513,7 @@ export class JobLifecycle {
   /** Appends the event of the transition that produced `record` to the outbox. */
   private async recordEvent(record: JobRecord): Promise<void> {
     const event: JobEvent = {
-      id: jobEventId(record.id, record.seq),
-      jobId: record.id,
-      backend: record.backend,
-      owner: record.owner,
-      state: record.state,
-      seq: record.seq,
-      attempts: record.attempts,
-      at: record.timestamps[record.state] ?? new Date(this.now()).toISOString(),
-      detail: record.detail.at(-1) ?? '',
-      errorMessage: record.errorMessage ?? null,
-      requeued: record.state === 'QUEUED' && record.seq > 1,
+      ...jobEventOf(record, new Date(this.now()).toISOString()),
       ...(record.meta?.notify === undefined ? {} : { notify: record.meta.notify }),
     };
     // Keyed by the wall clock at append time (not `now`, which tests move): the outbox lists in recording order.

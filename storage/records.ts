@@ -101,6 +101,23 @@ export interface JobEvent {
 
 export const jobEventId = (jobId: string, seq: number) => `${jobId}-${seq}`;
 
+/** The event of the transition that left the job as `record`; `fallbackAt` when the record has no time for its state. */
+export function jobEventOf(record: JobRecord, fallbackAt: string): JobEvent {
+  return {
+    id: jobEventId(record.id, record.seq),
+    jobId: record.id,
+    backend: record.backend,
+    owner: record.owner,
+    state: record.state,
+    seq: record.seq,
+    attempts: record.attempts,
+    at: record.timestamps[record.state] ?? fallbackAt,
+    detail: record.detail.at(-1) ?? '',
+    errorMessage: record.errorMessage ?? null,
+    requeued: record.state === 'QUEUED' && record.seq > 1,
+  };
+}
+
 /**
  * Storage layout. Jobs move between the four state namespaces; everything else is keyed by job id,
  * backend name or spooler id.

@@ -3,7 +3,7 @@
 // a final one; the caller's stream carries every change of every job of theirs. Both resume from Last-Event-ID.
 import { NotFoundError } from '../../../schemas/errors.ts';
 import { jobIdTime } from '../../../storage/keys.ts';
-import { type JobEvent, type JobRecord, FINAL_STATES, jobEventId } from '../../../storage/records.ts';
+import { type JobEvent, FINAL_STATES, jobEventOf } from '../../../storage/records.ts';
 import { instantKey, isEventKey, type OutboxEntry } from '../../notifications/outbox.ts';
 import { SseStream } from '../../notifications/sse.ts';
 import { eventView } from '../../notifications/webhooks.ts';
@@ -15,22 +15,6 @@ const STREAM_FORMAT =
   'Each event is `id: <id>` and `data: <Job event JSON>` (event_id, job_id, backend, status, seq, attempts, at, detail, ' +
   'error_message, requeued, url); comment lines (`: keep-alive`) keep idle streams open.';
 
-/** The job's current state as an event, for the start of its stream. */
-function currentEvent(record: JobRecord): JobEvent {
-  return {
-    id: jobEventId(record.id, record.seq),
-    jobId: record.id,
-    backend: record.backend,
-    owner: record.owner,
-    state: record.state,
-    seq: record.seq,
-    attempts: record.attempts,
-    at: record.timestamps[record.state] ?? record.createdAt,
-    detail: record.detail.at(-1) ?? '',
-    errorMessage: record.errorMessage ?? null,
-    requeued: record.state === 'QUEUED' && record.seq > 1,
-  };
-}
 
 /** The seq a one-job stream's Last-Event-ID (`<job id>-<seq>`) names; 0 for none or another job's. */
 function resumeSeq(lastEventId: string, jobId: string): number {
@@ -98,7 +82,7 @@ export function eventOperations(deps: NativeDeps): Operation[] {
             const { entries } = await notifications.replay(from, (event) => event.jobId === id && event.seq > sent && event.seq < current.seq);
             for (const { event } of entries.sort((a, b) => a.event.seq - b.event.seq)) emit(event);
           }
-          emit(currentEvent(current));
+          emit(jobEventOf(current, current.createdAt));
           live = true;
           for (const event of early.sort((a, b) => a.seq - b.seq)) emit(event);
         } catch (error) {
