@@ -5,6 +5,7 @@
 // cut off from every process for an outage: the Dropbox server stops listening, radosgw is killed and restarted.
 import { randomBytes } from 'node:crypto';
 import type { ProviderSpec } from '../../storage/factory.ts';
+import { loginToSpec } from '../../storage/registry/logins.ts';
 import { ensureBucket } from '../../storage/s3/client.ts';
 import { findTestS3, type TestS3 } from '../../storage/s3/test-server.ts';
 import { startDropboxApiServer, type DropboxApiServer } from '../dropbox-api-server/index.ts';
@@ -53,10 +54,7 @@ function dropboxStore(server: DropboxApiServer, run: string): CrashStore {
   });
   return {
     type: 'dropbox',
-    spec: (phase) => {
-      const l = login(phase);
-      return { type: 'dropbox', appKey: l.app_key, appSecret: l.app_secret, refreshToken: l.refresh_token, basePath: l.base_path, apiBaseUrl: l.api_base_url };
-    },
+    spec: (phase) => loginToSpec('dropbox', login(phase)),
     registration: (phase) => ({ name: REGISTERED_NAME, type: 'dropbox', login: login(phase) }),
     cut: () => server.stop(),
     restore: () => server.start(),
@@ -65,23 +63,20 @@ function dropboxStore(server: DropboxApiServer, run: string): CrashStore {
 }
 
 function s3Store(s3: TestS3, run: string): CrashStore {
-  const prefix = (phase: string) => `crash${run}${phase}`;
+  const { spec } = s3;
+  const login = (phase: string): Record<string, unknown> => ({
+    region: spec.region,
+    bucket: spec.bucket,
+    prefix: `crash${run}${phase}`,
+    access_key_id: spec.accessKeyId,
+    secret_access_key: spec.secretAccessKey,
+    ...(spec.endpoint ? { endpoint_url: spec.endpoint } : {}),
+    ...(spec.keepAlive === undefined ? {} : { keep_alive: spec.keepAlive }),
+  });
   return {
     type: 's3',
-    spec: (phase) => ({ ...s3.spec, prefix: prefix(phase) }),
-    registration: (phase) => {
-      const { spec } = s3;
-      const login: Record<string, unknown> = {
-        region: spec.region,
-        bucket: spec.bucket,
-        prefix: prefix(phase),
-        access_key_id: spec.accessKeyId,
-        secret_access_key: spec.secretAccessKey,
-        ...(spec.endpoint ? { endpoint_url: spec.endpoint } : {}),
-        ...(spec.keepAlive === undefined ? {} : { keep_alive: spec.keepAlive }),
-      };
-      return { name: REGISTERED_NAME, type: 's3', login };
-    },
+    spec: (phase) => loginToSpec('s3', login(phase)),
+    registration: (phase) => ({ name: REGISTERED_NAME, type: 's3', login: login(phase) }),
     cut: () => s3.gateway('stop'),
     restore: () => s3.gateway('start'),
     close: () => s3.stop(),
