@@ -42,7 +42,7 @@ export class BackendService {
     private readonly heartbeatTimeoutMs: number,
   ) {}
 
-  /** qlued's naming: `display` on the server's own provider, or `provider_display_anything`. */
+  /** qlued's naming: `display` on the server's own provider, or `provider_display_kind` (checked by `resolve`). */
   parseName(name: string): { provider: string; display: string } | undefined {
     const parts = name.split('_');
     const [provider, display] = parts.length === 1 ? [this.sites.primaryName, parts[0]!] : parts.length === 3 ? [parts[0]!, parts[1]!] : [];
@@ -50,12 +50,16 @@ export class BackendService {
     return { provider, display };
   }
 
-  /** A backend of any registered provider, active or not (reading jobs and configs goes on); undefined if unknown. */
+  /**
+   * A backend of any registered provider, active or not (reading jobs and configs goes on); undefined if unknown.
+   * A three-part name must be the backend's exact full name: `alqor_singlequdit_<anything>` is not singlequdit.
+   */
   async resolve(name: string): Promise<ResolvedBackend | undefined> {
     const parsed = this.parseName(name);
     const summary = parsed && (await this.sites.summary(parsed.provider));
     if (!parsed || !summary) return undefined;
-    return this.resolveOn(await this.sites.get(parsed.provider), summary.active, parsed.display);
+    const backend = await this.resolveOn(await this.sites.get(parsed.provider), summary.active, parsed.display);
+    return backend && (name === parsed.display || name === backend.fullName) ? backend : undefined;
   }
 
   /**
