@@ -94,6 +94,15 @@ describe('applyLocalExpm', () => {
     });
   }
 
+  it('leaves the state alone at angle 0 on every wire of a larger space (rlx(0) on one of five atoms)', () => {
+    for (const wire of [0, 1, 2]) {
+      const s = spinOperators((dims[wire]! - 1) / 2);
+      const state = start();
+      applyLocalExpm(dims, wire, s.lx, 0, state);
+      expect([...state.re, ...state.im]).to.deep.equal([...start().re, ...start().im]);
+    }
+  });
+
   it('refuses an operator of the wrong size', () => {
     expect(() => applyLocalExpm(dims, 1, spinOperators(1).lx, 1, start())).to.throw(RangeError, 'cannot act on wire 1');
   });

@@ -119,7 +119,10 @@ export function applyLocalExpm(dims: readonly number[], wire: number, A: SparseM
   if (d === undefined || A.dim !== d) throw new RangeError(`a ${A.dim}-dimensional operator cannot act on wire ${wire}`);
   const dim = hilbertDimension(dims);
   if (psi.re.length !== dim) throw new RangeError(`state of length ${psi.re.length} for a ${dim}-dimensional space`);
-  if (d === dim || theta === 0) return applyExpm(A, theta, psi, options);
+  // exp(0) is the identity; the whole-space exponential only serves when the wire is the whole space (it checks
+  // the operator against the state, so a zero angle must not reach it on a larger register)
+  if (theta === 0) return;
+  if (d === dim) return applyExpm(A, theta, psi, options);
   const stride = hilbertDimension(dims.slice(wire + 1));
   // U's columns U·e_j, stored row-major
   const evolve = prepareExpm(A, theta, { ...options, vectors: d });

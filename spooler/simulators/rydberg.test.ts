@@ -24,6 +24,15 @@ describe('rydberg simulator', () => {
     expect(statistic).to.be.below(critical);
   });
 
+  it('drives each atom of a 5-atom chain on its own (the tutorial sweep rlx(ω) on every atom, ω = 0 included)', () => {
+    for (const omega of [0, 0.9, Math.PI]) {
+      const final = finalState(job(5, [...ALL.map((w): SimInstruction => ['rlx', [w], [omega]]), ['barrier', ALL, []]], ALL));
+      const p = Math.sin(omega / 2) ** 2;
+      expect(outcomeProbability(final, '0 0 0 0 0'), `ω = ${omega}`).to.be.closeTo((1 - p) ** 5, 1e-12);
+      expect(outcomeProbability(final, '1 0 1 1 0'), `ω = ${omega}`).to.be.closeTo(p ** 3 * (1 - p) ** 2, 1e-12);
+    }
+  });
+
   it('blocks double excitation of neighbours and drives the pair at the collective frequency √2·ω', () => {
     // With φ ≫ ω, |gg⟩ couples only to W = (|gr⟩ + |rg⟩)/√2 with ⟨W|ω(Lx₀ + Lx₁)|gg⟩ = ω/√2, so
     // P(W) = sin²(ω/√2), i.e. (1 − cos √2ω)/2; |rr⟩ is off-resonant by φ and holds ~(ω/φ)² ≈ 2e-8 at most.
