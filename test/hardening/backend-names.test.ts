@@ -3,7 +3,6 @@
 import { expect } from 'chai';
 import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
 import { request } from '../support/system.ts';
-import { pythonJobText } from '../support/qiskit-like-client.ts';
 
 describe('backend names', function () {
   this.timeout(20_000);
@@ -19,7 +18,7 @@ describe('backend names', function () {
     request(`${h.url}/api/${version}/${name}/post_job`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-      body: JSON.stringify(version === 'v2' ? { job: pythonJobText(GOOD_JOB), username: 'ada', token } : { payload: GOOD_JOB }),
+      body: JSON.stringify(version === 'v2' ? { job: JSON.stringify(GOOD_JOB), username: 'ada', token } : { payload: GOOD_JOB }),
     });
 
   it('takes jobs under the short name and the exact full name', async () => {
