@@ -5,10 +5,10 @@ import { finalState, simulate } from './fermions.ts';
 import { outcomeDistribution, outcomeProbability } from './test-support.ts';
 import type { SimExperiment, SimInstruction } from './types.ts';
 
-const job = (instructions: SimInstruction[], measured: number[], shots = 100, seed?: number): SimExperiment => ({
+const job = (instructions: SimInstruction[], measured: number[], shots = 100, seed?: number, numWires = 8): SimExperiment => ({
   instructions: [...instructions, ...measured.map((w): SimInstruction => ['measure', [w], []])],
   shots,
-  num_wires: 8,
+  num_wires: numWires,
   ...(seed === undefined ? {} : { seed }),
 });
 const load = (w: number): SimInstruction => ['load', [w], []];
@@ -17,6 +17,16 @@ const hop = (theta: number, wires = [0, 1, 2, 3]): SimInstruction => ['fhop', wi
 describe('fermions simulator', () => {
   it('moves both spins of site 0 to site 1 with fhop(π/2): every shot reads 0 0 1 1', () => {
     expect(new Set(simulate(job([load(0), load(1), hop(Math.PI / 2)], [0, 1, 2, 3], 300)).memory)).to.deep.equal(new Set(['0 0 1 1']));
+  });
+
+  it('keeps whole-array gates inside a smaller register: two tweezers hop only between each other', () => {
+    const ALL = [0, 1, 2, 3, 4, 5, 6, 7];
+    for (const theta of [0.4, 1.1]) {
+      const final = finalState(job([load(0), hop(theta, ALL), ['fint', ALL, [0.5]], ['fphase', ALL, [0.3]]], [0, 2], 1, undefined, 4));
+      expect(outcomeProbability(final, '1 0')).to.be.closeTo(Math.cos(theta) ** 2, 1e-12);
+      expect(outcomeProbability(final, '0 1')).to.be.closeTo(Math.sin(theta) ** 2, 1e-12);
+    }
+    expect(() => finalState(job([hop(1, [4, 5, 6, 7])], [], 1, undefined, 6))).to.throw(RangeError, 'wire 6 is not one of the wires 0…5');
   });
 
   it('lets a single fermion stay with probability cos²θ', () => {

@@ -1,37 +1,51 @@
-// The fermions backend: four tweezers with a spin-down and a spin-up mode each (wire 2k and 2k+1), fermions
-// loaded one by one, hopping between tweezers, on-site interaction and local phases (Jordan–Wigner, 256 states).
+// The fermions backend: up to four tweezers with a spin-down and a spin-up mode each (wire 2k and 2k+1), fermions
+// loaded one by one, hopping between tweezers, on-site interaction and local phases (Jordan–Wigner over the
+// experiment's num_wires modes, at most 2^8 states). Whole-array gates act on the register's own modes: a 4-wire
+// experiment is two tweezers, and its atoms must not hop into tweezers it does not have.
 import { applyExpm } from '../physics/expm.ts';
 import { annihilation, creation, number } from '../physics/fermions.ts';
 import { assertHilbertSpace } from '../physics/limits.ts';
 import { adjoint, linearCombination, multiply } from '../physics/sparse.ts';
 import type { SparseMatrix } from '../physics/sparse.ts';
 import { basisVector, normSquared, zeroVector } from '../physics/vector.ts';
-import { existingWires, instructionLabel, param, unknownInstruction, wireAt } from './instructions.ts';
+import { existingWires, instructionLabel, param, unknownInstruction, wireAt, wireCount } from './instructions.ts';
 import { sampledFrom } from './memory.ts';
 import { runInstructions } from './program.ts';
 import type { FinalState, SimExperiment, SimOptions } from './types.ts';
 
-const MODES = 8;
-const DIM = 2 ** MODES;
+/** The device's modes: four tweezers of two spin states. */
+const MAX_MODES = 8;
 
 interface ModeOperators {
   create: SparseMatrix;
   annihilate: SparseMatrix;
   count: SparseMatrix;
 }
-let modeOperators: ModeOperators[] | undefined;
-/** a†_j, a_j and n_j of every mode, built on first use and shared by all runs. */
-function mode(j: number): ModeOperators {
-  modeOperators ??= Array.from({ length: MODES }, (_, k) => ({ create: creation(MODES, k), annihilate: annihilation(MODES, k), count: number(MODES, k) }));
-  return modeOperators[j]!;
+type Modes = (j: number) => ModeOperators;
+const modeOperators = new Map<number, ModeOperators[]>();
+/** a†_j, a_j and n_j of every mode of an M-mode register, built on first use and shared by all runs. */
+function modesOf(count: number): Modes {
+  let operators = modeOperators.get(count);
+  if (operators === undefined) {
+    operators = Array.from({ length: count }, (_, k) => ({ create: creation(count, k), annihilate: annihilation(count, k), count: number(count, k) }));
+    modeOperators.set(count, operators);
+  }
+  return (j) => operators[j]!;
 }
 
-export function hilbertDimension(_experiment: SimExperiment): number {
-  return DIM;
+/** num_wires modes, bounded by the device's eight. */
+function modeCount(experiment: SimExperiment): number {
+  const modes = wireCount(experiment);
+  if (modes > MAX_MODES) throw new RangeError(`num_wires ${modes}: the device has ${MAX_MODES} modes`);
+  return modes;
+}
+
+export function hilbertDimension(experiment: SimExperiment): number {
+  return 2 ** modeCount(experiment);
 }
 
 /** Σ over the hops x ↔ y of a†_x a_y + a†_y a_x. */
-function hopping(pairs: ReadonlyArray<readonly [number, number]>): SparseMatrix {
+function hopping(mode: Modes, pairs: ReadonlyArray<readonly [number, number]>): SparseMatrix {
   return linearCombination(
     pairs.flatMap(([x, y]) => {
       const forward = multiply(mode(x).create, mode(y).annihilate);
@@ -51,20 +65,23 @@ function hopPairs(wires: readonly number[]): Array<[number, number]> {
   return wires.slice(0, -2).map((x, k) => [x, wires[k + 2]!]);
 }
 
-function sumOfNumbers(modes: readonly number[]): SparseMatrix {
+function sumOfNumbers(mode: Modes, modes: readonly number[]): SparseMatrix {
   return linearCombination(modes.map((w) => ({ matrix: mode(w).count, coefficient: 1 })));
 }
 
-/** Σ_k n(2k) n(2k+1) */
-function onSiteInteraction(): SparseMatrix {
-  const sites = Array.from({ length: MODES / 2 }, (_, k) => multiply(mode(2 * k).count, mode(2 * k + 1).count));
+/** Σ_k n(2k) n(2k+1) over the register's complete tweezers. */
+function onSiteInteraction(mode: Modes, modes: number): SparseMatrix {
+  const sites = Array.from({ length: Math.floor(modes / 2) }, (_, k) => multiply(mode(2 * k).count, mode(2 * k + 1).count));
   return linearCombination(sites.map((matrix) => ({ matrix, coefficient: 1 })));
 }
 
 export function finalState(experiment: SimExperiment, options: SimOptions = {}): FinalState {
-  assertHilbertSpace(DIM, options.maxAmplitudes);
+  const modes = modeCount(experiment);
+  const dim = 2 ** modes;
+  assertHilbertSpace(dim, options.maxAmplitudes);
+  const mode = modesOf(modes);
   const { checkpoint } = options;
-  let state = basisVector(DIM, 0);
+  let state = basisVector(dim, 0);
   // gates repeat with the same wires; their Hamiltonians are built once per run
   const hamiltonians = new Map<string, SparseMatrix>();
   const evolve = (key: string, build: () => SparseMatrix, theta: number): void => {
@@ -72,11 +89,11 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
     if (H === undefined) hamiltonians.set(key, (H = build()));
     applyExpm(H, theta, state, { checkpoint });
   };
-  const measured = runInstructions(experiment, MODES, checkpoint, (instruction, index) => {
+  const measured = runInstructions(experiment, modes, checkpoint, (instruction, index) => {
     switch (instruction[0]) {
       case 'load': {
-        const w = wireAt(instruction, index, MODES);
-        const loaded = zeroVector(DIM);
+        const w = wireAt(instruction, index, modes);
+        const loaded = zeroVector(dim);
         mode(w).create.matvec(state, loaded);
         // a† annihilates every component with mode w already filled: loading there is not a physical operation
         if (Math.abs(normSquared(loaded) - 1) > 1e-9) {
@@ -86,24 +103,26 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
         break;
       }
       case 'fhop': {
-        const wires = instruction[1].map((_, k) => wireAt(instruction, index, MODES, k));
-        evolve(`fhop ${wires}`, () => hopping(hopPairs(wires)), param(instruction, index));
+        // the whole device array is cut to the register; two tweezers [2k … 2k+3] must lie inside it
+        const wires =
+          instruction[1].length === MAX_MODES ? existingWires(instruction, modes) : instruction[1].map((_, k) => wireAt(instruction, index, modes, k));
+        evolve(`fhop ${wires}`, () => hopping(mode, hopPairs(wires)), param(instruction, index));
         break;
       }
       case 'fint':
         // the coupling map only offers the whole array
-        evolve('fint', onSiteInteraction, param(instruction, index));
+        evolve('fint', () => onSiteInteraction(mode, modes), param(instruction, index));
         break;
       case 'fphase': {
-        const wires = existingWires(instruction, MODES);
-        evolve(`fphase ${wires}`, () => sumOfNumbers(wires), param(instruction, index));
+        const wires = existingWires(instruction, modes);
+        evolve(`fphase ${wires}`, () => sumOfNumbers(mode, wires), param(instruction, index));
         break;
       }
       default:
         throw unknownInstruction('fermions', instruction, index);
     }
   });
-  return { dims: new Array<number>(MODES).fill(2), state, measured };
+  return { dims: new Array<number>(modes).fill(2), state, measured };
 }
 
 /** Outcome per measured wire: the occupation 0/1 of that mode. */
