@@ -7,7 +7,9 @@ import pkg from '../package.json' with { type: 'json' };
 import { builtinBackends } from '../spooler/backends/index.ts';
 import type { StorageProvider } from '../storage/contract.ts';
 import { createApp } from './app.ts';
-import { BearerAuth, loadJwtSecret } from './auth/bearer.ts';
+import { BearerAuth } from './auth/bearer.ts';
+import { loadJwtSecret } from './auth/jwt-secret.ts';
+import { serverSecretKey } from './auth/server-key.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { nativeApi, type NativeApi } from './routes/native/index.ts';
 import { Notifications } from './notifications/index.ts';
@@ -73,12 +75,14 @@ function answerUnparseableRequests(server: Server): void {
 }
 
 export async function startServer(storage: StorageProvider, config: Config, logger: Logger): Promise<RunningServer> {
+  // First: a key file others can read stops the start before anything else is built.
+  const secretKey = await serverSecretKey(config, logger);
   const services = buildServices(storage, config, logger);
   const limits = { maxBytes: config.QSPOOL_MAX_BODY_BYTES, maxDepth: config.QSPOOL_MAX_JSON_DEPTH };
-  const auth = new BearerAuth(services.users, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET), config.QSPOOL_JWT_TTL_S);
+  const auth = new BearerAuth(services.users, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET, secretKey), config.QSPOOL_JWT_TTL_S);
   const deps = { ...services, limits, baseUrl: config.QSPOOL_BASE_URL };
   const sources = siteSources(services.sites);
-  const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources });
+  const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources, secretKey });
   const native = nativeApi({ ...deps, auth, notifications, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
   const metrics = serverMetrics(services.backends);
   await metrics.backends.start();

@@ -1,45 +1,25 @@
 // Who is calling the native API. Credentials come only from `Authorization: Bearer <credential>`: either an API
 // token (32 hex, as qlued issues them) or an access token (a JWT from POST /api/v1/auth/token, HS256, verified by
-// passport-jwt). Every failure is a 401 with a code saying which: expired, invalid, revoked, disabled.
+// passport-jwt; the key comes from jwt-secret.ts). Every failure is a 401 with a code saying which: expired, invalid,
+// revoked, disabled. A token without `exp` is refused: it would never expire.
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import jwt from 'jsonwebtoken';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { AccessToken } from '../../schemas/accounts.ts';
-import { ConflictError, QspoolError, UnauthorizedError } from '../../schemas/errors.ts';
-import type { StorageProvider } from '../../storage/contract.ts';
+import { QspoolError, UnauthorizedError } from '../../schemas/errors.ts';
 import { isApiTokenShaped } from '../services/tokens.ts';
 import type { User, UserService } from '../services/users.ts';
-
-const SECRET_NS = 'server';
-const SECRET_KEY = 'jwt-secret';
 
 /** What our JWTs carry. `ver` is the credential version: a password change makes every older JWT invalid. */
 interface Claims {
   sub: string;
   iat: number;
-  exp: number;
+  /** Required: jsonwebtoken would accept a token without one forever. */
+  exp?: number;
   jti: string;
   ver: number;
-}
-
-/**
- * The configured secret, or the one kept in storage, created on first start. Servers sharing storage race
- * with create-only writes, so all of them end up with the winner's secret.
- */
-export async function loadJwtSecret(storage: StorageProvider, configured: string): Promise<string> {
-  if (configured) return configured;
-  const stored = await storage.get<{ secret: string }>(SECRET_NS, SECRET_KEY);
-  if (stored) return stored.value.secret;
-  try {
-    const secret = randomBytes(48).toString('base64url');
-    await storage.put(SECRET_NS, SECRET_KEY, { secret }, { ifAbsent: true });
-    return secret;
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    return (await storage.get<{ secret: string }>(SECRET_NS, SECRET_KEY))!.value.secret;
-  }
 }
 
 const credentialVersion = (user: User) => (user.passwordChangedAt ? Date.parse(user.passwordChangedAt) : 0);
@@ -108,6 +88,7 @@ export class BearerAuth {
   }
 
   private async userFor(claims: Claims): Promise<User> {
+    if (typeof claims.exp !== 'number') throw challenge('The access token has no expiry (exp); log in again', 'invalid_token');
     const user = typeof claims.sub === 'string' ? await this.users.getUser(claims.sub) : undefined;
     if (!user) throw challenge('The access token names no user', 'invalid_token');
     if (user.disabled) throw challenge('This account is disabled', 'user_disabled');

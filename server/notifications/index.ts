@@ -29,6 +29,8 @@ export interface NotificationsOptions {
   version: string;
   /** Every outbox to read, the server's own included. */
   sources: EventSources;
+  /** Seals webhook secrets at rest (server/auth/server-key.ts). */
+  secretKey: string;
 }
 
 export class Notifications {
@@ -41,17 +43,19 @@ export class Notifications {
   readonly settleMs: number;
   private readonly mailer: Mailer | undefined;
   private readonly streams = new Set<() => void>();
+  private readonly log: Logger;
   private base: string;
 
   constructor(private readonly options: NotificationsOptions) {
     const { storage, config, logger, users, sources } = options;
     const log = logger.child({ component: 'notifications' });
+    this.log = log;
     this.base = config.QSPOOL_BASE_URL.replace(/\/+$/, '');
     this.keepAliveMs = config.QSPOOL_SSE_KEEPALIVE_MS;
     this.settleMs = config.QSPOOL_NOTIFY_SETTLE_MS;
     this.addressPolicy = { allowPrivate: config.QSPOOL_WEBHOOK_ALLOW_PRIVATE };
     this.feed = new FeedSet(sources, { pollMs: config.QSPOOL_NOTIFY_POLL_MS, settleMs: config.QSPOOL_NOTIFY_SETTLE_MS, log });
-    this.webhooks = new WebhookStore(storage);
+    this.webhooks = new WebhookStore(storage, options.secretKey);
     this.deliveries = new DeliveryStore(storage);
     this.mailer = config.QSPOOL_SMTP_URL
       ? new Mailer({ smtpUrl: config.QSPOOL_SMTP_URL, from: config.QSPOOL_MAIL_FROM, timeoutMs: config.QSPOOL_WEBHOOK_TIMEOUT_MS })
@@ -101,6 +105,17 @@ export class Notifications {
     // New events wake the dispatcher at once; its own poll covers storages that cannot wake anyone.
     this.feed.subscribe(() => this.dispatcher.wake());
     this.dispatcher.start();
+    this.sealLegacyWebhooks().catch((error: unknown) => this.log.error({ err: error }, 'sealing stored webhook secrets failed'));
+  }
+
+  /** Reads every user's webhooks once, which seals any secret an older qspool stored in plain text. */
+  private async sealLegacyWebhooks(): Promise<void> {
+    for (let after: string | undefined; ; ) {
+      const page = await this.options.users.listUsers({ limit: 200, ...(after ? { after } : {}) });
+      for (const user of page) await this.webhooks.list(user.username);
+      if (page.length < 200) return;
+      after = page[page.length - 1]!.username;
+    }
   }
 
   /**

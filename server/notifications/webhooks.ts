@@ -1,11 +1,14 @@
 // Webhooks: registrations per user in `webhooks/<owner>/<id>`, and deliveries as the Standard Webhooks specification
 // describes them: a JSON body that is the same on every attempt, `webhook-id` (the event id, for deduplication),
 // `webhook-timestamp` and a `v1` HMAC-SHA256 `webhook-signature` under a `whsec_` secret that the owner saw once.
+// The secret is stored sealed (AES-256-GCM) under the server's secret key (server/auth/server-key.ts); one stored in
+// plain text by an older qspool is sealed the first time it is read.
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { EventState, JobEventView, WebhookPayload } from '../../schemas/notifications.ts';
-import { QuotaExceededError } from '../../schemas/errors.ts';
+import { ConflictError, NotFoundError, QuotaExceededError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { seal, unseal, type SealedLogin } from '../../storage/registry/secrets.ts';
 import type { JobEvent } from '../../storage/records.ts';
 import type { AddressPolicy } from './address-guard.ts';
 import { postJson, type PostOutcome } from './http-post.ts';
@@ -20,6 +23,9 @@ export interface WebhookRecord {
   secret: string;
   createdAt: string;
 }
+
+/** A webhook as stored: `secret` only in documents written before secrets were sealed. */
+type StoredWebhook = Omit<WebhookRecord, 'secret'> & ({ sealedSecret: SealedLogin } | { secret: string });
 
 export const MAX_WEBHOOKS_PER_USER = 20;
 const webhooksNs = (owner: string) => `webhooks/${owner}`;
@@ -49,7 +55,15 @@ export function webhookPayload(event: JobEvent, baseUrl: string): WebhookPayload
 export class WebhookStore {
   private readonly cache = new Map<string, { at: number; hooks: WebhookRecord[] }>();
 
-  constructor(private readonly storage: StorageProvider) {}
+  constructor(
+    private readonly storage: StorageProvider,
+    private readonly secretKey: string,
+  ) {}
+
+  private stored(record: WebhookRecord): StoredWebhook {
+    const { secret, ...rest } = record;
+    return { ...rest, sealedSecret: seal({ secret }, this.secretKey) };
+  }
 
   async create(owner: string, url: string, events: EventState[], description: string | null): Promise<WebhookRecord> {
     if ((await this.storage.list(webhooksNs(owner), { limit: MAX_WEBHOOKS_PER_USER })).length >= MAX_WEBHOOKS_PER_USER) {
@@ -64,14 +78,27 @@ export class WebhookStore {
       secret: `whsec_${randomBytes(32).toString('base64')}`,
       createdAt: new Date().toISOString(),
     };
-    await this.storage.put(webhooksNs(owner), record.id, record, { ifAbsent: true });
+    await this.storage.put(webhooksNs(owner), record.id, this.stored(record), { ifAbsent: true });
     this.cache.delete(owner);
     return record;
   }
 
   async get(owner: string, id: string): Promise<WebhookRecord | undefined> {
     if (!/^[0-9a-f]{16}$/.test(id)) return undefined;
-    return (await this.storage.get<WebhookRecord>(webhooksNs(owner), id))?.value;
+    const found = await this.storage.get<StoredWebhook>(webhooksNs(owner), id);
+    if (!found) return undefined;
+    if ('secret' in found.value) {
+      const record = found.value;
+      try {
+        await this.storage.replace(webhooksNs(owner), id, this.stored(record), found.version);
+      } catch (error) {
+        // Deleted or sealed by another server meanwhile: either way nothing plain is left to seal.
+        if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+      }
+      return record;
+    }
+    const { sealedSecret, ...rest } = found.value;
+    return { ...rest, secret: String(unseal(sealedSecret, this.secretKey).secret) };
   }
 
   async list(owner: string): Promise<WebhookRecord[]> {

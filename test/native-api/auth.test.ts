@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { createLogger } from '../../config/logger.ts';
-import { loadJwtSecret } from '../../server/auth/bearer.ts';
+import { loadJwtSecret } from '../../server/auth/jwt-secret.ts';
+import { serverSecretKey } from '../../server/auth/server-key.ts';
 import { startServer } from '../../server/index.ts';
 import { MAX_TOKENS_PER_USER } from '../../server/services/tokens.ts';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from './harness.ts';
@@ -16,7 +17,7 @@ describe('native API: users and authentication', function () {
   let secret: string;
   before(async () => {
     h = await startHarness();
-    secret = await loadJwtSecret(h.storage, '');
+    secret = await loadJwtSecret(h.storage, '', await serverSecretKey(h.config, createLogger('silent')));
   });
   after(async () => h.stop());
 
@@ -161,7 +162,7 @@ describe('native API: users and authentication', function () {
     try {
       await second.user('ivy');
       const access = (await second.call('POST', '/auth/token', { body: { username: 'ivy', password: PASSWORD } })).body as { access_token: string };
-      const stored = await loadJwtSecret(second.storage, '');
+      const stored = await loadJwtSecret(second.storage, '', await serverSecretKey(second.config, createLogger('silent')));
       await second.server.close();
       const restarted = await startServer(second.storage, second.config, createLogger('silent'));
       try {

@@ -1,0 +1,78 @@
+// The server's key for secrets at rest (the JWT signing key, webhook signing secrets): QSPOOL_SECRET_KEY, or a key
+// generated on first start into `<data dir>/.server-keys/secret-key` (a dot directory, so outside every storage
+// namespace; mode 0600 in a 0700 directory). Whoever can read storage alone then learns no credential.
+// Start-up refuses a key file others can read and warns loudly about a data directory others can read.
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../../config/index.ts';
+import type { Logger } from '../../config/logger.ts';
+import { QspoolError } from '../../schemas/errors.ts';
+
+/** A key file or directory that group or others can read; the message carries the command that fixes it. */
+export class InsecurePermissionsError extends QspoolError {
+  constructor(path: string, mode: number, fix: string) {
+    super('insecure_permissions', 500, `${path} is readable by group or others (mode ${octal(mode)}); run: ${fix}`, { path, fix });
+  }
+}
+
+const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+
+export const keyDir = (dataDir: string) => join(dataDir, '.server-keys');
+export const keyFile = (dataDir: string) => join(keyDir(dataDir), 'secret-key');
+
+/** The path's permission bits, or undefined when it does not exist. */
+async function modeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).mode;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function refuseIfOpen(path: string, fixMode: string): Promise<void> {
+  const mode = await modeOf(path);
+  if (mode !== undefined && (mode & 0o077) !== 0) throw new InsecurePermissionsError(path, mode, `chmod ${fixMode} ${path}`);
+}
+
+/** The data directory holds password hashes and, on local storage, everything else: it should be the owner's alone. */
+export async function warnIfDataDirOpen(dataDir: string, logger: Logger): Promise<void> {
+  const mode = await modeOf(dataDir);
+  if (mode === undefined || (mode & 0o077) === 0) return;
+  logger.warn(
+    { dataDir, mode: octal(mode), fix: `chmod 700 ${dataDir}` },
+    `INSECURE: the data directory ${dataDir} is readable by group or others (mode ${octal(mode)}); run: chmod 700 ${dataDir}`,
+  );
+}
+
+/**
+ * The key file's content, created first if absent. It is written whole to a temporary file and linked into place,
+ * which fails if the file exists: servers starting at once all end up with the winner's key.
+ */
+async function readOrCreate(dir: string, file: string): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await refuseIfOpen(dir, '700');
+  if ((await modeOf(file)) !== undefined) {
+    await refuseIfOpen(file, '600');
+    return (await readFile(file, 'utf8')).trim();
+  }
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(temporary, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    await link(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await rm(temporary, { force: true });
+  }
+  await refuseIfOpen(file, '600');
+  return (await readFile(file, 'utf8')).trim();
+}
+
+/** The key sealing the server's secrets at rest; also checks the permissions of the data directory. */
+export async function serverSecretKey(config: Config, logger: Logger): Promise<string> {
+  const key = config.QSPOOL_SECRET_KEY || (await readOrCreate(keyDir(config.QSPOOL_DATA_DIR), keyFile(config.QSPOOL_DATA_DIR)));
+  await warnIfDataDirOpen(config.QSPOOL_DATA_DIR, logger);
+  return key;
+}
