@@ -63,6 +63,10 @@ const configSchema = {
     QSPOOL_NOTIFY_SETTLE_MS: { type: 'integer', minimum: 0, maximum: 600_000, default: 5000 },
     QSPOOL_EVENTS_RETENTION_S: { type: 'integer', minimum: 60, default: 604_800 },
     QSPOOL_SSE_KEEPALIVE_MS: { type: 'integer', minimum: 100, maximum: 300_000, default: 15_000 },
+    // Event streams one user may hold open on one server (the next answers 429), and how often an open stream
+    // re-checks its credential: a revoked token, disabled user or changed password ends it within this time.
+    QSPOOL_SSE_MAX_PER_USER: { type: 'integer', minimum: 1, maximum: 10_000, default: 10 },
+    QSPOOL_SSE_AUTH_CHECK_MS: { type: 'integer', minimum: 50, maximum: 60_000, default: 500 },
   },
   // Every key has a default, which AJV fills in before it checks `required`.
   required: [
@@ -73,7 +77,8 @@ const configSchema = {
     'QSPOOL_JWT_TTL_S', 'QSPOOL_SCRYPT_LOG_N', 'QSPOOL_OPEN_REGISTRATION', 'QSPOOL_USER_MAX_PRIORITY', 'LOG_LEVEL', 'QSPOOL_SECRET_KEY',
     'QSPOOL_SMTP_URL', 'QSPOOL_MAIL_FROM', 'QSPOOL_WEBHOOK_ALLOW_PRIVATE', 'QSPOOL_WEBHOOK_TIMEOUT_MS', 'QSPOOL_NOTIFY_BACKOFF_MS',
     'QSPOOL_NOTIFY_MAX_BACKOFF_MS', 'QSPOOL_NOTIFY_RETRY_MS', 'QSPOOL_NOTIFY_LEASE_MS', 'QSPOOL_NOTIFY_POLL_MS',
-    'QSPOOL_NOTIFY_SETTLE_MS', 'QSPOOL_EVENTS_RETENTION_S', 'QSPOOL_SSE_KEEPALIVE_MS',
+    'QSPOOL_NOTIFY_SETTLE_MS', 'QSPOOL_EVENTS_RETENTION_S', 'QSPOOL_SSE_KEEPALIVE_MS', 'QSPOOL_SSE_MAX_PER_USER',
+    'QSPOOL_SSE_AUTH_CHECK_MS',
   ],
   // Per-backend settings, named after the backend in capitals: the runtime command of QSPOOL_RUNTIME_QUBIT, the
   // signing key (PEM text or a PEM file) of QSPOOL_SIGNING_KEY_FERMIONS.

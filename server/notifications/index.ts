@@ -18,6 +18,7 @@ import { FeedSet } from './feeds.ts';
 import { composeMail, Mailer } from './mail.ts';
 import { type OutboxEntry, scanEvents } from './outbox.ts';
 import { accepted, type EventSources } from './sources.ts';
+import { StreamSlots } from './stream-guard.ts';
 import { WebhookSender, WebhookStore } from './webhooks.ts';
 import { type AttemptResult, DeliveryWorker } from './worker.ts';
 
@@ -41,6 +42,9 @@ export class Notifications {
   readonly addressPolicy: AddressPolicy;
   readonly keepAliveMs: number;
   readonly settleMs: number;
+  /** Open event streams per user (QSPOOL_SSE_MAX_PER_USER), and how often each re-checks its credential. */
+  readonly streamSlots: StreamSlots;
+  readonly authCheckMs: number;
   private readonly mailer: Mailer | undefined;
   private readonly streams = new Set<() => void>();
   private readonly log: Logger;
@@ -53,6 +57,8 @@ export class Notifications {
     this.base = config.QSPOOL_BASE_URL.replace(/\/+$/, '');
     this.keepAliveMs = config.QSPOOL_SSE_KEEPALIVE_MS;
     this.settleMs = config.QSPOOL_NOTIFY_SETTLE_MS;
+    this.streamSlots = new StreamSlots(config.QSPOOL_SSE_MAX_PER_USER);
+    this.authCheckMs = config.QSPOOL_SSE_AUTH_CHECK_MS;
     this.addressPolicy = { allowPrivate: config.QSPOOL_WEBHOOK_ALLOW_PRIVATE };
     this.feed = new FeedSet(sources, { pollMs: config.QSPOOL_NOTIFY_POLL_MS, settleMs: config.QSPOOL_NOTIFY_SETTLE_MS, log });
     this.webhooks = new WebhookStore(storage, options.secretKey);

@@ -39,8 +39,10 @@ export class SseStream {
     this.write(`id: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
-  end(): void {
+  /** Ends the stream; a `reason` is sent first as a comment line (clients ignore it, people reading it do not). */
+  end(reason?: string): void {
     if (this.ended) return;
+    if (reason) this.write(`: ${reason}\n\n`);
     this.ended = true;
     clearInterval(this.keepAlive);
     for (const cleanup of this.cleanups.splice(0)) cleanup();

@@ -1,12 +1,15 @@
 // /api/v1/jobs/{id}/events and /api/v1/events: job state changes as Server-Sent Events, fed by the outbox the
 // lifecycle writes (server/notifications/feed.ts). One job's stream starts with its current state and ends after
 // a final one; the caller's stream carries every change of every job of theirs. Both resume from Last-Event-ID.
+// Both count against the caller's open-stream cap and end soon after their credential stops working (expired too).
 import { NotFoundError } from '../../../schemas/errors.ts';
 import { jobIdTime } from '../../../storage/keys.ts';
 import { type JobEvent, FINAL_STATES, jobEventOf } from '../../../storage/records.ts';
 import { instantKey, isEventKey, type OutboxEntry } from '../../notifications/outbox.ts';
 import { SseStream } from '../../notifications/sse.ts';
+import { watchCredential } from '../../notifications/stream-guard.ts';
 import { eventView } from '../../notifications/webhooks.ts';
+import type { User } from '../../services/users.ts';
 import type { NativeDeps } from './index.ts';
 import { errorBody, operation, type Operation } from './operation.ts';
 
@@ -22,12 +25,28 @@ function resumeSeq(lastEventId: string, jobId: string): number {
   return match && match[1] === jobId ? Number(match[2]) : 0;
 }
 
-export function eventOperations(deps: NativeDeps): Operation[] {
-  const { jobs, notifications } = deps;
+const tooManyStreams = {
+  description: 'The caller already holds QSPOOL_SSE_MAX_PER_USER open event streams on this server (default 10).',
+  schema: errorBody,
+};
 
-  function open(ctx: Parameters<Operation['handle']>[0]): SseStream {
+export function eventOperations(deps: NativeDeps): Operation[] {
+  const { jobs, notifications, auth } = deps;
+
+  /**
+   * Opens the caller's stream in one of their slots (429 when none is free). The request's credential is checked
+   * again every QSPOOL_SSE_AUTH_CHECK_MS: a revoked token, a disabled user or a changed password ends the stream.
+   */
+  function open(ctx: Parameters<Operation['handle']>[0], user: User): SseStream {
+    const release = notifications.streamSlots.take(user.username);
     const stream = new SseStream(ctx, notifications.keepAliveMs);
+    stream.onEnd(release);
     stream.onEnd(notifications.trackStream(() => stream.end()));
+    const end = (code: string) => {
+      ctx.state.log.info({ user: user.username, code }, 'event stream ended: its credential no longer works');
+      stream.end(`credential no longer valid (${code})`);
+    };
+    stream.onEnd(watchCredential(() => auth.required(ctx), end, notifications.authCheckMs, ctx.state.log));
     return stream;
   }
 
@@ -48,6 +67,7 @@ export function eventOperations(deps: NativeDeps): Operation[] {
         200: { description: 'The event stream.', contentType: 'text/event-stream' },
         204: { description: 'Last-Event-ID names the job\'s final state: nothing more will come (EventSource stops reconnecting).' },
         404: { description: 'No job with this id that the caller may see.', schema: errorBody },
+        429: tooManyStreams,
       },
       async handle(ctx, { user, params }) {
         const id = params.id!;
@@ -58,7 +78,7 @@ export function eventOperations(deps: NativeDeps): Operation[] {
           ctx.status = 204;
           return;
         }
-        const stream = open(ctx);
+        const stream = open(ctx, user);
         let sent = resumed;
         let live = false;
         const early: JobEvent[] = [];
@@ -102,11 +122,11 @@ export function eventOperations(deps: NativeDeps): Operation[] {
       tag: 'Events',
       auth: 'required',
       headers: { 'Last-Event-ID': 'Resume after this event.' },
-      responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream' } },
+      responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream' }, 429: tooManyStreams },
       async handle(ctx, { user }) {
         const lastId = ctx.get('last-event-id');
         const resumeFrom = isEventKey(lastId) ? lastId : undefined;
-        const stream = open(ctx);
+        const stream = open(ctx, user);
         const seqs = new Map<string, number>();
         let live = false;
         const early: OutboxEntry[] = [];
