@@ -25,6 +25,8 @@ export interface BackendLiveStatus extends BackendStatus {
 
 const PROVIDER = /^[a-z0-9]+$/;
 const DISPLAY = /^[a-z0-9]+$/;
+/** The last part of a full name (schemas/backend-config.ts, fullBackendName). */
+const KINDS = ['simulator', 'hardware'];
 
 /** Refuses jobs for a backend whose provider an administrator deactivated (409, provider_inactive). */
 export function assertAcceptsJobs(backend: ResolvedBackend): void {
@@ -42,10 +44,14 @@ export class BackendService {
     private readonly heartbeatTimeoutMs: number,
   ) {}
 
-  /** qlued's naming: `display` on the server's own provider, or `provider_display_kind` (checked by `resolve`). */
+  /**
+   * qlued's naming: `display` on the server's own provider, or `provider_display_simulator|hardware` (whether the kind
+   * is the backend's own, `resolve` checks against its config).
+   */
   parseName(name: string): { provider: string; display: string } | undefined {
     const parts = name.split('_');
-    const [provider, display] = parts.length === 1 ? [this.sites.primaryName, parts[0]!] : parts.length === 3 ? [parts[0]!, parts[1]!] : [];
+    const full = parts.length === 3 && KINDS.includes(parts[2]!);
+    const [provider, display] = parts.length === 1 ? [this.sites.primaryName, parts[0]!] : full ? [parts[0]!, parts[1]!] : [];
     if (!provider || !display || !PROVIDER.test(provider) || !DISPLAY.test(display)) return undefined;
     return { provider, display };
   }

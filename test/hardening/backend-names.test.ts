@@ -46,4 +46,11 @@ describe('backend names', function () {
       expect([native.status, (native.body as { error: { code: string } }).error.code]).to.deep.equal([404, 'not_found']);
     }
   });
+
+  it('filters the job list by the exact names only', async () => {
+    const count = async (backend: string) => ((await h.call('GET', `/jobs?backend=${backend}`, { token })).body as { jobs: unknown[] }).jobs.length;
+    expect(await count('alqor_singlequdit_simulator')).to.equal(4);
+    expect(await count('singlequdit')).to.equal(4);
+    expect(await count('alqor_singlequdit_x')).to.equal(0);
+  });
 });
