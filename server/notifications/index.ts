@@ -48,6 +48,8 @@ export class Notifications {
   private readonly mailer: Mailer | undefined;
   private readonly streams = new Set<() => void>();
   private readonly log: Logger;
+  private sealing: Promise<void> = Promise.resolve();
+  private closing = false;
   private base: string;
 
   constructor(private readonly options: NotificationsOptions) {
@@ -111,12 +113,12 @@ export class Notifications {
     // New events wake the dispatcher at once; its own poll covers storages that cannot wake anyone.
     this.feed.subscribe(() => this.dispatcher.wake());
     this.dispatcher.start();
-    this.sealLegacyWebhooks().catch((error: unknown) => this.log.error({ err: error }, 'sealing stored webhook secrets failed'));
+    this.sealing = this.sealLegacyWebhooks().catch((error: unknown) => this.log.error({ err: error }, 'sealing stored webhook secrets failed'));
   }
 
   /** Reads every user's webhooks once, which seals any secret an older qspool stored in plain text. */
   private async sealLegacyWebhooks(): Promise<void> {
-    for (let after: string | undefined; ; ) {
+    for (let after: string | undefined; !this.closing; ) {
       const page = await this.options.users.listUsers({ limit: 200, ...(after ? { after } : {}) });
       for (const user of page) await this.webhooks.list(user.username);
       if (page.length < 200) return;
@@ -152,6 +154,9 @@ export class Notifications {
   }
 
   async close(): Promise<void> {
+    // The sweep stops at its next page, before storage closes under it.
+    this.closing = true;
+    await this.sealing;
     for (const end of [...this.streams]) end();
     this.streams.clear();
     this.feed.close();
