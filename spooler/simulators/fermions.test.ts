@@ -27,6 +27,11 @@ describe('fermions simulator', () => {
       expect(outcomeProbability(final, '0 1')).to.be.closeTo(Math.sin(theta) ** 2, 1e-12);
     }
     expect(() => finalState(job([hop(1, [4, 5, 6, 7])], [], 1, undefined, 6))).to.throw(RangeError, 'wire 6 is not one of the wires 0…5');
+    // one tweezer (or a lone mode) has nowhere to hop and no pair to interact: the gates do nothing
+    for (const numWires of [1, 2]) {
+      const final = finalState(job([load(0), hop(1.3, ALL), ['fint', ALL, [0.7]]], [0], 1, undefined, numWires));
+      expect(outcomeProbability(final, '1')).to.be.closeTo(1, 1e-15);
+    }
   });
 
   it('lets a single fermion stay with probability cos²θ', () => {

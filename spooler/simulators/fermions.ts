@@ -44,17 +44,17 @@ export function hilbertDimension(experiment: SimExperiment): number {
   return 2 ** modeCount(experiment);
 }
 
+type Terms = Array<{ matrix: SparseMatrix; coefficient: number }>;
+
 /** Σ over the hops x ↔ y of a†_x a_y + a†_y a_x. */
-function hopping(mode: Modes, pairs: ReadonlyArray<readonly [number, number]>): SparseMatrix {
-  return linearCombination(
-    pairs.flatMap(([x, y]) => {
-      const forward = multiply(mode(x).create, mode(y).annihilate);
-      return [
-        { matrix: forward, coefficient: 1 },
-        { matrix: adjoint(forward), coefficient: 1 },
-      ];
-    }),
-  );
+function hopping(mode: Modes, pairs: ReadonlyArray<readonly [number, number]>): Terms {
+  return pairs.flatMap(([x, y]) => {
+    const forward = multiply(mode(x).create, mode(y).annihilate);
+    return [
+      { matrix: forward, coefficient: 1 },
+      { matrix: adjoint(forward), coefficient: 1 },
+    ];
+  });
 }
 
 /**
@@ -65,14 +65,13 @@ function hopPairs(wires: readonly number[]): Array<[number, number]> {
   return wires.slice(0, -2).map((x, k) => [x, wires[k + 2]!]);
 }
 
-function sumOfNumbers(mode: Modes, modes: readonly number[]): SparseMatrix {
-  return linearCombination(modes.map((w) => ({ matrix: mode(w).count, coefficient: 1 })));
+function sumOfNumbers(mode: Modes, modes: readonly number[]): Terms {
+  return modes.map((w) => ({ matrix: mode(w).count, coefficient: 1 }));
 }
 
 /** Σ_k n(2k) n(2k+1) over the register's complete tweezers. */
-function onSiteInteraction(mode: Modes, modes: number): SparseMatrix {
-  const sites = Array.from({ length: Math.floor(modes / 2) }, (_, k) => multiply(mode(2 * k).count, mode(2 * k + 1).count));
-  return linearCombination(sites.map((matrix) => ({ matrix, coefficient: 1 })));
+function onSiteInteraction(mode: Modes, modes: number): Terms {
+  return Array.from({ length: Math.floor(modes / 2) }, (_, k) => ({ matrix: multiply(mode(2 * k).count, mode(2 * k + 1).count), coefficient: 1 }));
 }
 
 export function finalState(experiment: SimExperiment, options: SimOptions = {}): FinalState {
@@ -82,12 +81,16 @@ export function finalState(experiment: SimExperiment, options: SimOptions = {}):
   const mode = modesOf(modes);
   const { checkpoint } = options;
   let state = basisVector(dim, 0);
-  // gates repeat with the same wires; their Hamiltonians are built once per run
-  const hamiltonians = new Map<string, SparseMatrix>();
-  const evolve = (key: string, build: () => SparseMatrix, theta: number): void => {
-    let H = hamiltonians.get(key);
-    if (H === undefined) hamiltonians.set(key, (H = build()));
-    applyExpm(H, theta, state, { checkpoint });
+  // gates repeat with the same wires; their Hamiltonians are built once per run. An empty sum (no hop on a
+  // one-tweezer register, no complete tweezer to interact on) evolves nothing.
+  const hamiltonians = new Map<string, SparseMatrix | undefined>();
+  const evolve = (key: string, terms: () => Terms, theta: number): void => {
+    if (!hamiltonians.has(key)) {
+      const built = terms();
+      hamiltonians.set(key, built.length === 0 ? undefined : linearCombination(built));
+    }
+    const H = hamiltonians.get(key);
+    if (H !== undefined) applyExpm(H, theta, state, { checkpoint });
   };
   const measured = runInstructions(experiment, modes, checkpoint, (instruction, index) => {
     switch (instruction[0]) {
