@@ -22,6 +22,19 @@ export interface MoveOptions {
 }
 
 /**
+ * Synchronous document operations inside one atomic transaction (StorageProvider.transaction): the same operations
+ * and errors as the provider's own, seeing the transaction's earlier writes.
+ */
+export interface Transaction {
+  get<T = unknown>(namespace: string, key: string): StoredDocument<T> | undefined;
+  list(namespace: string, options?: ListOptions): string[];
+  put(namespace: string, key: string, value: unknown, options?: { ifAbsent?: boolean }): string;
+  replace(namespace: string, key: string, value: unknown, expectedVersion: string): string;
+  move(from: string, to: string, key: string, options?: MoveOptions): string;
+  delete(namespace: string, key: string, expectedVersion?: string): boolean;
+}
+
+/**
  * A storage provider. Namespaces and keys are validated with storage/keys.ts before any access.
  * All writes are single-document and atomic: a reader sees the old or the new document, never a mix (I5).
  */
@@ -60,6 +73,14 @@ export interface StorageProvider {
    * namespace for keys that start with a job id (I4): claiming the oldest job lists one key.
    */
   list(namespace: string, options?: ListOptions): Promise<string[]>;
+
+  /**
+   * Optional: run `work` as one atomic, durable transaction. Its writes become visible together or not at all (a
+   * throw undoes them and rejects with the error); concurrent transactions are serialised, so what `work` reads
+   * cannot change under it. `work` must be synchronous and do no other I/O. Providers that can do this cheaply offer
+   * it, and the job lifecycle then writes each transition as one transaction.
+   */
+  transaction?<T>(work: (tx: Transaction) => T): Promise<T>;
 
   /** Optional: call `onChange` soon after documents in the namespace change (used to wake idle spoolers). */
   watch?(namespace: string, onChange: () => void): () => void;

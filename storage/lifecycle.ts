@@ -1,17 +1,16 @@
 // The job lifecycle, written once for every provider: the only code that moves jobs between states.
 // A job's state is the namespace that holds it; moves are exclusive, so every transition has exactly one
 // winner, and a spooler whose lease was taken over cannot complete the job (fencing by document version).
-import type { StorageProvider, StoredDocument } from './contract.ts';
+import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
+import { eventOf, heldRecord, statusOf, writeProjections } from './atomic-transitions.ts';
 import { ConflictError, InvalidKeyError, LeaseLostError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
 import {
-  type JobEvent,
   type JobIndexEntry,
   type JobRecord,
   type JobState,
   type StatusRecord,
   FINAL_STATES,
-  jobEventOf,
   ns,
   stateNamespace,
 } from './records.ts';
@@ -103,12 +102,33 @@ export class JobLifecycle {
       createdAt: at,
       ...(request.meta ? { meta: request.meta } : {}),
     };
-    await Promise.all([
-      this.indexStorage.put(ns.jobIndex, record.id, entry),
-      this.indexStorage.put(ns.ownerIndex(record.owner), record.id, entry),
-    ]);
-    await this.storage.put(ns.queued(record.backend), record.id, record, { ifAbsent: true });
-    await this.publishStatus(record);
+    const indexInto = (tx: Transaction) => {
+      tx.put(ns.jobIndex, record.id, entry);
+      tx.put(ns.ownerIndex(record.owner), record.id, entry);
+    };
+    const queueInto = (tx: Transaction) => {
+      tx.put(ns.queued(record.backend), record.id, record, { ifAbsent: true });
+      writeProjections(tx, record, this.wallClock());
+    };
+    if (this.storage.transaction && this.indexStorage === this.storage) {
+      await this.storage.transaction((tx) => {
+        indexInto(tx);
+        queueInto(tx);
+      });
+      return record;
+    }
+    if (this.indexStorage.transaction) await this.indexStorage.transaction(indexInto);
+    else {
+      await Promise.all([
+        this.indexStorage.put(ns.jobIndex, record.id, entry),
+        this.indexStorage.put(ns.ownerIndex(record.owner), record.id, entry),
+      ]);
+    }
+    if (this.storage.transaction) await this.storage.transaction(queueInto);
+    else {
+      await this.storage.put(ns.queued(record.backend), record.id, record, { ifAbsent: true });
+      await this.publishStatus(record);
+    }
     return record;
   }
 
@@ -120,6 +140,17 @@ export class JobLifecycle {
 
   /** Gives the oldest queued job of the backend to exactly one caller (I2, I3), or undefined if none is queued. */
   async claim(backend: string, holder: string): Promise<ClaimedJob | undefined> {
+    if (this.storage.transaction) {
+      return this.storage.transaction((tx) => {
+        const [id] = tx.list(ns.queued(backend), { limit: 1 });
+        const current = id === undefined ? undefined : tx.get<JobRecord>(ns.queued(backend), id);
+        if (!current) return undefined;
+        const record = this.claimed(current.value, holder);
+        const version = tx.move(ns.queued(backend), ns.running(backend), record.id, { value: record });
+        writeProjections(tx, record, this.wallClock());
+        return { record, version };
+      });
+    }
     let after: string | undefined;
     for (let limit = FIRST_CLAIM_PAGE; ; limit = CLAIM_PAGE) {
       const keys = await this.storage.list(ns.queued(backend), { limit, ...(after ? { after } : {}) });
@@ -135,11 +166,7 @@ export class JobLifecycle {
   private async tryClaim(backend: string, id: string, holder: string): Promise<ClaimedJob | undefined> {
     const current = await this.storage.get<JobRecord>(ns.queued(backend), id);
     if (!current) return undefined;
-    const attempt = current.value.attempts + 1;
-    const record = this.advance(current.value, 'RUNNING', `Claimed by ${holder} (attempt ${attempt}).`, {
-      attempts: attempt,
-      lease: { holder, token: attempt, expiresAt: this.now() + this.leaseMs },
-    });
+    const record = this.claimed(current.value, holder);
     try {
       const version = await this.storage.move(ns.queued(backend), ns.running(backend), id, {
         value: record,
@@ -151,6 +178,14 @@ export class JobLifecycle {
       if (isRaceLoss(error)) return undefined;
       throw error;
     }
+  }
+
+  private claimed(queued: JobRecord, holder: string): JobRecord {
+    const attempt = queued.attempts + 1;
+    return this.advance(queued, 'RUNNING', `Claimed by ${holder} (attempt ${attempt}).`, {
+      attempts: attempt,
+      lease: { holder, token: attempt, expiresAt: this.now() + this.leaseMs },
+    });
   }
 
   /**
@@ -180,6 +215,9 @@ export class JobLifecycle {
   async complete(claim: ClaimedJob, result: unknown, line = 'Done.', meta?: Record<string, unknown>): Promise<JobRecord> {
     const { backend, id, lease } = claim.record;
     const resultKey = `${id}-a${lease!.token}`;
+    if (this.storage.transaction) {
+      return this.finish(claim, 'DONE', line, { resultKey, ...(meta ? { meta } : {}) }, (tx) => tx.put(ns.results(backend), resultKey, result));
+    }
     await this.storage.put(ns.results(backend), resultKey, result);
     try {
       return await this.finish(claim, 'DONE', line, { resultKey, ...(meta ? { meta } : {}) });
@@ -204,6 +242,18 @@ export class JobLifecycle {
    * requested meanwhile ends CANCELLED instead: back in the queue, nothing would stop it from running again.
    */
   async release(claim: ClaimedJob): Promise<void> {
+    if (this.storage.transaction) {
+      await this.storage.transaction((tx) => {
+        const held = heldRecord(tx, claim);
+        if (held.record.cancelRequested) return this.finishIn(tx, held, 'CANCELLED', 'Cancelled while running.', {});
+        const { lease: _lease, ...rest } = held.record;
+        const record = this.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
+        tx.move(ns.running(rest.backend), ns.queued(rest.backend), rest.id, { value: record, expectedVersion: held.version });
+        writeProjections(tx, record, this.wallClock());
+        return record;
+      });
+      return;
+    }
     for (let held = claim; ; held = await this.current(held)) {
       if (held.record.cancelRequested) {
         await this.acknowledgeCancel(held);
@@ -238,16 +288,19 @@ export class JobLifecycle {
   }
 
   private async reclaim(backend: string, id: string): Promise<boolean> {
+    if (this.storage.transaction) {
+      return this.storage.transaction((tx) => {
+        const current = tx.get<JobRecord>(ns.running(backend), id);
+        if (!current || !this.expired(current.value)) return false;
+        const record = this.reclaimed(current.value);
+        tx.move(ns.running(backend), stateNamespace(record.state, backend), id, { value: record, expectedVersion: current.version });
+        writeProjections(tx, record, this.wallClock());
+        return true;
+      });
+    }
     const current = await this.storage.get<JobRecord>(ns.running(backend), id);
-    if (!current || (current.value.lease && current.value.lease.expiresAt > this.now())) return false;
-    const { lease: _lease, ...rest } = current.value;
-    const exhausted = rest.attempts >= this.maxAttempts;
-    const message = exhausted
-      ? `Gave up after ${rest.attempts} attempts: the spooler stopped renewing its lease.`
-      : `Requeued: the lease of attempt ${rest.attempts} expired.`;
-    const record = exhausted
-      ? this.advance(rest, 'ERROR', message, { errorMessage: message })
-      : this.advance(rest, 'QUEUED', message);
+    if (!current || !this.expired(current.value)) return false;
+    const record = this.reclaimed(current.value);
     try {
       await this.storage.move(ns.running(backend), stateNamespace(record.state, backend), id, {
         value: record,
@@ -261,12 +314,32 @@ export class JobLifecycle {
     return true;
   }
 
+  private expired(record: JobRecord): boolean {
+    return !record.lease || record.lease.expiresAt <= this.now();
+  }
+
+  /** A job whose lease expired, back in the queue with the attempt counted, or given up past maxAttempts. */
+  private reclaimed(running: JobRecord): JobRecord {
+    const { lease: _lease, ...rest } = running;
+    const exhausted = rest.attempts >= this.maxAttempts;
+    const message = exhausted
+      ? `Gave up after ${rest.attempts} attempts: the spooler stopped renewing its lease.`
+      : `Requeued: the lease of attempt ${rest.attempts} expired.`;
+    return exhausted ? this.advance(rest, 'ERROR', message, { errorMessage: message }) : this.advance(rest, 'QUEUED', message);
+  }
+
   /**
    * Cancels a job: a queued job is moved out of the queue at once (so it is never claimed, I7); a running job is
    * flagged and its spooler stops at its next check. Finished jobs answer ConflictError.
    */
   async cancel(backend: string, id: string): Promise<JobState> {
     for (let attempt = 0; attempt < 10; attempt += 1) {
+      if (this.storage.transaction) {
+        const outcome = await this.storage.transaction((tx) => this.cancelIn(tx, backend, id));
+        if (outcome) return outcome;
+        await this.cancelRefusal(backend, id);
+        continue;
+      }
       const queued = await this.storage.get<JobRecord>(ns.queued(backend), id);
       if (queued) {
         const record = this.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
@@ -294,13 +367,37 @@ export class JobLifecycle {
           continue;
         }
       }
-      const found = await this.find(backend, id);
-      if (!found) throw new NotFoundError(`Job ${id} not found`);
-      if (FINAL_STATES.includes(found.value.state)) {
-        throw new ConflictError(`Job ${id} has already finished (${found.value.state})`, 'job_finished');
-      }
+      await this.cancelRefusal(backend, id);
     }
     throw new ConflictError(`Job ${id} kept changing state; try again`);
+  }
+
+  /** Cancels inside a transaction; undefined when the job is neither queued nor running. */
+  private cancelIn(tx: Transaction, backend: string, id: string): JobState | undefined {
+    assertKey(id);
+    const queued = tx.get<JobRecord>(ns.queued(backend), id);
+    if (queued) {
+      const record = this.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
+      tx.move(ns.queued(backend), ns.deleted(backend), id, { value: record, expectedVersion: queued.version });
+      writeProjections(tx, record, this.wallClock());
+      return 'CANCELLED';
+    }
+    const running = tx.get<JobRecord>(ns.running(backend), id);
+    if (!running) return undefined;
+    if (!running.value.cancelRequested) {
+      const record = { ...running.value, cancelRequested: true, detail: [...running.value.detail, 'Cancel requested.'] };
+      tx.replace(ns.running(backend), id, record, running.version);
+    }
+    return 'RUNNING';
+  }
+
+  /** Why a job that is neither queued nor running cannot be cancelled (resolves when it has just started running). */
+  private async cancelRefusal(backend: string, id: string): Promise<void> {
+    const found = await this.find(backend, id);
+    if (!found) throw new NotFoundError(`Job ${id} not found`);
+    if (FINAL_STATES.includes(found.value.state)) {
+      throw new ConflictError(`Job ${id} has already finished (${found.value.state})`, 'job_finished');
+    }
   }
 
   /** The job record wherever it is, looking where its status says first. */
@@ -375,6 +472,21 @@ export class JobLifecycle {
       const { lease: _lease, cancelRequested: _cancel, errorMessage: _error, resultKey, ...rest } = found.value;
       // The timeline starts over: timestamps of the previous run would read as this run's.
       const record = this.advance({ ...rest, timestamps: {} }, 'QUEUED', `Requeued by an administrator (was ${state}).`);
+      if (this.storage.transaction) {
+        const requeued = await this.storage
+          .transaction((tx) => {
+            tx.move(stateNamespace(state, backend), ns.queued(backend), id, { value: record, expectedVersion: found.version });
+            writeProjections(tx, record, this.wallClock());
+            if (resultKey) tx.delete(ns.results(backend), resultKey);
+            return true;
+          })
+          .catch((error: unknown) => {
+            if (isRaceLoss(error)) return false;
+            throw error;
+          });
+        if (requeued) return record;
+        continue;
+      }
       try {
         await this.storage.move(stateNamespace(state, backend), ns.queued(backend), id, { value: record, expectedVersion: found.version });
       } catch (error) {
@@ -416,7 +528,14 @@ export class JobLifecycle {
     state: JobState,
     line: string,
     changes: Partial<JobRecord>,
+    alongside?: (tx: Transaction) => void,
   ): Promise<JobRecord> {
+    if (this.storage.transaction) {
+      return this.storage.transaction((tx) => {
+        alongside?.(tx);
+        return this.finishIn(tx, heldRecord(tx, claim), state, line, changes);
+      });
+    }
     const { backend, id } = claim.record;
     let moved: JobRecord | undefined;
     let from: JobRecord | undefined;
@@ -428,6 +547,14 @@ export class JobLifecycle {
     });
     await this.publishStatus(moved!, from);
     return moved!;
+  }
+
+  private finishIn(tx: Transaction, held: ClaimedJob, state: JobState, line: string, changes: Partial<JobRecord>): JobRecord {
+    const { lease: _lease, ...rest } = held.record;
+    const record = this.advance(rest, state, line, changes);
+    tx.move(ns.running(rest.backend), stateNamespace(state, rest.backend), rest.id, { value: record, expectedVersion: held.version });
+    writeProjections(tx, record, this.wallClock());
+    return record;
   }
 
   /** Re-reads the running record when only its cancel flag changed, so a cancel request never breaks the fence. */
@@ -481,17 +608,7 @@ export class JobLifecycle {
    * Copies of one transition written twice (a repair racing a slow writer) share their event id.
    */
   async publishStatus(record: JobRecord, previous?: JobRecord): Promise<void> {
-    const status: StatusRecord = {
-      job_id: record.id,
-      status: record.state,
-      detail: record.detail.join('; '),
-      error_message: record.errorMessage ?? 'None',
-      backend: record.backend,
-      owner: record.owner,
-      seq: record.seq,
-      attempts: record.attempts,
-      timestamps: record.timestamps,
-    };
+    const status = statusOf(record);
     let existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
     if (existing && existing.value.seq >= record.seq) return;
     const published = existing?.value.seq ?? 0;
@@ -512,11 +629,12 @@ export class JobLifecycle {
 
   /** Appends the event of the transition that produced `record` to the outbox. */
   private async recordEvent(record: JobRecord): Promise<void> {
-    const event: JobEvent = {
-      ...jobEventOf(record, new Date(this.now()).toISOString()),
-      ...(record.meta?.notify === undefined ? {} : { notify: record.meta.notify }),
-    };
     // Keyed by the wall clock at append time (not `now`, which tests move): the outbox lists in recording order.
-    await this.storage.put(ns.events, newJobId(), event, { ifAbsent: true });
+    await this.storage.put(ns.events, newJobId(), eventOf(record, this.wallClock()), { ifAbsent: true });
+  }
+
+  /** The lifecycle's clock as an ISO time, for events whose record has no time for their state. */
+  private wallClock(): string {
+    return new Date(this.now()).toISOString();
   }
 }

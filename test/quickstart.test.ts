@@ -2,9 +2,11 @@
 // and a client that behaves exactly like qiskit-cold-atom running every singlequdit payload of the corpus.
 import { expect } from 'chai';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LocalProvider } from '../storage/local/index.ts';
+import { ns } from '../storage/records.ts';
 import { checkExpectations, corpusEntries } from './support/corpus.ts';
 import { qiskitLikeClient } from './support/qiskit-like-client.ts';
 import { binomialPmf, chiSquare, chiSquareCritical, histogram } from './support/stats.ts';
@@ -87,7 +89,7 @@ describe('quick start: npm start and a qiskit-cold-atom-like client', function (
     expect(wrong.statistic).to.be.above(chiSquareCritical(wrong.df));
   });
 
-  it('stops cleanly on Ctrl-C (SIGINT): spoolers sign off and no lock is left behind', async () => {
+  it('stops cleanly on Ctrl-C (SIGINT): spoolers sign off and the store is writable at once', async () => {
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
@@ -96,9 +98,13 @@ describe('quick start: npm start and a qiskit-cold-atom-like client', function (
     const { code, signal } = await exited;
     expect(code === 0 || signal === 'SIGINT', `exit ${code} ${signal}`).to.equal(true);
     expect(output).to.not.match(/"level":(50|60)/);
-    expect(await readdir(join(dataDir, '.locks'))).to.deep.equal([]);
-    for (const backend of ['singlequdit', 'qubit']) {
-      expect(await readdir(join(dataDir, 'heartbeats', backend)).catch(() => [])).to.deep.equal([]);
+    const storage = new LocalProvider({ root: dataDir });
+    try {
+      for (const backend of ['singlequdit', 'qubit']) expect(await storage.list(ns.heartbeats(backend))).to.deep.equal([]);
+      // Nothing the stopped processes held blocks a writer.
+      await storage.put('probe', 'after-stop', 1);
+    } finally {
+      await storage.close();
     }
   });
 });

@@ -56,7 +56,7 @@ async function qspoolFigures(context: BenchContext): Promise<{ server: Figure; s
     children.push(spooler);
     await sleep(RUN_BEFORE_SAMPLING_MS);
     const spoolerRss = await sampleRss(spooler, context.runs);
-    const disk = execFileSync('du', ['-sh', `${root}/jobs/queued/${DEEP_BACKEND}`], { encoding: 'utf8' }).split('\t')[0]!;
+    const disk = execFileSync('du', ['-sh', root], { encoding: 'utf8' }).split('\t')[0]!;
     return { server: serverRss, spooler: spoolerRss, disk };
   } finally {
     for (const child of children) await child.stop();

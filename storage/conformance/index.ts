@@ -303,6 +303,17 @@ export function providerConformance(target: ConformanceTarget): void {
         pages.push(options?.limit);
         return list(namespace, options);
       };
+      // A provider with transactions claims inside one: count the listings made there too.
+      const transaction = storage.transaction?.bind(storage);
+      if (transaction) {
+        storage.transaction = (work) =>
+          transaction((tx) => {
+            const counted = Object.create(tx, {
+              list: { value: (namespace: string, options?: { limit?: number }) => (pages.push(options?.limit), tx.list(namespace, options)) },
+            }) as typeof tx;
+            return work(counted);
+          });
+      }
       expect(await lifecycle().claim(BACKEND, 's')).to.not.equal(undefined);
       expect(pages).to.have.length(1);
       expect(pages[0]).to.be.at.most(16);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -64,7 +64,11 @@ describe('storage-provider registry', function () {
 
   it('keeps logins encrypted at rest and refuses to read them under another key', async () => {
     await registry.add({ name: 'box', type: 'dropbox', login: { app_key: 'k', app_secret: 'APP-SECRET', refresh_token: 'REFRESH-SECRET' } });
-    const raw = await readFile(join(dir, 'primary', PROVIDERS_NS, 'box.json'), 'utf8');
+    // Every byte the store keeps on disk (database, WAL), and the stored document itself.
+    const files = await readdir(join(dir, 'primary'));
+    const bytes = await Promise.all(files.filter((name) => name.startsWith('qspool.db')).map((name) => readFile(join(dir, 'primary', name), 'latin1')));
+    const raw = bytes.join('') + JSON.stringify((await primary.get(PROVIDERS_NS, 'box'))?.value);
+    expect(raw).to.include('box');
     expect(raw).to.not.include('APP-SECRET');
     expect(raw).to.not.include('REFRESH-SECRET');
     expect(await registry.spec('box')).to.deep.include({ type: 'dropbox', appSecret: 'APP-SECRET', refreshToken: 'REFRESH-SECRET' });

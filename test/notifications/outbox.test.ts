@@ -77,9 +77,11 @@ describe('the job-event outbox', function () {
     expect((await events()).every((e) => e.jobId === id)).to.equal(true);
   });
 
-  it('records a change whose publisher died right after the move, when the next change is published', async () => {
+  it('records a change whose publisher died right after the move, when the next change is published (providers without transactions)', async () => {
     let failEvents = false;
-    const dying: StorageProvider = Object.create(storage, {
+    // On a provider with transactions the move and its event commit together; this is the stepwise path's repair.
+    const stepwise: StorageProvider = Object.create(storage, { transaction: { value: undefined } }) as StorageProvider;
+    const dying: StorageProvider = Object.create(stepwise, {
       put: {
         value: (namespace: string, key: string, value: unknown, options?: { ifAbsent?: boolean }) => {
           if (failEvents && namespace === ns.events) return Promise.reject(new StorageUnavailableError('the process died here'));
@@ -87,7 +89,7 @@ describe('the job-event outbox', function () {
         },
       },
     }) as StorageProvider;
-    const { id } = await lifecycle().enqueue({ backend: BACKEND, owner: 'u', payload: {} });
+    const { id } = await lifecycle(stepwise).enqueue({ backend: BACKEND, owner: 'u', payload: {} });
     failEvents = true;
     // The claim's move succeeds; its event write dies (the claim may report it, or publish in the background).
     const doomed = lifecycle(dying);
@@ -95,7 +97,7 @@ describe('the job-event outbox', function () {
     await doomed.getStatus(BACKEND, id).catch(() => undefined);
     expect(summary(await events())).to.deep.equal(['1 QUEUED']);
     clock += 1001;
-    expect(await lifecycle().requeueExpired(BACKEND)).to.deep.equal([id]);
+    expect(await lifecycle(stepwise).requeueExpired(BACKEND)).to.deep.equal([id]);
     expect(summary(await events())).to.deep.equal(['1 QUEUED', '2 RUNNING', '3 QUEUED requeued']);
   });
 

@@ -1,0 +1,99 @@
+// The local store's one database file: opened, configured and health-checked here.
+// SQLite in WAL mode is the store's journal: a commit appends its pages to `qspool.db-wal` and is visible to every
+// process at once; durability comes from an fsync of that file (durability.ts), shared by every commit made before
+// it, instead of one fsync per document. `synchronous = NORMAL` leaves those fsyncs to us and keeps SQLite's own for
+// checkpoints (WAL synced before its pages are copied into the database, the database synced before the WAL is
+// reused), so the database is never ahead of a durable WAL.
+// Every access first checks that the path still leads to the file that is open: a store whose directory went away
+// or was swapped (a lost mount) must fail loudly, not keep writing to an unlinked inode.
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { StorageUnavailableError } from '../../schemas/errors.ts';
+
+export const STORE_FILE = 'qspool.db';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS documents (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (namespace, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+const UNUSABLE_ERRNO = new Set([
+  'EACCES', 'EPERM', 'EIO', 'ENOSPC', 'EDQUOT', 'EROFS', 'EMFILE', 'ENFILE', 'ENOTDIR', 'ELOOP', 'ESTALE', 'EBUSY',
+  'ENXIO', 'ENODEV', 'ENOTCONN', 'ETIMEDOUT', 'ENOENT',
+]);
+// SQLite's primary result codes (extended codes such as SQLITE_IOERR_FSYNC start with these) that mean the store
+// cannot be used right now, as opposed to a bug or a constraint.
+const UNUSABLE_SQLITE = ['SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_PERM', 'SQLITE_LOCKED'];
+
+/** The error callers should see: StorageUnavailableError for a store that cannot be used, anything else unchanged. */
+export function mapUnusable(error: unknown): unknown {
+  if (error instanceof StorageUnavailableError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return error;
+  const unusable = UNUSABLE_ERRNO.has(code) || UNUSABLE_SQLITE.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
+  if (!unusable) return error;
+  return new StorageUnavailableError(`Local storage is unusable (${code}): ${(error as Error).message}`);
+}
+
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
+}
+
+export interface OpenStore {
+  db: Database.Database;
+  /** A descriptor of the WAL file, for the group fsync. */
+  walFd: number;
+  /** The database file's inode, to notice the path being swapped. */
+  ino: number;
+}
+
+/** Creates the directory (0700) and the database file (0600) if missing; SQLite gives its WAL the file's mode. */
+function prepareFiles(root: string): string {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const path = join(root, STORE_FILE);
+  closeSync(openSync(path, 'a', 0o600));
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  return path;
+}
+
+export function openStore(root: string): OpenStore {
+  const path = prepareFiles(root);
+  // Setting up may wait briefly for processes opening the same new store; after that, no busy wait inside SQLite
+  // (it would sleep on the event loop): writers retry asynchronously (group-commit.ts).
+  const db = new Database(path, { timeout: 5_000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    db.pragma('busy_timeout = 0');
+    const walFd = openSync(`${path}-wal`, 'r');
+    return { db, walFd, ino: statSync(path).ino };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+export function closeStore(store: OpenStore): void {
+  store.db.close();
+  closeSync(store.walFd);
+}
+
+/** True while the path still names the open file; throws StorageUnavailableError when it leads nowhere usable. */
+export function stillAtPath(root: string, store: OpenStore): boolean {
+  let ino: number;
+  try {
+    ino = statSync(join(root, STORE_FILE)).ino;
+  } catch (error) {
+    throw mapUnusable(error);
+  }
+  return ino === store.ino;
+}
