@@ -1,13 +1,15 @@
 // Row 4: spooler throughput: trivial qubit jobs (echo mode) completed per second by 1 and by 2 spooler processes.
 // The jobs are enqueued as the server enqueues them (record, status, event) into a staging store, the spoolers are
-// started and warmed up on their own store, and once they are idle the queue is renamed in under them; the clock
+// started and warmed up on their own store, and once they are idle the staged documents are copied in under them in
+// one transaction; the clock
 // stops when nothing is queued or running. Peer: BullMQ workers (concurrency 1 each) draining the same number of
 // jobs from Redis, released together once started.
-import { mkdir, rename } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
+import { STORE_FILE } from '../../storage/local/store-file.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { ns, type StatusRecord } from '../../storage/records.ts';
 import { startChild, type Child } from '../children.ts';
@@ -59,6 +61,17 @@ async function allDone(storage: StorageProvider, ids: string[]): Promise<boolean
   return statuses.every((status) => status?.value.status === 'DONE');
 }
 
+/** Copies every document of the staging store into the live one in a single transaction: the queue appears at once. */
+function moveInStaged(dataDir: string, stagingDir: string): void {
+  const db = new Database(join(dataDir, STORE_FILE), { timeout: 5_000 });
+  try {
+    db.prepare('ATTACH DATABASE ? AS staged').run(join(stagingDir, STORE_FILE));
+    db.transaction(() => db.exec('INSERT OR REPLACE INTO main.documents SELECT * FROM staged.documents'))();
+  } finally {
+    db.close();
+  }
+}
+
 async function qspoolRun(context: BenchContext, spoolers: number, fsync: boolean, jobs: number): Promise<number> {
   const staging = await scratch(context, 'spooler-staging');
   const data = await scratch(context, 'spooler');
@@ -66,7 +79,7 @@ async function qspoolRun(context: BenchContext, spoolers: number, fsync: boolean
   const children: Child[] = [];
   try {
     // The queue (and the jobs' status records, which every claim and completion updates) is filled elsewhere and
-    // moved in with one rename each once the spoolers are up and idle, so the clock sees neither process start nor
+    // copied in with one transaction once the spoolers are up and idle, so the clock sees neither process start nor
     // the worker thread loading its backend.
     const stagingStorage = new LocalProvider({ root: staging.dir, fsync: false });
     await enqueueJobs(stagingStorage, jobs);
@@ -78,14 +91,7 @@ async function qspoolRun(context: BenchContext, spoolers: number, fsync: boolean
     while (!(await allDone(storage, warmUpIds))) await sleep(DRAIN_POLL_MS);
     const empty = async (namespace: string) => (await storage.list(namespace, { limit: 1 })).length === 0;
     const started = performance.now();
-    for (const namespace of [ns.status('qubit'), ns.queued('qubit')]) {
-      // What the warm-up jobs left there (their statuses, emptied queue shards) is in the way: moved aside whole,
-      // so an idle spooler's listing that prunes an empty shard meanwhile cannot trip the removal.
-      const aside = join(staging.dir, 'warm-up', namespace);
-      await mkdir(dirname(aside), { recursive: true });
-      await rename(join(data.dir, namespace), aside);
-      await rename(join(staging.dir, namespace), join(data.dir, namespace));
-    }
+    moveInStaged(data.dir, staging.dir);
     // One job more through the provider: its write rings the queue's doorbell, which wakes the idle spoolers.
     await enqueueJobs(storage, 1);
     while (!((await empty(ns.queued('qubit'))) && (await empty(ns.running('qubit'))))) await sleep(DRAIN_POLL_MS);
