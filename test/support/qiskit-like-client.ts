@@ -8,6 +8,7 @@ interface Experiment {
   shots: number;
   num_wires: number;
   wire_order: string;
+  seed?: number;
 }
 
 /** Python's json.dumps: ", " and ": " separators, and every gate parameter written as a float (50.0). */
@@ -16,7 +17,7 @@ export function pythonJobText(job: Record<string, Experiment>): string {
   const instruction = ([name, wires, params]: Instruction) =>
     `[${JSON.stringify(name)}, [${wires.join(', ')}], [${params.map(float).join(', ')}]]`;
   const experiment = (e: Experiment) =>
-    `{"instructions": [${e.instructions.map(instruction).join(', ')}], "shots": ${e.shots}, "num_wires": ${e.num_wires}, "wire_order": ${JSON.stringify(e.wire_order)}}`;
+    `{"instructions": [${e.instructions.map(instruction).join(', ')}], "shots": ${e.shots}, "num_wires": ${e.num_wires}, "wire_order": ${JSON.stringify(e.wire_order)}${e.seed === undefined ? '' : `, "seed": ${e.seed}`}}`;
   return `{${Object.entries(job).map(([name, e]) => `${JSON.stringify(name)}: ${experiment(e)}`).join(', ')}}`;
 }
 
