@@ -4,6 +4,9 @@ import { resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 
 const PER_BACKEND = /^QSPOOL_(RUNTIME|SIGNING_KEY)_[A-Z0-9]+$/;
+/** Work bounds a backend may set for itself (QSPOOL_JOB_TIME_LIMIT_S_MULTIQUDIT=600) over the global default. */
+const PER_BACKEND_BOUND = /^QSPOOL_(JOB_TIME_LIMIT_S|MAX_SAMPLES|MAX_RESULT_BYTES)_[A-Z0-9]+$/;
+export type BackendBound = 'QSPOOL_JOB_TIME_LIMIT_S' | 'QSPOOL_MAX_SAMPLES' | 'QSPOOL_MAX_RESULT_BYTES';
 
 const configSchema = {
   type: 'object',
@@ -31,6 +34,13 @@ const configSchema = {
     QSPOOL_MAX_EXPERIMENTS: { type: 'integer', minimum: 1, default: 1000 },
     QSPOOL_MAX_SHOTS: { type: 'integer', minimum: 1, default: 1_000_000 },
     QSPOOL_MAX_QUEUED_PER_USER: { type: 'integer', minimum: 1, default: 500 },
+    // Work bounds each spooler publishes in its backend's config and the server checks at submission: shots summed
+    // over a job's experiments, the result's estimated size (shots × wires × 4 bytes), and the wall-clock run time.
+    QSPOOL_MAX_SAMPLES: { type: 'integer', minimum: 1, default: 10_000_000 },
+    QSPOOL_MAX_RESULT_BYTES: { type: 'integer', minimum: 1024, default: 67_108_864 },
+    QSPOOL_JOB_TIME_LIMIT_S: { type: 'integer', minimum: 1, maximum: 604_800, default: 60 },
+    // An invalid job's answer lists at most this many problems (and says how many there are).
+    QSPOOL_MAX_PROBLEMS: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
     // Token bucket per credential (or client address): refill rate per second (0 turns limiting off) and burst size.
     QSPOOL_RATE_PER_SECOND: { type: 'number', minimum: 0, default: 20 },
     QSPOOL_RATE_BURST: { type: 'integer', minimum: 1, default: 100 },
@@ -73,7 +83,8 @@ const configSchema = {
     'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
     'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
     'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',
-    'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_JWT_SECRET',
+    'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_MAX_SAMPLES', 'QSPOOL_MAX_RESULT_BYTES', 'QSPOOL_JOB_TIME_LIMIT_S',
+    'QSPOOL_MAX_PROBLEMS', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_JWT_SECRET',
     'QSPOOL_JWT_TTL_S', 'QSPOOL_SCRYPT_LOG_N', 'QSPOOL_OPEN_REGISTRATION', 'QSPOOL_USER_MAX_PRIORITY', 'LOG_LEVEL', 'QSPOOL_SECRET_KEY',
     'QSPOOL_SMTP_URL', 'QSPOOL_MAIL_FROM', 'QSPOOL_WEBHOOK_ALLOW_PRIVATE', 'QSPOOL_WEBHOOK_TIMEOUT_MS', 'QSPOOL_NOTIFY_BACKOFF_MS',
     'QSPOOL_NOTIFY_MAX_BACKOFF_MS', 'QSPOOL_NOTIFY_RETRY_MS', 'QSPOOL_NOTIFY_LEASE_MS', 'QSPOOL_NOTIFY_POLL_MS',
@@ -82,7 +93,10 @@ const configSchema = {
   ],
   // Per-backend settings, named after the backend in capitals: the runtime command of QSPOOL_RUNTIME_QUBIT, the
   // signing key (PEM text or a PEM file) of QSPOOL_SIGNING_KEY_FERMIONS.
-  patternProperties: { [PER_BACKEND.source]: { type: 'string', minLength: 1 } },
+  patternProperties: {
+    [PER_BACKEND.source]: { type: 'string', minLength: 1 },
+    [PER_BACKEND_BOUND.source]: { type: 'integer', minimum: 1 },
+  },
   additionalProperties: true,
 } as const;
 
@@ -101,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   for (const [key, schema] of Object.entries(configSchema.properties)) {
     if (schema.type === 'boolean' && (values[key] === '1' || values[key] === '0')) values[key] = values[key] === '1';
   }
-  for (const key of Object.keys(env)) if (PER_BACKEND.test(key) && env[key] !== '') values[key] = env[key];
+  for (const key of Object.keys(env)) if ((PER_BACKEND.test(key) || PER_BACKEND_BOUND.test(key)) && env[key] !== '') values[key] = env[key];
   Object.assign(values, overrides);
   if (!validate(values)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1)} ${e.message}`).join('; ');
@@ -120,6 +134,19 @@ export function backendList(config: Config): string[] {
 export function backendSetting(config: Config, setting: 'QSPOOL_RUNTIME' | 'QSPOOL_SIGNING_KEY', backend: string): string | undefined {
   const value = (config as Record<string, unknown>)[`${setting}_${backend.toUpperCase()}`];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The work bounds a backend publishes when its spooler is given none (the defaults above). */
+export const WORK_BOUND_DEFAULTS = {
+  maxSamples: configSchema.properties.QSPOOL_MAX_SAMPLES.default,
+  maxResultBytes: configSchema.properties.QSPOOL_MAX_RESULT_BYTES.default,
+  timeLimitS: configSchema.properties.QSPOOL_JOB_TIME_LIMIT_S.default,
+};
+
+/** A work bound for one backend: its own setting (QSPOOL_MAX_SAMPLES_FERMIONS) or the global one. */
+export function backendBound(config: Config, bound: BackendBound, backend: string): number {
+  const value = (config as Record<string, unknown>)[`${bound}_${backend.toUpperCase()}`];
+  return typeof value === 'number' ? value : config[bound];
 }
 
 export function signs(config: Config, backend: string): boolean {

@@ -63,8 +63,18 @@ export class LimitExceededError extends QspoolError {
 
 /** A job that breaks its backend's rules; the message names the experiment, instruction and rule. */
 export class InvalidJobError extends QspoolError {
-  constructor(message: string, details?: unknown) {
-    super('invalid_job', 422, message, details);
+  constructor(message: string, details?: unknown, code = 'invalid_job') {
+    super(code, 422, message, details);
+  }
+}
+
+/**
+ * A job over one of its backend's published work bounds (max_samples, max_result_bytes, max_hilbert_dimension,
+ * max_hamiltonian_nonzeros): details list each broken bound with its `rule`, `limit` and the job's `value`.
+ */
+export class WorkLimitError extends InvalidJobError {
+  constructor(message: string, details: unknown) {
+    super(message, details, 'work_limit_exceeded');
   }
 }
 

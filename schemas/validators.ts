@@ -43,7 +43,9 @@ function valueAt(root: unknown, segments: string[]): unknown {
 
 function describeRule(error: ErrorObject, job: unknown, segments: string[]): string {
   const value = valueAt(job, segments);
-  const shown = JSON.stringify(value);
+  // A rule on a whole list (maxItems) would otherwise quote the list: messages stay one line long.
+  const text = JSON.stringify(value);
+  const shown = text !== undefined && text.length > 80 ? `${text.slice(0, 77)}…` : text;
   switch (error.keyword) {
     case 'enum':
       if (segments.length === 4 && segments[3] === '0') return `Instruction ${String(value)} not allowed.`;
@@ -95,16 +97,104 @@ function wholeArray(schema: Record<string, unknown>): string | undefined {
   return typeof wires === 'number' ? Array.from({ length: wires }, (_, w) => w).join() : undefined;
 }
 
-/** Checks a job against a backend's schema, then the rules a schema cannot state (wires inside num_wires). */
-export function validateJob(schema: Record<string, unknown>, job: unknown): ValidationIssue[] {
-  const validate = compiledJobValidator(schema);
-  if (!validate(job)) {
+/** What a check found: the first problems (at most the asked-for number) and how many there are in all. */
+export interface ValidationReport {
+  issues: ValidationIssue[];
+  total: number;
+}
+
+/** Collects problems, listing only the first `max` (formatting every one of 10⁵ errors is what made answers huge). */
+class Tally {
+  readonly issues: ValidationIssue[] = [];
+  total = 0;
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  addErrors(errors: readonly ErrorObject[], job: unknown): void {
     // `if` and `propertyNames` only repeat what the error inside them already says.
-    const issues = (validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames').map((e) => formatError(e, job));
-    const unique = new Map(issues.map((issue) => [`${issue.path} ${issue.message}`, issue]));
-    return [...unique.values()];
+    for (const error of errors) {
+      if (error.keyword === 'if' || error.keyword === 'propertyNames') continue;
+      const key = `${error.instancePath} ${error.keyword} ${JSON.stringify(error.params)}`;
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      this.total += 1;
+      if (this.issues.length < this.max) this.issues.push(formatError(error, job));
+    }
   }
-  const issues: ValidationIssue[] = [];
+
+  add(issue: () => ValidationIssue): void {
+    this.total += 1;
+    if (this.issues.length < this.max) this.issues.push(issue());
+  }
+}
+
+/**
+ * Instructions validated in one step. A large job is validated in steps of this size, each a few milliseconds,
+ * with the event loop free between them, so one 2 MB job cannot hold up every other request for seconds.
+ */
+const STEP_INSTRUCTIONS = 500;
+
+type ExperimentLike = { instructions?: unknown; num_wires?: unknown };
+
+function instructionArrays(job: unknown): [string, unknown[]][] {
+  if (job === null || typeof job !== 'object' || Array.isArray(job)) return [];
+  return Object.entries(job as Record<string, ExperimentLike | null>).flatMap(([name, e]) =>
+    e !== null && typeof e === 'object' && Array.isArray(e.instructions) ? [[name, e.instructions] as [string, unknown[]]] : [],
+  );
+}
+
+/** The schema's bound on instructions per experiment (the qubit schema nests it in an anyOf). */
+function instructionLimit(schema: Record<string, unknown>): number | undefined {
+  type Node = { maxItems?: number; anyOf?: Node[] };
+  const rule = (schema.additionalProperties as { properties?: { instructions?: Node } } | undefined)?.properties?.instructions;
+  return rule?.maxItems ?? rule?.anyOf?.find((branch) => branch.maxItems !== undefined)?.maxItems;
+}
+
+const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * The schema check in steps (yielding between them): the job without its long instruction lists first, then each
+ * list a slice at a time, with the slice's error paths moved back to their place in the whole job.
+ */
+function* schemaSteps(validate: ValidateFunction, schema: Record<string, unknown>, job: unknown, tally: Tally): Generator<void> {
+  const arrays = instructionArrays(job);
+  if (arrays.reduce((sum, [, list]) => sum + list.length, 0) <= STEP_INSTRUCTIONS) {
+    if (!validate(job)) tally.addErrors(validate.errors ?? [], job);
+    return;
+  }
+  const long = new Set(arrays.filter(([, list]) => list.length > STEP_INSTRUCTIONS).map(([name]) => name));
+  const experiments = job as Record<string, ExperimentLike>;
+  const skeleton = Object.fromEntries(Object.entries(experiments).map(([name, e]) => [name, long.has(name) ? { ...e, instructions: [] } : e]));
+  if (!validate(skeleton)) tally.addErrors(validate.errors ?? [], job);
+  const limit = instructionLimit(schema);
+  for (const name of long) {
+    const list = experiments[name]!.instructions as unknown[];
+    if (limit !== undefined && list.length > limit) {
+      tally.add(() => ({ path: `/${escapePointer(name)}/instructions`, message: `${name}, instructions: ${list.length} instructions exceed max_instructions ${limit}` }));
+    }
+    const prefix = `/${escapePointer(name)}/instructions/`;
+    for (let offset = 0; offset < list.length; offset += STEP_INSTRUCTIONS) {
+      yield;
+      const slice = { [name]: { ...experiments[name], instructions: list.slice(offset, offset + STEP_INSTRUCTIONS) } };
+      if (validate(slice)) continue;
+      const moved = (validate.errors ?? [])
+        .filter((error) => error.instancePath.startsWith(prefix))
+        .map((error) => {
+          const rest = error.instancePath.slice(prefix.length);
+          const index = Number.parseInt(rest, 10);
+          return { ...error, instancePath: `${prefix}${index + offset}${rest.slice(String(index).length)}` };
+        });
+      tally.addErrors(moved, job);
+    }
+  }
+}
+
+/** Checks a job against a backend's schema, then the rules a schema cannot state (wires inside num_wires). */
+function* jobSteps(schema: Record<string, unknown>, job: unknown, maxListed: number): Generator<void, ValidationReport> {
+  const tally = new Tally(maxListed);
+  yield* schemaSteps(compiledJobValidator(schema), schema, job, tally);
+  if (tally.total > 0) return tally;
   const array = wholeArray(schema);
   for (const [name, experiment] of Object.entries(job as Job)) {
     // Text-form experiments (the qubit backend) are checked by their backend.
@@ -114,19 +204,34 @@ export function validateJob(schema: Record<string, unknown>, job: unknown): Vali
       // rydberg_block on [0…4] in 2-wire experiments (corpus spooler-rydberg-*), and sqooler runs them so.
       if (array !== undefined && wires.join() === array) return;
       const outside = wires.filter((wire) => wire >= experiment.num_wires);
-      if (outside.length > 0) {
-        issues.push({
-          path: `/${name}/instructions/${index}/1`,
-          message: `${name}, instruction ${index} (${gate}): wires ${JSON.stringify(outside)} outside num_wires ${experiment.num_wires}`,
-        });
-      }
+      if (outside.length === 0) return;
+      tally.add(() => ({
+        path: `/${name}/instructions/${index}/1`,
+        message: `${name}, instruction ${index} (${gate}): wires ${JSON.stringify(outside)} outside num_wires ${experiment.num_wires}`,
+      }));
     });
   }
-  return issues;
+  return tally;
 }
 
-export function summarizeIssues(issues: ValidationIssue[], max = 5): string {
+/** The whole check at once (the spooler's, on its own thread). */
+export function validateJob(schema: Record<string, unknown>, job: unknown, maxListed = Number.POSITIVE_INFINITY): ValidationReport {
+  const steps = jobSteps(schema, job, maxListed);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/** The same check with the event loop free between steps (the server's, beside other requests). */
+export async function validateJobAsync(schema: Record<string, unknown>, job: unknown, maxListed: number): Promise<ValidationReport> {
+  const steps = jobSteps(schema, job, maxListed);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The first `max` messages; `total` (default: the issues given) says how many more there are. */
+export function summarizeIssues(issues: ValidationIssue[], max = 5, total = issues.length): string {
   const shown = issues.slice(0, max).map((issue) => issue.message);
-  const more = issues.length > max ? ` (and ${issues.length - max} more)` : '';
+  const more = total > shown.length ? ` (and ${total - shown.length} more)` : '';
   return shown.join('; ') + more;
 }

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../config/logger.ts';
 import pkg from '../package.json' with { type: 'json' };
-import { builtinBackends } from '../spooler/backends/index.ts';
 import type { StorageProvider } from '../storage/contract.ts';
 import { createApp } from './app.ts';
 import { BearerAuth } from './auth/bearer.ts';
@@ -49,13 +48,17 @@ export function buildServices(storage: StorageProvider, config: Config, logger: 
     maxInstructions: config.QSPOOL_MAX_INSTRUCTIONS,
     maxShots: config.QSPOOL_MAX_SHOTS,
     maxQueuedPerUser: config.QSPOOL_MAX_QUEUED_PER_USER,
+    maxSamples: config.QSPOOL_MAX_SAMPLES,
+    maxResultBytes: config.QSPOOL_MAX_RESULT_BYTES,
+    timeLimitS: config.QSPOOL_JOB_TIME_LIMIT_S,
+    maxProblems: config.QSPOOL_MAX_PROBLEMS,
   };
   return {
     sites,
     jobIndex,
     providers: registry,
     backends: new BackendService(sites, config.QSPOOL_HEARTBEAT_TIMEOUT_S * 1000),
-    jobs: new JobService(sites, { definitions: builtinBackends, limits, index: jobIndex }),
+    jobs: new JobService(sites, { limits, index: jobIndex }),
     users: new UserService(storage, { scryptLogN: config.QSPOOL_SCRYPT_LOG_N, defaultMaxPriority: config.QSPOOL_USER_MAX_PRIORITY }),
     idempotency: new IdempotencyStore(storage),
   };

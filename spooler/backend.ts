@@ -1,12 +1,14 @@
 // What a backend (a device or simulator) is to the spooler: its published config, its job schema and how it
 // runs one experiment. Each backend lives in spooler/backends/<name>/ and exports one BackendDefinition.
+import { WORK_BOUND_DEFAULTS } from '../config/index.ts';
 import type { BackendConfig } from '../schemas/backend-config.ts';
 import { buildJobSchema, type InstructionSpec, type JobLimits, type WireOrder } from '../schemas/backend-job-schema.ts';
 import type { Experiment, Job } from '../schemas/job.ts';
 import type { ExperimentResult } from '../schemas/result.ts';
 import type { ValidationIssue } from '../schemas/validators.ts';
+import type { HamiltonianGate, HilbertSpaceModel } from '../schemas/work-limits.ts';
 
-export type StaticConfig = Omit<BackendConfig, 'job_schema' | 'max_hilbert_dimension'>;
+export type StaticConfig = Omit<BackendConfig, 'job_schema' | 'max_hilbert_dimension' | 'limits'>;
 
 export interface RunContext {
   jobId: string;
@@ -31,6 +33,8 @@ export interface BackendDefinition {
   checkJob?(job: Record<string, unknown>, context: { maxHilbertDimension: number }): ValidationIssue[];
   /** Wire orders jobs may name, when more than the config's `wire_order` is accepted. */
   wireOrders?: WireOrder[];
+  /** How the state size and Hamiltonians follow from a job, published so the server can refuse oversized jobs. */
+  work?: { hilbertSpace: HilbertSpaceModel; maxHamiltonianNonZeros?: number; hamiltonianGates?: Record<string, HamiltonianGate> };
   /** The experiment as the device runs it (the qubit text form becomes instructions); identity if absent. */
   compile?(experiment: Experiment): Experiment;
   runExperiment(name: string, experiment: Experiment, context: RunContext): Promise<ExperimentData> | ExperimentData;
@@ -41,6 +45,10 @@ export interface BackendDefinition {
 export interface PublishLimits {
   maxInstructions: number;
   maxHilbertDimension: number;
+  /** Defaults: config/ WORK_BOUND_DEFAULTS. */
+  maxSamples?: number;
+  maxResultBytes?: number;
+  timeLimitS?: number;
 }
 
 /** The document a spooler publishes in `configs/<name>`: qlued's config plus the job schema and our limits. */
@@ -57,6 +65,15 @@ export function publishedConfig(backend: BackendDefinition, limits: PublishLimit
     ...backend.config,
     job_schema: backend.jobSchema ? backend.jobSchema(jobLimits) : buildJobSchema(backend.instructions, jobLimits),
     max_hilbert_dimension: limits.maxHilbertDimension,
+    limits: {
+      max_samples: limits.maxSamples ?? WORK_BOUND_DEFAULTS.maxSamples,
+      max_result_bytes: limits.maxResultBytes ?? WORK_BOUND_DEFAULTS.maxResultBytes,
+      time_limit_s: limits.timeLimitS ?? WORK_BOUND_DEFAULTS.timeLimitS,
+      ...(backend.work ? { hilbert_space: backend.work.hilbertSpace } : {}),
+      ...(backend.work?.hamiltonianGates
+        ? { max_hamiltonian_nonzeros: backend.work.maxHamiltonianNonZeros!, hamiltonian_gates: backend.work.hamiltonianGates }
+        : {}),
+    },
   };
 }
 

@@ -4,8 +4,9 @@ import type { BackendConfig } from '../schemas/backend-config.ts';
 import { fullBackendName } from '../schemas/backend-config.ts';
 import type { Job } from '../schemas/job.ts';
 import type { ExperimentResult, Result } from '../schemas/result.ts';
-import { InvalidJobError } from '../schemas/errors.ts';
-import { summarizeIssues, validateJob } from '../schemas/validators.ts';
+import { InvalidJobError, WorkLimitError } from '../schemas/errors.ts';
+import { summarizeIssues, validateJob, type ValidationIssue, type ValidationReport } from '../schemas/validators.ts';
+import { workIssues } from '../schemas/work-limits.ts';
 import type { BackendDefinition, ExperimentData, RunContext } from './backend.ts';
 
 export interface ExecutionInput {
@@ -19,17 +20,29 @@ export interface ExecutionInput {
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Throws InvalidJobError naming every broken rule (schema first, then the backend's own checks). */
-export function checkJob(backend: BackendDefinition | undefined, config: BackendConfig, payload: unknown): void {
-  const issues = validateJob(config.job_schema, payload);
-  if (issues.length === 0 && backend?.checkJob) {
-    issues.push(
-      ...backend.checkJob(payload as Record<string, unknown>, {
-        maxHilbertDimension: config.max_hilbert_dimension ?? Number.MAX_SAFE_INTEGER,
-      }),
-    );
-  }
-  if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues);
+/** Problems an invalid job's error lists when the caller does not say (the server's number is configured). */
+export const DEFAULT_LISTED_PROBLEMS = 20;
+
+/** Throws for a schema report with problems: the first ones listed, the message saying how many there are. */
+export function assertValid(report: ValidationReport): void {
+  if (report.total > 0) throw new InvalidJobError(summarizeIssues(report.issues, 5, report.total), report.issues);
+}
+
+/** Throws WorkLimitError for a schema-valid job over the work bounds its config publishes. */
+export function assertWithinBounds(config: BackendConfig, payload: unknown): void {
+  if (!config.limits) return;
+  const issues = workIssues(config.limits, config.max_hilbert_dimension, payload as Record<string, unknown>);
+  if (issues.length > 0) throw new WorkLimitError(summarizeIssues(issues), issues);
+}
+
+/** Throws InvalidJobError naming the broken rules: schema first, then the published work bounds, then the backend's own checks. */
+export function checkJob(backend: BackendDefinition | undefined, config: BackendConfig, payload: unknown, maxListed = DEFAULT_LISTED_PROBLEMS): void {
+  assertValid(validateJob(config.job_schema, payload, maxListed));
+  assertWithinBounds(config, payload);
+  const issues: ValidationIssue[] = backend?.checkJob?.(payload as Record<string, unknown>, {
+    maxHilbertDimension: config.max_hilbert_dimension ?? Number.MAX_SAFE_INTEGER,
+  }) ?? [];
+  if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues.slice(0, maxListed));
 }
 
 async function runEach(backend: BackendDefinition, job: Job, context: RunContext): Promise<Record<string, ExperimentData>> {

@@ -29,6 +29,10 @@ export interface SpoolerOptions {
   shutdownGraceMs?: number;
   maxInstructions?: number;
   maxHilbertDimension?: number;
+  /** Work bounds published in the config (defaults: config/ WORK_BOUND_DEFAULTS); the time limit is enforced here. */
+  maxSamples?: number;
+  maxResultBytes?: number;
+  timeLimitS?: number;
   /**
    * Run experiments in a worker thread that loads the backend from here (production). Without it they run on this
    * thread, where a synchronous experiment longer than the lease starves renewals and loses the job.
@@ -52,7 +56,7 @@ function backoff(pollMs: number, failures: number): number {
 }
 
 class JobAborted extends Error {
-  constructor(readonly reason: 'cancelled' | 'lease-lost' | 'shutdown') {
+  constructor(readonly reason: 'cancelled' | 'lease-lost' | 'shutdown' | 'time-limit') {
     super(reason);
   }
 }
@@ -88,6 +92,9 @@ export class Spooler {
       ...publishedConfig(options.backend, {
         maxInstructions: options.maxInstructions ?? 10_000,
         maxHilbertDimension: options.maxHilbertDimension ?? 4_194_304,
+        ...(options.maxSamples ? { maxSamples: options.maxSamples } : {}),
+        ...(options.maxResultBytes ? { maxResultBytes: options.maxResultBytes } : {}),
+        ...(options.timeLimitS ? { timeLimitS: options.timeLimitS } : {}),
       }),
       ...(options.signer ? { sign: true, kid: options.signer.kid } : {}),
     };
@@ -219,6 +226,8 @@ export class Spooler {
     this.current = job;
     this.abortReason = undefined;
     const renewal = setInterval(() => void this.renew(job, log), Math.max(50, this.lifecycle.leaseMs / 3));
+    // The thread (or runtime process) is stopped at once; work on this thread stops at its next checkpoint.
+    const deadline = setTimeout(() => this.abort('time-limit'), this.timeLimitS * 1000);
     try {
       const result = await executeJob({
         backend: this.runner(),
@@ -249,8 +258,13 @@ export class Spooler {
       job.active = false;
       await this.settle(job.claim, error, log);
     } finally {
+      clearTimeout(deadline);
       this.current = undefined;
     }
+  }
+
+  get timeLimitS(): number {
+    return this.config.limits!.time_limit_s;
   }
 
   /** The backend as executeJob should call it: its experiments sent to the thread when there is one. */
@@ -270,6 +284,13 @@ export class Spooler {
     if (error instanceof JobAborted && error.reason === 'cancelled') {
       await this.lifecycle.acknowledgeCancel(claim);
       log.info({ event: 'job.cancelled' }, 'job cancelled while running');
+      return;
+    }
+    if (error instanceof JobAborted && error.reason === 'time-limit') {
+      await this.lifecycle.fail(claim, `time limit of ${this.timeLimitS} s exceeded`);
+      log.info({ event: 'job.time_limit', limitS: this.timeLimitS }, 'job stopped at its time limit');
+      // The stopped thread is gone: load the backend into a new one now, not when the next job is claimed.
+      this.thread?.warm();
       return;
     }
     if (error instanceof JobAborted) {

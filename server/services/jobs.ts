@@ -1,12 +1,12 @@
-// Jobs as users see them: submission (validated at once against the backend's published schema and the server's
-// limits, within the user's queue quota), and reads and changes that honour per-user isolation: another user's
+// Jobs as users see them: submission (validated at once against the backend's published schema and work bounds and
+// the server's limits, within the user's queue quota; never with device code, so any spooler's backend is checked alike), and reads and changes that honour per-user isolation: another user's
 // job is indistinguishable from an unknown id; admins see everything. A job lives on its backend's storage provider;
 // the id index on the primary says which one.
-import type { BackendDefinition } from '../../spooler/backend.ts';
-import { checkJob } from '../../spooler/execute.ts';
+import { assertValid, assertWithinBounds } from '../../spooler/execute.ts';
+import type { BackendConfig } from '../../schemas/backend-config.ts';
 import { InvalidJobError } from '../../schemas/errors.ts';
 import type { ValidationIssue } from '../../schemas/validators.ts';
-import { summarizeIssues } from '../../schemas/validators.ts';
+import { summarizeIssues, validateJobAsync } from '../../schemas/validators.ts';
 import type { JobLifecycle } from '../../storage/lifecycle.ts';
 import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../storage/records.ts';
 import { assertAcceptsJobs, type ResolvedBackend } from './backends.ts';
@@ -21,11 +21,15 @@ export interface JobLimits {
   maxInstructions: number;
   maxShots: number;
   maxQueuedPerUser: number;
+  /** Work bounds for backends whose spoolers publish none (older versions). */
+  maxSamples: number;
+  maxResultBytes: number;
+  timeLimitS: number;
+  /** Problems an invalid job's answer lists. */
+  maxProblems: number;
 }
 
 export interface JobServiceOptions {
-  /** Built-in backend code by display name, for checks a schema cannot state (Hilbert-space size). */
-  definitions: ReadonlyMap<string, BackendDefinition>;
   limits: JobLimits;
   index: JobIndex;
 }
@@ -90,15 +94,24 @@ export class JobService {
   }
 
   /**
-   * Throws ConflictError for a backend whose provider was deactivated, then InvalidJobError naming every broken rule:
-   * the backend's schema first (its messages name the backend's own limits), then the server's limits where they are
-   * stricter. The body limit bounds the work of both.
+   * Throws ConflictError for a backend whose provider was deactivated, then InvalidJobError naming the broken rules
+   * (the first maxProblems, and how many): the backend's schema first (its messages name the backend's own limits),
+   * then its published work bounds (WorkLimitError), then the server's limits where they are stricter. The schema
+   * check yields to other requests between steps; the body limit bounds the work of all three.
    */
-  check(backend: ResolvedBackend, payload: unknown): void {
+  async check(backend: ResolvedBackend, payload: unknown): Promise<void> {
     assertAcceptsJobs(backend);
-    checkJob(this.options.definitions.get(backend.display), backend.config, payload);
-    const issues = limitIssues(payload as Record<string, unknown>, this.options.limits);
-    if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues);
+    const { limits } = this.options;
+    assertValid(await validateJobAsync(backend.config.job_schema, payload, limits.maxProblems));
+    assertWithinBounds(this.withBounds(backend.config), payload);
+    const issues = limitIssues(payload as Record<string, unknown>, limits);
+    if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues.slice(0, limits.maxProblems));
+  }
+
+  /** The config with the server's default work bounds when its spooler published none. */
+  private withBounds(config: BackendConfig): BackendConfig {
+    const { maxSamples, maxResultBytes, timeLimitS } = this.options.limits;
+    return config.limits ? config : { ...config, limits: { max_samples: maxSamples, max_result_bytes: maxResultBytes, time_limit_s: timeLimitS } };
   }
 
   /** Refuses a submission that would take the user past their quota of queued jobs (a soft bound under races). */
@@ -108,7 +121,7 @@ export class JobService {
 
   /** Validates, checks the quota and enqueues. */
   async submit(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<ServedJob> {
-    this.check(backend, payload);
+    await this.check(backend, payload);
     await this.assertQueueQuota(user);
     return this.enqueue(user, backend, payload, options);
   }

@@ -74,6 +74,8 @@ export interface SimulatorBackendSpec {
   instructions: InstructionSpec[];
   simulator: Simulator;
   wireOrders?: WireOrder[];
+  /** The state-size and Hamiltonian model the config publishes (what `simulator` checks before allocating). */
+  work?: BackendDefinition['work'];
 }
 
 /**
@@ -92,6 +94,7 @@ export function simulatorBackend(spec: SimulatorBackendSpec): BackendDefinition 
     config: { ...spec.config, gates: spec.gates.map((g) => g.config) },
     instructions: [...spec.gates.map((g) => g.instruction), ...spec.instructions],
     ...(spec.wireOrders ? { wireOrders: spec.wireOrders } : {}),
+    ...(spec.work ? { work: spec.work } : {}),
     checkJob: (job, { maxHilbertDimension }) => hilbertSpaceIssues(job, simulator.hilbertDimension, maxHilbertDimension),
     runExperiment(name: string, experiment: Experiment, context) {
       try {

@@ -72,7 +72,9 @@ export function backendOperations(deps: NativeDeps): Operation[] {
       operationId: 'submitJob',
       summary: 'Submit a job',
       description:
-        'The payload is checked at once against the backend\'s job_schema and the server\'s limits. With an ' +
+        'The payload is checked at once against the backend\'s job_schema, the work bounds in its config.limits ' +
+        '(max_samples, max_result_bytes, max_hilbert_dimension, max_hamiltonian_nonzeros; a running job is also stopped ' +
+        'after time_limit_s) and the server\'s limits. With an ' +
         'Idempotency-Key, repeating the request returns the same job (200) instead of creating another; the same ' +
         'key with a different request answers 409. Keys are remembered for 24 hours.',
       tag: 'Jobs',
@@ -89,7 +91,12 @@ export function backendOperations(deps: NativeDeps): Operation[] {
           description: 'The backend\'s storage provider was deactivated (provider_inactive), or the Idempotency-Key was used for another request, or that request is still running.',
           schema: errorBody,
         },
-        422: { description: 'Fields that break the schema, or a payload the backend refuses (details lists every issue).', schema: errorBody },
+        422: {
+          description:
+            'Fields that break the schema, or a payload the backend refuses: invalid_job (details lists the first QSPOOL_MAX_PROBLEMS issues, the message ' +
+            'says how many there are) or work_limit_exceeded (details name each broken bound of the backend\'s config.limits: rule, limit, value).',
+          schema: errorBody,
+        },
         429: { description: 'Too many queued jobs (quota_exceeded) or requests (rate_limited).', schema: errorBody, headers: { 'Retry-After': 'Seconds to wait (rate limit only).' } },
         503: unreachable,
       },
@@ -101,7 +108,7 @@ export function backendOperations(deps: NativeDeps): Operation[] {
         if (priority > allowed) {
           throw new ForbiddenError(`Priority ${priority} is above your allowance of ${allowed}`, 'priority_not_allowed', { max_priority: allowed });
         }
-        jobs.check(backend, body.payload);
+        await jobs.check(backend, body.payload);
         const options = { meta: { tags: body.tags ?? [], priority, ...(body.notify ? { notify: body.notify } : {}) } };
         const create = async (id?: string) => {
           await jobs.assertQueueQuota(user);

@@ -33,7 +33,7 @@ export function validateOperations(deps: { backends: BackendService; jobs: JobSe
         if (!backend) throw new NotFoundError('No such backend');
         let issues: ValidationIssue[] = [];
         try {
-          deps.jobs.check(backend, body.payload);
+          await deps.jobs.check(backend, body.payload);
         } catch (error) {
           if (!(error instanceof InvalidJobError)) throw error;
           issues = (error.details as ValidationIssue[] | undefined) ?? [{ path: '/', message: error.message }];

@@ -1,5 +1,6 @@
 // The multiqudit simulator: up to five collective spins (up to 500 atoms each) with local rotations, Lz² squeezing
 // and flip-flop or Lz·Lz couplings between neighbours (configuration as qlued.alqor.io serves it).
+import { DEFAULT_MAX_NONZEROS } from '../../physics/limits.ts';
 import * as simulator from '../../simulators/multiqudit.ts';
 import { FULL_RANGE, TWO_PI, barrier, eachWire, gate, leadingWires, loadAtoms, measure, neighboursOrArray, parameter, simulatorBackend } from '../shared.ts';
 
@@ -61,4 +62,11 @@ export const multiqudit = simulatorBackend({
   // one species the two numberings coincide, so both are accepted and mean the same wires.
   wireOrders: ['interleaved', 'sequential'],
   simulator,
+  // The gates that build a full-space Hamiltonian (simulators/multiqudit.ts) by the parameters that switch on
+  // each kind of term: multiqudit_full is omega·Lx + delta·Lz + chi·Lz² per wire, Jxy flip-flop and Jzz Lz·Lz per pair.
+  work: {
+    hilbertSpace: { wire_dimension: 2, load_instruction: 'load', combine: 'product' },
+    maxHamiltonianNonZeros: DEFAULT_MAX_NONZEROS,
+    hamiltonianGates: { multiqudit_full: { diagonal: [1, 2, 4], ladder: [0], exchange: [3] }, rlxly: { exchange: [0] }, rlzlz: { diagonal: [0] } },
+  },
 });

@@ -10,7 +10,9 @@ import { parseRotationText, simulate } from '../../simulators/qubit.ts';
 
 export type QubitMode = 'simulation' | 'echo' | 'verbatim';
 
-export const ROTATION_TEXT = '^[XYZ]\\(\\d{1,3}\\)(, [XYZ]\\(\\d{1,3}\\))*$';
+// Angles 0…360 in the pattern itself, so that the published schema states every rule of the text form.
+const DEGREES = '(\\d{1,2}|[0-2]\\d\\d|3[0-5]\\d|360)';
+export const ROTATION_TEXT = `^[XYZ]\\(${DEGREES}\\)(, [XYZ]\\(${DEGREES}\\))*$`;
 
 const wire0 = [[0]];
 const rotation = (name: string, axis: string) => ({

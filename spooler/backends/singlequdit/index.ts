@@ -33,4 +33,6 @@ export const singlequdit = simulatorBackend({
   ],
   instructions: [loadAtoms(1), measure(1), barrier],
   simulator,
+  // A load resets the one spin, so the largest load sizes the job (simulators/singlequdit.ts hilbertDimension).
+  work: { hilbertSpace: { wire_dimension: 2, load_instruction: 'load', combine: 'largest' } },
 });
