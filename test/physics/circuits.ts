@@ -4,11 +4,10 @@
 // and measurements interleaved, and every wire measured at the end.
 import type { InstructionSpec, ParameterSpec } from '../../schemas/backend-job-schema.ts';
 import type { Rng } from '../../spooler/physics/random.ts';
-
-export type Instruction = [name: string, wires: number[], params: number[]];
+import type { Instruction } from './reference/model.ts';
 
 export interface Circuit {
-  instructions: Instruction[];
+  instructions: readonly Instruction[];
   num_wires: number;
 }
 
@@ -30,7 +29,7 @@ export interface CircuitSpace {
  * solver's probabilities carry errors of ε·θ‖H‖, which would swamp the 1e-10 comparison (only the whole-array
  * Hamiltonian gates, with ranges up to 5e6·π, are affected).
  */
-export const LARGEST_ANGLE = 100;
+const LARGEST_ANGLE = 100;
 
 const NOT_GATES = new Set(['measure', 'barrier', 'load']);
 
@@ -47,7 +46,7 @@ function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
 }
 
 /** The wire sets of a coupling map a register of `size` wires may use. */
-export function fittingWires(spec: InstructionSpec, size: number, deviceWires: number): number[][] {
+function fittingWires(spec: InstructionSpec, size: number, deviceWires: number): number[][] {
   if (spec.coupling_map === 'any') return [];
   const whole = Array.from({ length: deviceWires }, (_, w) => w).join();
   return spec.coupling_map.filter((wires) => wires.join() === whole || wires.every((w) => w < size));
@@ -63,7 +62,7 @@ function parameterValue(rng: Rng, p: ParameterSpec): number {
 }
 
 /** The gates (everything but load, measure and barrier) and the wire sets each may take on the register. */
-export function gateChoices(space: CircuitSpace, size: number): Array<{ spec: InstructionSpec; wires: number[] }> {
+function gateChoices(space: CircuitSpace, size: number): Array<{ spec: InstructionSpec; wires: number[] }> {
   return space.instructions
     .filter((spec) => !NOT_GATES.has(spec.name))
     .flatMap((spec) => fittingWires(spec, size, space.deviceWires).map((wires) => ({ spec, wires })));

@@ -15,7 +15,7 @@ import { referenceDistribution } from './reference/simulate.ts';
 const TOLERANCE = 1e-10;
 const SEED = 20_240_615;
 
-export function largestDifference(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): { outcome: string; difference: number } {
+function largestDifference(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): { outcome: string; difference: number } {
   let worst = { outcome: '', difference: 0 };
   for (const outcome of new Set([...a.keys(), ...b.keys()])) {
     const difference = Math.abs((a.get(outcome) ?? 0) - (b.get(outcome) ?? 0));

@@ -8,7 +8,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { chiSquareTest, histogram } from '../../spooler/physics/test-statistics.ts';
 import { qiskitLikeClient } from '../support/qiskit-like-client.ts';
 import { startSystem, type TestSystem } from '../support/system.ts';
-import type { Instruction } from './reference/model.ts';
 import { referenceDistribution } from './reference/simulate.ts';
 
 type Experiment = { instructions: Array<[string, number[], number[]]>; shots: number; num_wires: number; wire_order: string; seed?: number };
@@ -77,7 +76,7 @@ describe('tutorial and notebook circuits end to end through /api/v2, against the
       for (const { header, data } of results) {
         const experiment = job[header.name]!;
         expect(data.memory, header.name).to.have.length(experiment.shots);
-        const exact = referenceDistribution(backend, { instructions: experiment.instructions as Instruction[], num_wires: experiment.num_wires });
+        const exact = referenceDistribution(backend, { instructions: experiment.instructions, num_wires: experiment.num_wires });
         expectFits(data.memory, exact, `${name} ${header.name}`);
       }
     });
