@@ -141,12 +141,15 @@ export class Spooler {
   }
 
   private async run(): Promise<void> {
+    // The job claimed together with the previous job's completion, if any.
+    let next: ClaimedJob | undefined;
     while (!this.stopping) {
       try {
         this.notified = false;
-        const claim = await this.lifecycle.claim(this.backendName, this.id);
+        const claim = next ?? (await this.lifecycle.claim(this.backendName, this.id));
+        next = undefined;
         this.failures = 0;
-        if (claim) await this.process(claim);
+        if (claim) next = await this.process(claim);
         // A notification during the claim woke nobody (no idle yet): without this check the job it announced
         // would wait a whole poll interval.
         else if (!this.notified) await this.idle(this.pollMs);
@@ -158,6 +161,8 @@ export class Spooler {
         await this.idle(delay);
       }
     }
+    // Stopped right after taking a job with the last completion: hand it back (its lease covers a failure here).
+    if (next) await this.lifecycle.release(next).catch((error: unknown) => this.log.warn({ err: error }, 'could not release the next job'));
   }
 
   private idle(ms: number): Promise<void> {
@@ -219,7 +224,8 @@ export class Spooler {
     await this.lifecycle.storage.put(ns.heartbeats(this.backendName), this.id, record);
   }
 
-  private async process(claim: ClaimedJob): Promise<void> {
+  /** Runs one job to its end; resolves with the next job when one was claimed together with this one's completion. */
+  private async process(claim: ClaimedJob): Promise<ClaimedJob | undefined> {
     const log = this.log.child({ jobId: claim.record.id, attempt: claim.record.attempts });
     const started = Date.now();
     const job: ActiveJob = { claim, active: true, aborted: new AbortController() };
@@ -251,12 +257,18 @@ export class Spooler {
       job.active = false;
       const signature = this.options.signer?.sign(result);
       const done = this.options.backend.runJob ? 'Runtime done.' : 'Simulation done.';
-      await this.lifecycle.complete(job.claim, result, done, signature ? { signature } : undefined);
+      const completed = await this.lifecycle.completeAndClaim(
+        job.claim,
+        { result, line: done, ...(signature ? { meta: { signature } } : {}) },
+        this.stopping ? undefined : { holder: this.id },
+      );
       log.info({ event: 'job.done', ms: Date.now() - started }, 'job done');
+      return completed.next;
     } catch (error) {
       clearInterval(renewal);
       job.active = false;
       await this.settle(job.claim, error, log);
+      return undefined;
     } finally {
       clearTimeout(deadline);
       this.current = undefined;

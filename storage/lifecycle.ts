@@ -2,9 +2,10 @@
 // A job's state is the namespace that holds it; moves are exclusive, so every transition has exactly one
 // winner, and a spooler whose lease was taken over cannot complete the job (fencing by document version).
 import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
-import { eventOf, heldRecord, statusOf, writeProjections } from './atomic-transitions.ts';
+import { heldRecord, writeProjections } from './atomic-transitions.ts';
 import { ConflictError, InvalidKeyError, LeaseLostError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
+import { isRaceLoss, StepwisePublisher } from './stepwise-publisher.ts';
 import {
   type JobIndexEntry,
   type JobRecord,
@@ -51,16 +52,13 @@ export interface LifecycleOptions {
 const FIRST_CLAIM_PAGE = 1;
 const CLAIM_PAGE = 16;
 
-function isRaceLoss(error: unknown): boolean {
-  return error instanceof NotFoundError || error instanceof ConflictError;
-}
-
 export class JobLifecycle {
   readonly leaseMs: number;
   readonly maxAttempts: number;
   private readonly now: () => number;
   private readonly indexStorage: StorageProvider;
   private readonly indexProvider: string | undefined;
+  private readonly publisher: StepwisePublisher;
 
   constructor(
     readonly storage: StorageProvider,
@@ -71,6 +69,7 @@ export class JobLifecycle {
     this.now = options.now ?? Date.now;
     this.indexStorage = options.index?.storage ?? storage;
     this.indexProvider = options.index?.provider;
+    this.publisher = new StepwisePublisher(storage, () => this.wallClock());
   }
 
   /**
@@ -140,17 +139,7 @@ export class JobLifecycle {
 
   /** Gives the oldest queued job of the backend to exactly one caller (I2, I3), or undefined if none is queued. */
   async claim(backend: string, holder: string): Promise<ClaimedJob | undefined> {
-    if (this.storage.transaction) {
-      return this.storage.transaction((tx) => {
-        const [id] = tx.list(ns.queued(backend), { limit: 1 });
-        const current = id === undefined ? undefined : tx.get<JobRecord>(ns.queued(backend), id);
-        if (!current) return undefined;
-        const record = this.claimed(current.value, holder);
-        const version = tx.move(ns.queued(backend), ns.running(backend), record.id, { value: record });
-        writeProjections(tx, record, this.wallClock());
-        return { record, version };
-      });
-    }
+    if (this.storage.transaction) return this.storage.transaction((tx) => this.claimIn(tx, backend, holder));
     let after: string | undefined;
     for (let limit = FIRST_CLAIM_PAGE; ; limit = CLAIM_PAGE) {
       const keys = await this.storage.list(ns.queued(backend), { limit, ...(after ? { after } : {}) });
@@ -178,6 +167,16 @@ export class JobLifecycle {
       if (isRaceLoss(error)) return undefined;
       throw error;
     }
+  }
+
+  private claimIn(tx: Transaction, backend: string, holder: string): ClaimedJob | undefined {
+    const [id] = tx.list(ns.queued(backend), { limit: 1 });
+    const current = id === undefined ? undefined : tx.get<JobRecord>(ns.queued(backend), id);
+    if (!current) return undefined;
+    const record = this.claimed(current.value, holder);
+    const version = tx.move(ns.queued(backend), ns.running(backend), record.id, { value: record });
+    writeProjections(tx, record, this.wallClock());
+    return { record, version };
   }
 
   private claimed(queued: JobRecord, holder: string): JobRecord {
@@ -213,14 +212,41 @@ export class JobLifecycle {
    * result's signature) is merged into the job's meta in the same write that makes it DONE.
    */
   async complete(claim: ClaimedJob, result: unknown, line = 'Done.', meta?: Record<string, unknown>): Promise<JobRecord> {
+    return (await this.completeAndClaim(claim, { result, line, ...(meta ? { meta } : {}) })).record;
+  }
+
+  /**
+   * complete(), then the next claim for `next.holder` when given: on a provider with transactions both are one
+   * transaction, so a busy spooler commits (and waits for the store's flush) once per job, the way BullMQ's
+   * moveToCompleted hands its worker the next job.
+   */
+  async completeAndClaim(
+    claim: ClaimedJob,
+    completion: { result: unknown; line?: string; meta?: Record<string, unknown> },
+    next?: { holder: string },
+  ): Promise<{ record: JobRecord; next?: ClaimedJob }> {
     const { backend, id, lease } = claim.record;
     const resultKey = `${id}-a${lease!.token}`;
+    const changes = { resultKey, ...(completion.meta ? { meta: completion.meta } : {}) };
+    const line = completion.line ?? 'Done.';
     if (this.storage.transaction) {
-      return this.finish(claim, 'DONE', line, { resultKey, ...(meta ? { meta } : {}) }, (tx) => tx.put(ns.results(backend), resultKey, result));
+      return this.storage.transaction((tx) => {
+        tx.put(ns.results(backend), resultKey, completion.result);
+        const record = this.finishIn(tx, heldRecord(tx, claim), 'DONE', line, changes);
+        const claimed = next && this.claimIn(tx, backend, next.holder);
+        return claimed ? { record, next: claimed } : { record };
+      });
     }
+    const record = await this.completeStepwise(claim, resultKey, completion.result, line, changes);
+    const claimed = next && (await this.claim(backend, next.holder));
+    return claimed ? { record, next: claimed } : { record };
+  }
+
+  private async completeStepwise(claim: ClaimedJob, resultKey: string, result: unknown, line: string, changes: Partial<JobRecord>): Promise<JobRecord> {
+    const { backend } = claim.record;
     await this.storage.put(ns.results(backend), resultKey, result);
     try {
-      return await this.finish(claim, 'DONE', line, { resultKey, ...(meta ? { meta } : {}) });
+      return await this.finish(claim, 'DONE', line, changes);
     } catch (error) {
       if (error instanceof LeaseLostError) await this.storage.delete(ns.results(backend), resultKey);
       throw error;
@@ -425,7 +451,8 @@ export class JobLifecycle {
    */
   async getStatus(backend: string, id: string): Promise<StatusRecord | undefined> {
     const status = await this.readStatus(backend, id);
-    if (!status || FINAL_STATES.includes(status.status)) return status;
+    // With transactions the status is written with every move: it cannot lag behind.
+    if (!status || this.storage.transaction || FINAL_STATES.includes(status.status)) return status;
     if (await this.storage.get(stateNamespace(status.status, backend), id)) return status;
     const found = await this.find(backend, id);
     if (!found || found.value.seq <= status.seq) return status;
@@ -528,14 +555,8 @@ export class JobLifecycle {
     state: JobState,
     line: string,
     changes: Partial<JobRecord>,
-    alongside?: (tx: Transaction) => void,
   ): Promise<JobRecord> {
-    if (this.storage.transaction) {
-      return this.storage.transaction((tx) => {
-        alongside?.(tx);
-        return this.finishIn(tx, heldRecord(tx, claim), state, line, changes);
-      });
-    }
+    if (this.storage.transaction) return this.storage.transaction((tx) => this.finishIn(tx, heldRecord(tx, claim), state, line, changes));
     const { backend, id } = claim.record;
     let moved: JobRecord | undefined;
     let from: JobRecord | undefined;
@@ -598,39 +619,9 @@ export class JobLifecycle {
     }
   }
 
-  /**
-   * Records a transition: appends its event to the outbox (`events/`), then writes the status projection, unless a
-   * later transition already wrote a newer status. Only a transition's winner (or getStatus's repair, from the
-   * stored record) calls this. The event goes first, so a status at seq n means event n is durable; a process that
-   * dies between its move and this leaves both behind, and the next publisher fills the gap: `previous` is the record
-   * the transition started from, and when the status shows that its transition never got published, its event is
-   * recorded first (a spooler that died right after claiming still yields RUNNING once the reaper requeues the job).
-   * Copies of one transition written twice (a repair racing a slow writer) share their event id.
-   */
+  /** Records a transition's event and status after its move (providers without transactions; see StepwisePublisher). */
   async publishStatus(record: JobRecord, previous?: JobRecord): Promise<void> {
-    const status = statusOf(record);
-    let existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
-    if (existing && existing.value.seq >= record.seq) return;
-    const published = existing?.value.seq ?? 0;
-    if (previous && previous.seq > published && previous.seq < record.seq) await this.recordEvent(previous);
-    await this.recordEvent(record);
-    for (;;) {
-      try {
-        if (existing) await this.storage.replace(ns.status(record.backend), record.id, status, existing.version);
-        else await this.storage.put(ns.status(record.backend), record.id, status, { ifAbsent: true });
-        return;
-      } catch (error) {
-        if (!isRaceLoss(error)) throw error;
-      }
-      existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
-      if (existing && existing.value.seq >= record.seq) return;
-    }
-  }
-
-  /** Appends the event of the transition that produced `record` to the outbox. */
-  private async recordEvent(record: JobRecord): Promise<void> {
-    // Keyed by the wall clock at append time (not `now`, which tests move): the outbox lists in recording order.
-    await this.storage.put(ns.events, newJobId(), eventOf(record, this.wallClock()), { ifAbsent: true });
+    await this.publisher.publish(record, previous);
   }
 
   /** The lifecycle's clock as an ISO time, for events whose record has no time for their state. */

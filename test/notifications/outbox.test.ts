@@ -14,6 +14,7 @@ import type { StorageProvider } from '../../storage/contract.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 import { type JobEvent, ns } from '../../storage/records.ts';
+import { withoutTransactions } from '../support/stepwise.ts';
 import { eventually } from './support.ts';
 
 const BACKEND = 'outbox';
@@ -80,7 +81,7 @@ describe('the job-event outbox', function () {
   it('records a change whose publisher died right after the move, when the next change is published (providers without transactions)', async () => {
     let failEvents = false;
     // On a provider with transactions the move and its event commit together; this is the stepwise path's repair.
-    const stepwise: StorageProvider = Object.create(storage, { transaction: { value: undefined } }) as StorageProvider;
+    const stepwise = withoutTransactions(storage);
     const dying: StorageProvider = Object.create(stepwise, {
       put: {
         value: (namespace: string, key: string, value: unknown, options?: { ifAbsent?: boolean }) => {

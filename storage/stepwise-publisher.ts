@@ -1,0 +1,54 @@
+// Status and outbox for providers without transactions, where a transition's move, event and status are separate
+// writes: the order below lets readers and the next publisher repair what a process that died in between left.
+import type { StorageProvider } from './contract.ts';
+import { ConflictError, NotFoundError } from '../schemas/errors.ts';
+import { eventOf, statusOf } from './atomic-transitions.ts';
+import { newJobId } from './keys.ts';
+import { type JobRecord, type StatusRecord, ns } from './records.ts';
+
+export function isRaceLoss(error: unknown): boolean {
+  return error instanceof NotFoundError || error instanceof ConflictError;
+}
+
+export class StepwisePublisher {
+  constructor(
+    private readonly storage: StorageProvider,
+    private readonly wallClock: () => string,
+  ) {}
+
+  /**
+   * Records a transition: appends its event to the outbox (`events/`), then writes the status projection, unless a
+   * later transition already wrote a newer status. Only a transition's winner (or getStatus's repair, from the
+   * stored record) calls this. The event goes first, so a status at seq n means event n is durable; a process that
+   * dies between its move and this leaves both behind, and the next publisher fills the gap: `previous` is the record
+   * the transition started from, and when the status shows that its transition never got published, its event is
+   * recorded first (a spooler that died right after claiming still yields RUNNING once the reaper requeues the job).
+   * Copies of one transition written twice (a repair racing a slow writer) share their event id.
+   */
+  async publish(record: JobRecord, previous?: JobRecord): Promise<void> {
+    const status = statusOf(record);
+    let existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
+    if (existing && existing.value.seq >= record.seq) return;
+    const published = existing?.value.seq ?? 0;
+    if (previous && previous.seq > published && previous.seq < record.seq) await this.recordEvent(previous);
+    await this.recordEvent(record);
+    for (;;) {
+      try {
+        if (existing) await this.storage.replace(ns.status(record.backend), record.id, status, existing.version);
+        else await this.storage.put(ns.status(record.backend), record.id, status, { ifAbsent: true });
+        return;
+      } catch (error) {
+        if (!isRaceLoss(error)) throw error;
+      }
+      existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
+      if (existing && existing.value.seq >= record.seq) return;
+    }
+  }
+
+  /** Appends the event of the transition that produced `record` to the outbox. */
+  private async recordEvent(record: JobRecord): Promise<void> {
+    // Keyed by the wall clock at append time (not the lifecycle's clock, which tests move): the outbox lists in
+    // recording order.
+    await this.storage.put(ns.events, newJobId(), eventOf(record, this.wallClock()), { ifAbsent: true });
+  }
+}
