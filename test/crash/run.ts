@@ -1,9 +1,10 @@
-// `npm run test:crash`: the crash, race, cancel and outage proof against real CLI processes, on the local provider or
+// `npm run test:crash`: the crash, race, cancel, outage and server-kill burst proof against real CLI processes, on the local provider or
 // (CRASH_PROVIDER) on a registered Dropbox or S3 provider.
 // Prints the table and exits 1 on any violation (0 lost, 0 run twice, 0 stuck, recovery within lease + poll).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { burstPhase } from './burst.ts';
 import { cancelPhase } from './cancel.ts';
 import { killsPhase } from './kills.ts';
 import { outagePhase } from './outage.ts';
@@ -20,6 +21,7 @@ const runners: Record<PhaseName, (runDir: string) => Promise<PhaseResult>> = {
   race: (dir) => racePhase(dir, settings, store),
   cancel: (dir) => cancelPhase(dir, settings, store),
   outage: (dir) => outagePhase(dir, settings, store),
+  burst: (dir) => burstPhase(dir, settings, store),
 };
 
 const runDir = await mkdtemp(join(tmpdir(), 'qspool-crash-'));
@@ -30,6 +32,7 @@ for (const name of settings.phases) {
   const phaseStarted = Date.now();
   if (name === 'race' && settings.raceJobs === 0) continue;
   if (name === 'outage' && settings.outageSeconds === 0) continue;
+  if (name === 'burst' && settings.burstRounds === 0) continue;
   const result = await runners[name](runDir);
   results.push(result);
   console.log(`phase ${name}: ${((Date.now() - phaseStarted) / 1000).toFixed(1)} s, ${result.verdict.violations.length} violations`);
