@@ -107,19 +107,26 @@ export interface ValidationReport {
 class Tally {
   readonly issues: ValidationIssue[] = [];
   total = 0;
-  private readonly seen = new Set<string>();
 
   constructor(private readonly max: number) {}
 
-  addErrors(errors: readonly ErrorObject[], job: unknown): void {
-    // `if` and `propertyNames` only repeat what the error inside them already says.
+  /**
+   * Counts one validation's errors and lists the first; `place` maps an error's path within a slice to the job.
+   * Messages repeated for one value are listed once; once the list is full, errors are only counted (cheaply: a large
+   * invalid job has one per instruction).
+   */
+  addErrors(errors: readonly ErrorObject[], job: unknown, place: (path: string) => string = (path) => path): void {
     for (const error of errors) {
+      // `if` and `propertyNames` only repeat what the error inside them already says.
       if (error.keyword === 'if' || error.keyword === 'propertyNames') continue;
-      const key = `${error.instancePath} ${error.keyword} ${JSON.stringify(error.params)}`;
-      if (this.seen.has(key)) continue;
-      this.seen.add(key);
+      if (this.issues.length >= this.max) {
+        this.total += 1;
+        continue;
+      }
+      const issue = formatError({ ...error, instancePath: place(error.instancePath) }, job);
+      if (this.issues.some((listed) => listed.path === issue.path && listed.message === issue.message)) continue;
       this.total += 1;
-      if (this.issues.length < this.max) this.issues.push(formatError(error, job));
+      this.issues.push(issue);
     }
   }
 
@@ -133,7 +140,7 @@ class Tally {
  * Instructions validated in one step. A large job is validated in steps of this size, each a few milliseconds,
  * with the event loop free between them, so one 2 MB job cannot hold up every other request for seconds.
  */
-const STEP_INSTRUCTIONS = 500;
+const STEP_INSTRUCTIONS = 250;
 
 type ExperimentLike = { instructions?: unknown; num_wires?: unknown };
 
@@ -178,14 +185,12 @@ function* schemaSteps(validate: ValidateFunction, schema: Record<string, unknown
       yield;
       const slice = { [name]: { ...experiments[name], instructions: list.slice(offset, offset + STEP_INSTRUCTIONS) } };
       if (validate(slice)) continue;
-      const moved = (validate.errors ?? [])
-        .filter((error) => error.instancePath.startsWith(prefix))
-        .map((error) => {
-          const rest = error.instancePath.slice(prefix.length);
-          const index = Number.parseInt(rest, 10);
-          return { ...error, instancePath: `${prefix}${index + offset}${rest.slice(String(index).length)}` };
-        });
-      tally.addErrors(moved, job);
+      const within = (validate.errors ?? []).filter((error) => error.instancePath.startsWith(prefix));
+      tally.addErrors(within, job, (path) => {
+        const rest = path.slice(prefix.length);
+        const index = Number.parseInt(rest, 10);
+        return `${prefix}${index + offset}${rest.slice(String(index).length)}`;
+      });
     }
   }
 }
@@ -215,7 +220,7 @@ function* jobSteps(schema: Record<string, unknown>, job: unknown, maxListed: num
 }
 
 /** The whole check at once (the spooler's, on its own thread). */
-export function validateJob(schema: Record<string, unknown>, job: unknown, maxListed = Number.POSITIVE_INFINITY): ValidationReport {
+export function validateJob(schema: Record<string, unknown>, job: unknown, maxListed: number): ValidationReport {
   const steps = jobSteps(schema, job, maxListed);
   for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
 }

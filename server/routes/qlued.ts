@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import { InvalidJobError, StatusDictError, errorStatusDict, type FieldProblem } from '../../schemas/errors.ts';
 import { toConfigOut } from '../../schemas/backend-config.ts';
 import { isJobId } from '../../storage/keys.ts';
-import { readJsonBody, parseJsonText, type BodyLimits } from '../middleware/body.ts';
+import { readJsonBody, parseJson, type BodyLimits } from '../middleware/body.ts';
 import type { BackendService, ResolvedBackend } from '../services/backends.ts';
 import type { JobService } from '../services/jobs.ts';
 import type { User, UserService } from '../services/users.ts';
@@ -134,7 +134,7 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
     const backend = await backendOr404(ctx.params.backend!);
     if (version === 'v2') {
       try {
-        payload = parseJsonText(payload as string, deps.limits.maxDepth);
+        payload = await parseJson(payload as string, deps.limits.maxDepth);
       } catch {
         throw badJobEncoding();
       }
