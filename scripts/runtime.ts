@@ -32,7 +32,8 @@ export function demoTokenFile(config: Config): string {
 
 export function startSpoolers(runtime: Runtime, names = backendList(runtime.config)): Spooler[] {
   const { config, logger, storage } = runtime;
-  const lifecycle = new JobLifecycle(storage, { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS });
+  // Spoolers go on once a transition is committed: nobody waits for their acknowledgement (see awaitDurability).
+  const lifecycle = new JobLifecycle(storage, { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS, awaitDurability: false });
   return names.map((name) => {
     const options = { qubitMode: config.QSPOOL_QUBIT_MODE };
     const backend = createBackend(name, options);

@@ -78,9 +78,11 @@ export interface StorageProvider {
    * Optional: run `work` as one atomic, durable transaction. Its writes become visible together or not at all (a
    * throw undoes them and rejects with the error); concurrent transactions are serialised, so what `work` reads
    * cannot change under it. `work` must be synchronous and do no other I/O. Providers that can do this cheaply offer
-   * it, and the job lifecycle then writes each transition as one transaction.
+   * it, and the job lifecycle then writes each transition as one transaction. With `durable: false` the promise
+   * resolves once the transaction is committed (visible to every process) instead of once it is durable; the flush
+   * still follows. For writers whose callers learn nothing from waiting (a spooler's own transitions).
    */
-  transaction?<T>(work: (tx: Transaction) => T): Promise<T>;
+  transaction?<T>(work: (tx: Transaction) => T, options?: { durable?: boolean }): Promise<T>;
 
   /** Optional: call `onChange` soon after documents in the namespace change (used to wake idle spoolers). */
   watch?(namespace: string, onChange: () => void): () => void;

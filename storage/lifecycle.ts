@@ -43,6 +43,13 @@ export interface LifecycleOptions {
    * whichever lab holds them; without this option they sit beside the jobs.
    */
   index?: { storage: StorageProvider; provider: string };
+  /**
+   * Whether transitions resolve only once durable (default) or once committed, on providers with transactions. A
+   * spooler's transitions are acknowledged to nobody (readers see them at commit either way), so spoolers go on at
+   * commit and the store's next flush makes them durable; a power cut in between re-runs the job, as it would if it
+   * struck mid-run. Submissions always wait: their 2xx promises durability.
+   */
+  awaitDurability?: boolean;
 }
 
 /**
@@ -59,6 +66,7 @@ export class JobLifecycle {
   private readonly indexStorage: StorageProvider;
   private readonly indexProvider: string | undefined;
   private readonly publisher: StepwisePublisher;
+  private readonly durable: boolean;
 
   constructor(
     readonly storage: StorageProvider,
@@ -70,6 +78,7 @@ export class JobLifecycle {
     this.indexStorage = options.index?.storage ?? storage;
     this.indexProvider = options.index?.provider;
     this.publisher = new StepwisePublisher(storage, () => this.wallClock());
+    this.durable = options.awaitDurability ?? true;
   }
 
   /**
@@ -139,7 +148,7 @@ export class JobLifecycle {
 
   /** Gives the oldest queued job of the backend to exactly one caller (I2, I3), or undefined if none is queued. */
   async claim(backend: string, holder: string): Promise<ClaimedJob | undefined> {
-    if (this.storage.transaction) return this.storage.transaction((tx) => this.claimIn(tx, backend, holder));
+    if (this.storage.transaction) return this.transact((tx) => this.claimIn(tx, backend, holder));
     let after: string | undefined;
     for (let limit = FIRST_CLAIM_PAGE; ; limit = CLAIM_PAGE) {
       const keys = await this.storage.list(ns.queued(backend), { limit, ...(after ? { after } : {}) });
@@ -230,7 +239,7 @@ export class JobLifecycle {
     const changes = { resultKey, ...(completion.meta ? { meta: completion.meta } : {}) };
     const line = completion.line ?? 'Done.';
     if (this.storage.transaction) {
-      return this.storage.transaction((tx) => {
+      return this.transact((tx) => {
         tx.put(ns.results(backend), resultKey, completion.result);
         const record = this.finishIn(tx, heldRecord(tx, claim), 'DONE', line, changes);
         const claimed = next && this.claimIn(tx, backend, next.holder);
@@ -269,7 +278,7 @@ export class JobLifecycle {
    */
   async release(claim: ClaimedJob): Promise<void> {
     if (this.storage.transaction) {
-      await this.storage.transaction((tx) => {
+      await this.transact((tx) => {
         const held = heldRecord(tx, claim);
         if (held.record.cancelRequested) return this.finishIn(tx, held, 'CANCELLED', 'Cancelled while running.', {});
         const { lease: _lease, ...rest } = held.record;
@@ -315,7 +324,7 @@ export class JobLifecycle {
 
   private async reclaim(backend: string, id: string): Promise<boolean> {
     if (this.storage.transaction) {
-      return this.storage.transaction((tx) => {
+      return this.transact((tx) => {
         const current = tx.get<JobRecord>(ns.running(backend), id);
         if (!current || !this.expired(current.value)) return false;
         const record = this.reclaimed(current.value);
@@ -361,7 +370,7 @@ export class JobLifecycle {
   async cancel(backend: string, id: string): Promise<JobState> {
     for (let attempt = 0; attempt < 10; attempt += 1) {
       if (this.storage.transaction) {
-        const outcome = await this.storage.transaction((tx) => this.cancelIn(tx, backend, id));
+        const outcome = await this.transact((tx) => this.cancelIn(tx, backend, id));
         if (outcome) return outcome;
         await this.cancelRefusal(backend, id);
         continue;
@@ -556,7 +565,7 @@ export class JobLifecycle {
     line: string,
     changes: Partial<JobRecord>,
   ): Promise<JobRecord> {
-    if (this.storage.transaction) return this.storage.transaction((tx) => this.finishIn(tx, heldRecord(tx, claim), state, line, changes));
+    if (this.storage.transaction) return this.transact((tx) => this.finishIn(tx, heldRecord(tx, claim), state, line, changes));
     const { backend, id } = claim.record;
     let moved: JobRecord | undefined;
     let from: JobRecord | undefined;
@@ -622,6 +631,11 @@ export class JobLifecycle {
   /** Records a transition's event and status after its move (providers without transactions; see StepwisePublisher). */
   async publishStatus(record: JobRecord, previous?: JobRecord): Promise<void> {
     await this.publisher.publish(record, previous);
+  }
+
+  /** One transition as one transaction, resolved when durable or when committed (see awaitDurability). */
+  private transact<T>(work: (tx: Transaction) => T): Promise<T> {
+    return this.storage.transaction!(work, { durable: this.durable });
   }
 
   /** The lifecycle's clock as an ISO time, for events whose record has no time for their state. */

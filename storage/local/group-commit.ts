@@ -9,6 +9,8 @@ import { isBusy } from './store-file.ts';
 
 interface Pending {
   work: () => unknown;
+  /** Answer only once the group is durable (false: once it is committed). */
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -44,9 +46,9 @@ export class GroupCommit {
 
   constructor(private readonly host: GroupCommitHost) {}
 
-  run<T>(work: () => T): Promise<T> {
+  run<T>(work: () => T, durable = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, durable, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
     });
   }
@@ -60,26 +62,24 @@ export class GroupCommit {
   private async flush(): Promise<void> {
     this.scheduled = false;
     this.flushing = true;
-    let outcomes: Outcome[] | undefined;
-    let failure: unknown;
-    try {
-      outcomes = await this.commitGroup();
-    } catch (error) {
-      failure = this.host.mapError(error);
-    }
+    const outcomes = await this.commitGroup();
     this.flushing = false;
     if (this.queue.length > 0) this.schedule();
     if (!outcomes) return;
+    const waiting = outcomes.filter((outcome) => outcome.pending.durable && outcome.ok);
+    for (const outcome of outcomes) if (!waiting.includes(outcome)) settle(outcome);
+    if (waiting.length === 0) {
+      // Nobody waits, but the group must still reach the disk soon: the flush is shared with the next groups.
+      this.host.durable().catch(() => undefined);
+      return;
+    }
+    let failure: unknown;
     try {
       await this.host.durable();
     } catch (error) {
       failure = this.host.mapError(error);
     }
-    for (const { pending, ok, value } of outcomes) {
-      if (failure !== undefined) pending.reject(failure);
-      else if (ok) pending.resolve(value);
-      else pending.reject(value);
-    }
+    for (const outcome of waiting) settle(outcome, failure);
   }
 
   /** Takes the queue once the write lock is ours and commits it; undefined (and the queue rejected) on failure. */
@@ -91,9 +91,9 @@ export class GroupCommit {
     const outcomes: Outcome[] = [];
     try {
       for (const pending of group) outcomes.push(runUnderSavepoint(db, pending));
-      db.exec('COMMIT');
+      control(db).commit.run();
     } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      rollBack(db);
       this.host.takeTouched();
       const mapped = this.host.mapError(error);
       for (const pending of group) pending.reject(mapped);
@@ -110,7 +110,7 @@ export class GroupCommit {
     for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
       try {
         const db = this.host.database();
-        db.exec('BEGIN IMMEDIATE');
+        control(db).begin.run();
         return db;
       } catch (error) {
         const patient = isBusy(error) && Date.now() - started < LOCK_PATIENCE_MS;
@@ -129,15 +129,59 @@ export class GroupCommit {
   }
 }
 
+function rollBack(db: Database.Database): void {
+  try {
+    if (db.inTransaction) control(db).rollback.run();
+  } catch {
+    // SQLite has rolled back by itself after an I/O error; the group is answered with the original error.
+  }
+}
+
+/** Answers a write: its failure, the flush's failure, or its value. */
+function settle({ pending, ok, value }: Outcome, flushFailure?: unknown): void {
+  if (!ok) pending.reject(value);
+  else if (flushFailure !== undefined) pending.reject(flushFailure);
+  else pending.resolve(value);
+}
+
 function runUnderSavepoint(db: Database.Database, pending: Pending): Outcome {
-  db.exec('SAVEPOINT write');
+  const statements = control(db);
+  statements.savepoint.run();
   try {
     const value = pending.work();
-    db.exec('RELEASE write');
+    statements.release.run();
     return { pending, ok: true, value };
   } catch (error) {
-    db.exec('ROLLBACK TO write');
-    db.exec('RELEASE write');
+    statements.rollbackTo.run();
+    statements.release.run();
     return { pending, ok: false, value: error };
   }
+}
+
+interface ControlStatements {
+  begin: Database.Statement;
+  commit: Database.Statement;
+  rollback: Database.Statement;
+  savepoint: Database.Statement;
+  release: Database.Statement;
+  rollbackTo: Database.Statement;
+}
+
+const prepared = new WeakMap<Database.Database, ControlStatements>();
+
+/** Transaction control as prepared statements: parsing them on every group cost more than the writes themselves. */
+function control(db: Database.Database): ControlStatements {
+  let statements = prepared.get(db);
+  if (!statements) {
+    statements = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT write'),
+      release: db.prepare('RELEASE write'),
+      rollbackTo: db.prepare('ROLLBACK TO write'),
+    };
+    prepared.set(db, statements);
+  }
+  return statements;
 }

@@ -81,8 +81,8 @@ export class LocalProvider implements StorageProvider {
     return this.read(() => this.documents().list(namespace, options));
   }
 
-  transaction<T>(work: (tx: Transaction) => T): Promise<T> {
-    return this.commits.run(() => work(this.documents()));
+  transaction<T>(work: (tx: Transaction) => T, options: { durable?: boolean } = {}): Promise<T> {
+    return this.commits.run(() => work(this.documents()), options.durable ?? true);
   }
 
   watch(namespace: string, onChange: () => void): () => void {
