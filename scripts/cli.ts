@@ -75,6 +75,7 @@ storage
   .option('--owner <user>', 'who is responsible for it')
   .option('--description <text>', 'what it is for')
   .option('--inactive', 'register without activating')
+  .option('--layout <layout>', 'qspool (default) or sqooler: the documents sqooler spoolers and qlued read and write (local only)')
   .option(...json)
   .action(lazy(load.storage, (m) => m.storageAdd));
 storage.command('list').description('list providers').option(...json).action(lazy(load.storage, (m) => m.storageList));

@@ -17,8 +17,8 @@ function print(value: unknown, options: Output, human: () => string): void {
 }
 
 function providerTable(providers: ProviderSummary[]): string {
-  const table = new Table({ head: ['name', 'type', 'active', 'owner', 'description'] });
-  for (const p of providers) table.push([p.primary ? `${p.name} (primary)` : p.name, p.type, p.active ? 'yes' : 'no', p.owner, p.description]);
+  const table = new Table({ head: ['name', 'type', 'layout', 'active', 'owner', 'description'] });
+  for (const p of providers) table.push([p.primary ? `${p.name} (primary)` : p.name, p.type, p.layout, p.active ? 'yes' : 'no', p.owner, p.description]);
   return table.toString();
 }
 
@@ -31,7 +31,7 @@ async function withRegistry<T>(action: (registry: Awaited<ReturnType<typeof open
   }
 }
 
-export async function storageAdd(options: Output & { name: string; type: string; login: string; owner?: string; description?: string; inactive?: boolean }) {
+export async function storageAdd(options: Output & { name: string; type: string; login: string; owner?: string; description?: string; inactive?: boolean; layout?: string }) {
   let login: unknown;
   try {
     login = JSON.parse(options.login);
@@ -46,9 +46,10 @@ export async function storageAdd(options: Output & { name: string; type: string;
       active: !options.inactive,
       ...(options.owner ? { owner: options.owner } : {}),
       ...(options.description ? { description: options.description } : {}),
+      ...(options.layout ? { layout: options.layout } : {}),
     }),
   );
-  print(info, options, () => `Added storage provider ${info.name} (${info.type}, ${info.active ? 'active' : 'inactive'})`);
+  print(info, options, () => `Added storage provider ${info.name} (${info.type}, ${info.layout} layout, ${info.active ? 'active' : 'inactive'})`);
 }
 
 export async function storageList(options: Output) {

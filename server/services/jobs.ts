@@ -7,11 +7,10 @@ import type { BackendConfig } from '../../schemas/backend-config.ts';
 import { InvalidJobError } from '../../schemas/errors.ts';
 import type { ValidationIssue } from '../../schemas/validators.ts';
 import { summarizeIssues, validateJobAsync } from '../../schemas/validators.ts';
-import type { JobLifecycle } from '../../storage/lifecycle.ts';
 import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../storage/records.ts';
 import { assertAcceptsJobs, type ResolvedBackend } from './backends.ts';
 import type { JobIndex } from './job-index.ts';
-import type { ProviderSite, SiteLookup } from './providers.ts';
+import type { ProviderSite, SiteJobs, SiteLookup } from './providers.ts';
 import { QueueQuota } from './queue-quota.ts';
 import type { User } from './users.ts';
 
@@ -89,7 +88,7 @@ export class JobService {
   }
 
   /** The lifecycle on the provider that holds the job. */
-  async lifecycleOf(job: ServedJob): Promise<JobLifecycle> {
+  async lifecycleOf(job: ServedJob): Promise<SiteJobs> {
     return (await this.sites.get(job.provider)).lifecycle;
   }
 

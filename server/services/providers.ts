@@ -8,12 +8,23 @@ import { NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts'
 import type { StorageProvider } from '../../storage/contract.ts';
 import { JobLifecycle, type LifecycleOptions } from '../../storage/lifecycle.ts';
 import { ProviderRegistry, type ProviderSummary } from '../../storage/registry/index.ts';
+import { SqoolerJobs } from '../../storage/sqooler/jobs.ts';
+import { SqoolerView } from '../../storage/sqooler/view.ts';
+
+/**
+ * What the server asks of the jobs on one provider: the job lifecycle on qspool's layout, SqoolerJobs on sqooler's
+ * (where sqooler spoolers, not the lifecycle, claim and finish jobs).
+ */
+export type SiteJobs = Pick<
+  JobLifecycle,
+  'storage' | 'enqueue' | 'indexEntry' | 'find' | 'getStatus' | 'getResult' | 'listQueued' | 'cancel' | 'purge' | 'requeue'
+>;
 
 export interface ProviderSite {
   name: string;
   primary: boolean;
   storage: StorageProvider;
-  lifecycle: JobLifecycle;
+  lifecycle: SiteJobs;
 }
 
 /** How backends, job lists and job lookups find providers: ProviderSites in the server, singleSite in a spooler. */
@@ -52,7 +63,7 @@ export function providerRegistry(storage: StorageProvider, config: Config): Prov
 export class ProviderSites implements SiteLookup {
   readonly primary: ProviderSite;
   /** Keyed by the opened storage: the registry caches openings (and drops removed providers), this follows it. */
-  private readonly lifecycles = new WeakMap<StorageProvider, JobLifecycle>();
+  private readonly lifecycles = new WeakMap<StorageProvider, SiteJobs>();
   /** Providers whose failure was logged; listings ask every few seconds, the log needs it once. */
   private readonly failing = new Set<string>();
 
@@ -74,7 +85,10 @@ export class ProviderSites implements SiteLookup {
     const storage = await this.opened(name);
     let lifecycle = this.lifecycles.get(storage);
     if (!lifecycle) {
-      lifecycle = new JobLifecycle(storage, { ...this.lifecycleOptions, index: { storage: this.primary.storage, provider: name } });
+      lifecycle =
+        storage instanceof SqoolerView
+          ? new SqoolerJobs(storage)
+          : new JobLifecycle(storage, { ...this.lifecycleOptions, index: { storage: this.primary.storage, provider: name } });
       this.lifecycles.set(storage, lifecycle);
     }
     return { name, primary: false, storage, lifecycle };

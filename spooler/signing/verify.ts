@@ -48,7 +48,7 @@ export async function verifyDocument(storage: StorageProvider, backend: string, 
 }
 
 /** The signature report of a DONE job's result. */
-export async function verifyJobResult(lifecycle: JobLifecycle, record: JobRecord): Promise<SignatureReport> {
+export async function verifyJobResult(lifecycle: Pick<JobLifecycle, 'getResult' | 'storage'>, record: JobRecord): Promise<SignatureReport> {
   if (record.state !== 'DONE') return unsigned(`the job is ${record.state}; only DONE jobs have a result`);
   const jws = record.meta?.signature;
   if (typeof jws !== 'string') return unsigned('the result was published without a signature');

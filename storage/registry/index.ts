@@ -8,10 +8,19 @@ import { ConflictError, InvalidKeyError, NotFoundError } from '../../schemas/err
 import { createProvider, type ProviderSpec } from '../factory.ts';
 import { assertLogin, isProviderType, loginToSpec, redact, type ProviderType } from './logins.ts';
 import { seal, unseal, type SealedLogin } from './secrets.ts';
+import { SqoolerLocalFiles } from '../sqooler/local.ts';
+import { SqoolerView } from '../sqooler/view.ts';
 
 export const PROVIDERS_NS = 'providers';
 const PROVIDER_STATE_NS = 'provider-state';
 const NAME = /^[a-z0-9]{1,32}$/;
+
+/**
+ * How documents are laid out on a provider: qspool's own, or sqooler's (storage/sqooler/), which unmodified sqooler
+ * spoolers and qlued read and write. Only local providers have the sqooler layout so far.
+ */
+export const LAYOUTS = ['qspool', 'sqooler'] as const;
+export type Layout = (typeof LAYOUTS)[number];
 
 interface StoredEntry {
   name: string;
@@ -21,6 +30,8 @@ interface StoredEntry {
   active: boolean;
   createdAt: string;
   login: SealedLogin;
+  /** Absent on entries made before layouts existed: qspool's. */
+  layout?: Layout;
 }
 
 /** A registry entry without its login: all the server needs to list and route, readable without the secret key. */
@@ -31,6 +42,7 @@ export interface ProviderSummary {
   description: string;
   active: boolean;
   primary: boolean;
+  layout: Layout;
 }
 
 /** A registry entry as shown to people: the login with its secret fields replaced. */
@@ -50,6 +62,7 @@ export interface NewProvider {
   owner?: string;
   description?: string;
   active?: boolean;
+  layout?: string;
 }
 
 export class ProviderRegistry {
@@ -67,6 +80,9 @@ export class ProviderRegistry {
     if (entry.name === this.primaryName) throw new ConflictError(`${entry.name} is the primary storage`, 'provider_exists');
     if (!isProviderType(entry.type)) throw new InvalidKeyError(`Unknown provider type ${JSON.stringify(entry.type)}; use local, mongodb, s3 or dropbox`);
     assertLogin(entry.type, entry.login);
+    const layout = entry.layout ?? 'qspool';
+    if (!(LAYOUTS as readonly string[]).includes(layout)) throw new InvalidKeyError(`Unknown layout ${JSON.stringify(layout)}; use qspool or sqooler`);
+    if (layout === 'sqooler' && entry.type !== 'local') throw new InvalidKeyError('The sqooler layout is available for local providers only so far');
     const stored: StoredEntry = {
       name: entry.name,
       type: entry.type,
@@ -75,6 +91,7 @@ export class ProviderRegistry {
       active: entry.active ?? true,
       createdAt: new Date().toISOString(),
       login: seal(entry.login, this.secretKey),
+      layout: layout as Layout,
     };
     try {
       await this.primary.put(PROVIDERS_NS, entry.name, stored, { ifAbsent: true });
@@ -147,11 +164,19 @@ export class ProviderRegistry {
     if (name === this.primaryName) return this.primary;
     let opening = this.opened.get(name);
     if (!opening) {
-      opening = this.spec(name).then(createProvider);
+      opening = this.openEntry(name);
       this.opened.set(name, opening);
       opening.catch(() => this.opened.delete(name));
     }
     return opening;
+  }
+
+  /** A sqooler-layout provider opens as a read-only view of sqooler's documents, its owners from the primary's index. */
+  private async openEntry(name: string): Promise<StorageProvider> {
+    const stored = (await this.entry(name)).value;
+    const spec = loginToSpec(stored.type, unseal(stored.login, this.secretKey));
+    if (stored.layout !== 'sqooler' || spec.type !== 'local') return createProvider(spec);
+    return new SqoolerView(new SqoolerLocalFiles(spec.root), { storage: this.primary, provider: name });
   }
 
   async close(): Promise<void> {
@@ -170,7 +195,7 @@ export class ProviderRegistry {
   private async primarySummary(): Promise<ProviderSummary> {
     // A primary nobody has switched is active: a fresh install works without an admin step.
     const active = (await this.primary.get<PrimaryState>(PROVIDER_STATE_NS, this.primaryName))?.value.active ?? true;
-    return { name: this.primaryName, type: 'local', owner: 'admin', description: 'The storage this server runs on', active, primary: true };
+    return { name: this.primaryName, type: 'local', owner: 'admin', description: 'The storage this server runs on', active, primary: true, layout: 'qspool' };
   }
 
   private async setPrimaryActive(active: boolean): Promise<ProviderSummary> {
@@ -191,6 +216,6 @@ export class ProviderRegistry {
 
   private summarize(stored: StoredEntry): ProviderSummary {
     const { name, type, owner, description, active } = stored;
-    return { name, type, owner, description, active, primary: false };
+    return { name, type, owner, description, active, primary: false, layout: stored.layout ?? 'qspool' };
   }
 }

@@ -1,0 +1,210 @@
+// sqooler's documents seen through qspool's storage contract, read-only: the namespaces the server reads (configs,
+// heartbeats, the four job states, statuses, results) answer with qspool's records built from sqooler's documents,
+// so backend lists, job lookups, job lists and metrics serve a sqooler-layout provider unchanged. Owners come from
+// the server's job index (sqooler's local documents name none). Writes go through SqoolerJobs (./jobs.ts), which
+// writes sqooler's documents; through this view they are refused.
+import { ConflictError } from '../../schemas/errors.ts';
+import { fullBackendName } from '../../schemas/backend-config.ts';
+import type { ListOptions, StoredDocument, StorageProvider } from '../contract.ts';
+import { isJobId } from '../keys.ts';
+import { type JobIndexEntry, type JobRecord, type JobState, type StatusRecord, ns } from '../records.ts';
+import {
+  type SqoolerDocuments,
+  type SqoolerStatus,
+  SQOOLER_SPOOLER,
+  heartbeatOf,
+  initialStatus,
+  lastQueueCheck,
+  localPaths as paths,
+  servedResult,
+  stateOf,
+  toBackendConfig,
+  unwrapJws,
+} from './layout.ts';
+
+type Place = 'queued' | 'running' | 'finished' | 'deleted';
+const PLACES: Place[] = ['queued', 'running', 'finished', 'deleted'];
+/** Documents here are never replaced through the contract, so one version string serves them all. */
+const VERSION = 'sqooler';
+
+/** Where the server's job index lives and what this provider is called in it. */
+export interface SqoolerIndex {
+  storage: StorageProvider;
+  provider: string;
+}
+
+const NAMESPACE = /^(configs)$|^(jobs\/queued|jobs\/running|jobs\/finished|jobs\/deleted|status|results|heartbeats)\/([a-z0-9]+)$/;
+
+export class SqoolerView implements StorageProvider {
+  readonly type: string;
+
+  constructor(
+    readonly documents: SqoolerDocuments,
+    readonly index: SqoolerIndex,
+  ) {
+    this.type = `sqooler-${documents.type}`;
+  }
+
+  /** The folder of a job in a place; running and deleted jobs of every backend share one. */
+  folderOf(place: Place, display: string): string {
+    if (place === 'queued') return paths.queued(display);
+    if (place === 'finished') return paths.finished(display);
+    return place === 'running' ? paths.running : paths.deleted;
+  }
+
+  async status(display: string, id: string): Promise<SqoolerStatus | undefined> {
+    const document = await this.documents.get(paths.status(display), id);
+    return document === undefined ? undefined : (unwrapJws(document) as unknown as SqoolerStatus);
+  }
+
+  /**
+   * The job's place and document. A shared folder's job belongs to the backend that holds its status (sqooler's
+   * update_in_database writes the status last, after moving the job).
+   */
+  async locate(display: string, id: string, first?: Place): Promise<{ place: Place; payload: unknown } | undefined> {
+    if (!isJobId(id)) return undefined;
+    const order = first ? [first, ...PLACES.filter((place) => place !== first)] : PLACES;
+    for (const place of order) {
+      const payload = await this.documents.get(this.folderOf(place, display), id);
+      if (payload === undefined) continue;
+      if ((place === 'running' || place === 'deleted') && !(await this.status(display, id))) continue;
+      return { place, payload };
+    }
+    return undefined;
+  }
+
+  private async entry(id: string): Promise<JobIndexEntry | undefined> {
+    return (await this.index.storage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
+  }
+
+  /** The job as a qspool record; its owner is the index's (none for jobs qlued took before qspool: admins only). */
+  async record(display: string, id: string, first?: Place): Promise<JobRecord | undefined> {
+    const found = await this.locate(display, id, first);
+    if (!found) return undefined;
+    const [status, entry] = await Promise.all([this.status(display, id), this.entry(id)]);
+    const dict = status ?? initialStatus(id);
+    const state = stateOf(dict.status, found.place);
+    const createdAt = entry?.createdAt ?? new Date(0).toISOString();
+    return {
+      id,
+      backend: display,
+      owner: entry?.owner ?? '',
+      state,
+      payload: found.payload,
+      createdAt,
+      timestamps: { QUEUED: createdAt },
+      attempts: state === 'QUEUED' ? 0 : 1,
+      seq: 1,
+      detail: dict.detail.split('; '),
+      ...(dict.error_message !== 'None' ? { errorMessage: dict.error_message } : {}),
+      ...(state === 'DONE' ? { resultKey: id } : {}),
+      ...(entry?.meta ? { meta: entry.meta } : {}),
+    };
+  }
+
+  async statusRecord(display: string, id: string): Promise<StatusRecord | undefined> {
+    const record = await this.record(display, id);
+    if (!record) return undefined;
+    const { state, owner, seq, attempts, timestamps } = record;
+    const dict = (await this.status(display, id)) ?? initialStatus(id);
+    return { job_id: id, status: state, detail: dict.detail, error_message: dict.error_message, backend: display, owner, seq, attempts, timestamps };
+  }
+
+  async get<T = unknown>(namespace: string, key: string): Promise<StoredDocument<T> | undefined> {
+    const value = await this.read(namespace, key);
+    return value === undefined ? undefined : { value: value as T, version: VERSION };
+  }
+
+  private async read(namespace: string, key: string): Promise<unknown> {
+    const match = NAMESPACE.exec(namespace);
+    if (!match) return undefined;
+    if (match[1]) return this.config(key);
+    const [kind, display] = [match[2]!, match[3]!];
+    switch (kind) {
+      case 'heartbeats': {
+        const config = key === SQOOLER_SPOOLER ? await this.config(display) : undefined;
+        const at = config && lastQueueCheck(config);
+        return config && at !== undefined ? heartbeatOf(config, at) : undefined;
+      }
+      case 'status':
+        return this.statusRecord(display, key);
+      case 'results': {
+        const [document, config] = await Promise.all([isJobId(key) ? this.documents.get(paths.results(display), key) : undefined, this.config(display)]);
+        return document === undefined || !config ? undefined : servedResult(document, fullBackendName(this.index.provider, config));
+      }
+      default: {
+        const place = kind.slice('jobs/'.length) as Place;
+        const record = await this.record(display, key, place);
+        return record && stateNamespaceOf(record.state) === place ? record : undefined;
+      }
+    }
+  }
+
+  private async config(display: string) {
+    const document = await this.documents.get(paths.configs, display);
+    return document === undefined ? undefined : toBackendConfig(document);
+  }
+
+  async list(namespace: string, options: ListOptions = {}): Promise<string[]> {
+    const match = NAMESPACE.exec(namespace);
+    let names: string[] = [];
+    if (match?.[1]) names = await this.documents.list(paths.configs);
+    else if (match) names = await this.names(match[2]!, match[3]!);
+    const after = options.after;
+    return names
+      .filter((name) => after === undefined || name > after)
+      .sort()
+      .slice(0, options.limit ?? 1000);
+  }
+
+  private async names(kind: string, display: string): Promise<string[]> {
+    switch (kind) {
+      case 'heartbeats': {
+        const config = await this.config(display);
+        return config && lastQueueCheck(config) !== undefined ? [SQOOLER_SPOOLER] : [];
+      }
+      case 'status':
+        return (await this.documents.list(paths.status(display))).filter(isJobId);
+      case 'results':
+        return (await this.documents.list(paths.results(display))).filter(isJobId);
+      case 'jobs/queued':
+      case 'jobs/finished':
+        return (await this.documents.list(this.folderOf(kind.slice('jobs/'.length) as Place, display))).filter(isJobId);
+      default: {
+        // The shared folders: this backend's jobs are those with a status under its name.
+        const [ids, statuses] = await Promise.all([this.documents.list(this.folderOf(kind.slice('jobs/'.length) as Place, display)), this.documents.list(paths.status(display))]);
+        const mine = new Set(statuses);
+        return ids.filter((id) => isJobId(id) && mine.has(id));
+      }
+    }
+  }
+
+  async put(): Promise<string> {
+    return readOnly();
+  }
+
+  async replace(): Promise<string> {
+    return readOnly();
+  }
+
+  async move(): Promise<string> {
+    return readOnly();
+  }
+
+  async delete(): Promise<boolean> {
+    return readOnly();
+  }
+
+  close(): Promise<void> {
+    return this.documents.close();
+  }
+}
+
+/** Which place a state's job is in, as qspool names the state namespaces. */
+function stateNamespaceOf(state: JobState): Place {
+  return state === 'QUEUED' ? 'queued' : state === 'RUNNING' ? 'running' : state === 'DONE' ? 'finished' : 'deleted';
+}
+
+function readOnly(): never {
+  throw new ConflictError('A sqooler-layout provider holds sqooler documents; only its job service writes them', 'sqooler_read_only');
+}
