@@ -95,6 +95,16 @@ storage
   .description('hide its backends and refuse new jobs for them (the primary too, which is never removable)')
   .option(...json)
   .action(async (name: string, options: { json?: boolean }) => (await load.storage()).storageSetActive(name, false, options));
+storage
+  .command('import-qlued')
+  .description('take over a qlued deployment\'s storage provider: its login dict unchanged, the sqooler layout, its jobs indexed')
+  .requiredOption('--name <name>', 'the provider\'s qlued name (keeps qlued\'s full backend names)')
+  .requiredOption('--type <type>', 'qlued\'s storage_type (local so far)')
+  .requiredOption('--login <json>', 'qlued\'s login dict, e.g. \'{"base_path": "/srv/qlued"}\'')
+  .requiredOption('--jobs-owner <user>', 'the qspool user who owns the jobs already there (qlued records no owner for them)')
+  .option('--description <text>', 'what it is for')
+  .option(...json)
+  .action(lazy(load.storage, (m) => m.storageImportQlued));
 storage.command('remove <name>').description('forget a provider (its data stays)').option(...json).action(lazy(load.storage, (m) => m.storageRemove));
 storage
   .command('migrate')

@@ -2,7 +2,9 @@
 // Tables for people, --json for scripts; logins are shown with their secrets replaced by "***".
 import Table from 'cli-table3';
 import { SingleBar } from 'cli-progress';
-import { InvalidKeyError } from '../../schemas/errors.ts';
+import { InvalidKeyError, NotFoundError } from '../../schemas/errors.ts';
+import { USERS_NS } from '../../server/services/users.ts';
+import { importQlued } from '../../storage/sqooler/import.ts';
 import { migrate } from '../../storage/registry/migrate.ts';
 import { probeProvider, probeVerdict } from '../../storage/registry/probe.ts';
 import type { ProviderSummary } from '../../storage/registry/index.ts';
@@ -31,13 +33,16 @@ async function withRegistry<T>(action: (registry: Awaited<ReturnType<typeof open
   }
 }
 
-export async function storageAdd(options: Output & { name: string; type: string; login: string; owner?: string; description?: string; inactive?: boolean; layout?: string }) {
-  let login: unknown;
+function parseLogin(text: string): unknown {
   try {
-    login = JSON.parse(options.login);
+    return JSON.parse(text);
   } catch {
     throw new InvalidKeyError('--login must be a JSON object, e.g. \'{"base_path": "/srv/lab1"}\'');
   }
+}
+
+export async function storageAdd(options: Output & { name: string; type: string; login: string; owner?: string; description?: string; inactive?: boolean; layout?: string }) {
+  const login = parseLogin(options.login);
   const info = await withRegistry((registry) =>
     registry.add({
       name: options.name,
@@ -50,6 +55,22 @@ export async function storageAdd(options: Output & { name: string; type: string;
     }),
   );
   print(info, options, () => `Added storage provider ${info.name} (${info.type}, ${info.layout} layout, ${info.active ? 'active' : 'inactive'})`);
+}
+
+/** `import-qlued`: a qlued deployment's provider, its login dict unchanged, with its jobs given to `--jobs-owner`. */
+export async function storageImportQlued(options: Output & { name: string; type: string; login: string; jobsOwner: string; description?: string }) {
+  const login = parseLogin(options.login);
+  const report = await withRegistry(async (registry) => {
+    const primary = await registry.open(registry.primaryName);
+    if (!(await primary.get(USERS_NS, options.jobsOwner))) throw new NotFoundError(`No user named ${options.jobsOwner}; create it first (qspool user add)`);
+    return importQlued(registry, {
+      provider: { name: options.name, type: options.type, login, owner: options.jobsOwner, ...(options.description ? { description: options.description } : {}) },
+      owner: options.jobsOwner,
+    });
+  });
+  print(report, options, () =>
+    `Imported ${report.provider} (sqooler layout): backends ${report.backends.join(', ') || 'none yet'}; ${report.indexed} jobs given to ${options.jobsOwner}${report.known ? `, ${report.known} already known` : ''}`,
+  );
 }
 
 export async function storageList(options: Output) {

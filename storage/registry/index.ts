@@ -70,7 +70,7 @@ export class ProviderRegistry {
 
   constructor(
     private readonly primary: StorageProvider,
-    private readonly primaryName: string,
+    readonly primaryName: string,
     private readonly primaryLogin: Record<string, unknown>,
     private readonly secretKey: string | undefined,
   ) {}

@@ -1,0 +1,57 @@
+// Taking over an existing qlued deployment's storage: the provider is registered with its qlued login dict as it is
+// and the sqooler layout, under the same name (so qlued's full backend names, `<name>_<display>_<kind>`, keep
+// working), and the jobs already there are entered in the server's job index, so their owners find them in their
+// job lists and read their status and results. qlued keeps no record of who posted a job to a local provider (its
+// documents and ids name no user), so those jobs go to the one qspool user the operator names.
+import { ConflictError, InvalidKeyError } from '../../schemas/errors.ts';
+import { isJobId } from '../keys.ts';
+import { type JobIndexEntry, ns } from '../records.ts';
+import type { NewProvider, ProviderRegistry } from '../registry/index.ts';
+import { localPaths as paths } from './layout.ts';
+import { SqoolerView } from './view.ts';
+
+export interface QluedImport {
+  /** qlued's StorageProviderDb entry: name, storage_type, login (unchanged), owner and description. */
+  provider: Omit<NewProvider, 'layout'>;
+  /** The qspool user who owns the jobs already on the storage. */
+  owner: string;
+}
+
+export interface QluedImportReport {
+  provider: string;
+  backends: string[];
+  /** Jobs entered in the index now; ones indexed by an earlier run are counted as `known`. */
+  indexed: number;
+  known: number;
+}
+
+/** Registers the provider (or takes the one an earlier, interrupted run registered) and indexes its jobs. */
+export async function importQlued(registry: ProviderRegistry, request: QluedImport): Promise<QluedImportReport> {
+  const { name } = request.provider;
+  try {
+    await registry.add({ ...request.provider, layout: 'sqooler' });
+  } catch (error) {
+    if (!(error instanceof ConflictError && (await registry.summary(name)).layout === 'sqooler')) throw error;
+  }
+  const view = await registry.open(name);
+  if (!(view instanceof SqoolerView)) throw new InvalidKeyError(`${name} is not a sqooler-layout provider`);
+  const backends = await view.list(ns.configs);
+  const report: QluedImportReport = { provider: name, backends, indexed: 0, known: 0 };
+  for (const display of backends) {
+    // Every job qlued took has a status document under its backend, whichever folder the job is in now.
+    const ids = (await view.documents.list(paths.status(display))).filter(isJobId);
+    for (const id of ids) {
+      if (await view.index.storage.get(ns.jobIndex, id)) {
+        report.known += 1;
+        continue;
+      }
+      const entry: JobIndexEntry = { backend: display, owner: request.owner, provider: name, createdAt: new Date().toISOString(), meta: { imported_from: 'qlued' } };
+      // Owner index first: an interrupted run leaves a job listed for its owner but not yet marked known, and the
+      // rerun writes both again.
+      await view.index.storage.put(ns.ownerIndex(request.owner), id, entry);
+      await view.index.storage.put(ns.jobIndex, id, entry);
+      report.indexed += 1;
+    }
+  }
+  return report;
+}
