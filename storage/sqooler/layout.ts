@@ -7,8 +7,9 @@ import { jobSchema } from '../../schemas/job.ts';
 import type { HeartbeatRecord, JobState } from '../records.ts';
 
 /**
- * sqooler's StorageCore: documents addressed by a folder path and a name (`<path>/<name>.json` on the local
- * provider). What each provider (local, and later Dropbox and MongoDB) implements for the sqooler layout.
+ * The part of sqooler's StorageCore the server needs: documents addressed by a folder path and a name
+ * (`<path>/<name>.json` on the local provider). The server creates, reads, lists and deletes; moving jobs and
+ * rewriting documents is the spoolers' part. What each provider (local, later Dropbox and MongoDB) implements.
  */
 export interface SqoolerDocuments {
   readonly type: string;
@@ -16,10 +17,6 @@ export interface SqoolerDocuments {
   get(path: string, name: string): Promise<unknown>;
   /** Creates the document; ConflictError if it exists (sqooler's `upload` refuses to overwrite). */
   upload(path: string, name: string, content: unknown): Promise<void>;
-  /** Replaces the document; NotFoundError if it does not exist (sqooler's `update`). */
-  update(path: string, name: string, content: unknown): Promise<void>;
-  /** Moves the document to another folder; exactly one of concurrent movers wins, the others get NotFoundError. */
-  move(from: string, to: string, name: string): Promise<void>;
   /** Resolves true if this call removed the document. */
   delete(path: string, name: string): Promise<boolean>;
   /** The names (without `.json`) in a folder, in no particular order (sqooler's `get_file_queue`). */

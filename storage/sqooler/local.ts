@@ -1,10 +1,11 @@
 // sqooler's local provider (LocalCore): `<base_path>/<path>/<name>.json`, plain JSON. What qspool writes here is
-// written whole (a temp file renamed or linked into place), so a sqooler spooler never reads a torn document of
-// ours; sqooler writes its own documents in place, so a read that catches one half-written is retried.
+// written whole (a temp file linked into place), so a sqooler spooler never reads a torn document of
+// ours; sqooler writes its own documents in place, so a read that catches one half-written is retried. Our writes are
+// fsynced (file and folder) before they resolve: a job the client has an id for survives a power cut.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, InvalidKeyError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { ConflictError, InvalidKeyError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { SEGMENT, type SqoolerDocuments } from './layout.ts';
 
 /** How often, and how long apart, a read retries a document a sqooler process is rewriting in place. */
@@ -48,13 +49,29 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
     }
   }
 
-  /** A temp file with the content, in the target's folder (so rename and link stay on one file system). */
+  /** A temp file with the content, in the target's folder (so the link stays on one file system). */
   private async staged(path: string, content: unknown): Promise<string> {
     const folder = this.folder(path);
     await mkdir(folder, { recursive: true });
     const temp = join(folder, `.qspool-${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(temp, JSON.stringify(content));
+    const file = await open(temp, 'wx');
+    try {
+      await file.writeFile(JSON.stringify(content));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     return temp;
+  }
+
+  /** Makes a new name in the folder durable. */
+  private async syncFolder(path: string): Promise<void> {
+    const folder = await open(this.folder(path), 'r');
+    try {
+      await folder.sync();
+    } finally {
+      await folder.close();
+    }
   }
 
   async upload(path: string, name: string, content: unknown): Promise<void> {
@@ -69,24 +86,7 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
     } finally {
       await unlink(temp);
     }
-  }
-
-  async update(path: string, name: string, content: unknown): Promise<void> {
-    const target = this.file(path, name);
-    if ((await this.get(path, name)) === undefined) throw new NotFoundError(`${path}/${name}.json does not exist`);
-    await rename(await this.staged(path, content), target);
-  }
-
-  async move(from: string, to: string, name: string): Promise<void> {
-    const source = this.file(from, name);
-    const target = this.file(to, name);
-    await mkdir(this.folder(to), { recursive: true });
-    try {
-      await rename(source, target);
-    } catch (error) {
-      if (errno(error) === 'ENOENT') throw new NotFoundError(`${from}/${name}.json is gone`);
-      throw error;
-    }
+    await this.syncFolder(path);
   }
 
   async delete(path: string, name: string): Promise<boolean> {
