@@ -9,19 +9,29 @@ export interface BodyLimits {
   maxDepth: number;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
-async function readRaw(ctx: Context, maxBytes: number): Promise<Buffer> {
+/** The body as text, decoded chunk by chunk as it arrives (a 2 MB body is never decoded in one go), strict UTF-8. */
+async function readText(ctx: Context, maxBytes: number): Promise<string> {
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > maxBytes) throw new BodyTooLargeError(maxBytes);
-  const chunks: Buffer[] = [];
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let text: string | undefined = '';
   let size = 0;
+  // Invalid UTF-8 is answered once the body is read, as before, not while the client is still sending it.
+  const decode = (chunk?: Buffer) => {
+    try {
+      if (text !== undefined) text += decoder.decode(chunk, { stream: chunk !== undefined });
+    } catch {
+      text = undefined;
+    }
+  };
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
-    chunks.push(chunk);
+    decode(chunk);
   }
-  return Buffer.concat(chunks);
+  decode();
+  if (text === undefined) throw new UnparseableBodyError();
+  return text;
 }
 
 /** Nesting depth of a parsed JSON value, without recursion (so hostile input cannot blow the stack). */
@@ -74,14 +84,7 @@ export function parseJson(text: string, maxDepth: number, message?: string): Pro
 
 /** The parsed body, or undefined for an empty body. */
 export async function readJsonBody(ctx: Context, limits: BodyLimits): Promise<unknown> {
-  const raw = await readRaw(ctx, limits.maxBytes);
-  if (raw.length === 0) return undefined;
-  let text: string;
-  try {
-    text = decoder.decode(raw);
-  } catch {
-    throw new UnparseableBodyError();
-  }
+  const text = await readText(ctx, limits.maxBytes);
   if (text.trim() === '') return undefined;
   return parseJson(text, limits.maxDepth);
 }

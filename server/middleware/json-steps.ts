@@ -7,7 +7,7 @@
 import { UnparseableBodyError } from '../../schemas/errors.ts';
 
 /** Time one step may take before the parser lets other callbacks run. */
-const STEP_MS = 4;
+const STEP_MS = 2;
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
 type Container = { value: Record<string, unknown> | unknown[]; key?: string };
@@ -109,7 +109,7 @@ export async function parseJsonInSteps(text: string, maxDepth: number, message?:
 
   skipWhitespace();
   while (!done) {
-    if (++tokens % 1024 === 0 && performance.now() - stepStart > STEP_MS) {
+    if (++tokens % 256 === 0 && performance.now() - stepStart > STEP_MS) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       stepStart = performance.now();
     }

@@ -5,15 +5,18 @@ import { request, startSystem, type TestSystem } from '../support/system.ts';
 
 type ErrorAnswer = { error: { code: string; message: string; details: { path: string; message: string }[] } };
 
-/** 11 experiments of 10,000 rlx each with omega 99 (the bound is 2π): 110,000 problems in about 2 MB. */
-const hugeInvalidJob = JSON.stringify({
+/**
+ * 11 experiments of 10,000 rlx each with omega 99 (the bound is 2π): 110,000 problems in about 2 MB. Encoded once:
+ * the client shares this process with the server, and its own work must not be what delays /healthz.
+ */
+const hugeInvalidJob = Buffer.from(JSON.stringify({
   payload: Object.fromEntries(
     Array.from({ length: 11 }, (_, e) => [
       `experiment_${e}`,
       { instructions: Array.from({ length: 10_000 }, () => ['rlx', [0], [99.0001]]), shots: 5, num_wires: 1, wire_order: 'interleaved' },
     ]),
   ),
-});
+}));
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
