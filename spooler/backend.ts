@@ -29,7 +29,7 @@ export interface BackendDefinition {
   instructions: InstructionSpec[];
   /** A schema other than the qlued experiment format built from `instructions` (e.g. the qubit text form). */
   jobSchema?(limits: JobLimits): Record<string, unknown>;
-  /** Rules beyond the schema that must hold before a job is accepted (e.g. Hilbert-space size). */
+  /** Rules beyond the schema the spooler checks before running (the server checks the published `work` model instead). */
   checkJob?(job: Record<string, unknown>, context: { maxHilbertDimension: number }): ValidationIssue[];
   /** Wire orders jobs may name, when more than the config's `wire_order` is accepted. */
   wireOrders?: WireOrder[];
