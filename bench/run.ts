@@ -14,6 +14,7 @@ import { memoryRows } from './rows/memory.ts';
 import { simulatorRows } from './rows/simulators.ts';
 import { spoolerRows } from './rows/spooler.ts';
 import { submitRows } from './rows/submit.ts';
+import { sweepRows } from './rows/sweep.ts';
 import { renderTable, type TableRow } from './table.ts';
 import { sseLatencyRows } from './sse-latency.ts';
 
@@ -25,6 +26,7 @@ const ROWS: Record<string, (context: BenchContext) => Promise<TableRow[]>> = {
   '5': simulatorRows,
   '6': memoryRows,
   '7': sseLatencyRows,
+  '8': sweepRows,
 };
 
 function positive(name: string, fallback: number, minimum = 1): number {

@@ -24,6 +24,7 @@ const ROUND_BUDGET = 1000;
 /** The cursor is written at most this often; after a crash the events since are fanned out again (idempotently). */
 const CURSOR_EVERY_MS = 1000;
 const PRUNE_EVERY_MS = 60_000;
+const MIN_ROUND_GAP_MS = 100;
 
 interface LeaseDoc {
   holder: string;
@@ -57,6 +58,9 @@ export class Dispatcher {
   /** Per outbox: keys inside the settle window this process already fanned out. */
   private readonly handled = new Map<string, Set<string>>();
   private readonly lastCursorWrite = new Map<string, number>();
+  private lastRoundAt = 0;
+  /** Per outbox, the last cursor this process settled (ahead of the stored one between writes). */
+  private readonly settledUpTo = new Map<string, string>();
   /** Registered providers whose outbox failed to read, logged once until it answers again. */
   private readonly failing = new Set<string>();
   private readonly sources: EventSources;
@@ -85,13 +89,21 @@ export class Dispatcher {
     return this.leaseVersion !== undefined && this.leaseExpiresAt > Date.now();
   }
 
-  /** Runs a round soon (new events, a retry falling due); rounds never overlap. */
+  /**
+   * Runs a round soon (new events, a retry falling due); rounds never overlap, and start at most every
+   * MIN_ROUND_GAP_MS: every commit that appends an event wakes the dispatcher, and each round re-reads the outbox's
+   * settle window, so a busy store would otherwise spend its time re-listing the same keys.
+   */
   wake(): void {
     if (this.closed || this.pending) return;
     this.pending = true;
+    const wait = this.lastRoundAt + MIN_ROUND_GAP_MS - Date.now();
+    const gap = wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait).unref()) : undefined;
     this.round = this.round.then(async () => {
+      await gap;
       this.pending = false;
       if (this.closed) return;
+      this.lastRoundAt = Date.now();
       try {
         await this.runRound();
       } catch (error) {
@@ -179,7 +191,11 @@ export class Dispatcher {
   private async dispatch(source: EventSource, budget: number): Promise<{ fanned: number; backlog: boolean }> {
     const key = cursorKey(source);
     const stored = await this.storage.get<CursorDoc>(DISPATCH_NS, key);
-    const start = stored?.value.after ?? '';
+    // The stored cursor is written at most once a second; this process's own, newer one spares a busy outbox
+    // re-listing that whole second in every round.
+    const storedAfter = stored?.value.after ?? '';
+    const own = this.settledUpTo.get(source.name) ?? '';
+    const start = own > storedAfter ? own : storedAfter;
     const boundary = instantKey(Date.now() - this.options.settleMs);
     const handled = this.handled.get(source.name) ?? new Set<string>();
     this.handled.set(source.name, handled);
@@ -204,8 +220,9 @@ export class Dispatcher {
       if (backlog || keys.length < PAGE || this.closed) break;
       after = keys[keys.length - 1]!;
     }
+    this.settledUpTo.set(source.name, settled);
     const lastWrite = this.lastCursorWrite.get(source.name) ?? 0;
-    if (settled <= start || (!backlog && Date.now() - lastWrite < CURSOR_EVERY_MS)) return { fanned, backlog };
+    if (settled <= storedAfter || (!backlog && Date.now() - lastWrite < CURSOR_EVERY_MS)) return { fanned, backlog };
     this.lastCursorWrite.set(source.name, Date.now());
     const cursor: CursorDoc = { after: settled, updatedAt: new Date().toISOString() };
     try {

@@ -33,6 +33,7 @@ export class LocalProvider implements StorageProvider {
   private readonly commits: GroupCommit;
   private readonly walSync: WalSync;
   private closed = false;
+  private pathCheckedThisTurn = false;
 
   constructor(options: LocalProviderOptions) {
     this.root = options.root;
@@ -104,11 +105,18 @@ export class LocalProvider implements StorageProvider {
   }
 
   /**
-   * The open store, after checking that its path still leads to it. The store is opened on first use (and after
+   * The open store, after checking that its path still leads to it (once per turn of the event loop: a burst of
+   * reads in one turn shares one stat). The store is opened on first use (and after
    * an outage that replaced it), so a store unusable at start is retried on the next call.
    */
   private opened(): { open: OpenStore; documents: Documents } {
-    if (this.store && stillAtPath(this.root, this.store.open)) return this.store;
+    if (this.store && (this.pathCheckedThisTurn || stillAtPath(this.root, this.store.open))) {
+      if (!this.pathCheckedThisTurn) {
+        this.pathCheckedThisTurn = true;
+        setImmediate(() => (this.pathCheckedThisTurn = false));
+      }
+      return this.store;
+    }
     if (this.closed) throw new StorageUnavailableError('Local storage was closed');
     if (this.store) closeStore(this.store.open);
     this.store = undefined;

@@ -109,7 +109,9 @@ export function backendOperations(deps: NativeDeps): Operation[] {
           throw new ForbiddenError(`Priority ${priority} is above your allowance of ${allowed}`, 'priority_not_allowed', { max_priority: allowed });
         }
         await jobs.check(backend, body.payload);
-        const options = { meta: { tags: body.tags ?? [], priority, ...(body.notify ? { notify: body.notify } : {}) } };
+        // The user's default as it is now: a later change of default applies to later jobs only.
+        const notify = body.notify ?? user.notify;
+        const options = { meta: { tags: body.tags ?? [], priority, ...(notify ? { notify } : {}) } };
         const create = async (id?: string) => {
           await jobs.assertQueueQuota(user);
           return jobs.enqueue(user, backend, body.payload, id ? { ...options, id } : options);
