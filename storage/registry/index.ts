@@ -9,6 +9,8 @@ import { createProvider, type ProviderSpec } from '../factory.ts';
 import { assertLogin, isProviderType, loginToSpec, redact, type ProviderType } from './logins.ts';
 import { seal, unseal, type SealedLogin } from './secrets.ts';
 import { SqoolerLocalFiles } from '../sqooler/local.ts';
+import { SqoolerDropboxFiles } from '../sqooler/dropbox.ts';
+import { dropboxPaths, localPaths } from '../sqooler/paths.ts';
 import { SqoolerView } from '../sqooler/view.ts';
 
 export const PROVIDERS_NS = 'providers';
@@ -17,7 +19,7 @@ const NAME = /^[a-z0-9]{1,32}$/;
 
 /**
  * How documents are laid out on a provider: qspool's own, or sqooler's (storage/sqooler/), which unmodified sqooler
- * spoolers and qlued read and write. Only local providers have the sqooler layout so far.
+ * spoolers and qlued read and write. Local and Dropbox providers can have the sqooler layout so far.
  */
 export const LAYOUTS = ['qspool', 'sqooler'] as const;
 export type Layout = (typeof LAYOUTS)[number];
@@ -82,7 +84,10 @@ export class ProviderRegistry {
     assertLogin(entry.type, entry.login);
     const layout = entry.layout ?? 'qspool';
     if (!(LAYOUTS as readonly string[]).includes(layout)) throw new InvalidKeyError(`Unknown layout ${JSON.stringify(layout)}; use qspool or sqooler`);
-    if (layout === 'sqooler' && entry.type !== 'local') throw new InvalidKeyError('The sqooler layout is available for local providers only so far');
+    if (layout === 'sqooler' && !['local', 'dropbox'].includes(entry.type)) throw new InvalidKeyError('The sqooler layout is available for local and Dropbox providers only so far');
+    if (layout === 'sqooler' && entry.type === 'dropbox' && 'base_path' in entry.login) {
+      throw new InvalidKeyError('sqooler\'s Dropbox provider works from the root of the app folder: no base_path with the sqooler layout');
+    }
     const stored: StoredEntry = {
       name: entry.name,
       type: entry.type,
@@ -175,8 +180,11 @@ export class ProviderRegistry {
   private async openEntry(name: string): Promise<StorageProvider> {
     const stored = (await this.entry(name)).value;
     const spec = loginToSpec(stored.type, unseal(stored.login, this.secretKey));
-    if (stored.layout !== 'sqooler' || spec.type !== 'local') return createProvider(spec);
-    return new SqoolerView(new SqoolerLocalFiles(spec.root), { storage: this.primary, provider: name });
+    const index = { storage: this.primary, provider: name };
+    if (stored.layout !== 'sqooler') return createProvider(spec);
+    if (spec.type === 'local') return new SqoolerView(new SqoolerLocalFiles(spec.root), localPaths, index);
+    if (spec.type === 'dropbox') return new SqoolerView(new SqoolerDropboxFiles(spec), dropboxPaths, index);
+    throw new InvalidKeyError(`Provider ${name} has the sqooler layout, which a ${spec.type} provider cannot have`);
   }
 
   async close(): Promise<void> {

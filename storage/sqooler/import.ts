@@ -4,10 +4,8 @@
 // job lists and read their status and results. qlued keeps no record of who posted a job to a local provider (its
 // documents and ids name no user), so those jobs go to the one qspool user the operator names.
 import { ConflictError, InvalidKeyError } from '../../schemas/errors.ts';
-import { isJobId } from '../keys.ts';
 import { type JobIndexEntry, ns } from '../records.ts';
 import type { NewProvider, ProviderRegistry } from '../registry/index.ts';
-import { localPaths as paths } from './layout.ts';
 import { SqoolerView } from './view.ts';
 
 export interface QluedImport {
@@ -39,7 +37,7 @@ export async function importQlued(registry: ProviderRegistry, request: QluedImpo
   const report: QluedImportReport = { provider: name, backends, indexed: 0, known: 0 };
   for (const display of backends) {
     // Every job qlued took has a status document under its backend, whichever folder the job is in now.
-    const ids = (await view.documents.list(paths.status(display))).filter(isJobId);
+    const ids = await view.paths.ids(view.documents, 'status', display);
     for (const id of ids) {
       if (await view.index.storage.get(ns.jobIndex, id)) {
         report.known += 1;

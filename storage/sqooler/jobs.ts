@@ -8,7 +8,8 @@ import type { StoredDocument } from '../contract.ts';
 import type { EnqueueRequest } from '../lifecycle.ts';
 import { assertKey, isJobId, newJobId } from '../keys.ts';
 import { type JobIndexEntry, type JobRecord, type JobState, type StatusRecord, ns } from '../records.ts';
-import { initialStatus, localPaths as paths } from './layout.ts';
+import { initialStatus } from './layout.ts';
+import type { Address } from './paths.ts';
 import type { SqoolerView } from './view.ts';
 
 const VERSION = 'sqooler';
@@ -27,6 +28,8 @@ export class SqoolerJobs {
   async enqueue(request: EnqueueRequest): Promise<JobRecord> {
     assertKey(request.backend);
     if (request.id !== undefined && !isJobId(request.id)) throw new InvalidKeyError(`Invalid job id ${JSON.stringify(request.id)}`);
+    const { paths } = this.storage;
+    paths.assertOwner(request.owner);
     const id = request.id ?? newJobId();
     const createdAt = new Date().toISOString();
     const entry: JobIndexEntry = { backend: request.backend, owner: request.owner, provider: this.index.provider, createdAt, ...(request.meta ? { meta: request.meta } : {}) };
@@ -34,10 +37,10 @@ export class SqoolerJobs {
       this.index.storage.put(ns.jobIndex, id, entry),
       this.index.storage.put(ns.ownerIndex(request.owner), id, entry),
     ]);
-    const { documents } = this.storage;
-    const status = initialStatus(id);
-    await documents.upload(paths.status(request.backend), id, status);
-    await documents.upload(paths.queued(request.backend), id, request.payload);
+    const key = { display: request.backend, id, owner: request.owner };
+    const status = initialStatus(paths.jobId(key));
+    await this.write(paths.status(key), status);
+    await this.write(paths.job('queued', key), request.payload);
     return {
       id,
       backend: request.backend,
@@ -51,6 +54,10 @@ export class SqoolerJobs {
       detail: [status.detail],
       ...(request.meta ? { meta: request.meta } : {}),
     };
+  }
+
+  private write(address: Address, content: unknown): Promise<void> {
+    return this.storage.documents.upload(address.path, address.name, content);
   }
 
   async indexEntry(id: string): Promise<JobIndexEntry | undefined> {
@@ -92,10 +99,11 @@ export class SqoolerJobs {
     if (record.state === 'QUEUED' || record.state === 'RUNNING') {
       throw new ConflictError(`Job ${id} is ${record.state.toLowerCase()} on a sqooler-layout provider; it can be purged once it is done`, 'job_running');
     }
-    const { documents } = this.storage;
-    await documents.delete(this.storage.folderOf(record.state === 'DONE' ? 'finished' : 'deleted', backend), id);
-    await documents.delete(paths.results(backend), id);
-    await documents.delete(paths.status(backend), id);
+    const { documents, paths } = this.storage;
+    const key = { display: backend, id, owner: record.owner };
+    for (const at of [paths.job(record.state === 'DONE' ? 'finished' : 'deleted', key), paths.result(key), paths.status(key)]) {
+      await documents.delete(at.path, at.name);
+    }
     // Jobs qlued took before the import have no index entries.
     if (record.owner) await this.index.storage.delete(ns.ownerIndex(record.owner), id);
     await this.index.storage.delete(ns.jobIndex, id);

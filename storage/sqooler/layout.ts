@@ -4,12 +4,13 @@
 // spoolers and an existing qlued deployment's storage keep working.
 import type { BackendConfig } from '../../schemas/backend-config.ts';
 import { jobSchema } from '../../schemas/job.ts';
+import { InvalidKeyError } from '../../schemas/errors.ts';
 import type { HeartbeatRecord, JobState } from '../records.ts';
 
 /**
  * The part of sqooler's StorageCore the server needs: documents addressed by a folder path and a name
  * (`<path>/<name>.json` on the local provider). The server creates, reads, lists and deletes; moving jobs and
- * rewriting documents is the spoolers' part. What each provider (local, later Dropbox and MongoDB) implements.
+ * rewriting documents is the spoolers' part. What each provider (local, Dropbox) implements; ./paths.ts says where.
  */
 export interface SqoolerDocuments {
   readonly type: string;
@@ -21,22 +22,10 @@ export interface SqoolerDocuments {
   delete(path: string, name: string): Promise<boolean>;
   /** The names (without `.json`) in a folder, in no particular order (sqooler's `get_file_queue`). */
   list(path: string): Promise<string[]>;
+  /** The folders in a folder (Dropbox keeps configs and per-user documents in folders of their own). */
+  folders(path: string): Promise<string[]>;
   close(): Promise<void>;
 }
-
-/** Where sqooler's LocalProviderExtended keeps each document (its `get_attribute_path`); names are job ids. */
-export const localPaths = {
-  configs: 'backends/configs',
-  publicKeys: 'backends/public_keys',
-  queued: (display: string) => `jobs/queued/${display}`,
-  /** One folder for every backend: which backend a running job is for, only its status document says. */
-  running: 'jobs/running',
-  finished: (display: string) => `jobs/finished/${display}`,
-  /** One folder for every backend, like running. */
-  deleted: 'jobs/deleted',
-  status: (display: string) => `status/${display}`,
-  results: (display: string) => `results/${display}`,
-} as const;
 
 /** sqooler's StatusMsgDict; `status` is one of INITIALIZING, QUEUED, DONE, ERROR (its StatusStr). */
 export interface SqoolerStatus {
@@ -128,3 +117,12 @@ export function servedResult(document: unknown, backendName: string): Record<str
 
 /** Names sqooler builds paths from: one safe path segment each, so nothing a client sends escapes its folder. */
 export const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** The segments of a folder path, each checked (InvalidKeyError otherwise); with a name, the file's last. */
+export function safeSegments(path: string, name?: string): string[] {
+  const segments = path.split('/');
+  if (!segments.every((segment) => SEGMENT.test(segment) && segment !== '..')) throw new InvalidKeyError(`Invalid sqooler path ${JSON.stringify(path)}`);
+  if (name === undefined) return segments;
+  if (!SEGMENT.test(name)) throw new InvalidKeyError(`Invalid sqooler name ${JSON.stringify(name)}`);
+  return [...segments, `${name}.json`];
+}

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConflictError, InvalidKeyError, StorageUnavailableError } from '../../schemas/errors.ts';
-import { SEGMENT, type SqoolerDocuments } from './layout.ts';
+import { ConflictError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { SEGMENT, type SqoolerDocuments, safeSegments } from './layout.ts';
 
 /** How often, and how long apart, a read retries a document a sqooler process is rewriting in place. */
 const TORN_READ_TRIES = 20;
@@ -20,14 +20,11 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
   constructor(private readonly basePath: string) {}
 
   private folder(path: string): string {
-    const segments = path.split('/');
-    if (!segments.every((segment) => SEGMENT.test(segment) && segment !== '..')) throw new InvalidKeyError(`Invalid sqooler path ${JSON.stringify(path)}`);
-    return join(this.basePath, ...segments);
+    return join(this.basePath, ...safeSegments(path));
   }
 
   private file(path: string, name: string): string {
-    if (!SEGMENT.test(name) || name.startsWith('.')) throw new InvalidKeyError(`Invalid sqooler name ${JSON.stringify(name)}`);
-    return join(this.folder(path), `${name}.json`);
+    return join(this.basePath, ...safeSegments(path, name));
   }
 
   async get(path: string, name: string): Promise<unknown> {
@@ -103,6 +100,16 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
     try {
       const names = await readdir(this.folder(path));
       return names.filter((name) => name.endsWith('.json') && !name.startsWith('.')).map((name) => name.slice(0, -'.json'.length));
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  async folders(path: string): Promise<string[]> {
+    try {
+      const entries = await readdir(this.folder(path), { withFileTypes: true });
+      return entries.filter((entry) => entry.isDirectory() && SEGMENT.test(entry.name)).map((entry) => entry.name);
     } catch (error) {
       if (errno(error) === 'ENOENT') return [];
       throw error;

@@ -15,15 +15,13 @@ import {
   heartbeatOf,
   initialStatus,
   lastQueueCheck,
-  localPaths as paths,
   servedResult,
   stateOf,
   toBackendConfig,
   unwrapJws,
 } from './layout.ts';
+import { type Address, type JobKey, type Place, PLACES, type SqoolerPaths } from './paths.ts';
 
-type Place = 'queued' | 'running' | 'finished' | 'deleted';
-const PLACES: Place[] = ['queued', 'running', 'finished', 'deleted'];
 /** Documents here are never replaced through the contract, so one version string serves them all. */
 const VERSION = 'sqooler';
 
@@ -40,55 +38,57 @@ export class SqoolerView implements StorageProvider {
 
   constructor(
     readonly documents: SqoolerDocuments,
+    readonly paths: SqoolerPaths,
     readonly index: SqoolerIndex,
   ) {
     this.type = `sqooler-${documents.type}`;
   }
 
-  /** The folder of a job in a place; running and deleted jobs of every backend share one. */
-  folderOf(place: Place, display: string): string {
-    if (place === 'queued') return paths.queued(display);
-    if (place === 'finished') return paths.finished(display);
-    return place === 'running' ? paths.running : paths.deleted;
+  document(address: Address): Promise<unknown> {
+    return this.documents.get(address.path, address.name);
   }
 
-  async status(display: string, id: string): Promise<SqoolerStatus | undefined> {
-    const document = await this.documents.get(paths.status(display), id);
+  async status(key: JobKey): Promise<SqoolerStatus | undefined> {
+    const document = await this.document(this.paths.status(key));
     return document === undefined ? undefined : (unwrapJws(document) as unknown as SqoolerStatus);
   }
 
-  /**
-   * The job's place and document. A shared folder's job belongs to the backend that holds its status (sqooler's
-   * update_in_database writes the status last, after moving the job).
-   */
-  async locate(display: string, id: string, first?: Place): Promise<{ place: Place; payload: unknown } | undefined> {
-    if (!isJobId(id)) return undefined;
+  /** The job's place and document (sqooler's update_in_database moves the job first and writes the status last). */
+  private async locate(key: JobKey, first?: Place): Promise<{ place: Place; payload: unknown } | undefined> {
     const order = first ? [first, ...PLACES.filter((place) => place !== first)] : PLACES;
     for (const place of order) {
-      const payload = await this.documents.get(this.folderOf(place, display), id);
+      const payload = await this.document(this.paths.job(place, key));
       if (payload === undefined) continue;
-      if ((place === 'running' || place === 'deleted') && !(await this.status(display, id))) continue;
+      if (!this.paths.namesBackend(place) && !(await this.status(key))) continue;
       return { place, payload };
     }
     return undefined;
   }
 
-  private async entry(id: string): Promise<JobIndexEntry | undefined> {
-    return (await this.index.storage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
+  /**
+   * A job's key: its owner is the index's. Jobs qlued took before qspool have no index entry; on local storage,
+   * whose paths name no user, they are still read (as nobody's: admins only), elsewhere they cannot be found.
+   */
+  async key(display: string, id: string): Promise<{ key: JobKey; entry?: JobIndexEntry } | undefined> {
+    if (!isJobId(id)) return undefined;
+    const entry = (await this.index.storage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
+    if (!entry && this.paths.needsOwner) return undefined;
+    return { key: { display, id, owner: entry?.owner ?? '' }, ...(entry ? { entry } : {}) };
   }
 
-  /** The job as a qspool record; its owner is the index's (none for jobs qlued took before qspool: admins only). */
+  /** The job as a qspool record, or undefined. */
   async record(display: string, id: string, first?: Place): Promise<JobRecord | undefined> {
-    const found = await this.locate(display, id, first);
-    if (!found) return undefined;
-    const [status, entry] = await Promise.all([this.status(display, id), this.entry(id)]);
-    const dict = status ?? initialStatus(id);
+    const known = await this.key(display, id);
+    const found = known && (await this.locate(known.key, first));
+    if (!known || !found) return undefined;
+    const { key, entry } = known;
+    const dict = (await this.status(key)) ?? initialStatus(id);
     const state = stateOf(dict.status, found.place);
     const createdAt = entry?.createdAt ?? new Date(0).toISOString();
     return {
       id,
       backend: display,
-      owner: entry?.owner ?? '',
+      owner: key.owner,
       state,
       payload: found.payload,
       createdAt,
@@ -106,7 +106,7 @@ export class SqoolerView implements StorageProvider {
     const record = await this.record(display, id);
     if (!record) return undefined;
     const { state, owner, seq, attempts, timestamps } = record;
-    const dict = (await this.status(display, id)) ?? initialStatus(id);
+    const dict = (await this.status({ display, id, owner })) ?? initialStatus(id);
     return { job_id: id, status: state, detail: dict.detail, error_message: dict.error_message, backend: display, owner, seq, attempts, timestamps };
   }
 
@@ -129,7 +129,8 @@ export class SqoolerView implements StorageProvider {
       case 'status':
         return this.statusRecord(display, key);
       case 'results': {
-        const [document, config] = await Promise.all([isJobId(key) ? this.documents.get(paths.results(display), key) : undefined, this.config(display)]);
+        const known = await this.key(display, key);
+        const [document, config] = await Promise.all([known ? this.document(this.paths.result(known.key)) : undefined, this.config(display)]);
         return document === undefined || !config ? undefined : servedResult(document, fullBackendName(this.index.provider, config));
       }
       default: {
@@ -141,14 +142,14 @@ export class SqoolerView implements StorageProvider {
   }
 
   private async config(display: string) {
-    const document = await this.documents.get(paths.configs, display);
+    const document = await this.document(this.paths.config(display));
     return document === undefined ? undefined : toBackendConfig(document);
   }
 
   async list(namespace: string, options: ListOptions = {}): Promise<string[]> {
     const match = NAMESPACE.exec(namespace);
     let names: string[] = [];
-    if (match?.[1]) names = await this.documents.list(paths.configs);
+    if (match?.[1]) names = await this.paths.backends(this.documents);
     else if (match) names = await this.names(match[2]!, match[3]!);
     const after = options.after;
     return names
@@ -158,25 +159,9 @@ export class SqoolerView implements StorageProvider {
   }
 
   private async names(kind: string, display: string): Promise<string[]> {
-    switch (kind) {
-      case 'heartbeats': {
-        const config = await this.config(display);
-        return config && lastQueueCheck(config) !== undefined ? [SQOOLER_SPOOLER] : [];
-      }
-      case 'status':
-        return (await this.documents.list(paths.status(display))).filter(isJobId);
-      case 'results':
-        return (await this.documents.list(paths.results(display))).filter(isJobId);
-      case 'jobs/queued':
-      case 'jobs/finished':
-        return (await this.documents.list(this.folderOf(kind.slice('jobs/'.length) as Place, display))).filter(isJobId);
-      default: {
-        // The shared folders: this backend's jobs are those with a status under its name.
-        const [ids, statuses] = await Promise.all([this.documents.list(this.folderOf(kind.slice('jobs/'.length) as Place, display)), this.documents.list(paths.status(display))]);
-        const mine = new Set(statuses);
-        return ids.filter((id) => isJobId(id) && mine.has(id));
-      }
-    }
+    if (kind !== 'heartbeats') return this.paths.ids(this.documents, kind.replace('jobs/', '') as Place | 'status' | 'results', display);
+    const config = await this.config(display);
+    return config && lastQueueCheck(config) !== undefined ? [SQOOLER_SPOOLER] : [];
   }
 
   async put(): Promise<string> {

@@ -11,6 +11,7 @@ import { createProvider } from '../../storage/factory.ts';
 import type { JobRecord, StatusRecord } from '../../storage/records.ts';
 import { SqoolerJobs } from '../../storage/sqooler/jobs.ts';
 import { SqoolerLocalFiles } from '../../storage/sqooler/local.ts';
+import { localPaths } from '../../storage/sqooler/paths.ts';
 import { SqoolerView } from '../../storage/sqooler/view.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -23,7 +24,7 @@ const fixture = async (...parts: string[]) => JSON.parse(await readFile(join(FIX
 describe('the sqooler layout, on documents sqooler wrote itself', () => {
   let work: string;
   let primary: StorageProvider;
-  const view = (tree: string) => new SqoolerView(new SqoolerLocalFiles(join(work, tree)), { storage: primary, provider: 'lab1' });
+  const view = (tree: string) => new SqoolerView(new SqoolerLocalFiles(join(work, tree)), localPaths, { storage: primary, provider: 'lab1' });
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'qspool-sqooler-layout-'));

@@ -1,0 +1,76 @@
+// sqooler's Dropbox provider (DropboxCore): `/<path>/<name>.json` from the root of the app's folder, plain JSON.
+// qspool creates with Dropbox's `add` mode (sqooler checks, then overwrites), so an existing document is never
+// replaced; each upload is one whole file, so no reader sees half of it.
+import { ConflictError } from '../../schemas/errors.ts';
+import { DropboxClient, type DropboxClientOptions, isAnswer, unexpectedAnswer } from '../dropbox/client.ts';
+import { type SqoolerDocuments, safeSegments } from './layout.ts';
+
+type Entry = { tag: string; name: string };
+
+export class SqoolerDropboxFiles implements SqoolerDocuments {
+  readonly type = 'dropbox';
+  private readonly client: DropboxClient;
+
+  constructor(options: DropboxClientOptions) {
+    this.client = new DropboxClient(options);
+  }
+
+  private static at(path: string, name?: string): string {
+    return `/${safeSegments(path, name).join('/')}`;
+  }
+
+  async get(path: string, name: string): Promise<unknown> {
+    const file = SqoolerDropboxFiles.at(path, name);
+    const outcome = await this.client.download(file);
+    if (outcome.ok) return JSON.parse(outcome.value.bytes.toString('utf8'));
+    if (isAnswer(outcome, 'path/not_found/')) return undefined;
+    throw unexpectedAnswer('download', file, outcome.summary);
+  }
+
+  async upload(path: string, name: string, content: unknown): Promise<void> {
+    const file = SqoolerDropboxFiles.at(path, name);
+    const bytes = Buffer.from(JSON.stringify(content));
+    const outcome = await this.client.upload(file, bytes, { kind: 'add' });
+    if (outcome.ok) return;
+    if (!isAnswer(outcome, 'path/conflict/')) throw unexpectedAnswer('upload', file, outcome.summary);
+    // A retried upload whose first try was applied finds its own bytes there.
+    if (outcome.ambiguous) {
+      const there = await this.client.download(file);
+      if (there.ok && there.value.bytes.equals(bytes)) return;
+    }
+    throw new ConflictError(`${path}/${name}.json already exists`);
+  }
+
+  async delete(path: string, name: string): Promise<boolean> {
+    const file = SqoolerDropboxFiles.at(path, name);
+    const outcome = await this.client.remove(file);
+    if (outcome.ok) return true;
+    if (isAnswer(outcome, 'path_lookup/not_found/')) return false;
+    throw unexpectedAnswer('delete_v2', file, outcome.summary);
+  }
+
+  private async entries(path: string): Promise<Entry[]> {
+    const folder = SqoolerDropboxFiles.at(path);
+    const entries: Entry[] = [];
+    let page = await this.client.listFolder(folder);
+    for (;;) {
+      if (!page.ok) {
+        if (isAnswer(page, 'path/not_found/')) return entries;
+        throw unexpectedAnswer('list_folder', folder, page.summary);
+      }
+      entries.push(...page.value.entries);
+      if (!page.value.hasMore) return entries;
+      page = await this.client.listContinue(page.value.cursor);
+    }
+  }
+
+  async list(path: string): Promise<string[]> {
+    return (await this.entries(path)).filter((e) => e.tag === 'file' && e.name.endsWith('.json')).map((e) => e.name.slice(0, -'.json'.length));
+  }
+
+  async folders(path: string): Promise<string[]> {
+    return (await this.entries(path)).filter((e) => e.tag === 'folder').map((e) => e.name);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,133 @@
+// Where each of sqooler's storage providers keeps each document (their `get_attribute_path` and `get_attribute_id`,
+// Alqor-UG/sqooler ebe718e, storage_providers/local.py and dropbox.py), for a job known by its qspool id, backend and
+// owner. Local names a job by its id; Dropbox by `<YYYYmmdd_HHMMSS>-<display>-<username>-<suffix>`, and sqooler's
+// Dropbox spoolers read the username back out of that id (`job_id.split("-")[2]`) to find the status and result
+// folders. qspool writes its own 24-hex id as the suffix, so the name and the id determine each other.
+import { InvalidKeyError } from '../../schemas/errors.ts';
+import { isJobId, jobIdTime } from '../keys.ts';
+import type { SqoolerDocuments } from './layout.ts';
+
+export type Place = 'queued' | 'running' | 'finished' | 'deleted';
+export const PLACES: readonly Place[] = ['queued', 'running', 'finished', 'deleted'];
+
+/** A document: its folder and its name without `.json`. */
+export interface Address {
+  path: string;
+  name: string;
+}
+
+export interface JobKey {
+  display: string;
+  id: string;
+  owner: string;
+}
+
+export interface SqoolerPaths {
+  /** The id sqooler's documents and spoolers know the job by. */
+  jobId(key: JobKey): string;
+  config(display: string): Address;
+  /** The backends whose spoolers published a config. */
+  backends(documents: SqoolerDocuments): Promise<string[]>;
+  job(place: Place, key: JobKey): Address;
+  status(key: JobKey): Address;
+  result(key: JobKey): Address;
+  /**
+   * Whether a job's address in the place tells its backend. Where it does not (local's running and deleted folders
+   * hold every backend's jobs under their bare ids), a job there is the backend's whose status folder has it.
+   */
+  namesBackend(place: Place): boolean;
+  /** The qspool ids of one backend's jobs in a place, or with a status or a result document. */
+  ids(documents: SqoolerDocuments, kind: Place | 'status' | 'results', display: string): Promise<string[]>;
+  /** Refuses an owner this layout cannot put into its paths. */
+  assertOwner(owner: string): void;
+  /** Whether a job can be found only knowing its owner (whose name is in its paths). */
+  readonly needsOwner: boolean;
+}
+
+const onlyIds = (names: string[]) => names.filter(isJobId);
+
+export const localPaths: SqoolerPaths = {
+  jobId: ({ id }) => id,
+  config: (display) => ({ path: 'backends/configs', name: display }),
+  backends: (documents) => documents.list('backends/configs'),
+  job(place, { display, id }) {
+    const path = { queued: `jobs/queued/${display}`, running: 'jobs/running', finished: `jobs/finished/${display}`, deleted: 'jobs/deleted' }[place];
+    return { path, name: id };
+  },
+  status: ({ display, id }) => ({ path: `status/${display}`, name: id }),
+  result: ({ display, id }) => ({ path: `results/${display}`, name: id }),
+  namesBackend: (place) => place === 'queued' || place === 'finished',
+  async ids(documents, kind, display) {
+    const key = { display, id: '', owner: '' };
+    if (kind === 'status') return onlyIds(await documents.list(localPaths.status(key).path));
+    if (kind === 'results') return onlyIds(await documents.list(localPaths.result(key).path));
+    const ids = onlyIds(await documents.list(localPaths.job(kind, key).path));
+    if (localPaths.namesBackend(kind)) return ids;
+    const mine = new Set(await documents.list(localPaths.status(key).path));
+    return ids.filter((id) => mine.has(id));
+  },
+  assertOwner: () => undefined,
+  needsOwner: false,
+};
+
+const DROPBOX_ROOT = 'Backend_files';
+
+/** `create_job_id`'s form, with the job's qspool id (whose first 12 hex digits are its creation time) as suffix. */
+function dropboxJobId({ display, id, owner }: JobKey): string {
+  const stamp = new Date(jobIdTime(id)).toISOString().replace(/-|:/g, '').replace('T', '_').slice(0, 15);
+  return `${stamp}-${display}-${owner}-${id}`;
+}
+
+/** The key a Dropbox name (`job-…`, `status-…`, `result-…`) stands for, if it is one qspool can address. */
+function parseDropboxName(name: string, prefix: string): JobKey | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  const [stamp, display, owner, id, ...rest] = name.slice(prefix.length).split('-');
+  return stamp && display && owner && id && rest.length === 0 && isJobId(id) ? { display, id, owner } : undefined;
+}
+
+async function dropboxIds(documents: SqoolerDocuments, folders: string[], prefix: string, display: string): Promise<string[]> {
+  const names = (await Promise.all(folders.map((folder) => documents.list(folder)))).flat();
+  return names.flatMap((name) => {
+    const key = parseDropboxName(name, prefix);
+    return key && key.display === display ? [key.id] : [];
+  });
+}
+
+/** Where sqooler's Dropbox provider keeps jobs; finished ones per user. */
+function dropboxJobFolder(place: Place, display: string, owner: string): string {
+  if (place === 'queued') return `${DROPBOX_ROOT}/Queued_Jobs/${display}`;
+  if (place === 'finished') return `${DROPBOX_ROOT}/Finished_Jobs/${display}/${owner}`;
+  return place === 'running' ? `${DROPBOX_ROOT}/Running_Jobs` : `${DROPBOX_ROOT}/Deleted_Jobs`;
+}
+
+/** Folders one level below `path` (the per-user folders of Finished_Jobs, Status and Result). */
+async function userFolders(documents: SqoolerDocuments, path: string): Promise<string[]> {
+  return (await documents.folders(path)).map((user) => `${path}/${user}`);
+}
+
+export const dropboxPaths: SqoolerPaths = {
+  jobId: dropboxJobId,
+  config: (display) => ({ path: `${DROPBOX_ROOT}/Config/${display}`, name: 'config' }),
+  backends: (documents) => documents.folders(`${DROPBOX_ROOT}/Config`),
+  job: (place, key) => ({ path: dropboxJobFolder(place, key.display, key.owner), name: `job-${dropboxJobId(key)}` }),
+  status: (key) => ({ path: `${DROPBOX_ROOT}/Status/${key.display}/${key.owner}`, name: `status-${dropboxJobId(key)}` }),
+  result: (key) => ({ path: `${DROPBOX_ROOT}/Result/${key.display}/${key.owner}`, name: `result-${dropboxJobId(key)}` }),
+  namesBackend: () => true,
+  async ids(documents, kind, display) {
+    switch (kind) {
+      case 'status':
+        return dropboxIds(documents, await userFolders(documents, `${DROPBOX_ROOT}/Status/${display}`), 'status-', display);
+      case 'results':
+        return dropboxIds(documents, await userFolders(documents, `${DROPBOX_ROOT}/Result/${display}`), 'result-', display);
+      case 'finished':
+        return dropboxIds(documents, await userFolders(documents, `${DROPBOX_ROOT}/Finished_Jobs/${display}`), 'job-', display);
+      default:
+        return dropboxIds(documents, [dropboxJobFolder(kind, display, '')], 'job-', display);
+    }
+  },
+  assertOwner(owner) {
+    // sqooler's Dropbox spoolers split the job id at "-" to find the username.
+    if (owner.includes('-')) throw new InvalidKeyError(`User ${owner} cannot submit to a sqooler Dropbox provider: sqooler reads usernames out of job ids split at "-"`);
+  },
+  needsOwner: true,
+};
