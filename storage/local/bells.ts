@@ -11,24 +11,34 @@ function bellName(namespace: string): string {
   return namespace.replaceAll('/', '.');
 }
 
+/** How long a bell found missing is not looked for again: a new watcher also polls, so it loses at most this. */
+const ABSENT_FOR_MS = 1000;
+
 export class Doorbells {
   private readonly watchers = new Set<FSWatcher>();
+  /** Namespaces whose bell was missing, and when it was last looked for. */
+  private readonly absent = new Map<string, number>();
 
   constructor(private readonly dir: string) {}
 
   ring(namespaces: Iterable<string>): void {
-    const now = new Date();
+    const now = Date.now();
+    const time = new Date(now);
     for (const namespace of namespaces) {
+      const missingSince = this.absent.get(namespace);
+      if (missingSince !== undefined && now - missingSince < ABSENT_FOR_MS) continue;
       try {
-        utimesSync(join(this.dir, bellName(namespace)), now, now);
+        utimesSync(join(this.dir, bellName(namespace)), time, time);
+        this.absent.delete(namespace);
       } catch {
-        // nobody watches it (see above)
+        this.absent.set(namespace, now); // nobody watches it (see above)
       }
     }
   }
 
   watch(namespace: string, onChange: () => void): () => void {
     const bell = bellName(namespace);
+    this.absent.delete(namespace);
     let watcher: FSWatcher;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
