@@ -8,6 +8,8 @@ import { notifySchema } from './notifications.ts';
 export const JOB_STATES = ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED'] as const;
 export const MAX_PRIORITY = 9;
 export const MAX_TAGS = 16;
+/** What a job keeps of its external runtime's stderr: the end, where a crash says why. */
+export const RUNTIME_STDERR_TAIL_BYTES = 4096;
 const TAG_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$';
 const STATE_LIST_PATTERN = `^(${JOB_STATES.join('|')})(,(${JOB_STATES.join('|')}))*$`;
 
@@ -62,6 +64,23 @@ export const jobSummarySchema = {
   additionalProperties: false,
 } as const;
 
+/** The last external-runtime run of a job (spooler/runtime/), for its owner; the command line stays with the lab. */
+const jobRuntimeSchema = {
+  type: ['object', 'null'],
+  description: 'The job\'s last run by an external runtime (lab hardware control); null for jobs no runtime has run.',
+  properties: {
+    id: { type: 'string', description: 'The runtime configuration that ran the job: backend and a digest of its command.' },
+    exit_code: { type: ['integer', 'null'], description: 'null when the runtime was ended by a signal or could not start.' },
+    signal: { type: ['string', 'null'], description: 'The signal that ended it (e.g. SIGTERM after a timeout), or null.' },
+    timed_out: { type: 'boolean' },
+    stderr_tail: { type: 'string', description: `The last ${RUNTIME_STDERR_TAIL_BYTES} bytes (at most) of what the runtime wrote to stderr.` },
+    started_at: timestamp,
+    ended_at: timestamp,
+  },
+  required: ['id', 'exit_code', 'signal', 'timed_out', 'stderr_tail', 'started_at', 'ended_at'],
+  additionalProperties: false,
+} as const;
+
 export const jobDetailSchema = {
   title: 'Job',
   type: 'object',
@@ -82,8 +101,9 @@ export const jobDetailSchema = {
     cancel_requested: { type: 'boolean' },
     history: { type: 'array', items: { type: 'string' } },
     error_message: { type: ['string', 'null'] },
+    runtime: jobRuntimeSchema,
   },
-  required: [...jobSummarySchema.required, 'timestamps', 'attempts', 'queue_position', 'cancel_requested', 'history', 'error_message'],
+  required: [...jobSummarySchema.required, 'timestamps', 'attempts', 'queue_position', 'cancel_requested', 'history', 'error_message', 'runtime'],
   additionalProperties: false,
 } as const;
 

@@ -74,6 +74,8 @@ function detailTable(job: JobDetail): string {
     { error: job.error_message ?? '—' },
     { history: job.history.join('\n') },
   );
+  const run = job.runtime;
+  if (run) table.push({ runtime: `${run.id}: ${run.timed_out ? 'timed out' : run.signal ?? `exit code ${run.exit_code}`}` }, { stderr: run.stderr_tail || '—' });
   return table.toString();
 }
 

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:os';
 import type { Experiment, Job } from '../../schemas/job.ts';
+import { RUNTIME_STDERR_TAIL_BYTES } from '../../schemas/native.ts';
 import type { BackendDefinition, ExperimentData } from '../backend.ts';
 import { runCommand, type CommandOutcome } from './process.ts';
 import { PROTOCOL, RuntimeOutputError, parseRuntimeOutput, type RuntimeRequest } from './protocol.ts';
@@ -42,8 +43,6 @@ export interface RuntimeOutcome {
 
 /** A failed run; the spooler ends the job with ERROR and this message. */
 export class RuntimeFailure extends Error {}
-
-const STDERR_TAIL_BYTES = 4096;
 
 /** qspool's own settings and storage credentials stay with qspool; the rest of the environment is passed on. */
 const PRIVATE_ENV = /^(QSPOOL_|AWS_|MONGODB_|DROPBOX_)/;
@@ -84,7 +83,7 @@ export class ExternalRuntime {
       timeoutMs,
       killGraceMs: this.settings.killGraceMs ?? 2000,
       maxStdoutBytes: this.maxStdoutBytes,
-      stderrTailBytes: STDERR_TAIL_BYTES,
+      stderrTailBytes: RUNTIME_STDERR_TAIL_BYTES,
       ...(signal ? { signal } : {}),
     });
     const record: RuntimeRecord = {

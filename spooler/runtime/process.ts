@@ -42,6 +42,13 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+/** The tail as text, without the broken start of a character cut in two (which would decode as a longer U+FFFD). */
+function utf8Tail(tail: Buffer): string {
+  let start = 0;
+  while (start < tail.length && start < 3 && (tail[start]! & 0xc0) === 0x80) start += 1;
+  return tail.toString('utf8', start);
+}
+
 export function runCommand(run: CommandRun): Promise<CommandOutcome> {
   if (run.signal?.aborted) return Promise.reject(run.signal.reason as Error);
   return new Promise((resolve, reject) => {
@@ -112,7 +119,7 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
           exitCode,
           exitSignal,
           stdout: Buffer.concat(stdout).toString('utf8'),
-          stderrTail: stderr.toString('utf8'),
+          stderrTail: utf8Tail(stderr),
           timedOut,
           overflow,
           spawnError,

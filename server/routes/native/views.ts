@@ -3,6 +3,7 @@
 import type { TokenInfo, UserView } from '../../../schemas/accounts.ts';
 import { DEFAULT_EMAIL_STATES } from '../../../schemas/notifications.ts';
 import type { BackendDetail, BackendSummary, JobDetail, JobSummary } from '../../../schemas/native.ts';
+import type { RuntimeRecord } from '../../../spooler/runtime/index.ts';
 import type { JobIndexEntry, JobState } from '../../../storage/records.ts';
 import type { BackendLiveStatus, ResolvedBackend } from '../../services/backends.ts';
 import type { ServedJob } from '../../services/jobs.ts';
@@ -51,6 +52,21 @@ export function jobSummary(id: string, entry: JobIndexEntry, state: JobState, ti
   };
 }
 
+/** meta.runtime as the spooler records it (spooler/runtime/index.ts RuntimeRecord), without the lab's command line. */
+function runtimeView(meta: Record<string, unknown> | undefined): JobDetail['runtime'] {
+  const run = meta?.runtime as Partial<RuntimeRecord> | undefined;
+  if (!run || typeof run.id !== 'string') return null;
+  return {
+    id: run.id,
+    exit_code: run.exitCode ?? null,
+    signal: run.signal ?? null,
+    timed_out: run.timedOut === true,
+    stderr_tail: run.stderrTail ?? '',
+    started_at: run.startedAt ?? '',
+    ended_at: run.endedAt ?? '',
+  };
+}
+
 export function jobDetail(record: ServedJob, queuePosition: number | null): JobDetail {
   const entry: JobIndexEntry = {
     backend: record.backend,
@@ -68,6 +84,7 @@ export function jobDetail(record: ServedJob, queuePosition: number | null): JobD
     cancel_requested: record.cancelRequested === true,
     history: record.detail,
     error_message: record.errorMessage ?? null,
+    runtime: runtimeView(record.meta),
   };
 }
 

@@ -1,6 +1,7 @@
-// Job: its state timeline with timestamps and queue position, cancel while it is not final, and once DONE the
-// result as one histogram per experiment, with the raw JSON to download and its signature status. Updates arrive
-// as live events where the server has them (GET /jobs/{id}/events), by polling otherwise.
+// Job: its state timeline with timestamps and queue position, cancel while it is not final, how an external runtime
+// ended (exit code, end of stderr), and once DONE the result as one histogram per experiment, with the raw JSON to
+// download and its signature status. Updates arrive as live events where the server has them
+// (GET /jobs/{id}/events), by polling otherwise.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -61,6 +62,22 @@ function SignatureView({ id }: { id: string }): VNode | null {
   return html`<p class="signature" data-testid="signature" data-signature=${report.valid ? 'valid' : report.signed ? 'invalid' : 'unsigned'}>Signature: ${text}</p>`;
 }
 
+/** How the external runtime ended and the end of its stderr: what a lab user needs to see why a hardware run failed. */
+function RuntimeView({ runtime }: { runtime: NonNullable<JobDetail['runtime']> }): VNode {
+  const ending = runtime.timed_out ? 'timed out' : runtime.signal ? `stopped by ${runtime.signal}` : `exit code ${runtime.exit_code}`;
+  return html`
+    <section aria-labelledby="runtime-title" data-testid="runtime">
+      <h2 id="runtime-title">Runtime</h2>
+      <dl class="facts">
+        <dt>Runtime</dt><dd><code>${runtime.id}</code></dd>
+        <dt>Ended</dt><dd data-testid="runtime-exit">${ending}</dd>
+        <dt>Ran</dt><dd>${dateTime(runtime.started_at)} – ${dateTime(runtime.ended_at)}</dd>
+      </dl>
+      ${runtime.stderr_tail ? html`<h3>End of stderr</h3><pre class="stderr" data-testid="runtime-stderr">${runtime.stderr_tail}</pre>` : null}
+    </section>
+  `;
+}
+
 export function JobPage({ id }: { id: string }): VNode {
   const [live, setLive] = useState(false);
   const job = useLoad(() => api<JobDetail>('GET', `/jobs/${id}`), [id], { pollMs: live ? 10_000 : 1000, poll: (j) => !isFinal(j) });
@@ -112,6 +129,7 @@ export function JobPage({ id }: { id: string }): VNode {
     <${ErrorNotice} message=${failure ?? j.error_message ?? undefined} />
     <h2>Timeline</h2>
     <${Timeline} job=${j} />
+    ${j.runtime ? html`<${RuntimeView} runtime=${j.runtime} />` : null}
     ${done ? html`<${SignatureView} id=${id} />` : null}
     <${ErrorNotice} message=${result.error} />
     ${result.data ? html`<${ResultView} id=${id} result=${result.data} />` : done ? html`<${Loading} what="the result" />` : null}
