@@ -109,10 +109,11 @@ export const SQOOLER_SPOOLER = 'sqooler';
 
 /**
  * A stored sqooler result as served: qlued adds `backend_name`; sqooler's own spooler leaves `status` as its
- * result draft had it ("INITIALIZING"), and qiskit-cold-atom waits for "finished", so a DONE job's result says so.
+ * result draft had it ("INITIALIZING"), and qiskit-cold-atom waits for "finished", so a DONE job's result says so. Its
+ * `job_id` is the one the client knows (on Dropbox sqooler's own id is longer; see ./paths.ts).
  */
-export function servedResult(document: unknown, backendName: string): Record<string, unknown> {
-  return { ...unwrapJws(document), backend_name: backendName, status: 'finished' };
+export function servedResult(document: unknown, backendName: string, jobId: string): Record<string, unknown> {
+  return { ...unwrapJws(document), backend_name: backendName, job_id: jobId, status: 'finished' };
 }
 
 /** Names sqooler builds paths from: one safe path segment each, so nothing a client sends escapes its folder. */

@@ -100,7 +100,7 @@ function dropboxJobFolder(place: Place, display: string, owner: string): string 
   return place === 'running' ? `${DROPBOX_ROOT}/Running_Jobs` : `${DROPBOX_ROOT}/Deleted_Jobs`;
 }
 
-/** Folders one level below `path` (the per-user folders of Finished_Jobs, Status and Result). */
+/** Folders one level below `path` (the per-user folders of Finished_Jobs and Result). */
 async function userFolders(documents: SqoolerDocuments, path: string): Promise<string[]> {
   return (await documents.folders(path)).map((user) => `${path}/${user}`);
 }
@@ -110,13 +110,18 @@ export const dropboxPaths: SqoolerPaths = {
   config: (display) => ({ path: `${DROPBOX_ROOT}/Config/${display}`, name: 'config' }),
   backends: (documents) => documents.folders(`${DROPBOX_ROOT}/Config`),
   job: (place, key) => ({ path: dropboxJobFolder(place, key.display, key.owner), name: `job-${dropboxJobId(key)}` }),
-  status: (key) => ({ path: `${DROPBOX_ROOT}/Status/${key.display}/${key.owner}`, name: `status-${dropboxJobId(key)}` }),
+  /**
+   * Not the user's folder the reference describes: every caller (base.py upload_status and get_status, dropbox.py
+   * update_in_database) passes the username as get_attribute_path's third positional argument, which is `job_id`, so
+   * `username` is None and sqooler's spoolers and qlued all use `Status/<display>/None/` (seen running sqooler).
+   */
+  status: (key) => ({ path: `${DROPBOX_ROOT}/Status/${key.display}/None`, name: `status-${dropboxJobId(key)}` }),
   result: (key) => ({ path: `${DROPBOX_ROOT}/Result/${key.display}/${key.owner}`, name: `result-${dropboxJobId(key)}` }),
   namesBackend: () => true,
   async ids(documents, kind, display) {
     switch (kind) {
       case 'status':
-        return dropboxIds(documents, await userFolders(documents, `${DROPBOX_ROOT}/Status/${display}`), 'status-', display);
+        return dropboxIds(documents, [`${DROPBOX_ROOT}/Status/${display}/None`], 'status-', display);
       case 'results':
         return dropboxIds(documents, await userFolders(documents, `${DROPBOX_ROOT}/Result/${display}`), 'result-', display);
       case 'finished':

@@ -131,7 +131,7 @@ export class SqoolerView implements StorageProvider {
       case 'results': {
         const known = await this.key(display, key);
         const [document, config] = await Promise.all([known ? this.document(this.paths.result(known.key)) : undefined, this.config(display)]);
-        return document === undefined || !config ? undefined : servedResult(document, fullBackendName(this.index.provider, config));
+        return document === undefined || !config ? undefined : servedResult(document, fullBackendName(this.index.provider, config), key);
       }
       default: {
         const place = kind.slice('jobs/'.length) as Place;

@@ -61,7 +61,7 @@ async function dropboxLab(): Promise<Lab> {
     names: (id) => ({ job: new RegExp(`^job-${sqoolerId(id)}$`), status: new RegExp(`^status-${sqoolerId(id)}$`), sqoolerId: new RegExp(`^${sqoolerId(id)}$`) }),
     folders: {
       queued: 'Backend_files/Queued_Jobs/singlequdit',
-      status: 'Backend_files/Status/singlequdit/ada',
+      status: 'Backend_files/Status/singlequdit/None',
       finished: 'Backend_files/Finished_Jobs/singlequdit/ada',
       deleted: 'Backend_files/Deleted_Jobs',
     },
@@ -146,6 +146,14 @@ for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as 
       const listed = (await h.call('GET', '/jobs', { token: ada })).body as { jobs: { id: string; provider?: string; status: string }[] };
       expect(listed.jobs.find((job) => job.id === id)).to.include({ provider: 'lab1', status: 'DONE' });
     });
+
+    if (type === 'dropbox') {
+      it('refuses jobs from users whose names sqooler would misread out of the job id (split at "-")', async () => {
+        const ann = await h.user('ann-lee');
+        expect((await post(GOOD_JOB, ann)).status).to.equal(400);
+        expect(((await h.call('GET', '/jobs', { token: ann })).body as { jobs: unknown[] }).jobs).to.deep.equal([]);
+      });
+    }
 
     it('answers a job the sqooler spooler refused with its ERROR status', async () => {
       const bad = { experiment_0: { ...GOOD_JOB.experiment_0, instructions: [['load', [0], [50]], ['rlz2', [0], [1]], ['measure', [0], []]] } };

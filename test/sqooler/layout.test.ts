@@ -1,18 +1,20 @@
-// The sqooler layout against sqooler's own documents: fixtures/ holds trees the real sqooler code wrote (commit and
-// run in fixtures/README.md). What the server reads from them, and what it writes for a posted job, must match them.
+// The sqooler layout against sqooler's own documents: fixtures/ holds trees the real sqooler code wrote, on local
+// storage and on Dropbox (commit and runs in fixtures/README.md). What the server reads from them, and what it writes for a posted job, must match them.
 import { expect } from 'chai';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConflictError, InvalidKeyError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { createProvider } from '../../storage/factory.ts';
-import type { JobRecord, StatusRecord } from '../../storage/records.ts';
+import { type JobRecord, type StatusRecord, ns } from '../../storage/records.ts';
 import { SqoolerJobs } from '../../storage/sqooler/jobs.ts';
+import { SqoolerDropboxFiles } from '../../storage/sqooler/dropbox.ts';
 import { SqoolerLocalFiles } from '../../storage/sqooler/local.ts';
-import { localPaths } from '../../storage/sqooler/paths.ts';
+import { dropboxPaths, localPaths } from '../../storage/sqooler/paths.ts';
 import { SqoolerView } from '../../storage/sqooler/view.ts';
+import { startDropboxApiServer, type DropboxApiServer } from '../dropbox-api-server/index.ts';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const DONE_ID = '31a0bbda84ac401489a05c7a';
@@ -128,5 +130,56 @@ describe('sqooler\'s local files', () => {
     await writeFile(file, '{"display_na');
     setTimeout(() => void writeFile(file, '{"display_name": "singlequdit", "last_queue_check": "2024-08-09T08:58:35+00:00"}'), 20);
     expect(await files.get('backends/configs', 'singlequdit')).to.include({ last_queue_check: '2024-08-09T08:58:35+00:00' });
+  });
+});
+
+describe('the sqooler layout on Dropbox, on documents sqooler wrote itself', () => {
+  const DROPBOX = join(FIXTURES, 'dropbox');
+  const DONE = '01a24980a92c0000507adc04';
+  const REFUSED = '01a24980afd10000df7071ff';
+  let server: DropboxApiServer;
+  let primary: StorageProvider;
+  let work: string;
+  let view: SqoolerView;
+
+  before(async () => {
+    server = await startDropboxApiServer();
+    for (const file of (await readdir(DROPBOX, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile())) {
+      const local = join(file.parentPath, file.name);
+      server.store.putFile(`/${relative(DROPBOX, local)}`, await readFile(local));
+    }
+    work = await mkdtemp(join(tmpdir(), 'qspool-sqooler-dropbox-'));
+    primary = await createProvider({ type: 'local', root: work, fsync: false });
+    // The server's index names each job's owner: sqooler's Dropbox paths need it.
+    for (const id of [DONE, REFUSED]) {
+      const entry = { backend: 'singlequdit', owner: 'ada', provider: 'lab2', createdAt: new Date().toISOString() };
+      await primary.put(ns.jobIndex, id, entry);
+    }
+    const files = new SqoolerDropboxFiles({ appKey: server.tokens.clientId, appSecret: server.tokens.clientSecret, refreshToken: server.tokens.refreshToken, apiBaseUrl: server.url });
+    view = new SqoolerView(files, dropboxPaths, { storage: primary, provider: 'lab2' });
+  });
+  after(async () => {
+    await primary.close();
+    await server.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('finds the backend by its config folder and reads the signed config', async () => {
+    expect(await view.list('configs')).to.deep.equal(['singlequdit']);
+    expect((await view.get<Record<string, unknown>>('configs', 'singlequdit'))!.value).to.include({ display_name: 'singlequdit', sign: true, kid: 'lab1key' });
+    expect(await view.list('heartbeats/singlequdit')).to.deep.equal(['sqooler']);
+  });
+
+  it('reads the finished job, its status from Status/<display>/None and its result from the user\'s folder', async () => {
+    expect(await view.list('jobs/finished/singlequdit')).to.deep.equal([DONE]);
+    expect(await view.list('status/singlequdit')).to.deep.equal([DONE, REFUSED]);
+    expect((await view.get<StatusRecord>('status/singlequdit', DONE))!.value).to.include({ status: 'DONE', owner: 'ada' });
+    const result = (await view.get<Record<string, unknown>>('results/singlequdit', DONE))!.value;
+    expect(result).to.include({ status: 'finished', job_id: DONE, backend_name: 'lab2_singlequdit_simulator', success: true });
+  });
+
+  it('reads the refused job as ERROR, from the deleted folder every backend shares', async () => {
+    expect(await view.list('jobs/deleted/singlequdit')).to.deep.equal([REFUSED]);
+    expect((await view.get<JobRecord>('jobs/deleted/singlequdit', REFUSED))!.value).to.include({ state: 'ERROR', owner: 'ada' });
   });
 });

@@ -70,7 +70,8 @@ const dropboxAttributes: Attributes = {
   running: 'Backend_files/Running_Jobs',
   finished: (display, username) => `/Backend_files/Finished_Jobs/${display}/${username}/`,
   deleted: 'Backend_files/Deleted_Jobs',
-  status: (display, username) => `/Backend_files/Status/${display}/${username}/`,
+  // Called with the username as the third positional argument, which is `job_id`: username stays None.
+  status: (display) => `/Backend_files/Status/${display}/None/`,
   results: (display, jobId) => `/Backend_files/Result/${display}/${jobId.split('-')[2]}/`,
   id: (kind, jobId) => ({ job: `job-${jobId}`, status: `status-${jobId}`, results: `result-${jobId}` })[kind],
   username: (jobId) => jobId.split('-')[2],
