@@ -3,7 +3,7 @@
 // tracked, so the runner can stop them all however it ends.
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { ControlMessage, ReadyMessage } from './peers/protocol.ts';
+import type { ControlMessage, ReadyMessage, StatsMessage } from './peers/protocol.ts';
 
 export interface Child {
   readonly name: string;
@@ -12,6 +12,8 @@ export interface Child {
   send(message: ControlMessage): void;
   /** Resident set size in bytes, from /proc. */
   rss(): number;
+  /** The child's storage counters (StatsMessage), or undefined when it keeps none. */
+  stats(): Promise<Record<string, number> | undefined>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,18 @@ export async function startChild(name: string, entry: string, env: Record<string
     ready,
     send: (message) => child.send(message),
     rss: () => rssOf(child.pid!),
+    stats: () =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => done(undefined), 2_000);
+        const listener = (message: StatsMessage) => message.type === 'stats' && done(message.stats);
+        const done = (stats: Record<string, number> | undefined) => {
+          clearTimeout(timer);
+          child.off('message', listener);
+          resolve(stats);
+        };
+        child.on('message', listener);
+        child.send({ type: 'stats' } satisfies ControlMessage);
+      }),
     async stop() {
       running.delete(handle);
       if (child.connected) child.send({ type: 'stop' } satisfies ControlMessage);

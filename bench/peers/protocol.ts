@@ -11,7 +11,13 @@ export interface ReadyMessage {
 
 /** Runner → child: `go` starts work that was held back (BullMQ workers); `stop` ends the process cleanly. */
 export interface ControlMessage {
-  type: 'go' | 'stop';
+  type: 'go' | 'stop' | 'stats';
+}
+
+/** Child → runner, answering `stats`: the child's storage counters (a qspool spooler on the local store). */
+export interface StatsMessage {
+  type: 'stats';
+  stats: Record<string, number>;
 }
 
 /** For children: calls `onGo` on `go`, and stops (then exits) on `stop` or when the runner goes away. */

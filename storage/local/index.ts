@@ -53,9 +53,9 @@ export class LocalProvider implements StorageProvider {
     });
   }
 
-  /** Commit groups and fsyncs so far (benchmark figures). */
-  get stats(): { groups: number; fsyncs: number } {
-    return { groups: this.commits.groups, fsyncs: this.walSync.count };
+  /** Commit groups, fsyncs and waits for another process's write lock so far (benchmark figures). */
+  get stats(): { groups: number; fsyncs: number; lockWaits: number } {
+    return { groups: this.commits.groups, fsyncs: this.walSync.count, lockWaits: this.commits.lockWaits };
   }
 
   put(namespace: string, key: string, value: unknown, options: { ifAbsent?: boolean } = {}): Promise<string> {
