@@ -75,7 +75,7 @@ storage
   .option('--owner <user>', 'who is responsible for it')
   .option('--description <text>', 'what it is for')
   .option('--inactive', 'register without activating')
-  .option('--layout <layout>', 'qspool (default) or sqooler: the documents sqooler spoolers and qlued read and write (local only)')
+  .option('--layout <layout>', 'qspool (default) or sqooler: the documents sqooler spoolers and qlued read and write (local, dropbox, mongodb)')
   .option(...json)
   .action(lazy(load.storage, (m) => m.storageAdd));
 storage.command('list').description('list providers').option(...json).action(lazy(load.storage, (m) => m.storageList));
@@ -99,7 +99,7 @@ storage
   .command('import-qlued')
   .description('take over a qlued deployment\'s storage provider: its login dict unchanged, the sqooler layout, its jobs indexed')
   .requiredOption('--name <name>', 'the provider\'s qlued name (keeps qlued\'s full backend names)')
-  .requiredOption('--type <type>', 'qlued\'s storage_type (local so far)')
+  .requiredOption('--type <type>', 'qlued\'s storage_type: local, dropbox or mongodb')
   .requiredOption('--login <json>', 'qlued\'s login dict, e.g. \'{"base_path": "/srv/qlued"}\'')
   .requiredOption('--jobs-owner <user>', 'the qspool user who owns the jobs already there (qlued records no owner for them)')
   .option('--description <text>', 'what it is for')

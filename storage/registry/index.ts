@@ -10,6 +10,7 @@ import { assertLogin, isProviderType, loginToSpec, redact, type ProviderType } f
 import { seal, unseal, type SealedLogin } from './secrets.ts';
 import { SqoolerLocalFiles } from '../sqooler/local.ts';
 import { SqoolerDropboxFiles } from '../sqooler/dropbox.ts';
+import { SqoolerMongoFiles } from '../sqooler/mongodb.ts';
 import { dropboxPaths, localPaths } from '../sqooler/paths.ts';
 import { SqoolerView } from '../sqooler/view.ts';
 
@@ -19,7 +20,7 @@ const NAME = /^[a-z0-9]{1,32}$/;
 
 /**
  * How documents are laid out on a provider: qspool's own, or sqooler's (storage/sqooler/), which unmodified sqooler
- * spoolers and qlued read and write. Local and Dropbox providers can have the sqooler layout so far.
+ * spoolers and qlued read and write, for the providers sqooler has: local, Dropbox and MongoDB.
  */
 export const LAYOUTS = ['qspool', 'sqooler'] as const;
 export type Layout = (typeof LAYOUTS)[number];
@@ -84,10 +85,11 @@ export class ProviderRegistry {
     assertLogin(entry.type, entry.login);
     const layout = entry.layout ?? 'qspool';
     if (!(LAYOUTS as readonly string[]).includes(layout)) throw new InvalidKeyError(`Unknown layout ${JSON.stringify(layout)}; use qspool or sqooler`);
-    if (layout === 'sqooler' && !['local', 'dropbox'].includes(entry.type)) throw new InvalidKeyError('The sqooler layout is available for local and Dropbox providers only so far');
-    if (layout === 'sqooler' && entry.type === 'dropbox' && 'base_path' in entry.login) {
-      throw new InvalidKeyError('sqooler\'s Dropbox provider works from the root of the app folder: no base_path with the sqooler layout');
-    }
+    if (layout === 'sqooler' && entry.type === 's3') throw new InvalidKeyError('sqooler has no S3 provider: the sqooler layout is for local, Dropbox and MongoDB providers');
+    // sqooler's providers have no place of their own within a store: they use the app folder's root and the databases
+    // `jobs`, `status`, `results` and `backends`.
+    const fixed = { dropbox: 'base_path', mongodb: 'database' }[entry.type as string];
+    if (layout === 'sqooler' && fixed && fixed in entry.login) throw new InvalidKeyError(`No ${fixed} with the sqooler layout: sqooler's ${entry.type} provider has none`);
     const stored: StoredEntry = {
       name: entry.name,
       type: entry.type,
@@ -184,6 +186,7 @@ export class ProviderRegistry {
     if (stored.layout !== 'sqooler') return createProvider(spec);
     if (spec.type === 'local') return new SqoolerView(new SqoolerLocalFiles(spec.root), localPaths, index);
     if (spec.type === 'dropbox') return new SqoolerView(new SqoolerDropboxFiles(spec), dropboxPaths, index);
+    if (spec.type === 'mongodb') return new SqoolerView(SqoolerMongoFiles.open(spec.uri), localPaths, index);
     throw new InvalidKeyError(`Provider ${name} has the sqooler layout, which a ${spec.type} provider cannot have`);
   }
 

@@ -170,12 +170,13 @@ for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as 
 }
 
 describe('registering the sqooler layout', () => {
-  it('refuses it for provider types without one, a Dropbox base_path (sqooler works from the root) and unknown layouts', async () => {
+  it('refuses it for S3 (sqooler has no S3 provider), with a place sqooler\'s providers lack, and unknown layouts', async () => {
     const h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent' });
     const registry = registryFor({ config: h.config, logger: createLogger('silent'), storage: h.storage });
     try {
       const refused = [
-        { type: 'mongodb', login: { mongodb_database_url: 'db.example.org', mongodb_username: 'lab', mongodb_password: 'x' }, layout: 'sqooler' },
+        { type: 's3', login: { region: 'eu-1', bucket: 'lab', access_key_id: 'k', secret_access_key: 's' }, layout: 'sqooler' },
+        { type: 'mongodb', login: { mongodb_database_url: 'db.example.org', mongodb_username: 'lab', mongodb_password: 'x', database: 'lab' }, layout: 'sqooler' },
         { type: 'dropbox', login: { app_key: 'k', refresh_token: 't', base_path: '/lab' }, layout: 'sqooler' },
         { type: 'local', login: { base_path: '/srv/lab' }, layout: 'flat' },
       ];

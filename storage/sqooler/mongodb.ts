@@ -1,0 +1,87 @@
+// sqooler's MongoDB provider (MongodbCore): a path `a/b/c` is database `a`, collection `b.c`, and a document's `_id`
+// is ObjectId(name), so jobs, statuses and results live in the databases `jobs`, `status` and `results` under the
+// same paths as on local storage. Configs are the exception: `backends.configs` holds them under random ids, found by
+// their `display_name` (or the signed payload's). Each write is one insert, which a unique `_id` makes create-only.
+import { MongoClient, ObjectId } from 'mongodb';
+import { ConflictError } from '../../schemas/errors.ts';
+import { isDuplicateKey } from '../mongodb/error-mapping.ts';
+import { type SqoolerDocuments, safeSegments } from './layout.ts';
+import { localPaths } from './paths.ts';
+
+const CONFIGS = localPaths.config('').path;
+
+/** A stored document as JSON, as the other providers give it: no `_id`, BSON dates (last_queue_check) as ISO text. */
+function plain(document: Record<string, unknown>): Record<string, unknown> {
+  const { _id: _ignored, ...rest } = document;
+  return JSON.parse(JSON.stringify(rest)) as Record<string, unknown>;
+}
+
+export class SqoolerMongoFiles implements SqoolerDocuments {
+  readonly type = 'mongodb';
+
+  /** `prefix` keeps a test's databases apart on a shared server; sqooler's own deployments have none. */
+  constructor(
+    private readonly client: MongoClient,
+    private readonly prefix = '',
+  ) {}
+
+  static open(uri: string): SqoolerMongoFiles {
+    return new SqoolerMongoFiles(new MongoClient(uri, { retryWrites: true, writeConcern: { w: 'majority', journal: true } }));
+  }
+
+  /** MongodbCore._get_database_and_collection. */
+  private collection(path: string) {
+    const [database, ...rest] = safeSegments(path);
+    return this.client.db(`${this.prefix}${database}`).collection(rest.join('.'));
+  }
+
+  private static configQuery(display: string) {
+    return { $or: [{ display_name: display }, { 'payload.display_name': display }] };
+  }
+
+  async get(path: string, name: string): Promise<unknown> {
+    safeSegments(path, name);
+    if (path === CONFIGS) {
+      const found = await this.collection(path).findOne(SqoolerMongoFiles.configQuery(name));
+      return found ? plain(found) : undefined;
+    }
+    if (!ObjectId.isValid(name)) return undefined;
+    const found = await this.collection(path).findOne({ _id: new ObjectId(name) });
+    return found ? plain(found) : undefined;
+  }
+
+  async upload(path: string, name: string, content: unknown): Promise<void> {
+    safeSegments(path, name);
+    try {
+      await this.collection(path).insertOne({ ...(content as Record<string, unknown>), _id: new ObjectId(name) });
+    } catch (error) {
+      if (isDuplicateKey(error)) throw new ConflictError(`${path}/${name} already exists`);
+      throw error;
+    }
+  }
+
+  async delete(path: string, name: string): Promise<boolean> {
+    safeSegments(path, name);
+    if (!ObjectId.isValid(name)) return false;
+    return (await this.collection(path).deleteOne({ _id: new ObjectId(name) })).deletedCount === 1;
+  }
+
+  /** Document ids; in `backends/configs`, the display names of the configs (MongodbProviderExtended.get_backends). */
+  async list(path: string): Promise<string[]> {
+    if (path === CONFIGS) {
+      const configs = await this.collection(path).find({}).toArray();
+      return configs.map((config) => String((config.payload as { display_name?: unknown } | undefined)?.display_name ?? config.display_name));
+    }
+    const ids = await this.collection(path).find({}, { projection: { _id: 1 } }).toArray();
+    return ids.map((doc) => String(doc._id));
+  }
+
+  /** MongoDB has no folders; localPaths, which sqooler's MongoDB provider shares, never asks for them. */
+  async folders(): Promise<string[]> {
+    return [];
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
