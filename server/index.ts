@@ -94,7 +94,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const app = createApp({
     logger,
     observe: [metrics.middleware],
-    middleware: [rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST })],
+    middleware: [rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST, storage })],
     routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router, extra],
   });
   const server = app.listen(config.PORT, config.HOST);

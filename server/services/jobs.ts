@@ -84,7 +84,7 @@ export class JobService {
     private readonly sites: SiteLookup,
     private readonly options: JobServiceOptions,
   ) {
-    this.quota = new QueueQuota(options.index, options.limits.maxQueuedPerUser);
+    this.quota = new QueueQuota(sites.primary.storage, options.index, options.limits.maxQueuedPerUser);
   }
 
   /** The lifecycle on the provider that holds the job. */
@@ -113,7 +113,7 @@ export class JobService {
     return config.limits ? config : { ...config, limits: { max_samples: maxSamples, max_result_bytes: maxResultBytes, time_limit_s: timeLimitS } };
   }
 
-  /** Refuses a submission that would take the user past their quota of queued jobs (a soft bound under races). */
+  /** Refuses a submission that would take the user past their quota of queued jobs, counted across replicas. */
   async assertQueueQuota(user: User): Promise<void> {
     await this.quota.assertRoom(user.username);
   }
@@ -128,7 +128,6 @@ export class JobService {
   /** Enqueues a job whose checks already passed, on the backend's provider. */
   async enqueue(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<ServedJob> {
     const record = await backend.site.lifecycle.enqueue({ backend: backend.display, owner: user.username, payload, ...options });
-    this.quota.enqueued(user.username);
     return served(record, backend.site);
   }
 

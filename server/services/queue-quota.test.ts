@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { QuotaExceededError } from '../../schemas/errors.ts';
+import { FakeObjects } from '../../storage/s3/fake-objects.ts';
+import { countingStore } from '../../test/support/counting-store.ts';
 import type { JobIndex } from './job-index.ts';
 import { QueueQuota } from './queue-quota.ts';
 
-/** A job index whose queued count is set by the test, counting how often it is asked. */
+/** The user's queue as the job index counts it (set by the test), counting how often it is asked. */
 function fakeIndex(queued: { n: number; fail?: boolean }) {
   const asked = { times: 0 };
   const index = {
@@ -26,39 +28,63 @@ async function refusal(promise: Promise<unknown>): Promise<unknown> {
   return undefined;
 }
 
+/** Submits through `quota`; an admitted job is queued (indexed) at once. Resolves whether it was admitted. */
+async function submit(quota: QueueQuota, queued: { n: number }, owner = 'ada'): Promise<boolean> {
+  const error = await refusal(quota.assertRoom(owner));
+  if (error && !(error instanceof QuotaExceededError)) throw error;
+  if (!error) queued.n += 1;
+  return !error;
+}
+
 describe('queue quota', () => {
-  it('counts once for a burst of submissions and adds what this server enqueued since', async () => {
-    const queued = { n: 2 };
+  it('admits exactly the limit when three replicas race for one user on one store', async () => {
+    const bucket = new FakeObjects('aws');
+    const queued = { n: 0 };
+    const replicas = [0, 1, 2].map(() => new QueueQuota(countingStore(bucket).storage, fakeIndex(queued).index, 20));
+    const answers = await Promise.all(Array.from({ length: 90 }, (_, i) => submit(replicas[i % 3]!, queued)));
+    expect(answers.filter(Boolean)).to.have.length(20);
+    expect(queued.n).to.equal(20);
+  });
+
+  it('neither resets nor doubles the quota when a replica restarts', async () => {
+    const bucket = new FakeObjects('aws');
+    const queued = { n: 0 };
+    const index = fakeIndex(queued).index;
+    const before = new QueueQuota(countingStore(bucket).storage, index, 10);
+    for (let i = 0; i < 6; i += 1) expect(await submit(before, queued)).to.equal(true);
+    // The restarted replica and another one, racing.
+    const restarted = new QueueQuota(countingStore(bucket).storage, index, 10);
+    const other = new QueueQuota(countingStore(bucket).storage, index, 10);
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => submit(i % 2 ? restarted : other, queued)));
+    expect(answers.filter(Boolean)).to.have.length(4);
+  });
+
+  it('counts the queue once for a burst and writes the store far less than once per submission', async () => {
+    const queued = { n: 0 };
     const { index, asked } = fakeIndex(queued);
-    const quota = new QueueQuota(index, 5);
-    await Promise.all(Array.from({ length: 10 }, () => quota.assertRoom('ada')));
+    const store = countingStore(new FakeObjects('aws'));
+    const quota = new QueueQuota(store.storage, index, 1_000_000);
+    for (let i = 0; i < 200; i += 1) expect(await submit(quota, queued)).to.equal(true);
     expect(asked.times).to.equal(1);
-    quota.enqueued('ada');
-    quota.enqueued('ada');
-    await quota.assertRoom('ada');
-    expect(asked.times).to.equal(1);
-    // 2 counted + 2 since = 4 < 5; the third enqueue brings the reused figure to the limit.
-    quota.enqueued('ada');
-    queued.n = 5;
-    expect(await refusal(quota.assertRoom('ada'))).to.be.instanceOf(QuotaExceededError);
-    expect(asked.times).to.equal(2);
+    expect(store.writes()).to.be.at.most(10);
   });
 
   it('checks a fresh count before refusing, so jobs that left the queue make room at once', async () => {
-    const queued = { n: 5 };
-    const { index, asked } = fakeIndex(queued);
-    const quota = new QueueQuota(index, 5);
-    expect(await refusal(quota.assertRoom('bob'))).to.be.instanceOf(QuotaExceededError);
+    const queued = { n: 0 };
+    const { index } = fakeIndex(queued);
+    const quota = new QueueQuota(countingStore(new FakeObjects('aws')).storage, index, 5);
+    for (let i = 0; i < 5; i += 1) expect(await submit(quota, queued)).to.equal(true);
+    expect(await submit(quota, queued)).to.equal(false);
     queued.n = 4;
-    await quota.assertRoom('bob');
-    expect(asked.times).to.equal(2);
+    expect(await submit(quota, queued)).to.equal(true);
+    expect(await submit(quota, queued)).to.equal(false);
   });
 
-  it('counts again after a while, and never reuses a count that failed', async () => {
+  it('counts again after a while, and never keeps a count that failed', async () => {
     let clock = 0;
     const queued = { n: 0, fail: true };
     const { index, asked } = fakeIndex(queued);
-    const quota = new QueueQuota(index, 5, () => clock);
+    const quota = new QueueQuota(countingStore(new FakeObjects('aws')).storage, index, 1000, () => clock);
     expect(await refusal(quota.assertRoom('cy'))).to.be.instanceOf(Error);
     queued.fail = false;
     await quota.assertRoom('cy');

@@ -1,60 +1,119 @@
-// The per-user quota of queued jobs, without counting the user's queue on every submission. Counting reads index
-// entries and statuses (up to the limit) and was most of a submission's cost under load, so a count is reused for a
-// moment and every job this server enqueues since is added to it. Jobs that left the queue meanwhile only make the
-// reused figure too high, so a submission it would refuse is first checked against a fresh count: the answer at
-// the limit is exact, and below it a stale count can only be stricter. Another server's submissions are seen at the
-// next count, which keeps the quota the soft bound it always was under concurrent submissions.
+// The per-user quota of queued jobs, held across server replicas. Counting a user's queue reads index entries and
+// statuses (up to the limit) and was most of a submission's cost under load, so a count is kept on the shared store
+// (`limits/quota/<user>`) with the submission slots granted since, and a replica leases a few slots at a time with
+// compare-and-swap, then admits submissions from its lease without touching the store. The count is renewed every
+// RECOUNT_AFTER_MS, and at once before a submission is refused, so jobs that left the queue make room immediately.
+//
+// Bounds: a recount sees every job whose index entry is written (the lifecycle writes it first). Slots another
+// replica was granted in the last KEEP_GRANTS_MS survive a recount, as it may not have used them yet (a replica uses
+// a slot within SLOT_TTL_MS of its grant or drops it); the counting replica's own grants are dropped, as it holds
+// none unused when it counts. So the quota is exact at the limit, except for submissions admitted but not yet
+// indexed at the moment of a recount (concurrent submissions of one user, over milliseconds). Errors otherwise run
+// strict: another replica's used grants count twice for up to KEEP_GRANTS_MS after a recount, and its unused leased
+// slots (at most a quarter of the room left, one near the limit) are unavailable to the others until then.
+import { randomBytes } from 'node:crypto';
 import { QuotaExceededError } from '../../schemas/errors.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { changeShared } from '../limits/shared-document.ts';
 import type { JobIndex } from './job-index.ts';
 
 /** How long a count is reused. */
 const RECOUNT_AFTER_MS = 2000;
+/** A leased slot not used by then is dropped. */
+const SLOT_TTL_MS = 250;
+/** Grants younger than this survive a recount. */
+const KEEP_GRANTS_MS = 1000;
+/** Slots leased at once at most (far from the limit: one storage write per this many submissions). */
+const MAX_LEASE = 50;
+/** Local leases kept before the used-up ones are swept. */
+const MAX_USERS = 1000;
 
-interface Count {
-  at: number;
-  /** Shared by concurrent submissions, so a burst counts once. */
-  counted: Promise<number>;
-  enqueuedSince: number;
+export const QUOTA_NAMESPACE = 'limits/quota';
+
+export interface QuotaDocument {
+  /** Queued jobs counted at `countedAt` (ms, the counting replica's clock). */
+  count: number;
+  countedAt: number;
+  /** Slots granted since the count, older than KEEP_GRANTS_MS. */
+  settled: number;
+  /** Younger grants: [ms, slots, replica]. */
+  recent: [number, number, string][];
 }
 
+interface Lease {
+  slots: number;
+  expires: number;
+  fetching?: Promise<void>;
+}
+
+const granted = (doc: QuotaDocument) => doc.settled + doc.recent.reduce((sum, [, slots]) => sum + slots, 0);
+
 export class QueueQuota {
-  private readonly counts = new Map<string, Count>();
+  private readonly leases = new Map<string, Lease>();
+  /** Names this replica's grants in the shared documents. */
+  private readonly replica = randomBytes(6).toString('hex');
 
   constructor(
+    private readonly storage: StorageProvider,
     private readonly index: JobIndex,
     private readonly limit: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Throws QuotaExceededError when the user already has `limit` queued jobs. */
+  /** Takes a slot for one submission of `owner`, or throws QuotaExceededError when they have `limit` queued jobs. */
   async assertRoom(owner: string): Promise<void> {
-    const known = this.counts.get(owner);
-    const reusable = known && this.now() - known.at < RECOUNT_AFTER_MS ? known : undefined;
-    if (reusable && (await reusable.counted) + reusable.enqueuedSince < this.limit) return;
-    const fresh = this.recount(owner);
-    if ((await fresh.counted) >= this.limit) {
-      throw new QuotaExceededError(`You have ${this.limit} queued jobs, the most allowed; wait for some to run or cancel them`, { limit: this.limit });
+    for (;;) {
+      const lease = this.leases.get(owner) ?? { slots: 0, expires: 0 };
+      this.leases.set(owner, lease);
+      if (lease.slots >= 1 && lease.expires > this.now()) {
+        lease.slots -= 1;
+        return;
+      }
+      lease.fetching ??= this.fetch(owner, lease).finally(() => {
+        lease.fetching = undefined;
+        if (this.leases.size > MAX_USERS) this.forgetIdle();
+      });
+      await lease.fetching;
     }
   }
 
-  /** A job of the user was enqueued by this server. */
-  enqueued(owner: string): void {
-    const known = this.counts.get(owner);
-    if (known) known.enqueuedSince += 1;
+  /** Leases slots from the shared document, recounting the queue first when the count is old or shows no room. */
+  private async fetch(owner: string, lease: Lease): Promise<void> {
+    let fresh: { count: number; at: number } | undefined;
+    for (;;) {
+      const outcome = await changeShared<QuotaDocument, number | 'recount'>(this.storage, QUOTA_NAMESPACE, owner, (stored) => {
+        const at = this.now();
+        let doc = stored && { ...stored, recent: stored.recent.filter(([when]) => when > at - KEEP_GRANTS_MS) };
+        if (doc) doc.settled += granted(stored!) - granted(doc);
+        // A count newer than the stored one replaces it (another replica may have counted after this one began).
+        const recounted = fresh !== undefined && (!doc || fresh.at >= doc.countedAt);
+        if (recounted) {
+          const recent = (doc?.recent ?? []).filter(([when, , by]) => by !== this.replica && when > fresh!.at - KEEP_GRANTS_MS);
+          doc = { count: fresh!.count, countedAt: fresh!.at, settled: 0, recent };
+        }
+        const room = doc ? this.limit - doc.count - granted(doc) : 0;
+        const old = !doc || at - doc.countedAt >= RECOUNT_AFTER_MS;
+        if (!fresh && (old || room < 1)) return { result: 'recount' };
+        if (room < 1) return { write: recounted ? doc : undefined, result: 0 };
+        const slots = Math.min(MAX_LEASE, Math.max(1, Math.floor(room / 4)));
+        return { write: { ...doc!, recent: [...doc!.recent, [at, slots, this.replica]] }, result: slots };
+      });
+      if (outcome !== 'recount') {
+        if (outcome === 0) {
+          throw new QuotaExceededError(`You have ${this.limit} queued jobs, the most allowed; wait for some to run or cancel them`, { limit: this.limit });
+        }
+        lease.slots = outcome;
+        lease.expires = this.now() + SLOT_TTL_MS;
+        return;
+      }
+      const at = this.now();
+      fresh = { count: await this.index.countQueued(owner, this.limit), at };
+    }
   }
 
-  private recount(owner: string): Count {
-    const count: Count = { at: this.now(), counted: this.index.countQueued(owner, this.limit), enqueuedSince: 0 };
-    this.forgetStale();
-    this.counts.set(owner, count);
-    // A failed count (storage outage) is not reused.
-    count.counted.catch(() => this.counts.get(owner) === count && this.counts.delete(owner));
-    return count;
-  }
-
-  /** Keeps the map to the users who submitted recently. */
-  private forgetStale(): void {
-    const cutoff = this.now() - RECOUNT_AFTER_MS;
-    for (const [owner, count] of this.counts) if (count.at < cutoff) this.counts.delete(owner);
+  /** Drops the leases of users who stopped submitting. */
+  private forgetIdle(): void {
+    const at = this.now();
+    for (const [owner, lease] of this.leases) if (!lease.fetching && (lease.slots < 1 || lease.expires <= at)) this.leases.delete(owner);
   }
 }

@@ -1,0 +1,102 @@
+// Token buckets shared by every server replica on one store: one document per key holds the bucket ({tokens, at}),
+// and a replica takes tokens from it in small leases with compare-and-swap, then admits requests from its lease
+// without touching the store. Every admitted request spent a token taken from the shared bucket, so N replicas
+// together never admit more than one bucket allows (burst + rate × time), and a restarted replica finds the bucket
+// as the others left it.
+//
+// The bounded error, all on the strict side: a lease a replica does not use up is lost to the others (a lease is
+// what refills in 100 ms, or a quarter of a fuller bucket; it expires after LEASE_TTL_MS); a refusal is remembered
+// for up to REFUSAL_TTL_MS, so a bucket refilled meanwhile admits again up to that much later. Clock skew between
+// replicas shifts refills by the skew (NTP keeps it to milliseconds). Cost: one storage write per lease
+// (≤ 1 per request, ~1 per rate/10 requests under steady load) and one read per refusal period while refused.
+import type { StorageProvider } from '../../storage/contract.ts';
+import { changeShared } from './shared-document.ts';
+
+export interface BucketOptions {
+  /** Tokens added per second. */
+  rate: number;
+  /** Tokens the bucket holds at most. */
+  burst: number;
+  namespace: string;
+  now?: () => number;
+}
+
+interface BucketDocument {
+  tokens: number;
+  /** When `tokens` was computed (ms since the epoch, the writer's clock). */
+  at: number;
+}
+
+interface Lease {
+  tokens: number;
+  expires: number;
+  /** While refused: when to ask the store again, and the wait to announce. */
+  refusedUntil?: number;
+  wait?: number;
+  /** The lease being fetched; concurrent requests of the key share it. */
+  fetching?: Promise<void>;
+}
+
+/** Unused leased tokens are dropped after this, so no replica hoards a key's tokens. */
+const LEASE_TTL_MS = 1000;
+/** A refused key is not asked about again for this long (or until its announced wait, if shorter). */
+const REFUSAL_TTL_MS = 100;
+/** Local leases kept at most; the least recently used go first. */
+const MAX_KEYS = 10_000;
+
+export class SharedBuckets {
+  private readonly leases = new Map<string, Lease>();
+  private readonly now: () => number;
+  /** Tokens per lease when the bucket is low: what refills in ~100 ms. */
+  private readonly leaseSize: number;
+
+  constructor(
+    private readonly storage: StorageProvider,
+    private readonly options: BucketOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.leaseSize = Math.max(1, Math.min(options.burst, Math.ceil(options.rate / 10)));
+  }
+
+  /** Takes one token for `key` (a valid storage key): resolves 0, or the seconds to wait when the bucket is empty. */
+  async take(key: string): Promise<number> {
+    for (;;) {
+      const lease = this.leaseOf(key);
+      const at = this.now();
+      if (lease.tokens >= 1 && lease.expires > at) {
+        lease.tokens -= 1;
+        return 0;
+      }
+      if (lease.refusedUntil !== undefined && lease.refusedUntil > at) return lease.wait!;
+      lease.fetching ??= this.fetch(key, lease).finally(() => (lease.fetching = undefined));
+      await lease.fetching;
+      if (lease.tokens < 1 && lease.refusedUntil !== undefined) return lease.wait!;
+    }
+  }
+
+  private leaseOf(key: string): Lease {
+    const lease = this.leases.get(key) ?? { tokens: 0, expires: 0 };
+    // Re-inserting keeps the map in least-recently-used order for eviction.
+    this.leases.delete(key);
+    this.leases.set(key, lease);
+    if (this.leases.size > MAX_KEYS) this.leases.delete(this.leases.keys().next().value!);
+    return lease;
+  }
+
+  /** Takes a lease from the shared bucket: a few tokens when it has them, a quarter of them when it is full. */
+  private async fetch(key: string, lease: Lease): Promise<void> {
+    const { rate, burst, namespace } = this.options;
+    const { granted, wait } = await changeShared<BucketDocument, { granted: number; wait: number }>(this.storage, namespace, key, (bucket) => {
+      const at = this.now();
+      const tokens = bucket ? Math.min(burst, bucket.tokens + (Math.max(0, at - bucket.at) / 1000) * rate) : burst;
+      if (tokens < 1) return { result: { granted: 0, wait: Math.max(1, Math.ceil((1 - tokens) / rate)) } };
+      const granted = Math.min(Math.floor(tokens), Math.max(this.leaseSize, Math.floor(tokens / 4)));
+      return { write: { tokens: tokens - granted, at }, result: { granted, wait: 0 } };
+    });
+    const at = this.now();
+    lease.tokens = granted;
+    lease.expires = at + LEASE_TTL_MS;
+    lease.refusedUntil = granted > 0 ? undefined : at + Math.min(REFUSAL_TTL_MS, wait * 1000);
+    lease.wait = wait;
+  }
+}
