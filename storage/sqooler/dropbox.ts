@@ -19,12 +19,17 @@ export class SqoolerDropboxFiles implements SqoolerDocuments {
     return `/${safeSegments(path, name).join('/')}`;
   }
 
-  async get(path: string, name: string): Promise<unknown> {
+  async text(path: string, name: string): Promise<string | undefined> {
     const file = SqoolerDropboxFiles.at(path, name);
     const outcome = await this.client.download(file);
-    if (outcome.ok) return JSON.parse(outcome.value.bytes.toString('utf8'));
+    if (outcome.ok) return outcome.value.bytes.toString('utf8');
     if (isAnswer(outcome, 'path/not_found/')) return undefined;
     throw unexpectedAnswer('download', file, outcome.summary);
+  }
+
+  async get(path: string, name: string): Promise<unknown> {
+    const text = await this.text(path, name);
+    return text === undefined ? undefined : JSON.parse(text);
   }
 
   async upload(path: string, name: string, content: unknown): Promise<void> {

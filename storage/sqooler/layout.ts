@@ -16,6 +16,11 @@ export interface SqoolerDocuments {
   readonly type: string;
   /** The document, or undefined if there is none. */
   get(path: string, name: string): Promise<unknown>;
+  /**
+   * The document's text as stored, where the store keeps text (local, Dropbox; not MongoDB's BSON): what sqooler's
+   * signatures are checked against (./signatures.ts).
+   */
+  text?(path: string, name: string): Promise<string | undefined>;
   /** Creates the document; ConflictError if it exists (sqooler's `upload` refuses to overwrite). */
   upload(path: string, name: string, content: unknown): Promise<void>;
   /** Resolves true if this call removed the document. */
@@ -46,8 +51,12 @@ export function initialStatus(jobId: string): SqoolerStatus {
  */
 export function unwrapJws(document: unknown): Record<string, unknown> {
   const doc = (document ?? {}) as Record<string, unknown>;
-  const keys = Object.keys(doc).sort().join(',');
-  return keys === 'header,payload,signature' ? (doc.payload as Record<string, unknown>) : doc;
+  return isJws(doc) ? (doc.payload as Record<string, unknown>) : doc;
+}
+
+/** sqooler's test for a signed document: exactly the keys header, payload and signature. */
+export function isJws(document: unknown): document is { header: { kid?: unknown }; payload: unknown; signature: unknown } {
+  return typeof document === 'object' && document !== null && Object.keys(document).sort().join(',') === 'header,payload,signature';
 }
 
 /**

@@ -27,7 +27,8 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
     return join(this.basePath, ...safeSegments(path, name));
   }
 
-  async get(path: string, name: string): Promise<unknown> {
+  /** The document's text once it is whole JSON. */
+  async text(path: string, name: string): Promise<string | undefined> {
     const file = this.file(path, name);
     for (let attempt = 1; ; attempt += 1) {
       let text: string;
@@ -38,12 +39,18 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
         throw error;
       }
       try {
-        return JSON.parse(text);
+        JSON.parse(text);
+        return text;
       } catch {
         if (attempt >= TORN_READ_TRIES) throw new StorageUnavailableError(`${path}/${name}.json stays unreadable (not JSON)`);
         await new Promise((resolve) => setTimeout(resolve, TORN_READ_WAIT_MS));
       }
     }
+  }
+
+  async get(path: string, name: string): Promise<unknown> {
+    const text = await this.text(path, name);
+    return text === undefined ? undefined : JSON.parse(text);
   }
 
   /** A temp file with the content, in the target's folder (so the link stays on one file system). */

@@ -26,6 +26,8 @@ export interface SqoolerPaths {
   /** The id sqooler's documents and spoolers know the job by. */
   jobId(key: JobKey): string;
   config(display: string): Address;
+  /** A published public key, by its `kid`. */
+  publicKey(kid: string): Address;
   /** The backends whose spoolers published a config. */
   backends(documents: SqoolerDocuments): Promise<string[]>;
   job(place: Place, key: JobKey): Address;
@@ -49,6 +51,7 @@ const onlyIds = (names: string[]) => names.filter(isJobId);
 export const localPaths: SqoolerPaths = {
   jobId: ({ id }) => id,
   config: (display) => ({ path: 'backends/configs', name: display }),
+  publicKey: (kid) => ({ path: 'backends/public_keys', name: kid }),
   backends: (documents) => documents.list('backends/configs'),
   job(place, { display, id }) {
     const path = { queued: `jobs/queued/${display}`, running: 'jobs/running', finished: `jobs/finished/${display}`, deleted: 'jobs/deleted' }[place];
@@ -108,6 +111,7 @@ async function userFolders(documents: SqoolerDocuments, path: string): Promise<s
 export const dropboxPaths: SqoolerPaths = {
   jobId: dropboxJobId,
   config: (display) => ({ path: `${DROPBOX_ROOT}/Config/${display}`, name: 'config' }),
+  publicKey: (kid) => ({ path: `${DROPBOX_ROOT}/public_keys`, name: kid }),
   backends: (documents) => documents.folders(`${DROPBOX_ROOT}/Config`),
   job: (place, key) => ({ path: dropboxJobFolder(place, key.display, key.owner), name: `job-${dropboxJobId(key)}` }),
   /**

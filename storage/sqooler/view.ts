@@ -8,12 +8,15 @@ import { fullBackendName } from '../../schemas/backend-config.ts';
 import type { ListOptions, StoredDocument, StorageProvider } from '../contract.ts';
 import { isJobId } from '../keys.ts';
 import { type JobIndexEntry, type JobRecord, type JobState, type StatusRecord, ns } from '../records.ts';
+import type { KeyObject } from 'node:crypto';
 import {
   type SqoolerDocuments,
   type SqoolerStatus,
+  SEGMENT,
   SQOOLER_SPOOLER,
   heartbeatOf,
   initialStatus,
+  isJws,
   lastQueueCheck,
   servedResult,
   stateOf,
@@ -21,9 +24,12 @@ import {
   unwrapJws,
 } from './layout.ts';
 import { type Address, type JobKey, type Place, PLACES, type SqoolerPaths } from './paths.ts';
+import { publicKeyOf, verifySigned } from './signatures.ts';
 
 /** Documents here are never replaced through the contract, so one version string serves them all. */
 const VERSION = 'sqooler';
+/** How long a public key read for checking signatures is used before it is read again. */
+const KEY_TTL_MS = 60_000;
 
 /** Where the server's job index lives and what this provider is called in it. */
 export interface SqoolerIndex {
@@ -35,6 +41,8 @@ const NAMESPACE = /^(configs)$|^(jobs\/queued|jobs\/running|jobs\/finished|jobs\
 
 export class SqoolerView implements StorageProvider {
   readonly type: string;
+  /** Public keys by kid: every config read checks a signature. */
+  private readonly keys = new Map<string, { at: number; key: Promise<KeyObject | undefined> }>();
 
   constructor(
     readonly documents: SqoolerDocuments,
@@ -46,6 +54,29 @@ export class SqoolerView implements StorageProvider {
 
   document(address: Address): Promise<unknown> {
     return this.documents.get(address.path, address.name);
+  }
+
+  private publicKey(kid: string): Promise<KeyObject | undefined> {
+    const cached = this.keys.get(kid);
+    if (cached && Date.now() - cached.at < KEY_TTL_MS) return cached.key;
+    const key = this.document(this.paths.publicKey(kid)).then(publicKeyOf).catch(() => undefined);
+    this.keys.set(kid, { at: Date.now(), key });
+    return key;
+  }
+
+  /**
+   * A config or result as sqooler stored it. A signed one is served only if its signature holds with the key published
+   * under its kid (otherwise it reads as absent); a store that keeps no text (MongoDB) serves signed ones unchecked.
+   */
+  private async signedDocument(address: Address): Promise<unknown> {
+    if (!this.documents.text) return this.document(address);
+    const text = await this.documents.text(address.path, address.name);
+    if (text === undefined) return undefined;
+    const document = JSON.parse(text) as unknown;
+    if (!isJws(document)) return document;
+    const { kid } = document.header;
+    const key = typeof kid === 'string' && SEGMENT.test(kid) ? await this.publicKey(kid) : undefined;
+    return key && verifySigned(text, key) ? document : undefined;
   }
 
   async status(key: JobKey): Promise<SqoolerStatus | undefined> {
@@ -130,7 +161,7 @@ export class SqoolerView implements StorageProvider {
         return this.statusRecord(display, key);
       case 'results': {
         const known = await this.key(display, key);
-        const [document, config] = await Promise.all([known ? this.document(this.paths.result(known.key)) : undefined, this.config(display)]);
+        const [document, config] = await Promise.all([known ? this.signedDocument(this.paths.result(known.key)) : undefined, this.config(display)]);
         return document === undefined || !config ? undefined : servedResult(document, fullBackendName(this.index.provider, config), key);
       }
       default: {
@@ -142,7 +173,7 @@ export class SqoolerView implements StorageProvider {
   }
 
   private async config(display: string) {
-    const document = await this.document(this.paths.config(display));
+    const document = await this.signedDocument(this.paths.config(display));
     return document === undefined ? undefined : toBackendConfig(document);
   }
 

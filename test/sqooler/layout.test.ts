@@ -38,7 +38,7 @@ describe('the sqooler layout, on documents sqooler wrote itself', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('reads a signed config as the backend, and its last_queue_check as the spooler\'s heartbeat', async () => {
+  it('reads a signed config (its signature checked) as the backend, and its last_queue_check as the spooler\'s heartbeat', async () => {
     const done = view('done');
     expect(await done.list('configs')).to.deep.equal(['singlequdit']);
     const config = (await done.get<Record<string, unknown>>('configs', 'singlequdit'))!.value;
@@ -66,6 +66,26 @@ describe('the sqooler layout, on documents sqooler wrote itself', () => {
     const result = (await done.get<Record<string, unknown>>('results/singlequdit', DONE_ID))!.value;
     const stored = (await fixture('done', 'results', 'singlequdit', `${DONE_ID}.json`)).payload as Record<string, unknown>;
     expect(result).to.deep.equal({ ...stored, backend_name: 'lab1_singlequdit_simulator', status: 'finished' });
+  });
+
+  it('serves signed configs and results only while their signatures hold with the published key', async () => {
+    await cp(join(work, 'done'), join(work, 'tampered'), { recursive: true });
+    const tamper = async (file: string, from: string, to: string) => {
+      const text = await readFile(join(work, 'tampered', file), 'utf8');
+      expect(text).to.include(from);
+      await writeFile(join(work, 'tampered', file), text.replace(from, to));
+    };
+    await tamper(`results/singlequdit/${DONE_ID}.json`, '"memory": ["', '"memory": ["1');
+    const tampered = view('tampered');
+    expect(await tampered.get('results/singlequdit', DONE_ID)).to.equal(undefined);
+    expect(await tampered.get('configs', 'singlequdit')).to.not.equal(undefined);
+    await tamper('backends/configs/singlequdit.json', '"max_shots": 1000000', '"max_shots": 1000001');
+    expect(await tampered.get('configs', 'singlequdit')).to.equal(undefined);
+    // Without the published key nothing signed is trusted.
+    await rm(join(work, 'done-without-key'), { recursive: true, force: true });
+    await cp(join(work, 'done'), join(work, 'done-without-key'), { recursive: true });
+    await rm(join(work, 'done-without-key', 'backends', 'public_keys'), { recursive: true });
+    expect(await view('done-without-key').get('configs', 'singlequdit')).to.equal(undefined);
   });
 
   it('reads a job the spooler refused as ERROR, from the deleted folder every backend shares', async () => {
