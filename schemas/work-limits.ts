@@ -64,7 +64,7 @@ export interface WorkIssue extends ValidationIssue {
 }
 
 type Instruction = [string, number[], number[]];
-interface ExperimentShape {
+export interface ExperimentShape {
   instructions: Instruction[];
   shots: number;
   num_wires: number;
@@ -87,6 +87,12 @@ function wireDimensions(experiment: ExperimentShape, model: HilbertSpaceModel): 
     largest = Math.max(largest, params[0]! + 1);
   }
   return { dims, largest };
+}
+
+/** The amplitudes the simulator holds for the experiment: all wires' product, or the largest wire (see `combine`). */
+export function stateDimension(experiment: ExperimentShape, model: HilbertSpaceModel): number {
+  const { dims, largest } = wireDimensions(experiment, model);
+  return model.combine === 'product' ? dims.reduce((p, d) => p * d, 1) : largest;
 }
 
 /** Upper bound on the non-zeros of a gate's Hamiltonian: exact off the diagonal, the diagonal counted in full. */
@@ -127,8 +133,8 @@ export function workIssues(limits: WorkLimits, maxHilbertDimension: number | und
   for (const [name, experiment] of experiments) {
     // Text-form experiments (qubit) have no instruction list to size; their backends publish no model.
     if (!model || !Array.isArray(experiment.instructions)) continue;
-    const { dims, largest } = wireDimensions(experiment, model);
-    const size = model.combine === 'product' ? dims.reduce((p, d) => p * d, 1) : largest;
+    const { dims } = wireDimensions(experiment, model);
+    const size = stateDimension(experiment, model);
     if (maxHilbertDimension !== undefined && size > maxHilbertDimension) {
       const message = `${name}: Hilbert space of ${size.toExponential(2)} amplitudes exceeds the limit of ${maxHilbertDimension}`;
       issues.push({ path: `/${name}`, message, rule: 'max_hilbert_dimension', limit: maxHilbertDimension, value: size });

@@ -110,6 +110,11 @@ export class BackendService {
     return times.at(-1) ?? null;
   }
 
+  /** The spoolers serving the backend now: those whose heartbeat is recent. */
+  async liveSpoolers(backend: ResolvedBackend): Promise<number> {
+    return (await this.heartbeats(backend)).filter((beat) => Date.now() - Date.parse(beat.at) < this.heartbeatTimeoutMs).length;
+  }
+
   /** Whether a spooler looked at the queue recently; cheap (no queue count), for backend lists. */
   async liveness(backend: ResolvedBackend): Promise<Pick<BackendLiveStatus, 'operational' | 'last_heartbeat'>> {
     const last = await this.lastHeartbeat(backend);

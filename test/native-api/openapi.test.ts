@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { Ajv } from 'ajv';
 import { registrationSchema, tokenCreatedSchema, userSchema } from '../../schemas/accounts.ts';
+import { jobEstimateSchema } from '../../schemas/estimate.ts';
 import { backendDetailSchema, errorBodySchema, jobDetailSchema, jobListQuerySchema, jobListSchema, jobSubmissionSchema } from '../../schemas/native.ts';
 import { resultSchema } from '../../schemas/result.ts';
 import { koaPath } from '../../server/routes/native/operation.ts';
@@ -69,6 +70,7 @@ describe('native API: OpenAPI document and docs page', () => {
       User: userSchema,
       TokenCreated: tokenCreatedSchema,
       JobSubmission: jobSubmissionSchema,
+      JobEstimate: jobEstimateSchema,
       Job: jobDetailSchema,
       JobList: jobListSchema,
       Backend: backendDetailSchema,

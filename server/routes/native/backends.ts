@@ -3,18 +3,19 @@ import type { Context } from 'koa';
 import { ForbiddenError, NotFoundError, RequestValidationError } from '../../../schemas/errors.ts';
 import { backendDetailSchema, backendListSchema, jobDetailSchema, jobSubmissionSchema, type JobSubmission } from '../../../schemas/native.ts';
 import type { ResolvedBackend } from '../../services/backends.ts';
+import type { User } from '../../services/users.ts';
 import type { NativeDeps } from './index.ts';
 import { bodySchema, documented, errorBody, operation, type Operation } from './operation.ts';
 import { backendDetail, backendSummary, jobDetail } from './views.ts';
 
-const submission = bodySchema<JobSubmission>('JobSubmission', jobSubmissionSchema);
+export const submission = bodySchema<JobSubmission>('JobSubmission', jobSubmissionSchema);
 export const jobDocument = documented('Job', jobDetailSchema);
-const backendName = {
+export const backendName = {
   type: 'string',
   description: 'Display name (singlequdit) or full qlued name (alqor_singlequdit_simulator); a registered storage provider\'s backends by full name only.',
 } as const;
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
-const unreachable = { description: 'The backend\'s storage provider cannot be reached right now (storage_unavailable).', schema: errorBody, headers: { 'Retry-After': 'Seconds to wait.' } };
+export const unreachable = { description: 'The backend\'s storage provider cannot be reached right now (storage_unavailable).', schema: errorBody, headers: { 'Retry-After': 'Seconds to wait.' } };
 
 function idempotencyKey(ctx: Context): string | undefined {
   const key = ctx.get('idempotency-key');
@@ -25,14 +26,22 @@ function idempotencyKey(ctx: Context): string | undefined {
   return key;
 }
 
+/** Refuses a priority above the user's allowance (403, priority_not_allowed). */
+export function assertPriorityAllowed(users: NativeDeps['users'], user: User, priority: number): void {
+  const allowed = users.maxPriority(user);
+  if (priority > allowed) {
+    throw new ForbiddenError(`Priority ${priority} is above your allowance of ${allowed}`, 'priority_not_allowed', { max_priority: allowed });
+  }
+}
+
+export async function backendOr404(deps: NativeDeps, name: string): Promise<ResolvedBackend> {
+  const backend = await deps.backends.resolve(name);
+  if (!backend) throw new NotFoundError('No such backend');
+  return backend;
+}
+
 export function backendOperations(deps: NativeDeps): Operation[] {
   const { backends, jobs, users } = deps;
-
-  async function backendOr404(name: string): Promise<ResolvedBackend> {
-    const backend = await backends.resolve(name);
-    if (!backend) throw new NotFoundError('No such backend');
-    return backend;
-  }
 
   return [
     operation({
@@ -62,7 +71,7 @@ export function backendOperations(deps: NativeDeps): Operation[] {
         503: unreachable,
       },
       async handle(ctx, { params }) {
-        const backend = await backendOr404(params.name!);
+        const backend = await backendOr404(deps, params.name!);
         ctx.body = backendDetail(backend, await backends.status(backend));
       },
     }),
@@ -102,12 +111,9 @@ export function backendOperations(deps: NativeDeps): Operation[] {
       },
       async handle(ctx, { user, body, params }) {
         const key = idempotencyKey(ctx);
-        const backend = await backendOr404(params.name!);
+        const backend = await backendOr404(deps, params.name!);
         const priority = body.priority ?? 0;
-        const allowed = users.maxPriority(user);
-        if (priority > allowed) {
-          throw new ForbiddenError(`Priority ${priority} is above your allowance of ${allowed}`, 'priority_not_allowed', { max_priority: allowed });
-        }
+        assertPriorityAllowed(users, user, priority);
         await jobs.check(backend, body.payload);
         // The user's default as it is now: a later change of default applies to later jobs only.
         const notify = body.notify ?? user.notify;

@@ -12,6 +12,7 @@ import type { Notifications } from '../../notifications/index.ts';
 import { authOperations } from './auth.ts';
 import { backendOperations } from './backends.ts';
 import { docsOperations } from './docs.ts';
+import { estimateOperations } from './estimate.ts';
 import { eventOperations } from './events.ts';
 import { jobOperations } from './jobs.ts';
 import { API_PREFIX, openApiDocument, type OpenApiDocument } from './openapi.ts';
@@ -45,6 +46,7 @@ export function nativeApi(deps: NativeDeps): NativeApi {
     ...authOperations(deps),
     ...tokenOperations(deps),
     ...backendOperations(deps),
+    ...estimateOperations(deps),
     ...jobOperations(deps),
     ...eventOperations(deps),
     ...webhookOperations(deps),

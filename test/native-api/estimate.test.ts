@@ -1,0 +1,118 @@
+// POST /api/v1/backends/{name}/estimate: a dry run that checks a job exactly as a submission is checked, queues
+// nothing, and after a short warm-up of real jobs on a real spooler predicts their run time within a factor of 2.
+import { expect } from 'chai';
+import type { JobEstimateView } from '../../schemas/estimate.ts';
+import type { JobDetail } from '../../schemas/native.ts';
+import { ns } from '../../storage/records.ts';
+import { eventually, GOOD_JOB, startHarness, type Harness } from './harness.ts';
+
+/** A singlequdit job: `atoms` loaded, `gates` rotations about x, then measured `shots` times. */
+const spinJob = (atoms: number, shots: number, gates: number) => ({
+  experiment_0: {
+    instructions: [['load', [0], [atoms]], ...Array.from({ length: gates }, (_, i) => ['rlx', [0], [0.4 + i / 10]]), ['rlz2', [0], [0.7]], ['measure', [0], []]],
+    shots,
+    num_wires: 1,
+    wire_order: 'interleaved',
+  },
+});
+
+describe('native API: job estimates', function () {
+  this.timeout(120_000);
+  let harness: Harness;
+  let token: string;
+
+  before(async () => {
+    harness = await startHarness({ QSPOOL_BACKENDS: 'singlequdit', LOG_LEVEL: 'warn' });
+    token = await harness.user('ada');
+  });
+  after(() => harness.stop());
+
+  const estimate = (payload: unknown, backend = 'singlequdit') => harness.call('POST', `/backends/${backend}/estimate`, { token, body: { payload } });
+
+  /** Submits and waits for DONE; the run time as the estimator defines it: RUNNING → DONE in the job's record. */
+  async function measuredRun(payload: unknown): Promise<number> {
+    const submitted = await harness.call('POST', '/backends/singlequdit/jobs', { token, body: { payload } });
+    expect(submitted.status, submitted.text).to.equal(201);
+    const { id } = submitted.body as JobDetail;
+    const record = await eventually(async () => {
+      const found = (await harness.lifecycle.find('singlequdit', id))?.value;
+      if (found?.state === 'ERROR') throw new Error(found.errorMessage);
+      return found?.state === 'DONE' ? found : undefined;
+    }, 60_000);
+    return (Date.parse(record.timestamps.DONE!) - Date.parse(record.timestamps.RUNNING!)) / 1000;
+  }
+
+  it('answers for a valid job without queueing it, saying it has no history yet', async () => {
+    const answer = await estimate(GOOD_JOB);
+    expect(answer.status, answer.text).to.equal(200);
+    const body = answer.body as JobEstimateView;
+    expect(body).to.deep.include({
+      backend: 'singlequdit',
+      size: { experiments: 1, instructions: 3, shots: 10, hilbert_dimension: 51 },
+      run_time_s: null,
+      run_time_basis: 'none',
+      history_jobs: 0,
+      queue_wait_s: 0,
+      queued_ahead: 0,
+      running: 0,
+      result_bytes: 10 * 1 * 4,
+    });
+    expect(await harness.storage.list(ns.queued('singlequdit'))).to.deep.equal([]);
+    expect(((await harness.call('GET', '/jobs', { token })).body as { jobs: unknown[] }).jobs).to.deep.equal([]);
+  });
+
+  it('refuses what a submission refuses, with the same answer', async () => {
+    const invalid = { experiment_0: { ...GOOD_JOB.experiment_0, instructions: [['rlx', [0], [99]], ['frobnicate', [0], []]] } };
+    // 11 × 1,000,000 shots: every experiment is valid, the job breaks max_samples (work_limit_exceeded)
+    const tooLarge = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`experiment_${i}`, spinJob(10, 1_000_000, 1).experiment_0]));
+    const unknownField = { ...GOOD_JOB, experiment_1: 'not an experiment' };
+    for (const payload of [invalid, tooLarge, unknownField]) {
+      const dry = await estimate(payload);
+      const real = await harness.call('POST', '/backends/singlequdit/jobs', { token, body: { payload } });
+      expect(dry.status, dry.text).to.equal(422);
+      expect(dry.body).to.deep.equal(real.body);
+    }
+    const priority = await harness.call('POST', '/backends/singlequdit/estimate', { token, body: { payload: GOOD_JOB, priority: 9 } });
+    expect(priority.status).to.equal(403);
+    expect((await estimate(GOOD_JOB, 'nosuchbackend')).status).to.equal(404);
+    expect(await harness.storage.list(ns.queued('singlequdit'))).to.deep.equal([]);
+  });
+
+  it('predicts run time within 2× for a spread of job sizes after a short warm-up on a real spooler', async () => {
+    await harness.startSpoolers();
+    // the first job loads the simulator into the spooler's thread; its time says nothing about the job
+    await measuredRun(spinJob(10, 10, 1));
+    // Jobs of 10 ms to a few hundred: large enough that a busy machine's scheduling noise is not most of their time.
+    const warmUp: [number, number, number][] = [
+      [20, 1000, 2], [100, 20_000, 2], [200, 1000, 6], [350, 5000, 3], [500, 1000, 4], [60, 150_000, 1], [250, 60_000, 3],
+      [450, 10_000, 8], [150, 2000, 5], [500, 80_000, 2], [300, 500, 10], [80, 40_000, 2], [400, 120_000, 6], [500, 3000, 12],
+    ];
+    for (const [atoms, shots, gates] of warmUp) await measuredRun(spinJob(atoms, shots, gates));
+
+    const spread: [number, number, number][] = [[120, 5000, 3], [200, 100_000, 4], [500, 5000, 10], [350, 50_000, 6], [50, 200_000, 1], [450, 150_000, 8]];
+    const report: string[] = [];
+    for (const [atoms, shots, gates] of spread) {
+      const answer = await estimate(spinJob(atoms, shots, gates));
+      expect(answer.status, answer.text).to.equal(200);
+      const predicted = answer.body as JobEstimateView;
+      expect(predicted.run_time_basis).to.equal('fit');
+      expect(predicted.history_jobs).to.be.at.least(warmUp.length);
+      // The estimate is of a typical run; other work on the machine moves single runs around, so the median of three.
+      const runs: number[] = [];
+      for (let i = 0; i < 3; i += 1) runs.push(await measuredRun(spinJob(atoms, shots, gates)));
+      const seconds = runs.sort((a, b) => a - b)[1]!;
+      report.push(`${atoms} atoms, ${shots} shots, ${gates} gates: estimated ${predicted.run_time_s!.toFixed(3)} s, ran ${runs.map((r) => r.toFixed(3)).join(' ')} s`);
+      expect(predicted.run_time_s! / seconds, report.join('\n')).to.be.within(0.5, 2);
+    }
+  });
+
+  it('expects a job to wait while others are queued or running ahead of it', async () => {
+    // spoolers run from the previous test; six large jobs at once keep the one spooler busy for a while
+    const sweep = Array.from({ length: 6 }, () => spinJob(500, 60_000, 4));
+    await Promise.all(sweep.map((payload) => harness.call('POST', '/backends/singlequdit/jobs', { token, body: { payload } })));
+    const answer = (await estimate(GOOD_JOB)).body as JobEstimateView;
+    expect(answer.queued_ahead + answer.running).to.be.at.least(1);
+    expect(answer.spoolers).to.equal(1);
+    expect(answer.queue_wait_s).to.be.above(0);
+  });
+});
