@@ -25,6 +25,8 @@ const configSchema = {
     QSPOOL_SIGN: { type: 'string', pattern: '^(all|none|[a-z0-9]+(,[a-z0-9]+)*)$', default: 'all' },
     QSPOOL_LEASE_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     QSPOOL_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+    // How long a queued job waits at the head of its priority band to count one priority level higher.
+    QSPOOL_PRIORITY_AGING_MS: { type: 'integer', minimum: 1, maximum: 86_400_000, default: 60_000 },
     QSPOOL_POLL_MS: { type: 'integer', minimum: 1, maximum: 60_000, default: 200 },
     QSPOOL_HEARTBEAT_TIMEOUT_S: { type: 'integer', minimum: 1, default: 300 },
     QSPOOL_MAX_BODY_BYTES: { type: 'integer', minimum: 1024, default: 2_621_440 },
@@ -81,7 +83,7 @@ const configSchema = {
   // Every key has a default, which AJV fills in before it checks `required`.
   required: [
     'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
-    'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
+    'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
     'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',
     'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_MAX_SAMPLES', 'QSPOOL_MAX_RESULT_BYTES', 'QSPOOL_JOB_TIME_LIMIT_S',
     'QSPOOL_MAX_PROBLEMS', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_JWT_SECRET',

@@ -25,7 +25,7 @@ const priority = {
   type: 'integer',
   minimum: 0,
   maximum: MAX_PRIORITY,
-  description: 'Recorded with the job (0–9, at most the user\'s max_priority); queues are served first come, first served.',
+  description: 'Higher first (0–9, at most the user\'s max_priority); see the README\'s Scheduling section for aging and fair share.',
 } as const;
 const timestamp = { type: 'string', description: 'ISO 8601 date-time.' } as const;
 const nullableTimestamp = { type: ['string', 'null'], description: 'ISO 8601 date-time, or null.' } as const;

@@ -33,7 +33,12 @@ export function demoTokenFile(config: Config): string {
 export function startSpoolers(runtime: Runtime, names = backendList(runtime.config)): Spooler[] {
   const { config, logger, storage } = runtime;
   // Spoolers go on once a transition is committed: nobody waits for their acknowledgement (see awaitDurability).
-  const lifecycle = new JobLifecycle(storage, { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS, awaitDurability: false });
+  const lifecycle = new JobLifecycle(storage, {
+    leaseMs: config.QSPOOL_LEASE_MS,
+    maxAttempts: config.QSPOOL_MAX_ATTEMPTS,
+    agingMs: config.QSPOOL_PRIORITY_AGING_MS,
+    awaitDurability: false,
+  });
   return names.map((name) => {
     const options = { qubitMode: config.QSPOOL_QUBIT_MODE };
     const backend = createBackend(name, options);

@@ -3,6 +3,7 @@
 // winner, and a spooler whose lease was taken over cannot complete the job (fencing by document version).
 import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
 import { heldRecord, writeProjections } from './atomic-transitions.ts';
+import { jobIdOf, nextEntry, reschedule, schedule, scheduleNs, taken, unschedule } from './schedule.ts';
 import { ConflictError, InvalidKeyError, LeaseLostError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
 import { isRaceLoss, StepwisePublisher } from './stepwise-publisher.ts';
@@ -50,6 +51,8 @@ export interface LifecycleOptions {
    * struck mid-run. Submissions always wait: their 2xx promises durability.
    */
   awaitDurability?: boolean;
+  /** On providers with transactions: how long a job waits at the head of its priority band to gain one level. */
+  agingMs?: number;
 }
 
 /**
@@ -67,6 +70,7 @@ export class JobLifecycle {
   private readonly indexProvider: string | undefined;
   private readonly publisher: StepwisePublisher;
   private readonly durable: boolean;
+  readonly agingMs: number;
 
   constructor(
     readonly storage: StorageProvider,
@@ -79,6 +83,7 @@ export class JobLifecycle {
     this.indexProvider = options.index?.provider;
     this.publisher = new StepwisePublisher(storage, () => this.wallClock());
     this.durable = options.awaitDurability ?? true;
+    this.agingMs = options.agingMs ?? 60_000;
   }
 
   /**
@@ -115,6 +120,7 @@ export class JobLifecycle {
       tx.put(ns.ownerIndex(record.owner), record.id, entry);
     };
     const queueInto = (tx: Transaction) => {
+      record.schedule = schedule(tx, record);
       tx.put(ns.queued(record.backend), record.id, record, { ifAbsent: true });
       writeProjections(tx, record, this.wallClock());
     };
@@ -179,13 +185,29 @@ export class JobLifecycle {
   }
 
   private claimIn(tx: Transaction, backend: string, holder: string): ClaimedJob | undefined {
-    const [id] = tx.list(ns.queued(backend), { limit: 1 });
-    const current = id === undefined ? undefined : tx.get<JobRecord>(ns.queued(backend), id);
-    if (!current) return undefined;
+    const [oldest] = tx.list(ns.queued(backend), { limit: 1 });
+    const head = oldest === undefined ? undefined : tx.get<JobRecord>(ns.queued(backend), oldest);
+    if (!head) return undefined;
+    // Jobs queued before scheduling existed (or by a stepwise writer) have no entry: they go first, oldest first.
+    const current = head.value.schedule === undefined ? head : (this.scheduledNext(tx, backend) ?? head);
     const record = this.claimed(current.value, holder);
     const version = tx.move(ns.queued(backend), ns.running(backend), record.id, { value: record });
     writeProjections(tx, record, this.wallClock());
     return { record, version };
+  }
+
+  /** The queued job the schedule gives out next, its entry removed; entries of jobs gone from the queue are dropped. */
+  private scheduledNext(tx: Transaction, backend: string): StoredDocument<JobRecord> | undefined {
+    for (;;) {
+      const key = nextEntry(tx, backend, this.now(), this.agingMs);
+      if (key === undefined) return undefined;
+      const job = tx.get<JobRecord>(ns.queued(backend), jobIdOf(key));
+      if (job?.value.schedule === key) {
+        taken(tx, backend, key);
+        return job;
+      }
+      tx.delete(scheduleNs.entries(backend), key);
+    }
   }
 
   private claimed(queued: JobRecord, holder: string): JobRecord {
@@ -284,6 +306,7 @@ export class JobLifecycle {
         const { lease: _lease, ...rest } = held.record;
         const record = this.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
         tx.move(ns.running(rest.backend), ns.queued(rest.backend), rest.id, { value: record, expectedVersion: held.version });
+        reschedule(tx, record);
         writeProjections(tx, record, this.wallClock());
         return record;
       });
@@ -329,6 +352,7 @@ export class JobLifecycle {
         if (!current || !this.expired(current.value)) return false;
         const record = this.reclaimed(current.value);
         tx.move(ns.running(backend), stateNamespace(record.state, backend), id, { value: record, expectedVersion: current.version });
+        if (record.state === 'QUEUED') reschedule(tx, record);
         writeProjections(tx, record, this.wallClock());
         return true;
       });
@@ -414,6 +438,7 @@ export class JobLifecycle {
     if (queued) {
       const record = this.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
       tx.move(ns.queued(backend), ns.deleted(backend), id, { value: record, expectedVersion: queued.version });
+      unschedule(tx, queued.value);
       writeProjections(tx, record, this.wallClock());
       return 'CANCELLED';
     }
@@ -512,6 +537,7 @@ export class JobLifecycle {
         const requeued = await this.storage
           .transaction((tx) => {
             tx.move(stateNamespace(state, backend), ns.queued(backend), id, { value: record, expectedVersion: found.version });
+            reschedule(tx, record);
             writeProjections(tx, record, this.wallClock());
             if (resultKey) tx.delete(ns.results(backend), resultKey);
             return true;

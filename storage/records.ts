@@ -32,6 +32,8 @@ export interface JobRecord {
   errorMessage?: string;
   lease?: Lease;
   cancelRequested?: boolean;
+  /** Its key in the backend's schedule (storage/schedule.ts), on providers with transactions. */
+  schedule?: string;
   /** Key of the result document in `results/<backend>` for DONE jobs. */
   resultKey?: string;
   /** Submission extras (tags, priority, notification choices, runtime records). */

@@ -8,6 +8,7 @@ import { InvalidJobError } from '../../schemas/errors.ts';
 import type { ValidationIssue } from '../../schemas/validators.ts';
 import { summarizeIssues, validateJobAsync } from '../../schemas/validators.ts';
 import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../storage/records.ts';
+import { scheduleNs } from '../../storage/schedule.ts';
 import { assertAcceptsJobs, type ResolvedBackend } from './backends.ts';
 import type { JobIndex } from './job-index.ts';
 import type { ProviderSite, SiteJobs, SiteLookup } from './providers.ts';
@@ -162,14 +163,21 @@ export class JobService {
     return found && canSee(user, found.value.owner) ? served(found.value, site) : undefined;
   }
 
-  /** 1 for the job a spooler takes next (queues are FIFO); null unless queued. */
+  /** 1 for the job a spooler takes next; null unless queued. */
   async queuePosition(record: ServedJob): Promise<number | null> {
     if (record.state !== 'QUEUED') return null;
     const lifecycle = await this.lifecycleOf(record);
+    // A scheduled job's place is its schedule entry's (priority, then fair share; before aging); others queue by id.
+    const { schedule } = record;
+    const page = (after: string | undefined) => {
+      const options = { limit: 1000, ...(after ? { after } : {}) };
+      return schedule ? lifecycle.storage.list(scheduleNs.entries(record.backend), options) : lifecycle.listQueued(record.backend, options);
+    };
+    const mine = schedule ?? record.id;
     let ahead = 0;
     for (let after: string | undefined; ahead < MAX_COUNTED_POSITION; ) {
-      const keys = await lifecycle.listQueued(record.backend, { limit: 1000, ...(after ? { after } : {}) });
-      const before = keys.filter((key) => key < record.id);
+      const keys = await page(after);
+      const before = keys.filter((key) => key < mine);
       ahead += before.length;
       if (before.length < keys.length || keys.length < 1000) break;
       after = keys[keys.length - 1];

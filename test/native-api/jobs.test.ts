@@ -79,6 +79,19 @@ describe('native API: backends and jobs', function () {
     expect((await h.call('POST', '/backends/nosuch/jobs', { token: alice, body: { payload: GOOD_JOB } })).status).to.equal(404);
   });
 
+  it('answers queue positions in the order spoolers take jobs: priority first, then a fair share between users', async () => {
+    const position = async (id: string) => ((await h.call('GET', `/jobs/${id}`, { token: admin })).body as { queue_position: number }).queue_position;
+    const sweep = [];
+    for (let i = 0; i < 3; i += 1) sweep.push(idOf(await submit(alice, { payload: GOOD_JOB })));
+    const urgent = idOf(await submit(alice, { payload: GOOD_JOB, priority: 5 }));
+    const newcomer = idOf(await submit(await h.user('zoe'), { payload: GOOD_JOB }));
+    expect(await position(urgent)).to.equal(1);
+    // Zoe waits for at most one of Alice's jobs at her priority, not for Alice's whole sweep.
+    expect(await position(newcomer)).to.be.within(2, 3);
+    expect(await position(sweep[2]!)).to.equal(5);
+    await drainQueue();
+  });
+
   it('allows priorities up to the user\'s allowance only', async () => {
     const refused = await submit(alice, { payload: GOOD_JOB, priority: 9 });
     expect([refused.status, errorOf(refused).code]).to.deep.equal([403, 'priority_not_allowed']);

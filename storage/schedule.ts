@@ -1,0 +1,99 @@
+// The order in which spoolers take queued jobs on a provider with transactions: priority first, aging so that nothing
+// starves, and fair share between users inside one priority.
+// Every queued job has an entry in `schedule/<backend>` whose key sorts in that order:
+//   <band: 9 - priority> <virtual start: 12 hex> <job id>
+// Inside a band, the virtual start is start-time fair queuing: a user's next job starts one unit after their previous
+// one, and never before the start of the job last taken from the band. A user with one job therefore waits for at
+// most one job of each other user in the band, however long their queues; ties go to the older job.
+// Across bands, a claim compares the bands' first entries (one index seek per non-empty band, at most 10, whatever
+// the queue's length): a band's head gains one priority level per `agingMs` it has waited, and of heads at the same
+// level the one that has waited longer goes first, so a job at the head of band p is taken, at the latest, once it
+// has waited (9 - p) × agingMs and the older heads at the top level have been taken.
+// Entries are written, moved and removed in the same transaction as the job's own transitions; the job record keeps
+// its key (`schedule`), so a job that returns to the queue (lease lost, released, requeued) keeps its place.
+import type { Transaction } from './contract.ts';
+import { jobIdTime } from './keys.ts';
+import type { JobRecord } from './records.ts';
+
+export const MAX_PRIORITY = 9;
+const BANDS = MAX_PRIORITY + 1;
+const ID_LENGTH = 24;
+
+export const scheduleNs = {
+  entries: (backend: string) => `schedule/${backend}`,
+  /** Per band: the virtual start of the job last taken from it. */
+  clocks: (backend: string) => `schedule-clock/${backend}`,
+  /** Per band and user: the virtual start of the user's latest job. */
+  users: (backend: string, band: number) => `schedule-users/${backend}/b${band}`,
+};
+
+interface VirtualStart {
+  v: number;
+}
+
+export function priorityOf(meta: Record<string, unknown> | undefined): number {
+  const priority = meta?.priority;
+  return typeof priority === 'number' && Number.isInteger(priority) ? Math.min(Math.max(priority, 0), MAX_PRIORITY) : 0;
+}
+
+function bandOf(key: string): number {
+  return Number(key[0]);
+}
+
+function virtualStartOf(key: string): number {
+  return parseInt(key.slice(1, 13), 16);
+}
+
+export function jobIdOf(key: string): string {
+  return key.slice(-ID_LENGTH);
+}
+
+/** Gives a new job its place: writes its entry and the user's virtual start, and answers the entry's key. */
+export function schedule(tx: Transaction, record: JobRecord): string {
+  const band = MAX_PRIORITY - priorityOf(record.meta);
+  const clock = tx.get<VirtualStart>(scheduleNs.clocks(record.backend), `b${band}`)?.value.v ?? 0;
+  const previous = tx.get<VirtualStart>(scheduleNs.users(record.backend, band), record.owner)?.value.v;
+  const v = previous === undefined ? clock : Math.max(clock, previous + 1);
+  tx.put(scheduleNs.users(record.backend, band), record.owner, { v } satisfies VirtualStart);
+  const key = `${band}${v.toString(16).padStart(12, '0')}${record.id}`;
+  tx.put(scheduleNs.entries(record.backend), key, { id: record.id });
+  return key;
+}
+
+/** Puts a job that returns to the queue back at its place. */
+export function reschedule(tx: Transaction, record: JobRecord): void {
+  if (record.schedule) tx.put(scheduleNs.entries(record.backend), record.schedule, { id: record.id });
+}
+
+/** Removes a job's entry when it leaves the queue. */
+export function unschedule(tx: Transaction, record: JobRecord): void {
+  if (record.schedule) tx.delete(scheduleNs.entries(record.backend), record.schedule);
+}
+
+/** The entry of the job to take next: the head of the band with the highest priority after aging. */
+export function nextEntry(tx: Transaction, backend: string, now: number, agingMs: number): string | undefined {
+  let best: { key: string; effective: number } | undefined;
+  let after: string | undefined;
+  for (let seeks = 0; seeks < BANDS; seeks += 1) {
+    const [key] = tx.list(scheduleNs.entries(backend), { limit: 1, ...(after === undefined ? {} : { after }) });
+    if (key === undefined) break;
+    const band = bandOf(key);
+    const waited = Math.max(0, now - jobIdTime(jobIdOf(key)));
+    const effective = Math.min(MAX_PRIORITY, MAX_PRIORITY - band + Math.floor(waited / agingMs));
+    // A tie goes to the job that has waited longer: a job aged to the top is not passed by newer top-priority jobs.
+    if (!best || effective > best.effective || (effective === best.effective && jobIdOf(key) < jobIdOf(best.key))) {
+      best = { key, effective };
+    }
+    after = `${band}g`; // past every key of this band: 'g' sorts after every hex digit
+  }
+  return best?.key;
+}
+
+/** Advances the band's clock to the start of the job just taken, so later arrivals queue behind it, not before. */
+export function taken(tx: Transaction, backend: string, key: string): void {
+  const band = bandOf(key);
+  const v = virtualStartOf(key);
+  const clock = tx.get<VirtualStart>(scheduleNs.clocks(backend), `b${band}`);
+  if (!clock || clock.value.v < v) tx.put(scheduleNs.clocks(backend), `b${band}`, { v } satisfies VirtualStart);
+  tx.delete(scheduleNs.entries(backend), key);
+}
