@@ -142,6 +142,13 @@ job
   .option('--priority <n>', 'priority 0–9 (up to your allowance)')
   .option('--json', 'machine-readable output')
   .action(lazy(load.job, (m) => m.runJobSubmit));
+job
+  .command('estimate <file>')
+  .description('check a job as submit would and estimate its queue wait, run time and result size; queues nothing')
+  .requiredOption('--backend <name>', 'backend, e.g. singlequdit')
+  .option('--priority <n>', 'priority 0–9 (up to your allowance)')
+  .option('--json', 'machine-readable output')
+  .action(lazy(load.job, (m) => m.runJobEstimate));
 job.command('status <id>').description('a job\'s state, queue position and history').option('--json', 'machine-readable output').action(lazy(load.job, (m) => m.runJobStatus));
 job
   .command('result <id>')

@@ -2,12 +2,13 @@
 // the documented wire type, every error answer becomes an ApiError with the server's code and message, and job
 // events arrive as an async iterator over Server-Sent Events that reconnects with Last-Event-ID by itself.
 import type { AccessToken, ProfileUpdate, TokenCreated, UserView } from '../../schemas/accounts.ts';
+import type { JobEstimateView } from '../../schemas/estimate.ts';
 import type { BackendSummary, JobDetail, JobList, JobListQuery } from '../../schemas/native.ts';
 import type { DeliveryList, EventState, JobEventView, NotifyChoices, WebhookCreate, WebhookCreated, WebhookView } from '../../schemas/notifications.ts';
 import type { Result } from '../../schemas/result.ts';
 import { readSse } from './sse.ts';
 
-export type { BackendSummary, DeliveryList, JobDetail, JobEventView, JobList, NotifyChoices, Result, WebhookCreated, WebhookView };
+export type { BackendSummary, DeliveryList, JobDetail, JobEstimateView, JobEventView, JobList, NotifyChoices, Result, WebhookCreated, WebhookView };
 export { loadCredentials, saveCredentials, configPath, type Credentials } from './credentials.ts';
 
 export const FINAL: readonly EventState[] = ['DONE', 'ERROR', 'CANCELLED'];
@@ -112,6 +113,11 @@ export class QspoolClient {
       body: { payload, ...rest },
       ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}),
     });
+  }
+
+  /** A dry run: the job checked as a submission is, and its expected wait, run time and result size; nothing is queued. */
+  estimate(backend: string, payload: Record<string, unknown>, options: Pick<SubmitOptions, 'priority'> = {}): Promise<JobEstimateView> {
+    return this.request('POST', `/backends/${encodeURIComponent(backend)}/estimate`, { body: { payload, ...options } });
   }
 
   job(id: string): Promise<JobDetail> {

@@ -1,11 +1,11 @@
-// `qspool job submit|status|result|cancel|list|watch`: a user's jobs through the native API (scripts/client), with
+// `qspool job submit|estimate|status|result|cancel|list|watch`: a user's jobs through the native API (scripts/client), with
 // the server and token from `qspool login` or QSPOOL_URL / QSPOOL_TOKEN. Tables and status lines for people,
 // `--json` for scripts. `submit --wait` and `watch` exit 0 when the job is DONE, 3 on ERROR, 4 when CANCELLED.
 import { readFile, writeFile } from 'node:fs/promises';
 import Table from 'cli-table3';
 import { EVENT_STATES, type EventState } from '../../schemas/notifications.ts';
 import { exitCodeOf, follow, formatElapsed } from '../client/follow.ts';
-import { type JobDetail, loadCredentials, QspoolClient } from '../client/index.ts';
+import { type JobDetail, type JobEstimateView, loadCredentials, QspoolClient } from '../client/index.ts';
 
 interface JsonOption {
   json?: boolean;
@@ -105,6 +105,33 @@ export async function runJobSubmit(file: string, options: SubmitCommandOptions):
   }
   if (!options.json) process.stdout.write(`Submitted job ${job.id} to ${job.backend}\n`);
   await waitAndReport(client, job, options, startedAt);
+}
+
+const BASIS: Record<JobEstimateView['run_time_basis'], string> = {
+  fit: 'fitted to the backend\'s recent jobs',
+  mean: 'the mean of the backend\'s few recent jobs',
+  none: 'no finished jobs to learn from',
+};
+
+const seconds = (value: number | null) => (value === null ? 'unknown' : value < 60 ? `${value.toPrecision(2)} s` : formatElapsed(value * 1000));
+
+function estimateTable(estimate: JobEstimateView): string {
+  const table = new Table({ style: { head: [], border: [] } });
+  const { size } = estimate;
+  table.push(
+    { backend: estimate.backend },
+    { size: `${size.experiments} experiment(s), ${size.instructions} instructions, ${size.shots} shots, Hilbert space ${size.hilbert_dimension}` },
+    { 'run time': `${seconds(estimate.run_time_s)} (${BASIS[estimate.run_time_basis]}: ${estimate.history_jobs} job(s))` },
+    { 'queue wait': `${seconds(estimate.queue_wait_s)} (${estimate.queued_ahead} queued, ${estimate.running} running, ${estimate.spoolers} spooler(s))` },
+    { 'result size': `${estimate.result_bytes} bytes at most` },
+  );
+  return `${table.toString()}\nNothing was queued; submit with: qspool job submit FILE --backend ${estimate.backend}`;
+}
+
+export async function runJobEstimate(file: string, options: JsonOption & { backend: string; priority?: string }): Promise<void> {
+  const payload = await readJob(file);
+  const estimate = await (await connect()).estimate(options.backend, payload, options.priority === undefined ? {} : { priority: Number(options.priority) });
+  print(options, estimate, () => estimateTable(estimate));
 }
 
 export async function runJobWatch(id: string, options: JsonOption): Promise<void> {

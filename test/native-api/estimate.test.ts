@@ -1,10 +1,17 @@
 // POST /api/v1/backends/{name}/estimate: a dry run that checks a job exactly as a submission is checked, queues
-// nothing, and after a short warm-up of real jobs on a real spooler predicts their run time within a factor of 2.
+// nothing (also through `qspool job estimate`), and after a short warm-up of real jobs on a real spooler predicts their run time within a factor of 2.
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { JobEstimateView } from '../../schemas/estimate.ts';
 import type { JobDetail } from '../../schemas/native.ts';
 import { ns } from '../../storage/records.ts';
 import { eventually, GOOD_JOB, startHarness, type Harness } from './harness.ts';
+
+const BIN = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
 
 /** A singlequdit job: `atoms` loaded, `gates` rotations about x, then measured `shots` times. */
 const spinJob = (atoms: number, shots: number, gates: number) => ({
@@ -76,6 +83,28 @@ describe('native API: job estimates', function () {
     expect(priority.status).to.equal(403);
     expect((await estimate(GOOD_JOB, 'nosuchbackend')).status).to.equal(404);
     expect(await harness.storage.list(ns.queued('singlequdit'))).to.deep.equal([]);
+  });
+
+  it('`qspool job estimate FILE` prints the estimate, or the reasons a submission would be refused (real binary)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qspool-estimate-'));
+    try {
+      const [good, bad] = [join(dir, 'good.json'), join(dir, 'bad.json')];
+      await writeFile(good, JSON.stringify(GOOD_JOB));
+      await writeFile(bad, JSON.stringify(spinJob(10, 2_000_000, 1)));
+      const env = { ...process.env, QSPOOL_URL: harness.url, QSPOOL_TOKEN: token, QSPOOL_CONFIG: join(dir, 'absent.json') };
+      const qspool = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, 'job', 'estimate', ...args, '--backend', 'singlequdit'], { env });
+      const json = JSON.parse((await qspool(good, '--json')).stdout) as JobEstimateView;
+      expect(json).to.include({ backend: 'singlequdit', run_time_basis: 'none', result_bytes: 40 });
+      const table = (await qspool(good)).stdout;
+      expect(table).to.match(/run time\s*│?\s*unknown \(no finished jobs to learn from: 0 job\(s\)\)/);
+      expect(table).to.include('Nothing was queued');
+      const refused = await qspool(bad).then(() => undefined, (error: { code: number; stderr: string }) => error);
+      expect(refused?.code).to.be.above(0);
+      expect(refused?.stderr).to.include('shots');
+      expect(await harness.storage.list(ns.queued('singlequdit'))).to.deep.equal([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('predicts run time within 2× for a spread of job sizes after a short warm-up on a real spooler', async () => {
