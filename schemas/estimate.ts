@@ -36,10 +36,16 @@ export const jobEstimateSchema = {
     },
     history_jobs: { type: 'integer', minimum: 0, description: 'The recent finished jobs (at most 50) behind the figures.' },
     queue_wait_s: seconds(
-      'Expected wait before a spooler takes the job: the queued jobs at the recent mean run time plus what the running jobs have left, ' +
+      'Expected wait before a spooler takes the job: the jobs queued ahead at the recent mean run time plus what the running jobs have left, ' +
         'shared among the live spoolers. 0 for an idle backend; null when it is busy and has no history.',
     ),
-    queued_ahead: { type: 'integer', minimum: 0, description: 'Jobs queued now (counted up to 10,000).' },
+    queued_ahead: {
+      type: 'integer',
+      minimum: 0,
+      description:
+        'Queued jobs a spooler would take before this one (counted up to 10,000): those of higher priority and, at its priority, ' +
+        'the ones fair share between users puts first. Aging may still lift an older lower-priority job ahead.',
+    },
     running: { type: 'integer', minimum: 0, description: 'Jobs running now.' },
     spoolers: { type: 'integer', minimum: 0, description: 'Spoolers with a recent heartbeat.' },
     time_limit_s: { type: ['integer', 'null'], description: 'The backend stops a job that runs longer (config.limits); null if it publishes none.' },

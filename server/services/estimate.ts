@@ -1,11 +1,12 @@
 // Dry runs: what a job would cost on a backend, answered without queueing it. Run time comes from the backend's
-// run-time model (run-time-model.ts) fitted to its recently finished jobs; queue wait from the jobs queued and
-// running now, at the backend's recent run times, shared among its live spoolers; result size from the same
-// estimate the work bounds use. Every request does bounded work: at most KEY_BUDGET keys listed and HISTORY
+// run-time model (run-time-model.ts) fitted to its recently finished jobs; queue wait from the jobs a spooler would
+// take before it (in scheduling order) and those running now, at the backend's recent run times, shared among its
+// live spoolers; result size from the same estimate the work bounds use. Every request does bounded work: at most KEY_BUDGET keys listed and HISTORY
 // records read for the history (which is then kept, so later requests read only jobs finished since), and at most
 // MAX_COUNTED queued keys and MAX_RUNNING running records for the queue.
 import { estimatedResultBytes, type ExperimentShape } from '../../schemas/work-limits.ts';
 import { ns, type JobRecord } from '../../storage/records.ts';
+import { MAX_PRIORITY, scheduleNs } from '../../storage/schedule.ts';
 import type { BackendService, ResolvedBackend } from './backends.ts';
 import { fitRunTime, jobSize, type JobSize, type RunSample, type RunTimeModel } from './run-time-model.ts';
 
@@ -29,6 +30,12 @@ export interface JobEstimate {
   spoolers: number;
   waitSeconds: number | null;
   resultBytes: number;
+}
+
+/** Whose job it would be, at which priority: what decides its place in the schedule. */
+export interface Submitter {
+  owner: string;
+  priority: number;
 }
 
 interface History {
@@ -55,10 +62,10 @@ export class EstimateService {
   constructor(private readonly backends: BackendService) {}
 
   /** The estimate for a job that passed the backend's checks (JobService.check). */
-  async estimate(backend: ResolvedBackend, payload: Record<string, unknown>): Promise<JobEstimate> {
+  async estimate(backend: ResolvedBackend, payload: Record<string, unknown>, submitter: Submitter): Promise<JobEstimate> {
     const model = fitRunTime(await this.history(backend));
     const size = jobSize(backend.config, payload);
-    const [queued, running, spoolers] = await Promise.all([this.countQueued(backend), this.running(backend), this.backends.liveSpoolers(backend)]);
+    const [queued, running, spoolers] = await Promise.all([this.countAhead(backend, submitter), this.running(backend), this.backends.liveSpoolers(backend)]);
     const now = Date.now();
     // A running job has what the model expects of it left, less what it has run already (never below nothing).
     let runningLeft = 0;
@@ -110,12 +117,32 @@ export class EstimateService {
     history.samples = [...history.samples, ...fresh].slice(-HISTORY);
   }
 
-  private async countQueued(backend: ResolvedBackend): Promise<number> {
+  /**
+   * The queued jobs a spooler would take before a new job of the submitter's. Where the provider schedules
+   * (storage/schedule.ts, providers with transactions), the entries that sort before the place the job would get:
+   * every higher band, and in its own band the jobs with an earlier or equal virtual start (fair share); aging can
+   * still lift an old lower-priority job ahead, and jobs queued before scheduling existed (no entry) go first; both
+   * are left out. Elsewhere the queue is first come, first served: every queued job is ahead.
+   */
+  private async countAhead(backend: ResolvedBackend, submitter: Submitter): Promise<number> {
+    const { storage } = backend.site;
+    let namespace = ns.queued(backend.display);
+    let before: string | undefined;
+    if (storage.transaction) {
+      const band = MAX_PRIORITY - submitter.priority;
+      const clock = await storage.get<{ v: number }>(scheduleNs.clocks(backend.display), `b${band}`);
+      const previous = await storage.get<{ v: number }>(scheduleNs.users(backend.display, band), submitter.owner);
+      const start = previous ? Math.max(clock?.value.v ?? 0, previous.value.v + 1) : (clock?.value.v ?? 0);
+      namespace = scheduleNs.entries(backend.display);
+      // 'g' sorts after every hex digit: all entries of the same start, which are older, come first.
+      before = `${band}${start.toString(16).padStart(12, '0')}g`;
+    }
     let count = 0;
     for (let after: string | undefined; count < MAX_COUNTED; ) {
-      const page = await backend.site.storage.list(ns.queued(backend.display), { limit: PAGE, ...(after ? { after } : {}) });
-      count += page.length;
-      if (page.length < PAGE) break;
+      const page = await storage.list(namespace, { limit: PAGE, ...(after ? { after } : {}) });
+      const ahead = before === undefined ? page : page.filter((key) => key < before);
+      count += ahead.length;
+      if (ahead.length < PAGE) break;
       after = page[page.length - 1];
     }
     return Math.min(count, MAX_COUNTED);

@@ -85,6 +85,19 @@ describe('native API: job estimates', function () {
     expect(await harness.storage.list(ns.queued('singlequdit'))).to.deep.equal([]);
   });
 
+  it('counts as ahead the queued jobs a spooler would take first: higher priorities, and fair share between users', async () => {
+    const sweep = await Promise.all([1, 2, 3].map(() => harness.call('POST', '/backends/singlequdit/jobs', { token, body: { payload: GOOD_JOB } })));
+    const ahead = async (caller: string, priority = 0) =>
+      ((await harness.call('POST', '/backends/singlequdit/estimate', { token: caller, body: { payload: GOOD_JOB, priority } })).body as JobEstimateView).queued_ahead;
+    const [other, admin] = [await harness.user('bob'), await harness.user('root', 'admin')];
+    expect(await ahead(token)).to.equal(3);
+    // bob's first job starts with ada's first in the band: only that one is older
+    expect(await ahead(other)).to.equal(1);
+    expect(await ahead(admin, 9)).to.equal(0);
+    for (const job of sweep) expect((await harness.call('POST', `/jobs/${(job.body as JobDetail).id}/cancel`, { token })).status).to.equal(200);
+    expect(await ahead(token)).to.equal(0);
+  });
+
   it('`qspool job estimate FILE` prints the estimate, or the reasons a submission would be refused (real binary)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'qspool-estimate-'));
     try {

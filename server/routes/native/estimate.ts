@@ -19,7 +19,7 @@ export function estimateOperations(deps: NativeDeps): Operation[] {
       description:
         'Send what you would send to submitJob. The job is checked exactly as a submission is, and nothing is queued. ' +
         'Run time is learnt from the backend\'s recent finished jobs (run_time_basis says how); queue wait counts the jobs ' +
-        'queued and running now.',
+        'a spooler would take first (by the priority given and fair share between users) and those running now.',
       tag: 'Jobs',
       auth: 'required',
       params: { name: backendName },
@@ -34,9 +34,10 @@ export function estimateOperations(deps: NativeDeps): Operation[] {
       },
       async handle(ctx, { user, body, params }) {
         const backend = await backendOr404(deps, params.name!);
-        assertPriorityAllowed(deps.users, user, body.priority ?? 0);
+        const priority = body.priority ?? 0;
+        assertPriorityAllowed(deps.users, user, priority);
         await deps.jobs.check(backend, body.payload);
-        const estimate = await estimates.estimate(backend, body.payload);
+        const estimate = await estimates.estimate(backend, body.payload, { owner: user.username, priority });
         const view: JobEstimateView = {
           backend: params.name!,
           size: {
