@@ -3,6 +3,7 @@
 // id-sharded layouts see realistic directories and not 100,000 jobs in one.
 import { newJobId } from '../storage/keys.ts';
 import type { StorageProvider } from '../storage/contract.ts';
+import { JobLifecycle } from '../storage/lifecycle.ts';
 import { type JobRecord, ns } from '../storage/records.ts';
 
 export const JOBS_PER_MS = 10;
@@ -35,11 +36,22 @@ export function queuedRecord(id: string, backend: string, payload: unknown): Job
   };
 }
 
-/** Adds `count` queued jobs with the clock's next ids (a few writes in flight, for providers that wait on I/O). */
+/**
+ * Adds `count` queued jobs with the clock's next ids (a few writes in flight, for providers that wait on I/O). On a
+ * provider with transactions they are enqueued as the server does, so each has its schedule entry and claims take
+ * the scheduled path; elsewhere the queued record alone is what a claim reads.
+ */
 export async function seedQueue(storage: StorageProvider, backend: string, count: number, clock: SubmitClock, payload: unknown): Promise<void> {
   const BATCH = 64;
+  const lifecycle = new JobLifecycle(storage);
   for (let done = 0; done < count; done += BATCH) {
-    const records = Array.from({ length: Math.min(BATCH, count - done) }, () => queuedRecord(clock.nextId(), backend, payload));
-    await Promise.all(records.map((record) => storage.put(ns.queued(backend), record.id, record)));
+    const ids = Array.from({ length: Math.min(BATCH, count - done) }, () => clock.nextId());
+    await Promise.all(
+      ids.map((id) =>
+        storage.transaction
+          ? lifecycle.enqueue({ backend, owner: 'bench0', payload, id })
+          : storage.put(ns.queued(backend), id, queuedRecord(id, backend, payload)),
+      ),
+    );
   }
 }

@@ -64,7 +64,7 @@ export async function latencyRows(context: BenchContext): Promise<TableRow[]> {
     `over runs. qspool: default poll interval (the spooler wakes on storage change), fsync on, rate limit off (a ` +
     `tight-polling client would otherwise be throttled to 20 requests/s); BullMQ: Worker concurrency 1, status by queue.getJobState.`;
   return [
-    compared('3a end-to-end latency p50', p('qspool', 0.5), p('bullmq', 0.5), 'BullMQ', { text: 'p50 < 50 ms', check: (_r, q) => q < 50 }, note),
+    compared('3a end-to-end latency p50', p('qspool', 0.5), p('bullmq', 0.5), 'BullMQ', { text: 'p50 < 25 ms', check: (_r, q) => q < 25 }, note),
     compared('3b end-to-end latency p99', p('qspool', 0.99), p('bullmq', 0.99), 'BullMQ'),
   ];
 }
