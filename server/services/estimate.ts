@@ -70,8 +70,8 @@ export class EstimateService {
     // A running job has what the model expects of it left, less what it has run already (never below nothing).
     let runningLeft = 0;
     for (const record of running) {
-      const started = Date.parse(record.timestamps.RUNNING ?? new Date(now).toISOString());
-      runningLeft += Math.max(0, (model.predict(jobSize(backend.config, record.payload as Record<string, unknown>)) ?? 0) - (now - started) / 1000);
+      const ranSeconds = record.timestamps.RUNNING ? (now - Date.parse(record.timestamps.RUNNING)) / 1000 : 0;
+      runningLeft += Math.max(0, (model.predict(jobSize(backend.config, record.payload as Record<string, unknown>)) ?? 0) - ranSeconds);
     }
     const idle = queued === 0 && running.length === 0;
     const waitSeconds = idle ? 0 : model.meanSeconds === null ? null : (queued * model.meanSeconds + runningLeft) / Math.max(1, spoolers);
