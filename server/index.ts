@@ -87,6 +87,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const sources = siteSources(services.sites);
   const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources, secretKey });
   const native = nativeApi({ ...deps, auth, notifications, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
+  const limiter = rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST, storage });
   const metrics = serverMetrics(services.backends);
   await metrics.backends.start();
   // Admin and validation operations (the web interface uses them) on a router beside the native API's.
@@ -94,7 +95,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const app = createApp({
     logger,
     observe: [metrics.middleware],
-    middleware: [rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST, storage })],
+    middleware: [limiter.middleware],
     routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router, extra],
   });
   const server = app.listen(config.PORT, config.HOST);
@@ -124,6 +125,9 @@ export async function startServer(storage: StorageProvider, config: Config, logg
           resolve();
         });
         server.closeIdleConnections();
-      })).then(() => services.sites.close()),
+      })).then(() => {
+        limiter.close();
+        return services.sites.close();
+      }),
   };
 }

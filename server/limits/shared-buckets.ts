@@ -9,6 +9,9 @@
 // for up to REFUSAL_TTL_MS, so a bucket refilled meanwhile admits again up to that much later. Clock skew between
 // replicas shifts refills by the skew (NTP keeps it to milliseconds). Cost: one storage write per lease
 // (≤ 1 per request, ~1 per rate/10 requests under steady load) and one read per refusal period while refused.
+// A missing document is a full bucket, so sweep() deletes the documents of buckets that have refilled: the store
+// holds documents only for keys seen within the last burst/rate seconds or so.
+import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { changeShared } from './shared-document.ts';
 
@@ -44,11 +47,16 @@ const REFUSAL_TTL_MS = 100;
 /** Local leases kept at most; the least recently used go first. */
 const MAX_KEYS = 10_000;
 
+/** Documents looked at per sweep at most. */
+const SWEEP_PAGE = 500;
+
 export class SharedBuckets {
   private readonly leases = new Map<string, Lease>();
   private readonly now: () => number;
   /** Tokens per lease when the bucket is low: what refills in ~100 ms. */
   private readonly leaseSize: number;
+  /** Where the next sweep continues (the namespace is swept a page at a time, round and round). */
+  private sweptTo = '';
 
   constructor(
     private readonly storage: StorageProvider,
@@ -83,12 +91,37 @@ export class SharedBuckets {
     return lease;
   }
 
+  /** The bucket's tokens at `at`: what it held, refilled since (a backwards clock refills nothing). */
+  private tokensAt(bucket: BucketDocument | undefined, at: number): number {
+    const { rate, burst } = this.options;
+    return bucket ? Math.min(burst, bucket.tokens + (Math.max(0, at - bucket.at) / 1000) * rate) : burst;
+  }
+
+  /** Deletes the documents of full buckets among the next page of keys; resolves how many it deleted. */
+  async sweep(): Promise<number> {
+    const { namespace } = this.options;
+    const keys = await this.storage.list(namespace, { ...(this.sweptTo ? { after: this.sweptTo } : {}), limit: SWEEP_PAGE });
+    this.sweptTo = keys.length < SWEEP_PAGE ? '' : keys[keys.length - 1]!;
+    let deleted = 0;
+    for (const key of keys) {
+      const found = await this.storage.get<BucketDocument>(namespace, key);
+      if (!found || this.tokensAt(found.value, this.now()) < this.options.burst) continue;
+      // At its version only: a replica that took tokens meanwhile keeps its document.
+      const removed = await this.storage.delete(namespace, key, found.version).catch((error: unknown) => {
+        if (error instanceof ConflictError || error instanceof NotFoundError) return false;
+        throw error;
+      });
+      if (removed) deleted += 1;
+    }
+    return deleted;
+  }
+
   /** Takes a lease from the shared bucket: a few tokens when it has them, a quarter of them when it is full. */
   private async fetch(key: string, lease: Lease): Promise<void> {
-    const { rate, burst, namespace } = this.options;
+    const { rate, namespace } = this.options;
     const { granted, wait } = await changeShared<BucketDocument, { granted: number; wait: number }>(this.storage, namespace, key, (bucket) => {
       const at = this.now();
-      const tokens = bucket ? Math.min(burst, bucket.tokens + (Math.max(0, at - bucket.at) / 1000) * rate) : burst;
+      const tokens = this.tokensAt(bucket, at);
       if (tokens < 1) return { result: { granted: 0, wait: Math.max(1, Math.ceil((1 - tokens) / rate)) } };
       const granted = Math.min(Math.floor(tokens), Math.max(this.leaseSize, Math.floor(tokens / 4)));
       return { write: { tokens: tokens - granted, at }, result: { granted, wait: 0 } };

@@ -1,7 +1,8 @@
 // Request rate limits, counted on the shared store so they hold across server replicas (server/limits/
 // shared-buckets.ts): a token bucket per credential (the Authorization header or the v2 `token` query parameter,
 // hashed; anonymous requests count per address) and a roomier one per client address, so inventing a new
-// credential per request does not buy a fresh bucket. Over the limit: 429 with Retry-After.
+// credential per request does not buy a fresh bucket. Over the limit: 429 with Retry-After. Each replica sweeps
+// the documents of refilled buckets away once a minute (a page at a time; replicas sweeping at once is harmless).
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { RateLimitedError } from '../../schemas/errors.ts';
@@ -21,7 +22,15 @@ export interface RateLimitOptions {
 const ADDRESS_FACTOR = 10;
 
 /** Buckets are documents here, one per credential or address (tiny; the key is a hash). */
-export const RATE_NAMESPACE = 'limits/rate';
+const RATE_NAMESPACES = { credentials: 'limits/rate/credentials', addresses: 'limits/rate/addresses' };
+
+const SWEEP_EVERY_MS = 60_000;
+
+export interface RateLimiter {
+  middleware: Middleware;
+  /** Stops the sweeps. */
+  close(): void;
+}
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
 
@@ -32,18 +41,27 @@ function credentialOf(ctx: Context): string | undefined {
   return header || (typeof token === 'string' ? token : '') || undefined;
 }
 
-export function rateLimit(options: RateLimitOptions): Middleware {
+export function rateLimit(options: RateLimitOptions): RateLimiter {
   const { perSecond, burst, storage, now } = options;
-  if (perSecond <= 0) return (_ctx, next) => next();
-  const credentials = new SharedBuckets(storage, { rate: perSecond, burst, namespace: RATE_NAMESPACE, now });
-  const addresses = new SharedBuckets(storage, { rate: perSecond * ADDRESS_FACTOR, burst: burst * ADDRESS_FACTOR, namespace: RATE_NAMESPACE, now });
+  if (perSecond <= 0) return { middleware: (_ctx, next) => next(), close: () => undefined };
+  const credentials = new SharedBuckets(storage, { rate: perSecond, burst, namespace: RATE_NAMESPACES.credentials, now });
+  const addresses = new SharedBuckets(storage, {
+    rate: perSecond * ADDRESS_FACTOR,
+    burst: burst * ADDRESS_FACTOR,
+    namespace: RATE_NAMESPACES.addresses,
+    now,
+  });
+  // A failed sweep (storage outage) is tried again at the next one.
+  const sweeps = setInterval(() => void Promise.all([credentials.sweep(), addresses.sweep()]).catch(() => undefined), SWEEP_EVERY_MS);
+  sweeps.unref();
 
-  return async (ctx, next) => {
+  const middleware: Middleware = async (ctx, next) => {
     const credential = credentialOf(ctx);
     // Anonymous requests (registration, login, backend lists) share one credential-sized bucket per address.
     const key = credential ? `cred-${hash(credential)}` : `anon-${hash(ctx.ip)}`;
-    const wait = (await addresses.take(`ip-${hash(ctx.ip)}`)) || (await credentials.take(key));
+    const wait = (await addresses.take(hash(ctx.ip))) || (await credentials.take(key));
     if (wait > 0) throw new RateLimitedError(wait);
     await next();
   };
+  return { middleware, close: () => clearInterval(sweeps) };
 }
