@@ -32,9 +32,20 @@ const CANDIDATES: Candidate[] = [
   },
   {
     name: 's3',
-    needs: ['S3_ENDPOINT'],
-    // Replace with the S3 spec once storage/factory.ts builds S3 providers.
-    spec: () => 'storage/factory.ts has no s3 provider yet',
+    // The same variables as the S3 tests (storage/s3/test-server.ts); the bucket must exist. Each run writes under a
+    // prefix of its own.
+    needs: ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'S3_BUCKET'],
+    spec: () => ({
+      spec: {
+        type: 's3',
+        endpoint: process.env.S3_ENDPOINT!,
+        region: process.env.S3_REGION ?? 'us-east-1',
+        bucket: process.env.S3_BUCKET!,
+        prefix: `qspool-bench-${randomBytes(4).toString('hex')}/`,
+        accessKeyId: process.env.S3_ACCESS_KEY_ID!,
+        secretAccessKey: process.env.S3_SECRET_ACCESS_KEY!,
+      },
+    }),
   },
 ];
 
