@@ -107,7 +107,9 @@ export class JobIndex {
     if (filters.tag !== undefined && !(Array.isArray(tags) && tags.includes(filters.tag))) return undefined;
     // A provider removed from the registry took its jobs along: its entries point nowhere, like a purged job's.
     const site = await this.sites.find(entry.provider);
-    const status = site && (await site.storage.get<StatusRecord>(ns.status(entry.backend), id))?.value;
+    // Through the lifecycle: on a provider without transactions a status can lag its job after a crash, and the
+    // lifecycle repairs it as it reads (a job DONE must not be listed QUEUED).
+    const status = site && (await site.lifecycle.getStatus(entry.backend, id));
     if (!status) return Date.now() - jobIdTime(id) < SETTLE_MS ? PENDING : undefined;
     if (filters.states && !filters.states.includes(status.status)) return undefined;
     return { id, entry, status };
