@@ -1,6 +1,6 @@
-// Fills queues directly through a storage provider, the way enqueue leaves them (the job record in
-// jobs/queued/<backend>), with ids as a real submit rate makes them: at most 10 jobs per millisecond, so the
-// id-sharded layouts see realistic directories and not 100,000 jobs in one.
+// Fills queues through a storage provider the way enqueue leaves them (owned by a user no bench client is, so no
+// client's queue quota counts them), with ids as a real submit rate makes them: at most 10 jobs per millisecond, so
+// ordered keys are spread as they are in real use, not 100,000 in one millisecond.
 import { newJobId } from '../storage/keys.ts';
 import type { StorageProvider } from '../storage/contract.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
@@ -25,7 +25,7 @@ export function queuedRecord(id: string, backend: string, payload: unknown): Job
   return {
     id,
     backend,
-    owner: 'bench0',
+    owner: 'seeded',
     state: 'QUEUED',
     payload,
     createdAt: at,
@@ -49,7 +49,7 @@ export async function seedQueue(storage: StorageProvider, backend: string, count
     await Promise.all(
       ids.map((id) =>
         storage.transaction
-          ? lifecycle.enqueue({ backend, owner: 'bench0', payload, id })
+          ? lifecycle.enqueue({ backend, owner: 'seeded', payload, id })
           : storage.put(ns.queued(backend), id, queuedRecord(id, backend, payload)),
       ),
     );
