@@ -1,12 +1,16 @@
 // The job lifecycle, written once for every provider: the only code that moves jobs between states.
 // A job's state is the namespace that holds it; moves are exclusive, so every transition has exactly one
 // winner, and a spooler whose lease was taken over cannot complete the job (fencing by document version).
+// On a provider with transactions every transition is one transaction holding the job's move, its status, its event
+// and its schedule entry (job-transitions.ts, atomic-transitions.ts, schedule.ts); elsewhere the same steps run in an
+// order that readers and the next publisher repair after a crash (stepwise-publisher.ts, getStatus).
 import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
 import { heldRecord, writeProjections } from './atomic-transitions.ts';
-import { jobIdOf, nextEntry, reschedule, schedule, scheduleNs, taken, unschedule } from './schedule.ts';
+import { reschedule, schedule } from './schedule.ts';
 import { ConflictError, InvalidKeyError, LeaseLostError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
 import { isRaceLoss, StepwisePublisher } from './stepwise-publisher.ts';
+import { JobTransitions } from './job-transitions.ts';
 import {
   type JobIndexEntry,
   type JobRecord,
@@ -71,6 +75,7 @@ export class JobLifecycle {
   private readonly publisher: StepwisePublisher;
   private readonly durable: boolean;
   readonly agingMs: number;
+  private readonly transitions: JobTransitions;
 
   constructor(
     readonly storage: StorageProvider,
@@ -81,9 +86,10 @@ export class JobLifecycle {
     this.now = options.now ?? Date.now;
     this.indexStorage = options.index?.storage ?? storage;
     this.indexProvider = options.index?.provider;
-    this.publisher = new StepwisePublisher(storage, () => this.wallClock());
+    this.publisher = new StepwisePublisher(storage, () => this.transitions.wallClock());
     this.durable = options.awaitDurability ?? true;
     this.agingMs = options.agingMs ?? 60_000;
+    this.transitions = new JobTransitions({ now: this.now, leaseMs: this.leaseMs, maxAttempts: this.maxAttempts, agingMs: this.agingMs });
   }
 
   /**
@@ -122,7 +128,7 @@ export class JobLifecycle {
     const queueInto = (tx: Transaction) => {
       record.schedule = schedule(tx, record);
       tx.put(ns.queued(record.backend), record.id, record, { ifAbsent: true });
-      writeProjections(tx, record, this.wallClock());
+      writeProjections(tx, record, this.transitions.wallClock());
     };
     if (this.storage.transaction && this.indexStorage === this.storage) {
       await this.storage.transaction((tx) => {
@@ -154,7 +160,7 @@ export class JobLifecycle {
 
   /** Gives the oldest queued job of the backend to exactly one caller (I2, I3), or undefined if none is queued. */
   async claim(backend: string, holder: string): Promise<ClaimedJob | undefined> {
-    if (this.storage.transaction) return this.transact((tx) => this.claimIn(tx, backend, holder));
+    if (this.storage.transaction) return this.transact((tx) => this.transitions.claimIn(tx, backend, holder));
     let after: string | undefined;
     for (let limit = FIRST_CLAIM_PAGE; ; limit = CLAIM_PAGE) {
       const keys = await this.storage.list(ns.queued(backend), { limit, ...(after ? { after } : {}) });
@@ -170,7 +176,7 @@ export class JobLifecycle {
   private async tryClaim(backend: string, id: string, holder: string): Promise<ClaimedJob | undefined> {
     const current = await this.storage.get<JobRecord>(ns.queued(backend), id);
     if (!current) return undefined;
-    const record = this.claimed(current.value, holder);
+    const record = this.transitions.claimed(current.value, holder);
     try {
       const version = await this.storage.move(ns.queued(backend), ns.running(backend), id, {
         value: record,
@@ -182,40 +188,6 @@ export class JobLifecycle {
       if (isRaceLoss(error)) return undefined;
       throw error;
     }
-  }
-
-  private claimIn(tx: Transaction, backend: string, holder: string): ClaimedJob | undefined {
-    const [oldest] = tx.list(ns.queued(backend), { limit: 1 });
-    const head = oldest === undefined ? undefined : tx.get<JobRecord>(ns.queued(backend), oldest);
-    if (!head) return undefined;
-    // Jobs queued before scheduling existed (or by a stepwise writer) have no entry: they go first, oldest first.
-    const current = head.value.schedule === undefined ? head : (this.scheduledNext(tx, backend) ?? head);
-    const record = this.claimed(current.value, holder);
-    const version = tx.move(ns.queued(backend), ns.running(backend), record.id, { value: record });
-    writeProjections(tx, record, this.wallClock());
-    return { record, version };
-  }
-
-  /** The queued job the schedule gives out next, its entry removed; entries of jobs gone from the queue are dropped. */
-  private scheduledNext(tx: Transaction, backend: string): StoredDocument<JobRecord> | undefined {
-    for (;;) {
-      const key = nextEntry(tx, backend, this.now(), this.agingMs);
-      if (key === undefined) return undefined;
-      const job = tx.get<JobRecord>(ns.queued(backend), jobIdOf(key));
-      if (job?.value.schedule === key) {
-        taken(tx, backend, key);
-        return job;
-      }
-      tx.delete(scheduleNs.entries(backend), key);
-    }
-  }
-
-  private claimed(queued: JobRecord, holder: string): JobRecord {
-    const attempt = queued.attempts + 1;
-    return this.advance(queued, 'RUNNING', `Claimed by ${holder} (attempt ${attempt}).`, {
-      attempts: attempt,
-      lease: { holder, token: attempt, expiresAt: this.now() + this.leaseMs },
-    });
   }
 
   /**
@@ -263,8 +235,8 @@ export class JobLifecycle {
     if (this.storage.transaction) {
       return this.transact((tx) => {
         tx.put(ns.results(backend), resultKey, completion.result);
-        const record = this.finishIn(tx, heldRecord(tx, claim), 'DONE', line, changes);
-        const claimed = next && this.claimIn(tx, backend, next.holder);
+        const record = this.transitions.finishIn(tx, heldRecord(tx, claim), 'DONE', line, changes);
+        const claimed = next && this.transitions.claimIn(tx, backend, next.holder);
         return claimed ? { record, next: claimed } : { record };
       });
     }
@@ -302,12 +274,12 @@ export class JobLifecycle {
     if (this.storage.transaction) {
       await this.transact((tx) => {
         const held = heldRecord(tx, claim);
-        if (held.record.cancelRequested) return this.finishIn(tx, held, 'CANCELLED', 'Cancelled while running.', {});
+        if (held.record.cancelRequested) return this.transitions.finishIn(tx, held, 'CANCELLED', 'Cancelled while running.', {});
         const { lease: _lease, ...rest } = held.record;
-        const record = this.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
+        const record = this.transitions.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
         tx.move(ns.running(rest.backend), ns.queued(rest.backend), rest.id, { value: record, expectedVersion: held.version });
         reschedule(tx, record);
-        writeProjections(tx, record, this.wallClock());
+        writeProjections(tx, record, this.transitions.wallClock());
         return record;
       });
       return;
@@ -318,7 +290,7 @@ export class JobLifecycle {
         return;
       }
       const { lease: _lease, ...rest } = held.record;
-      const record = this.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
+      const record = this.transitions.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
       try {
         await this.storage.move(ns.running(rest.backend), ns.queued(rest.backend), rest.id, { value: record, expectedVersion: held.version });
       } catch (error) {
@@ -349,17 +321,17 @@ export class JobLifecycle {
     if (this.storage.transaction) {
       return this.transact((tx) => {
         const current = tx.get<JobRecord>(ns.running(backend), id);
-        if (!current || !this.expired(current.value)) return false;
-        const record = this.reclaimed(current.value);
+        if (!current || !this.transitions.expired(current.value)) return false;
+        const record = this.transitions.reclaimed(current.value);
         tx.move(ns.running(backend), stateNamespace(record.state, backend), id, { value: record, expectedVersion: current.version });
         if (record.state === 'QUEUED') reschedule(tx, record);
-        writeProjections(tx, record, this.wallClock());
+        writeProjections(tx, record, this.transitions.wallClock());
         return true;
       });
     }
     const current = await this.storage.get<JobRecord>(ns.running(backend), id);
-    if (!current || !this.expired(current.value)) return false;
-    const record = this.reclaimed(current.value);
+    if (!current || !this.transitions.expired(current.value)) return false;
+    const record = this.transitions.reclaimed(current.value);
     try {
       await this.storage.move(ns.running(backend), stateNamespace(record.state, backend), id, {
         value: record,
@@ -373,20 +345,6 @@ export class JobLifecycle {
     return true;
   }
 
-  private expired(record: JobRecord): boolean {
-    return !record.lease || record.lease.expiresAt <= this.now();
-  }
-
-  /** A job whose lease expired, back in the queue with the attempt counted, or given up past maxAttempts. */
-  private reclaimed(running: JobRecord): JobRecord {
-    const { lease: _lease, ...rest } = running;
-    const exhausted = rest.attempts >= this.maxAttempts;
-    const message = exhausted
-      ? `Gave up after ${rest.attempts} attempts: the spooler stopped renewing its lease.`
-      : `Requeued: the lease of attempt ${rest.attempts} expired.`;
-    return exhausted ? this.advance(rest, 'ERROR', message, { errorMessage: message }) : this.advance(rest, 'QUEUED', message);
-  }
-
   /**
    * Cancels a job: a queued job is moved out of the queue at once (so it is never claimed, I7); a running job is
    * flagged and its spooler stops at its next check. Finished jobs answer ConflictError.
@@ -394,14 +352,14 @@ export class JobLifecycle {
   async cancel(backend: string, id: string): Promise<JobState> {
     for (let attempt = 0; attempt < 10; attempt += 1) {
       if (this.storage.transaction) {
-        const outcome = await this.transact((tx) => this.cancelIn(tx, backend, id));
+        const outcome = await this.transact((tx) => this.transitions.cancelIn(tx, backend, id));
         if (outcome) return outcome;
         await this.cancelRefusal(backend, id);
         continue;
       }
       const queued = await this.storage.get<JobRecord>(ns.queued(backend), id);
       if (queued) {
-        const record = this.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
+        const record = this.transitions.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
         try {
           await this.storage.move(ns.queued(backend), ns.deleted(backend), id, {
             value: record,
@@ -429,26 +387,6 @@ export class JobLifecycle {
       await this.cancelRefusal(backend, id);
     }
     throw new ConflictError(`Job ${id} kept changing state; try again`);
-  }
-
-  /** Cancels inside a transaction; undefined when the job is neither queued nor running. */
-  private cancelIn(tx: Transaction, backend: string, id: string): JobState | undefined {
-    assertKey(id);
-    const queued = tx.get<JobRecord>(ns.queued(backend), id);
-    if (queued) {
-      const record = this.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
-      tx.move(ns.queued(backend), ns.deleted(backend), id, { value: record, expectedVersion: queued.version });
-      unschedule(tx, queued.value);
-      writeProjections(tx, record, this.wallClock());
-      return 'CANCELLED';
-    }
-    const running = tx.get<JobRecord>(ns.running(backend), id);
-    if (!running) return undefined;
-    if (!running.value.cancelRequested) {
-      const record = { ...running.value, cancelRequested: true, detail: [...running.value.detail, 'Cancel requested.'] };
-      tx.replace(ns.running(backend), id, record, running.version);
-    }
-    return 'RUNNING';
   }
 
   /** Why a job that is neither queued nor running cannot be cancelled (resolves when it has just started running). */
@@ -532,13 +470,13 @@ export class JobLifecycle {
       if (!FINAL_STATES.includes(state)) throw new ConflictError(`Job ${id} is ${state}; only finished jobs can be requeued`, 'job_not_finished');
       const { lease: _lease, cancelRequested: _cancel, errorMessage: _error, resultKey, ...rest } = found.value;
       // The timeline starts over: timestamps of the previous run would read as this run's.
-      const record = this.advance({ ...rest, timestamps: {} }, 'QUEUED', `Requeued by an administrator (was ${state}).`);
+      const record = this.transitions.advance({ ...rest, timestamps: {} }, 'QUEUED', `Requeued by an administrator (was ${state}).`);
       if (this.storage.transaction) {
         const requeued = await this.storage
           .transaction((tx) => {
             tx.move(stateNamespace(state, backend), ns.queued(backend), id, { value: record, expectedVersion: found.version });
             reschedule(tx, record);
-            writeProjections(tx, record, this.wallClock());
+            writeProjections(tx, record, this.transitions.wallClock());
             if (resultKey) tx.delete(ns.results(backend), resultKey);
             return true;
           })
@@ -567,50 +505,24 @@ export class JobLifecycle {
     return this.storage.list(ns.queued(backend), options);
   }
 
-  private advance(
-    record: Omit<JobRecord, 'lease'> & { lease?: JobRecord['lease'] },
-    state: JobState,
-    line: string,
-    changes: Partial<JobRecord> = {},
-  ): JobRecord {
-    const at = new Date(this.now()).toISOString();
-    return {
-      ...record,
-      ...changes,
-      ...(changes.meta ? { meta: { ...record.meta, ...changes.meta } } : {}),
-      state,
-      seq: record.seq + 1,
-      detail: [...record.detail, line],
-      timestamps: { ...record.timestamps, [state]: at },
-    };
-  }
-
   private async finish(
     claim: ClaimedJob,
     state: JobState,
     line: string,
     changes: Partial<JobRecord>,
   ): Promise<JobRecord> {
-    if (this.storage.transaction) return this.transact((tx) => this.finishIn(tx, heldRecord(tx, claim), state, line, changes));
+    if (this.storage.transaction) return this.transact((tx) => this.transitions.finishIn(tx, heldRecord(tx, claim), state, line, changes));
     const { backend, id } = claim.record;
     let moved: JobRecord | undefined;
     let from: JobRecord | undefined;
     await this.moveFenced(claim, ns.running(backend), stateNamespace(state, backend), id, (latest) => {
       const { lease: _lease, ...rest } = latest;
       from = latest;
-      moved = this.advance(rest, state, line, changes);
+      moved = this.transitions.advance(rest, state, line, changes);
       return moved;
     });
     await this.publishStatus(moved!, from);
     return moved!;
-  }
-
-  private finishIn(tx: Transaction, held: ClaimedJob, state: JobState, line: string, changes: Partial<JobRecord>): JobRecord {
-    const { lease: _lease, ...rest } = held.record;
-    const record = this.advance(rest, state, line, changes);
-    tx.move(ns.running(rest.backend), stateNamespace(state, rest.backend), rest.id, { value: record, expectedVersion: held.version });
-    writeProjections(tx, record, this.wallClock());
-    return record;
   }
 
   /** Re-reads the running record when only its cancel flag changed, so a cancel request never breaks the fence. */
@@ -664,8 +576,4 @@ export class JobLifecycle {
     return this.storage.transaction!(work, { durable: this.durable });
   }
 
-  /** The lifecycle's clock as an ISO time, for events whose record has no time for their state. */
-  private wallClock(): string {
-    return new Date(this.now()).toISOString();
-  }
 }

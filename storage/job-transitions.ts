@@ -1,0 +1,128 @@
+// How each job transition changes a record, and the transitions written inside one transaction (providers with
+// transactions). Pure with respect to storage: the lifecycle (lifecycle.ts) decides when and where they run.
+import type { StoredDocument, Transaction } from './contract.ts';
+import { writeProjections } from './atomic-transitions.ts';
+import { assertKey } from './keys.ts';
+import type { ClaimedJob } from './lifecycle.ts';
+import { type JobRecord, type JobState, ns, stateNamespace } from './records.ts';
+import { jobIdOf, nextEntry, scheduleNs, taken, unschedule } from './schedule.ts';
+
+export interface TransitionSettings {
+  now: () => number;
+  leaseMs: number;
+  maxAttempts: number;
+  agingMs: number;
+}
+
+export class JobTransitions {
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly agingMs: number;
+
+  constructor(settings: TransitionSettings) {
+    this.now = settings.now;
+    this.leaseMs = settings.leaseMs;
+    this.maxAttempts = settings.maxAttempts;
+    this.agingMs = settings.agingMs;
+  }
+
+  claimIn(tx: Transaction, backend: string, holder: string): ClaimedJob | undefined {
+    const [oldest] = tx.list(ns.queued(backend), { limit: 1 });
+    const head = oldest === undefined ? undefined : tx.get<JobRecord>(ns.queued(backend), oldest);
+    if (!head) return undefined;
+    // Jobs queued before scheduling existed (or by a stepwise writer) have no entry: they go first, oldest first.
+    const current = head.value.schedule === undefined ? head : (this.scheduledNext(tx, backend) ?? head);
+    const record = this.claimed(current.value, holder);
+    const version = tx.move(ns.queued(backend), ns.running(backend), record.id, { value: record });
+    writeProjections(tx, record, this.wallClock());
+    return { record, version };
+  }
+
+  /** The queued job the schedule gives out next, its entry removed; entries of jobs gone from the queue are dropped. */
+  private scheduledNext(tx: Transaction, backend: string): StoredDocument<JobRecord> | undefined {
+    for (;;) {
+      const key = nextEntry(tx, backend, this.now(), this.agingMs);
+      if (key === undefined) return undefined;
+      const job = tx.get<JobRecord>(ns.queued(backend), jobIdOf(key));
+      if (job?.value.schedule === key) {
+        taken(tx, backend, key);
+        return job;
+      }
+      tx.delete(scheduleNs.entries(backend), key);
+    }
+  }
+
+  claimed(queued: JobRecord, holder: string): JobRecord {
+    const attempt = queued.attempts + 1;
+    return this.advance(queued, 'RUNNING', `Claimed by ${holder} (attempt ${attempt}).`, {
+      attempts: attempt,
+      lease: { holder, token: attempt, expiresAt: this.now() + this.leaseMs },
+    });
+  }
+
+  expired(record: JobRecord): boolean {
+    return !record.lease || record.lease.expiresAt <= this.now();
+  }
+
+  /** A job whose lease expired, back in the queue with the attempt counted, or given up past maxAttempts. */
+  reclaimed(running: JobRecord): JobRecord {
+    const { lease: _lease, ...rest } = running;
+    const exhausted = rest.attempts >= this.maxAttempts;
+    const message = exhausted
+      ? `Gave up after ${rest.attempts} attempts: the spooler stopped renewing its lease.`
+      : `Requeued: the lease of attempt ${rest.attempts} expired.`;
+    return exhausted ? this.advance(rest, 'ERROR', message, { errorMessage: message }) : this.advance(rest, 'QUEUED', message);
+  }
+
+  /** Cancels inside a transaction; undefined when the job is neither queued nor running. */
+  cancelIn(tx: Transaction, backend: string, id: string): JobState | undefined {
+    assertKey(id);
+    const queued = tx.get<JobRecord>(ns.queued(backend), id);
+    if (queued) {
+      const record = this.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
+      tx.move(ns.queued(backend), ns.deleted(backend), id, { value: record, expectedVersion: queued.version });
+      unschedule(tx, queued.value);
+      writeProjections(tx, record, this.wallClock());
+      return 'CANCELLED';
+    }
+    const running = tx.get<JobRecord>(ns.running(backend), id);
+    if (!running) return undefined;
+    if (!running.value.cancelRequested) {
+      const record = { ...running.value, cancelRequested: true, detail: [...running.value.detail, 'Cancel requested.'] };
+      tx.replace(ns.running(backend), id, record, running.version);
+    }
+    return 'RUNNING';
+  }
+
+  advance(
+    record: Omit<JobRecord, 'lease'> & { lease?: JobRecord['lease'] },
+    state: JobState,
+    line: string,
+    changes: Partial<JobRecord> = {},
+  ): JobRecord {
+    const at = new Date(this.now()).toISOString();
+    return {
+      ...record,
+      ...changes,
+      ...(changes.meta ? { meta: { ...record.meta, ...changes.meta } } : {}),
+      state,
+      seq: record.seq + 1,
+      detail: [...record.detail, line],
+      timestamps: { ...record.timestamps, [state]: at },
+    };
+  }
+
+  finishIn(tx: Transaction, held: ClaimedJob, state: JobState, line: string, changes: Partial<JobRecord>): JobRecord {
+    const { lease: _lease, ...rest } = held.record;
+    const record = this.advance(rest, state, line, changes);
+    tx.move(ns.running(rest.backend), stateNamespace(state, rest.backend), rest.id, { value: record, expectedVersion: held.version });
+    writeProjections(tx, record, this.wallClock());
+    return record;
+  }
+
+  /** The lifecycle's clock as an ISO time, for events whose record has no time for their state. */
+  wallClock(): string {
+    return new Date(this.now()).toISOString();
+  }
+}
