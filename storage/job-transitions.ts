@@ -65,6 +65,21 @@ export class JobTransitions {
     return !record.lease || record.lease.expiresAt <= this.now();
   }
 
+  /** A claimed job handed back to the queue by its stopping spooler: the attempt does not count. */
+  released(running: JobRecord): JobRecord {
+    const { lease: _lease, ...rest } = running;
+    return this.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
+  }
+
+  cancelledBeforeRun(queued: JobRecord): JobRecord {
+    return this.advance(queued, 'CANCELLED', 'Cancelled before it ran.');
+  }
+
+  /** A running job flagged for its spooler, which stops at its next check. */
+  cancelRequested(running: JobRecord): JobRecord {
+    return { ...running, cancelRequested: true, detail: [...running.detail, 'Cancel requested.'] };
+  }
+
   /** A job whose lease expired, back in the queue with the attempt counted, or given up past maxAttempts. */
   reclaimed(running: JobRecord): JobRecord {
     const { lease: _lease, ...rest } = running;
@@ -80,7 +95,7 @@ export class JobTransitions {
     assertKey(id);
     const queued = tx.get<JobRecord>(ns.queued(backend), id);
     if (queued) {
-      const record = this.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
+      const record = this.cancelledBeforeRun(queued.value);
       tx.move(ns.queued(backend), ns.deleted(backend), id, { value: record, expectedVersion: queued.version });
       unschedule(tx, queued.value);
       writeProjections(tx, record, this.wallClock());
@@ -89,8 +104,7 @@ export class JobTransitions {
     const running = tx.get<JobRecord>(ns.running(backend), id);
     if (!running) return undefined;
     if (!running.value.cancelRequested) {
-      const record = { ...running.value, cancelRequested: true, detail: [...running.value.detail, 'Cancel requested.'] };
-      tx.replace(ns.running(backend), id, record, running.version);
+      tx.replace(ns.running(backend), id, this.cancelRequested(running.value), running.version);
     }
     return 'RUNNING';
   }

@@ -74,7 +74,6 @@ export class JobLifecycle {
   private readonly indexProvider: string | undefined;
   private readonly publisher: StepwisePublisher;
   private readonly durable: boolean;
-  readonly agingMs: number;
   private readonly transitions: JobTransitions;
 
   constructor(
@@ -88,8 +87,12 @@ export class JobLifecycle {
     this.indexProvider = options.index?.provider;
     this.publisher = new StepwisePublisher(storage, () => this.transitions.wallClock());
     this.durable = options.awaitDurability ?? true;
-    this.agingMs = options.agingMs ?? 60_000;
-    this.transitions = new JobTransitions({ now: this.now, leaseMs: this.leaseMs, maxAttempts: this.maxAttempts, agingMs: this.agingMs });
+    this.transitions = new JobTransitions({
+      now: this.now,
+      leaseMs: this.leaseMs,
+      maxAttempts: this.maxAttempts,
+      agingMs: options.agingMs ?? 60_000,
+    });
   }
 
   /**
@@ -275,9 +278,8 @@ export class JobLifecycle {
       await this.transact((tx) => {
         const held = heldRecord(tx, claim);
         if (held.record.cancelRequested) return this.transitions.finishIn(tx, held, 'CANCELLED', 'Cancelled while running.', {});
-        const { lease: _lease, ...rest } = held.record;
-        const record = this.transitions.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
-        tx.move(ns.running(rest.backend), ns.queued(rest.backend), rest.id, { value: record, expectedVersion: held.version });
+        const record = this.transitions.released(held.record);
+        tx.move(ns.running(record.backend), ns.queued(record.backend), record.id, { value: record, expectedVersion: held.version });
         reschedule(tx, record);
         writeProjections(tx, record, this.transitions.wallClock());
         return record;
@@ -289,10 +291,9 @@ export class JobLifecycle {
         await this.acknowledgeCancel(held);
         return;
       }
-      const { lease: _lease, ...rest } = held.record;
-      const record = this.transitions.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
+      const record = this.transitions.released(held.record);
       try {
-        await this.storage.move(ns.running(rest.backend), ns.queued(rest.backend), rest.id, { value: record, expectedVersion: held.version });
+        await this.storage.move(ns.running(record.backend), ns.queued(record.backend), record.id, { value: record, expectedVersion: held.version });
       } catch (error) {
         if (isRaceLoss(error)) continue;
         throw error;
@@ -359,7 +360,7 @@ export class JobLifecycle {
       }
       const queued = await this.storage.get<JobRecord>(ns.queued(backend), id);
       if (queued) {
-        const record = this.transitions.advance(queued.value, 'CANCELLED', 'Cancelled before it ran.');
+        const record = this.transitions.cancelledBeforeRun(queued.value);
         try {
           await this.storage.move(ns.queued(backend), ns.deleted(backend), id, {
             value: record,
@@ -375,7 +376,7 @@ export class JobLifecycle {
       const running = await this.storage.get<JobRecord>(ns.running(backend), id);
       if (running) {
         if (running.value.cancelRequested) return 'RUNNING';
-        const record = { ...running.value, cancelRequested: true, detail: [...running.value.detail, 'Cancel requested.'] };
+        const record = this.transitions.cancelRequested(running.value);
         try {
           await this.storage.replace(ns.running(backend), id, record, running.version);
           return 'RUNNING';

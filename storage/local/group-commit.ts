@@ -77,8 +77,11 @@ export class GroupCommit {
     this.flushing = false;
     if (this.queue.length > 0) this.schedule();
     if (!outcomes) return;
-    const waiting = outcomes.filter((outcome) => outcome.pending.durable && outcome.ok);
-    for (const outcome of outcomes) if (!waiting.includes(outcome)) settle(outcome);
+    const waiting: Outcome[] = [];
+    for (const outcome of outcomes) {
+      if (outcome.pending.durable && outcome.ok) waiting.push(outcome);
+      else settle(outcome);
+    }
     if (waiting.length === 0) {
       // Nobody waits, but the group must still reach the disk soon: the flush is shared with the next groups.
       this.host.durable().catch(() => undefined);
