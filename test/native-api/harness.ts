@@ -43,6 +43,7 @@ export interface Harness {
   call(method: string, path: string, options?: CallOptions): Promise<Answer>;
   /** Registers a user through the API and returns an API token for it. */
   user(username: string, role?: 'user' | 'admin'): Promise<string>;
+  /** Starts a spooler for every configured backend, once per harness. */
   startSpoolers(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -148,6 +149,8 @@ export async function startHarness(overrides: Record<string, unknown> = {}): Pro
       return (created.body as { token: string }).token;
     },
     async startSpoolers() {
+      // Once per harness: a test retried after it started them must not start a second set beside the first.
+      if (spoolers.length > 0) return;
       spoolers.push(...startSpoolers({ config, logger, storage }));
       await Promise.all(spoolers.map((spooler) => spooler.start()));
     },
