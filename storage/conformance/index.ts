@@ -202,10 +202,12 @@ export function providerConformance(target: ConformanceTarget): void {
       const ids = await enqueueMany(60);
       for (let round = 0; round < 4; round += 1) {
         const child = startWorker('claim-and-hold', spec, BACKEND, `victim-${round}`);
+        // Listened for from the start: a victim that finds the queue already empty exits before it can be killed.
+        const exited = new Promise((resolve) => child.once('exit', resolve));
         await waitForOutput(child, 'holding').catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
         child.kill('SIGKILL');
-        await new Promise((resolve) => child.once('exit', resolve));
+        await exited;
       }
       clock = Date.now() + 120_000;
       await lifecycle({ maxAttempts: 100 }).requeueExpired(BACKEND);
