@@ -27,13 +27,21 @@ const countingAjv = new Ajv({ allErrors: true, strict: false, messages: false })
 const jobValidators = new Map<string, ValidateFunction>();
 const countingValidators = new Map<string, ValidateFunction>();
 
+/** By schema object: a cached (frozen) config hands in the same one each time, sparing the text key below. */
+const bySchemaObject = new WeakMap<Ajv, WeakMap<object, ValidateFunction>>();
+
 function compiledOnce(cache: Map<string, ValidateFunction>, instance: Ajv, schema: Record<string, unknown>): ValidateFunction {
+  let known = bySchemaObject.get(instance);
+  if (!known) bySchemaObject.set(instance, (known = new WeakMap()));
+  let validate = known.get(schema);
+  if (validate) return validate;
   const key = JSON.stringify(schema);
-  let validate = cache.get(key);
+  validate = cache.get(key);
   if (!validate) {
     validate = instance.compile(schema);
     cache.set(key, validate);
   }
+  if (Object.isFrozen(schema)) known.set(schema, validate);
   return validate;
 }
 

@@ -52,6 +52,13 @@ export interface StorageProvider {
   get<T = unknown>(namespace: string, key: string): Promise<StoredDocument<T> | undefined>;
 
   /**
+   * Optional: like `get`, but answers 'unchanged' without reading the value when the document is still at
+   * `knownVersion`. For caches of large documents read on every request (backend configs), which must never serve a
+   * stale one; a provider offers it when the check is much cheaper than the read (storage/versioned-cache.ts).
+   */
+  getIfChanged?<T = unknown>(namespace: string, key: string, knownVersion: string): Promise<StoredDocument<T> | undefined | 'unchanged'>;
+
+  /**
    * Compare-and-swap: overwrite only if the current version equals `expectedVersion`.
    * NotFoundError if the key is gone, ConflictError if another writer changed it first.
    */

@@ -5,6 +5,7 @@ import type { BackendConfig, BackendStatus } from '../../schemas/backend-config.
 import { fullBackendName } from '../../schemas/backend-config.ts';
 import { ConflictError } from '../../schemas/errors.ts';
 import { type HeartbeatRecord, ns } from '../../storage/records.ts';
+import { VersionedCache } from '../../storage/versioned-cache.ts';
 import type { ProviderSite, SiteLookup } from './providers.ts';
 
 export interface ResolvedBackend {
@@ -39,6 +40,9 @@ export function assertAcceptsJobs(backend: ResolvedBackend): void {
 }
 
 export class BackendService {
+  /** Every submission reads its backend's config (schema included): parsed once per published version. */
+  private readonly configs = new VersionedCache();
+
   constructor(
     private readonly sites: SiteLookup,
     private readonly heartbeatTimeoutMs: number,
@@ -81,10 +85,10 @@ export class BackendService {
   }
 
   private async resolveOn(site: ProviderSite, active: boolean, display: string): Promise<ResolvedBackend | undefined> {
-    const stored = await site.storage.get<BackendConfig>(ns.configs, display);
-    if (!stored) return undefined;
-    const fullName = fullBackendName(site.name, stored.value);
-    return { provider: site.name, name: site.primary ? display : fullName, display, fullName, config: stored.value, active, site };
+    const config = await this.configs.get<BackendConfig>(site.storage, ns.configs, display);
+    if (!config) return undefined;
+    const fullName = fullBackendName(site.name, config);
+    return { provider: site.name, name: site.primary ? display : fullName, display, fullName, config, active, site };
   }
 
   async queueDepth(backend: ResolvedBackend): Promise<number> {

@@ -68,6 +68,16 @@ export function providerConformance(target: ConformanceTarget): void {
     });
 
     it('lets exactly one of 10 concurrent create-only writers win', async () => {
+    it('answers a read at a known version with "unchanged" only while the document is at it', async function () {
+      if (!storage.getIfChanged) this.skip();
+      const v1 = await storage.put('docs', 'c', { n: 1 });
+      expect(await storage.getIfChanged!('docs', 'c', v1)).to.equal('unchanged');
+      const v2 = await storage.put('docs', 'c', { n: 2 });
+      expect(await storage.getIfChanged!('docs', 'c', v1)).to.deep.equal({ value: { n: 2 }, version: v2 });
+      await storage.delete('docs', 'c');
+      expect(await storage.getIfChanged!('docs', 'c', v2)).to.equal(undefined);
+    });
+
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, (_, i) => storage.put('docs', 'once', { i }, { ifAbsent: true })),
       );

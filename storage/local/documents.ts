@@ -32,6 +32,7 @@ export class Documents implements Transaction {
   /** Namespaces written since the caller last took them (to ring their watchers after the commit). */
   readonly touched = new Set<string>();
   private readonly selectOne: Database.Statement<[string, string], Row>;
+  private readonly selectIfChanged: Database.Statement<[string, string, string], { version: string; value: string | null }>;
   private readonly selectKeys: Database.Statement<[string, string, number], { key: string }>;
   private readonly insert: Database.Statement<[string, string, string, string]>;
   private readonly upsert: Database.Statement<[string, string, string, string]>;
@@ -40,6 +41,8 @@ export class Documents implements Transaction {
 
   constructor(db: Database.Database) {
     this.selectOne = db.prepare('SELECT version, value FROM documents WHERE namespace = ? AND key = ?');
+    // The value is copied out of the database only when the caller's copy is out of date.
+    this.selectIfChanged = db.prepare('SELECT version, IIF(version = ?, NULL, value) AS value FROM documents WHERE namespace = ? AND key = ?');
     this.selectKeys = db.prepare('SELECT key FROM documents WHERE namespace = ? AND key > ? ORDER BY key LIMIT ?');
     this.insert = db.prepare('INSERT INTO documents (namespace, key, version, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.upsert = db.prepare(
@@ -53,6 +56,13 @@ export class Documents implements Transaction {
     address(namespace, key);
     const row = this.selectOne.get(namespace, key);
     return row && { value: JSON.parse(row.value) as T, version: row.version };
+  }
+
+  getIfChanged<T = unknown>(namespace: string, key: string, knownVersion: string): StoredDocument<T> | undefined | 'unchanged' {
+    address(namespace, key);
+    const row = this.selectIfChanged.get(knownVersion, namespace, key);
+    if (!row) return undefined;
+    return row.value === null ? 'unchanged' : { value: JSON.parse(row.value) as T, version: row.version };
   }
 
   list(namespace: string, options: ListOptions = {}): string[] {

@@ -66,6 +66,10 @@ export class LocalProvider implements StorageProvider {
     return this.read(() => this.documents().get<T>(namespace, key));
   }
 
+  getIfChanged<T = unknown>(namespace: string, key: string, knownVersion: string): Promise<StoredDocument<T> | undefined | 'unchanged'> {
+    return this.read(() => this.documents().getIfChanged<T>(namespace, key, knownVersion));
+  }
+
   replace(namespace: string, key: string, value: unknown, expectedVersion: string): Promise<string> {
     return this.commits.run(() => this.documents().replace(namespace, key, value, expectedVersion));
   }

@@ -11,6 +11,7 @@ import { Dispatcher } from '../../server/notifications/dispatcher.ts';
 import type { OutboxEntry } from '../../server/notifications/outbox.ts';
 import { DeliveryWorker } from '../../server/notifications/worker.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { jobIdTime, newJobId } from '../../storage/keys.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 import { type JobEvent, ns } from '../../storage/records.ts';
@@ -139,6 +140,22 @@ describe('the job-event outbox', function () {
       expect(new Set(seen.map((s) => s.key)).size).to.equal(15);
       expect(seen.slice(10).every((s) => s.holder !== seen[0]!.holder)).to.equal(true);
       await Promise.all(servers.map((server) => server.close()));
+    });
+
+    it('dispatches an event that becomes visible behind keys it already read, within the settle window', async () => {
+      const seen: { holder: string; key: string }[] = [];
+      const server = dispatcher('a', seen);
+      server.start();
+      const jobs = lifecycle();
+      const first = await jobs.enqueue({ backend: BACKEND, owner: 'u', payload: {} });
+      await eventually(async () => (seen.length >= 1 ? true : undefined));
+      // Another process's event, keyed by its clock a few milliseconds before the one already dispatched.
+      const late = `${newJobId(jobIdTime(first.id) - 5).slice(0, 12)}${'0'.repeat(12)}`;
+      await storage.put(ns.events, late, { ...(await events())[0]!, id: `${late}-1`, jobId: late });
+      await eventually(async () => (seen.some((s) => s.key === late) ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(seen.map((s) => s.key).sort()).to.deep.equal([late, (await storage.list(ns.events)).find((key) => key !== late)].sort());
+      await server.close();
     });
   });
 });
