@@ -1,7 +1,7 @@
 // What every long-running command shares: configuration, logger, the storage it opens, and a clean stop on
 // SIGINT/SIGTERM (a second signal exits at once).
 import { join } from 'node:path';
-import { backendBound, backendList, backendSetting, loadConfig, signs, type Config } from '../config/index.ts';
+import { backendBound, backendList, backendSetting, loadConfig, retryPolicy, signs, type Config } from '../config/index.ts';
 import { createLogger, type Logger } from '../config/logger.ts';
 import { builtinBackends, createBackend } from '../spooler/backends/index.ts';
 import { ExternalRuntime, withRuntime } from '../spooler/runtime/index.ts';
@@ -62,6 +62,7 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
       maxSamples: backendBound(config, 'QSPOOL_MAX_SAMPLES', name),
       maxResultBytes: backendBound(config, 'QSPOOL_MAX_RESULT_BYTES', name),
       timeLimitS: backendBound(config, 'QSPOOL_JOB_TIME_LIMIT_S', name),
+      retry: retryPolicy(config),
       // Experiments run in a worker thread that builds the same backend, so long simulations never starve renewals;
       // an external runtime is a process of its own already.
       ...(external ? {} : { isolate: { module: new URL('../spooler/backends/index.ts', import.meta.url).href, exportName: 'createBackend', args: [name, options] } }),

@@ -6,13 +6,17 @@ import type { Logger } from '../config/logger.ts';
 import type { BackendConfig } from '../schemas/backend-config.ts';
 import { InvalidJobError, LeaseLostError, QspoolError } from '../schemas/errors.ts';
 import type { ClaimedJob, JobLifecycle } from '../storage/lifecycle.ts';
-import { ns, type HeartbeatRecord } from '../storage/records.ts';
+import { ns, type HeartbeatRecord, type JobRecord } from '../storage/records.ts';
 import type { Experiment } from '../schemas/job.ts';
 import { publishedConfig, type BackendDefinition, type RunContext } from './backend.ts';
 import { executeJob } from './execute.ts';
 import { ExperimentThread, type BackendLocator } from './experiment-thread.ts';
 import type { Signer } from './signing/keys.ts';
 import { compiledJobValidator } from '../schemas/validators.ts';
+import type { RetryPolicy } from '../schemas/retry-policy.ts';
+import { RETRY_DEFAULTS } from '../config/index.ts';
+import { attemptFailure } from './failures.ts';
+import type { AttemptFailure } from '../storage/retries.ts';
 
 export interface SpoolerOptions {
   lifecycle: JobLifecycle;
@@ -40,6 +44,8 @@ export interface SpoolerOptions {
   isolate?: BackendLocator;
   /** Signs the published config and every result (detached JWS, see spooler/signing/). */
   signer?: Signer;
+  /** Which failed attempts run again and when, published as the config's `retry` (default: config/ RETRY_DEFAULTS). */
+  retry?: RetryPolicy;
 }
 
 /** The job being run, shared with its renewal timer; `active` turns false once the job is settled. */
@@ -97,6 +103,7 @@ export class Spooler {
         ...(options.timeLimitS ? { timeLimitS: options.timeLimitS } : {}),
       }),
       ...(options.signer ? { sign: true, kid: options.signer.kid } : {}),
+      retry: options.retry ?? RETRY_DEFAULTS,
     };
     this.log = options.logger.child({ spooler: this.id, backend: this.config.display_name });
     this.thread = options.isolate && new ExperimentThread(options.isolate);
@@ -198,7 +205,7 @@ export class Spooler {
 
   private async maintain(): Promise<void> {
     if (Date.now() - this.lastHeartbeat >= this.heartbeatMs) await this.heartbeat();
-    const requeued = await this.lifecycle.requeueExpired(this.backendName);
+    const requeued = await this.lifecycle.requeueExpired(this.backendName, this.config.retry);
     if (requeued.length > 0) this.log.warn({ event: 'jobs.requeued', jobs: requeued }, 'took back jobs with expired leases');
   }
 
@@ -299,8 +306,8 @@ export class Spooler {
       return;
     }
     if (error instanceof JobAborted && error.reason === 'time-limit') {
-      await this.lifecycle.fail(claim, `time limit of ${this.timeLimitS} s exceeded`);
-      log.info({ event: 'job.time_limit', limitS: this.timeLimitS }, 'job stopped at its time limit');
+      const record = await this.failAttempt(claim, { kind: 'timeout', message: `time limit of ${this.timeLimitS} s exceeded` });
+      log.info({ event: 'job.time_limit', limitS: this.timeLimitS, state: record.state }, 'job stopped at its time limit');
       // The stopped thread is gone: load the backend into a new one now, not when the next job is claimed.
       this.thread?.warm();
       return;
@@ -315,9 +322,22 @@ export class Spooler {
       log.warn({ event: 'job.abandoned', err: error }, 'storage unavailable while settling the job; giving it up');
       throw error;
     }
-    const message = error instanceof InvalidJobError ? error.message : `Execution failed: ${(error as Error).message}`;
-    await this.lifecycle.fail(claim, message);
-    log.info({ event: 'job.error', message }, 'job failed');
+    if (error instanceof InvalidJobError) {
+      // Invalid input fails the same way every time: never retried.
+      await this.lifecycle.fail(claim, error.message);
+      log.info({ event: 'job.error', message: error.message }, 'job failed');
+      return;
+    }
+    const failure = attemptFailure(error);
+    const record = await this.failAttempt(claim, failure);
+    const event = record.state === 'QUEUED' ? 'job.retry' : record.deadLetter ? 'job.dead_letter' : 'job.error';
+    log.info({ event, failure, notBefore: record.notBefore }, record.state === 'QUEUED' ? 'attempt failed; job will be retried' : 'job failed');
+  }
+
+  /** A failed attempt under the backend's retry policy; a lifecycle without retries (sqooler's layout) ends the job ERROR. */
+  private async failAttempt(claim: ClaimedJob, failure: AttemptFailure): Promise<JobRecord> {
+    const { failAttempt } = this.lifecycle as Partial<Pick<JobLifecycle, 'failAttempt'>>;
+    return failAttempt ? failAttempt.call(this.lifecycle, claim, failure, this.config.retry!) : this.lifecycle.fail(claim, failure.message);
   }
 
   private async renew(job: ActiveJob, log: Logger): Promise<void> {

@@ -3,7 +3,7 @@
 // replaced; each upload is one whole file, so no reader sees half of it.
 import { ConflictError } from '../../schemas/errors.ts';
 import { DropboxClient, type DropboxClientOptions, isAnswer, unexpectedAnswer } from '../dropbox/client.ts';
-import { type SqoolerDocuments, safeSegments } from './layout.ts';
+import { type DocumentAddress, type SqoolerDocuments, safeSegments } from './layout.ts';
 
 type Entry = { tag: string; name: string };
 
@@ -44,6 +44,23 @@ export class SqoolerDropboxFiles implements SqoolerDocuments {
       if (there.ok && there.value.bytes.equals(bytes)) return;
     }
     throw new ConflictError(`${path}/${name}.json already exists`);
+  }
+
+  /** One upload in overwrite mode: the file is replaced whole. */
+  async replace(path: string, name: string, content: unknown): Promise<void> {
+    const file = SqoolerDropboxFiles.at(path, name);
+    const outcome = await this.client.upload(file, Buffer.from(JSON.stringify(content)), { kind: 'overwrite' });
+    if (!outcome.ok) throw unexpectedAnswer('upload', file, outcome.summary);
+  }
+
+  /** `files/move_v2` is the exclusive step: one concurrent mover wins, the rest get from_lookup/not_found. */
+  async move(from: DocumentAddress, to: DocumentAddress): Promise<boolean> {
+    const [source, target] = [SqoolerDropboxFiles.at(from.path, from.name), SqoolerDropboxFiles.at(to.path, to.name)];
+    const outcome = await this.client.move(source, target);
+    if (outcome.ok) return true;
+    if (isAnswer(outcome, 'from_lookup/not_found/')) return false;
+    if (isAnswer(outcome, 'to/conflict/')) throw new ConflictError(`${to.path}/${to.name}.json already exists`);
+    throw unexpectedAnswer('move_v2', source, outcome.summary);
   }
 
   async delete(path: string, name: string): Promise<boolean> {

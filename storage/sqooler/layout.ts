@@ -23,6 +23,16 @@ export interface SqoolerDocuments {
   text?(path: string, name: string): Promise<string | undefined>;
   /** Creates the document; ConflictError if it exists (sqooler's `upload` refuses to overwrite). */
   upload(path: string, name: string, content: unknown): Promise<void>;
+  /**
+   * Writes the document whole, replacing any (sqooler's `update`, which its spoolers use for configs and statuses).
+   * Only qspool's own spooler calls it; the server never rewrites a sqooler document.
+   */
+  replace(path: string, name: string, content: unknown): Promise<void>;
+  /**
+   * Moves a document, creating the target's folder. Of concurrent moves of one document exactly one resolves true;
+   * the others (and a move of a document already gone) resolve false. qspool's spooler claims jobs with it.
+   */
+  move(from: DocumentAddress, to: DocumentAddress): Promise<boolean>;
   /** Resolves true if this call removed the document. */
   delete(path: string, name: string): Promise<boolean>;
   /** The names (without `.json`) in a folder, in no particular order (sqooler's `get_file_queue`). */
@@ -30,6 +40,12 @@ export interface SqoolerDocuments {
   /** The folders in a folder (Dropbox keeps configs and per-user documents in folders of their own). */
   folders(path: string): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** A document: its folder and its name without `.json`. */
+export interface DocumentAddress {
+  path: string;
+  name: string;
 }
 
 /** sqooler's StatusMsgDict; `status` is one of INITIALIZING, QUEUED, DONE, ERROR (its StatusStr). */
@@ -135,4 +151,36 @@ export function safeSegments(path: string, name?: string): string[] {
   if (name === undefined) return segments;
   if (!SEGMENT.test(name)) throw new InvalidKeyError(`Invalid sqooler name ${JSON.stringify(name)}`);
   return [...segments, `${name}.json`];
+}
+
+/**
+ * qspool's published config as sqooler's BackendConfigSchemaIn, field for field in its order: what sqooler's
+ * spoolers write to the config document (qspool's job schema and work limits stay with the spooler, which checks them).
+ * `lastQueueCheck` is sqooler's `last_queue_check`, the backend's heartbeat.
+ */
+export function toSqoolerConfig(config: BackendConfig, lastQueueCheck: string | null): Record<string, unknown> {
+  return {
+    description: config.description,
+    version: config.version,
+    display_name: config.display_name,
+    cold_atom_type: config.cold_atom_type,
+    gates: config.gates,
+    max_experiments: config.max_experiments,
+    max_shots: config.max_shots,
+    simulator: config.simulator,
+    supported_instructions: config.supported_instructions,
+    num_wires: config.num_wires,
+    wire_order: config.wire_order,
+    num_species: config.num_species,
+    pending_jobs: null,
+    status_msg: null,
+    last_queue_check: lastQueueCheck,
+    sign: false,
+    kid: null,
+  };
+}
+
+/** `datetime.now(timezone.utc).replace(microsecond=0).isoformat()`, as sqooler's timestamp_queue writes it. */
+export function sqoolerNow(now = Date.now()): string {
+  return `${new Date(now).toISOString().slice(0, 19)}+00:00`;
 }

@@ -3,10 +3,10 @@
 // ours; sqooler writes its own documents in place, so a read that catches one half-written is retried. Our writes are
 // fsynced (file and folder) before they resolve: a job the client has an id for survives a power cut.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, StorageUnavailableError } from '../../schemas/errors.ts';
-import { SEGMENT, type SqoolerDocuments, safeSegments } from './layout.ts';
+import { type DocumentAddress, SEGMENT, type SqoolerDocuments, safeSegments } from './layout.ts';
 
 /** How often, and how long apart, a read retries a document a sqooler process is rewriting in place. */
 const TORN_READ_TRIES = 20;
@@ -91,6 +91,37 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
       await unlink(temp);
     }
     await this.syncFolder(path);
+  }
+
+  /** A temp file renamed over the target: readers see the old document or the new one, never half of one. */
+  async replace(path: string, name: string, content: unknown): Promise<void> {
+    const target = this.file(path, name);
+    const temp = await this.staged(path, content);
+    try {
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp);
+      throw error;
+    }
+    await this.syncFolder(path);
+  }
+
+  /**
+   * rename(2) is the exclusive step: of several renames of one file exactly one finds it, the others get ENOENT. A
+   * sqooler spooler's move (shutil.move, a rename within one file system) competes on the same terms.
+   */
+  async move(from: DocumentAddress, to: DocumentAddress): Promise<boolean> {
+    const target = this.file(to.path, to.name);
+    await mkdir(this.folder(to.path), { recursive: true });
+    try {
+      await rename(this.file(from.path, from.name), target);
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return false;
+      throw error;
+    }
+    await this.syncFolder(to.path);
+    await this.syncFolder(from.path);
+    return true;
   }
 
   async delete(path: string, name: string): Promise<boolean> {

@@ -5,7 +5,7 @@
 import { MongoClient, ObjectId } from 'mongodb';
 import { ConflictError } from '../../schemas/errors.ts';
 import { isDuplicateKey } from '../mongodb/error-mapping.ts';
-import { type SqoolerDocuments, safeSegments } from './layout.ts';
+import { type DocumentAddress, type SqoolerDocuments, safeSegments } from './layout.ts';
 import { localPaths } from './paths.ts';
 
 const CONFIGS = localPaths.config('').path;
@@ -58,6 +58,35 @@ export class SqoolerMongoFiles implements SqoolerDocuments {
       if (isDuplicateKey(error)) throw new ConflictError(`${path}/${name} already exists`);
       throw error;
     }
+  }
+
+  /** One replaceOne (upserting): configs by their display name, as sqooler's update_config finds them. */
+  async replace(path: string, name: string, content: unknown): Promise<void> {
+    safeSegments(path, name);
+    const filter = path === CONFIGS ? SqoolerMongoFiles.configQuery(name) : { _id: new ObjectId(name) };
+    await this.collection(path).replaceOne(filter, content as Record<string, unknown>, { upsert: true });
+  }
+
+  /**
+   * sqooler's move_file (insert into the target, then delete the source), with the insert as the exclusive step: a
+   * document's `_id` is unique in the target, so of concurrent movers exactly one inserts and the others get a
+   * duplicate key. A sqooler spooler's move competes on the same terms (it inserts first as well).
+   */
+  async move(from: DocumentAddress, to: DocumentAddress): Promise<boolean> {
+    safeSegments(from.path, from.name);
+    safeSegments(to.path, to.name);
+    if (!ObjectId.isValid(from.name)) return false;
+    const _id = new ObjectId(from.name);
+    const found = await this.collection(from.path).findOne({ _id });
+    if (!found) return false;
+    try {
+      await this.collection(to.path).insertOne({ ...found, _id: new ObjectId(to.name) });
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+    await this.collection(from.path).deleteOne({ _id });
+    return true;
   }
 
   async delete(path: string, name: string): Promise<boolean> {

@@ -5,16 +5,13 @@
 // folders. qspool writes its own 24-hex id as the suffix, so the name and the id determine each other.
 import { InvalidKeyError } from '../../schemas/errors.ts';
 import { isJobId, jobIdTime } from '../keys.ts';
-import type { SqoolerDocuments } from './layout.ts';
+import type { DocumentAddress, SqoolerDocuments } from './layout.ts';
 
 export type Place = 'queued' | 'running' | 'finished' | 'deleted';
 export const PLACES: readonly Place[] = ['queued', 'running', 'finished', 'deleted'];
 
 /** A document: its folder and its name without `.json`. */
-export interface Address {
-  path: string;
-  name: string;
-}
+export type Address = DocumentAddress;
 
 export interface JobKey {
   display: string;
@@ -40,6 +37,16 @@ export interface SqoolerPaths {
   namesBackend(place: Place): boolean;
   /** The qspool ids of one backend's jobs in a place, or with a status or a result document. */
   ids(documents: SqoolerDocuments, kind: Place | 'status' | 'results', display: string): Promise<string[]>;
+  /**
+   * qspool's own spooler's lease on a job it claimed, and the attempts a job used before its lease expired: in a
+   * `qspool` folder of their own, where sqooler's code never looks.
+   */
+  lease(key: JobKey): Address;
+  attempts(key: JobKey): Address;
+  /** The jobs a backend's queue holds that qspool can address (its own ids), oldest first. */
+  queued(documents: SqoolerDocuments, display: string): Promise<JobKey[]>;
+  /** The jobs of a backend that have a lease document. */
+  leased(documents: SqoolerDocuments, display: string): Promise<JobKey[]>;
   /** Refuses an owner this layout cannot put into its paths. */
   assertOwner(owner: string): void;
   /** Whether a job can be found only knowing its owner (whose name is in its paths). */
@@ -60,6 +67,10 @@ export const localPaths: SqoolerPaths = {
   status: ({ display, id }) => ({ path: `status/${display}`, name: id }),
   result: ({ display, id }) => ({ path: `results/${display}`, name: id }),
   namesBackend: (place) => place === 'queued' || place === 'finished',
+  lease: ({ display, id }) => ({ path: `qspool/leases/${display}`, name: id }),
+  attempts: ({ display, id }) => ({ path: `qspool/attempts/${display}`, name: id }),
+  queued: async (documents, display) => (await localPaths.ids(documents, 'queued', display)).sort().map((id) => ({ display, id, owner: '' })),
+  leased: async (documents, display) => onlyIds(await documents.list(`qspool/leases/${display}`)).map((id) => ({ display, id, owner: '' })),
   async ids(documents, kind, display) {
     const key = { display, id: '', owner: '' };
     if (kind === 'status') return onlyIds(await documents.list(localPaths.status(key).path));
@@ -88,13 +99,19 @@ function parseDropboxName(name: string, prefix: string): JobKey | undefined {
   return stamp && display && owner && id && rest.length === 0 && isJobId(id) ? { display, id, owner } : undefined;
 }
 
-async function dropboxIds(documents: SqoolerDocuments, folders: string[], prefix: string, display: string): Promise<string[]> {
+async function dropboxKeys(documents: SqoolerDocuments, folders: string[], prefix: string, display: string): Promise<JobKey[]> {
   const names = (await Promise.all(folders.map((folder) => documents.list(folder)))).flat();
   return names.flatMap((name) => {
     const key = parseDropboxName(name, prefix);
-    return key && key.display === display ? [key.id] : [];
+    return key && key.display === display ? [key] : [];
   });
 }
+
+async function dropboxIds(documents: SqoolerDocuments, folders: string[], prefix: string, display: string): Promise<string[]> {
+  return (await dropboxKeys(documents, folders, prefix, display)).map((key) => key.id);
+}
+
+const QSPOOL_FOLDER = `${DROPBOX_ROOT}/Qspool`;
 
 /** Where sqooler's Dropbox provider keeps jobs; finished ones per user. */
 function dropboxJobFolder(place: Place, display: string, owner: string): string {
@@ -122,6 +139,11 @@ export const dropboxPaths: SqoolerPaths = {
   status: (key) => ({ path: `${DROPBOX_ROOT}/Status/${key.display}/None`, name: `status-${dropboxJobId(key)}` }),
   result: (key) => ({ path: `${DROPBOX_ROOT}/Result/${key.display}/${key.owner}`, name: `result-${dropboxJobId(key)}` }),
   namesBackend: () => true,
+  lease: (key) => ({ path: `${QSPOOL_FOLDER}/Leases/${key.display}`, name: `lease-${dropboxJobId(key)}` }),
+  attempts: (key) => ({ path: `${QSPOOL_FOLDER}/Attempts/${key.display}`, name: `attempts-${dropboxJobId(key)}` }),
+  queued: async (documents, display) =>
+    (await dropboxKeys(documents, [dropboxJobFolder('queued', display, '')], 'job-', display)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  leased: (documents, display) => dropboxKeys(documents, [`${QSPOOL_FOLDER}/Leases/${display}`], 'lease-', display),
   async ids(documents, kind, display) {
     switch (kind) {
       case 'status':
