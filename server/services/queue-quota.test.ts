@@ -80,9 +80,9 @@ describe('queue quota', () => {
     expect(await submit(quota, queued)).to.equal(false);
   });
 
-  it('counts again after a while, and never keeps a count that failed', async () => {
+  it('counts again after a while once a quarter of the limit is left, and never keeps a count that failed', async () => {
     let clock = 0;
-    const queued = { n: 0, fail: true };
+    const queued = { n: 700, fail: true };
     const { index, asked } = fakeIndex(queued);
     const quota = new QueueQuota(countingStore(new FakeObjects('aws')).storage, index, 1000, () => clock);
     expect(await refusal(quota.assertRoom('cy'))).to.be.instanceOf(Error);
@@ -92,6 +92,24 @@ describe('queue quota', () => {
     expect(asked.times).to.equal(2);
     clock += 2000;
     await quota.assertRoom('cy');
+    expect(asked.times).to.equal(2);
+    queued.n = 800;
+    clock += 2000;
+    // 800 counted + the slots granted since: under a quarter of 1000 left, so the count is renewed.
+    await quota.assertRoom('cy');
+    await quota.assertRoom('cy');
     expect(asked.times).to.equal(3);
+  });
+
+  it('never counts the queue of a user far from the limit, however long they submit', async () => {
+    let clock = 0;
+    const queued = { n: 0 };
+    const { index, asked } = fakeIndex(queued);
+    const quota = new QueueQuota(countingStore(new FakeObjects('aws')).storage, index, 100_000, () => clock);
+    for (let i = 0; i < 300; i += 1) {
+      clock += 100;
+      expect(await submit(quota, queued)).to.equal(true);
+    }
+    expect(asked.times).to.equal(1);
   });
 });

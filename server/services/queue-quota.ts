@@ -1,8 +1,12 @@
 // The per-user quota of queued jobs, held across server replicas. Counting a user's queue reads index entries and
 // statuses (up to the limit) and was most of a submission's cost under load, so a count is kept on the shared store
 // (`limits/quota/<user>`) with the submission slots granted since, and a replica leases a few slots at a time with
-// compare-and-swap, then admits submissions from its lease without touching the store. The count is renewed every
-// RECOUNT_AFTER_MS, and at once before a submission is refused, so jobs that left the queue make room immediately.
+// compare-and-swap, then admits submissions from its lease without touching the store. Between counts, the count plus
+// the slots granted since can only overstate the queue (jobs leave it, and every admission takes a slot), so a count
+// is renewed only where that matters: every RECOUNT_AFTER_MS while less than a quarter of the limit is left, and at
+// once before a submission is refused, so jobs that left the queue make room immediately. A user far from the limit
+// costs no counting at all, however long their queue (a count reads every queued job's index entry and status).
+// A job that re-enters the queue without a slot (an administrator's requeue) is seen at the next count.
 //
 // Bounds: a recount sees every job whose index entry is written (the lifecycle writes it first). Slots another
 // replica was granted in the last KEEP_GRANTS_MS survive a recount, as it may not have used them yet (a replica uses
@@ -17,7 +21,7 @@ import type { StorageProvider } from '../../storage/contract.ts';
 import { changeShared } from '../limits/shared-document.ts';
 import type { JobIndex } from './job-index.ts';
 
-/** How long a count is reused. */
+/** How long a count is reused once less than a quarter of the limit is left. */
 const RECOUNT_AFTER_MS = 2000;
 /** A leased slot not used by then is dropped. */
 const SLOT_TTL_MS = 250;
@@ -92,7 +96,7 @@ export class QueueQuota {
           doc = { count: fresh!.count, countedAt: fresh!.at, settled: 0, recent };
         }
         const room = doc ? this.limit - doc.count - granted(doc) : 0;
-        const old = !doc || at - doc.countedAt >= RECOUNT_AFTER_MS;
+        const old = !doc || (at - doc.countedAt >= RECOUNT_AFTER_MS && room < this.limit / 4);
         if (!fresh && (old || room < 1)) return { result: 'recount' };
         if (room < 1) return { write: recounted ? doc : undefined, result: 0 };
         const slots = Math.min(MAX_LEASE, Math.max(1, Math.floor(room / 4)));
