@@ -2,6 +2,7 @@
 import { Ajv } from 'ajv';
 import { resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
+import type { RetryPolicy } from '../schemas/retry-policy.ts';
 
 const PER_BACKEND = /^QSPOOL_(RUNTIME|SIGNING_KEY)_[A-Z0-9]+$/;
 /** Work bounds a backend may set for itself (QSPOOL_JOB_TIME_LIMIT_S_MULTIQUDIT=600) over the global default. */
@@ -24,7 +25,17 @@ const configSchema = {
     // Backends whose configs and results are signed: all, none, or a comma-separated list.
     QSPOOL_SIGN: { type: 'string', pattern: '^(all|none|[a-z0-9]+(,[a-z0-9]+)*)$', default: 'all' },
     QSPOOL_LEASE_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
+    // Attempts a job gets in all: a retryable failure of the last one dead-letters it (see the retry settings below).
     QSPOOL_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
+    // Retries (published in each backend's config as `retry`): attempt n + 1 waits BASE × FACTOR^(n − 1) ms, at most
+    // MAX. Retried are runtime exit codes listed in EXIT_CODES, time-limit and runtime-timeout kills when TIMEOUTS is
+    // on, and jobs whose spooler died (lease expiry) when LEASE_EXPIRY is on. Invalid jobs never are.
+    QSPOOL_RETRY_BASE_MS: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 1000 },
+    QSPOOL_RETRY_FACTOR: { type: 'number', minimum: 1, maximum: 100, default: 2 },
+    QSPOOL_RETRY_MAX_MS: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 300_000 },
+    QSPOOL_RETRY_EXIT_CODES: { type: 'string', pattern: '^(|-?[0-9]{1,3}(,-?[0-9]{1,3})*)$', default: '' },
+    QSPOOL_RETRY_TIMEOUTS: { type: 'boolean', default: false },
+    QSPOOL_RETRY_LEASE_EXPIRY: { type: 'boolean', default: true },
     // How long a queued job waits at the head of its priority band to count one priority level higher.
     QSPOOL_PRIORITY_AGING_MS: { type: 'integer', minimum: 1, maximum: 86_400_000, default: 60_000 },
     QSPOOL_POLL_MS: { type: 'integer', minimum: 1, maximum: 60_000, default: 200 },
@@ -83,7 +94,8 @@ const configSchema = {
   // Every key has a default, which AJV fills in before it checks `required`.
   required: [
     'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
-    'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
+    'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_RETRY_BASE_MS', 'QSPOOL_RETRY_FACTOR', 'QSPOOL_RETRY_MAX_MS',
+    'QSPOOL_RETRY_EXIT_CODES', 'QSPOOL_RETRY_TIMEOUTS', 'QSPOOL_RETRY_LEASE_EXPIRY', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
     'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',
     'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_MAX_SAMPLES', 'QSPOOL_MAX_RESULT_BYTES', 'QSPOOL_JOB_TIME_LIMIT_S',
     'QSPOOL_MAX_PROBLEMS', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_JWT_SECRET',
@@ -144,6 +156,32 @@ export const WORK_BOUND_DEFAULTS = {
   maxResultBytes: configSchema.properties.QSPOOL_MAX_RESULT_BYTES.default,
   timeLimitS: configSchema.properties.QSPOOL_JOB_TIME_LIMIT_S.default,
 };
+
+type RetrySettings = Pick<Config, 'QSPOOL_MAX_ATTEMPTS' | 'QSPOOL_RETRY_BASE_MS' | 'QSPOOL_RETRY_FACTOR' | 'QSPOOL_RETRY_MAX_MS' | 'QSPOOL_RETRY_EXIT_CODES' | 'QSPOOL_RETRY_TIMEOUTS' | 'QSPOOL_RETRY_LEASE_EXPIRY'>;
+
+/** The retry policy spoolers publish for their backends (schemas/retry-policy.ts). */
+export function retryPolicy(config: RetrySettings): RetryPolicy {
+  return {
+    max_attempts: config.QSPOOL_MAX_ATTEMPTS,
+    base_delay_ms: config.QSPOOL_RETRY_BASE_MS,
+    factor: config.QSPOOL_RETRY_FACTOR,
+    max_delay_ms: config.QSPOOL_RETRY_MAX_MS,
+    exit_codes: config.QSPOOL_RETRY_EXIT_CODES === '' ? [] : [...new Set(config.QSPOOL_RETRY_EXIT_CODES.split(',').map(Number))],
+    timeouts: config.QSPOOL_RETRY_TIMEOUTS,
+    lease_expiry: config.QSPOOL_RETRY_LEASE_EXPIRY,
+  };
+}
+
+/** The retry policy of a spooler given none: the defaults above. */
+export const RETRY_DEFAULTS: RetryPolicy = retryPolicy({
+  QSPOOL_MAX_ATTEMPTS: configSchema.properties.QSPOOL_MAX_ATTEMPTS.default,
+  QSPOOL_RETRY_BASE_MS: configSchema.properties.QSPOOL_RETRY_BASE_MS.default,
+  QSPOOL_RETRY_FACTOR: configSchema.properties.QSPOOL_RETRY_FACTOR.default,
+  QSPOOL_RETRY_MAX_MS: configSchema.properties.QSPOOL_RETRY_MAX_MS.default,
+  QSPOOL_RETRY_EXIT_CODES: configSchema.properties.QSPOOL_RETRY_EXIT_CODES.default,
+  QSPOOL_RETRY_TIMEOUTS: configSchema.properties.QSPOOL_RETRY_TIMEOUTS.default,
+  QSPOOL_RETRY_LEASE_EXPIRY: configSchema.properties.QSPOOL_RETRY_LEASE_EXPIRY.default,
+});
 
 /** A work bound for one backend: its own setting (QSPOOL_MAX_SAMPLES_FERMIONS) or the global one. */
 export function backendBound(config: Config, bound: BackendBound, backend: string): number {

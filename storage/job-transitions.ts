@@ -4,26 +4,26 @@ import type { StoredDocument, Transaction } from './contract.ts';
 import { writeProjections } from './atomic-transitions.ts';
 import { assertKey } from './keys.ts';
 import type { ClaimedJob } from './lifecycle.ts';
-import { type JobRecord, type JobState, ns, stateNamespace } from './records.ts';
+import { type JobRecord, type JobState, ns, placeOf, stateNamespace } from './records.ts';
 import { jobIdOf, nextEntry, scheduleNs, taken, unschedule } from './schedule.ts';
+import { promoteDue, requeueIn } from './deferral.ts';
+import { type AttemptFailure, afterFailedAttempt, isDue } from './retries.ts';
+import type { RetryPolicy } from '../schemas/retry-policy.ts';
 
 export interface TransitionSettings {
   now: () => number;
   leaseMs: number;
-  maxAttempts: number;
   agingMs: number;
 }
 
 export class JobTransitions {
   private readonly now: () => number;
   private readonly leaseMs: number;
-  private readonly maxAttempts: number;
   private readonly agingMs: number;
 
   constructor(settings: TransitionSettings) {
     this.now = settings.now;
     this.leaseMs = settings.leaseMs;
-    this.maxAttempts = settings.maxAttempts;
     this.agingMs = settings.agingMs;
   }
 
@@ -31,8 +31,12 @@ export class JobTransitions {
     const [oldest] = tx.list(ns.queued(backend), { limit: 1 });
     const head = oldest === undefined ? undefined : tx.get<JobRecord>(ns.queued(backend), oldest);
     if (!head) return undefined;
+    promoteDue(tx, backend, this.now());
     // Jobs queued before scheduling existed (or by a stepwise writer) have no entry: they go first, oldest first.
-    const current = head.value.schedule === undefined ? head : (this.scheduledNext(tx, backend) ?? head);
+    // A head waiting out a retry's backoff has no entry either, and is not taken before its time.
+    const fallback = isDue(head.value, this.now()) ? head : undefined;
+    const current = head.value.schedule === undefined ? fallback : (this.scheduledNext(tx, backend) ?? fallback);
+    if (!current) return undefined;
     const record = this.claimed(current.value, holder);
     const version = tx.move(ns.queued(backend), ns.running(backend), record.id, { value: record });
     writeProjections(tx, record, this.wallClock());
@@ -80,14 +84,15 @@ export class JobTransitions {
     return { ...running, cancelRequested: true, detail: [...running.detail, 'Cancel requested.'] };
   }
 
-  /** A job whose lease expired, back in the queue with the attempt counted, or given up past maxAttempts. */
-  reclaimed(running: JobRecord): JobRecord {
-    const { lease: _lease, ...rest } = running;
-    const exhausted = rest.attempts >= this.maxAttempts;
-    const message = exhausted
-      ? `Gave up after ${rest.attempts} attempts: the spooler stopped renewing its lease.`
-      : `Requeued: the lease of attempt ${rest.attempts} expired.`;
-    return exhausted ? this.advance(rest, 'ERROR', message, { errorMessage: message }) : this.advance(rest, 'QUEUED', message);
+  /** A job whose attempt failed: retried after its backoff, dead-lettered, or ended (storage/retries.ts). */
+  failedAttempt(running: JobRecord, failure: AttemptFailure, policy: RetryPolicy): JobRecord {
+    return afterFailedAttempt(running, failure, policy, this.now(), (record, state, line, changes) => this.advance(record, state, line, changes));
+  }
+
+  /** A job whose lease expired: its spooler died or hung, a failure its backend's policy may retry. */
+  reclaimed(running: JobRecord, policy: RetryPolicy): JobRecord {
+    const message = `the lease of attempt ${running.attempts} expired: its spooler stopped renewing it`;
+    return this.failedAttempt(running, { kind: 'lease-expired', message }, policy);
   }
 
   /** Cancels inside a transaction; undefined when the job is neither queued nor running. */
@@ -131,6 +136,14 @@ export class JobTransitions {
     const { lease: _lease, ...rest } = held.record;
     const record = this.advance(rest, state, line, changes);
     tx.move(ns.running(rest.backend), stateNamespace(state, rest.backend), rest.id, { value: record, expectedVersion: held.version });
+    writeProjections(tx, record, this.wallClock());
+    return record;
+  }
+
+  /** A running job leaves by a failed attempt (or a lost lease) for the queue, the dead letters or `deleted`. */
+  failIn(tx: Transaction, runningVersion: string, record: JobRecord): JobRecord {
+    tx.move(ns.running(record.backend), placeOf(record), record.id, { value: record, expectedVersion: runningVersion });
+    if (record.state === 'QUEUED') requeueIn(tx, record, this.now());
     writeProjections(tx, record, this.wallClock());
     return record;
   }

@@ -18,8 +18,11 @@ import {
   type StatusRecord,
   FINAL_STATES,
   ns,
+  placeOf,
   stateNamespace,
 } from './records.ts';
+import { type AttemptFailure, isDue, revived } from './retries.ts';
+import type { RetryPolicy } from '../schemas/retry-policy.ts';
 
 export interface EnqueueRequest {
   backend: string;
@@ -39,7 +42,7 @@ export interface ClaimedJob {
 export interface LifecycleOptions {
   /** How long a claim lasts without renewal. */
   leaseMs?: number;
-  /** Claims after which an expired job is given up (moved to `deleted` with ERROR). */
+  /** Claims after which a job whose lease expired is dead-lettered, when the reaper is given no retry policy. */
   maxAttempts?: number;
   now?: () => number;
   /**
@@ -69,6 +72,8 @@ const CLAIM_PAGE = 16;
 export class JobLifecycle {
   readonly leaseMs: number;
   readonly maxAttempts: number;
+  /** What a lost lease means when the reaper knows no backend policy: retried at once, up to maxAttempts. */
+  readonly leasePolicy: RetryPolicy;
   private readonly now: () => number;
   private readonly indexStorage: StorageProvider;
   private readonly indexProvider: string | undefined;
@@ -82,6 +87,7 @@ export class JobLifecycle {
   ) {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 3;
+    this.leasePolicy = { max_attempts: this.maxAttempts, base_delay_ms: 0, factor: 1, max_delay_ms: 0, exit_codes: [], timeouts: false, lease_expiry: true };
     this.now = options.now ?? Date.now;
     this.indexStorage = options.index?.storage ?? storage;
     this.indexProvider = options.index?.provider;
@@ -90,7 +96,6 @@ export class JobLifecycle {
     this.transitions = new JobTransitions({
       now: this.now,
       leaseMs: this.leaseMs,
-      maxAttempts: this.maxAttempts,
       agingMs: options.agingMs ?? 60_000,
     });
   }
@@ -178,7 +183,8 @@ export class JobLifecycle {
 
   private async tryClaim(backend: string, id: string, holder: string): Promise<ClaimedJob | undefined> {
     const current = await this.storage.get<JobRecord>(ns.queued(backend), id);
-    if (!current) return undefined;
+    // A retried job waiting out its backoff is passed over: the claim goes on to the next key.
+    if (!current || !isDue(current.value, this.now())) return undefined;
     const record = this.transitions.claimed(current.value, holder);
     try {
       const version = await this.storage.move(ns.queued(backend), ns.running(backend), id, {
@@ -259,9 +265,34 @@ export class JobLifecycle {
     }
   }
 
-  /** Ends the job with ERROR (invalid job, runtime failure). */
+  /** Ends the job with ERROR, never retried (an invalid job). */
   async fail(claim: ClaimedJob, message: string): Promise<JobRecord> {
     return this.finish(claim, 'ERROR', message, { errorMessage: message });
+  }
+
+  /**
+   * Records a failed attempt under the backend's retry policy: back to the queue with a not-before time, to the dead
+   * letters once the attempts are used up, or ERROR for a failure the policy does not retry (storage/retries.ts). A
+   * job whose cancel was requested meanwhile ends CANCELLED instead.
+   */
+  async failAttempt(claim: ClaimedJob, failure: AttemptFailure, policy: RetryPolicy): Promise<JobRecord> {
+    if (this.storage.transaction) {
+      return this.transact((tx) => {
+        const held = heldRecord(tx, claim);
+        if (held.record.cancelRequested) return this.transitions.finishIn(tx, held, 'CANCELLED', 'Cancelled while running.', {});
+        return this.transitions.failIn(tx, held.version, this.transitions.failedAttempt(held.record, failure, policy));
+      });
+    }
+    const held = await this.current(claim);
+    if (held.record.cancelRequested) return this.acknowledgeCancel(held);
+    const { backend, id } = claim.record;
+    let moved: JobRecord | undefined;
+    await this.moveFenced(held, ns.running(backend), placeOf(this.transitions.failedAttempt(held.record, failure, policy)), id, (latest) => {
+      moved = this.transitions.failedAttempt(latest, failure, policy);
+      return moved;
+    });
+    await this.publishStatus(moved!, held.record);
+    return moved!;
   }
 
   /** Ends a running job whose cancel was requested. */
@@ -304,37 +335,35 @@ export class JobLifecycle {
   }
 
   /**
-   * Takes back jobs whose lease expired (their spooler died or hung): back to the queue with the attempt
-   * counted, or to `deleted` with ERROR once maxAttempts is reached. Returns the ids it moved.
+   * Takes back jobs whose lease expired (their spooler died or hung) as failed attempts under `policy` (the backend's
+   * own, from its spooler): back to the queue after the backoff, or dead-lettered once the attempts are used up.
+   * Returns the ids it moved.
    */
-  async requeueExpired(backend: string): Promise<string[]> {
+  async requeueExpired(backend: string, policy: RetryPolicy = this.leasePolicy): Promise<string[]> {
     const moved: string[] = [];
     let after: string | undefined;
     for (;;) {
       const keys = await this.storage.list(ns.running(backend), { limit: 100, ...(after ? { after } : {}) });
-      for (const id of keys) if (await this.reclaim(backend, id)) moved.push(id);
+      for (const id of keys) if (await this.reclaim(backend, id, policy)) moved.push(id);
       if (keys.length < 100) return moved;
       after = keys[keys.length - 1];
     }
   }
 
-  private async reclaim(backend: string, id: string): Promise<boolean> {
+  private async reclaim(backend: string, id: string, policy: RetryPolicy): Promise<boolean> {
     if (this.storage.transaction) {
       return this.transact((tx) => {
         const current = tx.get<JobRecord>(ns.running(backend), id);
         if (!current || !this.transitions.expired(current.value)) return false;
-        const record = this.transitions.reclaimed(current.value);
-        tx.move(ns.running(backend), stateNamespace(record.state, backend), id, { value: record, expectedVersion: current.version });
-        if (record.state === 'QUEUED') reschedule(tx, record);
-        writeProjections(tx, record, this.transitions.wallClock());
+        this.transitions.failIn(tx, current.version, this.transitions.reclaimed(current.value, policy));
         return true;
       });
     }
     const current = await this.storage.get<JobRecord>(ns.running(backend), id);
     if (!current || !this.transitions.expired(current.value)) return false;
-    const record = this.transitions.reclaimed(current.value);
+    const record = this.transitions.reclaimed(current.value, policy);
     try {
-      await this.storage.move(ns.running(backend), stateNamespace(record.state, backend), id, {
+      await this.storage.move(ns.running(backend), placeOf(record), id, {
         value: record,
         expectedVersion: current.version,
       });
@@ -413,7 +442,7 @@ export class JobLifecycle {
       const found = await this.storage.get<JobRecord>(namespace, id);
       if (found) return found;
     }
-    return undefined;
+    return this.storage.get<JobRecord>(ns.dead(backend), id);
   }
 
   /**
@@ -449,7 +478,7 @@ export class JobLifecycle {
     const found = await this.find(backend, id);
     if (!found) throw new NotFoundError(`Job ${id} not found`);
     if (found.value.state === 'RUNNING') throw new ConflictError(`Job ${id} is running; cancel it first`, 'job_running');
-    await this.storage.delete(stateNamespace(found.value.state, backend), id, found.version);
+    await this.storage.delete(placeOf(found.value), id, found.version);
     if (found.value.resultKey) await this.storage.delete(ns.results(backend), found.value.resultKey);
     await this.storage.delete(ns.status(backend), id);
     // The indexes go last, so a crash mid-purge leaves an entry that points nowhere rather than a hidden job.
@@ -469,13 +498,15 @@ export class JobLifecycle {
       if (!found) throw new NotFoundError(`Job ${id} not found`);
       const { state } = found.value;
       if (!FINAL_STATES.includes(state)) throw new ConflictError(`Job ${id} is ${state}; only finished jobs can be requeued`, 'job_not_finished');
-      const { lease: _lease, cancelRequested: _cancel, errorMessage: _error, resultKey, ...rest } = found.value;
-      // The timeline starts over: timestamps of the previous run would read as this run's.
-      const record = this.transitions.advance({ ...rest, timestamps: {} }, 'QUEUED', `Requeued by an administrator (was ${state}).`);
+      const { lease: _lease, cancelRequested: _cancel, errorMessage: _error, resultKey, ...rest } = revived(found.value);
+      const from = placeOf(found.value);
+      const was = found.value.deadLetter ? 'dead-lettered' : state;
+      // The timeline starts over: timestamps of the previous run would read as this run's. So do the attempts.
+      const record = this.transitions.advance({ ...rest, timestamps: {} }, 'QUEUED', `Requeued by an administrator (was ${was}).`);
       if (this.storage.transaction) {
         const requeued = await this.storage
           .transaction((tx) => {
-            tx.move(stateNamespace(state, backend), ns.queued(backend), id, { value: record, expectedVersion: found.version });
+            tx.move(from, ns.queued(backend), id, { value: record, expectedVersion: found.version });
             reschedule(tx, record);
             writeProjections(tx, record, this.transitions.wallClock());
             if (resultKey) tx.delete(ns.results(backend), resultKey);
@@ -489,7 +520,7 @@ export class JobLifecycle {
         continue;
       }
       try {
-        await this.storage.move(stateNamespace(state, backend), ns.queued(backend), id, { value: record, expectedVersion: found.version });
+        await this.storage.move(from, ns.queued(backend), id, { value: record, expectedVersion: found.version });
       } catch (error) {
         if (isRaceLoss(error)) continue;
         throw error;
@@ -499,6 +530,11 @@ export class JobLifecycle {
       return record;
     }
     throw new ConflictError(`Job ${id} kept changing state; try again`);
+  }
+
+  /** Dead-lettered job ids, oldest first, one page at a time. */
+  async listDeadLetters(backend: string, options: { after?: string; limit?: number } = {}): Promise<string[]> {
+    return this.storage.list(ns.dead(backend), options);
   }
 
   /** Queued job ids in claim order (oldest first), one page at a time. */

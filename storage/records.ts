@@ -3,6 +3,18 @@
 export type JobState = 'QUEUED' | 'RUNNING' | 'DONE' | 'ERROR' | 'CANCELLED';
 export const FINAL_STATES: readonly JobState[] = ['DONE', 'ERROR', 'CANCELLED'];
 
+/** How an attempt failed (storage/retries.ts decides which kinds a backend retries). */
+export type FailureKind = 'exit-code' | 'timeout' | 'lease-expired' | 'error';
+
+/** One failed attempt, kept on the job so admins see every try of a dead-lettered job. */
+export interface FailedAttempt {
+  attempt: number;
+  at: string;
+  kind: FailureKind;
+  message: string;
+  exitCode?: number;
+}
+
 export interface Lease {
   /** Spooler instance that holds the job. */
   holder: string;
@@ -38,6 +50,16 @@ export interface JobRecord {
   resultKey?: string;
   /** Submission extras (tags, priority, notification choices, runtime records). */
   meta?: Record<string, unknown>;
+  /** The owner's fair-share weight when the job was queued (storage/schedule.ts); 1 when absent. */
+  weight?: number;
+  /** A retried job is not claimed before this time (ms since the epoch). */
+  notBefore?: number;
+  /** Attempts that failed, oldest first. */
+  failures?: FailedAttempt[];
+  /** Attempts made before an administrator last requeued the job: retries count from there. */
+  attemptOffset?: number;
+  /** Set when the job used up its attempts: it lives in `jobs/dead/<backend>`, its status ERROR. */
+  deadLetter?: { at: string; reason: FailureKind };
 }
 
 /** What `status/<backend>/<id>` holds: the qlued status dict plus what the server needs to answer without the job. */
@@ -129,6 +151,8 @@ export const ns = {
   running: (backend: string) => `jobs/running/${backend}`,
   finished: (backend: string) => `jobs/finished/${backend}`,
   deleted: (backend: string) => `jobs/deleted/${backend}`,
+  /** Dead letters: jobs that used up their attempts, kept apart from cancelled and failed ones for admins. */
+  dead: (backend: string) => `jobs/dead/${backend}`,
   status: (backend: string) => `status/${backend}`,
   results: (backend: string) => `results/${backend}`,
   heartbeats: (backend: string) => `heartbeats/${backend}`,
@@ -138,6 +162,11 @@ export const ns = {
   keys: 'keys',
   events: 'events',
 } as const;
+
+/** Where a record lives: its state's namespace, or the dead letters for a job that used up its attempts. */
+export function placeOf(record: Pick<JobRecord, 'state' | 'backend' | 'deadLetter'>): string {
+  return record.deadLetter ? ns.dead(record.backend) : stateNamespace(record.state, record.backend);
+}
 
 export function stateNamespace(state: JobState, backend: string): string {
   switch (state) {

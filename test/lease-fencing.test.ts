@@ -77,7 +77,7 @@ describe('leases and fencing, end to end', function () {
     expect((await storage.get<{ status: string }>(ns.status(BACKEND), id))!.value.status).to.equal('DONE');
   });
 
-  it('gives a job up with ERROR after QSPOOL_MAX_ATTEMPTS holders died, when a configured spooler reaps it', async () => {
+  it('dead-letters a job with ERROR after QSPOOL_MAX_ATTEMPTS holders died, when a configured spooler reaps it', async () => {
     const config = loadConfig({}, { QSPOOL_DATA_DIR: root, QSPOOL_LEASE_MS: 300, QSPOOL_MAX_ATTEMPTS: 2, QSPOOL_POLL_MS: 20 });
     const dying = new JobLifecycle(storage, { leaseMs: 300 });
     const { id } = await dying.enqueue({ backend: BACKEND, owner: 'u', payload: job });
@@ -90,8 +90,8 @@ describe('leases and fencing, end to end', function () {
       const s = await dying.getStatus(BACKEND, id);
       return s?.status === 'ERROR' ? s : undefined;
     }, 5_000);
-    expect(status.error_message).to.equal('Gave up after 2 attempts: the spooler stopped renewing its lease.');
-    expect(await storage.get(ns.deleted(BACKEND), id)).to.not.equal(undefined);
+    expect(status.error_message).to.equal('Dead-lettered after 2 attempts; the last failed (lease-expired): the lease of attempt 2 expired: its spooler stopped renewing it');
+    expect(await storage.get(ns.dead(BACKEND), id)).to.not.equal(undefined);
     expect(await storage.list(ns.results(BACKEND))).to.deep.equal([]);
   });
 

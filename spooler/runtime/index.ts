@@ -41,8 +41,16 @@ export interface RuntimeOutcome {
   failure?: string;
 }
 
-/** A failed run; the spooler ends the job with ERROR and this message. */
-export class RuntimeFailure extends Error {}
+/** A failed run; the spooler ends the job with ERROR and this message, or retries it when its policy says so. */
+export class RuntimeFailure extends Error {
+  constructor(
+    message: string | undefined,
+    /** How the run ended (exit code, timeout), which decides whether the backend's retry policy retries it. */
+    readonly run?: RuntimeRecord,
+  ) {
+    super(message);
+  }
+}
 
 /** qspool's own settings and storage credentials stay with qspool; the rest of the environment is passed on. */
 const PRIVATE_ENV = /^(QSPOOL_|AWS_|MONGODB_|DROPBOX_)/;
@@ -136,7 +144,7 @@ export function withRuntime(backend: BackendDefinition, runtime: ExternalRuntime
       const compiled = Object.fromEntries(Object.entries(job).map(([name, experiment]) => [name, compile(experiment)]));
       const outcome = await runtime.run(context.jobId, compiled, context.signal);
       await context.note?.(outcome.line, { runtime: outcome.record });
-      if (outcome.failure !== undefined || !outcome.data) throw new RuntimeFailure(outcome.failure);
+      if (outcome.failure !== undefined || !outcome.data) throw new RuntimeFailure(outcome.failure, outcome.record);
       return outcome.data;
     },
   };

@@ -7,6 +7,7 @@ import { createProvider, type ProviderSpec } from '../factory.ts';
 import { JobLifecycle } from '../lifecycle.ts';
 import { ns } from '../records.ts';
 import { runWorker, startWorker, waitForOutput } from './processes.ts';
+import { retryCases } from './retries.ts';
 import { schedulingCases } from './scheduling.ts';
 
 export interface ConformanceTarget {
@@ -29,7 +30,7 @@ async function rejects(promise: Promise<unknown>, type: new (...args: never[]) =
 
 async function statesOf(storage: StorageProvider, id: string): Promise<string[]> {
   const found: string[] = [];
-  for (const namespace of [ns.queued, ns.running, ns.finished, ns.deleted]) {
+  for (const namespace of [ns.queued, ns.running, ns.finished, ns.deleted, ns.dead]) {
     if (await storage.get(namespace(BACKEND), id)) found.push(namespace(BACKEND));
   }
   return found;
@@ -67,7 +68,6 @@ export function providerConformance(target: ConformanceTarget): void {
       expect(await storage.get('docs', 'missing')).to.equal(undefined);
     });
 
-    it('lets exactly one of 10 concurrent create-only writers win', async () => {
     it('answers a read at a known version with "unchanged" only while the document is at it', async function () {
       if (!storage.getIfChanged) this.skip();
       const v1 = await storage.put('docs', 'c', { n: 1 });
@@ -78,6 +78,7 @@ export function providerConformance(target: ConformanceTarget): void {
       expect(await storage.getIfChanged!('docs', 'c', v2)).to.equal(undefined);
     });
 
+    it('lets exactly one of 10 concurrent create-only writers win', async () => {
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, (_, i) => storage.put('docs', 'once', { i }, { ifAbsent: true })),
       );
@@ -257,7 +258,7 @@ export function providerConformance(target: ConformanceTarget): void {
       expect(await storage.list(ns.results(BACKEND))).to.deep.equal([`${id}-a2`]);
     });
 
-    it('I6 gives a job up with ERROR after maxAttempts expired leases', async () => {
+    it('I6 dead-letters a job with ERROR after maxAttempts expired leases', async () => {
       const [id] = await enqueueMany(1);
       const jobs = lifecycle({ leaseMs: 10, maxAttempts: 2 });
       for (let i = 0; i < 2; i += 1) {
@@ -269,7 +270,7 @@ export function providerConformance(target: ConformanceTarget): void {
       const status = (await jobs.getStatus(BACKEND, id!))!;
       expect(status.status).to.equal('ERROR');
       expect(status.attempts).to.equal(2);
-      expect(await statesOf(storage, id!)).to.deep.equal([ns.deleted(BACKEND)]);
+      expect(await statesOf(storage, id!)).to.deep.equal([ns.dead(BACKEND)]);
     });
 
     it('I6 keeps a renewed lease and lets a cancel request through without breaking the fence', async () => {
@@ -334,10 +335,12 @@ export function providerConformance(target: ConformanceTarget): void {
     });
   });
 
-  schedulingCases({
+  const context = {
     storage: () => storage,
     lifecycle: (options = {}) => new JobLifecycle(storage, { ...options, now: () => clock }),
-    advance: (ms) => (clock += ms),
+    advance: (ms: number) => (clock += ms),
     backend: BACKEND,
-  });
+  };
+  schedulingCases(context);
+  retryCases(context);
 }

@@ -18,7 +18,7 @@ interface Cursor {
 
 const PAGE = 500;
 const STATIC_NAMESPACES = [ns.configs, ns.keys, 'users', 'tokens', 'events', 'index/jobs'];
-const PER_BACKEND = [ns.queued, ns.running, ns.finished, ns.deleted, ns.status, ns.results];
+const PER_BACKEND = [ns.queued, ns.running, ns.finished, ns.deleted, ns.dead, ns.status, ns.results];
 
 async function allKeys(storage: StorageProvider, namespace: string): Promise<string[]> {
   const keys: string[] = [];
