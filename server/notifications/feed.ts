@@ -2,8 +2,12 @@
 // served by whichever process holds the connection), woken by the storage's watch where it has one (local: an
 // inotify doorbell, a few milliseconds) and by a poll otherwise. Keys come from the writers' clocks, so an event
 // can become visible after a later key was already read: each poll looks back over the settle window and emits
-// what it had not seen yet.
+// what it had not seen yet. A job's events must still reach listeners in their order (event streams drop a change
+// older than one they sent): a job's submission by one replica can commit after a later key of another process was
+// read, and its claim by a spooler follows at once, so a read that finds a job's event without the one before it
+// looks back over the window at once, before emitting anything; and events of one job in one page go out in seq order.
 import type { Logger } from '../../config/logger.ts';
+import { isJobId, jobIdTime } from '../../storage/keys.ts';
 import { ns } from '../../storage/records.ts';
 import { type OutboxEntry, instantKey, keyTime, listEventKeys, readEvents } from './outbox.ts';
 import { accepted, type EventSource } from './sources.ts';
@@ -18,10 +22,23 @@ export interface FeedOptions {
 
 const PAGE = 500;
 
+/**
+ * Entries in key order, except that each job's own events are in seq order: keys of different processes in one
+ * millisecond sort by each process's own counter, so a spooler's claim can sort before the submission it follows.
+ */
+export function inJobOrder(entries: OutboxEntry[]): OutboxEntry[] {
+  const byJob = new Map<string, OutboxEntry[]>();
+  for (const entry of entries) byJob.set(entry.event.jobId, [...(byJob.get(entry.event.jobId) ?? []), entry]);
+  for (const list of byJob.values()) list.sort((a, b) => a.event.seq - b.event.seq);
+  return entries.map((entry) => byJob.get(entry.event.jobId)!.shift()!);
+}
+
 export class EventFeed {
   private readonly listeners = new Set<FeedListener>();
   /** Keys emitted within the settle window (older ones are forgotten; a late one that old is lost to live streams). */
   private readonly seen = new Set<string>();
+  /** Per job, the seq of the last event emitted and its key (forgotten with `seen`). */
+  private readonly emitted = new Map<string, { seq: number; key: string }>();
   private position = '';
   private running = false;
   private again = false;
@@ -82,14 +99,29 @@ export class EventFeed {
 
   private async read(): Promise<void> {
     const now = Date.now();
-    const lookback = now - this.lastLookback >= this.options.pollMs;
     const windowStart = instantKey(now - this.options.settleMs);
-    let after = lookback && windowStart < this.position ? windowStart : this.position;
-    if (lookback) this.lastLookback = now;
+    const lookbackDue = now - this.lastLookback >= this.options.pollMs;
+    const from = windowStart < this.position ? windowStart : this.position;
+    if (lookbackDue || !(await this.readAfter(this.position, true))) {
+      this.lastLookback = now;
+      await this.readAfter(from, false);
+    }
+    this.forget(now - this.horizonMs());
+  }
+
+  /**
+   * Emits the unseen events after `after` in key order. With `orderedOnly`, a page holding an event whose job's
+   * previous event was not emitted yet (and may be a late key behind the position) is left unread: false.
+   */
+  private async readAfter(after: string, orderedOnly: boolean): Promise<boolean> {
     for (;;) {
       const keys = await listEventKeys(this.source.storage, after, PAGE);
-      const fresh = await readEvents(this.source.storage, keys.filter((key) => !this.seen.has(key)));
-      for (const { key } of fresh) this.seen.add(key);
+      const fresh = inJobOrder(await readEvents(this.source.storage, keys.filter((key) => !this.seen.has(key))));
+      if (orderedOnly && this.hasGap(fresh)) return false;
+      for (const { key, event } of fresh) {
+        this.seen.add(key);
+        if (event.seq > (this.emitted.get(event.jobId)?.seq ?? 0)) this.emitted.set(event.jobId, { seq: event.seq, key });
+      }
       for (const entry of await accepted(this.source, fresh)) {
         for (const listener of this.listeners) {
           try {
@@ -100,13 +132,35 @@ export class EventFeed {
         }
       }
       if (keys.length > 0 && keys[keys.length - 1]! > this.position) this.position = keys[keys.length - 1]!;
-      if (keys.length < PAGE) break;
+      if (keys.length < PAGE) return true;
       after = keys[keys.length - 1]!;
     }
-    this.forget(now - 2 * this.options.settleMs - this.options.pollMs);
+  }
+
+  /**
+   * Whether some event of `fresh` (in key order) comes without its job's previous event before it. A job this feed
+   * knows nothing of counts only if it was created within the feed's memory (its earlier events should have been
+   * seen); an older job's earlier events simply predate the memory, and looking back for them would be wasted.
+   */
+  private hasGap(fresh: OutboxEntry[]): boolean {
+    const last = new Map<string, number>();
+    const memory = Date.now() - this.horizonMs();
+    for (const { event } of fresh) {
+      const known = last.get(event.jobId) ?? this.emitted.get(event.jobId)?.seq;
+      const previous = known ?? (isJobId(event.jobId) && jobIdTime(event.jobId) >= memory ? 0 : event.seq - 1);
+      if (event.seq > previous + 1) return true;
+      last.set(event.jobId, Math.max(previous, event.seq));
+    }
+    return false;
+  }
+
+  /** How far back keys and jobs are remembered. */
+  private horizonMs(): number {
+    return 2 * this.options.settleMs + this.options.pollMs;
   }
 
   private forget(before: number): void {
     for (const key of this.seen) if (keyTime(key) < before) this.seen.delete(key);
+    for (const [jobId, { key }] of this.emitted) if (keyTime(key) < before) this.emitted.delete(jobId);
   }
 }
