@@ -1,5 +1,5 @@
-// A qspool deployment as real processes started through the CLI: one `qspool serve` and several
-// `qspool spooler --backend <name>` on one QSPOOL_DATA_DIR. Every process's log lines go to a file of their own
+// A qspool deployment as real processes started through the CLI: one or more `qspool serve` replicas (each on a
+// port of its own, kept across restarts) and several `qspool spooler --backend <name>` on one QSPOOL_DATA_DIR. Every process's log lines go to a file of their own
 // (the evidence the verifier reads); kills are recorded with their time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -25,6 +25,8 @@ export interface ClusterOptions {
   spoolersPerBackend: number;
   /** A registered storage provider the spoolers work on (`--storage`); the server's own directory when absent. */
   provider?: string;
+  /** `qspool serve` replicas (default 1). */
+  servers?: number;
 }
 
 interface Member {
@@ -62,8 +64,8 @@ export class Cluster {
   readonly kills: Kill[] = [];
   /** Exit codes of processes that ended on their own (not killed by us): a crash the harness did not cause. */
   readonly unexpectedExits: string[] = [];
-  url = '';
-  private port = 0;
+  /** Base URL of each server replica, in start order. */
+  readonly urls: string[] = [];
   private readonly members: Member[] = [];
   /** Processes we killed ourselves: dying before they were ready is then no failure (a kill at a random moment). */
   private readonly killed = new WeakSet<ChildProcess>();
@@ -71,6 +73,21 @@ export class Cluster {
 
   constructor(private readonly options: ClusterOptions) {
     this.env = { ...options.env, QSPOOL_DATA_DIR: options.dataDir, LOG_LEVEL: 'info' };
+  }
+
+  /** The first replica: where single-server phases send everything. */
+  get url(): string {
+    return this.urls[0] ?? '';
+  }
+
+  /** Replica `index` as a client target (its URL, the cluster's backend names). */
+  replica(index: number): { url: string; apiName(backend: string): string } {
+    return { url: this.urls[index]!, apiName: (backend) => this.apiName(backend) };
+  }
+
+  /** Which replica a process id belongs to right now, or -1. */
+  replicaOfPid(pid: number): number {
+    return this.members.filter((m) => m.role === 'server').findIndex((m) => m.child?.pid === pid);
   }
 
   /** The name clients use for a backend: qlued's `<provider>_<backend>_simulator` on a registered provider. */
@@ -91,10 +108,13 @@ export class Cluster {
 
   async start(withServer = true): Promise<void> {
     const starts: Promise<void>[] = [];
-    if (withServer) {
-      this.port = await freePort();
-      this.url = `http://127.0.0.1:${this.port}`;
-      this.members.push({ name: 'server', role: 'server', args: ['serve', '--port', String(this.port)] });
+    const servers = withServer ? (this.options.servers ?? 1) : 0;
+    for (let index = 0; index < servers; index += 1) {
+      const port = await freePort();
+      this.urls.push(`http://127.0.0.1:${port}`);
+      // A single server keeps the log name the crash phases always had.
+      const name = servers === 1 ? 'server' : `server-${index}`;
+      this.members.push({ name, role: 'server', args: ['serve', '--port', String(port)] });
     }
     for (const backend of this.options.backends) {
       for (let slot = 0; slot < this.options.spoolersPerBackend; slot += 1) {
@@ -116,14 +136,31 @@ export class Cluster {
     return victim && this.kill(victim, restartAfterMs);
   }
 
+  /** SIGKILLs the spooler with this pid if it may be killed now (see killRandomSpooler), restarting it later. */
+  killSpooler(pid: number, restartAfterMs: number): Kill | undefined {
+    const victim = this.expendable().find((m) => m.child?.pid === pid);
+    return victim && this.kill(victim, restartAfterMs);
+  }
+
   private expendable(): Member[] {
     const ready = this.members.filter((m) => m.role === 'spooler' && m.ready);
     return ready.filter((m) => ready.some((other) => other !== m && other.backend === m.backend));
   }
 
-  killServer(restartAfterMs: number): Kill | undefined {
-    const server = this.members.find((m) => m.role === 'server' && m.child);
+  /** SIGKILLs server replica `index` (the first running one by default) and restarts it on its port later. */
+  killServer(restartAfterMs: number, index?: number): Kill | undefined {
+    const servers = this.members.filter((m) => m.role === 'server');
+    const server = index === undefined ? servers.find((m) => m.child) : servers[index]?.child ? servers[index] : undefined;
     return server && this.kill(server, restartAfterMs);
+  }
+
+  /** Resolves once every member is running and ready again (after restarts), or rejects after `timeoutMs`. */
+  async allReady(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.members.every((m) => m.ready)) {
+      if (Date.now() > deadline) throw new Error(`not ready after ${timeoutMs} ms: ${this.members.filter((m) => !m.ready).map((m) => m.name).join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** Pids of spoolers that may be killed or frozen now (the last ready spooler of a backend is spared). */

@@ -13,11 +13,11 @@ const RESTART_AFTER_MS = 300;
 const STORM_SHARE = 0.2;
 
 /** Which spooler (by pid) holds which running job right now, from the lease holders in storage. */
-async function runningHolders(phase: Phase): Promise<Map<number, string>> {
+export async function runningHolders(phase: Phase, backends = BACKENDS): Promise<Map<number, string>> {
   const storage = await phase.storage();
   const holders = new Map<number, string>();
   try {
-    for (const backend of BACKENDS) {
+    for (const backend of backends) {
       for (const id of await storage.list(ns.running(backend))) {
         const holder = (await storage.get<JobRecord>(ns.running(backend), id))?.value.lease?.holder;
         const pid = Number(/-(\d+)-[0-9a-f]{4}$/.exec(holder ?? '')?.[1]);

@@ -27,6 +27,8 @@ export interface PhaseSetup {
   name: string;
   backends: string[];
   spoolersPerBackend: number;
+  /** `qspool serve` replicas on the one store (default 1). */
+  servers?: number;
   env?: Record<string, string>;
   /** Where processes find the store (a symlink in the outage phase); `<phase>/data` by default. */
   dataDir?: string;
@@ -56,6 +58,7 @@ export class Phase {
       logDir: this.logDir,
       backends: setup.backends,
       spoolersPerBackend: setup.spoolersPerBackend,
+      ...(setup.servers ? { servers: setup.servers } : {}),
       ...(registered ? { provider: registered.name } : {}),
       env: {
         // Registry logins are sealed with it; server, spoolers and CLI of a phase share it.
