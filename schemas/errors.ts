@@ -44,6 +44,13 @@ export class LeaseLostError extends QspoolError {
   }
 }
 
+/** An admin asked to requeue, purge or inspect as a dead letter a job that is not one. */
+export class NotDeadLetteredError extends QspoolError {
+  constructor(jobId: string, state: string) {
+    super('not_dead_lettered', 409, `Job ${jobId} is ${state}, not dead-lettered`, { status: state });
+  }
+}
+
 /** The storage backend cannot be reached or failed in a way worth retrying later. */
 export class StorageUnavailableError extends QspoolError {
   readonly retryAfterSeconds: number;

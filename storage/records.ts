@@ -1,10 +1,10 @@
 // The documents the job lifecycle keeps in storage, and where each kind lives (the documented layout).
+import type { FailureKind } from '../schemas/dead-letter.ts';
 
 export type JobState = 'QUEUED' | 'RUNNING' | 'DONE' | 'ERROR' | 'CANCELLED';
 export const FINAL_STATES: readonly JobState[] = ['DONE', 'ERROR', 'CANCELLED'];
 
-/** How an attempt failed (storage/retries.ts decides which kinds a backend retries). */
-export type FailureKind = 'exit-code' | 'timeout' | 'lease-expired' | 'error';
+export type { FailureKind };
 
 /** One failed attempt, kept on the job so admins see every try of a dead-lettered job. */
 export interface FailedAttempt {

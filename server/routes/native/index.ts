@@ -11,6 +11,7 @@ import type { UserService } from '../../services/users.ts';
 import type { Notifications } from '../../notifications/index.ts';
 import { authOperations } from './auth.ts';
 import { backendOperations } from './backends.ts';
+import { deadLetterOperations } from './dead-letters.ts';
 import { docsOperations } from './docs.ts';
 import { estimateOperations } from './estimate.ts';
 import { eventOperations } from './events.ts';
@@ -48,6 +49,7 @@ export function nativeApi(deps: NativeDeps): NativeApi {
     ...backendOperations(deps),
     ...estimateOperations(deps),
     ...jobOperations(deps),
+    ...deadLetterOperations(deps),
     ...eventOperations(deps),
     ...webhookOperations(deps),
     ...docsOperations(() => document),
