@@ -27,7 +27,9 @@ export class StepwisePublisher {
    */
   async publish(record: JobRecord, previous?: JobRecord): Promise<void> {
     const status = statusOf(record);
-    let existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
+    // A new job has no status yet (unless a reader's repair just wrote it, which the create-only write below finds):
+    // its submission spares the read, one round trip of a remote store.
+    let existing = record.seq === 1 && !previous ? undefined : await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
     if (existing && existing.value.seq >= record.seq) return;
     const published = existing?.value.seq ?? 0;
     if (previous && previous.seq > published && previous.seq < record.seq) await this.recordEvent(previous);

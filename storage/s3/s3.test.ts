@@ -218,6 +218,15 @@ describe('s3 provider', () => {
         }
         expect(costs[0]).to.equal(costs[1]);
       });
+
+      it('takes a submission in five requests: index entries, job, event and a status created without a read first', async () => {
+        const counting = new CountingPort(new FakeObjects());
+        const jobs = new JobLifecycle(provider(counting));
+        const { id } = await jobs.enqueue({ backend: 'b', owner: 'u', payload: {} });
+        expect(counting.counts).to.include({ put: 5, get: 0 });
+        expect(counting.total()).to.equal(5);
+        expect((await jobs.getStatus('b', id))?.status).to.equal('QUEUED');
+      });
     });
   });
 
