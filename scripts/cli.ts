@@ -13,6 +13,7 @@ const load = {
   verify: () => import('./commands/verify.ts'),
   job: () => import('./commands/job.ts'),
   login: () => import('./commands/login.ts'),
+  deadLetter: () => import('./commands/dead-letter.ts'),
 };
 
 /** The action `pick` finds in the module `module` loads, loaded on first use. */
@@ -101,7 +102,8 @@ storage
   .requiredOption('--name <name>', 'the provider\'s qlued name (keeps qlued\'s full backend names)')
   .requiredOption('--type <type>', 'qlued\'s storage_type: local, dropbox or mongodb')
   .requiredOption('--login <json>', 'qlued\'s login dict, e.g. \'{"base_path": "/srv/qlued"}\'')
-  .requiredOption('--jobs-owner <user>', 'the qspool user who owns the jobs already there (qlued records no owner for them)')
+  .option('--jobs-owner <user>', 'the qspool user who owns the jobs of no known qlued user (all jobs on local and MongoDB storage, where qlued records none)')
+  .option('--map-user <qlued=qspool>', 'give a qlued user\'s jobs to a qspool user (repeatable; unmapped qlued users map to the qspool user of the same name)', (pair: string, pairs: string[] = []) => [...pairs, pair])
   .option('--description <text>', 'what it is for')
   .option(...json)
   .action(lazy(load.storage, (m) => m.storageImportQlued));
@@ -171,6 +173,22 @@ job
   .description('follow a job until it ends: exit 0 DONE, 3 ERROR, 4 CANCELLED')
   .option('--json', 'print the finished job as JSON')
   .action(lazy(load.job, (m) => m.runJobWatch));
+const deadLetter = program.command('dead-letter').description('jobs that used up their attempts (admins; see qspool login)');
+deadLetter
+  .command('list')
+  .description('dead-lettered jobs, oldest first')
+  .option('--backend <name>', 'only this backend')
+  .option('--limit <n>', 'jobs per page (default 50)')
+  .option('--after <id>', 'the next page')
+  .option('--json', 'machine-readable output')
+  .action(lazy(load.deadLetter, (m) => m.runDeadLetterList));
+deadLetter.command('show <id>').description('a dead letter with every failed attempt').option('--json', 'machine-readable output').action(lazy(load.deadLetter, (m) => m.runDeadLetterShow));
+deadLetter
+  .command('requeue <id>')
+  .description('put a dead letter back in its queue with a fresh set of attempts')
+  .option('--json', 'machine-readable output')
+  .action(lazy(load.deadLetter, (m) => m.runDeadLetterRequeue));
+deadLetter.command('purge <id>').description('remove a dead letter and every trace of it').option('--json', 'machine-readable output').action(lazy(load.deadLetter, (m) => m.runDeadLetterPurge));
 
 try {
   await program.parseAsync(process.argv);

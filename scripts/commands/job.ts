@@ -19,7 +19,7 @@ export interface SubmitCommandOptions extends JsonOption {
   priority?: string;
 }
 
-async function connect(): Promise<QspoolClient> {
+export async function connect(): Promise<QspoolClient> {
   const credentials = await loadCredentials();
   if (!credentials.token) throw new Error('Not logged in: run `qspool login` or set QSPOOL_URL and QSPOOL_TOKEN');
   return new QspoolClient({ url: credentials.url, token: credentials.token });

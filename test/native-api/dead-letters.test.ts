@@ -1,11 +1,14 @@
 // /api/v1/admin/dead-letters: admins list, inspect, requeue and purge jobs that used up their attempts; everyone
 // else is refused, and a job that is not dead-lettered answers 409 not_dead_lettered.
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import type { DeadLetterList, DeadLetterView } from '../../schemas/dead-letter.ts';
 import type { JobDetail } from '../../schemas/native.ts';
 import type { RetryPolicy } from '../../schemas/retry-policy.ts';
 import { GOOD_JOB, startHarness, type Harness } from './harness.ts';
 
+const BIN = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
 const once: RetryPolicy = { max_attempts: 1, base_delay_ms: 0, factor: 1, max_delay_ms: 0, exit_codes: [75], timeouts: false, lease_expiry: true };
 const errorCode = (body: unknown) => (body as { error: { code: string } }).error.code;
 
@@ -80,5 +83,19 @@ describe('native API: dead letters', function () {
     expect((await h.call('GET', `/admin/dead-letters/${purged}`, { token: admin })).status).to.equal(404);
     const list = (await h.call('GET', '/admin/dead-letters', { token: admin })).body as DeadLetterList;
     expect(list.dead_letters.map((letter) => letter.job.id)).to.not.include.members([requeued, purged]);
+  });
+
+  it('`qspool dead-letter list|show|requeue|purge` does the same from the command line (real binary)', async () => {
+    const [requeued, purged] = [await deadLetter(), await deadLetter()];
+    const env = { ...process.env, QSPOOL_URL: h.url, QSPOOL_TOKEN: admin, QSPOOL_CONFIG: '/nonexistent/qspool.json' };
+    const qspool = async (...args: string[]) => (await promisify(execFile)(process.execPath, [BIN, 'dead-letter', ...args], { env })).stdout;
+    const listed = JSON.parse(await qspool('list', '--json')) as DeadLetterList;
+    expect(listed.dead_letters.map((letter) => letter.job.id)).to.include.members([requeued, purged]);
+    expect(await qspool('show', requeued)).to.match(/attempt 1\s*│?\s*\S+ exit-code 75: device error/);
+    expect(await qspool('requeue', requeued)).to.match(new RegExp(`^Requeued job ${requeued} with a fresh set of attempts`));
+    expect(await qspool('purge', purged)).to.equal(`Purged job ${purged}\n`);
+    const refused = await qspool('show', purged).then(() => undefined, (error: { code: number; stderr: string }) => error);
+    expect(refused?.code).to.be.above(0);
+    await h.lifecycle.cancel('singlequdit', requeued);
   });
 });
