@@ -3,6 +3,7 @@
 export type { AccessToken, TokenCreated, TokenInfo, UserView } from '../../schemas/accounts.ts';
 export type { BackendDetail, BackendSummary, JobDetail, JobList, JobSummary } from '../../schemas/native.ts';
 export type { JobValidation, ProviderView, SpoolerList } from '../../schemas/admin.ts';
+export type { DeadLetterList, DeadLetterView } from '../../schemas/dead-letter.ts';
 export type { Result } from '../../schemas/result.ts';
 
 export type JobState = 'QUEUED' | 'RUNNING' | 'DONE' | 'ERROR' | 'CANCELLED';

@@ -1,11 +1,12 @@
 // Admin (role admin only): users (disable, role), storage providers (list, test, activate, deactivate), spooler
-// heartbeats, and every user's jobs with requeue, cancel and purge. Nothing is requested for other users: the
+// heartbeats, dead letters, and every user's jobs with requeue, cancel and purge. Nothing is requested for other users: the
 // page checks the role first, and the server refuses the admin routes to them anyway.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { YesNoBadge } from '../components/badge.ts';
+import { DeadLetters } from '../components/dead-letters.ts';
 import { useLoad } from '../components/hooks.ts';
 import { JobList } from '../components/job-list.ts';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.ts';
@@ -152,6 +153,7 @@ export function AdminPage(): VNode {
     <${Users} me=${session.user.username} />
     <${Providers} onChange=${() => setVersion(version + 1)} />
     <${Spoolers} version=${version} />
+    <${DeadLetters} />
     <section aria-labelledby="all-jobs-title">
       <h2 id="all-jobs-title">Everyone's jobs</h2>
       <${JobList} admin=${true} />
