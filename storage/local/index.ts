@@ -42,7 +42,10 @@ export class LocalProvider implements StorageProvider {
     this.walSync = new WalSync(() => this.opened().open.walFd);
     this.commits = new GroupCommit({
       database: () => this.opened().open.db,
-      committed: (namespaces) => this.bells.ring(namespaces),
+      committed: (namespaces) => {
+        this.store?.open.checkpointer.ensureRunning();
+        this.bells.ring(namespaces);
+      },
       durable: () => (this.fsync ? this.walSync.sync() : Promise.resolve()),
       mapError: mapUnusable,
       takeTouched: () => {

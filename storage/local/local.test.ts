@@ -69,6 +69,23 @@ describe('local provider', function () {
     await storage.close();
   });
 
+  it('checkpoints its journal from a worker thread, long before the committing connection would', async function () {
+    this.timeout(30_000);
+    const root = await freshRoot();
+    const storage = new LocalProvider({ root, fsync: false });
+    const page = 'x'.repeat(10_000);
+    // 20 MB of commits, half of the committing connection's own threshold (~40 MB), with pauses for the worker.
+    for (let batch = 0; batch < 20; batch += 1) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => storage.put('docs', `b${batch}-${i}`, page)));
+      if (batch % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Only a checkpoint moves pages from the WAL into the database file.
+    expect((await stat(join(root, STORE_FILE))).size).to.be.above(10_000_000);
+    expect((await stat(join(root, `${STORE_FILE}-wal`))).size).to.be.below(15_000_000);
+    await storage.close();
+  });
+
   it('runs a transaction atomically: a throw undoes all of its writes, and concurrent writes outside it still commit', async () => {
     const storage = new LocalProvider({ root: await freshRoot(), fsync: false });
     const v1 = await storage.put('docs', 'a', 1);

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
+import { Checkpointer, FALLBACK_CHECKPOINT_PAGES } from './checkpointer.ts';
 
 export const STORE_FILE = 'qspool.db';
 
@@ -53,6 +54,7 @@ export interface OpenStore {
   walFd: number;
   /** The database file's inode, to notice the path being swapped. */
   ino: number;
+  checkpointer: Checkpointer;
 }
 
 /** Creates the directory (0700) and the database file (0600) if missing; SQLite gives its WAL the file's mode. */
@@ -74,8 +76,9 @@ export function openStore(root: string): OpenStore {
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
     db.pragma('busy_timeout = 0');
+    db.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
     const walFd = openSync(`${path}-wal`, 'r');
-    return { db, walFd, ino: statSync(path).ino };
+    return { db, walFd, ino: statSync(path).ino, checkpointer: new Checkpointer(path) };
   } catch (error) {
     db.close();
     throw error;
@@ -83,6 +86,7 @@ export function openStore(root: string): OpenStore {
 }
 
 export function closeStore(store: OpenStore): void {
+  store.checkpointer.stop();
   store.db.close();
   closeSync(store.walFd);
 }
