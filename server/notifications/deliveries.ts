@@ -34,6 +34,8 @@ export interface Delivery {
   attempts: DeliveryAttempt[];
   status: 'pending' | 'delivered' | 'failed' | 'dropped';
   reason?: string;
+  /** An attempt is being made (by whichever process claimed it) until then, ms since the epoch; see claim(). */
+  sendingUntil?: number;
 }
 
 export interface PendingEntry {
@@ -101,6 +103,21 @@ export class DeliveryStore {
   /** Whether this event already reached this receiver (a duplicate copy must not be sent again). */
   async finished(receiver: Receiver, eventId: string): Promise<boolean> {
     return (await this.storage.get(logNamespace(receiver), eventId)) !== undefined;
+  }
+
+  /**
+   * Claims the next attempt until `until` by compare-and-swap, and resolves with the new version; undefined if
+   * another process changed or finished the delivery first. Two processes can drain one queue at once (a dispatcher
+   * whose lease lapsed during a long round, and its successor): only the claim's winner sends. A claimer that dies
+   * leaves the claim to expire, and the delivery is made again after `until` (at least once).
+   */
+  async claim(key: string, delivery: Delivery, version: string, until: number): Promise<string | undefined> {
+    try {
+      return await this.storage.replace(PENDING_NS, key, { ...delivery, sendingUntil: until }, version);
+    } catch (error) {
+      if (error instanceof ConflictError || error instanceof NotFoundError) return undefined;
+      throw error;
+    }
   }
 
   /** Records a retry; false if someone else changed or finished the delivery meanwhile. */

@@ -136,6 +136,8 @@ export class Dispatcher {
       backlog ||= round?.backlog ?? false;
       if (budget <= 0 || this.closed) break;
     }
+    // Lost during the round: the new holder delivers.
+    if (!this.leading) return;
     await this.options.worker.run();
     if (backlog) this.wake();
     if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
@@ -216,6 +218,8 @@ export class Dispatcher {
     for (let after = start; ; ) {
       const keys = await listEventKeys(source.storage, after, PAGE);
       for (const eventKey of keys) {
+        // A long round (a slow store, a backlog) keeps renewing the lease, or stops once another server has it.
+        if (!(await this.holdLease())) return { fanned, backlog: false };
         if (fanned >= budget) {
           backlog = true;
           break;

@@ -94,7 +94,8 @@ export class Notifications {
       settleMs: config.QSPOOL_NOTIFY_SETTLE_MS,
       retentionMs: config.QSPOOL_EVENTS_RETENTION_S * 1000,
       fanOut: fanOut({ deliveries: this.deliveries, webhooks: this.webhooks, getUser: (name) => users.getUser(name), mailEnabled: this.mailer !== undefined, log }),
-      worker: new DeliveryWorker(this.deliveries, deliver, policy, log),
+      // A claimed attempt outlives any send (each times out after QSPOOL_WEBHOOK_TIMEOUT_MS) with room to record it.
+      worker: new DeliveryWorker(this.deliveries, deliver, policy, log, { claimMs: 2 * config.QSPOOL_WEBHOOK_TIMEOUT_MS }),
       log,
       sources,
     });

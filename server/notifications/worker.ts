@@ -1,7 +1,8 @@
 // Makes the pending deliveries: each receiver's queue is worked through in order by its own task, so a receiver
 // that hangs until the timeout or keeps failing delays only its own notifications. A failed attempt is recorded
 // and retried with exponential backoff and jitter until the retry period ends; then the delivery is logged as
-// failed. Jobs never wait for any of this: the lifecycle only wrote an event.
+// failed. Each attempt is claimed on the delivery's document first (DeliveryStore.claim), so a delivery is sent by
+// one process even when two drain the same queue. Jobs never wait for any of this: the lifecycle only wrote an event.
 import type { Logger } from '../../config/logger.ts';
 import {
   type BackoffPolicy,
@@ -19,6 +20,13 @@ export type AttemptResult =
 
 export type Deliver = (delivery: Delivery) => Promise<AttemptResult>;
 
+export interface WorkerOptions {
+  /** How long a claimed attempt may take (longer than any send's own timeout), before another process may retry. */
+  claimMs: number;
+  /** Receivers worked on at once. */
+  maxActive?: number;
+}
+
 export class DeliveryWorker {
   private readonly active = new Map<string, Promise<void>>();
   /** Receivers whose next due delivery lies in the future, and when it falls due. */
@@ -30,7 +38,7 @@ export class DeliveryWorker {
     private readonly deliver: Deliver,
     private readonly policy: BackoffPolicy,
     private readonly log: Logger,
-    private readonly maxActive = 32,
+    private readonly options: WorkerOptions,
   ) {}
 
   /** Starts a task for every receiver with a due delivery and none in flight; does not wait for them. */
@@ -44,7 +52,7 @@ export class DeliveryWorker {
     }
     const now = Date.now();
     for (const [receiver, keys] of queues) {
-      if (this.active.has(receiver) || this.active.size >= this.maxActive) continue;
+      if (this.active.has(receiver) || this.active.size >= (this.options.maxActive ?? 32)) continue;
       if ((this.notBefore.get(receiver) ?? 0) > now) continue;
       const task = this.drain(receiver, keys)
         .catch((error: unknown) => this.log.warn({ err: error, receiver }, 'notification delivery failed; retrying later'))
@@ -64,8 +72,10 @@ export class DeliveryWorker {
       if (this.stopped) return;
       const stored = await this.store.get(key);
       if (!stored) continue;
-      if (stored.value.nextAttemptAt > Date.now()) {
-        this.notBefore.set(receiver, stored.value.nextAttemptAt);
+      // Not due yet, or an attempt of another process is in flight: the receiver's queue waits (order is kept).
+      const due = Math.max(stored.value.nextAttemptAt, stored.value.sendingUntil ?? 0);
+      if (due > Date.now()) {
+        this.notBefore.set(receiver, due);
         return;
       }
       // Order within a receiver is kept: the next delivery waits until this one has gone through or given up.
@@ -75,13 +85,17 @@ export class DeliveryWorker {
   }
 
   /** One attempt; true when the delivery is finished (made, dropped or given up), false when it waits for a retry. */
-  private async attempt(key: string, delivery: Delivery, version: string): Promise<boolean> {
+  private async attempt(key: string, pending: Delivery, version: string): Promise<boolean> {
+    const { sendingUntil: _previousClaim, ...delivery } = pending;
     const { receiver, event } = delivery;
     const log = this.log.child({ jobId: event.jobId, eventId: event.id, receiver: receiverId(receiver) });
     if (await this.store.finished(receiver, event.id)) {
       await this.store.discard(key);
       return true;
     }
+    // Another process claimed it first: it sends, this one looks again in a later round.
+    const claimed = await this.store.claim(key, delivery, version, Date.now() + this.options.claimMs);
+    if (claimed === undefined) return false;
     const at = new Date().toISOString();
     const result = await this.deliver(delivery);
     if ('drop' in result) {
@@ -104,7 +118,7 @@ export class DeliveryWorker {
       return true;
     }
     const next = Date.now() + backoffDelay(this.policy, attempts.length);
-    await this.store.reschedule(key, { ...delivery, attempts, nextAttemptAt: next }, version);
+    await this.store.reschedule(key, { ...delivery, attempts, nextAttemptAt: next }, claimed);
     this.notBefore.set(receiverId(receiver), next);
     log.info({ attempt: attempts.length, error: result.error, retryInMs: Math.round(next - Date.now()) }, 'notification attempt failed; will retry');
     return false;

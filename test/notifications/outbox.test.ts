@@ -106,7 +106,7 @@ describe('the job-event outbox', function () {
   describe('dispatcher', () => {
     const dispatcher = (holder: string, seen: { holder: string; key: string }[]) => {
       const deliveries = new DeliveryStore(storage);
-      const worker = new DeliveryWorker(deliveries, async () => ({ drop: 'unused', log: false }), { baseMs: 10, maxMs: 10, retryMs: 10 }, silent);
+      const worker = new DeliveryWorker(deliveries, async () => ({ drop: 'unused', log: false }), { baseMs: 10, maxMs: 10, retryMs: 10 }, silent, { claimMs: 1000 });
       return new Dispatcher(storage, {
         holder,
         leaseMs: 600,
