@@ -12,6 +12,8 @@ const email = { type: 'string', pattern: EMAIL_PATTERN, maxLength: 254 } as cons
 const password = { type: 'string', minLength: 8, maxLength: 256, description: 'At least 8 characters.' } as const;
 const role = { type: 'string', enum: ['user', 'admin'] } as const;
 const timestamp = { type: 'string', description: 'ISO 8601 date-time.' } as const;
+/** A user's fair share of a priority band: with jobs of several users waiting, each is served in proportion to it. */
+export const SHARE_WEIGHT = { type: 'number', minimum: 0.01, maximum: 100, description: 'Fair-share weight (default 1): users with waiting jobs at one priority are served in proportion to their weights.' } as const;
 
 export const registrationSchema = {
   title: 'Registration',
@@ -58,6 +60,7 @@ export const userSchema = {
     role,
     disabled: { type: 'boolean' },
     max_priority: { type: 'integer', minimum: 0, maximum: 9, description: 'Highest job priority this user may ask for.' },
+    weight: SHARE_WEIGHT,
     created_at: timestamp,
     updated_at: timestamp,
   },

@@ -1,7 +1,7 @@
 // Wire formats of the admin endpoints (/api/v1/admin/…) and of job validation (/api/v1/backends/{name}/validate),
 // which the web interface uses: request bodies the server validates and the answers it sends.
 import type { FromSchema } from 'json-schema-to-ts';
-import { USERNAME_PATTERN, userSchema } from './accounts.ts';
+import { SHARE_WEIGHT, USERNAME_PATTERN, userSchema } from './accounts.ts';
 
 const timestamp = { type: 'string', description: 'ISO 8601 date-time.' } as const;
 
@@ -12,6 +12,8 @@ export const userChangeSchema = {
   properties: {
     disabled: { type: 'boolean', description: 'A disabled user\'s credentials all answer 401.' },
     role: { type: 'string', enum: ['user', 'admin'] },
+    max_priority: { type: 'integer', minimum: 0, maximum: 9, description: 'Highest job priority the user may ask for.' },
+    weight: SHARE_WEIGHT,
   },
   minProperties: 1,
   additionalProperties: false,

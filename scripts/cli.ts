@@ -51,6 +51,13 @@ user
   .action(lazy(load.user, (m) => m.runUserAdd));
 user.command('list').description('list users').option('--json', 'machine-readable output').action(lazy(load.user, (m) => m.runUserList));
 user
+  .command('set <name>')
+  .description('set a user\'s highest allowed job priority and fair-share weight (see README, Scheduling)')
+  .option('--max-priority <n>', 'highest priority the user may ask for, 0–9')
+  .option('--weight <w>', 'fair-share weight within a priority, 0.01–100 (default 1)')
+  .option('--json', 'machine-readable output')
+  .action(lazy(load.user, (m) => m.runUserSet));
+user
   .command('disable <name>')
   .description('refuse every credential of a user (401 everywhere); --enable undoes it')
   .option('--enable', 'enable the user again')

@@ -31,6 +31,8 @@ export interface EnqueueRequest {
   meta?: Record<string, unknown>;
   /** An id chosen in advance (idempotent submission records it before enqueueing); a fresh one otherwise. */
   id?: string;
+  /** The owner's fair-share weight (storage/schedule.ts); 1 when absent. */
+  weight?: number;
 }
 
 /** A claimed job as its spooler sees it; `version` is the fencing check for every later write. */
@@ -121,6 +123,7 @@ export class JobLifecycle {
       seq: 1,
       detail: ['Got your json.', 'Passed json sanity check.', 'Waiting in the queue.'],
       ...(request.meta ? { meta: request.meta } : {}),
+      ...(request.weight === undefined || request.weight === 1 ? {} : { weight: request.weight }),
     };
     const entry: JobIndexEntry = {
       backend: record.backend,

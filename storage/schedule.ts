@@ -2,9 +2,11 @@
 // starves, and fair share between users inside one priority.
 // Every queued job has an entry in `schedule/<backend>` whose key sorts in that order:
 //   <band: 9 - priority> <virtual start: 12 hex> <job id>
-// Inside a band, the virtual start is start-time fair queuing: a user's next job starts one unit after their previous
-// one, and never before the start of the job last taken from the band. A user with one job therefore waits for at
-// most one job of each other user in the band, however long their queues; ties go to the older job.
+// Inside a band, the virtual start is start-time fair queuing: a user's next job starts UNIT / weight after their
+// previous one (weight 1 unless an admin set the user's fair-share weight), and never before the start of the job last
+// taken from the band. A user with one job therefore waits for at most one job of each other user of weight 1 in the
+// band, however long their queues, and users with jobs waiting are served in proportion to their weights; ties go to
+// the older job.
 // Across bands, a claim compares the bands' first entries (one index seek per non-empty band, at most 10, whatever
 // the queue's length): a band's head gains one priority level per `agingMs` it has waited, and of heads at the same
 // level the one that has waited longer goes first, so a job at the head of band p is taken, at the latest, once it
@@ -18,6 +20,8 @@ import type { JobRecord } from './records.ts';
 export const MAX_PRIORITY = 9;
 const BANDS = MAX_PRIORITY + 1;
 const ID_LENGTH = 24;
+/** One job's virtual duration at weight 1: large, so that weights up to 100 still advance by whole numbers. */
+const UNIT = 1000;
 
 export const scheduleNs = {
   entries: (backend: string) => `schedule/${backend}`,
@@ -53,7 +57,8 @@ export function schedule(tx: Transaction, record: JobRecord): string {
   const band = MAX_PRIORITY - priorityOf(record.meta);
   const clock = tx.get<VirtualStart>(scheduleNs.clocks(record.backend), `b${band}`)?.value.v ?? 0;
   const previous = tx.get<VirtualStart>(scheduleNs.users(record.backend, band), record.owner)?.value.v;
-  const v = previous === undefined ? clock : Math.max(clock, previous + 1);
+  const step = Math.max(1, Math.round(UNIT / (record.weight ?? 1)));
+  const v = previous === undefined ? clock : Math.max(clock, previous + step);
   tx.put(scheduleNs.users(record.backend, band), record.owner, { v } satisfies VirtualStart);
   const key = `${band}${v.toString(16).padStart(12, '0')}${record.id}`;
   tx.put(scheduleNs.entries(record.backend), key, { id: record.id });

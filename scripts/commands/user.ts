@@ -1,4 +1,4 @@
-// `qspool user add|list|disable|token`: user administration straight on the server's storage. Tables for people,
+// `qspool user add|list|set|disable|token`: user administration straight on the server's storage. Tables for people,
 // `--json` for scripts.
 import Table from 'cli-table3';
 import type { User } from '../../server/services/users.ts';
@@ -47,6 +47,19 @@ export async function runUserList(options: JsonOption): Promise<void> {
       page = page.length < 1000 ? [] : await users.listUsers({ after: page[page.length - 1]!.username, limit: 1000 });
     }
     print(options, all, () => (all.length === 0 ? 'No users.' : table(['username', 'role', 'email', 'state', 'created'], all.map(userRow))));
+  });
+}
+
+/** Sets what an admin decides about a user's jobs: the highest priority they may ask for, their fair-share weight. */
+export async function runUserSet(name: string, options: JsonOption & { maxPriority?: string; weight?: string }): Promise<void> {
+  const maxPriority = options.maxPriority === undefined ? undefined : Number(options.maxPriority);
+  const weight = options.weight === undefined ? undefined : Number(options.weight);
+  if (maxPriority === undefined && weight === undefined) throw new Error('Nothing to set: give --max-priority and/or --weight');
+  if (maxPriority !== undefined && !(Number.isInteger(maxPriority) && maxPriority >= 0 && maxPriority <= 9)) throw new Error('--max-priority must be an integer from 0 to 9');
+  if (weight !== undefined && !(weight >= 0.01 && weight <= 100)) throw new Error('--weight must be a number from 0.01 to 100');
+  await withUsers(async (users) => {
+    const user = await users.setAllowances(name, { ...(maxPriority === undefined ? {} : { maxPriority }), ...(weight === undefined ? {} : { weight }) });
+    print(options, user, () => `${name}: max priority ${users.maxPriority(user)}, fair-share weight ${user.weight ?? 1}`);
   });
 }
 

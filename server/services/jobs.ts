@@ -128,7 +128,8 @@ export class JobService {
 
   /** Enqueues a job whose checks already passed, on the backend's provider. */
   async enqueue(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<ServedJob> {
-    const record = await backend.site.lifecycle.enqueue({ backend: backend.display, owner: user.username, payload, ...options });
+    const weight = user.weight === undefined ? {} : { weight: user.weight };
+    const record = await backend.site.lifecycle.enqueue({ backend: backend.display, owner: user.username, payload, ...options, ...weight });
     return served(record, backend.site);
   }
 

@@ -24,6 +24,8 @@ export interface User {
   notify?: NotifyChoices;
   /** Highest job priority the user may ask for; the configured default when absent. */
   maxPriority?: number;
+  /** Fair-share weight of the user's jobs within a priority (storage/schedule.ts); 1 when absent. */
+  weight?: number;
   /** JWTs issued before this instant are refused. */
   passwordChangedAt?: string;
 }
@@ -138,6 +140,15 @@ export class UserService {
 
   async setRole(username: string, role: Role): Promise<User> {
     return this.update(username, (user) => ({ ...user, role }));
+  }
+
+  /** What an admin sets: the user's highest allowed priority and fair-share weight. */
+  async setAllowances(username: string, changes: { maxPriority?: number; weight?: number }): Promise<User> {
+    return this.update(username, (user) => ({
+      ...user,
+      ...(changes.maxPriority === undefined ? {} : { maxPriority: changes.maxPriority }),
+      ...(changes.weight === undefined ? {} : { weight: changes.weight }),
+    }));
   }
 
   maxPriority(user: User): number {

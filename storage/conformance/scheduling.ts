@@ -1,5 +1,5 @@
 // Scheduling cases of the conformance suite (storage/schedule.ts): priority first, FIFO inside a priority, aging,
-// fair share between users, and a job that returns to the queue keeping its place. They run on providers with
+// fair share between users (weighted), and a job that returns to the queue keeping its place. They run on providers with
 // transactions, the ones that schedule; the others serve their queues first come, first served.
 import { expect } from 'chai';
 import type { StorageProvider } from '../contract.ts';
@@ -64,6 +64,21 @@ export function schedulingCases(context: SchedulingContext): void {
       expect(order.indexOf(bob)).to.be.at.most(1);
       expect(order.indexOf(carol)).to.be.at.most(2);
       expect(order.filter((id) => id !== bob && id !== carol)).to.deep.equal(sweep.slice(1));
+    });
+
+    it('shares a priority in proportion to the users\' fair-share weights', async () => {
+      const jobs = context.lifecycle();
+      const owners = new Map<string, string>();
+      for (let i = 0; i < 30; i += 1) {
+        for (const [owner, weight] of [['alice', 2], ['bob', 1]] as const) {
+          context.advance(1);
+          owners.set((await jobs.enqueue({ backend, owner, payload: {}, weight })).id, owner);
+        }
+      }
+      const order = (await drain(jobs)).map((id) => owners.get(id));
+      // While both have jobs waiting, Alice (weight 2) gets two of every three.
+      expect(order.slice(0, 30).filter((owner) => owner === 'alice')).to.have.length.within(19, 21);
+      expect(order.slice(0, 3).filter((owner) => owner === 'alice')).to.have.length(2);
     });
 
     it('keeps a job\'s place when it returns to the queue after its lease expired', async () => {

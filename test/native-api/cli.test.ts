@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { runUserAdd, runUserDisable, runUserList, runUserToken } from '../../scripts/commands/user.ts';
+import { runUserAdd, runUserDisable, runUserList, runUserSet, runUserToken } from '../../scripts/commands/user.ts';
 import { UserService } from '../../server/services/users.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 
@@ -66,6 +66,21 @@ describe('qspool user commands', function () {
     expect(await output(() => runUserDisable('alice', {}))).to.match(/alice is now disabled/);
     expect(await authenticate(added.token)).to.equal(undefined);
     expect(await output(() => runUserDisable('alice', { enable: true }))).to.match(/alice is now active/);
+  });
+
+  it('sets a user\'s highest priority and fair-share weight, refusing values out of range', async () => {
+    await output(() => runUserAdd('carol', {}));
+    expect(await output(() => runUserSet('carol', { maxPriority: '7', weight: '2.5' }))).to.equal('carol: max priority 7, fair-share weight 2.5\n');
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    try {
+      expect(await new UserService(storage).getUser('carol')).to.include({ maxPriority: 7, weight: 2.5 });
+    } finally {
+      await storage.close();
+    }
+    for (const wrong of [{ weight: '0' }, { maxPriority: '10' }, {}]) {
+      const refused = await runUserSet('carol', wrong).then(() => undefined, (error: Error) => error);
+      expect(refused, JSON.stringify(wrong)).to.be.instanceOf(Error);
+    }
   });
 
   it('exits 1 with a message for an unknown user, through the real binary', async () => {

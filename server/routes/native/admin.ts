@@ -101,7 +101,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       method: 'patch',
       path: '/admin/users/{username}',
       operationId: 'changeUser',
-      summary: 'Disable or enable a user, or change their role',
+      summary: 'Disable or enable a user, or change their role, max_priority or fair-share weight',
       description: 'Admins cannot disable or demote themselves, so a server always keeps the admin who is acting.',
       tag: 'Admin',
       auth: 'required',
@@ -119,6 +119,12 @@ export function adminOperations(deps: AdminDeps): Operation[] {
         if (!(await users.getUser(name))) throw new NotFoundError(`No user ${name}`);
         let changed = body.disabled === undefined ? undefined : await users.setDisabled(name, body.disabled);
         if (body.role !== undefined) changed = await users.setRole(name, body.role);
+        if (body.max_priority !== undefined || body.weight !== undefined) {
+          changed = await users.setAllowances(name, {
+            ...(body.max_priority === undefined ? {} : { maxPriority: body.max_priority }),
+            ...(body.weight === undefined ? {} : { weight: body.weight }),
+          });
+        }
         ctx.state.log.info({ user: name, change: body, by: user.username }, 'user changed by admin');
         ctx.body = userView(changed!, users.maxPriority(changed!));
       },

@@ -19,6 +19,7 @@ export function userView(user: User, maxPriority: number): UserView {
     role: user.role,
     disabled: user.disabled,
     max_priority: maxPriority,
+    weight: user.weight ?? 1,
     created_at: user.createdAt,
     updated_at: user.updatedAt ?? user.createdAt,
   };
