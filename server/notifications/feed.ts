@@ -9,7 +9,7 @@
 import type { Logger } from '../../config/logger.ts';
 import { isJobId, jobIdTime } from '../../storage/keys.ts';
 import { ns } from '../../storage/records.ts';
-import { type OutboxEntry, instantKey, keyTime, listEventKeys, readEvents } from './outbox.ts';
+import { type OutboxEntry, instantKey, listEventKeys, readEvents } from './outbox.ts';
 import { accepted, type EventSource } from './sources.ts';
 
 export type FeedListener = (entry: OutboxEntry) => void;
@@ -39,6 +39,12 @@ export class EventFeed {
   private readonly seen = new Set<string>();
   /** Per job, the seq of the last event emitted and its key (forgotten with `seen`). */
   private readonly emitted = new Map<string, { seq: number; key: string }>();
+  /**
+   * The keys of `seen` in the order they were read (about time order), so forgetting costs what it forgets rather
+   * than a pass over the whole window after every read (a busy store reads hundreds of times a second).
+   */
+  private seenOrder: { key: string; jobId: string }[] = [];
+  private forgotten = 0;
   private position = '';
   private running = false;
   private again = false;
@@ -120,6 +126,7 @@ export class EventFeed {
       if (orderedOnly && this.hasGap(fresh)) return false;
       for (const { key, event } of fresh) {
         this.seen.add(key);
+        this.seenOrder.push({ key, jobId: event.jobId });
         if (event.seq > (this.emitted.get(event.jobId)?.seq ?? 0)) this.emitted.set(event.jobId, { seq: event.seq, key });
       }
       for (const entry of await accepted(this.source, fresh)) {
@@ -159,8 +166,18 @@ export class EventFeed {
     return 2 * this.options.settleMs + this.options.pollMs;
   }
 
+  /** Forgets keys recorded before `before`; one read out of time order is kept until those read before it go. */
   private forget(before: number): void {
-    for (const key of this.seen) if (keyTime(key) < before) this.seen.delete(key);
-    for (const [jobId, { key }] of this.emitted) if (keyTime(key) < before) this.emitted.delete(jobId);
+    const cutoff = instantKey(before);
+    const order = this.seenOrder;
+    while (this.forgotten < order.length && order[this.forgotten]!.key < cutoff) {
+      const { key, jobId } = order[this.forgotten++]!;
+      this.seen.delete(key);
+      if (this.emitted.get(jobId)?.key === key) this.emitted.delete(jobId);
+    }
+    if (this.forgotten > 1024 && this.forgotten * 2 > order.length) {
+      this.seenOrder = order.slice(this.forgotten);
+      this.forgotten = 0;
+    }
   }
 }
