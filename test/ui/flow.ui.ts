@@ -6,7 +6,9 @@ import { expect } from 'chai';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import examples from '../../server/ui/examples.json' with { type: 'json' };
+import type { RetryPolicy } from '../../schemas/retry-policy.ts';
 import { BAR_FILL } from '../../server/ui/format.ts';
+import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { request } from '../support/system.ts';
 import {
   ARTIFACTS,
@@ -296,6 +298,40 @@ describe('web interface in a real browser', function () {
       await root.page.locator('tr[data-user=bea] button:text("Enable")').click();
       await root.page.locator('tr[data-user=bea] >> text=enabled').waitFor();
       expectNoConsoleErrors(root.console, 'admin actions');
+    } finally {
+      await root.context.close();
+    }
+  });
+
+  it('lets an admin see a dead letter\'s failed attempts, requeue one and purge another', async () => {
+    const lifecycle = new JobLifecycle(system.storage);
+    const once: RetryPolicy = { max_attempts: 1, base_delay_ms: 0, factor: 1, max_delay_ms: 0, exit_codes: [75], timeouts: false, lease_expiry: true };
+    const dead: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const submitted = await system.call('POST', `/backends/${IDLE_BACKEND}/jobs`, adaToken, { payload: payloadOf(QUEUED_JOB) });
+      const claim = (await lifecycle.claim(IDLE_BACKEND, 'ui-test'))!;
+      expect(claim.record.id).to.equal((submitted.body as { id: string }).id);
+      await lifecycle.failAttempt(claim, { kind: 'exit-code', exitCode: 75, message: 'laser unlocked' }, once);
+      dead.push(claim.record.id);
+    }
+    const root = await openPage(browser);
+    try {
+      await root.page.goto(`${system.url}/login?next=/admin`);
+      await root.page.fill('input[name=username]', ADMIN);
+      await root.page.fill('input[name=password]', PASSWORD);
+      await root.page.click('button[type=submit]');
+      const [requeued, purged] = dead.map((id) => root.page.locator(`tr[data-dead-letter="${id}"]`));
+      await requeued!.waitFor();
+      await requeued!.locator('summary').click();
+      expect(await requeued!.textContent()).to.include('exit-code 75, laser unlocked');
+      await requeued!.locator('button:text("Requeue")').click();
+      await requeued!.waitFor({ state: 'detached' });
+      expect(((await system.call('GET', `/jobs/${dead[0]}`, adaToken)).body as { status: string }).status).to.equal('QUEUED');
+      await purged!.locator('button:text("Purge")').click();
+      await purged!.waitFor({ state: 'detached' });
+      expect((await system.call('GET', `/jobs/${dead[1]}`, adaToken)).status).to.equal(404);
+      await lifecycle.cancel(IDLE_BACKEND, dead[0]!);
+      expectNoConsoleErrors(root.console, 'dead letters');
     } finally {
       await root.context.close();
     }
