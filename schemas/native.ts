@@ -4,6 +4,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { USERNAME_PATTERN } from './accounts.ts';
 import { backendConfigSchema } from './backend-config.ts';
 import { notifySchema } from './notifications.ts';
+import { QLUED_JOB_ID_PATTERN } from './qlued-job-id.ts';
 
 export const JOB_STATES = ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED'] as const;
 export const MAX_PRIORITY = 9;
@@ -14,6 +15,8 @@ const TAG_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$';
 const STATE_LIST_PATTERN = `^(${JOB_STATES.join('|')})(,(${JOB_STATES.join('|')}))*$`;
 
 const jobId = { type: 'string', pattern: '^[0-9a-f]{24}$' } as const;
+/** A listed job: qspool's id, or the one qlued gave a job imported from its Dropbox. */
+const listedJobId = { type: 'string', anyOf: [jobId, { pattern: QLUED_JOB_ID_PATTERN }] } as const;
 const tags = {
   type: 'array',
   items: { type: 'string', pattern: TAG_PATTERN },
@@ -50,7 +53,7 @@ export const jobSummarySchema = {
   title: 'Job summary',
   type: 'object',
   properties: {
-    id: jobId,
+    id: listedJobId,
     backend: { type: 'string', description: 'The display name of the job\'s backend.' },
     provider: { type: 'string', description: 'The registered storage provider the job is on; absent for the server\'s own storage.' },
     owner: { type: 'string' },

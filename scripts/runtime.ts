@@ -11,6 +11,8 @@ import type { StorageProvider } from '../storage/contract.ts';
 import { createProvider } from '../storage/factory.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
 import type { ProviderRegistry } from '../storage/registry/index.ts';
+import { SqoolerLifecycle } from '../storage/sqooler/spooler-lifecycle.ts';
+import { SqoolerView } from '../storage/sqooler/view.ts';
 import { providerRegistry } from '../server/services/providers.ts';
 
 export interface Runtime {
@@ -33,12 +35,19 @@ export function demoTokenFile(config: Config): string {
 export function startSpoolers(runtime: Runtime, names = backendList(runtime.config)): Spooler[] {
   const { config, logger, storage } = runtime;
   // Spoolers go on once a transition is committed: nobody waits for their acknowledgement (see awaitDurability).
-  const lifecycle = new JobLifecycle(storage, {
-    leaseMs: config.QSPOOL_LEASE_MS,
-    maxAttempts: config.QSPOOL_MAX_ATTEMPTS,
-    agingMs: config.QSPOOL_PRIORITY_AGING_MS,
-    awaitDurability: false,
-  });
+  // On a sqooler-layout provider the spooler claims and settles jobs in sqooler's documents, unsigned (sqooler's
+  // JWS is not written by qspool).
+  const sqooler = storage instanceof SqoolerView;
+  if (sqooler && config.QSPOOL_SIGN !== 'none') logger.warn('configs and results on a sqooler-layout provider are not signed (QSPOOL_SIGN ignored)');
+  const lifecycle =
+    sqooler
+      ? new SqoolerLifecycle(storage, { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS })
+      : new JobLifecycle(storage, {
+          leaseMs: config.QSPOOL_LEASE_MS,
+          maxAttempts: config.QSPOOL_MAX_ATTEMPTS,
+          agingMs: config.QSPOOL_PRIORITY_AGING_MS,
+          awaitDurability: false,
+        });
   return names.map((name) => {
     const options = { qubitMode: config.QSPOOL_QUBIT_MODE };
     const backend = createBackend(name, options);
@@ -49,7 +58,7 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
       throw new Error('QSPOOL_QUBIT_MODE=verbatim hands qubit jobs to an external runtime: set QSPOOL_RUNTIME_QUBIT to its command');
     }
     const external = command ? new ExternalRuntime(name, { command, timeoutMs: config.QSPOOL_RUNTIME_TIMEOUT_MS }) : undefined;
-    const signer = signs(config, name) ? Signer.load(name, backendSetting(config, 'QSPOOL_SIGNING_KEY', name), config.QSPOOL_DATA_DIR) : undefined;
+    const signer = signs(config, name) && !sqooler ? Signer.load(name, backendSetting(config, 'QSPOOL_SIGNING_KEY', name), config.QSPOOL_DATA_DIR) : undefined;
     return new Spooler({
       lifecycle,
       backend: external ? withRuntime(backend, external) : backend,

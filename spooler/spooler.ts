@@ -18,8 +18,14 @@ import { RETRY_DEFAULTS } from '../config/index.ts';
 import { attemptFailure } from './failures.ts';
 import type { AttemptFailure } from '../storage/retries.ts';
 
+/** The lifecycle calls a spooler makes: JobLifecycle, or SqoolerLifecycle on a sqooler-layout provider. */
+export type SpoolerLifecycle = Pick<
+  JobLifecycle,
+  'storage' | 'leaseMs' | 'claim' | 'renew' | 'note' | 'completeAndClaim' | 'fail' | 'failAttempt' | 'acknowledgeCancel' | 'release' | 'requeueExpired'
+>;
+
 export interface SpoolerOptions {
-  lifecycle: JobLifecycle;
+  lifecycle: SpoolerLifecycle;
   backend: BackendDefinition;
   providerName: string;
   logger: Logger;
@@ -70,7 +76,7 @@ class JobAborted extends Error {
 export class Spooler {
   readonly id = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   readonly config: BackendConfig;
-  private readonly lifecycle: JobLifecycle;
+  private readonly lifecycle: SpoolerLifecycle;
   private readonly log: Logger;
   private readonly pollMs: number;
   private readonly heartbeatMs: number;

@@ -57,19 +57,40 @@ export async function storageAdd(options: Output & { name: string; type: string;
   print(info, options, () => `Added storage provider ${info.name} (${info.type}, ${info.layout} layout, ${info.active ? 'active' : 'inactive'})`);
 }
 
-/** `import-qlued`: a qlued deployment's provider, its login dict unchanged, with its jobs given to `--jobs-owner`. */
-export async function storageImportQlued(options: Output & { name: string; type: string; login: string; jobsOwner: string; description?: string }) {
+/** `--map-user qluedname=qspooluser`, repeatable: qlued usernames to qspool users. */
+function parseUserMap(pairs: string[]): Record<string, string> {
+  const users: Record<string, string> = {};
+  for (const pair of pairs) {
+    const [qlued, qspool, ...rest] = pair.split('=');
+    if (!qlued || !qspool || rest.length > 0) throw new InvalidKeyError(`--map-user takes qluedname=qspooluser, not ${JSON.stringify(pair)}`);
+    users[qlued] = qspool;
+  }
+  return users;
+}
+
+/**
+ * `import-qlued`: a qlued deployment's provider, its login dict unchanged, its jobs given to the qspool users their
+ * qlued users map to (`--map-user`, else the namesake), the rest to `--jobs-owner`.
+ */
+export async function storageImportQlued(options: Output & { name: string; type: string; login: string; jobsOwner?: string; mapUser?: string[]; description?: string }) {
   const login = parseLogin(options.login);
+  const users = parseUserMap(options.mapUser ?? []);
   const report = await withRegistry(async (registry) => {
     const primary = await registry.open(registry.primaryName);
-    if (!(await primary.get(USERS_NS, options.jobsOwner))) throw new NotFoundError(`No user named ${options.jobsOwner}; create it first (qspool user add)`);
+    const isUser = async (name: string) => (await primary.get(USERS_NS, name)) !== undefined;
+    for (const name of [...(options.jobsOwner ? [options.jobsOwner] : []), ...Object.values(users)]) {
+      if (!(await isUser(name))) throw new NotFoundError(`No user named ${name}; create it first (qspool user add)`);
+    }
     return importQlued(registry, {
-      provider: { name: options.name, type: options.type, login, owner: options.jobsOwner, ...(options.description ? { description: options.description } : {}) },
-      owner: options.jobsOwner,
+      provider: { name: options.name, type: options.type, login, ...(options.jobsOwner ? { owner: options.jobsOwner } : {}), ...(options.description ? { description: options.description } : {}) },
+      ...(options.jobsOwner ? { owner: options.jobsOwner } : {}),
+      users,
+      isUser,
     });
   });
+  const unowned = Object.entries(report.unowned).map(([user, count]) => `${count} of ${user || 'no recorded user'}`);
   print(report, options, () =>
-    `Imported ${report.provider} (sqooler layout): backends ${report.backends.join(', ') || 'none yet'}; ${report.indexed} jobs given to ${options.jobsOwner}${report.known ? `, ${report.known} already known` : ''}`,
+    `Imported ${report.provider} (sqooler layout): backends ${report.backends.join(', ') || 'none yet'}; ${report.indexed} jobs indexed${report.known ? `, ${report.known} already known` : ''}${unowned.length ? `; left out (no qspool user; use --map-user or --jobs-owner): ${unowned.join(', ')}` : ''}`,
   );
 }
 

@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import { InvalidJobError, StatusDictError, errorStatusDict, type FieldProblem } from '../../schemas/errors.ts';
 import { toConfigOut } from '../../schemas/backend-config.ts';
 import { isJobId } from '../../storage/keys.ts';
+import { isQluedJobId } from '../../storage/sqooler/ids.ts';
 import { readJsonBody, parseJson, type BodyLimits } from '../middleware/body.ts';
 import type { BackendService, ResolvedBackend } from '../services/backends.ts';
 import type { JobService } from '../services/jobs.ts';
@@ -87,7 +88,8 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
   }
 
   async function visibleStatus(user: User, backend: ResolvedBackend, jobId: string) {
-    const status = isJobId(jobId) ? await jobs.status(user, backend, jobId) : undefined;
+    // Old qlued ids (sqooler's Dropbox form) still address jobs on a provider imported from qlued.
+    const status = isJobId(jobId) || isQluedJobId(jobId) ? await jobs.status(user, backend, jobId) : undefined;
     if (!status) throw missingStatus(jobId);
     if (status.status === 'ERROR') throw new StatusDictError(406, 'job_failed', toStatusDict(status));
     return status;

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { RequestValidationError } from '../../schemas/errors.ts';
 import { jobIdTime } from '../../storage/keys.ts';
+import { isQluedJobId } from '../../storage/sqooler/ids.ts';
 import { type JobIndexEntry, type JobState, type StatusRecord, ns } from '../../storage/records.ts';
 import type { SiteLookup } from './providers.ts';
 
@@ -57,8 +58,11 @@ function encodeCursor(after: string, filters: JobFilters): string {
 
 /** `after` is a job id, a 12-hex time prefix (created_after) or empty (the very beginning). */
 function decodeCursor(cursor: string, filters: JobFilters): string {
-  const [after, print, extra] = Buffer.from(cursor, 'base64url').toString('latin1').split('.');
-  if (extra !== undefined || after === undefined || !/^[0-9a-f]{0,24}$/.test(after) || print !== fingerprint(filters)) {
+  // The fingerprint follows the last dot: an old qlued id (storage/sqooler/ids.ts), which a page can end at too, may
+  // hold dots of its own.
+  const text = Buffer.from(cursor, 'base64url').toString('latin1');
+  const [after, print] = [text.slice(0, Math.max(0, text.lastIndexOf('.'))), text.slice(text.lastIndexOf('.') + 1)];
+  if (!text.includes('.') || !(/^[0-9a-f]{0,24}$/.test(after) || isQluedJobId(after)) || print !== fingerprint(filters)) {
     throw new RequestValidationError([{ type: 'cursor', loc: ['query', 'cursor'], msg: 'not a cursor of this listing (filters changed?)' }]);
   }
   return after;

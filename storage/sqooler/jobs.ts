@@ -8,6 +8,7 @@ import type { StoredDocument } from '../contract.ts';
 import type { EnqueueRequest } from '../lifecycle.ts';
 import { assertKey, isJobId, newJobId } from '../keys.ts';
 import { type JobIndexEntry, type JobRecord, type JobState, type StatusRecord, ns } from '../records.ts';
+import { isSqoolerJobId } from './ids.ts';
 import { initialStatus } from './layout.ts';
 import type { Address } from './paths.ts';
 import type { SqoolerView } from './view.ts';
@@ -61,7 +62,7 @@ export class SqoolerJobs {
   }
 
   async indexEntry(id: string): Promise<JobIndexEntry | undefined> {
-    if (!isJobId(id)) return undefined;
+    if (!isSqoolerJobId(id)) return undefined;
     return (await this.index.storage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
   }
 
@@ -100,8 +101,9 @@ export class SqoolerJobs {
       throw new ConflictError(`Job ${id} is ${record.state.toLowerCase()} on a sqooler-layout provider; it can be purged once it is done`, 'job_running');
     }
     const { documents, paths } = this.storage;
-    const key = { display: backend, id, owner: record.owner };
-    for (const at of [paths.job(record.state === 'DONE' ? 'finished' : 'deleted', key), paths.result(key), paths.status(key)]) {
+    const { key } = (await this.storage.key(backend, id))!;
+    const older = paths.olderStatus(key);
+    for (const at of [paths.job(record.state === 'DONE' ? 'finished' : 'deleted', key), paths.result(key), paths.status(key), ...(older ? [older] : [])]) {
       await documents.delete(at.path, at.name);
     }
     // Jobs qlued took before the import have no index entries.

@@ -141,8 +141,11 @@ export function servedResult(document: unknown, backendName: string, jobId: stri
   return { ...unwrapJws(document), backend_name: backendName, job_id: jobId, status: 'finished' };
 }
 
-/** Names sqooler builds paths from: one safe path segment each, so nothing a client sends escapes its folder. */
-export const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/**
+ * Names sqooler builds paths from: one safe path segment each, so nothing a client sends escapes its folder. `@` and
+ * `+` occur in qlued usernames, which old qlued job ids and folders carry (./ids.ts).
+ */
+export const SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,254}$/;
 
 /** The segments of a folder path, each checked (InvalidKeyError otherwise); with a name, the file's last. */
 export function safeSegments(path: string, name?: string): string[] {

@@ -5,6 +5,7 @@
 // folders. qspool writes its own 24-hex id as the suffix, so the name and the id determine each other.
 import { InvalidKeyError } from '../../schemas/errors.ts';
 import { isJobId, jobIdTime } from '../keys.ts';
+import { qluedJobId } from './ids.ts';
 import type { DocumentAddress, SqoolerDocuments } from './layout.ts';
 
 export type Place = 'queued' | 'running' | 'finished' | 'deleted';
@@ -29,6 +30,8 @@ export interface SqoolerPaths {
   backends(documents: SqoolerDocuments): Promise<string[]>;
   job(place: Place, key: JobKey): Address;
   status(key: JobKey): Address;
+  /** Where a job older than sqooler's None folder keeps its status, if it may be elsewhere (see ./ids.ts). */
+  olderStatus(key: JobKey): Address | undefined;
   result(key: JobKey): Address;
   /**
    * Whether a job's address in the place tells its backend. Where it does not (local's running and deleted folders
@@ -65,6 +68,7 @@ export const localPaths: SqoolerPaths = {
     return { path, name: id };
   },
   status: ({ display, id }) => ({ path: `status/${display}`, name: id }),
+  olderStatus: () => undefined,
   result: ({ display, id }) => ({ path: `results/${display}`, name: id }),
   namesBackend: (place) => place === 'queued' || place === 'finished',
   lease: ({ display, id }) => ({ path: `qspool/leases/${display}`, name: id }),
@@ -86,16 +90,26 @@ export const localPaths: SqoolerPaths = {
 
 const DROPBOX_ROOT = 'Backend_files';
 
-/** `create_job_id`'s form, with the job's qspool id (whose first 12 hex digits are its creation time) as suffix. */
+/**
+ * `create_job_id`'s form, with the job's qspool id (whose first 12 hex digits are its creation time) as suffix; a job
+ * qlued created keeps the id qlued gave it, which has that form already.
+ */
 function dropboxJobId({ display, id, owner }: JobKey): string {
+  if (!isJobId(id)) return id;
   const stamp = new Date(jobIdTime(id)).toISOString().replace(/-|:/g, '').replace('T', '_').slice(0, 15);
   return `${stamp}-${display}-${owner}-${id}`;
 }
 
-/** The key a Dropbox name (`job-…`, `status-…`, `result-…`) stands for, if it is one qspool can address. */
+/**
+ * The key a Dropbox name (`job-…`, `status-…`, `result-…`) stands for, if it is one qspool can address: qspool's
+ * jobs by their 24-hex suffix, qlued's by their whole id (./ids.ts), both with the username in the paths.
+ */
 function parseDropboxName(name: string, prefix: string): JobKey | undefined {
   if (!name.startsWith(prefix)) return undefined;
-  const [stamp, display, owner, id, ...rest] = name.slice(prefix.length).split('-');
+  const sqoolerId = name.slice(prefix.length);
+  const old = qluedJobId(sqoolerId);
+  if (old) return { display: old.display, id: sqoolerId, owner: old.username };
+  const [stamp, display, owner, id, ...rest] = sqoolerId.split('-');
   return stamp && display && owner && id && rest.length === 0 && isJobId(id) ? { display, id, owner } : undefined;
 }
 
@@ -108,7 +122,7 @@ async function dropboxKeys(documents: SqoolerDocuments, folders: string[], prefi
 }
 
 async function dropboxIds(documents: SqoolerDocuments, folders: string[], prefix: string, display: string): Promise<string[]> {
-  return (await dropboxKeys(documents, folders, prefix, display)).map((key) => key.id);
+  return [...new Set((await dropboxKeys(documents, folders, prefix, display)).map((key) => key.id))];
 }
 
 const QSPOOL_FOLDER = `${DROPBOX_ROOT}/Qspool`;
@@ -137,6 +151,8 @@ export const dropboxPaths: SqoolerPaths = {
    * `username` is None and sqooler's spoolers and qlued all use `Status/<display>/None/` (seen running sqooler).
    */
   status: (key) => ({ path: `${DROPBOX_ROOT}/Status/${key.display}/None`, name: `status-${dropboxJobId(key)}` }),
+  /** qlued's Dropbox code before sqooler's None folder kept statuses in the user's (`Status/<display>/<username>/`). */
+  olderStatus: (key) => (isJobId(key.id) ? undefined : { path: `${DROPBOX_ROOT}/Status/${key.display}/${key.owner}`, name: `status-${key.id}` }),
   result: (key) => ({ path: `${DROPBOX_ROOT}/Result/${key.display}/${key.owner}`, name: `result-${dropboxJobId(key)}` }),
   namesBackend: () => true,
   lease: (key) => ({ path: `${QSPOOL_FOLDER}/Leases/${key.display}`, name: `lease-${dropboxJobId(key)}` }),
@@ -147,7 +163,8 @@ export const dropboxPaths: SqoolerPaths = {
   async ids(documents, kind, display) {
     switch (kind) {
       case 'status':
-        return dropboxIds(documents, [`${DROPBOX_ROOT}/Status/${display}/None`], 'status-', display);
+        // None, and the users' folders of statuses qlued wrote before sqooler (olderStatus).
+        return dropboxIds(documents, await userFolders(documents, `${DROPBOX_ROOT}/Status/${display}`), 'status-', display);
       case 'results':
         return dropboxIds(documents, await userFolders(documents, `${DROPBOX_ROOT}/Result/${display}`), 'result-', display);
       case 'finished':

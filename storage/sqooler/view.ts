@@ -25,6 +25,7 @@ import {
 } from './layout.ts';
 import { type Address, type JobKey, type Place, PLACES, type SqoolerPaths } from './paths.ts';
 import { publicKeyOf, verifySigned } from './signatures.ts';
+import { qluedJobId } from './ids.ts';
 
 /** Documents here are never replaced through the contract, so one version string serves them all. */
 const VERSION = 'sqooler';
@@ -80,7 +81,8 @@ export class SqoolerView implements StorageProvider {
   }
 
   async status(key: JobKey): Promise<SqoolerStatus | undefined> {
-    const document = await this.document(this.paths.status(key));
+    const older = this.paths.olderStatus(key);
+    const document = (await this.document(this.paths.status(key))) ?? (older && (await this.document(older)));
     return document === undefined ? undefined : (unwrapJws(document) as unknown as SqoolerStatus);
   }
 
@@ -97,14 +99,18 @@ export class SqoolerView implements StorageProvider {
   }
 
   /**
-   * A job's key: its owner is the index's. Jobs qlued took before qspool have no index entry; on local storage,
-   * whose paths name no user, they are still read (as nobody's: admins only), elsewhere they cannot be found.
+   * A job's key (where its documents are) and owner (the qspool user the index gives it to). The key's user is the
+   * owner for qspool's jobs; an old qlued id names its qlued user itself (./ids.ts), whom the import mapped to a
+   * qspool user. Jobs qlued took that were not imported have no index entry; where the paths need no user (local,
+   * MongoDB) or the id names it, they are still read (as nobody's: admins only).
    */
-  async key(display: string, id: string): Promise<{ key: JobKey; entry?: JobIndexEntry } | undefined> {
-    if (!isJobId(id)) return undefined;
+  async key(display: string, id: string): Promise<{ key: JobKey; owner: string; entry?: JobIndexEntry } | undefined> {
+    const old = qluedJobId(id);
+    if (!isJobId(id) && old?.display !== display) return undefined;
     const entry = (await this.index.storage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
-    if (!entry && this.paths.needsOwner) return undefined;
-    return { key: { display, id, owner: entry?.owner ?? '' }, ...(entry ? { entry } : {}) };
+    if (!entry && !old && this.paths.needsOwner) return undefined;
+    const owner = entry?.owner ?? '';
+    return { key: { display, id, owner: old?.username ?? owner }, owner, ...(entry ? { entry } : {}) };
   }
 
   /** The job as a qspool record, or undefined. */
@@ -112,14 +118,14 @@ export class SqoolerView implements StorageProvider {
     const known = await this.key(display, id);
     const found = known && (await this.locate(known.key, first));
     if (!known || !found) return undefined;
-    const { key, entry } = known;
+    const { key, owner, entry } = known;
     const dict = (await this.status(key)) ?? initialStatus(id);
     const state = stateOf(dict.status, found.place);
-    const createdAt = entry?.createdAt ?? new Date(0).toISOString();
+    const createdAt = entry?.createdAt ?? qluedJobId(id)?.createdAt ?? new Date(0).toISOString();
     return {
       id,
       backend: display,
-      owner: key.owner,
+      owner,
       state,
       payload: found.payload,
       createdAt,
@@ -137,8 +143,8 @@ export class SqoolerView implements StorageProvider {
     const record = await this.record(display, id);
     if (!record) return undefined;
     const { state, owner, seq, attempts, timestamps } = record;
-    const dict = (await this.status({ display, id, owner })) ?? initialStatus(id);
-    return { job_id: id, status: state, detail: dict.detail, error_message: dict.error_message, backend: display, owner, seq, attempts, timestamps };
+    // The record's detail and error are the status dict's.
+    return { job_id: id, status: state, detail: record.detail.join('; '), error_message: record.errorMessage ?? 'None', backend: display, owner, seq, attempts, timestamps };
   }
 
   async get<T = unknown>(namespace: string, key: string): Promise<StoredDocument<T> | undefined> {

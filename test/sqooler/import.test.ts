@@ -1,14 +1,19 @@
-// Taking over a qlued deployment's local storage: the jobs sqooler's spoolers already finished there (fixtures
-// written by the real sqooler code) are listed for the user they are given to and served through /api/v2.
+// Taking over a qlued deployment's storage: on local storage, the jobs sqooler's spoolers already finished there
+// (fixtures written by the real sqooler code) are listed for the user they are given to and served through /api/v2;
+// on Dropbox, jobs under qlued's old ids (`<YYYYmmdd_HHMMSS>-<display>-<username>-<5 hex>`) are given to the qspool
+// users their qlued users map to and served under those ids.
 import { expect } from 'chai';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../config/logger.ts';
 import { registryFor } from '../../scripts/runtime.ts';
 import type { ProviderRegistry } from '../../storage/registry/index.ts';
+import { USERS_NS } from '../../server/services/users.ts';
+import { isQluedJobId, isSqoolerJobId, qluedJobId } from '../../storage/sqooler/ids.ts';
 import { importQlued } from '../../storage/sqooler/import.ts';
+import { startDropboxApiServer, type DropboxApiServer } from '../dropbox-api-server/index.ts';
 import { startHarness, type Harness } from '../native-api/harness.ts';
 import { SECRET_KEY } from '../support/lab-provider.ts';
 import { request } from '../support/system.ts';
@@ -41,11 +46,12 @@ describe('qspool storage import-qlued', function () {
   });
 
   const provider = () => ({ name: 'lab1', type: 'local', login: { base_path: dir } });
+  const isUser = async (name: string) => (await h.storage.get(USERS_NS, name)) !== undefined;
   const v2 = (call: string, id: string, token: string) => request(`${h.url}/api/v2/lab1_singlequdit_simulator/${call}?job_id=${id}&token=${token}`);
 
   it('registers the provider with qlued\'s login dict and the sqooler layout, and indexes its jobs for their owner', async () => {
-    const report = await importQlued(registry, { provider: provider(), owner: 'ada' });
-    expect(report).to.deep.equal({ provider: 'lab1', backends: ['singlequdit'], indexed: 2, known: 0 });
+    const report = await importQlued(registry, { provider: provider(), owner: 'ada', isUser });
+    expect(report).to.deep.equal({ provider: 'lab1', backends: ['singlequdit'], indexed: 2, known: 0, unowned: {} });
     expect(await registry.show('lab1')).to.include({ layout: 'sqooler' }).and.to.have.deep.property('login', { base_path: dir });
     const listed = (await h.call('GET', '/jobs', { token: ada })).body as { jobs: { id: string; provider?: string; status: string }[] };
     expect(listed.jobs.map((job) => [job.id, job.provider, job.status]).sort()).to.deep.equal([
@@ -65,6 +71,92 @@ describe('qspool storage import-qlued', function () {
   });
 
   it('can be run again: jobs already indexed are left as they are', async () => {
-    expect(await importQlued(registry, { provider: provider(), owner: 'bob' })).to.include({ indexed: 0, known: 2 });
+    expect(await importQlued(registry, { provider: provider(), owner: 'bob', isUser })).to.include({ indexed: 0, known: 2 });
+  });
+});
+
+describe('qspool storage import-qlued from Dropbox, with qlued\'s old job ids', function () {
+  this.timeout(60_000);
+  const OLD = join(FIXTURES, 'old-qlued-dropbox');
+  const FRETCHEN = ['20240115_093012-singlequdit-fretchen-cec9c', '20240116_101500-singlequdit-fretchen-0b7d2'];
+  const ALICE = '20230321_114612-singlequdit-alice.b-0a1f3';
+  const DAVE = '20240117_120000-singlequdit-dave-5e3a1';
+  const CAROL = '20240118_130000-singlequdit-carol-77e01';
+  let h: Harness;
+  let server: DropboxApiServer;
+  let registry: ProviderRegistry;
+  let tokens: Record<'ada' | 'bob' | 'dave', string>;
+
+  before(async () => {
+    h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent' });
+    server = await startDropboxApiServer();
+    for (const file of (await readdir(OLD, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile())) {
+      const local = join(file.parentPath, file.name);
+      server.store.putFile(`/${relative(OLD, local)}`, await readFile(local));
+    }
+    registry = registryFor({ config: h.config, logger: createLogger('silent'), storage: h.storage });
+    tokens = { ada: await h.user('ada'), bob: await h.user('bob'), dave: await h.user('dave') };
+  });
+  after(async () => {
+    await registry.close();
+    await h.stop();
+    await server.close();
+  });
+
+  const login = () => ({ app_key: server.tokens.clientId, app_secret: server.tokens.clientSecret, refresh_token: server.tokens.refreshToken, api_base_url: server.url });
+  const isUser = async (name: string) => (await h.storage.get(USERS_NS, name)) !== undefined;
+  const v2 = (call: string, id: string, token: string) => request(`${h.url}/api/v2/lab2_singlequdit_simulator/${call}?job_id=${encodeURIComponent(id)}&token=${token}`);
+  const listed = async (token: string, query = '') => (await h.call('GET', `/jobs${query}`, { token })).body as { jobs: { id: string; status: string; provider?: string }[]; next_cursor: string | null };
+
+  it('reads qlued\'s old Dropbox ids, and refuses anything that is not one whole (no path out of its folder)', () => {
+    expect(qluedJobId(ALICE)).to.deep.equal({ display: 'singlequdit', username: 'alice.b', createdAt: '2023-03-21T11:46:12Z' });
+    expect(isSqoolerJobId(FRETCHEN[0])).to.equal(true);
+    for (const bad of [
+      '20230321_114612-singlequdit-..-cec9c',
+      '20230321_114612-singlequdit-.hidden-cec9c',
+      '20230321_114612-singlequdit-a/b-cec9c',
+      '20230321_114612-singlequdit-ann-lee-cec9c',
+      '20230321_114612-Single-ann-cec9c',
+      '20230321_114612-singlequdit-ann-cec9',
+      '../../etc/passwd',
+      `${ALICE}\n`,
+    ]) {
+      expect(isQluedJobId(bad), bad).to.equal(false);
+    }
+  });
+
+  it('gives each old job to the qspool user its qlued user maps to, or to the namesake, and reports the rest', async () => {
+    const report = await importQlued(registry, { provider: { name: 'lab2', type: 'dropbox', login: login() }, users: { fretchen: 'ada', 'alice.b': 'bob' }, isUser });
+    expect(report).to.deep.equal({ provider: 'lab2', backends: ['singlequdit'], indexed: 4, known: 0, unowned: { carol: 1 } });
+    expect((await listed(tokens.ada)).jobs.map((job) => [job.id, job.status, job.provider])).to.deep.equal(FRETCHEN.map((id) => [id, 'DONE', 'lab2']));
+    expect((await listed(tokens.bob)).jobs.map((job) => [job.id, job.status])).to.deep.equal([[ALICE, 'ERROR']]);
+    expect((await listed(tokens.dave)).jobs.map((job) => job.id)).to.deep.equal([DAVE]);
+  });
+
+  it('pages through old ids with the listing\'s cursor', async () => {
+    const first = await listed(tokens.ada, '?limit=1');
+    expect(first.jobs.map((job) => job.id)).to.deep.equal([FRETCHEN[0]]);
+    const second = await listed(tokens.ada, `?limit=1&cursor=${first.next_cursor}`);
+    expect(second.jobs.map((job) => job.id)).to.deep.equal([FRETCHEN[1]]);
+  });
+
+  it('serves old jobs\' statuses and results under their old ids through /api/v2, to their owners only', async () => {
+    expect((await v2('get_job_status', FRETCHEN[0]!, tokens.ada)).body).to.include({ job_id: FRETCHEN[0], status: 'DONE' });
+    const result = (await v2('get_job_result', FRETCHEN[0]!, tokens.ada)).body as Record<string, unknown>;
+    expect(result).to.include({ status: 'finished', job_id: FRETCHEN[0], backend_name: 'lab2_singlequdit_simulator' });
+    expect(result).to.have.nested.property('results[0].data.memory').that.deep.equals(['24', '26', '23']);
+    // Its status is in qlued's older per-user folder.
+    const failed = await v2('get_job_status', ALICE, tokens.bob);
+    expect([failed.status, (failed.body as { status: string }).status]).to.deep.equal([406, 'ERROR']);
+    expect((failed.body as { detail: string }).detail).to.include('Instruction warp not allowed');
+    expect((await v2('get_job_status', FRETCHEN[0]!, tokens.bob)).status).to.equal(406);
+    expect((await v2('get_job_result', CAROL, tokens.ada)).status).to.equal(406);
+    expect((await v2('get_job_status', '20240115_093012-singlequdit-..-cec9c', tokens.ada)).status).to.equal(406);
+  });
+
+  it('indexes only the jobs still unowned when run again with a fallback owner', async () => {
+    const report = await importQlued(registry, { provider: { name: 'lab2', type: 'dropbox', login: login() }, owner: 'dave', isUser });
+    expect(report).to.include({ indexed: 1, known: 4 }).and.to.have.deep.property('unowned', {});
+    expect((await listed(tokens.dave)).jobs.map((job) => job.id)).to.deep.equal([DAVE, CAROL]);
   });
 });
