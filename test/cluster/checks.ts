@@ -19,6 +19,9 @@ export async function outboxEvents(storage: StorageProvider, users: Set<string>)
   }
 }
 
+/** A request the killed process had written to its socket still reaches the subscriber this long after the kill. */
+const IN_FLIGHT_MS = 1000;
+
 export interface DeliveryVerdict {
   expected: number;
   delivered: number;
@@ -48,8 +51,9 @@ export function judgeDeliveries(expectedIds: string[], arrivals: Arrival[], disp
   for (const [id, times] of byId) {
     if (!expected.has(id)) verdict.unexplained.push(id);
     if (times.length < 2) continue;
-    const acrossKill = dispatcherKilledAt !== undefined && times.length === 2 && times[0]! <= dispatcherKilledAt && times[1]! >= dispatcherKilledAt;
-    (acrossKill ? verdict.repeatedAcrossKill : verdict.duplicated).push(id);
+    const acrossKill = dispatcherKilledAt !== undefined && times.length === 2 && times[0]! <= dispatcherKilledAt + IN_FLIGHT_MS && times[1]! >= dispatcherKilledAt;
+    if (acrossKill) verdict.repeatedAcrossKill.push(id);
+    else verdict.duplicated.push(`${id} (${times.map((t) => `${dispatcherKilledAt === undefined ? t : t - dispatcherKilledAt} ms`).join(', ')} after the kill)`);
   }
   return verdict;
 }

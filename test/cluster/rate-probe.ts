@@ -12,29 +12,34 @@ export interface RateProbeResult {
   expected: number;
 }
 
-/** Probes `urls` with `token` for `seconds`; `offeredPerSecond` is the total offered rate over all replicas. */
+/**
+ * Probes `urls` with `token` for `seconds`, at `offeredPerSecond` requests in total, sent on a fixed schedule
+ * whatever the answers' latency (a loaded store must not lower the offered rate below R).
+ */
 export async function probeRate(urls: string[], token: string, options: { seconds: number; rate: number; burst: number; offeredPerSecond: number }): Promise<RateProbeResult> {
   const result = { admitted: 0, refused: 0, unanswered: 0 };
   const started = Date.now();
-  const endAt = started + options.seconds * 1000;
-  const gapMs = (1000 * urls.length) / options.offeredPerSecond;
-  const loop = async (url: string) => {
-    while (Date.now() < endAt) {
-      const sent = Date.now();
-      try {
-        const response = await fetch(`${url}/api/v1/jobs?limit=1`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
-        await response.arrayBuffer();
-        if (response.status === 429) result.refused += 1;
-        else if (response.status === 200) result.admitted += 1;
-        else throw new Error(`GET /api/v1/jobs answered ${response.status}`);
-      } catch (error) {
-        if ((error as Error).message.startsWith('GET')) throw error;
-        result.unanswered += 1;
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, sent + gapMs - Date.now())));
+  const gapMs = 1000 / options.offeredPerSecond;
+  const requests: Promise<void>[] = [];
+  const send = async (url: string) => {
+    let status: number;
+    try {
+      const response = await fetch(`${url}/api/v1/jobs?limit=1`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(20_000) });
+      await response.arrayBuffer();
+      status = response.status;
+    } catch {
+      result.unanswered += 1;
+      return;
     }
+    if (status === 429) result.refused += 1;
+    else if (status === 200) result.admitted += 1;
+    else throw new Error(`GET /api/v1/jobs answered ${status}`);
   };
-  await Promise.all(urls.map(loop));
+  for (let n = 0; Date.now() < started + options.seconds * 1000; n += 1) {
+    requests.push(send(urls[n % urls.length]!));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + (n + 1) * gapMs - Date.now())));
+  }
+  await Promise.all(requests);
   const seconds = (Date.now() - started) / 1000;
   return { ...result, seconds, expected: options.burst + options.rate * seconds };
 }

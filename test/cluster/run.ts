@@ -42,6 +42,8 @@ const phase = new Phase(runDir, crash, {
     // A killed dispatcher is succeeded within seconds, not the default 15.
     QSPOOL_NOTIFY_LEASE_MS: '3000',
     QSPOOL_NOTIFY_POLL_MS: '250',
+    // A delivery claimed by the killed replica is retried after twice this (server/notifications/worker.ts).
+    QSPOOL_WEBHOOK_TIMEOUT_MS: '3000',
   },
 }, store);
 await phase.prepare();
