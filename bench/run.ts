@@ -11,6 +11,7 @@ import { startRedis, type RedisService } from './redis.ts';
 import { claimRows } from './rows/claim.ts';
 import { latencyRows } from './rows/latency.ts';
 import { memoryRows } from './rows/memory.ts';
+import { replicaRows } from './rows/replicas.ts';
 import { simulatorRows } from './rows/simulators.ts';
 import { spoolerRows } from './rows/spooler.ts';
 import { submitRows } from './rows/submit.ts';
@@ -27,6 +28,7 @@ const ROWS: Record<string, (context: BenchContext) => Promise<TableRow[]>> = {
   '6': memoryRows,
   '7': sseLatencyRows,
   '8': sweepRows,
+  '9': replicaRows,
 };
 
 function positive(name: string, fallback: number, minimum = 1): number {

@@ -27,19 +27,20 @@ async function claimBatch(lifecycle: JobLifecycle, backend: string, count: numbe
   return (performance.now() - started) / count;
 }
 
-async function measure(context: BenchContext, provider: BenchProvider): Promise<Map<number, Figure>> {
+/** Mean claim time per run at each depth (each its own backend), with the runs alternating between depths. */
+export async function measureClaims(context: BenchContext, provider: BenchProvider, depths: [number, string][] = DEPTHS): Promise<Map<number, Figure>> {
   const seeder = await createProvider(provider.seedSpec);
   const storage: StorageProvider = provider.seedSpec === provider.spec ? seeder : await createProvider(provider.spec);
   const lifecycle = new JobLifecycle(storage);
   try {
-    for (const [depth, backend] of DEPTHS) {
-      context.log(`row 2: ${provider.name}, filling ${backend} to ${depth} queued jobs`);
+    for (const [depth, backend] of depths) {
+      context.log(`claims: ${provider.name}, filling ${backend} to ${depth} queued jobs`);
       await fillTo(context, seeder, provider.seedSpec, backend, depth + WARMUP_CLAIMS);
       await claimBatch(lifecycle, backend, WARMUP_CLAIMS);
     }
-    const samples = new Map<number, number[]>(DEPTHS.map(([depth]) => [depth, []]));
+    const samples = new Map<number, number[]>(depths.map(([depth]) => [depth, []]));
     for (let run = 1; run <= Math.max(context.runs, 5); run += 1) {
-      for (const [depth, backend] of DEPTHS) {
+      for (const [depth, backend] of depths) {
         samples.get(depth)!.push(await claimBatch(lifecycle, backend, CLAIMS_PER_RUN));
         await addJobs(context, seeder, provider.seedSpec, backend, CLAIMS_PER_RUN);
       }
@@ -55,7 +56,7 @@ export async function claimRows(context: BenchContext): Promise<TableRow[]> {
   const { available, skipped } = benchProviders((name) => (name === 'local' ? localStoreDir(context) : join(context.workDir, `store-${name}`)));
   const rows: TableRow[] = [];
   for (const provider of available) {
-    const figures = await measure(context, provider);
+    const figures = await measureClaims(context, provider);
     const at = (depth: number) => figures.get(depth)!;
     const how =
       `Mean time of ${CLAIMS_PER_RUN} consecutive JobLifecycle.claim() calls per run, in the bench process, provider opened ` +

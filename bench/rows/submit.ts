@@ -10,7 +10,7 @@ import { emptyQueue } from '../peers/bullmq-queue.ts';
 import { formatNumber, summarise, type Figure } from '../stats.ts';
 import { compared, type TableRow } from '../table.ts';
 
-const CONNECTIONS = 64;
+export const CONNECTIONS = 64;
 const WARMUP_SECONDS = 1;
 
 interface Target {
@@ -18,20 +18,21 @@ interface Target {
   start(): Promise<{ child: Child; tokens?: string[]; done(): Promise<void> }>;
 }
 
-interface Sample {
+export interface Sample {
   accepted: number;
   p50: number;
   p99: number;
   refused: number;
 }
 
-async function fire(url: string, bodies: string[], seconds: number): Promise<Sample> {
+/** One autocannon run of v2 post_job against `url`, `connections` at once (a body, i.e. a user, per connection). */
+export async function fire(url: string, bodies: string[], seconds: number, connections = CONNECTIONS): Promise<Sample> {
   let next = 0;
   const result = await autocannon({
     url: `${url}/api/v2/singlequdit/post_job`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    connections: CONNECTIONS,
+    connections,
     duration: seconds,
     // Each connection is one client with its own token (qspool counts queued jobs per user).
     setupClient: (client) => client.setBody(bodies[next++ % bodies.length]!),
@@ -40,14 +41,14 @@ async function fire(url: string, bodies: string[], seconds: number): Promise<Sam
 }
 
 /** The server's settings for every run. */
-const SERVER_ENV = {
+export const SERVER_ENV = {
   // The bench measures capacity: no per-credential rate limit, and a queue quota no run reaches.
   QSPOOL_RATE_PER_SECOND: '0',
   QSPOOL_MAX_QUEUED_PER_USER: '1000000',
 };
 
 /** A store with the backend config and one user per connection, copied for every run (creating users is slow). */
-async function template(context: BenchContext): Promise<{ dir: string; tokens: string[] }> {
+export async function template(context: BenchContext): Promise<{ dir: string; tokens: string[] }> {
   const data = await scratch(context, 'submit-template');
   const child = await startChild('qspool server', 'qspool-server.ts', {
     ...SERVER_ENV,
