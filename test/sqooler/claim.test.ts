@@ -1,6 +1,7 @@
 // The atomic claim of qspool's spooler on sqooler's local layout (storage/sqooler/spooler-lifecycle.ts): one winner
 // among racing claimants, coexistence with a sqooler spooler's plain move on the same folder, leases that expire
-// and send the job back (or, past its attempts, to the deleted folder with an ERROR status), and fencing.
+// and send the job back (or, past its attempts, to the deleted folder with an ERROR status), and fencing; and one
+// winner on Dropbox, whose move_v2 is the exclusive step there.
 import { expect } from 'chai';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,10 +9,12 @@ import { join } from 'node:path';
 import { LeaseLostError } from '../../schemas/errors.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 import { SqoolerJobs } from '../../storage/sqooler/jobs.ts';
+import { SqoolerDropboxFiles } from '../../storage/sqooler/dropbox.ts';
 import { SqoolerLocalFiles } from '../../storage/sqooler/local.ts';
-import { localPaths } from '../../storage/sqooler/paths.ts';
+import { dropboxPaths, localPaths } from '../../storage/sqooler/paths.ts';
 import { SqoolerLifecycle } from '../../storage/sqooler/spooler-lifecycle.ts';
 import { SqoolerView } from '../../storage/sqooler/view.ts';
+import { startDropboxApiServer } from '../dropbox-api-server/index.ts';
 import { GOOD_JOB } from '../native-api/harness.ts';
 import { SqoolerDouble } from './sqooler-double.ts';
 
@@ -49,6 +52,13 @@ describe('qspool\'s claim on a sqooler local layout', () => {
     expect(await names('lab/jobs/running')).to.deep.equal([id]);
     expect(await names(`lab/jobs/queued/${DISPLAY}`)).to.deep.equal([]);
     expect(await names(`lab/qspool/leases/${DISPLAY}`)).to.deep.equal([id]);
+  });
+
+  it('moves a document once among concurrent moves (rename), with no lease in front of it', async () => {
+    await view.documents.upload('x', 'doc', { n: 1 });
+    const moves = await Promise.all(Array.from({ length: 8 }, () => view.documents.move({ path: 'x', name: 'doc' }, { path: 'y', name: 'doc' })));
+    expect(moves.filter(Boolean)).to.have.length(1);
+    expect(await view.documents.get('y', 'doc')).to.deep.equal({ n: 1 });
   });
 
   it('takes the oldest job first (qspool ids sort by creation time)', async () => {
@@ -143,5 +153,34 @@ describe('qspool\'s claim on a sqooler local layout', () => {
     expect(await names(`lab/jobs/queued/${DISPLAY}`)).to.deep.equal([id]);
     expect(await names(`lab/qspool/leases/${DISPLAY}`)).to.deep.equal([]);
     expect((await lifecycle().claim(DISPLAY, 'b'))!.record.attempts).to.equal(1);
+  });
+});
+
+describe('qspool\'s claim on a sqooler Dropbox layout', () => {
+  it('gives a queued job to exactly one of six racing claimants (files/move_v2 moves it once)', async () => {
+    const server = await startDropboxApiServer();
+    const dir = await mkdtemp(join(tmpdir(), 'qspool-sqooler-claim-dropbox-'));
+    const index = new LocalProvider({ root: dir });
+    try {
+      const files = new SqoolerDropboxFiles({ appKey: server.tokens.clientId, appSecret: server.tokens.clientSecret, refreshToken: server.tokens.refreshToken, apiBaseUrl: server.url });
+      const view = new SqoolerView(files, dropboxPaths, { storage: index, provider: 'lab1' });
+      const { id } = await new SqoolerJobs(view).enqueue({ backend: DISPLAY, owner: 'ada', payload: GOOD_JOB });
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => new SqoolerLifecycle(view).claim(DISPLAY, `spooler-${i}`)));
+      expect(claims.filter((claim) => claim !== undefined).map((claim) => claim!.record.id)).to.deep.equal([id]);
+      const running = server.store.paths().filter((path) => path.toLowerCase().startsWith('/backend_files/running_jobs/'));
+      expect(running).to.have.length(1);
+      expect(running[0]).to.match(new RegExp(`-singlequdit-ada-${id}\\.json$`));
+      expect(await files.list(`Backend_files/Queued_Jobs/${DISPLAY}`)).to.deep.equal([]);
+      expect(await files.list(`Backend_files/Qspool/Leases/${DISPLAY}`)).to.have.length(1);
+      // The move alone, without leases in front of it: one of six concurrent moves of a document wins.
+      await files.upload('x', 'doc', { n: 1 });
+      const moves = await Promise.all(Array.from({ length: 6 }, () => files.move({ path: 'x', name: 'doc' }, { path: 'y', name: 'doc' })));
+      expect(moves.filter(Boolean)).to.have.length(1);
+      expect(await files.get('y', 'doc')).to.deep.equal({ n: 1 });
+    } finally {
+      await index.close();
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
