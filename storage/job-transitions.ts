@@ -58,8 +58,9 @@ export class JobTransitions {
   }
 
   claimed(queued: JobRecord, holder: string): JobRecord {
-    const attempt = queued.attempts + 1;
-    return this.advance(queued, 'RUNNING', `Claimed by ${holder} (attempt ${attempt}).`, {
+    const { notBefore: _waited, ...rest } = queued;
+    const attempt = rest.attempts + 1;
+    return this.advance(rest, 'RUNNING', `Claimed by ${holder} (attempt ${attempt}).`, {
       attempts: attempt,
       lease: { holder, token: attempt, expiresAt: this.now() + this.leaseMs },
     });

@@ -289,13 +289,10 @@ export class JobLifecycle {
     const held = await this.current(claim);
     if (held.record.cancelRequested) return this.acknowledgeCancel(held);
     const { backend, id } = claim.record;
-    let moved: JobRecord | undefined;
-    await this.moveFenced(held, ns.running(backend), placeOf(this.transitions.failedAttempt(held.record, failure, policy)), id, (latest) => {
-      moved = this.transitions.failedAttempt(latest, failure, policy);
-      return moved;
-    });
-    await this.publishStatus(moved!, held.record);
-    return moved!;
+    let moved = this.transitions.failedAttempt(held.record, failure, policy);
+    await this.moveFenced(held, ns.running(backend), placeOf(moved), id, (latest) => (moved = this.transitions.failedAttempt(latest, failure, policy)));
+    await this.publishStatus(moved, held.record);
+    return moved;
   }
 
   /** Ends a running job whose cancel was requested. */

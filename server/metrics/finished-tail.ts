@@ -44,22 +44,27 @@ export class FinishedTail {
       const record = await this.finalRecord(id);
       if (record) finished.push(record);
     }
-    const [done, ended] = await Promise.all([
+    const [done, ended, dead] = await Promise.all([
       listAll(this.storage, ns.finished(this.backend), this.frontier),
       listAll(this.storage, ns.deleted(this.backend), this.frontier),
+      listAll(this.storage, ns.dead(this.backend), this.frontier),
     ]);
     const reads = await Promise.all([
       ...done.map((id) => this.storage.get<JobRecord>(ns.finished(this.backend), id)),
       ...ended.map((id) => this.storage.get<JobRecord>(ns.deleted(this.backend), id)),
+      ...dead.map((id) => this.storage.get<JobRecord>(ns.dead(this.backend), id)),
     ]);
     for (const found of reads) if (found) finished.push(found.value);
-    for (const id of [...done, ...ended]) if (id > this.frontier) this.frontier = id;
+    for (const id of [...done, ...ended, ...dead]) if (id > this.frontier) this.frontier = id;
     this.watched = new Set([...open].filter((id) => id <= this.frontier));
     return finished;
   }
 
   private async finalRecord(id: string): Promise<JobRecord | undefined> {
-    const found = (await this.storage.get<JobRecord>(ns.finished(this.backend), id)) ?? (await this.storage.get<JobRecord>(ns.deleted(this.backend), id));
+    const found =
+      (await this.storage.get<JobRecord>(ns.finished(this.backend), id)) ??
+      (await this.storage.get<JobRecord>(ns.deleted(this.backend), id)) ??
+      (await this.storage.get<JobRecord>(ns.dead(this.backend), id));
     return found?.value;
   }
 }
