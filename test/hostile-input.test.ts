@@ -2,6 +2,7 @@
 // wrongly typed JSON, huge and deeply nested bodies, __proto__ keys, path tricks in ids and backend names, bad
 // UTF-8, bad credentials and wrong methods. Every request must answer 4xx with a JSON body, the server must stay
 // up, and not one stored document may change. Requests go out raw (node:http, node:net), so nothing normalises them.
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join, relative } from 'node:path';
 import jwt from 'jsonwebtoken';
+import { STORE_FILE } from '../storage/local/store-file.ts';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from './native-api/harness.ts';
 
 interface Probe {
@@ -26,17 +28,31 @@ interface Reply {
 
 const MAX_BODY = 64 * 1024;
 
-/** Every file under the data directory with a hash of its content. */
+const digest = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Every stored document with a hash of its version and value, and every other file under the data directory with a
+ * hash of its content. The store's own files are compared by their documents: a checkpoint rewrites their bytes.
+ */
 async function snapshot(root: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
+  const state = new Map<string, string>();
   for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
+    if (!entry.isFile() || entry.name.startsWith(STORE_FILE)) continue;
     const path = join(entry.parentPath, entry.name);
-    // The notification dispatcher renews its lease and moves its cursor on its own clock (server/notifications).
-    if (relative(root, path).startsWith(join('notify', 'dispatch'))) continue;
-    files.set(relative(root, path), createHash('sha256').update(await readFile(path)).digest('hex'));
+    state.set(relative(root, path), digest(await readFile(path)));
   }
-  return files;
+  const db = new Database(join(root, STORE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    const rows = db.prepare('SELECT namespace, key, version, value FROM documents ORDER BY namespace, key').all() as Record<string, string>[];
+    for (const row of rows) {
+      // The notification dispatcher renews its lease and moves its cursor on its own clock (server/notifications).
+      if (row.namespace!.startsWith('notify/dispatch')) continue;
+      state.set(`${row.namespace}/${row.key}`, digest(`${row.version}\u0000${row.value}`));
+    }
+  } finally {
+    db.close();
+  }
+  return state;
 }
 
 /** Native answers are `{error: {code, message, details}}`; qlued answers are a JSON object (status dict or detail). */
