@@ -7,6 +7,9 @@ import type { RetryPolicy } from '../schemas/retry-policy.ts';
 const PER_BACKEND = /^QSPOOL_(RUNTIME|SIGNING_KEY)_[A-Z0-9]+$/;
 /** Work bounds a backend may set for itself (QSPOOL_JOB_TIME_LIMIT_S_MULTIQUDIT=600) over the global default. */
 const PER_BACKEND_BOUND = /^QSPOOL_(JOB_TIME_LIMIT_S|MAX_SAMPLES|MAX_RESULT_BYTES)_[A-Z0-9]+$/;
+/** A backend's own retryable exit codes (QSPOOL_RETRY_EXIT_CODES_QUBIT=75): each lab's runtime has its own. */
+const PER_BACKEND_EXIT_CODES = /^QSPOOL_RETRY_EXIT_CODES_[A-Z0-9]+$/;
+const EXIT_CODES = '^(|-?[0-9]{1,3}(,-?[0-9]{1,3})*)$';
 export type BackendBound = 'QSPOOL_JOB_TIME_LIMIT_S' | 'QSPOOL_MAX_SAMPLES' | 'QSPOOL_MAX_RESULT_BYTES';
 
 const configSchema = {
@@ -33,7 +36,7 @@ const configSchema = {
     QSPOOL_RETRY_BASE_MS: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 1000 },
     QSPOOL_RETRY_FACTOR: { type: 'number', minimum: 1, maximum: 100, default: 2 },
     QSPOOL_RETRY_MAX_MS: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 300_000 },
-    QSPOOL_RETRY_EXIT_CODES: { type: 'string', pattern: '^(|-?[0-9]{1,3}(,-?[0-9]{1,3})*)$', default: '' },
+    QSPOOL_RETRY_EXIT_CODES: { type: 'string', pattern: EXIT_CODES, default: '' },
     QSPOOL_RETRY_TIMEOUTS: { type: 'boolean', default: false },
     QSPOOL_RETRY_LEASE_EXPIRY: { type: 'boolean', default: true },
     // How long a queued job waits at the head of its priority band to count one priority level higher.
@@ -110,6 +113,7 @@ const configSchema = {
   patternProperties: {
     [PER_BACKEND.source]: { type: 'string', minLength: 1 },
     [PER_BACKEND_BOUND.source]: { type: 'integer', minimum: 1 },
+    [PER_BACKEND_EXIT_CODES.source]: { type: 'string', pattern: EXIT_CODES },
   },
   additionalProperties: true,
 } as const;
@@ -129,7 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   for (const [key, schema] of Object.entries(configSchema.properties)) {
     if (schema.type === 'boolean' && (values[key] === '1' || values[key] === '0')) values[key] = values[key] === '1';
   }
-  for (const key of Object.keys(env)) if ((PER_BACKEND.test(key) || PER_BACKEND_BOUND.test(key)) && env[key] !== '') values[key] = env[key];
+  const perBackend = (key: string) => PER_BACKEND.test(key) || PER_BACKEND_BOUND.test(key) || PER_BACKEND_EXIT_CODES.test(key);
+  for (const key of Object.keys(env)) if (perBackend(key) && env[key] !== '') values[key] = env[key];
   Object.assign(values, overrides);
   if (!validate(values)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1)} ${e.message}`).join('; ');
@@ -159,14 +164,16 @@ export const WORK_BOUND_DEFAULTS = {
 
 type RetrySettings = Pick<Config, 'QSPOOL_MAX_ATTEMPTS' | 'QSPOOL_RETRY_BASE_MS' | 'QSPOOL_RETRY_FACTOR' | 'QSPOOL_RETRY_MAX_MS' | 'QSPOOL_RETRY_EXIT_CODES' | 'QSPOOL_RETRY_TIMEOUTS' | 'QSPOOL_RETRY_LEASE_EXPIRY'>;
 
-/** The retry policy spoolers publish for their backends (schemas/retry-policy.ts). */
-export function retryPolicy(config: RetrySettings): RetryPolicy {
+/** The retry policy a spooler publishes for `backend` (schemas/retry-policy.ts); its own exit codes, if set, win. */
+export function retryPolicy(config: RetrySettings, backend?: string): RetryPolicy {
+  const own = backend === undefined ? undefined : (config as Record<string, unknown>)[`QSPOOL_RETRY_EXIT_CODES_${backend.toUpperCase()}`];
+  const codes = typeof own === 'string' ? own : config.QSPOOL_RETRY_EXIT_CODES;
   return {
     max_attempts: config.QSPOOL_MAX_ATTEMPTS,
     base_delay_ms: config.QSPOOL_RETRY_BASE_MS,
     factor: config.QSPOOL_RETRY_FACTOR,
     max_delay_ms: config.QSPOOL_RETRY_MAX_MS,
-    exit_codes: config.QSPOOL_RETRY_EXIT_CODES === '' ? [] : [...new Set(config.QSPOOL_RETRY_EXIT_CODES.split(',').map(Number))],
+    exit_codes: codes === '' ? [] : [...new Set(codes.split(',').map(Number))],
     timeouts: config.QSPOOL_RETRY_TIMEOUTS,
     lease_expiry: config.QSPOOL_RETRY_LEASE_EXPIRY,
   };

@@ -71,7 +71,7 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
       maxSamples: backendBound(config, 'QSPOOL_MAX_SAMPLES', name),
       maxResultBytes: backendBound(config, 'QSPOOL_MAX_RESULT_BYTES', name),
       timeLimitS: backendBound(config, 'QSPOOL_JOB_TIME_LIMIT_S', name),
-      retry: retryPolicy(config),
+      retry: retryPolicy(config, name),
       // Experiments run in a worker thread that builds the same backend, so long simulations never starve renewals;
       // an external runtime is a process of its own already.
       ...(external ? {} : { isolate: { module: new URL('../spooler/backends/index.ts', import.meta.url).href, exportName: 'createBackend', args: [name, options] } }),
