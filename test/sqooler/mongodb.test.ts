@@ -13,6 +13,7 @@ import { createProvider } from '../../storage/factory.ts';
 import { findTestServer } from '../../storage/mongodb/test-server.ts';
 import { type StatusRecord, ns } from '../../storage/records.ts';
 import { SqoolerJobs } from '../../storage/sqooler/jobs.ts';
+import { SqoolerLifecycle } from '../../storage/sqooler/spooler-lifecycle.ts';
 import { SqoolerMongoFiles } from '../../storage/sqooler/mongodb.ts';
 import { localPaths } from '../../storage/sqooler/paths.ts';
 import { SqoolerView } from '../../storage/sqooler/view.ts';
@@ -51,7 +52,7 @@ describe('the sqooler layout on MongoDB', function () {
   });
   after(async () => {
     if (!client) return;
-    for (const database of ['backends', 'jobs', 'results', 'status']) await client.db(`${prefix}${database}`).dropDatabase();
+    for (const database of ['backends', 'jobs', 'results', 'status', 'qspool']) await client.db(`${prefix}${database}`).dropDatabase();
     await client.close();
     await primary.close();
     await rm(work, { recursive: true, force: true });
@@ -78,5 +79,20 @@ describe('the sqooler layout on MongoDB', function () {
     const status = await client!.db(`${prefix}status`).collection('singlequdit').findOne({ _id: new ObjectId(record.id) });
     expect(status).to.deep.equal({ job_id: record.id, status: 'INITIALIZING', detail: 'Got your json.', error_message: 'None', _id: new ObjectId(record.id) });
     expect(await primary.get(ns.jobIndex, record.id)).to.have.nested.property('value.owner', 'ada');
+  });
+
+  it('lets qspool\'s spooler claim a queued job once (insert under its unique _id) and finish it where sqooler would', async () => {
+    const payload = await fixture('jobs', 'finished', 'singlequdit', `${ID}.json`);
+    const { id } = await new SqoolerJobs(view).enqueue({ backend: 'singlequdit', owner: 'ada', payload });
+    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => new SqoolerLifecycle(view).claim('singlequdit', `spooler-${i}`)));
+    const won = claims.filter((claim) => claim !== undefined);
+    expect(won.map((claim) => claim!.record.id)).to.deep.equal([id]);
+    await new SqoolerLifecycle(view).completeAndClaim(won[0]!, { result: { display_name: 'singlequdit', success: true, results: [] } });
+    const jobs = client!.db(`${prefix}jobs`);
+    expect(await jobs.collection('queued.singlequdit').countDocuments({ _id: new ObjectId(id) })).to.equal(0);
+    expect(await jobs.collection('running').countDocuments({ _id: new ObjectId(id) })).to.equal(0);
+    expect(await jobs.collection('finished.singlequdit').findOne({ _id: new ObjectId(id) })).to.deep.equal({ ...payload, _id: new ObjectId(id) });
+    expect(await client!.db(`${prefix}status`).collection('singlequdit').findOne({ _id: new ObjectId(id) })).to.include({ status: 'DONE', job_id: id });
+    expect(await client!.db(`${prefix}results`).collection('singlequdit').findOne({ _id: new ObjectId(id) })).to.include({ job_id: id, success: true });
   });
 });
