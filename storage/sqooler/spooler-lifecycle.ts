@@ -137,7 +137,11 @@ export class SqoolerLifecycle {
     return { ...claim, record };
   }
 
-  /** update_in_database for a DONE job: the result (create-only), the move to finished, the status; then a next claim. */
+  /**
+   * update_in_database for a DONE job: the result, the move to finished, the status; then a next claim. The result is
+   * written whole over any earlier one: a result already there was left by an attempt that died before its move (or
+   * by a holder whose lease was just taken), a run of this same job; the job's move decides which attempt ends it.
+   */
   async completeAndClaim(
     claim: ClaimedJob,
     completion: { result: unknown; line?: string; meta?: Record<string, unknown> },
@@ -147,16 +151,8 @@ export class SqoolerLifecycle {
     const at = this.paths.result(key);
     // sqooler's result names the job by the id its documents use (on Dropbox the long one).
     const result = { ...(completion.result as Record<string, unknown>), job_id: this.paths.jobId(key) };
-    try {
-      await this.documents.upload(at.path, at.name, result);
-    } catch (error) {
-      if (error instanceof ConflictError) throw new LeaseLostError(key.id);
-      throw error;
-    }
-    if (!(await this.move(key, 'running', 'finished'))) {
-      await this.forget(at);
-      throw new LeaseLostError(key.id);
-    }
+    await this.documents.replace(at.path, at.name, result);
+    if (!(await this.move(key, 'running', 'finished'))) throw new LeaseLostError(key.id);
     const record = await this.settle(claim, key, 'DONE', completion.line ?? 'Done.', 'None');
     const claimed = next && (await this.claim(key.display, next.holder));
     return claimed ? { record, next: claimed } : { record };
