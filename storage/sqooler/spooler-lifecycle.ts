@@ -10,7 +10,7 @@
 // move fails and, sqooler being sqooler, it stops), and qspool cannot take one it moved. A claimant that dies leaves
 // its lease, which expires: the job goes back to the queue, or to the deleted folder with an ERROR status once it used
 // up its attempts. sqooler's stores have no compare-and-swap, so the lease is checked, then written: a takeover
-// narrower than one storage round trip can let two spoolers run a job, and the first to move it publishes.
+// narrower than one storage round trip can let two spoolers run a job; the first to move it ends it.
 import { randomBytes } from 'node:crypto';
 import { ConflictError, LeaseLostError } from '../../schemas/errors.ts';
 import type { ClaimedJob } from '../lifecycle.ts';
