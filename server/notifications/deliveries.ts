@@ -1,8 +1,8 @@
 // Where notifications wait and what became of them, in storage so that no process crash loses one:
-// `notify/pending/<receiver>.<event key>` holds every delivery still to be made (with its attempts and the time of
-// the next one), grouped by receiver and in outbox order within it; `notify/log/<kind>/<name>/<event id>` keeps
-// each finished delivery. A receiver is one mailbox (`mail.<user>`) or one webhook (`hook.<id>`): each has its
-// own queue and its own backoff, so one that fails holds up only itself.
+// `notify/pending/<receiver>.<event time, job, seq>` holds every delivery still to be made (with its attempts and the
+// time of the next one), grouped by receiver and in outbox order within it (see pendingKey);
+// `notify/log/<kind>/<name>/<event id>` keeps each finished delivery. A receiver is one mailbox (`mail.<user>`) or
+// one webhook (`hook.<id>`): each has its own queue and its own backoff, so one that fails holds up only itself.
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import type { JobEvent } from '../../storage/records.ts';
@@ -46,7 +46,13 @@ export interface PendingEntry {
 export const PENDING_NS = 'notify/pending';
 export const receiverId = (receiver: Pick<Receiver, 'kind' | 'name'>) => `${receiver.kind}.${receiver.name}`;
 export const logNamespace = (receiver: Pick<Receiver, 'kind' | 'name'>) => `notify/log/${receiver.kind}/${receiver.name}`;
-const pendingKey = (receiver: Receiver, eventKey: string) => `${receiverId(receiver)}.${eventKey}`;
+/**
+ * `<receiver>.<event's millisecond><job id><seq>`: a receiver's queue in outbox time order, and a job's events in
+ * their order even when two processes recorded them in one millisecond (whose own keys then sort by each process's
+ * counter, so a spooler's claim could sort before the submission it follows).
+ */
+const pendingKey = (receiver: Receiver, eventKey: string, event: JobEvent) =>
+  `${receiverId(receiver)}.${eventKey.slice(0, 12)}${event.jobId}${event.seq.toString(16).padStart(8, '0')}`;
 
 /** `mail.alice.0190…` → `mail.alice`. */
 export function receiverOfKey(key: string): string {
@@ -77,7 +83,7 @@ export class DeliveryStore {
     if (await this.storage.get(logNamespace(receiver), event.id)) return false;
     const delivery: Delivery = { receiver, eventKey, event, createdAt: new Date(now).toISOString(), nextAttemptAt: now, attempts: [], status: 'pending' };
     try {
-      await this.storage.put(PENDING_NS, pendingKey(receiver, eventKey), delivery, { ifAbsent: true });
+      await this.storage.put(PENDING_NS, pendingKey(receiver, eventKey, event), delivery, { ifAbsent: true });
       return true;
     } catch (error) {
       if (error instanceof ConflictError) return false;

@@ -1,6 +1,7 @@
 // Two delivery workers draining the same queue at once (a dispatcher whose lease lapsed during a long round on a
 // slow store, and its successor, as the cluster test caught on Ceph RGW) send each delivery once: every attempt is
-// claimed by compare-and-swap first. A claim left by a process that died is retried once it expires.
+// claimed by compare-and-swap first. A claim left by a process that died is retried once it expires. A receiver
+// gets a job's events in their order.
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,22 @@ describe('the delivery worker', function () {
     await Promise.all(workers.map((worker) => worker.stop()));
     expect(sent).to.have.length(20);
     expect(new Set(sent).size).to.equal(20);
+  });
+
+  it('delivers a job\'s events in their order when a later one has the smaller outbox key of one millisecond', async () => {
+    const queued = event(1);
+    const running = { ...queued, id: `${queued.jobId}-2`, seq: 2, state: 'RUNNING' as const };
+    // Keys of two processes in one millisecond: the spooler's counter (the claim) is below the server's.
+    await store.enqueue(receiver, `01a2000000010001${'0'.repeat(8)}`, queued);
+    await store.enqueue(receiver, `01a2000000010000${'0'.repeat(8)}`, running);
+    const sent: string[] = [];
+    const worker = new DeliveryWorker(store, async (delivery) => (sent.push(delivery.event.id), { ok: true, statusCode: 200, error: null, durationMs: 1 }), policy, silent, { claimMs: 5000 });
+    await until(async () => {
+      await worker.run();
+      return sent.length === 2;
+    });
+    await worker.stop();
+    expect(sent).to.deep.equal([queued.id, running.id]);
   });
 
   it('retries a delivery whose claimer died once the claim expires', async () => {

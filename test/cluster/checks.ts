@@ -1,7 +1,7 @@
 // The judgements on notifications and event streams, against the outbox the lifecycle wrote (the record of every
 // job event, whichever process caused it): each event of the test's users reached its subscribers exactly once
-// (the webhook: every event; the mailbox: DONE, the default), nothing arrived that no event explains, and every
-// user's stream on the watched replica carried every event of their jobs.
+// (the webhook: every event, each job's in their order; the mailbox: DONE, the default), nothing arrived that no
+// event explains, and every user's stream on the watched replica carried every event of their jobs.
 import type { StorageProvider } from '../../storage/contract.ts';
 import { type JobEvent, ns } from '../../storage/records.ts';
 import type { Arrival } from './receivers.ts';
@@ -65,6 +65,21 @@ export function deliveryProblems(kind: string, verdict: DeliveryVerdict): string
   if (verdict.duplicated.length) problems.push(`${kind}: ${verdict.duplicated.length} events delivered more than once (${list(verdict.duplicated)})`);
   if (verdict.unexplained.length) problems.push(`${kind}: ${verdict.unexplained.length} deliveries of no event of the outbox (${list(verdict.unexplained)})`);
   return problems;
+}
+
+/** Jobs whose events reached a subscriber out of their order (by first arrival), e.g. RUNNING before QUEUED. */
+export function orderProblems(kind: string, arrivals: Arrival[]): string[] {
+  const firstSeqs = new Map<string, number[]>();
+  const seen = new Set<string>();
+  for (const { id, to } of arrivals) {
+    if (seen.has(`${to} ${id}`)) continue;
+    seen.add(`${to} ${id}`);
+    const [jobId, seq] = id.split('-');
+    const key = `${to} ${jobId}`;
+    firstSeqs.set(key, [...(firstSeqs.get(key) ?? []), Number(seq)]);
+  }
+  const disordered = [...firstSeqs].filter(([, seqs]) => seqs.some((seq, i) => i > 0 && seq < seqs[i - 1]!));
+  return disordered.length === 0 ? [] : [`${kind}: ${disordered.length} jobs' events arrived out of order (${disordered.slice(0, 3).map(([key, seqs]) => `${key.split(' ')[1]}: ${seqs.join(',')}`).join('; ')})`];
 }
 
 /** Events of each watched user's jobs that their stream did not carry. */

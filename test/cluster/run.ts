@@ -14,7 +14,7 @@ import { Phase } from '../crash/phase.ts';
 import { report } from '../crash/report.ts';
 import { crashSettings } from '../crash/settings.ts';
 import { openCrashStore } from '../crash/store.ts';
-import { allArrived, deliveryProblems, judgeDeliveries, outboxEvents, streamProblems } from './checks.ts';
+import { allArrived, deliveryProblems, judgeDeliveries, orderProblems, outboxEvents, streamProblems } from './checks.ts';
 import { dispatchingReplica } from './leader.ts';
 import { BACKENDS, submitLoad, type ClusterUser } from './load.ts';
 import { probeRate } from './rate-probe.ts';
@@ -124,7 +124,7 @@ const mails = judgeDeliveries(mailIds, receivers.mails, dispatcherKilledAt);
 const hooks = judgeDeliveries(hookIds, receivers.hooks, dispatcherKilledAt);
 checks.push({
   name: 'each e-mail and webhook delivered once per subscriber',
-  problems: [...deliveryProblems('e-mail', mails), ...deliveryProblems('webhook', hooks)],
+  problems: [...deliveryProblems('e-mail', mails), ...deliveryProblems('webhook', hooks), ...orderProblems('webhook', receivers.hooks)],
   note: `${mails.delivered}/${mails.expected} e-mails, ${hooks.delivered}/${hooks.expected} webhook calls; repeated across the dispatcher's kill: ${mails.repeatedAcrossKill.length} e-mails, ${hooks.repeatedAcrossKill.length} webhooks`,
 });
 const deviation = (rate.admitted - rate.expected) / rate.expected;
