@@ -17,6 +17,8 @@ const STATE_LIST_PATTERN = `^(${JOB_STATES.join('|')})(,(${JOB_STATES.join('|')}
 const jobId = { type: 'string', pattern: '^[0-9a-f]{24}$' } as const;
 /** A listed job: qspool's id, or the one qlued gave a job imported from its Dropbox. */
 const listedJobId = { type: 'string', anyOf: [jobId, { pattern: QLUED_JOB_ID_PATTERN }] } as const;
+/** The `{id}` of the routes by job id: any id a job can be listed under. */
+export const jobIdPathSchema = { ...listedJobId, description: 'A job id as listed (qspool\'s, or qlued\'s for an imported job); anything else answers 404.' } as const;
 const tags = {
   type: 'array',
   items: { type: 'string', pattern: TAG_PATTERN },

@@ -159,6 +159,9 @@ describe('hostile input on every route', function () {
     const badIds = [
       '..%2F..%2Fusers%2Falice', '%2e%2e', '..', '%00', 'a'.repeat(5000), jobId.toUpperCase(), `${jobId}%00`, `${jobId.slice(0, 23)}%FF`,
       '%C3%28', '%252e%252e%252fusers', `${jobId}%2F..%2F${jobId}`, '.%2e', '%20', 'null', `${jobId}..`,
+      // Ids of the form qlued gave out on Dropbox (accepted for imported jobs): unknown, broken or unstorable ones.
+      '20230321_114612-fermions-fretchen-cec9c', '20230321_114612-fermions-..-cec9c', '20230321_114612-fermions-a%2F..%2Fb-cec9c',
+      '20230321_114612-fermions-eve%40lab.org-cec9c', '20230321_114612-fermions-fretchen-cec9c%2F..', '20230321_114612-fermions-.x-cec9c',
     ];
     for (const id of badIds) for (const [method, path] of jobRoutes(id)) list.push({ method: method!, path: path!, headers: auth });
     for (const id of [...badIds.slice(0, 8), tokenId.toUpperCase(), `${tokenId}0`]) list.push({ method: 'DELETE', path: `${v1}/tokens/${id}`, headers: auth });

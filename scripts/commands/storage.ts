@@ -90,7 +90,7 @@ export async function storageImportQlued(options: Output & { name: string; type:
   });
   const unowned = Object.entries(report.unowned).map(([user, count]) => `${count} of ${user || 'no recorded user'}`);
   print(report, options, () =>
-    `Imported ${report.provider} (sqooler layout): backends ${report.backends.join(', ') || 'none yet'}; ${report.indexed} jobs indexed${report.known ? `, ${report.known} already known` : ''}${unowned.length ? `; left out (no qspool user; use --map-user or --jobs-owner): ${unowned.join(', ')}` : ''}`,
+    `Imported ${report.provider} (sqooler layout): backends ${report.backends.join(', ') || 'none yet'}; ${report.indexed} jobs indexed${report.known ? `, ${report.known} already known` : ''}${unowned.length ? `; left out (no qspool user; use --map-user or --jobs-owner): ${unowned.join(', ')}` : ''}${report.unindexable.length ? `; left out (a username with @ or +, which no key may hold): ${report.unindexable.join(', ')}` : ''}`,
   );
 }
 

@@ -9,6 +9,8 @@ import type { ValidationIssue } from '../../schemas/validators.ts';
 import { summarizeIssues, validateJobAsync } from '../../schemas/validators.ts';
 import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../storage/records.ts';
 import { scheduleNs } from '../../storage/schedule.ts';
+import { isQluedJobId } from '../../storage/sqooler/ids.ts';
+import { sqoolerIndexEntry } from '../../storage/sqooler/index-entry.ts';
 import { assertAcceptsJobs, type ResolvedBackend } from './backends.ts';
 import type { JobIndex } from './job-index.ts';
 import type { ProviderSite, SiteJobs, SiteLookup } from './providers.ts';
@@ -146,9 +148,13 @@ export class JobService {
     return (await this.lifecycleOf(record)).getResult(record);
   }
 
-  /** Where a job visible to the user lives, by id alone (the index is on the primary for every provider's jobs). */
+  /**
+   * Where a job visible to the user lives, by id alone (the index is on the primary for every provider's jobs, with
+   * the jobs imported from qlued under the ids qlued gave them).
+   */
   async locate(user: User, id: string): Promise<JobIndexEntry | undefined> {
-    const entry = await this.sites.primary.lifecycle.indexEntry(id);
+    const { lifecycle, storage } = this.sites.primary;
+    const entry = isQluedJobId(id) ? await sqoolerIndexEntry(storage, id) : await lifecycle.indexEntry(id);
     return entry && canSee(user, entry.owner) ? entry : undefined;
   }
 

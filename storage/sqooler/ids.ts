@@ -4,7 +4,6 @@
 // its username as a folder name (Result/<display>/<username>/), so it is accepted only whole, each part from a
 // closed alphabet: no separators, no `.` or `..` as a folder.
 import { QLUED_JOB_ID_PATTERN } from '../../schemas/qlued-job-id.ts';
-import { isJobId } from '../keys.ts';
 
 const QLUED_ID = new RegExp(QLUED_JOB_ID_PATTERN);
 
@@ -28,9 +27,4 @@ export function qluedJobId(value: unknown): QluedJobId | undefined {
 
 export function isQluedJobId(value: unknown): value is string {
   return qluedJobId(value) !== undefined;
-}
-
-/** An id a job on a sqooler-layout provider can be asked for by: qspool's, or one qlued gave out. */
-export function isSqoolerJobId(value: unknown): value is string {
-  return isJobId(value) || isQluedJobId(value);
 }

@@ -9,6 +9,7 @@ import { ConflictError, InvalidKeyError } from '../../schemas/errors.ts';
 import { type JobIndexEntry, ns } from '../records.ts';
 import type { NewProvider, ProviderRegistry } from '../registry/index.ts';
 import { qluedJobId } from './ids.ts';
+import { isIndexable } from './index-entry.ts';
 import { SqoolerView } from './view.ts';
 
 export interface QluedImport {
@@ -30,6 +31,8 @@ export interface QluedImportReport {
   known: number;
   /** Jobs left out, by the qlued user who posted them ("" where qlued recorded none): nobody to give them to. */
   unowned: Record<string, number>;
+  /** Jobs left out because no store takes their id as a key (a qlued username with `@` or `+`; ./index-entry.ts). */
+  unindexable: string[];
 }
 
 /** Registers the provider (or takes the one an earlier, interrupted run registered) and indexes its jobs. */
@@ -43,12 +46,16 @@ export async function importQlued(registry: ProviderRegistry, request: QluedImpo
   const view = await registry.open(name);
   if (!(view instanceof SqoolerView)) throw new InvalidKeyError(`${name} is not a sqooler-layout provider`);
   const backends = await view.list(ns.configs);
-  const report: QluedImportReport = { provider: name, backends, indexed: 0, known: 0, unowned: {} };
+  const report: QluedImportReport = { provider: name, backends, indexed: 0, known: 0, unowned: {}, unindexable: [] };
   const ownerOf = ownership(request);
   for (const display of backends) {
     // Every job qlued took has a status document under its backend, whichever folder the job is in now.
     const ids = await view.paths.ids(view.documents, 'status', display);
     for (const id of ids) {
+      if (!isIndexable(id)) {
+        report.unindexable.push(id);
+        continue;
+      }
       if (await view.index.storage.get(ns.jobIndex, id)) {
         report.known += 1;
         continue;

@@ -8,7 +8,7 @@ import type { StoredDocument } from '../contract.ts';
 import type { EnqueueRequest } from '../lifecycle.ts';
 import { assertKey, isJobId, newJobId } from '../keys.ts';
 import { type JobIndexEntry, type JobRecord, type JobState, type StatusRecord, ns } from '../records.ts';
-import { isSqoolerJobId } from './ids.ts';
+import { sqoolerIndexEntry } from './index-entry.ts';
 import { initialStatus } from './layout.ts';
 import type { Address } from './paths.ts';
 import type { SqoolerView } from './view.ts';
@@ -61,9 +61,8 @@ export class SqoolerJobs {
     return this.storage.documents.upload(address.path, address.name, content);
   }
 
-  async indexEntry(id: string): Promise<JobIndexEntry | undefined> {
-    if (!isSqoolerJobId(id)) return undefined;
-    return (await this.index.storage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
+  indexEntry(id: string): Promise<JobIndexEntry | undefined> {
+    return sqoolerIndexEntry(this.index.storage, id);
   }
 
   async find(backend: string, id: string): Promise<StoredDocument<JobRecord> | undefined> {

@@ -7,7 +7,7 @@ import { ConflictError } from '../../schemas/errors.ts';
 import { fullBackendName } from '../../schemas/backend-config.ts';
 import type { ListOptions, StoredDocument, StorageProvider } from '../contract.ts';
 import { isJobId } from '../keys.ts';
-import { type JobIndexEntry, type JobRecord, type JobState, type StatusRecord, ns } from '../records.ts';
+import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../records.ts';
 import type { KeyObject } from 'node:crypto';
 import {
   type SqoolerDocuments,
@@ -26,6 +26,7 @@ import {
 import { type Address, type JobKey, type Place, PLACES, type SqoolerPaths } from './paths.ts';
 import { publicKeyOf, verifySigned } from './signatures.ts';
 import { qluedJobId } from './ids.ts';
+import { sqoolerIndexEntry } from './index-entry.ts';
 
 /** Documents here are never replaced through the contract, so one version string serves them all. */
 const VERSION = 'sqooler';
@@ -107,7 +108,7 @@ export class SqoolerView implements StorageProvider {
   async key(display: string, id: string): Promise<{ key: JobKey; owner: string; entry?: JobIndexEntry } | undefined> {
     const old = qluedJobId(id);
     if (!isJobId(id) && old?.display !== display) return undefined;
-    const entry = (await this.index.storage.get<JobIndexEntry>(ns.jobIndex, id))?.value;
+    const entry = await sqoolerIndexEntry(this.index.storage, id);
     if (!entry && !old && this.paths.needsOwner) return undefined;
     const owner = entry?.owner ?? '';
     return { key: { display, id, owner: old?.username ?? owner }, owner, ...(entry ? { entry } : {}) };

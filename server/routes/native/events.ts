@@ -3,6 +3,7 @@
 // a final one; the caller's stream carries every change of every job of theirs. Both resume from Last-Event-ID.
 // Both count against the caller's open-stream cap and end soon after their credential stops working (expired too).
 import { NotFoundError } from '../../../schemas/errors.ts';
+import { jobIdPathSchema } from '../../../schemas/native.ts';
 import { jobIdTime } from '../../../storage/keys.ts';
 import { type JobEvent, FINAL_STATES, jobEventOf } from '../../../storage/records.ts';
 import { instantKey, isEventKey, type OutboxEntry } from '../../notifications/outbox.ts';
@@ -13,7 +14,7 @@ import type { User } from '../../services/users.ts';
 import type { NativeDeps } from './index.ts';
 import { errorBody, operation, type Operation } from './operation.ts';
 
-const jobIdParam = { id: { type: 'string', pattern: '^[0-9a-f]{24}$', description: 'Anything else answers 404.' } } as const;
+const jobIdParam = { id: jobIdPathSchema } as const;
 const STREAM_FORMAT =
   'Each event is `id: <id>` and `data: <Job event JSON>` (event_id, job_id, backend, status, seq, attempts, at, detail, ' +
   'error_message, requeued, url); comment lines (`: keep-alive`) keep idle streams open.';

@@ -1,7 +1,7 @@
 // /api/v1/jobs: the caller's jobs (every job, for admins) by id alone: list, status, result, cancel, delete.
 // Another user's job answers exactly like an id that does not exist.
 import { ForbiddenError, NotFoundError, RequestValidationError, ResultNotReadyError } from '../../../schemas/errors.ts';
-import { jobListQuerySchema, jobListSchema, signatureReportSchema, type JobListQuery } from '../../../schemas/native.ts';
+import { jobIdPathSchema, jobListQuerySchema, jobListSchema, signatureReportSchema, type JobListQuery } from '../../../schemas/native.ts';
 import { resultSchema } from '../../../schemas/result.ts';
 import { verifyJobResult } from '../../../spooler/signing/verify.ts';
 import type { JobRecord, JobState } from '../../../storage/records.ts';
@@ -12,7 +12,7 @@ import { documented, errorBody, operation, querySchema, type Operation } from '.
 import { jobDetail, jobSummary } from './views.ts';
 
 const listQuery = querySchema<JobListQuery>('JobListQuery', jobListQuerySchema);
-const jobIdParam = { id: { type: 'string', pattern: '^[0-9a-f]{24}$', description: 'Anything else answers 404.' } } as const;
+const jobIdParam = { id: jobIdPathSchema } as const;
 const notFound = { description: 'No job with this id that the caller may see.', schema: errorBody };
 const signatureReport = documented('SignatureReport', signatureReportSchema);
 
