@@ -46,6 +46,8 @@ export interface SqoolerPaths {
    */
   lease(key: JobKey): Address;
   attempts(key: JobKey): Address;
+  /** The folder of qspool's own where `qspool storage test` makes its round trip (./probe.ts). */
+  readonly probe: string;
   /** The jobs a backend's queue holds that qspool can address (its own ids), oldest first. */
   queued(documents: SqoolerDocuments, display: string): Promise<JobKey[]>;
   /** The jobs of a backend that have a lease document. */
@@ -73,6 +75,7 @@ export const localPaths: SqoolerPaths = {
   namesBackend: (place) => place === 'queued' || place === 'finished',
   lease: ({ display, id }) => ({ path: `qspool/leases/${display}`, name: id }),
   attempts: ({ display, id }) => ({ path: `qspool/attempts/${display}`, name: id }),
+  probe: 'qspool/probe',
   queued: async (documents, display) => (await localPaths.ids(documents, 'queued', display)).sort().map((id) => ({ display, id, owner: '' })),
   leased: async (documents, display) => onlyIds(await documents.list(`qspool/leases/${display}`)).map((id) => ({ display, id, owner: '' })),
   async ids(documents, kind, display) {
@@ -157,6 +160,7 @@ export const dropboxPaths: SqoolerPaths = {
   namesBackend: () => true,
   lease: (key) => ({ path: `${QSPOOL_FOLDER}/Leases/${key.display}`, name: `lease-${dropboxJobId(key)}` }),
   attempts: (key) => ({ path: `${QSPOOL_FOLDER}/Attempts/${key.display}`, name: `attempts-${dropboxJobId(key)}` }),
+  probe: `${QSPOOL_FOLDER}/Probe`,
   queued: async (documents, display) =>
     (await dropboxKeys(documents, [dropboxJobFolder('queued', display, '')], 'job-', display)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   leased: (documents, display) => dropboxKeys(documents, [`${QSPOOL_FOLDER}/Leases/${display}`], 'lease-', display),
