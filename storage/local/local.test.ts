@@ -69,6 +69,25 @@ describe('local provider', function () {
     await storage.close();
   });
 
+  it('flushes writes nobody waits for a few milliseconds later, one flush for all of them', async () => {
+    const storage = new LocalProvider({ root: await freshRoot() });
+    await storage.put('warm', 'up', 0);
+    const before = storage.stats;
+    // A spooler's transitions: one group each, a millisecond or so apart, each answered once committed.
+    const started = performance.now();
+    for (let i = 0; i < 20; i += 1) {
+      await storage.transaction((tx) => tx.put('docs', `k${i}`, i), { durable: false });
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const elapsed = performance.now() - started;
+    expect(storage.stats.groups - before.groups).to.equal(20);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const flushed = storage.stats.fsyncs - before.fsyncs;
+    // At most one flush per 10 ms (and one after), rather than one per group.
+    expect(flushed).to.be.at.least(1).and.at.most(Math.ceil(elapsed / 10) + 1);
+    await storage.close();
+  });
+
   it('checkpoints its journal from a worker thread, long before the committing connection would', async function () {
     this.timeout(30_000);
     const root = await freshRoot();
