@@ -88,4 +88,26 @@ describe('the live event feed', function () {
     feed.kick();
     expect(await collected(seen, 1)).to.deep.equal([`${old}-7`]);
   });
+
+  it('reads nothing while nobody listens, and gives a listener that comes the events from then on', async () => {
+    let listening = false;
+    feed = new EventFeed(primarySource(storage), { pollMs: 20, settleMs: 50, log: pino({ level: 'silent' }), wanted: () => listening });
+    let reads = 0;
+    const get = storage.get.bind(storage);
+    storage.get = ((namespace: string, id: string) => {
+      if (namespace === ns.events) reads += 1;
+      return get(namespace, id);
+    }) as typeof storage.get;
+    const seen: string[] = [];
+    feed.subscribe(({ event }) => seen.push(event.id));
+    feed.start();
+    const before = key(Date.now(), 1);
+    await storage.put(ns.events, before, event(before, 1, 'QUEUED'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(reads, 'event documents read while nobody listened').to.equal(0);
+    listening = true;
+    const after = key(Date.now(), 2);
+    await storage.put(ns.events, after, event(after, 1, 'QUEUED'));
+    expect(await collected(seen, 1)).to.deep.equal([`${after}-1`]);
+  });
 });

@@ -18,6 +18,12 @@ export interface FeedOptions {
   pollMs: number;
   settleMs: number;
   log: Logger;
+  /**
+   * Whether anyone listens now. While nobody does, the feed reads nothing (a busy store appends an event per job
+   * transition, and reading them was a few percent of a server's work for no one); a listener that comes gets what
+   * the feed reads from then on, from the settle window before its arrival, as at start.
+   */
+  wanted?: () => boolean;
 }
 
 const PAGE = 500;
@@ -106,6 +112,10 @@ export class EventFeed {
   private async read(): Promise<void> {
     const now = Date.now();
     const windowStart = instantKey(now - this.options.settleMs);
+    if (this.options.wanted && !this.options.wanted()) {
+      if (windowStart > this.position) this.position = windowStart;
+      return;
+    }
     const lookbackDue = now - this.lastLookback >= this.options.pollMs;
     const from = windowStart < this.position ? windowStart : this.position;
     if (lookbackDue || !(await this.readAfter(this.position, true))) {

@@ -53,7 +53,7 @@ export class FeedSet {
           this.feeds.delete(name);
         }
         for (const source of sources.filter((s) => !this.feeds.has(s.name))) {
-          const feed = new EventFeed(source, this.options);
+          const feed = new EventFeed(source, { ...this.options, wanted: () => this.listeners.size > 0 });
           feed.subscribe((entry) => {
             for (const listener of this.listeners) {
               try {
