@@ -1,11 +1,13 @@
 // Job listings from the id and owner indexes the lifecycle writes at enqueue (`index/jobs/<id>`,
 // `index/owner/<user>/<id>`): a user's list reads only their own entries, in id (= creation) order, so a cursor
-// that is "the last id returned" never skips or repeats a job, however many jobs arrive while someone pages. The
+// that is "the last key returned" never skips or repeats a job, however many jobs arrive while someone pages. The
 // indexes are on the primary storage for the jobs of every provider; each job's status is read where the job is.
+// Jobs imported under the ids qlued gave them are filed under a key that begins with their creation time too
+// (storage/sqooler/index-entry.ts).
 import { createHash } from 'node:crypto';
 import { RequestValidationError } from '../../schemas/errors.ts';
 import { jobIdTime } from '../../storage/keys.ts';
-import { isQluedJobId } from '../../storage/sqooler/ids.ts';
+import { idOfIndexKey, isQluedIndexKey } from '../../storage/sqooler/index-entry.ts';
 import { type JobIndexEntry, type JobState, type StatusRecord, ns } from '../../storage/records.ts';
 import type { SiteLookup } from './providers.ts';
 
@@ -51,18 +53,18 @@ function fingerprint(filters: JobFilters): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 12);
 }
 
-/** Opaque to clients: the last id returned, bound to the filters it was made for. */
+/** Opaque to clients: the last index key returned, bound to the filters it was made for. */
 function encodeCursor(after: string, filters: JobFilters): string {
   return Buffer.from(`${after}.${fingerprint(filters)}`).toString('base64url');
 }
 
-/** `after` is a job id, a 12-hex time prefix (created_after) or empty (the very beginning). */
+/** `after` is an index key, a 12-hex time prefix (created_after) or empty (the very beginning). */
 function decodeCursor(cursor: string, filters: JobFilters): string {
-  // The fingerprint follows the last dot: an old qlued id (storage/sqooler/ids.ts), which a page can end at too, may
-  // hold dots of its own.
+  // The fingerprint follows the last dot: the key of an old qlued id (storage/sqooler/index-entry.ts), which a page
+  // can end at too, may hold dots of its own.
   const text = Buffer.from(cursor, 'base64url').toString('latin1');
   const [after, print] = [text.slice(0, Math.max(0, text.lastIndexOf('.'))), text.slice(text.lastIndexOf('.') + 1)];
-  if (!text.includes('.') || !(/^[0-9a-f]{0,24}$/.test(after) || isQluedJobId(after)) || print !== fingerprint(filters)) {
+  if (!text.includes('.') || !(/^[0-9a-f]{0,24}$/.test(after) || isQluedIndexKey(after)) || print !== fingerprint(filters)) {
     throw new RequestValidationError([{ type: 'cursor', loc: ['query', 'cursor'], msg: 'not a cursor of this listing (filters changed?)' }]);
   }
   return after;
@@ -85,7 +87,7 @@ export class JobIndex {
     for (let scanned = 0; scanned < SCAN_BUDGET; ) {
       const keys = await this.storage.list(namespace, { limit: CHUNK, ...(after ? { after } : {}) });
       const inRange = end === undefined ? keys : keys.filter((key) => key < end);
-      const found = await Promise.all(inRange.map((id) => this.match(namespace, id, filters)));
+      const found = await Promise.all(inRange.map((key) => this.match(namespace, key, filters)));
       for (const [i, job] of found.entries()) {
         if (job === PENDING) return { jobs, nextCursor: encodeCursor(i > 0 ? inRange[i - 1]! : after, filters) };
         if (job) jobs.push(job);
@@ -99,10 +101,11 @@ export class JobIndex {
     return { jobs, nextCursor: encodeCursor(after, filters) };
   }
 
-  /** The entry and status of a listed id if it passes the filters; PENDING while it is still being enqueued. */
-  private async match(namespace: string, id: string, filters: JobFilters): Promise<ListedJob | typeof PENDING | undefined> {
-    const entry = (await this.storage.get<JobIndexEntry>(namespace, id))?.value;
+  /** The entry and status of a listed key's job if it passes the filters; PENDING while it is still being enqueued. */
+  private async match(namespace: string, key: string, filters: JobFilters): Promise<ListedJob | typeof PENDING | undefined> {
+    const entry = (await this.storage.get<JobIndexEntry>(namespace, key))?.value;
     if (!entry) return undefined;
+    const id = idOfIndexKey(key);
     // Entries written before providers were told apart have none: they are the primary's.
     const provider = entry.provider ?? this.sites.primaryName;
     const { backend } = filters;
@@ -114,7 +117,7 @@ export class JobIndex {
     // Through the lifecycle: on a provider without transactions a status can lag its job after a crash, and the
     // lifecycle repairs it as it reads (a job DONE must not be listed QUEUED).
     const status = site && (await site.lifecycle.getStatus(entry.backend, id));
-    if (!status) return Date.now() - jobIdTime(id) < SETTLE_MS ? PENDING : undefined;
+    if (!status) return Date.now() - jobIdTime(key) < SETTLE_MS ? PENDING : undefined;
     if (filters.states && !filters.states.includes(status.status)) return undefined;
     return { id, entry, status };
   }
@@ -136,7 +139,7 @@ export class JobIndex {
     let count = 0;
     for (;;) {
       const keys = await this.storage.list(ns.ownerIndex(owner), { limit: CHUNK, after });
-      const states = await Promise.all(keys.map((id) => this.match(ns.ownerIndex(owner), id, { owner, states: ['QUEUED'] })));
+      const states = await Promise.all(keys.map((key) => this.match(ns.ownerIndex(owner), key, { owner, states: ['QUEUED'] })));
       // A job still being enqueued is about to be queued: it counts.
       count += states.filter(Boolean).length;
       if (count >= stopAt || keys.length < CHUNK) return count;

@@ -9,7 +9,7 @@ import { ConflictError, InvalidKeyError } from '../../schemas/errors.ts';
 import { type JobIndexEntry, ns } from '../records.ts';
 import type { NewProvider, ProviderRegistry } from '../registry/index.ts';
 import { qluedJobId } from './ids.ts';
-import { isIndexable } from './index-entry.ts';
+import { indexKey } from './index-entry.ts';
 import { SqoolerView } from './view.ts';
 
 export interface QluedImport {
@@ -52,11 +52,12 @@ export async function importQlued(registry: ProviderRegistry, request: QluedImpo
     // Every job qlued took has a status document under its backend, whichever folder the job is in now.
     const ids = await view.paths.ids(view.documents, 'status', display);
     for (const id of ids) {
-      if (!isIndexable(id)) {
+      const key = indexKey(id);
+      if (key === undefined) {
         report.unindexable.push(id);
         continue;
       }
-      if (await view.index.storage.get(ns.jobIndex, id)) {
+      if (await view.index.storage.get(ns.jobIndex, key)) {
         report.known += 1;
         continue;
       }
@@ -71,8 +72,8 @@ export async function importQlued(registry: ProviderRegistry, request: QluedImpo
       const entry: JobIndexEntry = { backend: display, owner, provider: name, createdAt: old?.createdAt ?? new Date().toISOString(), meta };
       // Owner index first: an interrupted run leaves a job listed for its owner but not yet marked known, and the
       // rerun writes both again.
-      await view.index.storage.put(ns.ownerIndex(owner), id, entry);
-      await view.index.storage.put(ns.jobIndex, id, entry);
+      await view.index.storage.put(ns.ownerIndex(owner), key, entry);
+      await view.index.storage.put(ns.jobIndex, key, entry);
       report.indexed += 1;
     }
   }

@@ -8,7 +8,7 @@ import type { StoredDocument } from '../contract.ts';
 import type { EnqueueRequest } from '../lifecycle.ts';
 import { assertKey, isJobId, newJobId } from '../keys.ts';
 import { type JobIndexEntry, type JobRecord, type JobState, type StatusRecord, ns } from '../records.ts';
-import { sqoolerIndexEntry } from './index-entry.ts';
+import { indexKey, sqoolerIndexEntry } from './index-entry.ts';
 import { initialStatus } from './layout.ts';
 import type { Address } from './paths.ts';
 import type { SqoolerView } from './view.ts';
@@ -106,8 +106,10 @@ export class SqoolerJobs {
       await documents.delete(at.path, at.name);
     }
     // Jobs qlued took before the import have no index entries.
-    if (record.owner) await this.index.storage.delete(ns.ownerIndex(record.owner), id);
-    await this.index.storage.delete(ns.jobIndex, id);
+    const entryKey = indexKey(id);
+    if (entryKey === undefined) return;
+    if (record.owner) await this.index.storage.delete(ns.ownerIndex(record.owner), entryKey);
+    await this.index.storage.delete(ns.jobIndex, entryKey);
   }
 
   async requeue(_backend: string, id: string): Promise<JobRecord> {

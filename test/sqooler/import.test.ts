@@ -14,7 +14,7 @@ import { USERS_NS } from '../../server/services/users.ts';
 import { isQluedJobId, qluedJobId } from '../../storage/sqooler/ids.ts';
 import { importQlued } from '../../storage/sqooler/import.ts';
 import { startDropboxApiServer, type DropboxApiServer } from '../dropbox-api-server/index.ts';
-import { startHarness, type Harness } from '../native-api/harness.ts';
+import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
 import { SECRET_KEY } from '../support/lab-provider.ts';
 import { request } from '../support/system.ts';
 
@@ -160,6 +160,27 @@ describe('qspool storage import-qlued from Dropbox, with qlued\'s old job ids', 
     const report = await importQlued(registry, { provider: { name: 'lab2', type: 'dropbox', login: login() }, owner: 'dave', isUser });
     expect(report).to.include({ indexed: 1, known: 4 }).and.to.have.deep.property('unowned', {});
     expect((await listed(tokens.dave)).jobs.map((job) => job.id)).to.deep.equal([DAVE, CAROL]);
+  });
+
+  it('lists old jobs among qspool\'s by creation time, and selects them by created_after and created_before', async () => {
+    const fresh = ((await h.call('POST', '/backends/singlequdit/jobs', { token: tokens.dave, body: { payload: GOOD_JOB } })).body as { id: string }).id;
+    const ids = async (query: string) => (await listed(tokens.dave, query)).jobs.map((job) => job.id);
+    expect(await ids('')).to.deep.equal([DAVE, CAROL, fresh]);
+    expect(await ids('?created_after=2024-01-18T00:00:00Z')).to.deep.equal([CAROL, fresh]);
+    expect(await ids('?created_before=2024-01-18T00:00:00Z')).to.deep.equal([DAVE]);
+    // From the second DAVE's id names, inclusive, to the next, exclusive.
+    expect(await ids('?created_after=2024-01-17T12:00:00Z&created_before=2024-01-17T12:00:01Z')).to.deep.equal([DAVE]);
+    expect(await ids('?created_after=2024-01-17T12:00:01Z&created_before=2024-01-18T13:00:00Z')).to.deep.equal([]);
+    const paged: string[] = [];
+    for (let cursor = ''; ; ) {
+      const page = await listed(tokens.dave, `?limit=1${cursor}`);
+      paged.push(...page.jobs.map((job) => job.id));
+      if (page.next_cursor === null) break;
+      cursor = `&cursor=${page.next_cursor}`;
+    }
+    expect(paged).to.deep.equal([DAVE, CAROL, fresh]);
+    const everyone = ((await h.call('GET', '/jobs', { token: await h.user('auditor', 'admin') })).body as { jobs: { id: string }[] }).jobs.map((job) => job.id);
+    expect(everyone).to.deep.equal([ALICE, ...FRETCHEN, DAVE, CAROL, fresh]);
   });
 
   it('answers the native routes by id under old ids, to their owners only', async () => {
