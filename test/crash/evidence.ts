@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { ns, type JobRecord, type StatusRecord } from '../../storage/records.ts';
 
-export const STATE_NAMESPACES = ['queued', 'running', 'finished', 'deleted'] as const;
+export const STATE_NAMESPACES = ['queued', 'running', 'finished', 'deleted', 'dead'] as const;
 
 export interface JobEvidence {
   id: string;
@@ -48,7 +48,7 @@ export async function snapshot(storage: StorageProvider, backends: string[]): Pr
     return found;
   };
   for (const backend of backends) {
-    const namespaces = { queued: ns.queued(backend), running: ns.running(backend), finished: ns.finished(backend), deleted: ns.deleted(backend) };
+    const namespaces = { queued: ns.queued(backend), running: ns.running(backend), finished: ns.finished(backend), deleted: ns.deleted(backend), dead: ns.dead(backend) };
     for (const state of STATE_NAMESPACES) {
       for (const id of await listAll(storage, namespaces[state])) {
         const job = entry(id, backend);
