@@ -11,6 +11,7 @@ import type { StorageProvider } from '../storage/contract.ts';
 import { createProvider } from '../storage/factory.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
 import type { ProviderRegistry } from '../storage/registry/index.ts';
+import { loadSqoolerKey } from '../storage/sqooler/signing-key.ts';
 import { SqoolerLifecycle } from '../storage/sqooler/spooler-lifecycle.ts';
 import { SqoolerView } from '../storage/sqooler/view.ts';
 import { providerRegistry } from '../server/services/providers.ts';
@@ -35,13 +36,18 @@ export function demoTokenFile(config: Config): string {
 export function startSpoolers(runtime: Runtime, names = backendList(runtime.config)): Spooler[] {
   const { config, logger, storage } = runtime;
   // Spoolers go on once a transition is committed: nobody waits for their acknowledgement (see awaitDurability).
-  // On a sqooler-layout provider the spooler claims and settles jobs in sqooler's documents, unsigned (sqooler's
-  // JWS is not written by qspool).
+  // On a sqooler-layout provider the spooler claims and settles jobs in sqooler's documents and signs as sqooler
+  // does (sqooler's JWS in the config and result documents, its JWK among the public keys), not with qspool's.
   const sqooler = storage instanceof SqoolerView;
-  if (sqooler && config.QSPOOL_SIGN !== 'none') logger.warn('configs and results on a sqooler-layout provider are not signed (QSPOOL_SIGN ignored)');
+  const sqoolerKeys = (signed: string[]) =>
+    new Map(signed.map((name) => [name, loadSqoolerKey(name, backendSetting(config, 'QSPOOL_SIGNING_KEY', name), config.QSPOOL_DATA_DIR)] as const));
   const lifecycle =
     sqooler
-      ? new SqoolerLifecycle(storage, { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS })
+      ? new SqoolerLifecycle(storage, {
+          leaseMs: config.QSPOOL_LEASE_MS,
+          maxAttempts: config.QSPOOL_MAX_ATTEMPTS,
+          keys: sqoolerKeys(names.filter((name) => signs(config, name))),
+        })
       : new JobLifecycle(storage, {
           leaseMs: config.QSPOOL_LEASE_MS,
           maxAttempts: config.QSPOOL_MAX_ATTEMPTS,

@@ -1,9 +1,11 @@
-// sqooler's Dropbox provider (DropboxCore): `/<path>/<name>.json` from the root of the app's folder, plain JSON.
+// sqooler's Dropbox provider (DropboxCore): `/<path>/<name>.json` from the root of the app's folder, JSON as
+// json.dumps writes it (./python-json.ts).
 // qspool creates with Dropbox's `add` mode (sqooler checks, then overwrites), so an existing document is never
 // replaced; each upload is one whole file, so no reader sees half of it.
 import { ConflictError } from '../../schemas/errors.ts';
 import { DropboxClient, type DropboxClientOptions, isAnswer, unexpectedAnswer } from '../dropbox/client.ts';
 import { type DocumentAddress, type SqoolerDocuments, safeSegments } from './layout.ts';
+import { pythonJson } from './python-json.ts';
 
 type Entry = { tag: string; name: string };
 
@@ -34,7 +36,7 @@ export class SqoolerDropboxFiles implements SqoolerDocuments {
 
   async upload(path: string, name: string, content: unknown): Promise<void> {
     const file = SqoolerDropboxFiles.at(path, name);
-    const bytes = Buffer.from(JSON.stringify(content));
+    const bytes = Buffer.from(pythonJson(content));
     const outcome = await this.client.upload(file, bytes, { kind: 'add' });
     if (outcome.ok) return;
     if (!isAnswer(outcome, 'path/conflict/')) throw unexpectedAnswer('upload', file, outcome.summary);
@@ -49,7 +51,7 @@ export class SqoolerDropboxFiles implements SqoolerDocuments {
   /** One upload in overwrite mode: the file is replaced whole. */
   async replace(path: string, name: string, content: unknown): Promise<void> {
     const file = SqoolerDropboxFiles.at(path, name);
-    const outcome = await this.client.upload(file, Buffer.from(JSON.stringify(content)), { kind: 'overwrite' });
+    const outcome = await this.client.upload(file, Buffer.from(pythonJson(content)), { kind: 'overwrite' });
     if (!outcome.ok) throw unexpectedAnswer('upload', file, outcome.summary);
   }
 

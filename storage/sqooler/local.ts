@@ -1,12 +1,13 @@
-// sqooler's local provider (LocalCore): `<base_path>/<path>/<name>.json`, plain JSON. What qspool writes here is
-// written whole (a temp file linked into place), so a sqooler spooler never reads a torn document of
-// ours; sqooler writes its own documents in place, so a read that catches one half-written is retried. Our writes are
-// fsynced (file and folder) before they resolve: a job the client has an id for survives a power cut.
+// sqooler's local provider (LocalCore): `<base_path>/<path>/<name>.json`, JSON as json.dumps writes it
+// (./python-json.ts). What qspool writes here is written whole (a temp file linked into place), so a sqooler spooler
+// never reads a torn document of ours; sqooler writes its own documents in place, so a read that catches one
+// half-written is retried. Our writes are fsynced (file and folder) before they resolve: a job the client has an id for survives a power cut.
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { type DocumentAddress, SEGMENT, type SqoolerDocuments, safeSegments } from './layout.ts';
+import { pythonJson } from './python-json.ts';
 
 /** How often, and how long apart, a read retries a document a sqooler process is rewriting in place. */
 const TORN_READ_TRIES = 20;
@@ -60,7 +61,7 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
     const temp = join(folder, `.qspool-${randomBytes(6).toString('hex')}.tmp`);
     const file = await open(temp, 'wx');
     try {
-      await file.writeFile(JSON.stringify(content));
+      await file.writeFile(pythonJson(content));
       await file.sync();
     } finally {
       await file.close();

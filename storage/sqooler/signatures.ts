@@ -1,12 +1,27 @@
-// Checking sqooler's signatures (security.py, JWSDict.verify_signature): a signed document is
-// `{"header", "payload", "signature"}`, signed with Ed25519 over base64url(header as pydantic's compact JSON) + "." +
-// base64url(json.dumps(payload)). Python's json.dumps cannot be reproduced from parsed JSON (`50.0` parses as 50),
-// but sqooler writes the whole document with the same json.dumps settings, so the payload's own text in the file is
-// exactly the signed bytes: it is cut out of the raw text rather than re-serialised.
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+// sqooler's signatures (security.py): a signed document is `{"header", "payload", "signature"}`, signed with Ed25519
+// over base64url(header as pydantic's compact JSON) + "." + base64url(json.dumps(payload)).
+// Checking (JWSDict.verify_signature): Python's json.dumps cannot be reproduced from parsed JSON (`50.0` parses as
+// 50), but sqooler writes the whole document with the same json.dumps settings, so the payload's own text in the file
+// is exactly the signed bytes: it is cut out of the raw text rather than re-serialised.
+// Signing (sign_payload), for qspool's spooler: the payload is signed as ./python-json.ts writes it, which is also how
+// the document store writes the whole document, so both qspool's check and sqooler's hold.
+import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { pythonJson } from './python-json.ts';
 
 /** Python's base64.urlsafe_b64encode: base64url with its `=` padding. */
-const urlsafeB64 = (text: string) => Buffer.from(text, 'utf8').toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+const urlsafeB64 = (data: string | Buffer) => Buffer.from(data).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+
+/** A private key and the `kid` its public half is published under. */
+export interface SqoolerKey {
+  kid: string;
+  privateKey: KeyObject;
+}
+
+/** JWSHeader.model_dump_json(): its fields in declaration order, compact. */
+const headerText = (header: Record<string, unknown>) => {
+  const { alg, kid, typ, version } = header;
+  return JSON.stringify({ alg, kid, typ, version });
+};
 
 /** The end (exclusive) of the JSON value starting at `start` (no whitespace before it). */
 function valueEnd(text: string, start: number): number {
@@ -56,8 +71,19 @@ export function verifySigned(text: string, key: KeyObject): boolean {
   const { header, signature } = JSON.parse(text) as { header?: Record<string, unknown>; signature?: unknown };
   const payload = rawMember(text, 'payload');
   if (!header || typeof signature !== 'string' || payload === undefined) return false;
-  // JWSHeader.model_dump_json(): its fields in declaration order, compact.
-  const { alg, kid, typ, version } = header;
-  const message = `${urlsafeB64(JSON.stringify({ alg, kid, typ, version }))}.${urlsafeB64(payload)}`;
+  const message = `${urlsafeB64(headerText(header))}.${urlsafeB64(payload)}`;
   return verify(null, Buffer.from(message), key, Buffer.from(signature, 'base64url'));
+}
+
+/** sign_payload: the payload as a signed document (JWSDict.model_dump()), with sqooler's default header. */
+export function signSqooler(payload: unknown, { kid, privateKey }: SqoolerKey): { header: Record<string, string>; payload: unknown; signature: string } {
+  const header = { alg: 'EdDSA', kid, typ: 'JWS', version: '0.1' };
+  const message = `${urlsafeB64(headerText(header))}.${urlsafeB64(pythonJson(payload))}`;
+  return { header, payload, signature: urlsafeB64(sign(null, Buffer.from(message), privateKey)) };
+}
+
+/** The public JWK sqooler's upload_public_key publishes (`JWK(key_ops="verify", …)`, field for field). */
+export function sqoolerPublicJwk({ kid, privateKey }: SqoolerKey): Record<string, unknown> {
+  const { x } = createPublicKey(privateKey).export({ format: 'jwk' });
+  return { x: urlsafeB64(Buffer.from(String(x), 'base64url')), key_ops: 'verify', kid, d: null, kty: 'OKP', alg: 'EdDSA', crv: 'Ed25519' };
 }

@@ -17,6 +17,7 @@ import type { ClaimedJob } from '../lifecycle.ts';
 import { jobIdTime } from '../keys.ts';
 import type { JobRecord, JobState } from '../records.ts';
 import { type DocumentAddress, type SqoolerStatus, initialStatus } from './layout.ts';
+import type { SqoolerKey } from './signatures.ts';
 import type { JobKey, Place } from './paths.ts';
 import { SqoolerSpoolerStorage } from './spooler-storage.ts';
 import type { SqoolerView } from './view.ts';
@@ -33,6 +34,8 @@ export interface SqoolerLifecycleOptions {
   leaseMs?: number;
   maxAttempts?: number;
   now?: () => number;
+  /** Signing keys by backend: configs and results of these backends are signed as sqooler signs them. */
+  keys?: ReadonlyMap<string, SqoolerKey>;
 }
 
 const keyOf = (record: JobRecord): JobKey => ({ display: record.backend, id: record.id, owner: record.owner });
@@ -50,7 +53,7 @@ export class SqoolerLifecycle {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 3;
     this.now = options.now ?? Date.now;
-    this.storage = new SqoolerSpoolerStorage(view, this.now);
+    this.storage = new SqoolerSpoolerStorage(view, this.now, options.keys);
   }
 
   private get documents() {
@@ -151,7 +154,7 @@ export class SqoolerLifecycle {
     const at = this.paths.result(key);
     // sqooler's result names the job by the id its documents use (on Dropbox the long one).
     const result = { ...(completion.result as Record<string, unknown>), job_id: this.paths.jobId(key) };
-    await this.documents.replace(at.path, at.name, result);
+    await this.documents.replace(at.path, at.name, this.storage.resultDocument(key.display, result));
     if (!(await this.move(key, 'running', 'finished'))) throw new LeaseLostError(key.id);
     const record = await this.settle(claim, key, 'DONE', completion.line ?? 'Done.', 'None');
     const claimed = next && (await this.claim(key.display, next.holder));

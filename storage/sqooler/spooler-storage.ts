@@ -1,12 +1,15 @@
 // What qspool's spooler publishes, written where a sqooler spooler writes it: its config as sqooler's
 // BackendConfigSchemaIn in the config document, and each heartbeat as that config's `last_queue_check` (sqooler's
-// timestamp_queue), which is how the server and qlued tell that the backend is operational. Reads go to the view.
-// Jobs do not pass through here: SqoolerLifecycle (./spooler-lifecycle.ts) moves them.
+// timestamp_queue), which is how the server and qlued tell that the backend is operational. A backend with a signing
+// key publishes its public key first (upload_public_key), then its config signed at every stamp, as sqooler's
+// update_config does. Reads go to the view. Jobs do not pass through here: SqoolerLifecycle (./spooler-lifecycle.ts)
+// moves them.
 import { ConflictError } from '../../schemas/errors.ts';
 import type { BackendConfig } from '../../schemas/backend-config.ts';
 import type { ListOptions, StoredDocument, StorageProvider } from '../contract.ts';
 import { ns } from '../records.ts';
 import { sqoolerNow, toSqoolerConfig } from './layout.ts';
+import { type SqoolerKey, signSqooler, sqoolerPublicJwk } from './signatures.ts';
 import type { SqoolerView } from './view.ts';
 
 const VERSION = 'sqooler';
@@ -20,6 +23,8 @@ export class SqoolerSpoolerStorage implements StorageProvider {
   constructor(
     readonly view: SqoolerView,
     private readonly now: () => number = Date.now,
+    /** Signing keys by backend; a backend without one publishes unsigned. */
+    private readonly keys: ReadonlyMap<string, SqoolerKey> = new Map(),
   ) {
     this.type = view.type;
   }
@@ -36,6 +41,11 @@ export class SqoolerSpoolerStorage implements StorageProvider {
   async put(namespace: string, key: string, value: unknown): Promise<string> {
     if (namespace === ns.configs) {
       this.published.set(key, { config: value as BackendConfig, lastQueueCheck: null });
+      const signing = this.keys.get(key);
+      if (signing) {
+        const at = this.view.paths.publicKey(signing.kid);
+        await this.view.documents.replace(at.path, at.name, sqoolerPublicJwk(signing));
+      }
       await this.publish(key);
       return VERSION;
     }
@@ -50,7 +60,16 @@ export class SqoolerSpoolerStorage implements StorageProvider {
   private publish(display: string): Promise<void> {
     const { config, lastQueueCheck } = this.published.get(display)!;
     const at = this.view.paths.config(display);
-    return this.view.documents.replace(at.path, at.name, toSqoolerConfig(config, lastQueueCheck));
+    const signing = this.keys.get(display);
+    const document = toSqoolerConfig(config, lastQueueCheck);
+    const content = signing ? signSqooler({ ...document, sign: true, kid: signing.kid }, signing) : document;
+    return this.view.documents.replace(at.path, at.name, content);
+  }
+
+  /** A result as sqooler's _common_upload_result writes it: signed when the backend has a key. */
+  resultDocument(display: string, result: Record<string, unknown>): unknown {
+    const signing = this.keys.get(display);
+    return signing ? signSqooler(result, signing) : result;
   }
 
   /** A stopping spooler's heartbeat is not removed: sqooler has none, its `last_queue_check` simply ages. */
@@ -70,10 +89,10 @@ export class SqoolerSpoolerStorage implements StorageProvider {
   async close(): Promise<void> {}
 }
 
-/** Public keys (`keys/`) among them: sqooler signs with JWS of its own, which qspool's spooler does not write. */
+/** qspool's own signature documents (`keys/`, detached JWS) among them: here keys and signatures are sqooler's. */
 function refused(namespace: string): never {
   throw new ConflictError(
-    `qspool's spooler on a sqooler-layout provider writes only sqooler's documents (configs, jobs, statuses, results); not ${namespace} (signing is not supported there)`,
+    `qspool's spooler on a sqooler-layout provider writes only sqooler's documents (configs, public keys, jobs, statuses, results); not ${namespace}`,
     'sqooler_read_only',
   );
 }

@@ -85,7 +85,8 @@ for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as 
     let ada: string;
 
     before(async () => {
-      h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent', QSPOOL_POLL_MS: 50 });
+      // Unsigned, as the sqooler spoolers it runs beside (test/sqooler/signing.test.ts signs).
+      h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent', QSPOOL_POLL_MS: 50, QSPOOL_SIGN: 'none' });
       lab = await makeLab();
       registry = registryFor({ config: h.config, logger: createLogger('silent'), storage: h.storage });
       await registry.add({ name: 'lab1', type, login: lab.login, layout: 'sqooler' });

@@ -1,0 +1,109 @@
+// qspool's spooler signing on a sqooler-layout provider as a sqooler spooler does (security.py sign_payload and
+// upload_public_key at Alqor-UG/sqooler ebe718e): its public JWK under backends/public_keys/<kid>, its config and
+// results as `{header, payload, signature}`. The server verifies them (a tampered result is not served), and so does
+// sqooler's own algorithm, run in Python: JWSDict.verify_signature re-dumps the parsed payload with json.dumps, which
+// holds only because the documents are written as json.dumps writes them.
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../config/logger.ts';
+import { providerRuntime, registryFor, startSpoolers } from '../../scripts/runtime.ts';
+import type { Spooler } from '../../spooler/spooler.ts';
+import type { ProviderRegistry } from '../../storage/registry/index.ts';
+import { pythonJson } from '../../storage/sqooler/python-json.ts';
+import { GOOD_JOB, eventually, startHarness, type Harness } from '../native-api/harness.ts';
+import { SECRET_KEY } from '../support/lab-provider.ts';
+import { postJson, request } from '../support/system.ts';
+
+const BACKEND = 'lab1_singlequdit_simulator';
+
+/** JWSDict.verify_signature with sqooler's JWSHeader model, on a stored document and a stored public JWK. */
+const VERIFY = `
+import base64, json, sys
+from pydantic import BaseModel
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+class JWSHeader(BaseModel):
+    alg: str = "EdDSA"
+    kid: str
+    typ: str = "JWS"
+    version: str = "0.1"
+doc = json.load(open(sys.argv[1]))
+jwk = json.load(open(sys.argv[2]))
+message = base64.urlsafe_b64encode(JWSHeader(**doc["header"]).model_dump_json().encode()) + b"." + base64.urlsafe_b64encode(json.dumps(doc["payload"]).encode())
+Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(jwk["x"])).verify(base64.urlsafe_b64decode(doc["signature"]), message)
+print("verified")
+`;
+const python = (args: string[], input?: string) => execFileSync('python3', args, { encoding: 'utf8', ...(input === undefined ? {} : { input }) });
+
+describe('JSON as Python\'s json.dumps writes it', () => {
+  it('reads back into the same text in Python', () => {
+    const value = {
+      shots: 50, angle: 0.5, tiny: 1.5e-5, tinier: -2.5e-10, edge: 0.0001, huge: 1e21, big: 1e16, neg: -0, text: 'é\u007f\u2028"\\\n\t😀',
+      list: [1, 2.5, null, true, false, [], {}], nested: { 'kéy': [{ a: 'b' }] }, skipped: undefined,
+    };
+    const text = pythonJson(value);
+    expect(python(['-c', 'import json, sys; sys.stdout.write(json.dumps(json.loads(sys.stdin.read())))'], text)).to.equal(text);
+    expect(JSON.parse(text)).to.deep.equal(JSON.parse(JSON.stringify(value)));
+  });
+});
+
+describe('qspool\'s spooler signing on a sqooler-layout provider', function () {
+  this.timeout(60_000);
+  let h: Harness;
+  let dir: string;
+  let registry: ProviderRegistry;
+  let spoolers: Spooler[];
+  let ada: string;
+
+  before(async () => {
+    h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent', QSPOOL_POLL_MS: 50, QSPOOL_SIGN: 'all' });
+    dir = await mkdtemp(join(tmpdir(), 'qspool-sqooler-signing-'));
+    registry = registryFor({ config: h.config, logger: createLogger('silent'), storage: h.storage });
+    await registry.add({ name: 'lab1', type: 'local', login: { base_path: dir }, layout: 'sqooler' });
+    const runtime = { config: h.config, logger: createLogger('silent'), storage: h.storage };
+    spoolers = startSpoolers(await providerRuntime(runtime, registry, 'lab1'), ['singlequdit']);
+    await Promise.all(spoolers.map((spooler) => spooler.start()));
+    ada = await h.user('ada');
+  });
+  after(async () => {
+    await Promise.all(spoolers.map((spooler) => spooler.stop()));
+    await registry.close();
+    await h.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const file = (path: string) => join(dir, `${path}.json`);
+  const read = async (path: string) => JSON.parse(await readFile(file(path), 'utf8')) as Record<string, unknown>;
+  const v2 = (call: string, query = '') => `${h.url}/api/v2/${BACKEND}/${call}${query}`;
+  const configPath = 'backends/configs/singlequdit';
+  const kid = async () => ((await read(configPath)).header as { kid: string }).kid;
+
+  it('publishes its public JWK and a signed config, which the server serves and sqooler\'s check accepts', async () => {
+    const config = await read(configPath);
+    expect(Object.keys(config)).to.deep.equal(['header', 'payload', 'signature']);
+    const { header, payload } = config as { header: Record<string, unknown>; payload: Record<string, unknown> };
+    expect(header).to.deep.equal({ alg: 'EdDSA', kid: await kid(), typ: 'JWS', version: '0.1' });
+    expect(payload).to.include({ display_name: 'singlequdit', sign: true, kid: await kid() });
+    const jwk = await read(`backends/public_keys/${await kid()}`);
+    expect(Object.keys(jwk)).to.deep.equal(['x', 'key_ops', 'kid', 'd', 'kty', 'alg', 'crv']);
+    expect(jwk).to.include({ key_ops: 'verify', kid: await kid(), d: null, kty: 'OKP', alg: 'EdDSA', crv: 'Ed25519' });
+    expect(python(['-c', VERIFY, file(configPath), file(`backends/public_keys/${await kid()}`)])).to.equal('verified\n');
+    expect((await request(v2('get_config'))).body).to.include({ display_name: 'singlequdit' });
+  });
+
+  it('signs each result: served as "finished", accepted by sqooler\'s check, and refused once tampered with', async () => {
+    const id = ((await postJson(v2('post_job'), { job: JSON.stringify(GOOD_JOB), token: ada })).body as { job_id: string }).job_id;
+    await eventually(async () => ((await request(v2('get_job_status', `?job_id=${id}&token=${ada}`))).body as { status: string }).status === 'DONE' || undefined);
+    const result = await request(v2('get_job_result', `?job_id=${id}&token=${ada}`));
+    expect(result.body).to.include({ status: 'finished', job_id: id, success: true });
+    const stored = await read(`results/singlequdit/${id}`);
+    expect(stored).to.have.nested.property('header.kid', await kid());
+    expect(stored).to.have.nested.property('payload.job_id', id);
+    expect(python(['-c', VERIFY, file(`results/singlequdit/${id}`), file(`backends/public_keys/${await kid()}`)])).to.equal('verified\n');
+    const text = await readFile(file(`results/singlequdit/${id}`), 'utf8');
+    await writeFile(file(`results/singlequdit/${id}`), text.replace('"success": true', '"success": false'));
+    expect((await request(v2('get_job_result', `?job_id=${id}&token=${ada}`))).status).to.equal(406);
+  });
+});
