@@ -190,9 +190,22 @@ describe('qspool storage import-qlued from Dropbox, with qlued\'s old job ids', 
     const result = await h.call('GET', `/jobs/${FRETCHEN[0]}/result`, { token: tokens.ada });
     expect(result.body).to.include({ job_id: FRETCHEN[0], status: 'finished' });
     expect((await h.call('GET', `/jobs/${FRETCHEN[0]}/signature`, { token: tokens.ada })).body).to.include({ job_id: FRETCHEN[0], valid: false });
+    // A finished job's event stream is its current state, then the end.
+    const events = await request(`${h.url}/api/v1/jobs/${FRETCHEN[0]}/events`, { headers: { Authorization: `Bearer ${tokens.ada}` } });
+    expect(events.status).to.equal(200);
+    expect(events.headers.get('content-type')).to.match(/^text\/event-stream/);
+    expect(events.text).to.include(`id: ${FRETCHEN[0]}-1\ndata: {"event_id":"${FRETCHEN[0]}-1","job_id":"${FRETCHEN[0]}","backend":"singlequdit","status":"DONE"`);
+    // EventSource reconnects with the last id it saw: nothing more will come, which tells it to stop.
+    const resumed = await request(`${h.url}/api/v1/jobs/${FRETCHEN[0]}/events`, { headers: { Authorization: `Bearer ${tokens.ada}`, 'Last-Event-ID': `${FRETCHEN[0]}-1` } });
+    expect(resumed.status).to.equal(204);
     const refused = await h.call('GET', `/jobs/${ALICE}/result`, { token: tokens.bob });
     expect([refused.status, (refused.body as { error: { code: string } }).error.code]).to.deep.equal([409, 'result_not_ready']);
     expect((await h.call('POST', `/jobs/${ALICE}/cancel`, { token: tokens.bob })).status).to.equal(409);
+    // eve@lab.org's job is in nobody's index: only admins read it, and only through /api/v2.
+    const overseer = await h.user('overseer', 'admin');
+    expect((await v2('get_job_status', EVE, overseer)).body).to.include({ job_id: EVE, status: 'DONE' });
+    expect((await v2('get_job_status', EVE, tokens.ada)).status).to.equal(406);
+    expect((await h.call('GET', `/jobs/${encodeURIComponent(EVE)}`, { token: overseer })).status).to.equal(404);
     for (const [id, token] of [[FRETCHEN[0]!, tokens.bob], [ALICE, tokens.ada], [EVE, tokens.ada]] as const) {
       expect((await h.call('GET', `/jobs/${id}`, { token })).status, id).to.equal(404);
     }

@@ -20,9 +20,12 @@ const STREAM_FORMAT =
   'error_message, requeued, url); comment lines (`: keep-alive`) keep idle streams open.';
 
 
-/** The seq a one-job stream's Last-Event-ID (`<job id>-<seq>`) names; 0 for none or another job's. */
+/**
+ * The seq a one-job stream's Last-Event-ID (`<job id>-<seq>`) names; 0 for none or another job's. Any job id: one
+ * qlued gave (with `-` of its own) is compared whole with the job's.
+ */
 function resumeSeq(lastEventId: string, jobId: string): number {
-  const match = /^([0-9a-f]{24})-([0-9]{1,9})$/.exec(lastEventId);
+  const match = /^(.+)-([0-9]{1,9})$/.exec(lastEventId);
   return match && match[1] === jobId ? Number(match[2]) : 0;
 }
 
