@@ -1,8 +1,8 @@
 // qspool's spooler signing on a sqooler-layout provider as a sqooler spooler does (security.py sign_payload and
-// upload_public_key at Alqor-UG/sqooler ebe718e): its public JWK under backends/public_keys/<kid>, its config and
-// results as `{header, payload, signature}`. The server verifies them (a tampered result is not served), and so does
-// sqooler's own algorithm, run in Python: JWSDict.verify_signature re-dumps the parsed payload with json.dumps, which
-// holds only because the documents are written as json.dumps writes them.
+// upload_public_key at Alqor-UG/sqooler ebe718e), on a local folder and a Dropbox: its public JWK among the public
+// keys, its config and results as `{header, payload, signature}`. The server verifies them (a tampered result is not
+// served), and so does sqooler's own algorithm, run in Python: JWSDict.verify_signature re-dumps the parsed payload
+// with json.dumps, which holds only because the documents are written as json.dumps writes them.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { providerRuntime, registryFor, startSpoolers } from '../../scripts/runti
 import type { Spooler } from '../../spooler/spooler.ts';
 import type { ProviderRegistry } from '../../storage/registry/index.ts';
 import { pythonJson } from '../../storage/sqooler/python-json.ts';
+import { startDropboxApiServer } from '../dropbox-api-server/index.ts';
 import { GOOD_JOB, eventually, startHarness, type Harness } from '../native-api/harness.ts';
 import { SECRET_KEY } from '../support/lab-provider.ts';
 import { postJson, request } from '../support/system.ts';
@@ -49,61 +50,112 @@ describe('JSON as Python\'s json.dumps writes it', () => {
   });
 });
 
-describe('qspool\'s spooler signing on a sqooler-layout provider', function () {
-  this.timeout(60_000);
-  let h: Harness;
-  let dir: string;
-  let registry: ProviderRegistry;
-  let spoolers: Spooler[];
-  let ada: string;
+/** A sqooler-layout store: documents by path from its root, without `.json` (a `*` stands for a name's varying part). */
+interface Lab {
+  login: Record<string, unknown>;
+  text(path: string): Promise<string>;
+  write(path: string, text: string): Promise<void>;
+  at: { config: string; key: (kid: string) => string; result: (id: string) => string };
+  stop(): Promise<void>;
+}
 
-  before(async () => {
-    h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent', QSPOOL_POLL_MS: 50, QSPOOL_SIGN: 'all' });
-    dir = await mkdtemp(join(tmpdir(), 'qspool-sqooler-signing-'));
-    registry = registryFor({ config: h.config, logger: createLogger('silent'), storage: h.storage });
-    await registry.add({ name: 'lab1', type: 'local', login: { base_path: dir }, layout: 'sqooler' });
-    const runtime = { config: h.config, logger: createLogger('silent'), storage: h.storage };
-    spoolers = startSpoolers(await providerRuntime(runtime, registry, 'lab1'), ['singlequdit']);
-    await Promise.all(spoolers.map((spooler) => spooler.start()));
-    ada = await h.user('ada');
-  });
-  after(async () => {
-    await Promise.all(spoolers.map((spooler) => spooler.stop()));
-    await registry.close();
-    await h.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
-
+async function localLab(): Promise<Lab> {
+  const dir = await mkdtemp(join(tmpdir(), 'qspool-sqooler-signing-'));
   const file = (path: string) => join(dir, `${path}.json`);
-  const read = async (path: string) => JSON.parse(await readFile(file(path), 'utf8')) as Record<string, unknown>;
-  const v2 = (call: string, query = '') => `${h.url}/api/v2/${BACKEND}/${call}${query}`;
-  const configPath = 'backends/configs/singlequdit';
-  const kid = async () => ((await read(configPath)).header as { kid: string }).kid;
+  return {
+    login: { base_path: dir },
+    text: (path) => readFile(file(path), 'utf8'),
+    write: (path, text) => writeFile(file(path), text),
+    at: { config: 'backends/configs/singlequdit', key: (kid) => `backends/public_keys/${kid}`, result: (id) => `results/singlequdit/${id}` },
+    stop: () => rm(dir, { recursive: true, force: true }),
+  };
+}
 
-  it('publishes its public JWK and a signed config, which the server serves and sqooler\'s check accepts', async () => {
-    const config = await read(configPath);
-    expect(Object.keys(config)).to.deep.equal(['header', 'payload', 'signature']);
-    const { header, payload } = config as { header: Record<string, unknown>; payload: Record<string, unknown> };
-    expect(header).to.deep.equal({ alg: 'EdDSA', kid: await kid(), typ: 'JWS', version: '0.1' });
-    expect(payload).to.include({ display_name: 'singlequdit', sign: true, kid: await kid() });
-    const jwk = await read(`backends/public_keys/${await kid()}`);
-    expect(Object.keys(jwk)).to.deep.equal(['x', 'key_ops', 'kid', 'd', 'kty', 'alg', 'crv']);
-    expect(jwk).to.include({ key_ops: 'verify', kid: await kid(), d: null, kty: 'OKP', alg: 'EdDSA', crv: 'Ed25519' });
-    expect(python(['-c', VERIFY, file(configPath), file(`backends/public_keys/${await kid()}`)])).to.equal('verified\n');
-    expect((await request(v2('get_config'))).body).to.include({ display_name: 'singlequdit' });
-  });
+async function dropboxLab(): Promise<Lab> {
+  const server = await startDropboxApiServer();
+  const resolve = (path: string) => {
+    const [before, after = ''] = path.split('*') as [string, string?];
+    const found = server.store.paths().find((p) => p.startsWith(`/${before}`) && p.endsWith(`${after}.json`));
+    if (!found) throw new Error(`no ${path} on the Dropbox`);
+    return found;
+  };
+  return {
+    login: { app_key: server.tokens.clientId, app_secret: server.tokens.clientSecret, refresh_token: server.tokens.refreshToken, api_base_url: server.url },
+    text: async (path) => server.store.fileContent(resolve(path))!.toString('utf8'),
+    write: async (path, text) => void server.store.putFile(resolve(path), text),
+    at: {
+      config: 'Backend_files/Config/singlequdit/config',
+      key: (kid) => `Backend_files/public_keys/${kid}`,
+      result: (id) => `Backend_files/Result/singlequdit/ada/result-*-singlequdit-ada-${id}`,
+    },
+    stop: () => server.close(),
+  };
+}
 
-  it('signs each result: served as "finished", accepted by sqooler\'s check, and refused once tampered with', async () => {
-    const id = ((await postJson(v2('post_job'), { job: JSON.stringify(GOOD_JOB), token: ada })).body as { job_id: string }).job_id;
-    await eventually(async () => ((await request(v2('get_job_status', `?job_id=${id}&token=${ada}`))).body as { status: string }).status === 'DONE' || undefined);
-    const result = await request(v2('get_job_result', `?job_id=${id}&token=${ada}`));
-    expect(result.body).to.include({ status: 'finished', job_id: id, success: true });
-    const stored = await read(`results/singlequdit/${id}`);
-    expect(stored).to.have.nested.property('header.kid', await kid());
-    expect(stored).to.have.nested.property('payload.job_id', id);
-    expect(python(['-c', VERIFY, file(`results/singlequdit/${id}`), file(`backends/public_keys/${await kid()}`)])).to.equal('verified\n');
-    const text = await readFile(file(`results/singlequdit/${id}`), 'utf8');
-    await writeFile(file(`results/singlequdit/${id}`), text.replace('"success": true', '"success": false'));
-    expect((await request(v2('get_job_result', `?job_id=${id}&token=${ada}`))).status).to.equal(406);
+for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as const) {
+  describe(`qspool's spooler signing on a sqooler-layout ${type} provider`, function () {
+    this.timeout(60_000);
+    let h: Harness;
+    let lab: Lab;
+    let scratch: string;
+    let registry: ProviderRegistry;
+    let spoolers: Spooler[];
+    let ada: string;
+
+    before(async () => {
+      h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent', QSPOOL_POLL_MS: 50, QSPOOL_SIGN: 'all' });
+      lab = await makeLab();
+      scratch = await mkdtemp(join(tmpdir(), 'qspool-sqooler-verify-'));
+      registry = registryFor({ config: h.config, logger: createLogger('silent'), storage: h.storage });
+      await registry.add({ name: 'lab1', type, login: lab.login, layout: 'sqooler' });
+      const runtime = { config: h.config, logger: createLogger('silent'), storage: h.storage };
+      spoolers = startSpoolers(await providerRuntime(runtime, registry, 'lab1'), ['singlequdit']);
+      await Promise.all(spoolers.map((spooler) => spooler.start()));
+      ada = await h.user('ada');
+    });
+    after(async () => {
+      await Promise.all(spoolers.map((spooler) => spooler.stop()));
+      await registry.close();
+      await h.stop();
+      await lab.stop();
+      await rm(scratch, { recursive: true, force: true });
+    });
+
+    const read = async (path: string) => JSON.parse(await lab.text(path)) as Record<string, unknown>;
+    const v2 = (call: string, query = '') => `${h.url}/api/v2/${BACKEND}/${call}${query}`;
+    const kid = async () => ((await read(lab.at.config)).header as { kid: string }).kid;
+    /** sqooler's check, in Python, on the stored bytes of a document and of the public key. */
+    const sqoolerVerifies = async (path: string) => {
+      const [document, key] = [join(scratch, 'document.json'), join(scratch, 'key.json')];
+      await writeFile(document, await lab.text(path));
+      await writeFile(key, await lab.text(lab.at.key(await kid())));
+      return python(['-c', VERIFY, document, key]) === 'verified\n';
+    };
+
+    it('publishes its public JWK and a signed config, which the server serves and sqooler\'s check accepts', async () => {
+      const config = await read(lab.at.config);
+      expect(Object.keys(config)).to.deep.equal(['header', 'payload', 'signature']);
+      const { header, payload } = config as { header: Record<string, unknown>; payload: Record<string, unknown> };
+      expect(header).to.deep.equal({ alg: 'EdDSA', kid: await kid(), typ: 'JWS', version: '0.1' });
+      expect(payload).to.include({ display_name: 'singlequdit', sign: true, kid: await kid() });
+      const jwk = await read(lab.at.key(await kid()));
+      expect(Object.keys(jwk)).to.deep.equal(['x', 'key_ops', 'kid', 'd', 'kty', 'alg', 'crv']);
+      expect(jwk).to.include({ key_ops: 'verify', kid: await kid(), d: null, kty: 'OKP', alg: 'EdDSA', crv: 'Ed25519' });
+      expect(await sqoolerVerifies(lab.at.config)).to.equal(true);
+      expect((await request(v2('get_config'))).body).to.include({ display_name: 'singlequdit' });
+    });
+
+    it('signs each result: served as "finished", accepted by sqooler\'s check, and refused once tampered with', async () => {
+      const id = ((await postJson(v2('post_job'), { job: JSON.stringify(GOOD_JOB), token: ada })).body as { job_id: string }).job_id;
+      await eventually(async () => ((await request(v2('get_job_status', `?job_id=${id}&token=${ada}`))).body as { status: string }).status === 'DONE' || undefined);
+      const result = await request(v2('get_job_result', `?job_id=${id}&token=${ada}`));
+      expect(result.body).to.include({ status: 'finished', job_id: id, success: true });
+      const stored = await read(lab.at.result(id));
+      expect(stored).to.have.nested.property('header.kid', await kid());
+      expect(String((stored.payload as { job_id: string }).job_id).endsWith(id)).to.equal(true);
+      expect(await sqoolerVerifies(lab.at.result(id))).to.equal(true);
+      await lab.write(lab.at.result(id), (await lab.text(lab.at.result(id))).replace('"success": true', '"success": false'));
+      expect((await request(v2('get_job_result', `?job_id=${id}&token=${ada}`))).status).to.equal(406);
+    });
   });
-});
+}
