@@ -92,7 +92,10 @@ export class GroupCommit {
       // busy flushing under the servers' flushes, which clients do wait for.
       this.backgroundFlush ??= setTimeout(() => {
         this.backgroundFlush = undefined;
-        this.host.durable().catch(() => undefined);
+        // A store that went bad meanwhile fails the flush (even before it starts); nobody waits to be told.
+        Promise.resolve()
+          .then(() => this.host.durable())
+          .catch(() => undefined);
       }, BACKGROUND_FLUSH_DELAY_MS).unref();
       return;
     }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { providerConformance, HOSTILE_KEYS } from '../conformance/index.ts';
@@ -85,6 +85,27 @@ describe('local provider', function () {
     const flushed = storage.stats.fsyncs - before.fsyncs;
     // At most one flush per 10 ms (and one after), rather than one per group.
     expect(flushed).to.be.at.least(1).and.at.most(Math.ceil(elapsed / 10) + 1);
+    await storage.close();
+  });
+
+  it('lets a background flush that finds the store gone fail quietly: the process goes on', async () => {
+    const parent = await freshRoot();
+    const root = join(parent, 'store');
+    const storage = new LocalProvider({ root });
+    await storage.put('warm', 'up', 0);
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      await storage.transaction((tx) => tx.put('docs', 'a', 1), { durable: false });
+      // The mount goes bad before the flush that follows the commit.
+      await rename(root, join(parent, 'gone'));
+      await writeFile(root, 'not a directory');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('uncaughtException', record);
+    }
+    expect(uncaught).to.deep.equal([]);
     await storage.close();
   });
 
