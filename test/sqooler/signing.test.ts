@@ -8,15 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../config/logger.ts';
-import { providerRuntime, registryFor, startSpoolers } from '../../scripts/runtime.ts';
-import type { Spooler } from '../../spooler/spooler.ts';
-import type { ProviderRegistry } from '../../storage/registry/index.ts';
 import { pythonJson } from '../../storage/sqooler/python-json.ts';
 import { startDropboxApiServer } from '../dropbox-api-server/index.ts';
-import { GOOD_JOB, eventually, startHarness, type Harness } from '../native-api/harness.ts';
-import { SECRET_KEY } from '../support/lab-provider.ts';
+import { GOOD_JOB, eventually } from '../native-api/harness.ts';
 import { postJson, request } from '../support/system.ts';
+import { startSpoolingSystem, type SpoolingSystem } from './spooling-system.ts';
 
 const BACKEND = 'lab1_singlequdit_simulator';
 
@@ -95,34 +91,23 @@ async function dropboxLab(): Promise<Lab> {
 for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as const) {
   describe(`qspool's spooler signing on a sqooler-layout ${type} provider`, function () {
     this.timeout(60_000);
-    let h: Harness;
+    let system: SpoolingSystem;
     let lab: Lab;
     let scratch: string;
-    let registry: ProviderRegistry;
-    let spoolers: Spooler[];
-    let ada: string;
 
     before(async () => {
-      h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent', QSPOOL_POLL_MS: 50, QSPOOL_SIGN: 'all' });
       lab = await makeLab();
       scratch = await mkdtemp(join(tmpdir(), 'qspool-sqooler-verify-'));
-      registry = registryFor({ config: h.config, logger: createLogger('silent'), storage: h.storage });
-      await registry.add({ name: 'lab1', type, login: lab.login, layout: 'sqooler' });
-      const runtime = { config: h.config, logger: createLogger('silent'), storage: h.storage };
-      spoolers = startSpoolers(await providerRuntime(runtime, registry, 'lab1'), ['singlequdit']);
-      await Promise.all(spoolers.map((spooler) => spooler.start()));
-      ada = await h.user('ada');
+      system = await startSpoolingSystem(type, lab.login, 'all');
     });
     after(async () => {
-      await Promise.all(spoolers.map((spooler) => spooler.stop()));
-      await registry.close();
-      await h.stop();
+      await system.stop();
       await lab.stop();
       await rm(scratch, { recursive: true, force: true });
     });
 
     const read = async (path: string) => JSON.parse(await lab.text(path)) as Record<string, unknown>;
-    const v2 = (call: string, query = '') => `${h.url}/api/v2/${BACKEND}/${call}${query}`;
+    const v2 = (call: string, query = '') => `${system.h.url}/api/v2/${BACKEND}/${call}${query}`;
     const kid = async () => ((await read(lab.at.config)).header as { kid: string }).kid;
     /** sqooler's check, in Python, on the stored bytes of a document and of the public key. */
     const sqoolerVerifies = async (path: string) => {
@@ -146,16 +131,16 @@ for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as 
     });
 
     it('signs each result: served as "finished", accepted by sqooler\'s check, and refused once tampered with', async () => {
-      const id = ((await postJson(v2('post_job'), { job: JSON.stringify(GOOD_JOB), token: ada })).body as { job_id: string }).job_id;
-      await eventually(async () => ((await request(v2('get_job_status', `?job_id=${id}&token=${ada}`))).body as { status: string }).status === 'DONE' || undefined);
-      const result = await request(v2('get_job_result', `?job_id=${id}&token=${ada}`));
+      const id = ((await postJson(v2('post_job'), { job: JSON.stringify(GOOD_JOB), token: system.ada })).body as { job_id: string }).job_id;
+      await eventually(async () => ((await request(v2('get_job_status', `?job_id=${id}&token=${system.ada}`))).body as { status: string }).status === 'DONE' || undefined);
+      const result = await request(v2('get_job_result', `?job_id=${id}&token=${system.ada}`));
       expect(result.body).to.include({ status: 'finished', job_id: id, success: true });
       const stored = await read(lab.at.result(id));
       expect(stored).to.have.nested.property('header.kid', await kid());
       expect(String((stored.payload as { job_id: string }).job_id).endsWith(id)).to.equal(true);
       expect(await sqoolerVerifies(lab.at.result(id))).to.equal(true);
       await lab.write(lab.at.result(id), (await lab.text(lab.at.result(id))).replace('"success": true', '"success": false'));
-      expect((await request(v2('get_job_result', `?job_id=${id}&token=${ada}`))).status).to.equal(406);
+      expect((await request(v2('get_job_result', `?job_id=${id}&token=${system.ada}`))).status).to.equal(406);
     });
   });
 }

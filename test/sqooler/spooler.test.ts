@@ -6,14 +6,10 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../config/logger.ts';
-import { providerRuntime, registryFor, startSpoolers } from '../../scripts/runtime.ts';
-import type { Spooler } from '../../spooler/spooler.ts';
-import type { ProviderRegistry } from '../../storage/registry/index.ts';
 import { startDropboxApiServer } from '../dropbox-api-server/index.ts';
-import { GOOD_JOB, eventually, startHarness, type Harness } from '../native-api/harness.ts';
-import { SECRET_KEY } from '../support/lab-provider.ts';
+import { GOOD_JOB, eventually } from '../native-api/harness.ts';
 import { postJson, request } from '../support/system.ts';
+import { startSpoolingSystem, type SpoolingSystem } from './spooling-system.ts';
 
 const BACKEND = 'lab1_singlequdit_simulator';
 /** sqooler's BackendConfigSchemaIn, field for field (schemes.py at ebe718e). */
@@ -78,32 +74,21 @@ async function dropboxLab(): Promise<Lab> {
 for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as const) {
   describe(`qspool's spooler on a sqooler-layout ${type} provider`, function () {
     this.timeout(60_000);
-    let h: Harness;
+    let system: SpoolingSystem;
     let lab: Lab;
-    let registry: ProviderRegistry;
-    let spoolers: Spooler[];
-    let ada: string;
 
     before(async () => {
       // Unsigned, as the sqooler spoolers it runs beside (test/sqooler/signing.test.ts signs).
-      h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent', QSPOOL_POLL_MS: 50, QSPOOL_SIGN: 'none' });
       lab = await makeLab();
-      registry = registryFor({ config: h.config, logger: createLogger('silent'), storage: h.storage });
-      await registry.add({ name: 'lab1', type, login: lab.login, layout: 'sqooler' });
-      const runtime = { config: h.config, logger: createLogger('silent'), storage: h.storage };
-      spoolers = startSpoolers(await providerRuntime(runtime, registry, 'lab1'), ['singlequdit']);
-      await Promise.all(spoolers.map((spooler) => spooler.start()));
-      ada = await h.user('ada');
+      system = await startSpoolingSystem(type, lab.login, 'none');
     });
     after(async () => {
-      await Promise.all(spoolers.map((spooler) => spooler.stop()));
-      await registry.close();
-      await h.stop();
+      await system.stop();
       await lab.stop();
     });
 
-    const v2 = (call: string, query = '') => `${h.url}/api/v2/${BACKEND}/${call}${query}`;
-    const post = async (job: unknown) => ((await postJson(v2('post_job'), { job: JSON.stringify(job), token: ada })).body as { job_id: string }).job_id;
+    const v2 = (call: string, query = '') => `${system.h.url}/api/v2/${BACKEND}/${call}${query}`;
+    const post = async (job: unknown) => ((await postJson(v2('post_job'), { job: JSON.stringify(job), token: system.ada })).body as { job_id: string }).job_id;
 
     it('publishes sqooler\'s config document with a last_queue_check, and the backend reads as operational', async () => {
       const config = (await lab.read(lab.at('').config))!;
@@ -117,11 +102,11 @@ for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as 
     it('runs a job posted through /api/v2 and leaves sqooler\'s documents: the client reads "finished"', async () => {
       const id = await post(GOOD_JOB);
       const done = await eventually(async () => {
-        const answer = (await request(v2('get_job_status', `?job_id=${id}&token=${ada}`))).body as { status: string };
+        const answer = (await request(v2('get_job_status', `?job_id=${id}&token=${system.ada}`))).body as { status: string };
         return answer.status === 'DONE' ? answer : undefined;
       });
       expect(done).to.include({ job_id: id, status: 'DONE' });
-      const result = (await request(v2('get_job_result', `?job_id=${id}&token=${ada}`))).body as Record<string, unknown>;
+      const result = (await request(v2('get_job_result', `?job_id=${id}&token=${system.ada}`))).body as Record<string, unknown>;
       expect(result).to.include({ status: 'finished', backend_name: BACKEND, job_id: id, success: true });
       expect(result).to.have.nested.property('results[0].data.memory').with.length(10);
       const at = lab.at(id);
@@ -139,7 +124,7 @@ for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as 
       const bad = { experiment_0: { ...GOOD_JOB.experiment_0, instructions: [['load', [0], [50]], ['warp', [0], [1]], ['measure', [0], []]] } };
       const id = await post(bad);
       const failed = await eventually(async () => {
-        const answer = await request(v2('get_job_status', `?job_id=${id}&token=${ada}`));
+        const answer = await request(v2('get_job_status', `?job_id=${id}&token=${system.ada}`));
         return answer.status === 406 ? (answer.body as { status: string; error_message: string }) : undefined;
       });
       expect(failed.status).to.equal('ERROR');
