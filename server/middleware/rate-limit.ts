@@ -1,8 +1,9 @@
 // Request rate limits, counted on the shared store so they hold across server replicas (server/limits/
-// shared-buckets.ts): a token bucket per credential (the Authorization header or the v2 `token` query parameter,
-// hashed; anonymous requests count per address) and a roomier one per client address, so inventing a new
-// credential per request does not buy a fresh bucket. Over the limit: 429 with Retry-After. Each replica sweeps
-// the documents of refilled buckets away once a minute (a page at a time; replicas sweeping at once is harmless).
+// shared-buckets.ts): a token bucket per credential (the Authorization header, the v2 `token` query parameter, or
+// the token in the body of a v2 post_job, hashed; anonymous requests count per address) and a roomier one per client
+// address, so inventing a new credential per request does not buy a fresh bucket. Over the limit: 429 with
+// Retry-After. Each replica sweeps the documents of refilled buckets away once a minute (a page at a time; replicas
+// sweeping at once is harmless).
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { RateLimitedError } from '../../schemas/errors.ts';
@@ -34,6 +35,22 @@ export interface RateLimiter {
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
 
+/** qlued's v2 post_job sends its token inside the JSON body, which this middleware does not read. */
+const TOKEN_IN_BODY = /^\/api\/v2\/[^/]+\/post_job$/;
+
+/** What a route whose credential is in the body calls once it has read it (see chargeBodyCredential). */
+interface BodyCredentialState {
+  chargeCredential?: (credential: string) => Promise<void>;
+}
+
+/**
+ * Charges the credential's bucket for a request that carried it in its body (RateLimitedError when it is empty).
+ * Until then the request has counted against its address only; a request whose body names no credential stays so.
+ */
+export async function chargeBodyCredential(ctx: Context, credential: string): Promise<void> {
+  await (ctx.state as BodyCredentialState).chargeCredential?.(credential);
+}
+
 /** The credential itself, however it is sent (Bearer header, or v2's `token` parameter), so one token is one bucket. */
 function credentialOf(ctx: Context): string | undefined {
   const header = ctx.get('authorization').replace(/^bearer +/i, '');
@@ -55,12 +72,22 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
   const sweeps = setInterval(() => void Promise.all([credentials.sweep(), addresses.sweep()]).catch(() => undefined), SWEEP_EVERY_MS);
   sweeps.unref();
 
-  const middleware: Middleware = async (ctx, next) => {
-    const credential = credentialOf(ctx);
-    // Anonymous requests (registration, login, backend lists) share one credential-sized bucket per address.
-    const key = credential ? `cred-${hash(credential)}` : `anon-${hash(ctx.ip)}`;
-    const wait = (await addresses.take(hash(ctx.ip))) || (await credentials.take(key));
+  const charge = async (key: string) => {
+    const wait = await credentials.take(key);
     if (wait > 0) throw new RateLimitedError(wait);
+  };
+  const middleware: Middleware = async (ctx, next) => {
+    const addressWait = await addresses.take(hash(ctx.ip));
+    if (addressWait > 0) throw new RateLimitedError(addressWait);
+    const credential = credentialOf(ctx);
+    if (credential) {
+      await charge(`cred-${hash(credential)}`);
+    } else if (ctx.method === 'POST' && TOKEN_IN_BODY.test(ctx.path)) {
+      (ctx.state as BodyCredentialState).chargeCredential = (token) => charge(`cred-${hash(token)}`);
+    } else {
+      // Anonymous requests (registration, login, backend lists) share one credential-sized bucket per address.
+      await charge(`anon-${hash(ctx.ip)}`);
+    }
     await next();
   };
   return { middleware, close: () => clearInterval(sweeps) };

@@ -8,6 +8,7 @@ import { toConfigOut } from '../../schemas/backend-config.ts';
 import { isJobId } from '../../storage/keys.ts';
 import { isQluedJobId } from '../../storage/sqooler/ids.ts';
 import { readJsonBody, parseJson, type BodyLimits } from '../middleware/body.ts';
+import { chargeBodyCredential } from '../middleware/rate-limit.ts';
 import type { BackendService, ResolvedBackend } from '../services/backends.ts';
 import type { JobService } from '../services/jobs.ts';
 import type { User, UserService } from '../services/users.ts';
@@ -132,6 +133,7 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
       else if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) problems.push(notDict('body', 'data', 'payload'));
     }
     assertNoProblems(problems);
+    if (version === 'v2') await chargeBodyCredential(ctx, token);
     const user = v3User ?? (await authenticate(token));
     const backend = await backendOr404(ctx.params.backend!);
     if (version === 'v2') {

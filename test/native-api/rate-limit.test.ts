@@ -1,7 +1,7 @@
 // Request rate limits: a token bucket per credential, whichever API face and way of sending it, answered with 429
 // and Retry-After in the face's own error shape.
 import { expect } from 'chai';
-import { startHarness, type Harness } from './harness.ts';
+import { GOOD_JOB, startHarness, type Harness } from './harness.ts';
 
 describe('native API: rate limits', () => {
   let h: Harness;
@@ -25,6 +25,17 @@ describe('native API: rate limits', () => {
     expect(await v2.json()).to.deep.include({ status: 'ERROR', job_id: 'None' });
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await h.call('GET', '/users/me', { token: ann })).status).to.equal(200);
+  });
+
+  it('gives a v2 post_job the bucket of the token in its body, not its address\'s', async () => {
+    const [cat, dan] = await Promise.all([token('cat'), token('dan')]);
+    const post = async (who: string) =>
+      (await fetch(`${h.url}/api/v2/singlequdit/post_job`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ job: JSON.stringify(GOOD_JOB), token: who }) })).status;
+    const first = [await post(cat), await post(cat), await post(cat), await post(cat)];
+    expect(first.slice(0, 3).every((status) => status !== 429), 'the burst').to.equal(true);
+    expect(first[3]).to.equal(429);
+    expect(await post(dan), 'another user at the same address has a bucket of their own').to.not.equal(429);
+    expect((await h.call('GET', '/users/me', { token: cat })).status, 'one token, one bucket, whichever way it is sent').to.equal(429);
   });
 
   it('counts anonymous requests per client address', async () => {
