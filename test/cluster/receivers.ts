@@ -4,7 +4,7 @@
 // is how "delivered once per subscriber" is judged: every job event has one owner, who has one mailbox and one hook.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
+import { listenSmtp } from '../support/smtp-sink.ts';
 
 export interface Arrival {
   id: string;
@@ -27,21 +27,11 @@ const RECIPIENT = /^to:\s*(\S+)/im;
 export async function startReceivers(): Promise<Receivers> {
   const mails: Arrival[] = [];
   const hooks: Arrival[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const head = Buffer.concat(chunks).toString().split(/\r?\n\r?\n/)[0] ?? '';
-        mails.push({ id: MESSAGE_ID.exec(head)?.[1] ?? '(no message-id)', to: RECIPIENT.exec(head)?.[1] ?? '', at: Date.now() });
-        callback();
-      });
-    },
+  const smtp = await listenSmtp((raw) => {
+    const head = raw.toString().split(/\r?\n\r?\n/)[0] ?? '';
+    mails.push({ id: MESSAGE_ID.exec(head)?.[1] ?? '(no message-id)', to: RECIPIENT.exec(head)?.[1] ?? '', at: Date.now() });
+    return undefined;
   });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const http = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -50,16 +40,15 @@ export async function startReceivers(): Promise<Receivers> {
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
   const hookPort = (http.address() as AddressInfo).port;
   return {
-    smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+    smtpUrl: smtp.url,
     hookUrl: (user) => `http://127.0.0.1:${hookPort}/hook/${user}`,
     mails,
     hooks,
     close: async () => {
       http.closeAllConnections();
-      await Promise.all([new Promise((resolve) => http.close(resolve)), new Promise((resolve) => smtp.close(() => resolve(undefined)))]);
+      await Promise.all([new Promise((resolve) => http.close(resolve)), smtp.close()]);
     },
   };
 }

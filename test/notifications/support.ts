@@ -3,7 +3,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { listenSmtp } from '../support/smtp-sink.ts';
 import { pino } from 'pino';
 import { readSse, type SseMessage } from '../../scripts/client/sse.ts';
 import { singlequdit } from '../../spooler/backends/singlequdit/index.ts';
@@ -41,39 +41,17 @@ export interface Smtp {
 
 /** An SMTP server on a free port; while `refusing` it answers 451 (try again later) to every message. */
 export async function startSmtp(): Promise<Smtp> {
-  const state: Smtp = {
-    url: '',
-    mails: [],
-    refused: 0,
-    refusing: false,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        if (state.refusing) {
-          state.refused += 1;
-          callback(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
-          return;
-        }
-        simpleParser(Buffer.concat(chunks)).then(
-          (mail) => {
-            state.mails.push(mail);
-            callback();
-          },
-          (error: Error) => callback(error),
-        );
-      });
-    },
+  const state: Smtp = { url: '', mails: [], refused: 0, refusing: false, close: async () => undefined };
+  const sink = await listenSmtp(async (raw) => {
+    if (state.refusing) {
+      state.refused += 1;
+      return Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 });
+    }
+    state.mails.push(await simpleParser(raw));
+    return undefined;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  state.url = `smtp://127.0.0.1:${port}`;
+  state.url = sink.url;
+  state.close = sink.close;
   return state;
 }
 
