@@ -30,6 +30,14 @@ const QUEUED_JOB = 'spooler-rydberg-measure-only';
 const payloadOf = (id: string) => examples.examples.find((e) => e.id === id)!.payload;
 
 /** Outcome → count, from a result's `memory` lists, one map per experiment. */
+/** Signs the administrator in on the login page, which then goes on to the admin page. */
+async function logInAsAdminAt(url: string, root: UserPage): Promise<void> {
+  await root.page.goto(`${url}/login?next=/admin`);
+  await root.page.fill('input[name=username]', ADMIN);
+  await root.page.fill('input[name=password]', PASSWORD);
+  await root.page.click('button[type=submit]');
+}
+
 function countsOf(result: { results: { header: { name: string }; data: { memory: string[] } }[] }): Record<string, Record<string, number>> {
   const counts: Record<string, Record<string, number>> = {};
   for (const experiment of result.results) {
@@ -278,10 +286,7 @@ describe('web interface in a real browser', function () {
   it('lets an admin requeue and purge anyone\'s job and disable a user', async () => {
     const root = await openPage(browser);
     try {
-      await root.page.goto(`${system.url}/login?next=/admin`);
-      await root.page.fill('input[name=username]', ADMIN);
-      await root.page.fill('input[name=password]', PASSWORD);
-      await root.page.click('button[type=submit]');
+      await logInAsAdminAt(system.url, root);
       const row = root.page.locator(`tr[data-job="${queuedJob}"]`);
       await row.waitFor();
       await root.page.click(`button[aria-label="Requeue job ${queuedJob}"]`);
@@ -316,10 +321,7 @@ describe('web interface in a real browser', function () {
     }
     const root = await openPage(browser);
     try {
-      await root.page.goto(`${system.url}/login?next=/admin`);
-      await root.page.fill('input[name=username]', ADMIN);
-      await root.page.fill('input[name=password]', PASSWORD);
-      await root.page.click('button[type=submit]');
+      await logInAsAdminAt(system.url, root);
       const [requeued, purged] = dead.map((id) => root.page.locator(`tr[data-dead-letter="${id}"]`));
       await requeued!.waitFor();
       await requeued!.locator('summary').click();
