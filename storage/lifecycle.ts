@@ -3,14 +3,16 @@
 // winner, and a spooler whose lease was taken over cannot complete the job (fencing by document version).
 // On a provider with transactions every transition is one transaction holding the job's move, its status, its event
 // and its schedule entry (job-transitions.ts, atomic-transitions.ts, schedule.ts); elsewhere the same steps run in an
-// order that readers and the next publisher repair after a crash (stepwise-publisher.ts, getStatus).
+// order that readers and the next publisher repair after a crash (stepwise-transitions.ts, stepwise-publisher.ts,
+// getStatus).
 import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
 import { heldRecord, writeProjections } from './atomic-transitions.ts';
 import { reschedule, schedule } from './schedule.ts';
-import { ConflictError, InvalidKeyError, LeaseLostError, NotFoundError } from '../schemas/errors.ts';
+import { ConflictError, InvalidKeyError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
 import { isRaceLoss, StepwisePublisher } from './stepwise-publisher.ts';
 import { JobTransitions } from './job-transitions.ts';
+import { StepwiseTransitions } from './stepwise-transitions.ts';
 import {
   type JobIndexEntry,
   type JobRecord,
@@ -21,7 +23,7 @@ import {
   placeOf,
   stateNamespace,
 } from './records.ts';
-import { type AttemptFailure, isDue, revived } from './retries.ts';
+import { type AttemptFailure, revived } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
 
 export interface EnqueueRequest {
@@ -64,13 +66,6 @@ export interface LifecycleOptions {
   agingMs?: number;
 }
 
-/**
- * Keys a claim lists: first one (the oldest job is usually ours, and on local storage every further key can cost
- * another directory read), then pages of 16 once a race was lost (other spoolers are taking the oldest ones).
- */
-const FIRST_CLAIM_PAGE = 1;
-const CLAIM_PAGE = 16;
-
 export class JobLifecycle {
   readonly leaseMs: number;
   readonly maxAttempts: number;
@@ -82,6 +77,7 @@ export class JobLifecycle {
   private readonly publisher: StepwisePublisher;
   private readonly durable: boolean;
   private readonly transitions: JobTransitions;
+  private readonly stepwise: StepwiseTransitions;
 
   constructor(
     readonly storage: StorageProvider,
@@ -100,6 +96,7 @@ export class JobLifecycle {
       leaseMs: this.leaseMs,
       agingMs: options.agingMs ?? 60_000,
     });
+    this.stepwise = new StepwiseTransitions(storage, this.transitions, this.publisher, this.now);
   }
 
   /**
@@ -172,34 +169,7 @@ export class JobLifecycle {
   /** Gives the oldest queued job of the backend to exactly one caller (I2, I3), or undefined if none is queued. */
   async claim(backend: string, holder: string): Promise<ClaimedJob | undefined> {
     if (this.storage.transaction) return this.transact((tx) => this.transitions.claimIn(tx, backend, holder));
-    let after: string | undefined;
-    for (let limit = FIRST_CLAIM_PAGE; ; limit = CLAIM_PAGE) {
-      const keys = await this.storage.list(ns.queued(backend), { limit, ...(after ? { after } : {}) });
-      for (const key of keys) {
-        const claimed = await this.tryClaim(backend, key, holder);
-        if (claimed) return claimed;
-      }
-      if (keys.length < limit) return undefined;
-      after = keys[keys.length - 1];
-    }
-  }
-
-  private async tryClaim(backend: string, id: string, holder: string): Promise<ClaimedJob | undefined> {
-    const current = await this.storage.get<JobRecord>(ns.queued(backend), id);
-    // A retried job waiting out its backoff is passed over: the claim goes on to the next key.
-    if (!current || !isDue(current.value, this.now())) return undefined;
-    const record = this.transitions.claimed(current.value, holder);
-    try {
-      const version = await this.storage.move(ns.queued(backend), ns.running(backend), id, {
-        value: record,
-        expectedVersion: current.version,
-      });
-      await this.publishStatus(record, current.value);
-      return { record, version };
-    } catch (error) {
-      if (isRaceLoss(error)) return undefined;
-      throw error;
-    }
+    return this.stepwise.claim(backend, holder);
   }
 
   /**
@@ -207,7 +177,7 @@ export class JobLifecycle {
    * throws LeaseLostError when another spooler or the reaper has taken the job.
    */
   async renew(claim: ClaimedJob): Promise<ClaimedJob> {
-    return this.updateRunning(claim, (record) => ({
+    return this.stepwise.updateRunning(claim, (record) => ({
       ...record,
       lease: { ...record.lease!, expiresAt: this.now() + this.leaseMs },
     }));
@@ -215,7 +185,7 @@ export class JobLifecycle {
 
   /** Appends a line to the job's history while it runs (e.g. "Compilation done."). */
   async note(claim: ClaimedJob, line: string, meta?: Record<string, unknown>): Promise<ClaimedJob> {
-    return this.updateRunning(claim, (record) => ({
+    return this.stepwise.updateRunning(claim, (record) => ({
       ...record,
       detail: [...record.detail, line],
       ...(meta ? { meta: { ...record.meta, ...meta } } : {}),
@@ -252,20 +222,9 @@ export class JobLifecycle {
         return claimed ? { record, next: claimed } : { record };
       });
     }
-    const record = await this.completeStepwise(claim, resultKey, completion.result, line, changes);
+    const record = await this.stepwise.complete(claim, resultKey, completion.result, line, changes);
     const claimed = next && (await this.claim(backend, next.holder));
     return claimed ? { record, next: claimed } : { record };
-  }
-
-  private async completeStepwise(claim: ClaimedJob, resultKey: string, result: unknown, line: string, changes: Partial<JobRecord>): Promise<JobRecord> {
-    const { backend } = claim.record;
-    await this.storage.put(ns.results(backend), resultKey, result);
-    try {
-      return await this.finish(claim, 'DONE', line, changes);
-    } catch (error) {
-      if (error instanceof LeaseLostError) await this.storage.delete(ns.results(backend), resultKey);
-      throw error;
-    }
   }
 
   /** Ends the job with ERROR, never retried (an invalid job). */
@@ -286,13 +245,7 @@ export class JobLifecycle {
         return this.transitions.failIn(tx, held.version, this.transitions.failedAttempt(held.record, failure, policy));
       });
     }
-    const held = await this.current(claim);
-    if (held.record.cancelRequested) return this.acknowledgeCancel(held);
-    const { backend, id } = claim.record;
-    let moved = this.transitions.failedAttempt(held.record, failure, policy);
-    await this.moveFenced(held, ns.running(backend), placeOf(moved), id, (latest) => (moved = this.transitions.failedAttempt(latest, failure, policy)));
-    await this.publishStatus(moved, held.record);
-    return moved;
+    return this.stepwise.failAttempt(claim, failure, policy);
   }
 
   /** Ends a running job whose cancel was requested. */
@@ -317,21 +270,7 @@ export class JobLifecycle {
       });
       return;
     }
-    for (let held = claim; ; held = await this.current(held)) {
-      if (held.record.cancelRequested) {
-        await this.acknowledgeCancel(held);
-        return;
-      }
-      const record = this.transitions.released(held.record);
-      try {
-        await this.storage.move(ns.running(record.backend), ns.queued(record.backend), record.id, { value: record, expectedVersion: held.version });
-      } catch (error) {
-        if (isRaceLoss(error)) continue;
-        throw error;
-      }
-      await this.publishStatus(record, held.record);
-      return;
-    }
+    await this.stepwise.release(claim);
   }
 
   /**
@@ -359,20 +298,7 @@ export class JobLifecycle {
         return true;
       });
     }
-    const current = await this.storage.get<JobRecord>(ns.running(backend), id);
-    if (!current || !this.transitions.expired(current.value)) return false;
-    const record = this.transitions.reclaimed(current.value, policy);
-    try {
-      await this.storage.move(ns.running(backend), placeOf(record), id, {
-        value: record,
-        expectedVersion: current.version,
-      });
-    } catch (error) {
-      if (isRaceLoss(error)) return false;
-      throw error;
-    }
-    await this.publishStatus(record, current.value);
-    return true;
+    return this.stepwise.reclaim(backend, id, policy);
   }
 
   /**
@@ -387,33 +313,9 @@ export class JobLifecycle {
         await this.cancelRefusal(backend, id);
         continue;
       }
-      const queued = await this.storage.get<JobRecord>(ns.queued(backend), id);
-      if (queued) {
-        const record = this.transitions.cancelledBeforeRun(queued.value);
-        try {
-          await this.storage.move(ns.queued(backend), ns.deleted(backend), id, {
-            value: record,
-            expectedVersion: queued.version,
-          });
-          await this.publishStatus(record, queued.value);
-          return 'CANCELLED';
-        } catch (error) {
-          if (!isRaceLoss(error)) throw error;
-          continue;
-        }
-      }
-      const running = await this.storage.get<JobRecord>(ns.running(backend), id);
-      if (running) {
-        if (running.value.cancelRequested) return 'RUNNING';
-        const record = this.transitions.cancelRequested(running.value);
-        try {
-          await this.storage.replace(ns.running(backend), id, record, running.version);
-          return 'RUNNING';
-        } catch (error) {
-          if (!isRaceLoss(error)) throw error;
-          continue;
-        }
-      }
+      const outcome = await this.stepwise.cancel(backend, id);
+      if (outcome === 'raced') continue;
+      if (outcome !== 'elsewhere') return outcome;
       await this.cancelRefusal(backend, id);
     }
     throw new ConflictError(`Job ${id} kept changing state; try again`);
@@ -519,15 +421,7 @@ export class JobLifecycle {
         if (requeued) return record;
         continue;
       }
-      try {
-        await this.storage.move(from, ns.queued(backend), id, { value: record, expectedVersion: found.version });
-      } catch (error) {
-        if (isRaceLoss(error)) continue;
-        throw error;
-      }
-      await this.publishStatus(record);
-      if (resultKey) await this.storage.delete(ns.results(backend), resultKey);
-      return record;
+      if (await this.stepwise.requeue(from, record, found.version, resultKey)) return record;
     }
     throw new ConflictError(`Job ${id} kept changing state; try again`);
   }
@@ -549,58 +443,7 @@ export class JobLifecycle {
     changes: Partial<JobRecord>,
   ): Promise<JobRecord> {
     if (this.storage.transaction) return this.transact((tx) => this.transitions.finishIn(tx, heldRecord(tx, claim), state, line, changes));
-    const { backend, id } = claim.record;
-    let moved: JobRecord | undefined;
-    let from: JobRecord | undefined;
-    await this.moveFenced(claim, ns.running(backend), stateNamespace(state, backend), id, (latest) => {
-      const { lease: _lease, ...rest } = latest;
-      from = latest;
-      moved = this.transitions.advance(rest, state, line, changes);
-      return moved;
-    });
-    await this.publishStatus(moved!, from);
-    return moved!;
-  }
-
-  /** Re-reads the running record when only its cancel flag changed, so a cancel request never breaks the fence. */
-  private async current(claim: ClaimedJob): Promise<ClaimedJob> {
-    const latest = await this.storage.get<JobRecord>(ns.running(claim.record.backend), claim.record.id);
-    const mine = claim.record.lease!;
-    const theirs = latest?.value.lease;
-    if (!latest || !theirs || theirs.holder !== mine.holder || theirs.token !== mine.token) {
-      throw new LeaseLostError(claim.record.id);
-    }
-    return { record: latest.value, version: latest.version };
-  }
-
-  private async updateRunning(claim: ClaimedJob, change: (record: JobRecord) => JobRecord): Promise<ClaimedJob> {
-    for (let held = claim; ; held = await this.current(held)) {
-      const record = change(held.record);
-      try {
-        const version = await this.storage.replace(ns.running(record.backend), record.id, record, held.version);
-        return { record, version };
-      } catch (error) {
-        if (!isRaceLoss(error)) throw error;
-      }
-    }
-  }
-
-  private async moveFenced(
-    claim: ClaimedJob,
-    from: string,
-    to: string,
-    id: string,
-    next: JobRecord | ((latest: JobRecord) => JobRecord),
-  ): Promise<void> {
-    for (let held = claim; ; held = await this.current(held)) {
-      const value = typeof next === 'function' ? next(held.record) : next;
-      try {
-        await this.storage.move(from, to, id, { value, expectedVersion: held.version });
-        return;
-      } catch (error) {
-        if (!isRaceLoss(error)) throw error;
-      }
-    }
+    return this.stepwise.finish(claim, state, line, changes);
   }
 
   /** Records a transition's event and status after its move (providers without transactions; see StepwisePublisher). */
