@@ -61,9 +61,6 @@ export class Dispatcher {
   private lastRoundAt = 0;
   /** Per outbox, the last cursor this process settled (ahead of the stored one between writes). */
   private readonly settledUpTo = new Map<string, string>();
-  /** Per outbox, the newest key listed and when the settle window was last re-listed. */
-  private readonly newest = new Map<string, string>();
-  private readonly lastLookback = new Map<string, number>();
   /** Registered providers whose outbox failed to read, logged once until it answers again. */
   private readonly failing = new Set<string>();
   private readonly sources: EventSources;
@@ -94,8 +91,8 @@ export class Dispatcher {
 
   /**
    * Runs a round soon (new events, a retry falling due); rounds never overlap, and start at most every
-   * MIN_ROUND_GAP_MS: every commit that appends an event wakes the dispatcher, and a busy store would otherwise spend
-   * its time on rounds that find one event each.
+   * MIN_ROUND_GAP_MS: every commit that appends an event wakes the dispatcher, and each round re-reads the outbox's
+   * settle window, so a busy store would otherwise spend its time re-listing the same keys.
    */
   wake(): void {
     if (this.closed || this.pending) return;
@@ -200,19 +197,14 @@ export class Dispatcher {
     // re-listing that whole second in every round.
     const storedAfter = stored?.value.after ?? '';
     const own = this.settledUpTo.get(source.name) ?? '';
-    const settledStart = own > storedAfter ? own : storedAfter;
-    // Rounds run up to ten times a second on a busy store; re-listing the whole settle window (every event of the last
-    // seconds) in each was most of their cost. Between look-backs, once per poll, a round lists only keys newer than
-    // any it has seen; an event that becomes visible behind them waits for the next look-back, at most pollMs.
-    const now = Date.now();
-    const newest = this.newest.get(source.name);
-    const lookback = newest === undefined || newest < settledStart || now - (this.lastLookback.get(source.name) ?? 0) >= this.options.pollMs;
-    if (lookback) this.lastLookback.set(source.name, now);
-    const start = lookback ? settledStart : newest;
+    // Every round lists the whole settle window in key order: a job's events come from several processes, and an
+    // event committed behind a key already read (a spooler's claim behind another replica's submission) must still be
+    // fanned out before the job's next one, which webhooks receive in order.
+    const start = own > storedAfter ? own : storedAfter;
     const boundary = instantKey(Date.now() - this.options.settleMs);
     const handled = this.handled.get(source.name) ?? new Set<string>();
     this.handled.set(source.name, handled);
-    let settled = settledStart;
+    let settled = start;
     let fanned = 0;
     let backlog = false;
     for (let after = start; ; ) {
@@ -230,8 +222,7 @@ export class Dispatcher {
           handled.add(eventKey);
           fanned += 1;
         }
-        if (eventKey < boundary && lookback) settled = eventKey;
-        if (eventKey > (this.newest.get(source.name) ?? '')) this.newest.set(source.name, eventKey);
+        if (eventKey < boundary) settled = eventKey;
       }
       if (backlog || keys.length < PAGE || this.closed) break;
       after = keys[keys.length - 1]!;
