@@ -69,6 +69,26 @@ describe('admin and validation routes, and the pages\' answers', () => {
     expect((await h.call('PATCH', '/admin/users/uma', { token: admin, body: {} })).status).to.equal(422);
   });
 
+  it('lists every user\'s weight and max priority, stores an admin\'s change, and names a value out of range', async () => {
+    const allowances = async () => {
+      const page = (await h.call('GET', '/admin/users', { token: admin })).body as { users: { username: string; weight: number; max_priority: number }[] };
+      return page.users.map(({ username, weight, max_priority }) => ({ username, weight, max_priority }));
+    };
+    // Admins may always use the highest priority; everyone else has the configured default until an admin sets one.
+    expect(await allowances()).to.deep.equal([
+      { username: 'root', weight: 1, max_priority: 9 },
+      { username: 'uma', weight: 1, max_priority: 5 },
+    ]);
+    const changed = await h.call('PATCH', '/admin/users/uma', { token: admin, body: { weight: 2.5, max_priority: 7 } });
+    expect(changed.body).to.include({ weight: 2.5, max_priority: 7 });
+    expect((await allowances())[1]).to.deep.equal({ username: 'uma', weight: 2.5, max_priority: 7 });
+
+    const refused = await h.call('PATCH', '/admin/users/uma', { token: admin, body: { weight: 500 } });
+    expect(refused.status).to.equal(422);
+    expect((refused.body as { error: { message: string } }).error.message).to.equal('body.weight: must be <= 100');
+    expect((await allowances())[1]).to.deep.equal({ username: 'uma', weight: 2.5, max_priority: 7 });
+  });
+
   it('tests a storage provider, and hides its backends everywhere while it is deactivated', async () => {
     const listed = (await h.call('GET', '/admin/providers', { token: admin })).body as { providers: { name: string; type: string; active: boolean }[] };
     expect(listed.providers).to.deep.equal([{ name: provider(), type: 'local', description: 'The storage this server runs on', active: true, primary: true }]);

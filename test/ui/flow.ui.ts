@@ -29,7 +29,6 @@ const QUEUED_JOB = 'spooler-rydberg-measure-only';
 
 const payloadOf = (id: string) => examples.examples.find((e) => e.id === id)!.payload;
 
-/** Outcome → count, from a result's `memory` lists, one map per experiment. */
 /** Signs the administrator in on the login page, which then goes on to the admin page. */
 async function logInAsAdminAt(url: string, root: UserPage): Promise<void> {
   await root.page.goto(`${url}/login?next=/admin`);
@@ -38,6 +37,7 @@ async function logInAsAdminAt(url: string, root: UserPage): Promise<void> {
   await root.page.click('button[type=submit]');
 }
 
+/** Outcome → count, from a result's `memory` lists, one map per experiment. */
 function countsOf(result: { results: { header: { name: string }; data: { memory: string[] } }[] }): Record<string, Record<string, number>> {
   const counts: Record<string, Record<string, number>> = {};
   for (const experiment of result.results) {
@@ -303,6 +303,36 @@ describe('web interface in a real browser', function () {
       await root.page.locator('tr[data-user=bea] button:text("Enable")').click();
       await root.page.locator('tr[data-user=bea] >> text=enabled').waitFor();
       expectNoConsoleErrors(root.console, 'admin actions');
+    } finally {
+      await root.context.close();
+    }
+  });
+
+  it('lets an admin set a user\'s weight and max priority, and shows the API\'s words for a value out of range', async () => {
+    const root = await openPage(browser);
+    const allowances = async () => {
+      const { weight, max_priority } = (await system.call('GET', '/users/me', adaToken)).body as { weight: number; max_priority: number };
+      return { weight, max_priority };
+    };
+    try {
+      await logInAsAdminAt(system.url, root);
+      const row = root.page.locator('tr[data-user=ada]');
+      const weight = row.locator('input[aria-label="Weight of ada"]');
+      await weight.fill('2.5');
+      await row.locator('input[aria-label="Max priority of ada"]').fill('7');
+      await row.locator('button:text("Save")').click();
+      await row.locator('[role=status]:text-is("Saved: weight 2.5, max priority 7.")').waitFor();
+      expect(await allowances()).to.deep.equal({ weight: 2.5, max_priority: 7 });
+      expect(await weight.inputValue()).to.equal('2.5');
+
+      await weight.fill('500');
+      await row.locator('button:text("Save")').click();
+      await row.locator('[role=alert]:text-is("Not saved: body.weight: must be <= 100")').waitFor();
+      expect(await row.locator('[role=status]').count(), 'the earlier success is gone').to.equal(0);
+      expect(await allowances()).to.deep.equal({ weight: 2.5, max_priority: 7 });
+      // The browser notes the API's 422; nothing else may go wrong.
+      expect(root.console.take().every((line) => line.includes('422'))).to.equal(true);
+      await checkPage(root, 'admin-allowances-refused');
     } finally {
       await root.context.close();
     }

@@ -1,10 +1,11 @@
-// Admin (role admin only): users (disable, role), storage providers (list, test, activate, deactivate), spooler
-// heartbeats, dead letters, and every user's jobs with requeue, cancel and purge. Nothing is requested for other users: the
-// page checks the role first, and the server refuses the admin routes to them anyway.
+// Admin (role admin only): users (disable, role, fair-share weight and max priority), storage providers (list, test,
+// activate, deactivate), spooler heartbeats, dead letters, and every user's jobs with requeue, cancel and purge. Nothing
+// is requested for other users: the page checks the role first, and the server refuses the admin routes to them anyway.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
+import { AllowancesForm } from '../components/allowances.ts';
 import { YesNoBadge } from '../components/badge.ts';
 import { DeadLetters } from '../components/dead-letters.ts';
 import { useLoad } from '../components/hooks.ts';
@@ -46,7 +47,7 @@ function Users({ me }: { me: string }): VNode {
       <${ErrorNotice} message=${action.error ?? users.error} />
       ${users.data
         ? html`<table class="stack">
-            <thead><tr><th scope="col">User</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
+            <thead><tr><th scope="col">User</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">State</th><th scope="col">Scheduling</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
             <tbody>${users.data.users.map((user) => html`
               <tr data-user=${user.username}>
                 <td data-label="User">${user.username}</td>
@@ -58,6 +59,9 @@ function Users({ me }: { me: string }): VNode {
                   </select>
                 </td>
                 <td data-label="State"><${YesNoBadge} ok=${!user.disabled} yes="enabled" no="disabled" /></td>
+                <td data-label="Scheduling">${user.username === me
+                  ? `weight ${user.weight}, max priority ${user.max_priority}`
+                  : html`<${AllowancesForm} key=${user.username} user=${user} onSaved=${users.reload} />`}</td>
                 <td data-label="Created">${dateTime(user.created_at)}</td>
                 <td data-label="Actions">${user.username === me
                   ? html`<span class="muted">you</span>`
