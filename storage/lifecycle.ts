@@ -4,7 +4,7 @@
 // On a provider with transactions every transition is one transaction holding the job's move, its status, its event
 // and its schedule entry (job-transitions.ts, atomic-transitions.ts, schedule.ts); elsewhere the same steps run in an
 // order that readers and the next publisher repair after a crash (stepwise-transitions.ts, stepwise-publisher.ts,
-// getStatus).
+// stepwise-schedule.ts, getStatus).
 import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
 import { heldRecord, writeProjections } from './atomic-transitions.ts';
 import { reschedule, schedule } from './schedule.ts';
@@ -13,6 +13,7 @@ import { assertKey, isJobId, newJobId } from './keys.ts';
 import { isRaceLoss, StepwisePublisher } from './stepwise-publisher.ts';
 import { JobTransitions } from './job-transitions.ts';
 import { StepwiseTransitions } from './stepwise-transitions.ts';
+import { StepwiseSchedule } from './stepwise-schedule.ts';
 import {
   type JobIndexEntry,
   type JobRecord,
@@ -62,7 +63,7 @@ export interface LifecycleOptions {
    * struck mid-run. Submissions always wait: their 2xx promises durability.
    */
   awaitDurability?: boolean;
-  /** On providers with transactions: how long a job waits at the head of its priority band to gain one level. */
+  /** How long a job waits at the head of its priority band to gain one level (storage/schedule.ts). */
   agingMs?: number;
 }
 
@@ -78,6 +79,7 @@ export class JobLifecycle {
   private readonly durable: boolean;
   private readonly transitions: JobTransitions;
   private readonly stepwise: StepwiseTransitions;
+  private readonly schedule: StepwiseSchedule;
 
   constructor(
     readonly storage: StorageProvider,
@@ -91,12 +93,10 @@ export class JobLifecycle {
     this.indexProvider = options.index?.provider;
     this.publisher = new StepwisePublisher(storage, () => this.transitions.wallClock());
     this.durable = options.awaitDurability ?? true;
-    this.transitions = new JobTransitions({
-      now: this.now,
-      leaseMs: this.leaseMs,
-      agingMs: options.agingMs ?? 60_000,
-    });
-    this.stepwise = new StepwiseTransitions(storage, this.transitions, this.publisher, this.now);
+    const agingMs = options.agingMs ?? 60_000;
+    this.transitions = new JobTransitions({ now: this.now, leaseMs: this.leaseMs, agingMs });
+    this.schedule = new StepwiseSchedule(storage, this.now, agingMs);
+    this.stepwise = new StepwiseTransitions(storage, this.transitions, this.publisher, this.schedule, this.now);
   }
 
   /**
@@ -154,8 +154,10 @@ export class JobLifecycle {
     }
     if (this.storage.transaction) await this.storage.transaction(queueInto);
     else {
+      // The record before its entry: an entry always names a job that was written (stepwise-schedule.ts).
+      record.schedule = await this.schedule.place(record);
       await this.storage.put(ns.queued(record.backend), record.id, record, { ifAbsent: true });
-      await this.publishStatus(record);
+      await Promise.all([this.schedule.enter(record), this.publishStatus(record)]);
     }
     return record;
   }

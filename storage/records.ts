@@ -44,7 +44,7 @@ export interface JobRecord {
   errorMessage?: string;
   lease?: Lease;
   cancelRequested?: boolean;
-  /** Its key in the backend's schedule (storage/schedule.ts), on providers with transactions. */
+  /** Its key in the backend's schedule (storage/schedule.ts); absent on jobs queued before scheduling existed. */
   schedule?: string;
   /** Key of the result document in `results/<backend>` for DONE jobs. */
   resultKey?: string;

@@ -2,7 +2,7 @@
 // record's version, then the transition's event and status (stepwise-publisher.ts), in the order that readers and the
 // next publisher repair after a crash. lifecycle.ts calls these wherever the provider offers no transaction; the
 // running record's own updates (renewals, notes) are single-document writes and go through here on every provider.
-import type { StorageProvider } from './contract.ts';
+import type { StorageProvider, StoredDocument } from './contract.ts';
 import { LeaseLostError } from '../schemas/errors.ts';
 import type { JobTransitions } from './job-transitions.ts';
 import type { ClaimedJob } from './lifecycle.ts';
@@ -10,13 +10,8 @@ import { type JobRecord, type JobState, ns, placeOf, stateNamespace } from './re
 import { type AttemptFailure, isDue } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
 import { isRaceLoss, type StepwisePublisher } from './stepwise-publisher.ts';
-
-/**
- * Keys a claim lists: first one (the oldest job is usually ours), then pages of 16 once a race was lost (other
- * spoolers are taking the oldest ones).
- */
-const FIRST_CLAIM_PAGE = 1;
-const CLAIM_PAGE = 16;
+import type { StepwiseSchedule } from './stepwise-schedule.ts';
+import { entryKeyOf, jobIdOf } from './schedule.ts';
 
 /** What one attempt to cancel found: done, a race lost (try again), or a job neither queued nor running. */
 export type CancelAttempt = JobState | 'raced' | 'elsewhere';
@@ -26,34 +21,46 @@ export class StepwiseTransitions {
     private readonly storage: StorageProvider,
     private readonly transitions: JobTransitions,
     private readonly publisher: StepwisePublisher,
+    private readonly schedule: StepwiseSchedule,
     private readonly now: () => number,
   ) {}
 
-  /** The oldest due job of the queue, for exactly one caller; later keys when the first are lost to others. */
+  /**
+   * The job the schedule gives out next, for exactly one caller. Entries whose job another spooler took first, or
+   * that wait out a retry's backoff, are passed over; entries whose job left the queue are dropped.
+   */
   async claim(backend: string, holder: string): Promise<ClaimedJob | undefined> {
-    let after: string | undefined;
-    for (let limit = FIRST_CLAIM_PAGE; ; limit = CLAIM_PAGE) {
-      const keys = await this.storage.list(ns.queued(backend), { limit, ...(after ? { after } : {}) });
-      for (const key of keys) {
-        const claimed = await this.tryClaim(backend, key, holder);
-        if (claimed) return claimed;
+    await this.schedule.repair(backend);
+    const passed = new Set<string>();
+    for (let repaired = false; ; ) {
+      const key = await this.schedule.next(backend, passed);
+      if (key === undefined) {
+        // An empty schedule beside a queue that is not: jobs whose entries a crash lost, or queued before scheduling.
+        if (passed.size > 0 || repaired) return undefined;
+        repaired = true;
+        if ((await this.schedule.repair(backend, true)) === 0) return undefined;
+        continue;
       }
-      if (keys.length < limit) return undefined;
-      after = keys[keys.length - 1];
+      passed.add(key);
+      const current = await this.storage.get<JobRecord>(ns.queued(backend), jobIdOf(key));
+      if (!current || entryKeyOf(current.value) !== key) await this.schedule.drop(backend, key);
+      else if (isDue(current.value, this.now())) {
+        const claimed = await this.tryClaim(current, holder);
+        if (claimed) {
+          await Promise.all([this.publisher.publish(claimed.record, current.value), this.schedule.taken(backend, key)]);
+          return claimed;
+        }
+      }
     }
   }
 
-  private async tryClaim(backend: string, id: string, holder: string): Promise<ClaimedJob | undefined> {
-    const current = await this.storage.get<JobRecord>(ns.queued(backend), id);
-    // A retried job waiting out its backoff is passed over: the claim goes on to the next key.
-    if (!current || !isDue(current.value, this.now())) return undefined;
+  private async tryClaim(current: StoredDocument<JobRecord>, holder: string): Promise<ClaimedJob | undefined> {
     const record = this.transitions.claimed(current.value, holder);
     try {
-      const version = await this.storage.move(ns.queued(backend), ns.running(backend), id, {
+      const version = await this.storage.move(ns.queued(record.backend), ns.running(record.backend), record.id, {
         value: record,
         expectedVersion: current.version,
       });
-      await this.publisher.publish(record, current.value);
       return { record, version };
     } catch (error) {
       if (isRaceLoss(error)) return undefined;
@@ -95,6 +102,7 @@ export class StepwiseTransitions {
     let moved = this.transitions.failedAttempt(held.record, failure, policy);
     await this.moveFenced(held, ns.running(backend), placeOf(moved), id, (latest) => (moved = this.transitions.failedAttempt(latest, failure, policy)));
     await this.publisher.publish(moved, held.record);
+    await this.requeued(moved);
     return moved;
   }
 
@@ -112,6 +120,7 @@ export class StepwiseTransitions {
         throw error;
       }
       await this.publisher.publish(record, held.record);
+      await this.schedule.enter(record);
       return;
     }
   }
@@ -131,6 +140,7 @@ export class StepwiseTransitions {
       throw error;
     }
     await this.publisher.publish(record, current.value);
+    await this.requeued(record);
     return true;
   }
 
@@ -145,6 +155,7 @@ export class StepwiseTransitions {
           expectedVersion: queued.version,
         });
         await this.publisher.publish(record, queued.value);
+        await this.schedule.leave(queued.value);
         return 'CANCELLED';
       } catch (error) {
         if (!isRaceLoss(error)) throw error;
@@ -172,8 +183,14 @@ export class StepwiseTransitions {
       throw error;
     }
     await this.publisher.publish(record);
+    await this.schedule.enter(record);
     if (resultKey) await this.storage.delete(ns.results(record.backend), resultKey);
     return true;
+  }
+
+  /** A job a failed attempt or an expired lease left queued gets its entry back (it keeps its place). */
+  private async requeued(record: JobRecord): Promise<void> {
+    if (placeOf(record) === ns.queued(record.backend)) await this.schedule.enter(record);
   }
 
   /** Re-reads the running record when only its cancel flag changed, so a cancel request never breaks the fence. */

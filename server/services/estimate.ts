@@ -6,7 +6,8 @@
 // MAX_COUNTED queued keys and MAX_RUNNING running records for the queue.
 import { estimatedResultBytes, type ExperimentShape } from '../../schemas/work-limits.ts';
 import { ns, type JobRecord } from '../../storage/records.ts';
-import { MAX_PRIORITY, scheduleNs } from '../../storage/schedule.ts';
+import { MAX_PRIORITY, nextStart, scheduleNs } from '../../storage/schedule.ts';
+import { JobLifecycle } from '../../storage/lifecycle.ts';
 import type { BackendService, ResolvedBackend } from './backends.ts';
 import { fitRunTime, jobSize, type JobSize, type RunSample, type RunTimeModel } from './run-time-model.ts';
 
@@ -119,20 +120,20 @@ export class EstimateService {
 
   /**
    * The queued jobs a spooler would take before a new job of the submitter's. Where the provider schedules
-   * (storage/schedule.ts, providers with transactions), the entries that sort before the place the job would get:
-   * every higher band, and in its own band the jobs with an earlier or equal virtual start (fair share); aging can
-   * still lift an old lower-priority job ahead, and jobs queued before scheduling existed (no entry) go first; both
-   * are left out. Elsewhere the queue is first come, first served: every queued job is ahead.
+   * (storage/schedule.ts: every provider but the sqooler layouts), the entries that sort before the place the job
+   * would get: every higher band, and in its own band the jobs with an earlier or equal virtual start (fair share);
+   * aging can still lift an old lower-priority job ahead, and jobs queued before scheduling existed (no entry) go
+   * first; both are left out. On a sqooler layout the queue is first come, first served: every queued job is ahead.
    */
   private async countAhead(backend: ResolvedBackend, submitter: Submitter): Promise<number> {
     const { storage } = backend.site;
     let namespace = ns.queued(backend.display);
     let before: string | undefined;
-    if (storage.transaction) {
+    if (backend.site.lifecycle instanceof JobLifecycle) {
       const band = MAX_PRIORITY - submitter.priority;
       const clock = await storage.get<{ v: number }>(scheduleNs.clocks(backend.display), `b${band}`);
       const previous = await storage.get<{ v: number }>(scheduleNs.users(backend.display, band), submitter.owner);
-      const start = previous ? Math.max(clock?.value.v ?? 0, previous.value.v + 1) : (clock?.value.v ?? 0);
+      const start = previous ? Math.max(clock?.value.v ?? 0, previous.value.v + 1) : nextStart(clock?.value.v, undefined, undefined);
       namespace = scheduleNs.entries(backend.display);
       // 'g' sorts after every hex digit: all entries of the same start, which are older, come first.
       before = `${band}${start.toString(16).padStart(12, '0')}g`;

@@ -329,8 +329,9 @@ export function providerConformance(target: ConformanceTarget): void {
           });
       }
       expect(await lifecycle().claim(BACKEND, 's')).to.not.equal(undefined);
-      // One page of the queue; with transactions also one seek per non-empty priority band (storage/schedule.ts).
-      expect(pages).to.have.length.within(1, storage.transaction ? 12 : 1);
+      // One seek per non-empty priority band (storage/schedule.ts); with transactions also the queue's head, without
+      // them the page of the queue's oldest jobs whose entries are checked every few seconds (stepwise-schedule.ts).
+      expect(pages).to.have.length.within(1, storage.transaction ? 12 : 2);
       for (const limit of pages) expect(limit).to.be.at.most(16);
     });
   });
