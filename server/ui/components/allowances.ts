@@ -22,7 +22,7 @@ export function AllowancesForm({ user, onSaved }: { user: UserView; onSaved: () 
     const body = { weight: numberOf(fields.get('weight')), ...(admin ? {} : { max_priority: numberOf(fields.get('max_priority')) }) };
     setOutcome({});
     try {
-      const changed = await api<UserView>('PATCH', `/admin/users/${user.username}`, body);
+      const changed = await api<UserView>('PATCH', `/admin/users/${encodeURIComponent(user.username)}`, body);
       setOutcome({ saved: `Saved: weight ${changed.weight}, max priority ${changed.max_priority}.` });
       await onSaved();
     } catch (caught) {

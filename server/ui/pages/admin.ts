@@ -36,7 +36,7 @@ function Users({ me }: { me: string }): VNode {
   const action = useAction();
   const change = (user: UserView, body: { disabled?: boolean; role?: string }, done: string) =>
     action.run(async () => {
-      await api('PATCH', `/admin/users/${user.username}`, body);
+      await api('PATCH', `/admin/users/${encodeURIComponent(user.username)}`, body);
       await users.reload();
       return done;
     });
