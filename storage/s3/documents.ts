@@ -13,7 +13,11 @@ export interface Observed {
   etag: string;
   body: string;
   envelope: Envelope;
-  /** Set by the mover on its own destination once the source is released (only ever in this process's cache). */
+  /**
+   * An `arriving` object whose source this process knows to be released: set by the mover on its own destination,
+   * and by a reader that looked at the source. Only ever in this process's cache, and only for this ETag: a source
+   * never holds the same move's `leaving` marker again once released (move.ts), so the answer cannot go stale.
+   */
   releasedArrival?: boolean;
 }
 
@@ -55,7 +59,9 @@ export class Documents {
       this.cache.delete(at.name);
       return undefined;
     }
-    return this.remember(at, { etag: found.etag, body: found.body, envelope: decode(found.body) });
+    // Still the object seen before: keep what this process learnt about it (releasedArrival).
+    const known = this.cached(at, found.etag);
+    return this.remember(at, known ?? { etag: found.etag, body: found.body, envelope: decode(found.body) });
   }
 
   /** The last observation of `at`, whatever it was. */
@@ -69,7 +75,7 @@ export class Documents {
     return hit?.etag === etag ? hit : undefined;
   }
 
-  /** Records that this process released the source of the arriving document at `at` (move.ts, step 3). */
+  /** Records that the source of the arriving document at `at`, at `etag`, is released (move.ts). */
   released(at: Address, etag: string): void {
     const hit = this.cached(at, etag);
     if (hit) this.remember(at, { ...hit, releasedArrival: true });

@@ -11,7 +11,10 @@ export interface LiveEnvelope {
   value?: unknown;
 }
 
-/** A moved document at its destination, written before its source is released (move.ts, step 2). */
+/**
+ * A moved document at its destination, written before its source is released (move.ts, step 2). It stays like this
+ * until the document's next write: readers tell "arrived" from "on its way" by looking at the source once.
+ */
 export interface ArrivingEnvelope {
   state: 'arriving';
   /** The move's token, the same as in the source's leaving marker. */

@@ -5,8 +5,15 @@
 //   2. arrive   D := arriving{token, from, value}                     If-None-Match: *
 //   3. release  DELETE S                                               (S holds our own marker)
 //
-// and the move resolves with D's ETag. D stays `arriving` until its next write; the first other reader checks that S
-// was released and rewrites D as a plain document (`settle`, situation.ts), so later reads cost one request again.
+// and the move resolves with D's ETag. D stays `arriving` until its next write (see "Arrivals are never rewritten").
+//
+// Three requests is the least any exclusive move can cost here: D must be created (a PUT) and S removed (a DELETE),
+// and on RGW 16 neither can decide a race with writers of S: its DELETE ignores If-Match (measured on 16.2.15: a
+// DELETE with a wrong If-Match removes the object). Nor would a conditional DELETE (AWS since 2025, newer Ceph) make
+// "create D, then DELETE S If-Match v" enough: a helper finding D arriving and S gone after the mover died could not
+// tell whether this mover's DELETE removed S (D is the document) or a rival's did (another mover that took S to
+// another namespace, or a deleter: D would be a second copy, or a resurrection). Step 1 writes the winner's token
+// into S itself, which is what lets anyone finish or undo a move later.
 //
 // Step 1 decides the race: one If-Match on v succeeds, every other mover, replacer or deleter holding v gets 412
 // (or, on RGW, sometimes 500; documents.ts re-reads and decides). Meaning of the intermediate states to readers:
@@ -28,10 +35,22 @@
 //   after 1    S leaving, D empty: the document reads at S; claims and writes of S lose (ConflictError) until the
 //              marker is stale, then anyone reading S or D rolls it forward. Never lost, never in two places.
 //   after 2    S leaving, D arriving: as above; D reads as absent (a reaper listing D skips it).
-//   after 3    done: S gone, D arriving, which its first reader settles.
+//   after 3    done: S gone, D arriving, which is the document.
 // Concurrent readers: get(S) sees the document until step 3, get(D) from step 3 on; list may show the key in both
 // namespaces for the length of one request (a claimer's get then skips it). Concurrent claimers of S all read v;
 // exactly one takes S in step 1. A destination created between a mover's steps 1 and 2 makes the mover roll back.
+//
+// Arrivals are never rewritten. A reader that finds D `arriving` reads S once: our `leaving` marker there means "not
+// yet" (or, stale, a move to finish); anything else means S was released and D is the document, at the arriving
+// object's own ETag. That answer is final for that ETag — only the mover writes `leaving{token}` into S, once, and a
+// released S never holds it again — so the process remembers it (Documents.released) and reads S no more, and the
+// mover itself never reads S at all. Earlier versions then rewrote D as a plain document ("settling" it), which cost
+// the first reader a PUT and, worse, changed the version the mover had just handed its caller: a spooler's next
+// renewal or completion then failed its If-Match and re-read, four requests for one. Not rewriting changes no state
+// a reader can see (an arriving D with S released meant "the document is at D" before as well), and it keeps the
+// invariant that recovery relies on: D changes only after S is released, so a stale marker with D empty still means
+// "not arrived yet". A document that is never written again (a finished job) stays `arriving`; each process that
+// reads it pays the one GET of S once.
 import type { MoveOptions } from '../contract.ts';
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { Documents } from './documents.ts';

@@ -38,10 +38,15 @@ describe('s3 provider', () => {
               expect(await now.get('from', 'k')).to.equal(undefined);
               expect((await now.get('to', 'k'))!.value).to.deep.equal({ n: 2 });
             }
-            // Once the marker is stale, the next reader finishes the move: one plain document, no leftovers.
+            // Once the marker is stale, the next reader finishes the move: one document (the arrival, which nobody
+            // rewrites), no leftovers, writable at the version readers get.
             const later = provider(bucket, STALE);
             expect(await later.get('from', 'k')).to.equal(undefined);
-            expect((await later.get('to', 'k'))!.value).to.deep.equal({ n: 2 });
+            const arrived = (await later.get('to', 'k'))!;
+            expect(arrived.value).to.deep.equal({ n: 2 });
+            expect(bucket.states()).to.deep.equal({ 'p/to/k.json': 'arriving' });
+            expect(await provider(bucket).get('to', 'k')).to.deep.equal(arrived);
+            await provider(bucket).replace('to', 'k', { n: 3 }, arrived.version);
             expect(bucket.states()).to.deep.equal({ 'p/to/k.json': 'live' });
           });
         }

@@ -19,7 +19,7 @@ import { label, type Address, type S3Layout } from './layout.ts';
 export type Situation =
   /** Nothing is stored at the key. */
   | { kind: 'absent' }
-  /** A document; its version is the object's ETag. */
+  /** A document; its version is the object's ETag (also an `arriving` object whose source is released). */
   | { kind: 'live'; observed: Observed; value: unknown }
   /** A document being moved away: still here for readers, at its pre-move version, but no longer writable. */
   | { kind: 'transit'; observed: Observed; value: unknown; version: string }
@@ -77,6 +77,8 @@ export async function situation(
         await rollForward(docs, layout, at, current, envelope);
         break;
       case 'arriving': {
+        // Known released (this process moved it here, or looked before at this very version): no request.
+        if (docs.isReleased(at, current.etag)) return { kind: 'live', observed: current, value: envelope.value };
         const source = layout.address(envelope.from, at.key);
         const there = await docs.read(source);
         if (there?.envelope.state === 'leaving' && there.envelope.id === envelope.id) {
@@ -84,10 +86,10 @@ export async function situation(
           await rollForward(docs, layout, source, there, there.envelope);
           break;
         }
-        // The source is released: this is the document. Rewrite it plainly so later readers skip that lookup.
-        const settled = await settle(docs, at, current.etag, envelope);
-        if (settled) return { kind: 'live', observed: settled, value: envelope.value };
-        break;
+        // The source is released, for good: this is the document, at the arriving object's version. It is not
+        // rewritten (see "Arrivals are never rewritten" in move.ts); this process remembers the answer instead.
+        docs.released(at, current.etag);
+        return { kind: 'live', observed: current, value: envelope.value };
       }
     }
   }
@@ -114,17 +116,6 @@ export async function writeFresh(docs: Documents, layout: S3Layout, at: Address,
   throw busy(at);
 }
 
-/** Turns a document that has arrived (its source released) into a plain one; undefined if someone changed it. */
-export async function settle(
-  docs: Documents,
-  at: Address,
-  arrivingEtag: string,
-  arriving: ArrivingEnvelope,
-): Promise<Observed | undefined> {
-  const done = await docs.write(at, { state: 'live', id: arriving.id, ...valueField(arriving.value) }, { ifMatch: arrivingEtag });
-  return done.won ? docs.cached(at, done.etag) : undefined;
-}
-
 /** Deletes an object that is not ours: take it over with our own `deleting` marker (one winner), then delete that. */
 export async function takeOverAndDelete(docs: Documents, at: Address, etag: string): Promise<boolean> {
   const markedAt = docs.now();
@@ -135,9 +126,9 @@ export async function takeOverAndDelete(docs: Documents, at: Address, etag: stri
 
 /**
  * Finishes the move of a crashed (stale) mover: the source was taken, so the move is decided; it lands the document
- * at the destination (the same `arriving` body the mover would write, so racing it is harmless), releases the
- * source and settles the destination. Only if another document holds the destination is the move undone, by
- * writing the source's original bytes back over the marker.
+ * at the destination (the same `arriving` body the mover would write, so racing it is harmless) and releases the
+ * source. Only if another document holds the destination is the move undone, by writing the source's original bytes
+ * back over the marker.
  */
 export async function rollForward(
   docs: Documents,
@@ -150,11 +141,11 @@ export async function rollForward(
   const arriving: ArrivingEnvelope = { state: 'arriving', id: envelope.id, from: source.namespace, ...valueField(envelope.value) };
   const arrived = await writeFresh(docs, layout, target, arriving);
   if (!arrived.won) {
-    // A settled copy of this very move means another helper finished it; anything else blocks the destination.
+    // A settled copy of this very move (written by earlier versions of this provider) means another helper finished
+    // it; anything else blocks the destination. (Our own arriving body there counts as written by us: Documents.write.)
     const finished = arrived.current?.envelope.state === 'live' && arrived.current.envelope.id === envelope.id;
     if (!finished) await docs.write(source, { raw: envelope.original }, { ifMatch: leaving.etag });
     return;
   }
-  await takeOverAndDelete(docs, source, leaving.etag);
-  await settle(docs, target, arrived.etag, arriving);
+  if (await takeOverAndDelete(docs, source, leaving.etag)) docs.released(target, arrived.etag);
 }
