@@ -1,7 +1,8 @@
 // Fills queues through a storage provider the way enqueue leaves them (owned by a user no bench client is, so no
 // client's queue quota counts them), with ids as a real submit rate makes them: at most 10 jobs per millisecond, so
 // ordered keys are spread as they are in real use, not 100,000 in one millisecond.
-import { newJobId } from '../storage/keys.ts';
+import { jobIdTime, newJobId } from '../storage/keys.ts';
+import { bandOf, entryKey, scheduleNs } from '../storage/schedule.ts';
 import type { StorageProvider } from '../storage/contract.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
 import { type JobRecord, ns } from '../storage/records.ts';
@@ -37,9 +38,10 @@ export function queuedRecord(id: string, backend: string, payload: unknown): Job
 }
 
 /**
- * Adds `count` queued jobs with the clock's next ids (a few writes in flight, for providers that wait on I/O). On a
- * provider with transactions they are enqueued as the server does, so each has its schedule entry and claims take
- * the scheduled path; elsewhere the queued record alone is what a claim reads.
+ * Adds `count` queued jobs with the clock's next ids (a few writes in flight, for providers that wait on I/O), each with
+ * its schedule entry, so claims take the scheduled path. On a provider with transactions they are enqueued as the
+ * server does; elsewhere only what a claim reads is written (the record and its entry, with the id's millisecond as
+ * the owner's virtual start, which keeps one owner's jobs in id order), not the indexes and statuses.
  */
 export async function seedQueue(storage: StorageProvider, backend: string, count: number, clock: SubmitClock, payload: unknown): Promise<void> {
   const BATCH = 64;
@@ -50,8 +52,14 @@ export async function seedQueue(storage: StorageProvider, backend: string, count
       ids.map((id) =>
         storage.transaction
           ? lifecycle.enqueue({ backend, owner: 'seeded', payload, id })
-          : storage.put(ns.queued(backend), id, queuedRecord(id, backend, payload)),
+          : seedStepwise(storage, queuedRecord(id, backend, payload)),
       ),
     );
   }
+}
+
+async function seedStepwise(storage: StorageProvider, record: JobRecord): Promise<void> {
+  record.schedule = entryKey(bandOf(record), jobIdTime(record.id), record.id);
+  await storage.put(ns.queued(record.backend), record.id, record);
+  await storage.put(scheduleNs.entries(record.backend), record.schedule, { id: record.id });
 }

@@ -61,8 +61,8 @@ export async function claimRows(context: BenchContext): Promise<TableRow[]> {
     const how =
       `Mean time of ${CLAIMS_PER_RUN} consecutive JobLifecycle.claim() calls per run, in the bench process, provider opened ` +
       `with its durable defaults (local: fsync on; a claim is one transaction: queue head, one schedule seek per non-empty ` +
-      `priority band, move, status, event; elsewhere list + get + move + status); queues seeded through the provider ` +
-      `(local: enqueued with schedule entries) with ids spread at 10 per ms. Providers skipped: ${skipped.join('; ') || 'none'}.`;
+      `priority band, move, status, event; elsewhere the schedule head (one listing), get, move, status, entry removal); queues seeded through the provider ` +
+      `(with schedule entries) with ids spread at 10 per ms. Providers skipped: ${skipped.join('; ') || 'none'}.`;
     rows.push(
       { row: `2a claim @100 queued [${provider.name}]`, qspool: at(100), peer: '—', goal: '—', ...(rows.length === 0 ? { note: how } : {}) },
       compared(`2b claim @10,000 queued [${provider.name}]`, at(10_000), at(100), '@100'),

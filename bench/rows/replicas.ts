@@ -77,8 +77,8 @@ async function s3ClaimFigures(context: BenchContext): Promise<TableRow[]> {
   }
   const figures = await measureClaims(context, s3, [[100, 'depth100'], [deep, 'deep']]);
   const how =
-    `Like row 2 on the S3 provider (${process.env.S3_ENDPOINT}): mean of 10 consecutive JobLifecycle.claim() calls (list the ` +
-    `queue's first page, get, conditional move, status) per run; queued-job objects seeded concurrently (64 writes in flight per ` +
+    `Like row 2 on the S3 provider (${process.env.S3_ENDPOINT}): mean of 10 consecutive JobLifecycle.claim() calls (the schedule's ` +
+    `head, get, conditional move, status, entry removal) per run; queued-job objects seeded concurrently (64 writes in flight per ` +
     `seeder process, one per core), ${deep.toLocaleString('en-US')} deep.`;
   return [
     { row: '9d claim @100 queued [s3]', qspool: figures.get(100)!, peer: '—', goal: '—', note: how },
