@@ -4,8 +4,7 @@
 import { expect } from 'chai';
 import { ConflictError } from '../../schemas/errors.ts';
 import { rejection } from '../conformance/rejections.ts';
-import { JobLifecycle } from '../lifecycle.ts';
-import { ns, type JobRecord, type StatusRecord } from '../records.ts';
+import { JobLifecycle, type ClaimedJob } from '../lifecycle.ts';
 import { FakeObjects, type Flavour } from './fake-objects.ts';
 import { S3Provider } from './index.ts';
 
@@ -19,12 +18,16 @@ async function requestsOf(bucket: FakeObjects, work: () => Promise<unknown>): Pr
   return bucket.log.slice(from).map((line) => line.replace(/ if-match \S+/, ' if-match'));
 }
 
-/**
- * The requests on a job's own documents (its state namespaces, status, event, result, index entries), without
- * listings: which queue or schedule a claim lists to find its job is the lifecycle's business, not the provider's.
- */
-const onJobDocuments = (requests: string[]) =>
-  requests.filter((line) => !line.startsWith('list ') && /^\S+ p\/(jobs|status|events|results|index)\//.test(line));
+/** Each request as `<kind> <namespace>` (backend, user and band segments left out), sorted: parallel ones have no order. */
+const kinds = (requests: string[]) =>
+  requests
+    .map((line) => {
+      const [kind, name] = line.split(' ') as [string, string];
+      const [first, second] = name.replace(/^p\//, '').split('/') as [string, string];
+      return `${kind} ${first === 'jobs' || first === 'index' ? `${first}/${second}` : first}`;
+    })
+    .sort();
+
 
 for (const flavour of ['rgw', 'aws'] as Flavour[]) {
   describe(`s3 provider round trips (${flavour === 'rgw' ? 'Ceph RGW 16' : 'AWS'} semantics)`, () => {
@@ -77,63 +80,50 @@ for (const flavour of ['rgw', 'aws'] as Flavour[]) {
       expect(await requestsOf(bucket, () => storage.replace('to', 'k', { n: 5 }, next))).to.deep.equal(['put p/to/k.json if-match']);
     });
 
-    it('claims in 8 requests, completes in 7 and takes a submission in 5, counted through the provider', async () => {
-      // The storage calls of the lifecycle's transitions on a provider without transactions
-      // (storage/stepwise-transitions.ts, stepwise-publisher.ts), one by one, so the counts are the provider's own.
-      const jobs = new JobLifecycle(storage);
-      const { id } = await jobs.enqueue({ backend: 'b', owner: 'u', payload: {} });
-      const queued = ns.queued('b');
-      const running = ns.running('b');
-      let record: JobRecord | undefined;
-      let held = '';
-      let events = 0;
-      const publish = async () => {
-        const status = (await storage.get<StatusRecord>(ns.status('b'), id))!;
-        await storage.put(ns.events, `${id}-e${(events += 1)}`, { job: id }, { ifAbsent: true });
-        await storage.replace(ns.status('b'), id, { ...status.value, seq: status.value.seq + 1 }, status.version);
-      };
-      const claim = await requestsOf(bucket, async () => {
-        const [key] = await storage.list(queued, { limit: 1 });
-        const current = (await storage.get<JobRecord>(queued, key!))!;
-        record = { ...current.value, state: 'RUNNING' };
-        held = await storage.move(queued, running, id, { value: record, expectedVersion: current.version });
-        await publish();
-      });
-      expect(claim).to.have.length(8);
-      const completion = await requestsOf(bucket, async () => {
-        await storage.put(ns.results('b'), `${id}-a1`, { ok: true });
-        await storage.move(running, ns.finished('b'), id, { value: { ...record!, state: 'DONE' }, expectedVersion: held });
-        await publish();
-      });
-      expect(completion).to.deep.equal([
+    it('claims in 12 requests, completes in 7 and takes a submission in 7 (the job, its status, its schedule entry)', async () => {
+      // A clock that stands still: how often the schedule is checked for lost entries depends on it.
+      const now = Date.now();
+      const jobs = new JobLifecycle(storage, { now: () => now });
+      for (let i = 0; i < 3; i += 1) await jobs.enqueue({ backend: 'b', owner: 'u', payload: { i } });
+      // A process's first claim also looks for queued jobs without a schedule entry (at most every 2 s per process,
+      // storage/stepwise-schedule.ts): one listing of the queue more.
+      let claim: ClaimedJob | undefined;
+      const first = await requestsOf(bucket, async () => (claim = await jobs.claim('b', 's')));
+      expect(first.filter((line) => line.startsWith('list '))).to.deep.equal(['list p/jobs/queued/b/', 'list p/schedule/b/']);
+      expect(first).to.have.length(13);
+      const { id } = claim!.record;
+      const completion = await requestsOf(bucket, () => jobs.complete(claim!, { ok: true }));
+      expect(completion.map((line) => line.replace(/events\/\w+/, 'events/…'))).to.deep.equal([
         `put p/results/b/${id}-a1.json if-none-match *`,
+        // The move: take the source, arrive, release.
         `put p/jobs/running/b/${id}.json if-match`,
         `put p/jobs/finished/b/${id}.json if-none-match *`,
         `delete p/jobs/running/b/${id}.json`,
+        // The status: read, the transition's event, write (storage/stepwise-publisher.ts).
         `get p/status/b/${id}.json`,
-        `put p/events/${id}-e2.json if-none-match *`,
+        'put p/events/….json if-none-match *',
         `put p/status/b/${id}.json if-match`,
       ]);
-      const submission = await requestsOf(bucket, async () => {
-        const other = '01a0000000000000000000aa';
-        await Promise.all([storage.put(ns.jobIndex, other, {}), storage.put(ns.ownerIndex('u'), other, {})]);
-        await storage.put(queued, other, {}, { ifAbsent: true });
-        await storage.put(ns.events, `${other}-1`, {}, { ifAbsent: true });
-        await storage.put(ns.status('b'), other, {}, { ifAbsent: true });
-      });
-      expect(submission).to.have.length(5);
-    });
-
-    it('sends the lifecycle\'s claim, completion and submission to the job\'s documents in 7, 7 and 5 requests', async () => {
-      const jobs = new JobLifecycle(storage);
-      await jobs.enqueue({ backend: 'b', owner: 'u', payload: {} });
-      let claim: Awaited<ReturnType<JobLifecycle['claim']>>;
-      const claiming = onJobDocuments(await requestsOf(bucket, async () => (claim = await jobs.claim('b', 's'))));
-      // Read the job, move it (three writes), then its status: read, event, write.
-      expect(claiming.map((line) => line.split(' ')[0])).to.deep.equal(['get', 'put', 'put', 'delete', 'get', 'put', 'put']);
-      const completing = onJobDocuments(await requestsOf(bucket, () => jobs.complete(claim!, { ok: true })));
-      expect(completing.map((line) => line.split(' ')[0])).to.deep.equal(['put', 'put', 'put', 'delete', 'get', 'put', 'put']);
-      expect(onJobDocuments(await requestsOf(bucket, () => jobs.enqueue({ backend: 'b', owner: 'u', payload: {} })))).to.have.length(5);
+      const claiming = await requestsOf(bucket, () => jobs.claim('b', 's'));
+      expect(kinds(claiming)).to.deep.equal([
+        'delete jobs/queued', // the move's release
+        'delete schedule', // the job's schedule entry goes: read, mark, delete (an unversioned delete)
+        'get jobs/queued', // the job
+        'get schedule',
+        'get status',
+        'list schedule', // the schedule's first entry
+        'put events',
+        'put jobs/queued', // the move's take
+        'put jobs/running', // the move's arrival
+        'put schedule',
+        'put schedule-clock', // the band's clock moves on
+        'put status',
+      ]);
+      const submission = await requestsOf(bucket, () => jobs.enqueue({ backend: 'b', owner: 'u', payload: {} }));
+      // The user's place in the schedule is known from their earlier submissions; the status is created unread.
+      expect(kinds(submission)).to.deep.equal([
+        'put events', 'put index/jobs', 'put index/owner', 'put jobs/queued', 'put schedule', 'put schedule-users', 'put status',
+      ]);
     });
 
     it('keeps a spooler\'s version of its job valid while others read the job: renewal and completion in one try', async () => {
@@ -147,8 +137,7 @@ for (const flavour of ['rgw', 'aws'] as Flavour[]) {
       expect(await requestsOf(bucket, async () => (claim = await spooler.renew(claim)))).to.deep.equal([
         `put p/jobs/running/b/${id}.json if-match`,
       ]);
-      const completion = await requestsOf(bucket, () => spooler.complete(claim, { ok: true }));
-      expect(onJobDocuments(completion)).to.have.length(7);
+      expect(await requestsOf(bucket, () => spooler.complete(claim, { ok: true }))).to.have.length(7);
     });
   });
 }
