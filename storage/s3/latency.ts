@@ -1,10 +1,14 @@
 // Test support: how long a claim takes with a given number of queued jobs, and how many S3 requests it sends (I4:
-// neither should grow with the queue). The queue is kept at its length by enqueueing one job per claim.
+// neither should grow with the queue). The queue is kept at its length by enqueueing one job per claim. Jobs are
+// written as enqueue leaves them for a claim (the record and its schedule entry, storage/stepwise-schedule.ts), not
+// their indexes and statuses, so the queue fills fast; a claim of such a job also records its submission's event, one
+// request more than a claim of a job the server took.
 import { performance } from 'node:perf_hooks';
 import type { StorageProvider } from '../contract.ts';
-import { newJobId } from '../keys.ts';
+import { jobIdTime, newJobId } from '../keys.ts';
 import { JobLifecycle } from '../lifecycle.ts';
 import { ns, type JobRecord } from '../records.ts';
+import { bandOf, entryKey, scheduleNs } from '../schedule.ts';
 import type { CountingPort } from './fake-objects.ts';
 
 function queuedRecord(id: string, backend: string): JobRecord {
@@ -42,7 +46,13 @@ export async function measureClaimLatency(
   queued: number,
   claims: number,
 ): Promise<string> {
-  const enqueue = (id: string) => storage.put(ns.queued(backend), id, queuedRecord(id, backend), { ifAbsent: true });
+  const enqueue = async (id: string) => {
+    const record = queuedRecord(id, backend);
+    // The owner's virtual start is the id's millisecond: the entries keep the jobs in id order.
+    record.schedule = entryKey(bandOf(record), jobIdTime(id), id);
+    await storage.put(ns.queued(backend), id, record, { ifAbsent: true });
+    await storage.put(scheduleNs.entries(backend), record.schedule, { id }, { ifAbsent: true });
+  };
   const ids = Array.from({ length: queued }, () => newJobId());
   const filling = performance.now();
   await inParallel(ids, 32, enqueue);
