@@ -10,7 +10,22 @@ export function isRaceLoss(error: unknown): boolean {
   return error instanceof NotFoundError || error instanceof ConflictError;
 }
 
+/** Jobs whose last status write this process remembers. */
+const REMEMBERED = 1000;
+
+interface Written {
+  seq: number;
+  version: string;
+}
+
 export class StepwisePublisher {
+  /**
+   * The status this process wrote last, per job: the next transition of the job here (a spooler's completion after
+   * its claim) writes over it without reading it first. Another writer since makes that write fail its version
+   * check, and the status is read then, as without this.
+   */
+  private readonly written = new Map<string, Written>();
+
   constructor(
     private readonly storage: StorageProvider,
     private readonly wallClock: () => string,
@@ -29,22 +44,36 @@ export class StepwisePublisher {
     const status = statusOf(record);
     // A new job has no status yet (unless a reader's repair just wrote it, which the create-only write below finds):
     // its submission spares the read, one round trip of a remote store.
-    let existing = record.seq === 1 && !previous ? undefined : await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
-    if (existing && existing.value.seq >= record.seq) return;
-    const published = existing?.value.seq ?? 0;
+    const job = `${record.backend}/${record.id}`;
+    let existing: Written | undefined = record.seq === 1 && !previous ? undefined : (this.written.get(job) ?? (await this.readStatus(record)));
+    if (existing && existing.seq >= record.seq) return;
+    const published = existing?.seq ?? 0;
     if (previous && previous.seq > published && previous.seq < record.seq) await this.recordEvent(previous);
     await this.recordEvent(record);
     for (;;) {
       try {
-        if (existing) await this.storage.replace(ns.status(record.backend), record.id, status, existing.version);
-        else await this.storage.put(ns.status(record.backend), record.id, status, { ifAbsent: true });
+        const version = existing
+          ? await this.storage.replace(ns.status(record.backend), record.id, status, existing.version)
+          : await this.storage.put(ns.status(record.backend), record.id, status, { ifAbsent: true });
+        this.remember(job, { seq: record.seq, version });
         return;
       } catch (error) {
         if (!isRaceLoss(error)) throw error;
       }
-      existing = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
-      if (existing && existing.value.seq >= record.seq) return;
+      existing = await this.readStatus(record);
+      if (existing && existing.seq >= record.seq) return;
     }
+  }
+
+  private async readStatus(record: JobRecord): Promise<Written | undefined> {
+    const found = await this.storage.get<StatusRecord>(ns.status(record.backend), record.id);
+    return found && { seq: found.value.seq, version: found.version };
+  }
+
+  private remember(job: string, written: Written): void {
+    this.written.delete(job);
+    this.written.set(job, written);
+    if (this.written.size > REMEMBERED) this.written.delete(this.written.keys().next().value!);
   }
 
   /** Appends the event of the transition that produced `record` to the outbox. */
