@@ -23,8 +23,6 @@ import {
 import { isRaceLoss } from './stepwise-publisher.ts';
 import { BandClocks, Placements } from './stepwise-placement.ts';
 
-/** Entries listed per band once a claim has passed over some (lost races, jobs waiting out a backoff). */
-const PASSED_PAGE = 16;
 /** How often one process looks for queued jobs without an entry, and how many of the oldest it looks at. */
 const REPAIR_EVERY_MS = 2_000;
 const REPAIR_PAGE = 16;
@@ -64,19 +62,19 @@ export class StepwiseSchedule {
   }
 
   /**
-   * The entry to try next: of every band's first entry not yet passed over, the one with the highest priority after
-   * aging (schedule.ts). One listing per non-empty band, whatever the queue's length.
+   * The entry to try next: of every band's first entry after those the claim passed over (`passed`: per band, the
+   * last one; lost races, jobs waiting out a backoff), the one with the highest priority after aging (schedule.ts).
+   * At most two listings per non-empty band, whatever the queue's length and however many were passed over.
    */
-  async next(backend: string, passed: ReadonlySet<string>): Promise<string | undefined> {
-    const limit = passed.size === 0 ? 1 : PASSED_PAGE;
+  async next(backend: string, passed: ReadonlyMap<number, string>): Promise<string | undefined> {
     let best: RankedHead | undefined;
     let after: string | undefined;
     for (;;) {
-      const keys = await this.storage.list(scheduleNs.entries(backend), { limit, ...(after === undefined ? {} : { after }) });
-      const key = keys.find((listed) => !passed.has(listed));
-      if (key === undefined) {
-        if (keys.length < limit) break;
-        after = keys[keys.length - 1];
+      const [key] = await this.storage.list(scheduleNs.entries(backend), { limit: 1, ...(after === undefined ? {} : { after }) });
+      if (key === undefined) break;
+      const skipTo = passed.get(bandOfKey(key));
+      if (skipTo !== undefined && key <= skipTo) {
+        after = skipTo;
         continue;
       }
       best = preferredHead(best, key, this.now(), this.agingMs);

@@ -11,7 +11,7 @@ import { type AttemptFailure, isDue } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
 import { isRaceLoss, type StepwisePublisher } from './stepwise-publisher.ts';
 import type { StepwiseSchedule } from './stepwise-schedule.ts';
-import { entryKeyOf, jobIdOf } from './schedule.ts';
+import { bandOfKey, entryKeyOf, jobIdOf } from './schedule.ts';
 
 /** What one attempt to cancel found: done, a race lost (try again), or a job neither queued nor running. */
 export type CancelAttempt = JobState | 'raced' | 'elsewhere';
@@ -31,7 +31,7 @@ export class StepwiseTransitions {
    */
   async claim(backend: string, holder: string): Promise<ClaimedJob | undefined> {
     await this.schedule.repair(backend);
-    const passed = new Set<string>();
+    const passed = new Map<number, string>();
     for (let repaired = false; ; ) {
       const key = await this.schedule.next(backend, passed);
       if (key === undefined) {
@@ -41,7 +41,7 @@ export class StepwiseTransitions {
         if ((await this.schedule.repair(backend, true)) === 0) return undefined;
         continue;
       }
-      passed.add(key);
+      passed.set(bandOfKey(key), key);
       const current = await this.storage.get<JobRecord>(ns.queued(backend), jobIdOf(key));
       if (!current || entryKeyOf(current.value) !== key) await this.schedule.drop(backend, key);
       else if (isDue(current.value, this.now())) {

@@ -127,5 +127,28 @@ export function retryCases(context: SchedulingContext): void {
       expect(await claimId(jobs)).to.equal(fresh);
       expect(listed).to.be.at.most(12);
     });
+
+    it('passes over jobs waiting out a backoff with at most two listings each (providers without transactions)', async function () {
+      const storage = context.storage();
+      if (storage.transaction) this.skip(); // Covered above: deferred jobs are kept off the schedule there.
+      const jobs = context.lifecycle();
+      const WAITING = 60;
+      for (let i = 0; i < WAITING; i += 1) {
+        await submit(jobs);
+        await failOnce(jobs, policy({ base_delay_ms: 60_000 }));
+      }
+      const fresh = await submit(jobs);
+      const list = storage.list.bind(storage);
+      let listed = 0;
+      storage.list = (namespace, options) => ((listed += 1), list(namespace, options));
+      try {
+        expect(await claimId(jobs)).to.equal(fresh);
+      } finally {
+        storage.list = list;
+      }
+      // Each waiting job ahead: listed once as its band's head, and once more to list past it; plus the fresh job's
+      // own listing and at most one look for queued jobs without an entry.
+      expect(listed).to.be.at.most(2 * WAITING + 3);
+    });
   });
 }
