@@ -45,7 +45,11 @@ export class StepwisePublisher {
     // A new job has no status yet (unless a reader's repair just wrote it, which the create-only write below finds):
     // its submission spares the read, one round trip of a remote store.
     const job = `${record.backend}/${record.id}`;
-    let existing: Written | undefined = record.seq === 1 && !previous ? undefined : (this.written.get(job) ?? (await this.readStatus(record)));
+    const remembered = this.written.get(job);
+    // What this process wrote only stands in for a read when this write is newer: the version check then proves it
+    // still stands. It never proves that a status is already published.
+    let existing: Written | undefined =
+      record.seq === 1 && !previous ? undefined : remembered && remembered.seq < record.seq ? remembered : await this.readStatus(record);
     if (existing && existing.seq >= record.seq) return;
     const published = existing?.seq ?? 0;
     if (previous && previous.seq > published && previous.seq < record.seq) await this.recordEvent(previous);
