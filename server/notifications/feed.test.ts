@@ -110,4 +110,22 @@ describe('the live event feed', function () {
     await storage.put(ns.events, after, event(after, 1, 'QUEUED'));
     expect(await collected(seen, 1)).to.deep.equal([`${after}-1`]);
   });
+
+  it('gives a listener that comes to an idle feed only what was recorded after it came, however long the window', async () => {
+    let listening = false;
+    feed = new EventFeed(primarySource(storage), { pollMs: 20, settleMs: 5000, log: pino({ level: 'silent' }), wanted: () => listening });
+    const seen: string[] = [];
+    feed.subscribe(({ event }) => seen.push(event.id));
+    feed.start();
+    const before = key(Date.now() - 1, 1);
+    await storage.put(ns.events, before, event(before, 1, 'QUEUED'));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    listening = true;
+    feed.resume(Date.now());
+    const after = key(Date.now(), 2);
+    await storage.put(ns.events, after, event(after, 1, 'QUEUED'));
+    expect(await collected(seen, 1)).to.deep.equal([`${after}-1`]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen, 'events after the first').to.deep.equal([`${after}-1`]);
+  });
 });

@@ -20,10 +20,12 @@ export interface FeedOptions {
   log: Logger;
   /**
    * Whether anyone listens now. While nobody does, the feed reads nothing (a busy store appends an event per job
-   * transition, and reading them was a few percent of a server's work for no one); a listener that comes gets what
-   * the feed reads from then on, from the settle window before its arrival, as at start.
+   * transition, and reading them was a few percent of a server's work for no one); a listener that comes gets the
+   * events recorded from its arrival on (see resume).
    */
   wanted?: () => boolean;
+  /** Called when the storage says the outbox changed (where it can say so), whether or not the feed reads. */
+  changed?: () => void;
 }
 
 const PAGE = 500;
@@ -52,6 +54,9 @@ export class EventFeed {
   private seenOrder: { key: string; jobId: string }[] = [];
   private forgotten = 0;
   private position = '';
+  /** While nobody listens the feed reads nothing; keys before `listenedFrom` were recorded before listening resumed. */
+  private idle = false;
+  private listenedFrom = '';
   private running = false;
   private again = false;
   private lastLookback = 0;
@@ -66,7 +71,10 @@ export class EventFeed {
 
   start(): void {
     this.position = instantKey(Date.now() - this.options.settleMs);
-    this.unwatch = this.source.storage.watch?.(ns.events, () => this.kick());
+    this.unwatch = this.source.storage.watch?.(ns.events, () => {
+      this.options.changed?.();
+      this.kick();
+    });
     this.timer = setInterval(() => this.kick(), this.options.pollMs);
     this.timer.unref();
     this.kick();
@@ -76,6 +84,17 @@ export class EventFeed {
   subscribe(listener: FeedListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Called as the first listener arrives: an idle feed goes back to reading, and passes over (unread) the events
+   * recorded before `ms`, which happened before anyone listened.
+   */
+  resume(ms: number): void {
+    if (!this.idle) return;
+    this.idle = false;
+    this.listenedFrom = instantKey(ms);
+    this.kick();
   }
 
   /** The newest key read so far: a stream that starts now has seen everything up to here. */
@@ -113,6 +132,7 @@ export class EventFeed {
     const now = Date.now();
     const windowStart = instantKey(now - this.options.settleMs);
     if (this.options.wanted && !this.options.wanted()) {
+      this.idle = true;
       if (windowStart > this.position) this.position = windowStart;
       return;
     }
@@ -132,11 +152,12 @@ export class EventFeed {
   private async readAfter(after: string, orderedOnly: boolean): Promise<boolean> {
     for (;;) {
       const keys = await listEventKeys(this.source.storage, after, PAGE);
-      const fresh = inJobOrder(await readEvents(this.source.storage, keys.filter((key) => !this.seen.has(key))));
+      const unseen = keys.filter((key) => !this.seen.has(key));
+      for (const key of unseen) if (key < this.listenedFrom) this.remember(key, '');
+      const fresh = inJobOrder(await readEvents(this.source.storage, unseen.filter((key) => key >= this.listenedFrom)));
       if (orderedOnly && this.hasGap(fresh)) return false;
       for (const { key, event } of fresh) {
-        this.seen.add(key);
-        this.seenOrder.push({ key, jobId: event.jobId });
+        this.remember(key, event.jobId);
         if (event.seq > (this.emitted.get(event.jobId)?.seq ?? 0)) this.emitted.set(event.jobId, { seq: event.seq, key });
       }
       for (const entry of await accepted(this.source, fresh)) {
@@ -169,6 +190,11 @@ export class EventFeed {
       last.set(event.jobId, Math.max(previous, event.seq));
     }
     return false;
+  }
+
+  private remember(key: string, jobId: string): void {
+    this.seen.add(key);
+    this.seenOrder.push({ key, jobId });
   }
 
   /** How far back keys and jobs are remembered. */

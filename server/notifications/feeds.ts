@@ -10,6 +10,7 @@ const SOURCES_REFRESH_MS = 2000;
 export class FeedSet {
   private readonly feeds = new Map<string, EventFeed>();
   private readonly listeners = new Set<FeedListener>();
+  private readonly changeListeners = new Set<() => void>();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -27,8 +28,18 @@ export class FeedSet {
 
   /** Calls `listener` with every event recorded from now on in any outbox; returns the unsubscribe. */
   subscribe(listener: FeedListener): () => void {
+    if (this.listeners.size === 0) for (const feed of this.feeds.values()) feed.resume(Date.now());
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` whenever an outbox's storage says it changed, without reading it: the dispatcher reads the
+   * outbox itself, so waking it costs the feed nothing while no event stream listens.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   close(): void {
@@ -37,6 +48,7 @@ export class FeedSet {
     for (const feed of this.feeds.values()) feed.close();
     this.feeds.clear();
     this.listeners.clear();
+    this.changeListeners.clear();
   }
 
   /** Starts feeds for new outboxes and stops those of providers no longer active; syncs never overlap. */
@@ -53,7 +65,10 @@ export class FeedSet {
           this.feeds.delete(name);
         }
         for (const source of sources.filter((s) => !this.feeds.has(s.name))) {
-          const feed = new EventFeed(source, { ...this.options, wanted: () => this.listeners.size > 0 });
+          const changed = () => {
+            for (const listener of this.changeListeners) listener();
+          };
+          const feed = new EventFeed(source, { ...this.options, wanted: () => this.listeners.size > 0, changed });
           feed.subscribe((entry) => {
             for (const listener of this.listeners) {
               try {

@@ -111,8 +111,8 @@ export class Notifications {
   start(listenUrl: string): void {
     if (!this.base) this.base = listenUrl;
     this.feed.start();
-    // New events wake the dispatcher at once; its own poll covers storages that cannot wake anyone.
-    this.feed.subscribe(() => this.dispatcher.wake());
+    // A changed outbox wakes the dispatcher at once; its own poll covers storages that cannot say so.
+    this.feed.onChange(() => this.dispatcher.wake());
     this.dispatcher.start();
     this.sealing = this.sealLegacyWebhooks().catch((error: unknown) => this.log.error({ err: error }, 'sealing stored webhook secrets failed'));
   }
