@@ -146,6 +146,29 @@ describe('local provider', function () {
     await storage.close();
   });
 
+  it('undoes only the failing write of a group: writes queued before and after it commit once each', async () => {
+    const storage = new LocalProvider({ root: await freshRoot(), fsync: false });
+    const increment = () => storage.transaction((tx) => tx.put('docs', 'count', (tx.get<number>('docs', 'count')?.value ?? 0) + 1));
+    const first = increment();
+    const failing = storage.transaction((tx) => {
+      tx.put('docs', 'partial', 1);
+      tx.put('docs', 'count', 100);
+      tx.put('docs', 'taken', 1);
+      tx.put('docs', 'taken', 2, { ifAbsent: true });
+    });
+    const last = increment();
+    await Promise.all([first, last]);
+    await failing.then(
+      () => expect.fail('expected a conflict'),
+      (error: Error) => expect(error.name).to.equal('ConflictError'),
+    );
+    expect((await storage.get('docs', 'count'))?.value).to.equal(2);
+    expect(await storage.get('docs', 'partial')).to.equal(undefined);
+    expect(await storage.get('docs', 'taken')).to.equal(undefined);
+    expect(storage.stats.groups, 'one group').to.equal(1);
+    await storage.close();
+  });
+
   it('imports a data directory of the earlier file-per-document layout once, keeping the later copy of a half-moved job', async () => {
     const root = await freshRoot();
     const queued = newJobId(Date.now() - 2000);
