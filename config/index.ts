@@ -20,6 +20,8 @@ const configSchema = {
     QSPOOL_BASE_URL: { type: 'string', default: '' },
     QSPOOL_DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     QSPOOL_FSYNC: { type: 'boolean', default: true },
+    // Server processes `qspool serve` runs on one port (a primary forks them and restarts any that dies).
+    QSPOOL_WORKERS: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
     QSPOOL_PROVIDER_NAME: { type: 'string', pattern: '^[a-z0-9]+$', default: 'alqor' },
     QSPOOL_BACKENDS: { type: 'string', pattern: '^[a-z0-9]+(,[a-z0-9]+)*$', default: 'singlequdit,multiqudit,fermions,rydberg,qubit' },
     QSPOOL_QUBIT_MODE: { type: 'string', enum: ['simulation', 'echo', 'verbatim'], default: 'simulation' },
@@ -96,7 +98,7 @@ const configSchema = {
   },
   // Every key has a default, which AJV fills in before it checks `required`.
   required: [
-    'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
+    'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_WORKERS', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
     'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_RETRY_BASE_MS', 'QSPOOL_RETRY_FACTOR', 'QSPOOL_RETRY_MAX_MS',
     'QSPOOL_RETRY_EXIT_CODES', 'QSPOOL_RETRY_TIMEOUTS', 'QSPOOL_RETRY_LEASE_EXPIRY', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
     'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',

@@ -144,6 +144,13 @@ export class ResultNotReadyError extends QspoolError {
   }
 }
 
+/** The cluster's metrics could not be gathered (a worker of `qspool serve --workers N` did not answer in time). */
+export class MetricsUnavailableError extends QspoolError {
+  constructor(message: string) {
+    super('metrics_unavailable', 503, message);
+  }
+}
+
 export class MethodNotAllowedError extends QspoolError {
   constructor(readonly allowed: string[]) {
     super('method_not_allowed', 405, `Method not allowed; use ${allowed.join(', ')}`);

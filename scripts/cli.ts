@@ -32,6 +32,7 @@ program
   .description('run the HTTP server')
   .option('--port <port>', 'port (default $PORT or 8000)')
   .option('--data-dir <dir>', 'local storage directory (default $QSPOOL_DATA_DIR or ./data)')
+  .option('--workers <n>', 'server processes on the port (default $QSPOOL_WORKERS or 1)')
   .action(lazy(load.serve, (m) => m.runServe));
 
 program

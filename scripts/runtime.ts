@@ -86,19 +86,24 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
 }
 
 /** Runs `stop` once on the first SIGINT or SIGTERM, then exits; a second signal exits immediately. */
+/** Runs `stop`, then exits: 0 once it is done, 1 if it failed. */
+export function stopAndExit(logger: Logger, stop: () => Promise<void>): void {
+  stop().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+}
+
 export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    stopAndExit(logger, stop);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -18,6 +18,7 @@ import { validateOperations } from './routes/native/validate.ts';
 import { healthRouter } from './routes/health.ts';
 import { qluedRouter } from './routes/qlued.ts';
 import { uiRouter } from './routes/ui.ts';
+import { clusterScrape } from './metrics/cluster.ts';
 import { serverMetrics } from './metrics/index.ts';
 import { BackendService } from './services/backends.ts';
 import { IdempotencyStore } from './services/idempotency.ts';
@@ -77,7 +78,12 @@ function answerUnparseableRequests(server: Server): void {
   });
 }
 
-export async function startServer(storage: StorageProvider, config: Config, logger: Logger): Promise<RunningServer> {
+export interface ServerOptions {
+  /** This process's slot among the workers of `qspool serve --workers N` (scripts/cluster.ts). */
+  workerSlot?: number;
+}
+
+export async function startServer(storage: StorageProvider, config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   // First: a key file others can read stops the start before anything else is built.
   const secretKey = await serverSecretKey(config, logger);
   const services = buildServices(storage, config, logger);
@@ -88,8 +94,9 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources, secretKey });
   const native = nativeApi({ ...deps, auth, notifications, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
   const limiter = rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST, storage });
-  const metrics = serverMetrics(services.backends);
-  await metrics.backends.start();
+  const cluster = options.workerSlot === undefined ? {} : { storageMetrics: options.workerSlot === 0, scrapeCluster: clusterScrape };
+  const metrics = serverMetrics(services.backends, cluster);
+  await metrics.backends?.start();
   // Admin and validation operations (the web interface uses them) on a router beside the native API's.
   const extra = operationsRouter([...adminOperations(services), ...validateOperations(services)], { auth, limits });
   const app = createApp({

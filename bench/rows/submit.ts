@@ -11,6 +11,8 @@ import { formatNumber, summarise, type Figure } from '../stats.ts';
 import { compared, type TableRow } from '../table.ts';
 
 export const CONNECTIONS = 64;
+/** Server processes of row 1e (`qspool serve --workers 2`): one per core of the machine the goals are set for. */
+const WORKERS = 2;
 const WARMUP_SECONDS = 1;
 
 interface Target {
@@ -61,13 +63,16 @@ export async function template(context: BenchContext): Promise<{ dir: string; to
   return { dir: data.dir, tokens: child.ready.tokens! };
 }
 
-function qspoolTarget(context: BenchContext, users: { dir: string; tokens: string[] }): Target {
+/** qspool as `qspool serve` runs it, with one server process or (`workers` > 1) a cluster of them on one port. */
+function qspoolTarget(context: BenchContext, users: { dir: string; tokens: string[] }, workers = 1): Target {
   return {
-    name: 'qspool',
+    name: workers === 1 ? 'qspool' : `qspool, ${workers} workers`,
     async start() {
       const data = await scratch(context, 'submit');
       await cp(users.dir, data.dir, { recursive: true });
-      const child = await startChild('qspool server', 'qspool-server.ts', {
+      const entry = workers === 1 ? 'qspool-server.ts' : 'qspool-cluster.ts';
+      const child = await startChild('qspool server', entry, {
+        BENCH_WORKERS: String(workers),
         ...SERVER_ENV,
         QSPOOL_DATA_DIR: data.dir,
         QSPOOL_FSYNC: 'true',
@@ -86,6 +91,7 @@ export async function submitRows(context: BenchContext): Promise<TableRow[]> {
   const users = await template(context);
   const targets = [
     qspoolTarget(context, users),
+    qspoolTarget(context, users, WORKERS),
     peerTarget('bare Koa', 'bare-koa.ts'),
     peerTarget('BullMQ', 'bullmq-koa.ts', { REDIS_URL: context.redis.url }, () => emptyQueue(context.redis.url)),
   ];
@@ -108,11 +114,12 @@ export async function submitRows(context: BenchContext): Promise<TableRow[]> {
   const jobs = (name: string) => figure(name, (s) => s.accepted, 'jobs/s');
   const p50 = (name: string) => figure(name, (s) => s.p50, 'ms');
   const p99 = (name: string) => figure(name, (s) => s.p99, 'ms');
+  const clustered = `qspool, ${WORKERS} workers`;
   const refused = [...samples].map(([name, list]) => `${name} ${list.map((s) => s.refused).join('/')}`).join(', ');
   const how =
     `autocannon, ${CONNECTIONS} connections × ${context.seconds} s after a ${WARMUP_SECONDS} s warm-up, fresh process and store per run; ` +
     `v2 post_job with a singlequdit job, 64 users (one per connection); qspool as shipped (local storage, fsync on, info logs to ` +
-    `/dev/null) but with the rate limit off and a quota no run reaches; BullMQ on Redis without persistence (redis.sh). ` +
+    `/dev/null) but with the rate limit off and a quota no run reaches, as one process (1a–d) and as \`qspool serve --workers ${WORKERS}\` (1e–f); BullMQ on Redis without persistence (redis.sh). ` +
     `Bare Koa latency p50 ${formatNumber(p50('bare Koa').median)} ms, p99 ${formatNumber(p99('bare Koa').median)} ms. ` +
     `Non-2xx/errors per run: ${refused}.`;
   return [
@@ -120,5 +127,7 @@ export async function submitRows(context: BenchContext): Promise<TableRow[]> {
     compared('1b submit, accepted', jobs('qspool'), jobs('BullMQ'), 'BullMQ', { text: '≥ 1.0×', check: (r) => r >= 1.0 }),
     compared('1c submit latency p50', p50('qspool'), p50('BullMQ'), 'BullMQ'),
     compared('1d submit latency p99', p99('qspool'), p99('BullMQ'), 'BullMQ'),
+    compared(`1e submit, accepted, ${WORKERS} workers`, jobs(clustered), jobs('bare Koa'), 'bare Koa', { text: '≥ 0.5×', check: (r) => r >= 0.5 }),
+    compared(`1f submit, accepted, ${WORKERS} workers`, jobs(clustered), jobs('BullMQ'), 'BullMQ', { text: '≥ 1.0×', check: (r) => r >= 1.0 }),
   ];
 }

@@ -1,21 +1,39 @@
 // `qspool serve` and `qspool spooler`: the server and the spoolers as separate processes, as a lab deploys them.
+// `qspool serve --workers N` runs N server processes on one port (scripts/cluster.ts).
+import cluster from 'node:cluster';
+import { loadConfig } from '../../config/index.ts';
+import { createLogger } from '../../config/logger.ts';
 import { startServer } from '../../server/index.ts';
+import { onPrimaryShutdown, runPrimary, workerSlot } from '../cluster.ts';
 import { onShutdown, openRuntime, providerRuntime, registryFor, startSpoolers } from '../runtime.ts';
 
 /** `--storage` names a registered provider (lower-case letters and digits) or, with a `/` in it, a directory. */
 const REGISTRY_NAME = /^[a-z0-9]{1,32}$/;
 
-export async function runServe(options: { port?: string; dataDir?: string }): Promise<void> {
-  const runtime = await openRuntime({
+export async function runServe(options: { port?: string; dataDir?: string; workers?: string }): Promise<void> {
+  const overrides = {
     ...(options.port ? { PORT: Number(options.port) } : {}),
     ...(options.dataDir ? { QSPOOL_DATA_DIR: options.dataDir } : {}),
-  });
-  const server = await startServer(runtime.storage, runtime.config, runtime.logger);
-  onShutdown(runtime.logger, async () => {
+    ...(options.workers ? { QSPOOL_WORKERS: Number(options.workers) } : {}),
+  };
+  if (cluster.isPrimary) {
+    const config = loadConfig(process.env, overrides);
+    if (config.QSPOOL_WORKERS > 1) {
+      await runPrimary(config.QSPOOL_WORKERS, createLogger(config.LOG_LEVEL));
+      return;
+    }
+  }
+  const runtime = await openRuntime(overrides);
+  const slot = workerSlot();
+  const logger = slot === undefined ? runtime.logger : runtime.logger.child({ worker: slot });
+  const server = await startServer(runtime.storage, runtime.config, logger, slot === undefined ? {} : { workerSlot: slot });
+  const stop = async () => {
     await server.close();
     await runtime.storage.close();
-  });
-  runtime.logger.info({ url: server.url }, 'server listening');
+  };
+  if (slot === undefined) onShutdown(logger, stop);
+  else onPrimaryShutdown(logger, stop);
+  logger.info({ url: server.url }, 'server listening');
 }
 
 export async function runSpooler(options: { backend: string; storage?: string }): Promise<void> {

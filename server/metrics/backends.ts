@@ -25,20 +25,25 @@ export class BackendMetrics {
     registry: Registry,
   ) {
     const registers = [registry];
-    this.queueDepth = new Gauge({ name: 'qspool_backend_queue_depth', help: 'Jobs waiting in the backend\'s queue', labelNames: ['backend'], registers });
-    this.running = new Gauge({ name: 'qspool_backend_running_jobs', help: 'Jobs a spooler of the backend is running', labelNames: ['backend'], registers });
+    // Every metric here waits for the shared refresh as it is collected, so whoever reads the registry (GET /metrics,
+    // a cluster's primary) gets values as of now.
+    const collect = () => this.refresh();
+    this.queueDepth = new Gauge({ name: 'qspool_backend_queue_depth', help: 'Jobs waiting in the backend\'s queue', labelNames: ['backend'], registers, collect });
+    this.running = new Gauge({ name: 'qspool_backend_running_jobs', help: 'Jobs a spooler of the backend is running', labelNames: ['backend'], registers, collect });
     this.heartbeatAge = new Gauge({
       name: 'qspool_backend_last_heartbeat_age_seconds',
       help: 'Seconds since any spooler of the backend last sent a heartbeat (absent when none ever did)',
       labelNames: ['backend'],
       registers,
+      collect,
     });
-    this.operational = new Gauge({ name: 'qspool_backend_operational', help: '1 if a spooler checked the queue recently', labelNames: ['backend'], registers });
+    this.operational = new Gauge({ name: 'qspool_backend_operational', help: '1 if a spooler checked the queue recently', labelNames: ['backend'], registers, collect });
     this.finished = new Counter({
       name: 'qspool_jobs_finished_total',
       help: 'Jobs that reached a final state (DONE, ERROR, CANCELLED) since this server started',
       labelNames: ['backend', 'state'],
       registers,
+      collect,
     });
     this.waitTime = new Histogram({
       name: 'qspool_job_wait_seconds',
@@ -46,6 +51,7 @@ export class BackendMetrics {
       labelNames: ['backend'],
       buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14_400, 86_400],
       registers,
+      collect,
     });
     this.runTime = new Histogram({
       name: 'qspool_job_run_seconds',
@@ -53,6 +59,7 @@ export class BackendMetrics {
       labelNames: ['backend', 'state'],
       buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
       registers,
+      collect,
     });
   }
 

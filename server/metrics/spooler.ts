@@ -38,8 +38,8 @@ export async function startSpoolerMetrics(options: SpoolerMetricsOptions): Promi
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'qspool_spooler_' });
   const backends = new BackendService(singleSite(options.storage, options.providerName), options.heartbeatTimeoutMs);
-  const backendMetrics = new BackendMetrics(backends, registry);
-  await backendMetrics.start();
+  // Refreshed from storage as they are collected.
+  await new BackendMetrics(backends, registry).start();
   const busy = new Gauge({
     name: 'qspool_spooler_busy',
     help: '1 while the spooler runs a job (from its last heartbeat)',
@@ -66,7 +66,6 @@ export async function startSpoolerMetrics(options: SpoolerMetricsOptions): Promi
         age.set(labels, Math.max(0, (now - Date.parse(beat.at)) / 1000));
       }),
     );
-    await backendMetrics.refresh();
   }
 
   const server: Server = createServer((request, response) => {

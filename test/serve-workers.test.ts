@@ -1,0 +1,127 @@
+// `qspool serve --workers 2` as an operator runs it: two server processes on one port behind a primary, one
+// /metrics for both, a worker that dies restarted without losing what it acknowledged, and a clean stop.
+import { expect } from 'chai';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserService } from '../server/services/users.ts';
+import { createBackend } from '../spooler/backends/index.ts';
+import { publishedConfig } from '../spooler/backend.ts';
+import { LocalProvider } from '../storage/local/index.ts';
+import { ns } from '../storage/records.ts';
+import { eventually } from './support/system.ts';
+
+interface LogLine {
+  msg?: string;
+  pid?: number;
+  worker?: number;
+  url?: string;
+  path?: string;
+  status?: number;
+}
+
+const JOB = { experiment_0: { instructions: [['load', [0], [5]], ['measure', [0], []]], shots: 3, num_wires: 1, wire_order: 'interleaved' } };
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('qspool serve --workers 2', function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  let token: string;
+  let child: ChildProcess;
+  let lines: LogLine[] = [];
+  let url: string;
+  const submitted = new Set<string>();
+
+  const listening = () => lines.filter((line) => line.msg === 'server listening');
+  const submit = async (count: number) => {
+    const answers = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const response = await fetch(`${url}/api/v2/singlequdit/post_job`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ job: JSON.stringify(JOB), token }),
+        });
+        return { status: response.status, body: (await response.json()) as { job_id: string } };
+      }),
+    );
+    for (const answer of answers) {
+      expect(answer.status, JSON.stringify(answer.body)).to.equal(200);
+      submitted.add(answer.body.job_id);
+    }
+  };
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'qspool-workers-'));
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    token = (await new UserService(storage, { scryptLogN: 10, defaultMaxPriority: 5 }).ensureUserWithToken('alice')).token;
+    await storage.put(ns.configs, 'singlequdit', publishedConfig(createBackend('singlequdit')!, { maxInstructions: 100, maxHilbertDimension: 1024 }));
+    await storage.close();
+    child = spawn(process.execPath, ['scripts/qspool.mjs', 'serve', '--workers', '2', '--port', '0'], {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { ...process.env, QSPOOL_DATA_DIR: dataDir, QSPOOL_FSYNC: 'false', QSPOOL_RATE_PER_SECOND: '0', LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let pending = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const text = pending + chunk.toString();
+      const complete = text.split('\n');
+      pending = complete.pop()!;
+      lines = lines.concat(complete.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as LogLine));
+    });
+    await eventually(async () => lines.some((line) => line.msg === 'all workers listening') || undefined, 30_000);
+    url = listening()[0]!.url!;
+  });
+
+  after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const { pid } of listening()) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves one port from two processes and counts every request once in one /metrics', async () => {
+    const workers = new Set(listening().map((line) => line.pid));
+    expect(workers.size, 'worker processes').to.equal(2);
+    expect(workers.has(child.pid), 'the primary serves nothing').to.equal(false);
+    await submit(40);
+    const served = await eventually(async () => {
+      const by = new Set(lines.filter((line) => line.path === '/api/v2/singlequdit/post_job').map((line) => line.worker));
+      return by.size === 2 ? by : undefined;
+    });
+    expect([...served].sort()).to.deep.equal([0, 1]);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).to.include('qspool_http_requests_total{method="POST",route="/api/v2/:backend/post_job",status="200"} 40');
+    // Read from storage by one worker only: the sum over workers would say 80.
+    expect(metrics).to.match(/^qspool_backend_queue_depth\{backend="singlequdit"\} 40$/m);
+  });
+
+  it('restarts a worker that dies; what it acknowledged stays queued', async () => {
+    const victim = listening().find((line) => line.worker === 1)!.pid!;
+    process.kill(victim, 'SIGKILL');
+    const replacement = await eventually(async () => listening().find((line) => line.worker === 1 && line.pid !== victim), 20_000);
+    expect(alive(replacement.pid!)).to.equal(true);
+    await submit(20);
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    const queued = await storage.list(ns.queued('singlequdit'), { limit: 1000 });
+    await storage.close();
+    expect(queued.sort()).to.deep.equal([...submitted].sort());
+    expect(queued).to.have.length(60);
+  });
+
+  it('stops every worker on SIGTERM and exits 0', async () => {
+    const workers = listening().map((line) => line.pid!).filter(alive);
+    expect(workers).to.have.length(2);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    expect(workers.filter(alive), 'workers left running').to.deep.equal([]);
+  });
+});
