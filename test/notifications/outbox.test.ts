@@ -104,14 +104,14 @@ describe('the job-event outbox', function () {
   });
 
   describe('dispatcher', () => {
-    const dispatcher = (holder: string, seen: { holder: string; key: string }[]) => {
+    const dispatcher = (holder: string, seen: { holder: string; key: string }[], settleMs = 100) => {
       const deliveries = new DeliveryStore(storage);
       const worker = new DeliveryWorker(deliveries, async () => ({ drop: 'unused', log: false }), { baseMs: 10, maxMs: 10, retryMs: 10 }, silent, { claimMs: 1000 });
       return new Dispatcher(storage, {
         holder,
         leaseMs: 600,
         pollMs: 20,
-        settleMs: 100,
+        settleMs,
         retentionMs: 60_000,
         fanOut: async (entry: OutboxEntry) => void seen.push({ holder, key: entry.key }),
         worker,
@@ -155,6 +155,35 @@ describe('the job-event outbox', function () {
       await eventually(async () => (seen.some((s) => s.key === late) ? true : undefined));
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(seen.map((s) => s.key).sort()).to.deep.equal([late, (await storage.list(ns.events)).find((key) => key !== late)].sort());
+      await server.close();
+    });
+
+    it('spaces its rounds by the keys they re-list: a busy settle window is listed a few times a second, not ten', async () => {
+      await lifecycle().enqueue({ backend: BACKEND, owner: 'u', payload: {} });
+      const template = (await events())[0]!;
+      await storage.transaction((tx) => {
+        for (let i = 0; i < 6000; i += 1) {
+          const key = newJobId();
+          tx.put(ns.events, key, { ...template, id: `${key}-1`, jobId: key });
+        }
+      });
+      const seen: { holder: string; key: string }[] = [];
+      let listed = 0;
+      const list = storage.list.bind(storage);
+      storage.list = (async (namespace: string, options) => {
+        const keys = await list(namespace, options);
+        if (namespace === ns.events) listed += keys.length;
+        return keys;
+      }) as typeof storage.list;
+      const server = dispatcher('a', seen, 60_000);
+      server.start();
+      await eventually(async () => (seen.length >= 6001 ? true : undefined), 15_000);
+      listed = 0;
+      // The poll wakes it every 20 ms; only the spacing holds it back.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const rounds = listed / 6001;
+      expect(rounds, 'full re-listings in one second').to.be.at.most(5);
+      expect(rounds, 'full re-listings in one second').to.be.at.least(1);
       await server.close();
     });
   });
