@@ -19,7 +19,11 @@ export const DISPATCH_NS = 'notify/dispatch';
 const LEASE_KEY = 'lease';
 const CURSOR_KEY = 'cursor';
 const PAGE = 200;
-/** Events fanned out per round: a backlog (first start, long outage) is worked through between deliveries. */
+/**
+ * Events fanned out per MIN_ROUND_GAP_MS of the gap before a round (so rounds spaced further apart fan out more each,
+ * and the dispatcher keeps up with 10,000 events a second however they are spaced): a backlog (first start, long
+ * outage) is worked through between deliveries.
+ */
 const ROUND_BUDGET = 1000;
 /** The cursor is written at most this often; after a crash the events since are fanned out again (idempotently). */
 const CURSOR_EVERY_MS = 1000;
@@ -106,8 +110,7 @@ export class Dispatcher {
   wake(): void {
     if (this.closed || this.pending) return;
     this.pending = true;
-    const gapMs = Math.min(MAX_ROUND_GAP_MS, Math.max(MIN_ROUND_GAP_MS, this.listedLastRound * ROUND_GAP_PER_LISTED_KEY_MS));
-    const wait = this.lastRoundAt + gapMs - Date.now();
+    const wait = this.lastRoundAt + this.roundGapMs() - Date.now();
     const gap = wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait).unref()) : undefined;
     this.round = this.round.then(async () => {
       await gap;
@@ -120,6 +123,11 @@ export class Dispatcher {
         this.options.log.warn({ err: error }, 'notification dispatch round failed; retrying');
       }
     });
+  }
+
+  /** The pause between rounds, from what the last one listed (see ROUND_GAP_PER_LISTED_KEY_MS). */
+  private roundGapMs(): number {
+    return Math.min(MAX_ROUND_GAP_MS, Math.max(MIN_ROUND_GAP_MS, this.listedLastRound * ROUND_GAP_PER_LISTED_KEY_MS));
   }
 
   /** Stops dispatching, lets deliveries in flight finish their attempt, and hands the lease on at once. */
@@ -135,8 +143,8 @@ export class Dispatcher {
   private async runRound(): Promise<void> {
     if (!(await this.holdLease())) return;
     const sources = await this.sources();
+    let budget = Math.round((ROUND_BUDGET * this.roundGapMs()) / MIN_ROUND_GAP_MS);
     this.listedLastRound = 0;
-    let budget = ROUND_BUDGET;
     let backlog = false;
     for (const source of sources) {
       const round = await this.isolated(source, () => this.dispatch(source, budget));

@@ -158,15 +158,17 @@ describe('the job-event outbox', function () {
       await server.close();
     });
 
-    it('spaces its rounds by the keys they re-list: a busy settle window is listed a few times a second, not ten', async () => {
+    it('spaces its rounds by the keys they re-list, and fans out more in each: a busy window is listed a few times a second', async () => {
       await lifecycle().enqueue({ backend: BACKEND, owner: 'u', payload: {} });
       const template = (await events())[0]!;
-      await storage.transaction((tx) => {
-        for (let i = 0; i < 6000; i += 1) {
-          const key = newJobId();
-          tx.put(ns.events, key, { ...template, id: `${key}-1`, jobId: key });
-        }
-      });
+      const append = (count: number) =>
+        storage.transaction((tx) => {
+          for (let i = 0; i < count; i += 1) {
+            const key = newJobId();
+            tx.put(ns.events, key, { ...template, id: `${key}-1`, jobId: key });
+          }
+        });
+      await append(6000);
       const seen: { holder: string; key: string }[] = [];
       let listed = 0;
       const list = storage.list.bind(storage);
@@ -184,6 +186,11 @@ describe('the job-event outbox', function () {
       const rounds = listed / 6001;
       expect(rounds, 'full re-listings in one second').to.be.at.most(5);
       expect(rounds, 'full re-listings in one second').to.be.at.least(1);
+      // Rounds further apart fan out more each: 9,000 new events take two rounds, not nine.
+      const started = Date.now();
+      await append(9000);
+      await eventually(async () => (seen.length >= 15_001 ? true : undefined), 15_000);
+      expect(Date.now() - started, 'ms to fan out 9,000 new events').to.be.below(3000);
       await server.close();
     });
   });
