@@ -97,11 +97,6 @@ export class EventFeed {
     this.kick();
   }
 
-  /** The newest key read so far: a stream that starts now has seen everything up to here. */
-  get head(): string {
-    return this.position;
-  }
-
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
