@@ -25,7 +25,7 @@ const isType = <T extends { type: string }>(value: unknown, type: T['type']): va
   typeof value === 'object' && value !== null && (value as { type?: unknown }).type === type;
 
 /** In a worker: offers its registry to the primary's gathering, and returns the scrape of the whole cluster. */
-export function clusterScrape(registry: Registry): () => Promise<string> {
+export function clusterScrape(registry: Registry, timeoutMs = SCRAPE_TIMEOUT_MS): () => Promise<string> {
   // Constructing one installs prom-client's answer to the primary's requests in this worker.
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([registry]);
@@ -37,7 +37,7 @@ export function clusterScrape(registry: Registry): () => Promise<string> {
   return () =>
     new Promise<string>((resolve, reject) => {
       const id = nextId++;
-      const timer = setTimeout(() => settle({ type: 'qspool:metrics-response', id, error: 'the cluster did not answer in time' }), SCRAPE_TIMEOUT_MS);
+      const timer = setTimeout(() => settle({ type: 'qspool:metrics-response', id, error: 'the cluster did not answer in time' }), timeoutMs);
       const settle = (response: MetricsResponse) => {
         pending.delete(id);
         clearTimeout(timer);
