@@ -15,7 +15,7 @@ import { JobLifecycle } from '../storage/lifecycle.ts';
 import { LocalProvider } from '../storage/local/index.ts';
 import type { JobRecord } from '../storage/records.ts';
 import { chiSquareTest, histogram } from '../spooler/physics/test-statistics.ts';
-import { eventually, postJson, request, startSystem } from './support/system.ts';
+import { eventually, isAlive, postJson, request, startSystem } from './support/system.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../examples/runtime/qubit_runtime.py', import.meta.url));
 const MISBEHAVING = fileURLToPath(new URL('./fixtures/runtime/misbehaving-runtime.mjs', import.meta.url));
@@ -23,14 +23,6 @@ const logger = createLogger('silent');
 const job = (seed?: number, shots = 10) => ({
   experiment_0: { instructions: 'X(90)', shots, num_wires: 1, wire_order: 'sequential', ...(seed === undefined ? {} : { seed }) },
 });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('external runtime', function () {
   this.timeout(60_000);
@@ -139,7 +131,7 @@ describe('external runtime', function () {
       const record = await submit(2);
       const child = Number(/child (\d+)/.exec((record.meta!.runtime as RuntimeRecord).stderrTail)![1]);
       expect(record.errorMessage).to.match(new RegExp(`did not finish within 4 s and was killed with its process group: child ${child}$`));
-      await eventually(async () => (alive(child) ? undefined : true), 5_000);
+      await eventually(async () => (isAlive(child) ? undefined : true), 5_000);
       expect((await submit()).state).to.equal('DONE');
     });
 
@@ -152,7 +144,7 @@ describe('external runtime', function () {
       await lifecycle.cancel('qubit', queued.id);
       expect((await settled(queued.id)).state).to.equal('CANCELLED');
       expect(Date.now() - asked).to.be.below(5_000);
-      await eventually(async () => (alive(child) ? undefined : true), 5_000);
+      await eventually(async () => (isAlive(child) ? undefined : true), 5_000);
     });
 
     it('passes the job on stdin and its identity in the environment, but none of qspool\'s own settings', async () => {

@@ -10,7 +10,7 @@ import { createBackend } from '../spooler/backends/index.ts';
 import { publishedConfig } from '../spooler/backend.ts';
 import { LocalProvider } from '../storage/local/index.ts';
 import { ns } from '../storage/records.ts';
-import { eventually } from './support/system.ts';
+import { eventually, isAlive } from './support/system.ts';
 
 interface LogLine {
   msg?: string;
@@ -22,15 +22,6 @@ interface LogLine {
 }
 
 const JOB = { experiment_0: { instructions: [['load', [0], [5]], ['measure', [0], []]], shots: 3, num_wires: 1, wire_order: 'interleaved' } };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('qspool serve --workers 2', function () {
   this.timeout(60_000);
@@ -83,7 +74,7 @@ describe('qspool serve --workers 2', function () {
 
   after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const { pid } of listening()) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const { pid } of listening()) if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -107,7 +98,7 @@ describe('qspool serve --workers 2', function () {
     const victim = listening().find((line) => line.worker === 1)!.pid!;
     process.kill(victim, 'SIGKILL');
     const replacement = await eventually(async () => listening().find((line) => line.worker === 1 && line.pid !== victim), 20_000);
-    expect(alive(replacement.pid!)).to.equal(true);
+    expect(isAlive(replacement.pid!)).to.equal(true);
     await submit(20);
     const storage = new LocalProvider({ root: dataDir, fsync: false });
     const queued = await storage.list(ns.queued('singlequdit'), { limit: 1000 });
@@ -117,11 +108,11 @@ describe('qspool serve --workers 2', function () {
   });
 
   it('stops every worker on SIGTERM and exits 0', async () => {
-    const workers = listening().map((line) => line.pid!).filter(alive);
+    const workers = listening().map((line) => line.pid!).filter(isAlive);
     expect(workers).to.have.length(2);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).to.equal(0);
-    expect(workers.filter(alive), 'workers left running').to.deep.equal([]);
+    expect(workers.filter(isAlive), 'workers left running').to.deep.equal([]);
   });
 });
