@@ -22,8 +22,12 @@ export interface Runtime {
   storage: StorageProvider;
 }
 
-export async function openRuntime(overrides: Record<string, unknown> = {}): Promise<Runtime> {
-  const config = loadConfig(process.env, overrides);
+export function openRuntime(overrides: Record<string, unknown> = {}): Promise<Runtime> {
+  return runtimeFor(loadConfig(process.env, overrides));
+}
+
+/** The logger and the local store of a configuration already loaded. */
+export async function runtimeFor(config: Config): Promise<Runtime> {
   const logger = createLogger(config.LOG_LEVEL);
   const storage = await createProvider({ type: 'local', root: config.QSPOOL_DATA_DIR, fsync: config.QSPOOL_FSYNC });
   return { config, logger, storage };

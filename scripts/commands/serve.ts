@@ -5,7 +5,7 @@ import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { startServer } from '../../server/index.ts';
 import { onPrimaryShutdown, runPrimary, workerSlot } from '../cluster.ts';
-import { onShutdown, openRuntime, providerRuntime, registryFor, startSpoolers } from '../runtime.ts';
+import { onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startSpoolers } from '../runtime.ts';
 
 /** `--storage` names a registered provider (lower-case letters and digits) or, with a `/` in it, a directory. */
 const REGISTRY_NAME = /^[a-z0-9]{1,32}$/;
@@ -16,14 +16,12 @@ export async function runServe(options: { port?: string; dataDir?: string; worke
     ...(options.dataDir ? { QSPOOL_DATA_DIR: options.dataDir } : {}),
     ...(options.workers ? { QSPOOL_WORKERS: Number(options.workers) } : {}),
   };
-  if (cluster.isPrimary) {
-    const config = loadConfig(process.env, overrides);
-    if (config.QSPOOL_WORKERS > 1) {
-      await runPrimary(config.QSPOOL_WORKERS, createLogger(config.LOG_LEVEL));
-      return;
-    }
+  const config = loadConfig(process.env, overrides);
+  if (cluster.isPrimary && config.QSPOOL_WORKERS > 1) {
+    await runPrimary(config.QSPOOL_WORKERS, createLogger(config.LOG_LEVEL));
+    return;
   }
-  const runtime = await openRuntime(overrides);
+  const runtime = await runtimeFor(config);
   const slot = workerSlot();
   const logger = slot === undefined ? runtime.logger : runtime.logger.child({ worker: slot });
   const server = await startServer(runtime.storage, runtime.config, logger, slot === undefined ? {} : { workerSlot: slot });
