@@ -59,6 +59,14 @@ export interface StorageProvider {
   getIfChanged?<T = unknown>(namespace: string, key: string, knownVersion: string): Promise<StoredDocument<T> | undefined | 'unchanged'>;
 
   /**
+   * Optional: a value that changes, in the same commit and for every process, whenever a document in one of these
+   * areas (a namespace's first segment: `tokens` covers `tokens` and `tokens/x`) is written, moved or deleted. For
+   * caches of small documents read on every request (credentials): read the revision first, then the documents, and
+   * a copy tagged with the revision read now is current (storage/revision-cache.ts).
+   */
+  revision?(areas: readonly string[]): Promise<string>;
+
+  /**
    * Compare-and-swap: overwrite only if the current version equals `expectedVersion`.
    * NotFoundError if the key is gone, ConflictError if another writer changed it first.
    */

@@ -20,6 +20,12 @@ export function assertNamespace(namespace: string): void {
   }
 }
 
+/** An area is a namespace's first segment (StorageProvider.revision). */
+export function assertArea(area: string): void {
+  assertNamespace(area);
+  if (area.includes('/')) throw new InvalidKeyError(`Invalid area ${describe(area)}: one namespace segment`);
+}
+
 /** Keys are single path segments: no separators, no dot-only names, no control characters, at most 200 chars. */
 export function assertKey(key: string): void {
   if (typeof key !== 'string' || !KEY.test(key)) {

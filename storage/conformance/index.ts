@@ -81,6 +81,35 @@ export function providerConformance(target: ConformanceTarget): void {
       expect(await storage.getIfChanged!('docs', 'c', v2)).to.equal(undefined);
     });
 
+    it("advances an area's revision with each write, move or delete in it, and with nothing else", async function () {
+      if (!storage.revision) this.skip();
+      const revision = (...areas: string[]) => storage.revision!(areas);
+      const seen = new Map([['rev', [await revision('rev')]], ['other', [await revision('other')]]]);
+      const changed = async (area: string, step: () => Promise<unknown>) => {
+        const [elsewhere, both] = [await revision('elsewhere'), await revision(area, 'elsewhere')];
+        await step();
+        const after = await revision(area);
+        expect(seen.get(area), 'an earlier revision of the area').to.not.include(after);
+        seen.get(area)!.push(after);
+        expect(await revision(area, 'elsewhere')).to.not.equal(both);
+        expect(await revision('elsewhere')).to.equal(elsewhere);
+      };
+      const v1 = await storage.put('rev', 'a', 1);
+      await changed('rev', () => storage.put('rev/deeper', 'a', 1));
+      await changed('rev', () => storage.replace('rev', 'a', 2, v1));
+      await changed('other', () => storage.move('rev', 'other', 'a'));
+      await changed('rev', () => storage.put('rev', 'b', 1));
+      await changed('rev', () => storage.move('rev', 'other', 'b'));
+      await changed('other', () => storage.delete('other', 'a'));
+      if (storage.transaction) await changed('rev', () => storage.transaction!((tx) => tx.put('rev', 'c', 1)));
+      const quiet = await revision('rev', 'other');
+      await storage.get('rev', 'c');
+      await storage.list('other');
+      await storage.put('elsewhere', 'x', 1);
+      expect(await revision('rev', 'other')).to.equal(quiet);
+      await rejects(storage.revision!(['rev/deeper']), InvalidKeyError);
+    });
+
     it('lets exactly one of 10 concurrent create-only writers win', async () => {
       const results = await Promise.allSettled(
         Array.from({ length: 10 }, (_, i) => storage.put('docs', 'once', { i }, { ifAbsent: true })),

@@ -30,6 +30,8 @@ export interface GroupCommitHost {
   durable(): Promise<void>;
   /** Maps an error to what callers should see. */
   mapError(error: unknown): unknown;
+  /** Adds what a group's commit carries besides its writes; runs inside the group's transaction, before COMMIT. */
+  seal(): void;
   /** Takes the namespaces written so far. */
   takeTouched(): Set<string>;
 }
@@ -122,6 +124,7 @@ export class GroupCommit {
     let outcomes: Outcome[];
     try {
       outcomes = runGroup(db, group);
+      this.host.seal();
       control(db).commit.run();
     } catch (error) {
       rollBack(db);

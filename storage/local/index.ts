@@ -13,8 +13,9 @@ import { Documents } from './documents.ts';
 import { WalSync } from './durability.ts';
 import { GroupCommit } from './group-commit.ts';
 import { importLegacyTree } from './legacy-import.ts';
+import { Revisions } from './revisions.ts';
 import { closeStore, isBusy, mapUnusable, openStore, stillAtPath, type OpenStore } from './store-file.ts';
-import { assertNamespace } from '../keys.ts';
+import { assertArea, assertNamespace } from '../keys.ts';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 
 export interface LocalProviderOptions {
@@ -24,11 +25,17 @@ export interface LocalProviderOptions {
   fsync?: boolean;
 }
 
+interface OpenedStore {
+  open: OpenStore;
+  documents: Documents;
+  revisions: Revisions;
+}
+
 export class LocalProvider implements StorageProvider {
   readonly type = 'local';
   private readonly root: string;
   private readonly fsync: boolean;
-  private store: { open: OpenStore; documents: Documents } | undefined;
+  private store: OpenedStore | undefined;
   private readonly bells: Doorbells;
   private readonly commits: GroupCommit;
   private readonly walSync: WalSync;
@@ -48,9 +55,15 @@ export class LocalProvider implements StorageProvider {
       },
       durable: () => (this.fsync ? this.walSync.sync() : Promise.resolve()),
       mapError: mapUnusable,
+      seal: () => {
+        const { documents, revisions } = this.opened();
+        revisions.advance(documents.areas);
+        documents.areas.clear();
+      },
       takeTouched: () => {
         const touched = new Set(this.store?.documents.touched);
         this.store?.documents.touched.clear();
+        this.store?.documents.areas.clear();
         return touched;
       },
     });
@@ -89,6 +102,13 @@ export class LocalProvider implements StorageProvider {
     return this.read(() => this.documents().list(namespace, options));
   }
 
+  revision(areas: readonly string[]): Promise<string> {
+    return this.read(() => {
+      for (const area of areas) assertArea(area);
+      return this.opened().revisions.read(areas);
+    });
+  }
+
   transaction<T>(work: (tx: Transaction) => T, options: { durable?: boolean } = {}): Promise<T> {
     return this.commits.run(() => work(this.documents()), options.durable ?? true);
   }
@@ -116,7 +136,7 @@ export class LocalProvider implements StorageProvider {
    * reads in one turn shares one stat). The store is opened on first use (and after
    * an outage that replaced it), so a store unusable at start is retried on the next call.
    */
-  private opened(): { open: OpenStore; documents: Documents } {
+  private opened(): OpenedStore {
     if (this.store && (this.pathCheckedThisTurn || stillAtPath(this.root, this.store.open))) {
       if (!this.pathCheckedThisTurn) {
         this.pathCheckedThisTurn = true;
@@ -134,7 +154,7 @@ export class LocalProvider implements StorageProvider {
       closeStore(open);
       throw error;
     }
-    this.store = { open, documents: new Documents(open.db) };
+    this.store = { open, documents: new Documents(open.db), revisions: new Revisions(open.db, open.id) };
     return this.store;
   }
 

@@ -169,6 +169,28 @@ describe('local provider', function () {
     await storage.close();
   });
 
+  it("sees another process's write in its revision at once, and a store swapped in at its path as new", async () => {
+    const root = join(await freshRoot(), 'store');
+    const [reader, writer] = [new LocalProvider({ root }), new LocalProvider({ root })];
+    await writer.put('tokens', 'a', 1);
+    const before = await reader.revision(['tokens']);
+    await writer.put('tokens', 'a', 2);
+    expect(await reader.revision(['tokens'])).to.not.equal(before);
+    await Promise.all([reader.close(), writer.close()]);
+
+    // The same writes into a fresh store: equal counters, but not the same store.
+    const [other, swapped] = [join(await freshRoot(), 'store'), new LocalProvider({ root })];
+    const fresh = new LocalProvider({ root: other });
+    await fresh.put('tokens', 'a', 1);
+    await fresh.put('tokens', 'a', 2);
+    await fresh.close();
+    const old = await swapped.revision(['tokens']);
+    await rename(root, `${root}.old`);
+    await rename(other, root);
+    expect(await swapped.revision(['tokens'])).to.not.equal(old);
+    await swapped.close();
+  });
+
   it('imports a data directory of the earlier file-per-document layout once, keeping the later copy of a half-moved job', async () => {
     const root = await freshRoot();
     const queued = newJobId(Date.now() - 2000);

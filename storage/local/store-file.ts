@@ -11,6 +11,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import { Checkpointer, FALLBACK_CHECKPOINT_PAGES } from './checkpointer.ts';
+import { storeId } from './revisions.ts';
 
 export const STORE_FILE = 'qspool.db';
 const PAGE_CACHE_KIB = 32 * 1024;
@@ -24,6 +25,7 @@ const SCHEMA = `
     PRIMARY KEY (namespace, key)
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS revisions (area TEXT PRIMARY KEY, counter INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 const UNUSABLE_ERRNO = new Set([
@@ -55,6 +57,8 @@ export interface OpenStore {
   walFd: number;
   /** The database file's inode, to notice the path being swapped. */
   ino: number;
+  /** The store's random id (revisions.ts). */
+  id: string;
   checkpointer: Checkpointer;
 }
 
@@ -76,6 +80,7 @@ export function openStore(root: string): OpenStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
+    const id = storeId(db);
     db.pragma('busy_timeout = 0');
     db.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
     // SQLite's default page cache (2 MiB) holds little of a busy store: reads then went to the OS for pages, 6 µs a
@@ -85,7 +90,7 @@ export function openStore(root: string): OpenStore {
     // write system call per page, in memory it costs a copy (a few hundred KiB per group at most).
     db.pragma('temp_store = MEMORY');
     const walFd = openSync(`${path}-wal`, 'r');
-    return { db, walFd, ino: statSync(path).ino, checkpointer: new Checkpointer(path) };
+    return { db, walFd, ino: statSync(path).ino, id, checkpointer: new Checkpointer(path) };
   } catch (error) {
     db.close();
     throw error;

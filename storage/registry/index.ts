@@ -15,7 +15,8 @@ import { dropboxPaths, localPaths } from '../sqooler/paths.ts';
 import { SqoolerView } from '../sqooler/view.ts';
 
 export const PROVIDERS_NS = 'providers';
-const PROVIDER_STATE_NS = 'provider-state';
+/** Where the primary's state (active or not) lives: what a summary of the primary reads, and all it reads. */
+export const PROVIDER_STATE_NS = 'provider-state';
 const NAME = /^[a-z0-9]{1,32}$/;
 
 /**
