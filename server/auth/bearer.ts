@@ -80,8 +80,7 @@ export class BearerAuth {
   }
 
   private async apiTokenUser(token: string): Promise<User> {
-    const owner = await this.users.tokens.owner(token);
-    const user = owner === undefined ? undefined : await this.users.getUser(owner);
+    const user = await this.users.tokenUser(token);
     if (!user) throw challenge('Unknown or revoked API token', 'invalid_token');
     if (user.disabled) throw challenge('This account is disabled', 'user_disabled');
     return user;

@@ -5,6 +5,8 @@ import type { BackendConfig, BackendStatus } from '../../schemas/backend-config.
 import { fullBackendName } from '../../schemas/backend-config.ts';
 import { ConflictError } from '../../schemas/errors.ts';
 import { type HeartbeatRecord, ns } from '../../storage/records.ts';
+import { PROVIDER_STATE_NS } from '../../storage/registry/index.ts';
+import { RevisionCache } from '../../storage/revision-cache.ts';
 import { VersionedCache } from '../../storage/versioned-cache.ts';
 import type { ProviderSite, SiteLookup } from './providers.ts';
 
@@ -42,11 +44,19 @@ export function assertAcceptsJobs(backend: ResolvedBackend): void {
 export class BackendService {
   /** Every submission reads its backend's config (schema included): parsed once per published version. */
   private readonly configs = new VersionedCache();
+  /**
+   * Every request also resolves its backend's name. On the primary that reads the primary's state and the config,
+   * both in areas of the primary's store; other providers' summaries come from the registry and their configs from
+   * their own stores, so their names are resolved afresh each time.
+   */
+  private readonly onPrimary: RevisionCache<ResolvedBackend>;
 
   constructor(
     private readonly sites: SiteLookup,
     private readonly heartbeatTimeoutMs: number,
-  ) {}
+  ) {
+    this.onPrimary = new RevisionCache(sites.primary.storage, [PROVIDER_STATE_NS, ns.configs]);
+  }
 
   /**
    * qlued's naming: `display` on the server's own provider, or `provider_display_simulator|hardware` (whether the kind
@@ -66,8 +76,14 @@ export class BackendService {
    */
   async resolve(name: string): Promise<ResolvedBackend | undefined> {
     const parsed = this.parseName(name);
-    const summary = parsed && (await this.sites.summary(parsed.provider));
-    if (!parsed || !summary) return undefined;
+    if (!parsed) return undefined;
+    if (parsed.provider !== this.sites.primaryName) return this.resolveParsed(name, parsed);
+    return this.onPrimary.get(name, () => this.resolveParsed(name, parsed));
+  }
+
+  private async resolveParsed(name: string, parsed: { provider: string; display: string }): Promise<ResolvedBackend | undefined> {
+    const summary = await this.sites.summary(parsed.provider);
+    if (!summary) return undefined;
     const backend = await this.resolveOn(await this.sites.get(parsed.provider), summary.active, parsed.display);
     return backend && (name === parsed.display || name === backend.fullName) ? backend : undefined;
   }

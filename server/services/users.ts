@@ -6,7 +6,8 @@ import { MAX_PRIORITY } from '../../schemas/native.ts';
 import { USERNAME_PATTERN } from '../../schemas/accounts.ts';
 import type { NotifyChoices } from '../../schemas/notifications.ts';
 import { hashPassword, verifyPassword, type PasswordHash } from '../auth/passwords.ts';
-import { TokenStore } from './tokens.ts';
+import { RevisionCache } from '../../storage/revision-cache.ts';
+import { hashToken, isApiTokenShaped, TOKENS_NS, TokenStore } from './tokens.ts';
 
 export { hashToken, TOKENS_NS, type TokenRecord } from './tokens.ts';
 
@@ -58,6 +59,8 @@ function publicView({ password: _password, ...user }: UserRecord): User {
 
 export class UserService {
   readonly tokens: TokenStore;
+  /** Keyed by the token's hash: the secret itself is not kept beyond the request. */
+  private readonly byToken: RevisionCache<User>;
   private readonly scryptLogN: number;
   private readonly defaultMaxPriority: number;
 
@@ -66,6 +69,7 @@ export class UserService {
     options: UserServiceOptions = {},
   ) {
     this.tokens = new TokenStore(storage);
+    this.byToken = new RevisionCache(storage, [TOKENS_NS, USERS_NS]);
     this.scryptLogN = options.scryptLogN ?? 15;
     this.defaultMaxPriority = options.defaultMaxPriority ?? 5;
   }
@@ -161,10 +165,18 @@ export class UserService {
     return (await this.tokens.issue(username, name)).token;
   }
 
+  /** The user behind a live API token, disabled or not; undefined for an unknown or revoked token. */
+  async tokenUser(token: string): Promise<User | undefined> {
+    if (!isApiTokenShaped(token)) return undefined;
+    return this.byToken.get(hashToken(token), async () => {
+      const owner = await this.tokens.owner(token);
+      return owner === undefined ? undefined : this.getUser(owner);
+    });
+  }
+
   /** The active user behind an API token, or undefined (unknown or revoked token, disabled user). */
   async authenticate(token: string): Promise<User | undefined> {
-    const owner = await this.tokens.owner(token);
-    const user = owner === undefined ? undefined : await this.getUser(owner);
+    const user = await this.tokenUser(token);
     return user && !user.disabled ? user : undefined;
   }
 
