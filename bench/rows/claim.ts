@@ -10,6 +10,7 @@ import type { BenchContext } from '../context.ts';
 import { benchProviders, type BenchProvider } from '../providers.ts';
 import { summarise, type Figure } from '../stats.ts';
 import { compared, type TableRow } from '../table.ts';
+import { measureTransitions } from './transitions.ts';
 
 const DEPTHS: [number, string][] = [
   [100, 'depth100'],
@@ -52,11 +53,22 @@ export async function measureClaims(context: BenchContext, provider: BenchProvid
   }
 }
 
+async function transitionsOn(context: BenchContext, provider: BenchProvider): Promise<{ submit: Figure; complete: Figure }> {
+  const storage = await createProvider(provider.spec);
+  try {
+    context.log(`transitions: ${provider.name}`);
+    return await measureTransitions(context, storage);
+  } finally {
+    await storage.close();
+  }
+}
+
 export async function claimRows(context: BenchContext): Promise<TableRow[]> {
   const { available, skipped } = benchProviders((name) => (name === 'local' ? localStoreDir(context) : join(context.workDir, `store-${name}`)));
   const rows: TableRow[] = [];
   for (const provider of available) {
     const figures = await measureClaims(context, provider);
+    const transitions = await transitionsOn(context, provider);
     const at = (depth: number) => figures.get(depth)!;
     const how =
       `Mean time of ${CLAIMS_PER_RUN} consecutive JobLifecycle.claim() calls per run, in the bench process, provider opened ` +
@@ -67,6 +79,16 @@ export async function claimRows(context: BenchContext): Promise<TableRow[]> {
       { row: `2a claim @100 queued [${provider.name}]`, qspool: at(100), peer: '—', goal: '—', ...(rows.length === 0 ? { note: how } : {}) },
       compared(`2b claim @10,000 queued [${provider.name}]`, at(10_000), at(100), '@100'),
       compared(`2c claim @100,000 queued [${provider.name}]`, at(100_000), at(100), '@100', { text: '≤ 1.5×', check: (r) => r <= 1.5 }),
+      {
+        row: `2d submission (enqueue) [${provider.name}]`,
+        qspool: transitions.submit,
+        peer: '—',
+        goal: '—',
+        ...(rows.length === 0
+          ? { note: 'Rows 2d–e: mean time of 10 consecutive JobLifecycle.enqueue() (a singlequdit job, each from its own user) and of 10 consecutive complete() calls (a small result) per run, on a queue of their own, provider opened with its durable defaults; the first run is a warm-up.' }
+          : {}),
+      },
+      { row: `2e completion [${provider.name}]`, qspool: transitions.complete, peer: '—', goal: '—' },
     );
   }
   return rows;
