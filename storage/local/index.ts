@@ -102,11 +102,17 @@ export class LocalProvider implements StorageProvider {
     return this.read(() => this.documents().list(namespace, options));
   }
 
-  revision(areas: readonly string[]): Promise<string> {
-    return this.read(() => {
-      for (const area of areas) assertArea(area);
-      return this.opened().revisions.read(areas);
-    });
+  async revision(areas: readonly string[]): Promise<string> {
+    for (let attempt = 0; ; attempt += 1) {
+      const known = await this.read(() => {
+        for (const area of areas) assertArea(area);
+        return this.opened().revisions.read(areas);
+      });
+      if (known !== undefined) return known;
+      // Counters start with the first question about their areas; a store swapped in meanwhile is asked again.
+      if (attempt === 2) throw new StorageUnavailableError('Local storage keeps changing under its revision counters');
+      await this.commits.run(() => this.opened().revisions.start(areas));
+    }
   }
 
   transaction<T>(work: (tx: Transaction) => T, options: { durable?: boolean } = {}): Promise<T> {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -175,8 +176,13 @@ describe('local provider', function () {
     await writer.put('tokens', 'a', 1);
     const before = await reader.revision(['tokens']);
     await writer.put('tokens', 'a', 2);
+    await writer.put('jobs/queued/b', 'a', 1);
     expect(await reader.revision(['tokens'])).to.not.equal(before);
     await Promise.all([reader.close(), writer.close()]);
+    // Only areas someone asked about are counted: commits elsewhere leave the table (and its page) alone.
+    const db = new Database(join(root, STORE_FILE), { readonly: true });
+    expect(db.prepare('SELECT area, counter FROM revisions').all()).to.deep.equal([{ area: 'tokens', counter: 1 }]);
+    db.close();
 
     // The same writes into a fresh store: equal counters, but not the same store.
     const [other, swapped] = [join(await freshRoot(), 'store'), new LocalProvider({ root })];
