@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StorageProvider } from './contract.ts';
+import { StorageUnavailableError } from '../schemas/errors.ts';
 import { LocalProvider } from './local/index.ts';
 import { RevisionCache } from './revision-cache.ts';
 
@@ -54,11 +55,16 @@ describe('revision cache', () => {
     expect(computed.get('b')).to.equal(2);
   });
 
-  it('computes every time on a provider without revisions', async () => {
+  it('computes every time on a provider without revisions, or one that cannot count right now', async () => {
     const plain: StorageProvider = Object.assign(Object.create(storage) as StorageProvider, { revision: undefined });
-    const { get, computed } = counted(plain);
-    await get('a');
-    await get('a');
-    expect(computed.get('a')).to.equal(2);
+    const full: StorageProvider = Object.assign(Object.create(storage) as StorageProvider, {
+      revision: () => Promise.reject(new StorageUnavailableError('disk full')),
+    });
+    for (const over of [plain, full]) {
+      const { get, computed } = counted(over);
+      expect(await get('a')).to.deep.equal({ n: 1 });
+      expect(await get('a')).to.deep.equal({ n: 2 });
+      expect(computed.get('a')).to.equal(2);
+    }
   });
 });

@@ -6,6 +6,7 @@
 // revision every call computes afresh. Only found values are kept (a stream of unknown tokens cannot fill it);
 // they are shared by every caller, so they are frozen.
 import type { StorageProvider } from './contract.ts';
+import { StorageUnavailableError } from '../schemas/errors.ts';
 
 interface Entry<V> {
   revision: string;
@@ -23,7 +24,14 @@ export class RevisionCache<V extends object> {
 
   async get(key: string, compute: () => Promise<V | undefined>): Promise<V | undefined> {
     if (!this.storage.revision) return compute();
-    const revision = await this.storage.revision(this.areas);
+    let revision: string;
+    try {
+      revision = await this.storage.revision(this.areas);
+    } catch (error) {
+      // A store that cannot start a counter (full, read-only) may still answer reads: go without the cache.
+      if (error instanceof StorageUnavailableError) return compute();
+      throw error;
+    }
     const known = this.entries.get(key);
     if (known?.revision === revision) return known.value;
     const value = await compute();

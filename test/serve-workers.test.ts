@@ -107,6 +107,27 @@ describe('qspool serve --workers 2', function () {
     expect(queued).to.have.length(60);
   });
 
+  it('refuses a token in both workers as soon as one of them has revoked it', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const answeredBy = (status: number) => {
+      const by = new Set(lines.filter((line) => line.path === '/api/v1/jobs' && line.status === status).map((line) => line.worker));
+      return by.size === 2 ? by : undefined;
+    };
+    // Both workers first take the token (so both hold it in their credential caches).
+    await eventually(async () => {
+      await Promise.all(Array.from({ length: 10 }, () => fetch(`${url}/api/v1/jobs`, { headers: auth }).then((answer) => answer.text())));
+      return answeredBy(200);
+    });
+    const listed = (await (await fetch(`${url}/api/v1/tokens`, { headers: auth })).json()) as { tokens: { id: string }[] };
+    const revoked = await fetch(`${url}/api/v1/tokens/${listed.tokens[0]!.id}`, { method: 'DELETE', headers: auth });
+    expect(revoked.status).to.equal(204);
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, async () => (await fetch(`${url}/api/v1/jobs`, { headers: auth })).status),
+    );
+    expect(new Set(statuses)).to.deep.equal(new Set([401]));
+    expect([...(await eventually(async () => answeredBy(401)))].sort()).to.deep.equal([0, 1]);
+  });
+
   it('stops every worker on SIGTERM and exits 0', async () => {
     const workers = listening().map((line) => line.pid!).filter(isAlive);
     expect(workers).to.have.length(2);

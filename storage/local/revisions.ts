@@ -3,7 +3,8 @@
 // whichever process made it. Counters only grow, so the sum over any set of areas changes whenever one of them
 // does. Only areas someone has asked about have a counter: the first question creates it (a write, once per store),
 // and commits to other areas (jobs, statuses, events: nearly all of them) leave the table alone. Counting every
-// area cost each commit one more page written to the WAL, 4 more `pwrite` calls per job. The store's random id is
+// area cost each commit one more page written to the WAL, 4 more `pwrite` calls per job. A commit learns which areas
+// are counted from one row that counts how often that set grew, and re-reads the set only when it did. The store's random id is
 // part of the answer: a store swapped in at the same path (restored from a backup, say) starts its counters over and
 // must not match copies read from the old one.
 import type Database from 'better-sqlite3';
@@ -25,10 +26,17 @@ export function areaOf(namespace: string): string {
   return slash < 0 ? namespace : namespace.slice(0, slash);
 }
 
+/** The row counting how often the set of counted areas grew ('' is no area's name). */
+const TRACKED = '';
+
 export class Revisions {
   private readonly bump: Database.Statement<[string]>;
   private readonly track: Database.Statement<[string]>;
   private readonly counter: Database.Statement<[string], number>;
+  private readonly trackedAreas: Database.Statement<[string], string>;
+  /** The counted areas as of `trackedAt` (the TRACKED row's counter), so a commit asks the table one question. */
+  private tracked = new Set<string>();
+  private trackedAt: number | undefined;
 
   constructor(
     db: Database.Database,
@@ -38,16 +46,26 @@ export class Revisions {
     this.track = db.prepare('INSERT OR IGNORE INTO revisions (area, counter) VALUES (?, 0)');
     // One lookup per area: an `IN (…)` list with a sum took three times as long for two areas.
     this.counter = db.prepare<[string], number>('SELECT counter FROM revisions WHERE area = ?').pluck();
+    this.trackedAreas = db.prepare<[string], string>('SELECT area FROM revisions WHERE area <> ?').pluck();
   }
 
-  /** Must run inside the transaction that made the writes. */
+  /** Must run inside the transaction that made the writes (its write lock keeps the set of counted areas still). */
   advance(areas: Iterable<string>): void {
-    for (const area of areas) this.bump.run(area);
+    const at = this.counter.get(TRACKED);
+    if (at === undefined) return;
+    if (at !== this.trackedAt) {
+      this.tracked = new Set(this.trackedAreas.all(TRACKED));
+      this.trackedAt = at;
+    }
+    for (const area of areas) if (this.tracked.has(area)) this.bump.run(area);
   }
 
   /** Gives the areas counters from now on; must run inside a write transaction. */
   start(areas: readonly string[]): void {
-    for (const area of areas) this.track.run(area);
+    let added = 0;
+    for (const area of areas) added += this.track.run(area).changes;
+    if (added === 0) return;
+    if (this.bump.run(TRACKED).changes === 0) this.track.run(TRACKED);
   }
 
   /** The revision, or undefined while one of the areas has no counter yet (see `start`). */
