@@ -3,10 +3,10 @@
 // whichever process made it. Counters only grow, so the sum over any set of areas changes whenever one of them
 // does. Only areas someone has asked about have a counter: the first question creates it (a write, once per store),
 // and commits to other areas (jobs, statuses, events: nearly all of them) leave the table alone. Counting every
-// area cost each commit one more page written to the WAL, 4 more `pwrite` calls per job. A commit learns which areas
-// are counted from one row that counts how often that set grew, and re-reads the set only when it did. The store's random id is
-// part of the answer: a store swapped in at the same path (restored from a backup, say) starts its counters over and
-// must not match copies read from the old one.
+// area cost each commit one more page written to the WAL, 4 more `pwrite` calls per job. A commit learns which
+// areas are counted from one row that counts how often that set grew, and re-reads the set only when it did.
+// The store's random id is part of the answer: a store swapped in at the same path (restored from a backup, say)
+// starts its counters over and must not match copies read from the old one.
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 
