@@ -89,7 +89,6 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
   });
 }
 
-/** Runs `stop` once on the first SIGINT or SIGTERM, then exits; a second signal exits immediately. */
 /** Runs `stop`, then exits: 0 once it is done, 1 if it failed. */
 export function stopAndExit(logger: Logger, stop: () => Promise<void>): void {
   stop().then(
@@ -101,6 +100,7 @@ export function stopAndExit(logger: Logger, stop: () => Promise<void>): void {
   );
 }
 
+/** Runs `stop` once on the first SIGINT or SIGTERM, then exits; a second signal exits immediately. */
 export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {

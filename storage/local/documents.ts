@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import type { ListOptions, MoveOptions, StoredDocument, Transaction } from '../contract.ts';
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import { assertKey, assertNamespace } from '../keys.ts';
-import { areaOf } from './revisions.ts';
 
 /** Versions: a random prefix per process (per thread) and a counter, unique across processes like random bytes. */
 const versionPrefix = randomBytes(8).toString('hex');
@@ -30,10 +29,10 @@ interface Row {
 export const MAX_LIST_LIMIT = 10_000;
 
 export class Documents implements Transaction {
-  /** Namespaces written since the caller last took them (to ring their watchers after the commit). */
+  /** Namespaces written since the caller last took them (to ring their watchers after the commit; revisions). */
   readonly touched = new Set<string>();
-  /** Areas written, moved out of or deleted from since the caller last took them (their revisions advance). */
-  readonly areas = new Set<string>();
+  /** Namespaces documents left (moved out, deleted) since the caller last took them: they changed too (revisions). */
+  readonly emptied = new Set<string>();
   private readonly selectOne: Database.Statement<[string, string], Row>;
   private readonly selectIfChanged: Database.Statement<[string, string, string], { version: string; value: string | null }>;
   private readonly selectKeys: Database.Statement<[string, string, number], { key: string }>;
@@ -82,7 +81,7 @@ export class Documents implements Transaction {
     if (statement.run(namespace, key, version, serialise(value)).changes === 0) {
       throw new ConflictError(`${namespace}/${key} already exists`, 'already_exists');
     }
-    this.wrote(namespace);
+    this.touched.add(namespace);
     return version;
   }
 
@@ -93,7 +92,7 @@ export class Documents implements Transaction {
       if (!this.selectOne.get(namespace, key)) throw new NotFoundError(`${namespace}/${key} does not exist`);
       throw new ConflictError(`${namespace}/${key} was changed concurrently`);
     }
-    this.wrote(namespace);
+    this.touched.add(namespace);
     return version;
   }
 
@@ -109,8 +108,8 @@ export class Documents implements Transaction {
     const value = 'value' in options ? serialise(options.value) : current.value;
     if (this.insert.run(to, key, version, value).changes === 0) throw new ConflictError(`${to}/${key} already exists`, 'already_exists');
     this.remove.run(from, key);
-    this.wrote(to);
-    this.areas.add(areaOf(from));
+    this.touched.add(to);
+    this.emptied.add(from);
     return version;
   }
 
@@ -122,13 +121,8 @@ export class Documents implements Transaction {
       if (current.version !== expectedVersion) throw new ConflictError(`${namespace}/${key} was changed concurrently`);
     }
     if (this.remove.run(namespace, key).changes === 0) return false;
-    this.areas.add(areaOf(namespace));
+    this.emptied.add(namespace);
     return true;
-  }
-
-  private wrote(namespace: string): void {
-    this.touched.add(namespace);
-    this.areas.add(areaOf(namespace));
   }
 }
 

@@ -57,13 +57,12 @@ export class LocalProvider implements StorageProvider {
       mapError: mapUnusable,
       seal: () => {
         const { documents, revisions } = this.opened();
-        revisions.advance(documents.areas);
-        documents.areas.clear();
+        revisions.advance(documents.touched, documents.emptied);
       },
       takeTouched: () => {
         const touched = new Set(this.store?.documents.touched);
         this.store?.documents.touched.clear();
-        this.store?.documents.areas.clear();
+        this.store?.documents.emptied.clear();
         return touched;
       },
     });

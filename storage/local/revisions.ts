@@ -21,7 +21,7 @@ export function storeId(db: Database.Database): string {
   return read()!;
 }
 
-export function areaOf(namespace: string): string {
+function areaOf(namespace: string): string {
   const slash = namespace.indexOf('/');
   return slash < 0 ? namespace : namespace.slice(0, slash);
 }
@@ -49,15 +49,26 @@ export class Revisions {
     this.trackedAreas = db.prepare<[string], string>('SELECT area FROM revisions WHERE area <> ?').pluck();
   }
 
-  /** Must run inside the transaction that made the writes (its write lock keeps the set of counted areas still). */
-  advance(areas: Iterable<string>): void {
+  /**
+   * Advances the counted areas among those of the namespaces a commit group changed. Must run inside the
+   * group's transaction (its write lock keeps the set of counted areas still). Namespaces are mapped to areas here,
+   * once per group, and only when some area is counted at all.
+   */
+  advance(...changedNamespaces: ReadonlySet<string>[]): void {
     const at = this.counter.get(TRACKED);
     if (at === undefined) return;
     if (at !== this.trackedAt) {
       this.tracked = new Set(this.trackedAreas.all(TRACKED));
       this.trackedAt = at;
     }
-    for (const area of areas) if (this.tracked.has(area)) this.bump.run(area);
+    const changed = new Set<string>();
+    for (const namespaces of changedNamespaces) {
+      for (const namespace of namespaces) {
+        const area = areaOf(namespace);
+        if (this.tracked.has(area)) changed.add(area);
+      }
+    }
+    for (const area of changed) this.bump.run(area);
   }
 
   /** Gives the areas counters from now on; must run inside a write transaction. */
