@@ -211,7 +211,8 @@ export class Spooler {
 
   private async maintain(): Promise<void> {
     if (Date.now() - this.lastHeartbeat >= this.heartbeatMs) await this.heartbeat();
-    const requeued = await this.lifecycle.requeueExpired(this.backendName, this.config.retry);
+    const requeued = await this.lifecycle.requeueExpired(this.backendName, this.config.retry, (jobId) =>
+      this.log.info({ event: 'job.reclaiming', jobId }, 'taking back a job whose lease expired'));
     if (requeued.length > 0) this.log.warn({ event: 'jobs.requeued', jobs: requeued }, 'took back jobs with expired leases');
   }
 

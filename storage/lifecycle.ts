@@ -278,29 +278,31 @@ export class JobLifecycle {
   /**
    * Takes back jobs whose lease expired (their spooler died or hung) as failed attempts under `policy` (the backend's
    * own, from its spooler): back to the queue after the backoff, or dead-lettered once the attempts are used up.
-   * Returns the ids it moved.
+   * Returns the ids it moved. `onExpired` hears of each expired job just before the write that takes it back: a
+   * caller killed between that write and this method's return (a whole sweep later) has still left its record.
    */
-  async requeueExpired(backend: string, policy: RetryPolicy = this.leasePolicy): Promise<string[]> {
+  async requeueExpired(backend: string, policy: RetryPolicy = this.leasePolicy, onExpired?: (id: string) => void): Promise<string[]> {
     const moved: string[] = [];
     let after: string | undefined;
     for (;;) {
       const keys = await this.storage.list(ns.running(backend), { limit: 100, ...(after ? { after } : {}) });
-      for (const id of keys) if (await this.reclaim(backend, id, policy)) moved.push(id);
+      for (const id of keys) if (await this.reclaim(backend, id, policy, onExpired)) moved.push(id);
       if (keys.length < 100) return moved;
       after = keys[keys.length - 1];
     }
   }
 
-  private async reclaim(backend: string, id: string, policy: RetryPolicy): Promise<boolean> {
+  private async reclaim(backend: string, id: string, policy: RetryPolicy, onExpired?: (id: string) => void): Promise<boolean> {
     if (this.storage.transaction) {
       return this.transact((tx) => {
         const current = tx.get<JobRecord>(ns.running(backend), id);
         if (!current || !this.transitions.expired(current.value)) return false;
+        onExpired?.(id);
         this.transitions.failIn(tx, current.version, this.transitions.reclaimed(current.value, policy));
         return true;
       });
     }
-    return this.stepwise.reclaim(backend, id, policy);
+    return this.stepwise.reclaim(backend, id, policy, onExpired);
   }
 
   /**

@@ -126,9 +126,10 @@ export class StepwiseTransitions {
   }
 
   /** Takes back one job whose lease expired; false when it had not expired or another process took it first. */
-  async reclaim(backend: string, id: string, policy: RetryPolicy): Promise<boolean> {
+  async reclaim(backend: string, id: string, policy: RetryPolicy, onExpired?: (id: string) => void): Promise<boolean> {
     const current = await this.storage.get<JobRecord>(ns.running(backend), id);
     if (!current || !this.transitions.expired(current.value)) return false;
+    onExpired?.(id);
     const record = this.transitions.reclaimed(current.value, policy);
     try {
       await this.storage.move(ns.running(backend), placeOf(record), id, {

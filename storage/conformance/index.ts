@@ -277,9 +277,11 @@ export function providerConformance(target: ConformanceTarget): void {
       const [id] = await enqueueMany(1);
       const jobs = lifecycle({ leaseMs: 1000, maxAttempts: 3 });
       const stale = (await jobs.claim(BACKEND, 'dead'))!;
-      expect(await jobs.requeueExpired(BACKEND)).to.deep.equal([]);
+      const heard: string[] = [];
+      expect(await jobs.requeueExpired(BACKEND, undefined, (expired) => heard.push(expired))).to.deep.equal([]);
       clock += 1001;
-      expect(await jobs.requeueExpired(BACKEND)).to.deep.equal([id]);
+      expect(await jobs.requeueExpired(BACKEND, undefined, (expired) => heard.push(expired))).to.deep.equal([id]);
+      expect(heard).to.deep.equal([id]);
       const fresh = (await jobs.claim(BACKEND, 'alive'))!;
       expect(fresh.record.attempts).to.equal(2);
       await rejects(jobs.complete(stale, { from: 'stale' }), LeaseLostError);

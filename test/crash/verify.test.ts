@@ -41,6 +41,17 @@ describe('crash harness verdict', () => {
     expect(verdict.recoveries).to.deep.equal([]);
   });
 
+  it('takes a logged intent for the take-back when the job\'s history shows that attempt\'s lease was taken back', () => {
+    const reclaiming: SpoolerEvent = { event: 'job.reclaiming', pid: 22, time: 4000, jobId: ID };
+    const kills = [{ pid: 11, at: 3000, role: 'spooler' as const }, { pid: 22, at: 4010, role: 'spooler' as const }];
+    const verdict = judge(doneJob([11, 33], [`${ID}-a1`, `${ID}-a2`]), { kills, events: [reclaiming] });
+    expect(verdict.violations).to.deep.equal([]);
+    expect(verdict.recoveries).to.deep.equal([{ jobId: ID, killedAt: 3000, requeueMs: 1000, finishMs: 3000 }]);
+    const unproven = doneJob([11, 33], [`${ID}-a1`, `${ID}-a2`]);
+    unproven.record!.detail = unproven.record!.detail.filter((line) => !line.startsWith('Requeued'));
+    expect(judge(unproven, { kills, events: [reclaiming] }).violations.join()).to.match(/no spooler logged taking it back/);
+  });
+
   it('calls a surviving result of an attempt whose spooler lived and never gave up a double run', () => {
     expect(judge(doneJob([11, 22], [`${ID}-a1`, `${ID}-a2`])).duplicated).to.equal(1);
   });

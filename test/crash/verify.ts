@@ -151,7 +151,11 @@ export function verify(input: VerifyInput): Verdict {
       const at = killedAt.get(pid);
       if (at === undefined || (attempt === record.attempts && state !== 'ERROR')) continue;
       const requeues = input.events.filter((e) => e.event === 'jobs.requeued' && e.jobs?.includes(id));
-      const requeued = requeues.find((e) => e.time >= at);
+      // A spooler killed between taking the job back and logging it (the rest of its sweep) left only its intent,
+      // which counts when the job's history shows this attempt's lease was the one taken back.
+      const requeued = requeues.find((e) => e.time >= at) ?? (countLines(record, new RegExp(`the lease of attempt ${attempt} expired`)) > 0
+        ? events.find((e) => e.event === 'job.reclaiming' && e.time >= at)
+        : undefined);
       // Taken back before the kill (its spooler had been frozen past the lease): nothing left to recover.
       if (!requeued && requeues.length > 0) continue;
       const finished = Date.parse(record.timestamps[state] ?? '');
