@@ -22,13 +22,13 @@ export interface Runtime {
   storage: StorageProvider;
 }
 
-export function openRuntime(overrides: Record<string, unknown> = {}): Promise<Runtime> {
-  return runtimeFor(loadConfig(process.env, overrides));
+export function openRuntime(overrides: Record<string, unknown> = {}, logs: { sync?: boolean } = {}): Promise<Runtime> {
+  return runtimeFor(loadConfig(process.env, overrides), logs);
 }
 
-/** The logger and the local store of a configuration already loaded. */
-export async function runtimeFor(config: Config): Promise<Runtime> {
-  const logger = createLogger(config.LOG_LEVEL);
+/** The logger and the local store of a configuration already loaded; `logs.sync` as in createLogger. */
+export async function runtimeFor(config: Config, logs: { sync?: boolean } = {}): Promise<Runtime> {
+  const logger = createLogger(config.LOG_LEVEL, 'qspool', logs.sync);
   const storage = await createProvider({ type: 'local', root: config.QSPOOL_DATA_DIR, fsync: config.QSPOOL_FSYNC });
   return { config, logger, storage };
 }

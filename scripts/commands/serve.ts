@@ -36,7 +36,7 @@ export async function runServe(options: { port?: string; dataDir?: string; worke
 
 export async function runSpooler(options: { backend: string; storage?: string }): Promise<void> {
   const named = options.storage !== undefined && REGISTRY_NAME.test(options.storage);
-  const runtime = await openRuntime(options.storage && !named ? { QSPOOL_DATA_DIR: options.storage } : {});
+  const runtime = await openRuntime(options.storage && !named ? { QSPOOL_DATA_DIR: options.storage } : {}, { sync: true });
   const registry = registryFor(runtime);
   const target = named ? await providerRuntime(runtime, registry, options.storage!) : runtime;
   const spoolers = startSpoolers(target, options.backend.split(','));
