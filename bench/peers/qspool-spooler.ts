@@ -4,7 +4,7 @@ import { onShutdown, openRuntime, startSpoolers } from '../../scripts/runtime.ts
 import { LocalProvider } from '../../storage/local/index.ts';
 import { onControl, sendReady, type ControlMessage, type StatsMessage } from './protocol.ts';
 
-const runtime = await openRuntime();
+const runtime = await openRuntime({}, { sync: true });
 const spoolers = startSpoolers(runtime, [process.env.BENCH_BACKEND ?? 'qubit']);
 const stop = async () => {
   await Promise.all(spoolers.map((spooler) => spooler.stop()));
