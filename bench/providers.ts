@@ -31,6 +31,22 @@ const CANDIDATES: Candidate[] = [
     spec: () => ({ spec: { type: 'mongodb', uri: process.env.MONGODB_URI!, database: `qspool-bench-${randomBytes(4).toString('hex')}` } }),
   },
   {
+    name: 'dropbox',
+    // The same variables as the opt-in real-Dropbox tests (storage/dropbox/dropbox-live.test.ts); DROPBOX_API_URL
+    // sends the requests to another server speaking Dropbox's API instead (the local one, to count requests).
+    needs: ['DROPBOX_REFRESH_TOKEN', 'DROPBOX_APP_KEY', 'DROPBOX_APP_SECRET'],
+    spec: () => ({
+      spec: {
+        type: 'dropbox',
+        basePath: `${process.env.DROPBOX_BASE_PATH ?? ''}/qspool-bench-${randomBytes(4).toString('hex')}`,
+        refreshToken: process.env.DROPBOX_REFRESH_TOKEN!,
+        appKey: process.env.DROPBOX_APP_KEY!,
+        appSecret: process.env.DROPBOX_APP_SECRET!,
+        ...(process.env.DROPBOX_API_URL ? { apiBaseUrl: process.env.DROPBOX_API_URL } : {}),
+      },
+    }),
+  },
+  {
     name: 's3',
     // The same variables as the S3 tests (storage/s3/test-server.ts); the bucket must exist. Each run writes under a
     // prefix of its own.
