@@ -8,7 +8,7 @@ const LOGGER = fileURLToPath(new URL('./logger.ts', import.meta.url));
 
 function linesBeforeKill(): string[] {
   const code = `const { createLogger } = await import(${JSON.stringify(LOGGER)});
-    const log = createLogger('info', 'probe', true);
+    const log = createLogger('info', 'probe', { sync: true });
     for (let i = 0; i < 5; i += 1) log.info({ i }, 'line');
     process.kill(process.pid, 'SIGKILL');`;
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });

@@ -28,7 +28,7 @@ export function openRuntime(overrides: Record<string, unknown> = {}, logs: { syn
 
 /** The logger and the local store of a configuration already loaded; `logs.sync` as in createLogger. */
 export async function runtimeFor(config: Config, logs: { sync?: boolean } = {}): Promise<Runtime> {
-  const logger = createLogger(config.LOG_LEVEL, 'qspool', logs.sync);
+  const logger = createLogger(config.LOG_LEVEL, 'qspool', logs);
   const storage = await createProvider({ type: 'local', root: config.QSPOOL_DATA_DIR, fsync: config.QSPOOL_FSYNC });
   return { config, logger, storage };
 }

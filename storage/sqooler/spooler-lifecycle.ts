@@ -16,6 +16,7 @@ import { ConflictError, LeaseLostError } from '../../schemas/errors.ts';
 import type { ClaimedJob } from '../lifecycle.ts';
 import { jobIdTime } from '../keys.ts';
 import type { JobRecord, JobState } from '../records.ts';
+import type { RetryPolicy } from '../../schemas/retry-policy.ts';
 import { type DocumentAddress, type SqoolerStatus, initialStatus } from './layout.ts';
 import type { SqoolerKey } from './signatures.ts';
 import type { JobKey, Place } from './paths.ts';
@@ -203,19 +204,24 @@ export class SqoolerLifecycle {
     return this.documents.replace(at.path, at.name, status);
   }
 
-  /** Takes back the backend's jobs whose lease expired; resolves with their ids. */
-  async requeueExpired(backend: string): Promise<string[]> {
+  /**
+   * Takes back the backend's jobs whose lease expired; resolves with their ids. sqooler's layout counts attempts
+   * against `maxAttempts` instead of a backend's retry policy. `onExpired` hears of each job just before the move
+   * that takes it back, as in JobLifecycle.requeueExpired.
+   */
+  async requeueExpired(backend: string, _policy?: RetryPolicy, onExpired?: (id: string) => void): Promise<string[]> {
     const moved: string[] = [];
     for (const key of await this.paths.leased(this.documents, backend)) {
       const lease = await this.read<LeaseDocument>(this.paths.lease(key));
-      if (lease && lease.expiresAt <= this.now() && (await this.takeBack(key, lease))) moved.push(key.id);
+      if (lease && lease.expiresAt <= this.now() && (await this.takeBack(key, lease, onExpired))) moved.push(key.id);
     }
     return moved;
   }
 
-  private async takeBack(key: JobKey, lease: LeaseDocument): Promise<boolean> {
+  private async takeBack(key: JobKey, lease: LeaseDocument, onExpired?: (id: string) => void): Promise<boolean> {
     const at = this.paths.lease(key);
     const giveUp = lease.attempts >= this.maxAttempts;
+    onExpired?.(key.id);
     if (!(await this.move(key, 'running', giveUp ? 'deleted' : 'queued'))) {
       // Not running: its claimant died between lease and move, or another spooler took it back first. A lease still
       // unchanged is stale; a new one belongs to a new claim.

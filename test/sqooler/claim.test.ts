@@ -116,7 +116,9 @@ describe('qspool\'s claim on a sqooler local layout', () => {
     const old = (await lifecycle().claim(DISPLAY, 'a'))!;
     expect(await lifecycle().requeueExpired(DISPLAY)).to.deep.equal([]);
     clock += 1_001;
-    expect(await lifecycle().requeueExpired(DISPLAY)).to.deep.equal([id]);
+    const heard: string[] = [];
+    expect(await lifecycle().requeueExpired(DISPLAY, undefined, (expired) => heard.push(expired))).to.deep.equal([id]);
+    expect(heard).to.deep.equal([id]);
     expect(await names(`lab/jobs/queued/${DISPLAY}`)).to.deep.equal([id]);
     const taken = (await lifecycle().claim(DISPLAY, 'b'))!;
     expect(taken.record.attempts).to.equal(2);
