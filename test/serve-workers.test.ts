@@ -68,7 +68,8 @@ describe('qspool serve --workers 2', function () {
       pending = complete.pop()!;
       lines = lines.concat(complete.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as LogLine));
     });
-    await eventually(async () => lines.some((line) => line.msg === 'all workers listening') || undefined, 30_000);
+    // The primary's line can come before a worker's own: each process writes its lines in its own time.
+    await eventually(async () => (lines.some((line) => line.msg === 'all workers listening') && new Set(listening().map((line) => line.worker)).size === 2) || undefined, 30_000);
     url = listening()[0]!.url!;
   });
 

@@ -68,6 +68,8 @@ export function unexpectedAnswer(route: string, path: string, summary: string): 
 
 /** Renew the access token when it has less than this left, so no request goes out with a dying token. */
 const REFRESH_MARGIN_MS = 60_000;
+/** 401s one request may answer with a new token before it gives up (a refresh of its own, or one another request made). */
+const MAX_TOKEN_REFUSALS = 2;
 const LIST_PAGE = 2000;
 
 function fileInfo(metadata: { rev?: string; content_hash?: string }): FileInfo {
@@ -171,11 +173,13 @@ export class DropboxClient {
   /** Runs one request with the retry rules of retry.ts. */
   private async call<T>(route: string, request: () => Promise<T>): Promise<Outcome<T>> {
     let ambiguous = false;
-    let refreshedAfter401 = false;
+    let refusals = 0;
     for (let attempt = 1; ; attempt += 1) {
       let failure: Failure;
+      let sentWith: string | undefined;
       try {
         await this.ensureToken();
+        sentWith = this.bearer.getAccessToken();
         return { ok: true, value: await request() };
       } catch (error) {
         failure = classify(error);
@@ -184,10 +188,12 @@ export class DropboxClient {
       if (failure.kind === 'fatal') throw new Error(`Dropbox ${route} failed: ${failure.detail}`);
       if (failure.kind === 'auth') {
         if (!this.refresher) throw new StorageUnavailableError(`Dropbox refused the access token (${failure.detail})`, 60);
-        if (refreshedAfter401) throw new StorageUnavailableError(`Dropbox refused a freshly refreshed token (${failure.detail})`, 60);
-        // Dropbox can end a token before its announced expiry: get a new one and repeat (nothing was applied).
-        refreshedAfter401 = true;
-        this.tokenExpiresAt = 0;
+        if (refusals === MAX_TOKEN_REFUSALS) throw new StorageUnavailableError(`Dropbox refused a freshly refreshed token (${failure.detail})`, 60);
+        refusals += 1;
+        // Dropbox can end a token before its announced expiry: get a new one and repeat (nothing was applied). A
+        // request sent before another one's refresh finished was refused the old token: it only needs the new one,
+        // and refreshing again would throw that away.
+        if (this.bearer.getAccessToken() === sentWith) this.tokenExpiresAt = 0;
         attempt -= 1;
         continue;
       }

@@ -184,17 +184,56 @@ describe('dropbox provider', function () {
       expect((await storage.get('docs', 'a'))!.value).to.equal(1);
     });
 
+    /**
+     * A provider whose requests pass through `wrap` (its client takes the global fetch when it is made), and a count
+     * of its own token refreshes: requests that earlier tests left retrying refresh too, on the same server.
+     */
+    const providerThrough = (wrap: (real: typeof fetch) => typeof fetch = (real) => real) => {
+      const real = globalThis.fetch;
+      const counted = { refreshes: 0 };
+      const wrapped = wrap(real);
+      globalThis.fetch = async (input, init) => {
+        if (String(input).includes('/oauth2/token')) counted.refreshes += 1;
+        return wrapped(input, init);
+      };
+      try {
+        return { storage: provider(), counted };
+      } finally {
+        globalThis.fetch = real;
+      }
+    };
+
     it('refreshes an access token that Dropbox expired early, and accepts a plain access token', async () => {
-      const storage = provider();
+      const { storage, counted } = providerThrough();
       await storage.put('docs', 'a', 1);
-      const refreshes = server.tokens.refreshCount;
+      expect(counted.refreshes, 'the first token').to.equal(1);
       server.tokens.expireAccessTokens();
       expect((await storage.get('docs', 'a'))!.value).to.equal(1);
-      expect(server.tokens.refreshCount).to.equal(refreshes + 1);
+      expect(counted.refreshes).to.equal(2);
       const plain = provider({ refreshToken: undefined, accessToken: server.tokens.issueAccessToken() });
       expect(await plain.put('docs', 'b', 2)).to.be.a('string');
       server.tokens.revokeAccessTokens();
       expect(await rejection(plain.get('docs', 'b'))).to.be.instanceOf(StorageUnavailableError);
+    });
+
+    it('refreshes once when requests sent with the old token are refused only after the new token came', async () => {
+      let refreshDone!: () => void;
+      const refreshed = new Promise<void>((resolve) => (refreshDone = resolve));
+      let refusals = 0;
+      // Every refusal after the first reaches the provider once the refresh it caused has finished.
+      const { storage, counted } = providerThrough((real) => async (input, init) => {
+        const response = await real(input, init);
+        if (String(input).includes('/oauth2/token')) {
+          if (refusals > 0) refreshDone();
+        } else if (response.status === 401 && (refusals += 1) > 1) await refreshed.then(() => sleep(100));
+        return response;
+      });
+      await Promise.all([storage.put('docs', 'a', 1), storage.put('docs', 'b', 2)]);
+      server.tokens.expireAccessTokens();
+      const read = await Promise.all(['a', 'b', 'a', 'b'].map(async (key) => (await storage.get('docs', key))!.value));
+      expect(read).to.deep.equal([1, 2, 1, 2]);
+      expect(refusals, 'requests refused the expired token').to.be.above(1);
+      expect(counted.refreshes, 'the first token and one after the refusals').to.equal(2);
     });
 
     it('loses no acknowledged job while the server goes down and comes back mid-run (I1)', async function () {
