@@ -131,7 +131,7 @@ describe('native API: job estimates', function () {
     ];
     for (const [atoms, shots, gates] of warmUp) await measuredRun(spinJob(atoms, shots, gates));
 
-    const spread: [number, number, number][] = [[120, 5000, 3], [200, 100_000, 4], [500, 5000, 10], [350, 50_000, 6], [50, 200_000, 1], [450, 150_000, 8]];
+    const spread: [number, number, number][] = [[120, 20_000, 3], [200, 100_000, 4], [500, 5000, 10], [350, 50_000, 6], [50, 200_000, 1], [450, 150_000, 8]];
     const report: string[] = [];
     for (const [atoms, shots, gates] of spread) {
       const answer = await estimate(spinJob(atoms, shots, gates));
