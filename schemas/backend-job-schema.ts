@@ -96,7 +96,7 @@ export function buildJobSchema(instructions: InstructionSpec[], limits: JobLimit
       wire_order: limits.accepted_wire_orders
         ? { type: 'string', enum: limits.accepted_wire_orders }
         : { type: 'string', const: limits.wire_order },
-      seed: { type: 'integer', minimum: 0, maximum: 2 ** 53 - 1 },
+      seed: { type: ['integer', 'null'], minimum: 0, maximum: 2 ** 53 - 1 },
     },
     required: ['instructions', 'shots', 'num_wires', 'wire_order'],
     additionalProperties: false,

@@ -25,7 +25,8 @@ export const experimentSchema = {
     shots: { type: 'integer', minimum: 1 },
     num_wires: { type: 'integer', minimum: 1 },
     wire_order: { type: 'string', enum: ['interleaved', 'sequential'] },
-    seed: { type: 'integer' },
+    // null is no seed, as in sqooler's `seed: Optional[int] = None`.
+    seed: { type: ['integer', 'null'] },
   },
   required: ['instructions', 'shots', 'num_wires', 'wire_order'],
   additionalProperties: false,

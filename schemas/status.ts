@@ -9,7 +9,8 @@ export const statusSchema = {
     job_id: { type: 'string', description: 'The job id, or "None" when the answer concerns no job.' },
     status: {
       type: 'string',
-      enum: ['INITIALIZING', 'QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED'],
+      description: 'The job state; "error" only where get_job_result answers for a cancelled job (qiskit-cold-atom waits for "finished" or "error").',
+      enum: ['INITIALIZING', 'QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED', 'error'],
     },
     detail: { type: 'string', description: 'The job history, entries separated by "; ".' },
     error_message: { type: 'string', description: '"None" unless the job failed.' },

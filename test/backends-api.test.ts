@@ -87,6 +87,18 @@ describe('simulator backends end to end: the corpus through the qlued API', func
     }
   });
 
+  it('takes either wire order on singlequdit (one wire reads the same both ways) and a null seed as no seed', async () => {
+    const flip = { instructions: [['rlx', [0], [Math.PI]], ['measure', [0], []]], shots: 4, num_wires: 1 };
+    const job = { experiment_0: { ...flip, wire_order: 'sequential' }, experiment_1: { ...flip, wire_order: 'interleaved', seed: null } };
+    const posted = await post('singlequdit', job);
+    expect(posted.status, posted.text).to.equal(200);
+    const result = await finished('singlequdit', (posted.body as { job_id: string }).job_id);
+    for (const experiment of result.results as { data: { memory: string[] } }[]) expect(experiment.data.memory).to.deep.equal(['1', '1', '1', '1']);
+    const negative = await post('singlequdit', { experiment_0: { ...flip, wire_order: 'sequential', seed: -1 } });
+    expect(negative.status).to.equal(406);
+    expect((negative.body as { error_message: string }).error_message).to.match(/^experiment_0, seed: -1 must be >= 0$/);
+  });
+
   it('refuses wires outside num_wires unless the gate names the whole array', async () => {
     const outside = { experiment_0: { instructions: [['rlx', [3], [1]], ['measure', [0], []]], shots: 1, num_wires: 2, wire_order: 'sequential' } };
     const answer = await post('rydberg', outside);

@@ -245,3 +245,29 @@ describe('qlued API v2/v3 compatibility (reference/qlued-api.md §3)', function 
     });
   });
 });
+
+describe('qlued API: a cancelled job', function () {
+  this.timeout(30_000);
+  let system: TestSystem;
+  before(async () => {
+    system = await startSystem();
+    // Its spoolers published the backends; stopped, they leave the job queued until it is cancelled.
+    await Promise.all(system.spoolers.map((spooler) => spooler.stop()));
+  });
+  after(async () => system.stop());
+
+  it('reads CANCELLED on get_job_status and "error" on get_job_result, where qiskit-cold-atom stops waiting', async () => {
+    const posted = await postJson(`${system.url}/api/v2/singlequdit/post_job`, { job: goodJob, token: system.token });
+    const id = (posted.body as { job_id: string }).job_id;
+    const cancel = await request(`${system.url}/api/v1/jobs/${id}/cancel`, { method: 'POST', headers: { Authorization: `Bearer ${system.token}` } });
+    expect(cancel.status, cancel.text).to.equal(200);
+    const query = `job_id=${id}&username=alice&token=${system.token}`;
+    const status = await request(`${system.url}/api/v2/singlequdit/get_job_status?${query}`);
+    expectJson(status, 200);
+    expect(status.body).to.include({ job_id: id, status: 'CANCELLED', error_message: 'None' });
+    const result = await request(`${system.url}/api/v2/alqor_singlequdit_simulator/get_job_result?${query}`);
+    expectJson(result, 406);
+    expect(result.body).to.include({ job_id: id, status: 'error' });
+    expect((result.body as { detail: string }).detail).to.match(/Cancelled/);
+  });
+});

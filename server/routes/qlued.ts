@@ -165,6 +165,9 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
   router.get('/:backend/get_job_result', async (ctx) => {
     const { user, backend, jobId } = await jobQuery(ctx);
     const status = await visibleStatus(user, backend, jobId);
+    // qiskit-cold-atom polls get_job_result until `status` is "finished" or "error" (cold_atom_job.py
+    // _wait_for_result), so a cancelled job, which never gets a result, says "error" here or its client waits forever.
+    if (status.status === 'CANCELLED') throw new StatusDictError(406, 'job_cancelled', { ...toStatusDict(status), status: 'error' });
     if (status.status !== 'DONE') {
       ctx.body = toStatusDict(status);
       return;

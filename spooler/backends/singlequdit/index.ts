@@ -32,6 +32,9 @@ export const singlequdit = simulatorBackend({
     }),
   ],
   instructions: [loadAtoms(1), measure(1), barrier],
+  // The config says "interleaved"; the reference spooler also takes "sequential" (SingleQuditExperiment.wire_order).
+  // One wire is numbered the same either way.
+  wireOrders: ['interleaved', 'sequential'],
   simulator,
   // A load resets the one spin, so the largest load sizes the job (simulators/singlequdit.ts hilbertDimension).
   work: { hilbertSpace: { wire_dimension: 2, load_instruction: 'load', combine: 'largest' } },
