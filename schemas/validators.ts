@@ -1,5 +1,5 @@
 // AJV validators, compiled once, and the translation of AJV errors into messages that name the experiment,
-// the instruction and the rule ("experiment_0, instruction 2 (rlx): parameter omega must be <= 6.28…").
+// the instruction and the rule ("experiment_0, instruction 2 (rlx): parameter omega must be less than or equal to 6.28…").
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { backendConfigSchema, type BackendConfig } from './backend-config.ts';
 import type { Job } from './job.ts';
@@ -59,6 +59,13 @@ function valueAt(root: unknown, segments: string[]): unknown {
   return value;
 }
 
+const BOUND_WORDS: Record<string, string> = {
+  maximum: 'less than or equal to',
+  minimum: 'greater than or equal to',
+  exclusiveMaximum: 'less than',
+  exclusiveMinimum: 'greater than',
+};
+
 function describeRule(error: ErrorObject, job: unknown, segments: string[]): string {
   const value = valueAt(job, segments);
   // A rule on a whole list (maxItems) would otherwise quote the list: messages stay one line long.
@@ -79,9 +86,30 @@ function describeRule(error: ErrorObject, job: unknown, segments: string[]): str
       return `missing field ${JSON.stringify(error.params.missingProperty)}`;
     case 'maxProperties':
       return `too many experiments: at most ${error.params.limit} allowed`;
+    // Bounds in words, as the reference spoolers' pydantic models state them ("less than or equal to 1000000").
+    case 'maximum':
+    case 'minimum':
+    case 'exclusiveMaximum':
+    case 'exclusiveMinimum':
+      return `${shown} must be ${BOUND_WORDS[error.keyword]} ${error.params.limit}`;
+    case 'pattern': {
+      const title = (error.parentSchema as { title?: string } | undefined)?.title;
+      return title ? `${shown} must be ${title}` : `${shown} ${error.message}`;
+    }
     default:
       return `${shown === undefined ? 'value' : shown} ${error.message ?? 'is invalid'}`;
   }
+}
+
+/** What is wrong with an experiment's name, in the reference spoolers' words first, then the rule. */
+function experimentNameProblem(name: string, rule: string): string {
+  const limit = /max_experiments (\d+)/.exec(rule)?.[1];
+  const number = /^experiment_(0|[1-9]\d*)$/.exec(name)?.[1];
+  if (number !== undefined && limit !== undefined && Number(number) >= Number(limit)) {
+    return `Experiment number too high. Must be less than ${limit}: experiment names must be ${rule}`;
+  }
+  if (!name.startsWith('experiment_')) return `Experiment name must start with experiment_: experiment names must be ${rule}`;
+  return `experiment names must be ${rule}`;
 }
 
 /** Where in the job an error sits, in words: experiment, instruction index and name, field. */
@@ -100,7 +128,7 @@ function formatError(error: ErrorObject, job: unknown): ValidationIssue {
   // An experiment name that breaks `propertyNames`: the schema's title states the allowed names.
   if (error.propertyName !== undefined) {
     const rule = (error.parentSchema as { title?: string } | undefined)?.title ?? 'experiment_<n>';
-    return { path: `/${error.propertyName}`, message: `${error.propertyName}: experiment names must be ${rule}` };
+    return { path: `/${error.propertyName}`, message: `${error.propertyName}: ${experimentNameProblem(error.propertyName, rule)}` };
   }
   const segments = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const rule = describeRule(error, job, segments);

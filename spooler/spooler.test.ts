@@ -82,7 +82,7 @@ describe('spooler', function () {
     const job = await lifecycle.enqueue({ backend: 'singlequdit', owner: 'u', payload: { experiment_0: experiment([['rlx', [0], [9]], ['measure', [0], []]]) } });
     const final = await status('singlequdit', job.id);
     expect(final.status).to.equal('ERROR');
-    expect(final.error_message).to.equal('experiment_0, instruction 0 (rlx): parameter omega: 9 must be <= 6.283185307179586');
+    expect(final.error_message).to.equal('experiment_0, instruction 0 (rlx): parameter omega: 9 must be less than or equal to 6.283185307179586');
     expect(await storage.get(ns.deleted('singlequdit'), job.id)).to.not.equal(undefined);
   });
 

@@ -7,13 +7,13 @@ import { eventually, postJson, request, startSystem, type TestSystem } from './s
 
 /** The rule each invalid payload breaks, as the refusal must name it. */
 const RULES: Record<string, RegExp> = {
-  'invalid-experiment-name.json': /^exp_0: experiment names must be experiment_0 … experiment_999 \(max_experiments 1000\)/,
+  'invalid-experiment-name.json': /^exp_0: Experiment name must start with experiment_: experiment names must be experiment_0 … experiment_999 \(max_experiments 1000\)/,
   'invalid-fermions-sequential-wire-order.json': /^experiment_0, wire_order: "sequential" must be "interleaved"$/,
-  'invalid-fermions-too-many-experiments.json': /^experiment_1001: experiment names must be experiment_0 … experiment_999/,
-  'invalid-fermions-too-many-shots.json': /^experiment_0, shots: 1000001 must be <= 1000000$/,
+  'invalid-fermions-too-many-experiments.json': /^experiment_1001: Experiment number too high. Must be less than 1000: experiment names must be experiment_0 … experiment_999/,
+  'invalid-fermions-too-many-shots.json': /^experiment_0, shots: 1000001 must be less than or equal to 1000000$/,
   'invalid-fermions-unknown-gate.json': /^experiment_0, instruction 1 \(fhops\): Instruction fhops not allowed\.$/,
   'invalid-singlequdit-missing-wire-order.json': /^experiment_1: missing field "wire_order"$/,
-  'invalid-singlequdit-shots-float-1e7.json': /^experiment_0, shots: 10000000 must be <= 1000000$/,
+  'invalid-singlequdit-shots-float-1e7.json': /^experiment_0, shots: 10000000 must be less than or equal to 1000000$/,
 };
 
 describe('simulator backends end to end: the corpus through the qlued API', function () {
@@ -67,6 +67,9 @@ describe('simulator backends end to end: the corpus through the qlued API', func
       expect(Object.keys(body)).to.deep.equal(['job_id', 'status', 'detail', 'error_message']);
       expect(body.status).to.equal('ERROR');
       expect(body.error_message).to.match(RULES[entry.file]!);
+      // The reference spooler's words for the same rule, as the corpus records them (a Python KeyError excepted).
+      const reference = (entry.expect.after_spooler as { error_message_contains: string }).error_message_contains;
+      if (reference !== 'KeyError') expect(body.error_message).to.contain(reference);
     });
   }
 
@@ -96,7 +99,7 @@ describe('simulator backends end to end: the corpus through the qlued API', func
     for (const experiment of result.results as { data: { memory: string[] } }[]) expect(experiment.data.memory).to.deep.equal(['1', '1', '1', '1']);
     const negative = await post('singlequdit', { experiment_0: { ...flip, wire_order: 'sequential', seed: -1 } });
     expect(negative.status).to.equal(406);
-    expect((negative.body as { error_message: string }).error_message).to.match(/^experiment_0, seed: -1 must be >= 0$/);
+    expect((negative.body as { error_message: string }).error_message).to.match(/^experiment_0, seed: -1 must be greater than or equal to 0$/);
   });
 
   it('refuses wires outside num_wires unless the gate names the whole array', async () => {

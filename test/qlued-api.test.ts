@@ -78,7 +78,7 @@ describe('qlued API v2/v3 compatibility (reference/qlued-api.md §3)', function 
 
   it('rows 11–13 and §4.8: invalid jobs are refused at submission with 406 naming the rule', async () => {
     const cases: [string, RegExp][] = [
-      ['invalid-singlequdit-shots-float-1e7.json', /experiment_0, shots: 10000000 must be <= 1000000/],
+      ['invalid-singlequdit-shots-float-1e7.json', /experiment_0, shots: 10000000 must be less than or equal to 1000000/],
       ['invalid-singlequdit-missing-wire-order.json', /experiment_1: missing field "wire_order"/],
     ];
     for (const [file, rule] of cases) {
@@ -94,7 +94,7 @@ describe('qlued API v2/v3 compatibility (reference/qlued-api.md §3)', function 
     expect((response.body as Record<string, string>).error_message).to.match(/experiment_0, instruction 0 \(fhops\): Instruction fhops not allowed\./);
     const badAngle = { experiment_0: { instructions: [['rlx', [0], [7]]], shots: 1, num_wires: 1, wire_order: 'interleaved' } };
     const angle = await post2('singlequdit', { job: JSON.stringify(badAngle), token: system.token });
-    expect((angle.body as Record<string, string>).error_message).to.match(/experiment_0, instruction 0 \(rlx\): parameter omega: 7 must be <= 6\.28/);
+    expect((angle.body as Record<string, string>).error_message).to.match(/experiment_0, instruction 0 \(rlx\): parameter omega: 7 must be less than or equal to 6\.28/);
   });
 
   it('rows 14–17: get_job_status with a bad token, an unknown id, missing parameters or an unknown backend', async () => {

@@ -45,7 +45,7 @@ describe('bounded answers and a free event loop (issue 17, item 4)', function ()
     const { error } = answer.body as ErrorAnswer;
     expect(error.code).to.equal('invalid_job');
     expect(error.details).to.have.length(20);
-    expect(error.details[0]).to.deep.equal({ path: '/experiment_0/instructions/0/2/0', message: 'experiment_0, instruction 0 (rlx): parameter omega: 99.0001 must be <= 6.283185307179586' });
+    expect(error.details[0]).to.deep.equal({ path: '/experiment_0/instructions/0/2/0', message: 'experiment_0, instruction 0 (rlx): parameter omega: 99.0001 must be less than or equal to 6.283185307179586' });
     expect(error.details[19]!.path).to.equal('/experiment_0/instructions/19/2/0');
     expect(error.message).to.match(/\(and 109995 more\)$/);
     expect(answer.text.length).to.be.below(16_384);

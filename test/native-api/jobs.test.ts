@@ -64,7 +64,7 @@ describe('native API: backends and jobs', function () {
       [{ experiment_0: experiment({ shots: 2000 }) }, /2000 shots exceed the server limit of 1000/],
       [{ experiment_0: experiment({ instructions: Array.from({ length: 21 }, () => ['rlx', [0], [1]]) }) }, /21 instructions exceed the server limit of 20/],
       [Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`experiment_${i}`, experiment()])), /4 experiments exceed the server limit of 3/],
-      [{ experiment_0: experiment({ wire_order: 'sequential' }) }, /experiment_0, wire_order/],
+      [{ experiment_0: experiment({ wire_order: 'diagonal' }) }, /experiment_0, wire_order/],
     ];
     for (const [payload, message] of cases) {
       const answer = await submit(alice, { payload });

@@ -10,9 +10,23 @@ import { parseRotationText, simulate } from '../../simulators/qubit.ts';
 
 export type QubitMode = 'simulation' | 'echo' | 'verbatim';
 
-// Angles 0…360 in the pattern itself, so that the published schema states every rule of the text form.
+// Angles 0…360 and the number of rotations in the pattern itself, so that the published schema states every rule
+// of the text form and the server refuses what the spooler would.
 const DEGREES = '(\\d{1,2}|[0-2]\\d\\d|3[0-5]\\d|360)';
-export const ROTATION_TEXT = `^[XYZ]\\(${DEGREES}\\)(, [XYZ]\\(${DEGREES}\\))*$`;
+const ROTATION = `[XYZ]\\(${DEGREES}\\)`;
+/** The longest rotation with its separator: `, X(360)`. */
+const MAX_ROTATION_CHARS = 8;
+
+/** The text form as a schema: at most `max_instructions` − 1 rotations, since the text implies a final measure. */
+function rotationText(limits: JobLimits): Record<string, unknown> {
+  const rotations = limits.max_instructions - 1;
+  return {
+    type: 'string',
+    title: `rotations as text, "X(90), Y(180), Z(45)": X, Y or Z, 0…360 degrees, at most ${rotations} (max_instructions ${limits.max_instructions} with the measure it implies)`,
+    pattern: `^${ROTATION}(, ${ROTATION}){0,${Math.max(rotations - 1, 0)}}$`,
+    maxLength: MAX_ROTATION_CHARS * rotations,
+  };
+}
 
 const wire0 = [[0]];
 const rotation = (name: string, axis: string) => ({
@@ -40,7 +54,7 @@ function jobSchema(limits: JobLimits): Record<string, unknown> {
   const schema = buildJobSchema(instructions, limits) as { additionalProperties: { properties: Record<string, unknown> } };
   const experiment = schema.additionalProperties;
   experiment.properties.instructions = {
-    anyOf: [experiment.properties.instructions, { type: 'string', pattern: ROTATION_TEXT, maxLength: 20 * limits.max_instructions }],
+    anyOf: [experiment.properties.instructions, rotationText(limits)],
   };
   return schema;
 }
