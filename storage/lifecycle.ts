@@ -381,15 +381,41 @@ export class JobLifecycle {
 
   /** Removes every trace of a job that is not running. */
   async purge(backend: string, id: string): Promise<void> {
-    const found = await this.find(backend, id);
-    if (!found) throw new NotFoundError(`Job ${id} not found`);
-    if (found.value.state === 'RUNNING') throw new ConflictError(`Job ${id} is running; cancel it first`, 'job_running');
-    await this.storage.delete(placeOf(found.value), id, found.version);
-    if (found.value.resultKey) await this.storage.delete(ns.results(backend), found.value.resultKey);
-    await this.storage.delete(ns.status(backend), id);
-    // The indexes go last, so a crash mid-purge leaves an entry that points nowhere rather than a hidden job.
-    await this.indexStorage.delete(ns.ownerIndex(found.value.owner), id);
-    await this.indexStorage.delete(ns.jobIndex, id);
+    // The job is removed at the version it was found at: a job that moved meanwhile (cancelled, requeued, claimed)
+    // is looked up again, so a purge never reports success over a job that lives on elsewhere.
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      const found = await this.find(backend, id);
+      if (!found) throw new NotFoundError(`Job ${id} not found`);
+      if (found.value.state === 'RUNNING') throw new ConflictError(`Job ${id} is running; cancel it first`, 'job_running');
+      if (await this.removeJob(found)) return;
+    }
+    throw new ConflictError(`Job ${id} kept changing while it was being deleted; try again`, 'job_busy');
+  }
+
+  private async removeJob({ value: job, version }: StoredDocument<JobRecord>): Promise<boolean> {
+    const removals: [StorageProvider, string, string][] = [
+      ...(job.resultKey ? [[this.storage, ns.results(job.backend), job.resultKey] as [StorageProvider, string, string]] : []),
+      [this.storage, ns.status(job.backend), job.id],
+      // The indexes go last, so a crash mid-purge leaves an entry that points nowhere rather than a hidden job.
+      [this.indexStorage, ns.ownerIndex(job.owner), job.id],
+      [this.indexStorage, ns.jobIndex, job.id],
+    ];
+    const raceLost = (error: unknown) => {
+      if (isRaceLoss(error)) return false;
+      throw error;
+    };
+    if (this.storage.transaction && this.indexStorage === this.storage) {
+      return this.storage
+        .transaction((tx) => {
+          if (!tx.delete(placeOf(job), job.id, version)) return false;
+          for (const [, namespace, key] of removals) tx.delete(namespace, key);
+          return true;
+        })
+        .catch(raceLost);
+    }
+    if (!(await this.storage.delete(placeOf(job), job.id, version).catch(raceLost))) return false;
+    for (const [storage, namespace, key] of removals) await storage.delete(namespace, key);
+    return true;
   }
 
   /**

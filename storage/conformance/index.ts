@@ -343,6 +343,43 @@ export function providerConformance(target: ConformanceTarget): void {
       await rejects(jobs.cancel(BACKEND, ids[0]!), ConflictError);
     });
 
+    it('I1 lets a purge racing a cancel or a requeue remove the job everywhere, or fail and leave it whole', async function () {
+      this.timeout(60_000);
+      const jobs = lifecycle();
+      const finished = await enqueueMany(12);
+      for (const id of finished) {
+        const claim = (await jobs.claim(BACKEND, 's'))!;
+        expect(claim.record.id).to.equal(id);
+        await jobs.complete(claim, { ok: true });
+      }
+      const queued = await enqueueMany(12);
+      const race = (id: string, i: number, rival: () => Promise<unknown>) => {
+        const purge = () => jobs.purge(BACKEND, id).then(() => true, (error: Error) => error.name);
+        const rivalry = () => rival().catch(() => undefined);
+        // Either side first, so each wins some races.
+        return i % 2 === 0 ? Promise.all([purge(), rivalry()]).then(([purged]) => purged) : Promise.all([rivalry(), purge()]).then(([, purged]) => purged);
+      };
+      const outcomes = await Promise.all([
+        ...queued.map((id, i) => race(id, i, () => jobs.cancel(BACKEND, id))),
+        ...finished.map((id, i) => race(id, i, () => jobs.requeue(BACKEND, id))),
+      ]);
+      const ids = [...queued, ...finished];
+      for (const [i, purged] of outcomes.entries()) {
+        const id = ids[i]!;
+        if (purged === true) {
+          expect(await statesOf(storage, id), id).to.deep.equal([]);
+          expect(await storage.get(ns.jobIndex, id), id).to.equal(undefined);
+          // Without transactions the rival's status write may land after the purge; with them, nothing is left.
+          if (storage.transaction) expect(await storage.get(ns.status(BACKEND), id), id).to.equal(undefined);
+        } else {
+          expect(purged, id).to.be.oneOf(['ConflictError', 'NotFoundError']);
+          expect(await statesOf(storage, id), id).to.have.length(1);
+          expect(await storage.get(ns.jobIndex, id), id).to.not.equal(undefined);
+        }
+      }
+      expect(outcomes.filter((purged) => purged === true)).to.have.length.greaterThan(0);
+    });
+
     it('I4 claims by reading one small page of the queue, not the whole queue', async () => {
       await enqueueMany(300);
       const pages: (number | undefined)[] = [];
