@@ -16,7 +16,8 @@ export interface AppOptions {
   routers: Router[];
 }
 
-const QLUED_PREFIX = /^\/api\/v[23](\/|$)/;
+// Routers match paths in any case, so the face must too.
+const QLUED_PREFIX = /^\/api\/v[23](\/|$)/i;
 
 export function createApp({ logger, observe = [], middleware = [], routers }: AppOptions): Koa<ErrorState> {
   const app = new Koa<ErrorState>();

@@ -1,9 +1,9 @@
 // Request rate limits, counted on the shared store so they hold across server replicas (server/limits/
-// shared-buckets.ts): a token bucket per credential (the Authorization header, the v2 `token` query parameter, or
-// the token in the body of a v2 post_job, hashed; anonymous requests count per address) and a roomier one per client
-// address, so inventing a new credential per request does not buy a fresh bucket. Over the limit: 429 with
-// Retry-After. Each replica sweeps the documents of refilled buckets away once a minute (a page at a time; replicas
-// sweeping at once is harmless).
+// shared-buckets.ts): a token bucket per credential (the Bearer token, the v2 `token` query parameter, or the token
+// in the body of a v2 post_job: wherever the route reads it; hashed; anonymous requests count per address) and a
+// roomier one per client address, so inventing a new credential per request does not buy a fresh bucket. Over the
+// limit: 429 with Retry-After. Each replica sweeps the documents of refilled buckets away once a minute (a page at a
+// time; replicas sweeping at once is harmless).
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { RateLimitedError } from '../../schemas/errors.ts';
@@ -36,7 +36,9 @@ export interface RateLimiter {
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
 
 /** qlued's v2 post_job sends its token inside the JSON body, which this middleware does not read. */
-const TOKEN_IN_BODY = /^\/api\/v2\/[^/]+\/post_job$/;
+const TOKEN_IN_BODY = /^\/api\/v2\/[^/]+\/post_job$/i;
+/** The other v2 routes take the token from the query string, and only from there (reference/qlued-api.md §4.12). */
+const TOKEN_IN_QUERY = /^\/api\/v2\//i;
 
 /** What a route whose credential is in the body calls once it has read it (see chargeBodyCredential). */
 interface BodyCredentialState {
@@ -51,11 +53,19 @@ export async function chargeBodyCredential(ctx: Context, credential: string): Pr
   await (ctx.state as BodyCredentialState).chargeCredential?.(credential);
 }
 
-/** The credential itself, however it is sent (Bearer header, or v2's `token` parameter), so one token is one bucket. */
+/**
+ * The credential the route will authenticate with, read as the route reads it (routes match paths in any case), so
+ * one token is one bucket: a credential in a place the route ignores, or spelt with other spaces, buys no other.
+ */
 function credentialOf(ctx: Context): string | undefined {
-  const header = ctx.get('authorization').replace(/^bearer +/i, '');
-  const token = ctx.query.token;
-  return header || (typeof token === 'string' ? token : '') || undefined;
+  if (TOKEN_IN_QUERY.test(ctx.path)) {
+    const token = ctx.query.token;
+    return typeof token === 'string' && token !== '' ? token : undefined;
+  }
+  const header = ctx.get('authorization').trim();
+  const [scheme, credential] = header.split(/ +/);
+  if (scheme?.toLowerCase() === 'bearer' && credential) return credential;
+  return header || undefined;
 }
 
 export function rateLimit(options: RateLimitOptions): RateLimiter {
@@ -80,10 +90,10 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
     const addressWait = await addresses.take(hash(ctx.ip));
     if (addressWait > 0) throw new RateLimitedError(addressWait);
     const credential = credentialOf(ctx);
-    if (credential) {
-      await charge(`cred-${hash(credential)}`);
-    } else if (ctx.method === 'POST' && TOKEN_IN_BODY.test(ctx.path)) {
+    if (ctx.method === 'POST' && TOKEN_IN_BODY.test(ctx.path)) {
       (ctx.state as BodyCredentialState).chargeCredential = (token) => charge(`cred-${hash(token)}`);
+    } else if (credential) {
+      await charge(`cred-${hash(credential)}`);
     } else {
       // Anonymous requests (registration, login, backend lists) share one credential-sized bucket per address.
       await charge(`anon-${hash(ctx.ip)}`);

@@ -38,6 +38,29 @@ describe('native API: rate limits', () => {
     expect((await h.call('GET', '/users/me', { token: cat })).status, 'one token, one bucket, whichever way it is sent').to.equal(429);
   });
 
+  it('charges the credential the route reads, however the request dresses it up', async () => {
+    const eve = await token('eve');
+    for (let i = 0; i < 3; i += 1) expect((await h.call('GET', '/users/me', { token: eve })).status).to.equal(200);
+    const job = JSON.stringify({ job: JSON.stringify(GOOD_JOB), token: eve });
+    const send = (path: string, init: RequestInit = {}) => fetch(`${h.url}${path}`, init);
+    const answers = {
+      'a junk query token and header on a v2 post_job': await send('/api/v2/singlequdit/post_job?token=junk', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer junk' },
+        body: job,
+      }),
+      'a post_job path in other case': await send('/API/V2/singlequdit/POST_JOB', { method: 'POST', body: job }),
+      'a junk header beside the v2 query token': await send(`/api/v2/singlequdit/get_job_status?job_id=${'a'.repeat(24)}&token=${eve}`, {
+        headers: { authorization: 'Bearer junk' },
+      }),
+      'a trailing space': await send('/api/v1/users/me', { headers: { authorization: `Bearer ${eve} ` } }),
+      'two spaces': await send('/api/v1/users/me', { headers: { authorization: `bearer  ${eve}` } }),
+    };
+    for (const [how, answer] of Object.entries(answers)) expect(answer.status, how).to.equal(429);
+    // The qlued face answers in its own shape whatever the path's case.
+    expect(await answers['a post_job path in other case'].json()).to.deep.include({ status: 'ERROR', job_id: 'None' });
+  });
+
   it('counts anonymous requests per client address', async () => {
     const answers = [];
     for (let i = 0; i < 4; i += 1) answers.push((await h.call('GET', '/backends')).status);
