@@ -104,6 +104,13 @@ export class UnparseableBodyError extends QspoolError {
   }
 }
 
+/** The client went away while sending its body: nobody reads the answer, and it is the client's doing, not a 5xx. */
+export class RequestAbortedError extends QspoolError {
+  constructor() {
+    super('request_aborted', 400, 'The client closed the connection before its request body was complete');
+  }
+}
+
 export class BodyTooLargeError extends QspoolError {
   constructor(limit: number) {
     super('body_too_large', 413, `Request body exceeds ${limit} bytes`);

@@ -3,6 +3,7 @@
 // against storage: the queue-depth gauge is the real number of queued jobs, finished jobs are counted by state with
 // their wait and run times, and every request is counted under its route pattern.
 import { expect } from 'chai';
+import { connect } from 'node:net';
 import { startSpoolerMetrics } from '../server/metrics/spooler.ts';
 import { ns } from '../storage/records.ts';
 import { startHarness, GOOD_JOB, eventually, type Harness } from './native-api/harness.ts';
@@ -148,6 +149,24 @@ describe('metrics and health endpoints', () => {
     expect(value(exposition, 'qspool_http_requests_total', { method: 'POST', route: '/api/v1/backends/:name/jobs', status: '201' })).to.be.at.least(4);
     // Raw paths never become labels.
     expect(exposition.samples.some((s) => s.labels.route?.includes('0123456789abcdef'))).to.equal(false);
+  });
+
+  it('counts a client that hangs up in the middle of its body as a 400, never a 500', async () => {
+    const url = new URL(h.url);
+    for (let i = 0; i < 3; i += 1) {
+      const socket = connect(Number(url.port), url.hostname);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(`POST /api/v1/backends/singlequdit/jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"payload":`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+    }
+    const route = { method: 'POST', route: '/api/v1/backends/:name/jobs' };
+    const exposition = await eventually(async () => {
+      const scraped = await scrape();
+      return (value(scraped, 'qspool_http_requests_total', { ...route, status: '400' }) ?? 0) >= 3 ? scraped : undefined;
+    });
+    const failures = exposition.samples.filter((s) => s.name === 'qspool_http_requests_total' && s.labels.status?.startsWith('5'));
+    expect(failures).to.deep.equal([]);
   });
 
   it('answers /healthz, and /readyz while storage answers (503 when it does not)', async () => {

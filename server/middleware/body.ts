@@ -1,7 +1,7 @@
 // Reads request bodies as JSON whatever the Content-Type (qlued's clients send form types too), with explicit
 // limits on size and nesting depth, strict UTF-8, and a clear 4xx for everything else.
 import type { Context } from 'koa';
-import { BodyTooLargeError, UnparseableBodyError } from '../../schemas/errors.ts';
+import { BodyTooLargeError, QspoolError, RequestAbortedError, UnparseableBodyError } from '../../schemas/errors.ts';
 import { parseJsonInSteps } from './json-steps.ts';
 
 export interface BodyLimits {
@@ -24,10 +24,15 @@ async function readText(ctx: Context, maxBytes: number): Promise<string> {
       text = undefined;
     }
   };
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
-    decode(chunk);
+  try {
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
+      decode(chunk);
+    }
+  } catch (error) {
+    // The request stream fails only when its connection does ('aborted', ECONNRESET): the client hung up mid-body.
+    throw error instanceof QspoolError ? error : new RequestAbortedError();
   }
   decode();
   if (text === undefined) throw new UnparseableBodyError();
