@@ -26,8 +26,8 @@ export interface BackendLiveStatus extends BackendStatus {
   last_heartbeat: string | null;
 }
 
-const PROVIDER = /^[a-z0-9]+$/;
-const DISPLAY = /^[a-z0-9]+$/;
+const PROVIDER = /^[a-z0-9]{1,32}$/;
+const DISPLAY = /^[a-z0-9]{1,32}$/;
 /** The last part of a full name (schemas/backend-config.ts, fullBackendName). */
 const KINDS = ['simulator', 'hardware'];
 

@@ -33,7 +33,11 @@ describe('backend names', function () {
   });
 
   it('answers 404 with a JSON body for any other name that starts like a full name', async () => {
-    const names = ['alqor_singlequdit_..%2fx', 'alqor_singlequdit_x', 'alqor_singlequdit_hardware', 'alqor_singlequdit_simulatorx', 'alqor_singlequdit_'];
+    const names = [
+      'alqor_singlequdit_..%2fx', 'alqor_singlequdit_x', 'alqor_singlequdit_hardware', 'alqor_singlequdit_simulatorx', 'alqor_singlequdit_',
+      // Longer than any storage key may be: still an unknown backend, not a storage error.
+      'a'.repeat(201), `alqor_${'a'.repeat(201)}_simulator`, `${'a'.repeat(201)}_singlequdit_simulator`,
+    ];
     for (const name of names) {
       for (const version of ['v2', 'v3'] as const) {
         const posted = await postJob(version, name);
