@@ -110,6 +110,15 @@ describe('job events as Server-Sent Events', function () {
       expect((await sse(`/jobs/${id}/events`, alice, `${id}-3`)).status).to.equal(204);
     });
 
+    it('starts a job\'s stream over from its current state when Last-Event-ID names a change it never had', async () => {
+      const id = await submit(alice);
+      const stream = await sse(`/jobs/${id}/events`, alice, `${id}-50`);
+      expect(states([(await stream.next())!])).to.deep.equal(['QUEUED']);
+      await claimAndComplete();
+      expect(states(await stream.rest(5000))).to.deep.equal(['RUNNING', 'DONE']);
+      expect(states(await (await sse(`/jobs/${id}/events`, alice, `${id}-50`)).rest(5000))).to.deep.equal(['DONE']);
+    });
+
     it('replays the caller\'s stream after the last event seen, without repeating it', async () => {
       const stream = await sse('/events', alice);
       const id = await submit(alice);

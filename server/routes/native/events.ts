@@ -77,7 +77,9 @@ export function eventOperations(deps: NativeDeps): Operation[] {
         const id = params.id!;
         const record = await jobs.byId(user, id);
         if (!record) throw new NotFoundError('No such job');
-        const resumed = resumeSeq(ctx.get('last-event-id'), id);
+        // A seq the job has not reached is not one the client saw: it starts over rather than wait for it forever.
+        const claimed = resumeSeq(ctx.get('last-event-id'), id);
+        const resumed = claimed > record.seq ? 0 : claimed;
         if (resumed >= record.seq && FINAL_STATES.includes(record.state)) {
           ctx.status = 204;
           return;
