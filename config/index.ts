@@ -62,6 +62,9 @@ const configSchema = {
     // Token bucket per credential (or client address): refill rate per second (0 turns limiting off) and burst size.
     QSPOOL_RATE_PER_SECOND: { type: 'number', minimum: 0, default: 20 },
     QSPOOL_RATE_BURST: { type: 'integer', minimum: 1, default: 100 },
+    // Password checks and hashes (login, registration, password change) per minute, per client address and per
+    // account: each costs scrypt's work (0 turns the budget off).
+    QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE: { type: 'integer', minimum: 0, default: 20 },
     // Empty: a secret is generated on first start and kept in storage, so every server on that storage agrees.
     QSPOOL_JWT_SECRET: { type: 'string', pattern: '^(|.{32,})$', default: '' },
     QSPOOL_JWT_TTL_S: { type: 'integer', minimum: 60, maximum: 2_592_000, default: 3600 },
@@ -103,7 +106,7 @@ const configSchema = {
     'QSPOOL_RETRY_EXIT_CODES', 'QSPOOL_RETRY_TIMEOUTS', 'QSPOOL_RETRY_LEASE_EXPIRY', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
     'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',
     'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_MAX_SAMPLES', 'QSPOOL_MAX_RESULT_BYTES', 'QSPOOL_JOB_TIME_LIMIT_S',
-    'QSPOOL_MAX_PROBLEMS', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_JWT_SECRET',
+    'QSPOOL_MAX_PROBLEMS', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE', 'QSPOOL_JWT_SECRET',
     'QSPOOL_JWT_TTL_S', 'QSPOOL_SCRYPT_LOG_N', 'QSPOOL_OPEN_REGISTRATION', 'QSPOOL_USER_MAX_PRIORITY', 'LOG_LEVEL', 'QSPOOL_SECRET_KEY',
     'QSPOOL_SMTP_URL', 'QSPOOL_MAIL_FROM', 'QSPOOL_WEBHOOK_ALLOW_PRIVATE', 'QSPOOL_WEBHOOK_TIMEOUT_MS', 'QSPOOL_NOTIFY_BACKOFF_MS',
     'QSPOOL_NOTIFY_MAX_BACKOFF_MS', 'QSPOOL_NOTIFY_RETRY_MS', 'QSPOOL_NOTIFY_LEASE_MS', 'QSPOOL_NOTIFY_POLL_MS',

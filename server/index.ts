@@ -26,6 +26,7 @@ import { JobIndex } from './services/job-index.ts';
 import { JobService } from './services/jobs.ts';
 import { ProviderSites, providerRegistry } from './services/providers.ts';
 import { UserService } from './services/users.ts';
+import { passwordAttempts } from './limits/password-attempts.ts';
 
 export interface RunningServer {
   url: string;
@@ -92,7 +93,8 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const deps = { ...services, limits, baseUrl: config.QSPOOL_BASE_URL };
   const sources = siteSources(services.sites);
   const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources, secretKey });
-  const native = nativeApi({ ...deps, auth, notifications, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
+  const attempts = passwordAttempts(storage, config.QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE);
+  const native = nativeApi({ ...deps, auth, notifications, passwordAttempts: attempts, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
   const limiter = rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST, storage });
   const cluster = options.workerSlot === undefined ? {} : { storageMetrics: options.workerSlot === 0, scrapeCluster: clusterScrape };
   const metrics = serverMetrics(services.backends, cluster);
@@ -134,6 +136,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
         server.closeIdleConnections();
       })).then(() => {
         limiter.close();
+        attempts.close();
         return services.sites.close();
       }),
   };

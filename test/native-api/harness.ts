@@ -100,6 +100,7 @@ export async function startHarness(overrides: Record<string, unknown> = {}): Pro
     QSPOOL_POLL_MS: 20,
     QSPOOL_SCRYPT_LOG_N: 10,
     QSPOOL_RATE_PER_SECOND: 0,
+    QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE: 0,
     LOG_LEVEL: 'info',
     ...overrides,
   });

@@ -1,7 +1,7 @@
 // Request rate limits: a token bucket per credential, whichever API face and way of sending it, answered with 429
 // and Retry-After in the face's own error shape.
 import { expect } from 'chai';
-import { GOOD_JOB, startHarness, type Harness } from './harness.ts';
+import { GOOD_JOB, PASSWORD, startHarness, type Harness } from './harness.ts';
 
 describe('native API: rate limits', () => {
   let h: Harness;
@@ -65,5 +65,26 @@ describe('native API: rate limits', () => {
     const answers = [];
     for (let i = 0; i < 4; i += 1) answers.push((await h.call('GET', '/backends')).status);
     expect(answers).to.deep.equal([200, 200, 200, 429]);
+  });
+});
+
+describe('native API: password attempts', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE: 4 });
+  });
+  after(async () => h.stop());
+
+  it('answers 429 once an address has spent its password attempts, the right password included', async () => {
+    await h.user('ivy'); // a registration and a login: two attempts
+    const login = (password: string) => h.call('POST', '/auth/token', { body: { username: 'ivy', password } });
+    expect((await login('wrong')).status).to.equal(401);
+    expect((await login(PASSWORD)).status).to.equal(200);
+    const refused = await login(PASSWORD);
+    expect(refused.status).to.equal(429);
+    expect(Number(refused.headers.get('retry-after'))).to.be.at.least(1);
+    expect((refused.body as { error: { code: string } }).error.code).to.equal('rate_limited');
+    const registration = await h.call('POST', '/users', { body: { username: 'jon', email: 'jon@example.org', password: PASSWORD } });
+    expect(registration.status, 'a registration hashes a password too').to.equal(429);
   });
 });

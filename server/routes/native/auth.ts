@@ -19,8 +19,10 @@ export function authOperations(deps: NativeDeps): Operation[] {
       responses: {
         200: { description: 'An access token.', schema: documented('AccessToken', accessTokenSchema) },
         401: { description: 'Wrong username or password, or a disabled user.', schema: errorBody },
+        429: { description: 'QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE attempts from this address, or for this username, in the last minute.', schema: errorBody },
       },
       async handle(ctx, { body }) {
+        await deps.passwordAttempts.charge(ctx.ip, body.username);
         const user = await deps.users.login(body.username, body.password);
         ctx.state.log.info({ user: user.username }, 'logged in');
         ctx.set('Cache-Control', 'no-store');

@@ -21,6 +21,7 @@ import { mount, type Operation } from './operation.ts';
 import { tokenOperations } from './tokens.ts';
 import { userOperations } from './users.ts';
 import { webhookOperations } from './webhooks.ts';
+import type { PasswordAttempts } from '../../limits/password-attempts.ts';
 
 export interface NativeDeps {
   backends: BackendService;
@@ -31,6 +32,7 @@ export interface NativeDeps {
   auth: BearerAuth;
   notifications: Notifications;
   limits: BodyLimits;
+  passwordAttempts: PasswordAttempts;
   openRegistration: boolean;
   version: string;
 }

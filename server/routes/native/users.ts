@@ -40,6 +40,8 @@ export function userOperations(deps: NativeDeps): Operation[] {
         const isAdmin = caller?.role === 'admin';
         if (!deps.openRegistration && !isAdmin) throw new ForbiddenError('Registration is closed; ask an admin for an account', 'registration_closed');
         if (body.role === 'admin' && !isAdmin) throw new ForbiddenError('Only admins may create admins', 'admin_required');
+        // Hashing the password is scrypt's work: strangers spend their address's password budget on it.
+        if (!isAdmin) await deps.passwordAttempts.charge(ctx.ip);
         const created = await users.createUser(body.username, { role: body.role ?? 'user', email: body.email, password: body.password });
         ctx.state.log.info({ user: created.username, role: created.role, by: caller?.username ?? null }, 'user registered');
         ctx.status = 201;
@@ -90,6 +92,7 @@ export function userOperations(deps: NativeDeps): Operation[] {
         403: { description: 'The old password is wrong.', schema: errorBody },
       },
       async handle(ctx, { user: me, body }) {
+        await deps.passwordAttempts.charge(ctx.ip, me.username);
         await users.changePassword(me.username, body.old_password, body.new_password);
         ctx.state.log.info({ user: me.username }, 'password changed');
         ctx.status = 204;
