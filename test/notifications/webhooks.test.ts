@@ -139,12 +139,14 @@ describe('webhooks', function () {
 
   it('refuses receivers on loopback or private addresses unless allowed, also when DNS changes its mind later', async () => {
     const policy = { allowPrivate: false };
-    for (const url of ['http://127.0.0.1:8000/x', 'http://localhost/x', 'http://10.1.2.3/x', 'http://[::1]/x', 'http://169.254.169.254/latest', 'http://[::ffff:127.0.0.1]/x']) {
+    const embedded = ['http://[::127.0.0.1]/', 'http://[64:ff9b:1::7f00:1]/', 'http://[2002:7f00:1::]/', 'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/', 'http://[fec0::1]/'];
+    for (const url of ['http://127.0.0.1:8000/x', 'http://localhost/x', 'http://10.1.2.3/x', 'http://[::1]/x', 'http://169.254.169.254/latest', 'http://[::ffff:127.0.0.1]/x', ...embedded]) {
       const refused = await checkWebhookUrl(url, policy).catch((error: unknown) => error);
       expect(refused, url).to.be.instanceOf(RequestValidationError);
     }
     const publicName = { allowPrivate: false, resolve: async () => [{ address: '93.184.216.34', family: 4 }] };
     expect(await checkWebhookUrl('https://hooks.example.org/qspool', publicName)).to.equal('https://hooks.example.org/qspool');
+    expect(await checkWebhookUrl('http://[2606:4700::1111]/hook', policy), 'a public IPv6 address').to.equal('http://[2606:4700::1111]/hook');
     expect(await checkWebhookUrl('http://127.0.0.1:9/x', { allowPrivate: true })).to.equal('http://127.0.0.1:9/x');
 
     // Registered while the name was public; at delivery it resolves to loopback: the socket is never opened.
