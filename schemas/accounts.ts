@@ -5,11 +5,17 @@ import { notifySchema } from './notifications.ts';
 
 /** Usernames double as storage namespace segments (the per-owner job index), hence the narrow alphabet. */
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
-const EMAIL_PATTERN = '^[^\\s@]{1,64}@[^\\s@]+\\.[^\\s@]+$';
+// No spaces, control characters or the punctuation that separates addresses in a mail header (legal only in quoted
+// local parts, which nobody uses): one field holds exactly one address.
+const EMAIL_CHAR = '[^\\s@\\p{Cc},;:<>()\\[\\]\\\\"]';
+const EMAIL_PATTERN = `^${EMAIL_CHAR}{1,64}@${EMAIL_CHAR}+\\.${EMAIL_CHAR}+$`;
+/** Patterns are Unicode (AJV's default): a lone UTF-16 surrogate is a code point of category Cs. */
+const NO_LONE_SURROGATE = '^\\P{Cs}*$';
 
 const username = { type: 'string', pattern: USERNAME_PATTERN, description: 'Lower-case letters, digits, "_" and "-"; 1–64 characters.' } as const;
 const email = { type: 'string', pattern: EMAIL_PATTERN, maxLength: 254 } as const;
-const password = { type: 'string', minLength: 8, maxLength: 256, description: 'At least 8 characters.' } as const;
+// A lone surrogate has no UTF-8 form: it would be hashed as U+FFFD, so two different passwords would match.
+const password = { type: 'string', minLength: 8, maxLength: 256, pattern: NO_LONE_SURROGATE, description: 'At least 8 characters.' } as const;
 const role = { type: 'string', enum: ['user', 'admin'] } as const;
 const timestamp = { type: 'string', description: 'ISO 8601 date-time.' } as const;
 /** A user's fair share of a priority band: with jobs of several users waiting, each is served in proportion to it. */
@@ -71,7 +77,13 @@ export const userSchema = {
 export const profileUpdateSchema = {
   title: 'Profile update',
   type: 'object',
-  properties: { email, display_name: { type: 'string', maxLength: 100 }, notify: notifySchema },
+  properties: {
+    email,
+    // Shown to others (the admin page): no control characters, lone surrogates or bidirectional overrides that
+    // would make it read as something else.
+    display_name: { type: 'string', maxLength: 100, pattern: '^[^\\p{Cc}\\p{Cs}\\u202A-\\u202E\\u2066-\\u2069]*$' },
+    notify: notifySchema,
+  },
   minProperties: 1,
   additionalProperties: false,
 } as const;

@@ -41,6 +41,21 @@ describe('native API: users and authentication', function () {
     expect(locs).to.include.members(['body.username', 'body.email', 'body.password', 'body.extra']);
   });
 
+  it('refuses passwords with a lone surrogate, addresses that are not one plain address, and display names that spoof', async () => {
+    const register = (email: string, password = PASSWORD) => h.call('POST', '/users', { body: { username: 'una', email, password } });
+    // A lone surrogate would be hashed as U+FFFD, so "\ud800…" and "\udfff…" would be the same password.
+    expect((await register('una@example.org', '\ud800aaaaaaaaaa')).status).to.equal(422);
+    for (const email of ['una@example.org\u0000x', 'una@example.org,eve@example.org', 'Una <una@example.org>', 'una@example.org;x']) {
+      expect((await register(email)).status, JSON.stringify(email)).to.equal(422);
+    }
+    expect((await register('una.lab+qspool@exämple.org', 'paired surrogates 😀 are fine')).status).to.equal(201);
+    const token = await h.user('vic');
+    for (const name of ['Vic \u202Egnp.exe', 'nul\u0000', 'bell\u0007']) {
+      expect((await h.call('PATCH', '/users/me', { token, body: { display_name: name } })).status, JSON.stringify(name)).to.equal(422);
+    }
+    expect((await h.call('PATCH', '/users/me', { token, body: { display_name: 'Víctor Ñúñez 😀' } })).status).to.equal(200);
+  });
+
   it('lets only admins create admins, and closes registration when configured', async () => {
     const body = { username: 'eve', email: 'eve@example.org', password: PASSWORD, role: 'admin' };
     const refused = await h.call('POST', '/users', { body });
