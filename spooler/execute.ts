@@ -45,11 +45,20 @@ export function checkJob(backend: BackendDefinition | undefined, config: Backend
   if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues.slice(0, maxListed));
 }
 
+/** Errors a simulator raises about what an experiment asks (a fermion loaded into an occupied mode, say). */
+const EXPERIMENT_ERRORS = new Set(['RangeError', 'SyntaxError']);
+
 async function runEach(backend: BackendDefinition, job: Job, context: RunContext): Promise<Record<string, ExperimentData>> {
   const data: Record<string, ExperimentData> = {};
   for (const [name, experiment] of Object.entries(job)) {
     context.checkpoint();
-    data[name] = await backend.runExperiment(name, experiment, context);
+    try {
+      data[name] = await backend.runExperiment(name, experiment, context);
+    } catch (error) {
+      // Named like a refusal at submission: "experiment_2, instruction 1 (…)".
+      if (error instanceof Error && EXPERIMENT_ERRORS.has(error.name)) error.message = `${name}, ${error.message}`;
+      throw error;
+    }
     // Let lease renewals and cancel checks run between experiments.
     await nextTick();
   }

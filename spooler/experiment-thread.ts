@@ -32,7 +32,9 @@ interface Pending {
 
 /** Errors cross the thread boundary as plain data; invalid jobs keep their type so they are reported as such. */
 function revive(error: { name: string; message: string; details?: unknown }): Error {
-  return error.name === 'InvalidJobError' ? new InvalidJobError(error.message, error.details) : new Error(error.message);
+  if (error.name === 'InvalidJobError') return new InvalidJobError(error.message, error.details);
+  // The kind survives the thread (execute.ts names the experiment of a simulator's RangeError).
+  return Object.assign(new Error(error.message), { name: error.name });
 }
 
 export class ExperimentThread {

@@ -110,6 +110,11 @@ describe('backends against analytic values (through the job path)', function () 
       const full = await memoryOf(fermions, [0, 1, 2, 3].map((w): Instruction => ['load', [w], []]).concat([hop(1.3)], measure(0, 1, 2, 3)), 8, 2, 300);
       expect(new Set(full)).to.deep.equal(new Set(['1 1 1 1']));
     });
+
+    it('fails a second load into an occupied mode naming the experiment and the instruction', async () => {
+      const failure = await memoryOf(fermions, [['load', [0], []], ['load', [0], []], ...measure(0)], 8).then(() => undefined, (error: Error) => error);
+      expect(failure?.message).to.equal('experiment_0, instruction 1 ("load"): mode 0 is (partly) occupied already');
+    });
   });
 
   describe('rydberg', () => {
