@@ -104,6 +104,13 @@ export class UnparseableBodyError extends QspoolError {
   }
 }
 
+/** A Host header that is not `name[:port]`: nothing may be built from it (a URL the answer echoes, say). */
+export class BadHostError extends QspoolError {
+  constructor() {
+    super('bad_host', 400, 'The Host header is not a host name with an optional port');
+  }
+}
+
 /** The client went away while sending its body: nobody reads the answer, and it is the client's doing, not a 5xx. */
 export class RequestAbortedError extends QspoolError {
   constructor() {

@@ -2,6 +2,7 @@
 // decisions of its §4 (no 500s, validated ids, per-user isolation, jobs checked at submission).
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { hashToken, TOKENS_NS, type TokenRecord } from '../server/services/users.ts';
 import { eventually, postJson, request, startSystem, type JsonResponse, type TestSystem } from './support/system.ts';
 
@@ -231,6 +232,28 @@ describe('qlued API v2/v3 compatibility (reference/qlued-api.md §3)', function 
         expect(JSON.stringify({ ...body, url: null }), backend).to.equal(JSON.stringify({ ...expected, url: null }));
         expect(body.url).to.equal(`${system.url}/api/${version}/alqor_${backend}_simulator/`);
       }
+    }
+  });
+
+  it('builds get_config\'s url from a Host header only when it is a host name, refusing anything else with 400', async () => {
+    const { port } = new URL(system.url);
+    const getConfig = (host: string) =>
+      new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+        const sent = httpRequest({ host: '127.0.0.1', port, path: '/api/v2/singlequdit/get_config', headers: { host } }, (answer) => {
+          let text = '';
+          answer.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          answer.on('end', () => resolve({ status: answer.statusCode!, body: JSON.parse(text) as Record<string, unknown> }));
+        });
+        sent.on('error', reject).end();
+      });
+    for (const host of ['lab.example.org:8443', '[::1]:8000']) {
+      const answer = await getConfig(host);
+      expect([answer.status, answer.body.url]).to.deep.equal([200, `http://${host}/api/v2/alqor_singlequdit_simulator/`]);
+    }
+    for (const host of ['evil.example"><script>', 'a b', 'x/y']) {
+      const answer = await getConfig(host);
+      expect(answer.status, host).to.equal(400);
+      expect(answer.body).to.include({ status: 'ERROR', error_message: 'The Host header is not a host name with an optional port' });
     }
   });
 

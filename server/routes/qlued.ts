@@ -3,7 +3,7 @@
 // jobs checked at submission, "finished" results.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { InvalidJobError, StatusDictError, errorStatusDict, type FieldProblem } from '../../schemas/errors.ts';
+import { BadHostError, InvalidJobError, StatusDictError, errorStatusDict, type FieldProblem } from '../../schemas/errors.ts';
 import { toConfigOut } from '../../schemas/backend-config.ts';
 import { isJobId } from '../../storage/keys.ts';
 import { isQluedJobId } from '../../storage/sqooler/ids.ts';
@@ -45,12 +45,17 @@ function queryString(ctx: Context, key: string, problems: FieldProblem[]): strin
   return typeof value === 'string' ? value : '';
 }
 
+/** A host name, IPv4 or bracketed IPv6 address, and an optional port: all a URL built from the Host header may hold. */
+const HOST = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$/;
+
 export function qluedRouter(deps: QluedDeps, version: Version): Router {
   const router = new Router({ prefix: `/api/${version}`, strict: true });
   const { backends, jobs, users } = deps;
 
-  const urlFor = (ctx: Context, backend: ResolvedBackend) =>
-    `${deps.baseUrl || `${ctx.protocol}://${ctx.host}`}/api/${version}/${backend.fullName}/`;
+  const urlFor = (ctx: Context, backend: ResolvedBackend) => {
+    if (!deps.baseUrl && !HOST.test(ctx.host)) throw new BadHostError();
+    return `${deps.baseUrl || `${ctx.protocol}://${ctx.host}`}/api/${version}/${backend.fullName}/`;
+  };
 
   async function authenticate(token: string): Promise<User> {
     const user = await users.authenticate(token);
