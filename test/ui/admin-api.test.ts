@@ -65,6 +65,10 @@ describe('admin and validation routes, and the pages\' answers', () => {
     const self = await h.call('PATCH', '/admin/users/root', { token: admin, body: { role: 'user' } });
     expect(self.status).to.equal(403);
     expect((self.body as { error: { code: string } }).error.code).to.equal('self_change');
+    expect((await h.call('PATCH', '/admin/users/root', { token: admin, body: { disabled: true } })).status).to.equal(403);
+    const ownWeight = await h.call('PATCH', '/admin/users/root', { token: admin, body: { weight: 3 } });
+    expect([ownWeight.status, (ownWeight.body as { role: string; weight: number }).weight]).to.deep.equal([200, 3]);
+    await h.call('PATCH', '/admin/users/root', { token: admin, body: { weight: 1 } });
     expect((await h.call('PATCH', '/admin/users/nobody', { token: admin, body: { disabled: true } })).status).to.equal(404);
     expect((await h.call('PATCH', '/admin/users/uma', { token: admin, body: {} })).status).to.equal(422);
   });

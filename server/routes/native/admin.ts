@@ -102,7 +102,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       path: '/admin/users/{username}',
       operationId: 'changeUser',
       summary: 'Disable or enable a user, or change their role, max_priority or fair-share weight',
-      description: 'Admins cannot disable or demote themselves, so a server always keeps the admin who is acting.',
+      description: 'Admins cannot disable or demote themselves, so a server always keeps the admin who is acting; they may set their own weight.',
       tag: 'Admin',
       auth: 'required',
       params: { username: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } },
@@ -115,7 +115,9 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       async handle(ctx, { user, params, body }) {
         requireAdmin(user);
         const name = params.username!;
-        if (name === user.username) throw new ForbiddenError('You cannot disable or demote yourself', 'self_change');
+        if (name === user.username && (body.disabled === true || body.role === 'user')) {
+          throw new ForbiddenError('You cannot disable or demote yourself', 'self_change');
+        }
         if (!(await users.getUser(name))) throw new NotFoundError(`No user ${name}`);
         let changed = body.disabled === undefined ? undefined : await users.setDisabled(name, body.disabled);
         if (body.role !== undefined) changed = await users.setRole(name, body.role);
