@@ -6,7 +6,7 @@
 // (storage/sqooler/index-entry.ts).
 import { createHash } from 'node:crypto';
 import { RequestValidationError } from '../../schemas/errors.ts';
-import { jobIdTime } from '../../storage/keys.ts';
+import { isJobId, jobIdTime } from '../../storage/keys.ts';
 import { idOfIndexKey, isQluedIndexKey } from '../../storage/sqooler/index-entry.ts';
 import { type JobIndexEntry, type JobState, type StatusRecord, ns } from '../../storage/records.ts';
 import type { SiteLookup } from './providers.ts';
@@ -38,6 +38,8 @@ export interface JobPage {
 /** Index entries read per request at most; with selective filters a page may come back short, with a cursor. */
 const SCAN_BUDGET = 1000;
 const CHUNK = 100;
+/** Keys read at a queue's head to find its first job id. */
+const HEAD_PAGE = 8;
 /**
  * An entry without a status is a job still being enqueued while it is this young (the lifecycle writes the index
  * first); a page ends before it rather than skip it. Older ones point at purged or never-finished jobs.
@@ -130,9 +132,11 @@ export class JobIndex {
     const heads = (
       await this.sites.each(async (site) => {
         const backends = await site.storage.list(ns.configs);
-        return Promise.all(backends.map((backend) => site.storage.list(ns.queued(backend), { limit: 1 })));
+        // A queue's first job id, past any stray key that is none (another lab's store may hold anything).
+        const firsts = await Promise.all(backends.map((backend) => site.storage.list(ns.queued(backend), { limit: HEAD_PAGE })));
+        return firsts.flatMap((keys) => keys.find(isJobId) ?? []);
       }, { includeInactive: true })
-    ).flat(2);
+    ).flat();
     if (heads.length === 0) return 0;
     // One character short of the oldest queued id: a key that sorts just before it, so the listing includes it.
     let after = heads.sort()[0]!.slice(0, -1);

@@ -2,6 +2,7 @@
 // status, result, cancel and delete, and per-user isolation on every job route.
 import { expect } from 'chai';
 import { builtinBackends } from '../../spooler/backends/index.ts';
+import { ns } from '../../storage/records.ts';
 import { GOOD_JOB, startHarness, type Answer, type Harness } from './harness.ts';
 
 const errorOf = (answer: Answer) => (answer.body as { error: { code: string; message: string; details: unknown } }).error;
@@ -131,6 +132,18 @@ describe('native API: backends and jobs', function () {
     expect(replay.status).to.equal(429);
     await drainQueue();
     expect((await submit(carol, { payload: GOOD_JOB }, { 'Idempotency-Key': 'k' })).status).to.equal(201);
+    await drainQueue();
+  });
+
+  it('counts the quota past stray keys in any queue, which are no job ids', async () => {
+    const dave = await h.user('dave');
+    for (const key of ['0', 'zz']) await h.storage.put(ns.queued('fermions'), key, { stray: true });
+    try {
+      for (let i = 0; i < 5; i += 1) expect((await submit(dave, { payload: GOOD_JOB })).status).to.equal(201);
+      expect(errorOf(await submit(dave, { payload: GOOD_JOB })).code).to.equal('quota_exceeded');
+    } finally {
+      for (const key of ['0', 'zz']) await h.storage.delete(ns.queued('fermions'), key);
+    }
     await drainQueue();
   });
 
