@@ -4,6 +4,11 @@ import type { FromSchema } from 'json-schema-to-ts';
 import { retryPolicySchema } from './retry-policy.ts';
 import { workLimitsSchema } from './work-limits.ts';
 
+/** A backend's display name: also a storage namespace segment (its queue), so nothing else is one. */
+export const DISPLAY_NAME_PATTERN = '^[a-z0-9]{1,32}$';
+const displayName = new RegExp(DISPLAY_NAME_PATTERN);
+export const isDisplayName = (name: string): boolean => displayName.test(name);
+
 const gateSchema = {
   type: 'object',
   properties: {
@@ -24,7 +29,7 @@ export const backendConfigSchema = {
   properties: {
     description: { type: 'string' },
     version: { type: 'string' },
-    display_name: { type: 'string', pattern: '^[a-z0-9]{1,32}$' },
+    display_name: { type: 'string', pattern: DISPLAY_NAME_PATTERN },
     cold_atom_type: { type: 'string' },
     gates: { type: 'array', items: gateSchema },
     max_experiments: { type: 'integer', minimum: 1 },

@@ -59,10 +59,23 @@ export function buildServices(storage: StorageProvider, config: Config, logger: 
     sites,
     jobIndex,
     providers: registry,
-    backends: new BackendService(sites, config.QSPOOL_HEARTBEAT_TIMEOUT_S * 1000),
+    backends: new BackendService(sites, config.QSPOOL_HEARTBEAT_TIMEOUT_S * 1000, onceEach(1000, (provider, display, problem) => {
+      logger.warn({ provider, backend: display, problem }, 'a backend config cannot be served: the backend is unknown until it is published again');
+    })),
     jobs: new JobService(sites, { limits, index: jobIndex }),
     users: new UserService(storage, { scryptLogN: config.QSPOOL_SCRYPT_LOG_N, defaultMaxPriority: config.QSPOOL_USER_MAX_PRIORITY }),
     idempotency: new IdempotencyStore(storage),
+  };
+}
+
+/** Calls `report` once per distinct arguments (for the first `max` of them), so a bad document read on every request is logged once. */
+function onceEach(max: number, report: (...args: string[]) => void): (...args: string[]) => void {
+  const seen = new Set<string>();
+  return (...args) => {
+    const key = args.join('\u0000');
+    if (seen.has(key) || seen.size >= max) return;
+    seen.add(key);
+    report(...args);
   };
 }
 

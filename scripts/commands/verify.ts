@@ -1,6 +1,7 @@
 // `qspool verify JOB_ID` (and `qspool verify --config BACKEND`): checks a result's (or a published config's)
 // signature against the backend's key under keys/, straight on storage. Exit codes: 0 valid; 1 not valid
 // (altered, unsigned, unknown key, job not finished or not found); 2 usage (no target, malformed id).
+import { isDisplayName } from '../../schemas/backend-config.ts';
 import { verifyBackendConfig, verifyJobResult, type SignatureReport } from '../../spooler/signing/verify.ts';
 import { isJobId } from '../../storage/keys.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
@@ -17,7 +18,7 @@ const EXIT = { valid: 0, invalid: 1, usage: 2 } as const;
 /** The job by id: through the id index, or by asking every published backend (jobs older than the index). */
 async function findJob(lifecycle: JobLifecycle, id: string): Promise<JobRecord | undefined> {
   const entry = await lifecycle.indexEntry(id);
-  const backends = entry ? [entry.backend] : await lifecycle.storage.list(ns.configs);
+  const backends = entry ? [entry.backend] : (await lifecycle.storage.list(ns.configs)).filter(isDisplayName);
   for (const backend of backends) {
     const found = await lifecycle.find(backend, id);
     if (found) return found.value;

@@ -2,12 +2,13 @@
 // names (`<provider>_<display>_<kind>`, or the bare display name on the server's own storage), with a live status
 // computed from heartbeats and the queue on that provider.
 import type { BackendConfig, BackendStatus } from '../../schemas/backend-config.ts';
-import { fullBackendName } from '../../schemas/backend-config.ts';
+import { fullBackendName, isDisplayName } from '../../schemas/backend-config.ts';
 import { ConflictError } from '../../schemas/errors.ts';
 import { type HeartbeatRecord, ns } from '../../storage/records.ts';
 import { PROVIDER_STATE_NS } from '../../storage/registry/index.ts';
 import { RevisionCache } from '../../storage/revision-cache.ts';
 import { VersionedCache } from '../../storage/versioned-cache.ts';
+import { configProblem } from './config-check.ts';
 import type { ProviderSite, SiteLookup } from './providers.ts';
 
 export interface ResolvedBackend {
@@ -27,7 +28,6 @@ export interface BackendLiveStatus extends BackendStatus {
 }
 
 const PROVIDER = /^[a-z0-9]{1,32}$/;
-const DISPLAY = /^[a-z0-9]{1,32}$/;
 /** The last part of a full name (schemas/backend-config.ts, fullBackendName). */
 const KINDS = ['simulator', 'hardware'];
 
@@ -39,6 +39,11 @@ export function assertAcceptsJobs(backend: ResolvedBackend): void {
       'provider_inactive',
     );
   }
+}
+
+function isHeartbeat(value: unknown): value is HeartbeatRecord {
+  const at = (value as { at?: unknown } | null | undefined)?.at;
+  return typeof at === 'string' && !Number.isNaN(Date.parse(at));
 }
 
 export class BackendService {
@@ -54,6 +59,8 @@ export class BackendService {
   constructor(
     private readonly sites: SiteLookup,
     private readonly heartbeatTimeoutMs: number,
+    /** Told of a config that cannot be served (its backend is then unknown), each time it is read. */
+    private readonly onUnusable?: (provider: string, display: string, problem: string) => void,
   ) {
     this.onPrimary = new RevisionCache(sites.primary.storage, [PROVIDER_STATE_NS, ns.configs]);
   }
@@ -66,7 +73,7 @@ export class BackendService {
     const parts = name.split('_');
     const full = parts.length === 3 && KINDS.includes(parts[2]!);
     const [provider, display] = parts.length === 1 ? [this.sites.primaryName, parts[0]!] : full ? [parts[0]!, parts[1]!] : [];
-    if (!provider || !display || !PROVIDER.test(provider) || !DISPLAY.test(display)) return undefined;
+    if (!provider || !display || !PROVIDER.test(provider) || !isDisplayName(display)) return undefined;
     return { provider, display };
   }
 
@@ -94,7 +101,8 @@ export class BackendService {
    */
   async list(options: { includeInactive?: boolean } = {}): Promise<ResolvedBackend[]> {
     const perProvider = await this.sites.each(async (site, summary) => {
-      const names = (await site.storage.list(ns.configs)).filter((name) => !name.includes('dummy'));
+      // A key no backend could be named by (a stray file in another lab's store) is no backend.
+      const names = (await site.storage.list(ns.configs)).filter((name) => isDisplayName(name) && !name.includes('dummy'));
       return Promise.all(names.map((display) => this.resolveOn(site, summary.active, display)));
     }, options);
     return perProvider.flat().filter((backend): backend is ResolvedBackend => backend !== undefined);
@@ -103,6 +111,11 @@ export class BackendService {
   private async resolveOn(site: ProviderSite, active: boolean, display: string): Promise<ResolvedBackend | undefined> {
     const config = await this.configs.get<BackendConfig>(site.storage, ns.configs, display);
     if (!config) return undefined;
+    const problem = configProblem(config);
+    if (problem !== null) {
+      this.onUnusable?.(site.name, display, problem);
+      return undefined;
+    }
     const fullName = fullBackendName(site.name, config);
     return { provider: site.name, name: site.primary ? display : fullName, display, fullName, config, active, site };
   }
@@ -122,7 +135,8 @@ export class BackendService {
     const { storage } = backend.site;
     const spoolers = await storage.list(ns.heartbeats(backend.display), { limit: 100 });
     const beats = await Promise.all(spoolers.map((id) => storage.get<HeartbeatRecord>(ns.heartbeats(backend.display), id)));
-    return beats.flatMap((beat) => (beat ? [beat.value] : []));
+    // A damaged heartbeat is no spooler's.
+    return beats.flatMap((beat) => (isHeartbeat(beat?.value) ? [beat.value] : []));
   }
 
   async lastHeartbeat(backend: ResolvedBackend): Promise<string | null> {

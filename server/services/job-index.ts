@@ -5,6 +5,7 @@
 // Jobs imported under the ids qlued gave them are filed under a key that begins with their creation time too
 // (storage/sqooler/index-entry.ts).
 import { createHash } from 'node:crypto';
+import { isDisplayName } from '../../schemas/backend-config.ts';
 import { RequestValidationError } from '../../schemas/errors.ts';
 import { isJobId, jobIdTime } from '../../storage/keys.ts';
 import { idOfIndexKey, isQluedIndexKey } from '../../storage/sqooler/index-entry.ts';
@@ -131,7 +132,7 @@ export class JobIndex {
   async countQueued(owner: string, stopAt: number): Promise<number> {
     const heads = (
       await this.sites.each(async (site) => {
-        const backends = await site.storage.list(ns.configs);
+        const backends = (await site.storage.list(ns.configs)).filter(isDisplayName);
         // A queue's first job id, past any stray key that is none (another lab's store may hold anything).
         const firsts = await Promise.all(backends.map((backend) => site.storage.list(ns.queued(backend), { limit: HEAD_PAGE })));
         return firsts.flatMap((keys) => keys.find(isJobId) ?? []);

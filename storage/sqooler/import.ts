@@ -5,6 +5,7 @@
 // (./ids.ts), who becomes the qspool user the operator maps them to, or the qspool user of the same name. qlued keeps
 // no record of who posted a job to a local or MongoDB provider (its documents and ids name no user), so those jobs,
 // and those of qlued users nobody maps, go to the one qspool user the operator names, if any.
+import { isDisplayName } from '../../schemas/backend-config.ts';
 import { ConflictError, InvalidKeyError } from '../../schemas/errors.ts';
 import { type JobIndexEntry, ns } from '../records.ts';
 import type { NewProvider, ProviderRegistry } from '../registry/index.ts';
@@ -45,7 +46,7 @@ export async function importQlued(registry: ProviderRegistry, request: QluedImpo
   }
   const view = await registry.open(name);
   if (!(view instanceof SqoolerView)) throw new InvalidKeyError(`${name} is not a sqooler-layout provider`);
-  const backends = await view.list(ns.configs);
+  const backends = (await view.list(ns.configs)).filter(isDisplayName);
   const report: QluedImportReport = { provider: name, backends, indexed: 0, known: 0, unowned: {}, unindexable: [] };
   const ownerOf = ownership(request);
   for (const display of backends) {

@@ -1,0 +1,57 @@
+// Documents in shared storage come from every lab's spoolers: a damaged or foreign one makes its own backend
+// unknown (or its own heartbeat void), and every other backend, list and submission goes on working.
+import { expect } from 'chai';
+import { ns } from '../../storage/records.ts';
+import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
+import { request } from '../support/system.ts';
+
+describe('damaged documents in storage', function () {
+  this.timeout(30_000);
+  let h: Harness;
+  let token: string;
+  before(async () => {
+    h = await startHarness();
+    token = await h.user('ada');
+  });
+  after(() => h.stop());
+
+  const backendNames = async () => {
+    const v2 = await request(`${h.url}/api/v2/backends`);
+    expect(v2.status, v2.text).to.equal(200);
+    const v1 = await h.call('GET', '/backends', { token });
+    expect(v1.status, v1.text).to.equal(200);
+    return {
+      v2: (v2.body as { backend_name: string }[]).map((b) => b.backend_name),
+      v1: (v1.body as { backends: { name: string }[] }).backends.map((b) => b.name),
+    };
+  };
+
+  it('serves every other backend when configs are damaged, and answers 404 for the damaged ones', async () => {
+    const good = await backendNames();
+    const fermions = (await h.storage.get<Record<string, unknown>>(ns.configs, 'fermions'))!.value;
+    const damaged: Record<string, unknown> = {
+      broken: { display_name: 7, job_schema: { type: 'nonsense' } },
+      plain: 'not a config',
+      unresolved: { ...fermions, display_name: 'unresolved', job_schema: { $ref: '#/definitions/nowhere' } },
+      'Foo-Bar': fermions,
+    };
+    for (const [key, value] of Object.entries(damaged)) await h.storage.put(ns.configs, key, value);
+    expect(await backendNames()).to.deep.equal(good);
+    for (const name of ['broken', 'plain', 'unresolved']) {
+      const posted = await h.call('POST', `/backends/${name}/jobs`, { token, body: { payload: GOOD_JOB } });
+      expect(posted.status, `${name}: ${posted.text}`).to.equal(404);
+      expect((await request(`${h.url}/api/v2/${name}/get_config`)).status, name).to.equal(404);
+    }
+    expect(h.logs.some((line) => line.includes('a backend config cannot be served') && line.includes('unresolved'))).to.equal(true);
+    expect((await h.call('POST', '/backends/singlequdit/jobs', { token, body: { payload: GOOD_JOB } })).status).to.equal(201);
+  });
+
+  it('ignores a heartbeat that is not one', async () => {
+    for (const [key, value] of [['null-beat', null], ['no-time', { spooler: 'x' }], ['bad-time', { at: 'yesterday' }]] as const) {
+      await h.storage.put(ns.heartbeats('singlequdit'), key, value);
+    }
+    const answer = await h.call('GET', '/backends/singlequdit', { token });
+    expect(answer.status, answer.text).to.equal(200);
+    expect((await h.call('GET', '/backends', { token })).status).to.equal(200);
+  });
+});
