@@ -90,9 +90,16 @@ export class JobTransitions {
     return afterFailedAttempt(running, failure, policy, this.now(), (record, state, line, changes) => this.advance(record, state, line, changes));
   }
 
-  /** A job whose lease expired: its spooler died or hung, a failure its backend's policy may retry. */
+  /**
+   * A job whose lease expired: its spooler died or hung, a failure its backend's policy may retry; unless a cancel was
+   * requested meanwhile, which the dead spooler can no longer carry out: the job ends CANCELLED and never runs again.
+   */
   reclaimed(running: JobRecord, policy: RetryPolicy): JobRecord {
     const message = `the lease of attempt ${running.attempts} expired: its spooler stopped renewing it`;
+    if (running.cancelRequested) {
+      const { lease: _lease, cancelRequested: _cancel, ...rest } = running;
+      return this.advance(rest, 'CANCELLED', `Cancelled: ${message}.`);
+    }
     return this.failedAttempt(running, { kind: 'lease-expired', message }, policy);
   }
 

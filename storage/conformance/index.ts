@@ -292,6 +292,21 @@ export function providerConformance(target: ConformanceTarget): void {
       expect(await storage.list(ns.results(BACKEND))).to.deep.equal([`${id}-a2`]);
     });
 
+    it('I6 ends CANCELLED, never running again, a job whose cancel its expired holder could not carry out', async () => {
+      const [id] = await enqueueMany(1);
+      const jobs = lifecycle({ leaseMs: 1000, maxAttempts: 3 });
+      const dead = (await jobs.claim(BACKEND, 'dead'))!;
+      expect(await jobs.cancel(BACKEND, id!)).to.equal('RUNNING');
+      clock += 1001;
+      expect(await jobs.requeueExpired(BACKEND)).to.deep.equal([id]);
+      expect(await statesOf(storage, id!)).to.deep.equal([ns.deleted(BACKEND)]);
+      const status = (await jobs.getStatus(BACKEND, id!))!;
+      expect(status.status).to.equal('CANCELLED');
+      expect(status.detail).to.match(/Cancel requested\.; Cancelled: the lease of attempt 1 expired: its spooler stopped renewing it\.$/);
+      expect(await jobs.claim(BACKEND, 'alive')).to.equal(undefined);
+      await rejects(jobs.complete(dead, { late: true }), LeaseLostError);
+    });
+
     it('I6 dead-letters a job with ERROR after maxAttempts expired leases', async () => {
       const [id] = await enqueueMany(1);
       const jobs = lifecycle({ leaseMs: 10, maxAttempts: 2 });
