@@ -66,10 +66,15 @@ export class SqoolerSpoolerStorage implements StorageProvider {
     return this.view.documents.replace(at.path, at.name, content);
   }
 
-  /** A result as sqooler's _common_upload_result writes it: signed when the backend has a key. */
+  /**
+   * A result as sqooler's _common_upload_result writes it: signed when the backend has a key, with a `status` that
+   * sqooler's ResultDict accepts (a StatusStr; qlued refuses to serve "finished"). Served to qspool's clients, it
+   * says "finished" again (layout.ts servedResult).
+   */
   resultDocument(display: string, result: Record<string, unknown>): unknown {
+    const stored = { ...result, status: 'DONE' };
     const signing = this.keys.get(display);
-    return signing ? signSqooler(result, signing) : result;
+    return signing ? signSqooler(stored, signing) : stored;
   }
 
   /** A stopping spooler's heartbeat is not removed: sqooler has none, its `last_queue_check` simply ages. */

@@ -117,6 +117,8 @@ for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as 
       expect(status.detail).to.match(/^Got your json\.; .*Simulation done\.$/);
       const stored = (await lab.read(at.result))!;
       expect(String(stored.job_id).endsWith(id)).to.equal(true);
+      // sqooler's ResultDict.status is a StatusStr: qlued refuses to serve a result stored as "finished".
+      expect(stored.status).to.be.oneOf(['INITIALIZING', 'QUEUED', 'DONE', 'ERROR']);
       expect(await lab.list(lab.at(id).leases)).to.deep.equal([]);
     });
 
