@@ -4,7 +4,9 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Result } from '../schemas/result.ts';
 import { runVerify } from '../scripts/commands/verify.ts';
@@ -57,6 +59,11 @@ describe('result signing', function () {
       expect(Signer.load('fermions', pem, '/nonexistent').kid).to.equal(new Signer('fermions', privateKey).kid);
       const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
       expect(() => Signer.load('fermions', rsa, '/nonexistent')).to.throw(/the signing key of fermions is rsa, not Ed25519/);
+      // A named file is never made up: a typo would sign results under a key nobody announced.
+      const missing = join(tmpdir(), `qspool-no-such-key-${process.pid}.pem`);
+      expect(() => Signer.load('fermions', missing, '/nonexistent')).to.throw(/^QSPOOL_SIGNING_KEY_FERMIONS is neither PEM text nor the path of a readable PEM file \(ENOENT\)/);
+      expect(existsSync(missing)).to.equal(false);
+      expect(() => Signer.load('fermions', 'MC4CAQAwBQYDK2VwBCIEIsecret', '/nonexistent')).to.throw(Error).that.satisfies((error: Error) => !error.message.includes('secret'));
     });
   });
 

@@ -27,6 +27,16 @@ export function defaultKeyFile(dataDir: string, backend: string): string {
  * and linked into place, which fails if the file exists: spoolers starting at once all end up with the winner's key,
  * and none ever reads a half-written one.
  */
+function readNamed(backend: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    // The setting is not echoed: it may be key material without its PEM header.
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new Error(`QSPOOL_SIGNING_KEY_${backend.toUpperCase()} is neither PEM text nor the path of a readable PEM file (${reason}); unset it to use the generated key`, { cause: error });
+  }
+}
+
 function readOrCreate(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -60,11 +70,12 @@ export class Signer {
   }
 
   /**
-   * `setting` is PEM text or the path of a PEM file (PKCS#8); without one the key file in the data directory is
-   * used, and created on first start.
+   * `setting` is PEM text or the path of an existing PEM file (PKCS#8); without one the key file in the data
+   * directory is used, and created on first start. A named file is never created: a mistyped path would otherwise
+   * sign results under a key nobody announced.
    */
   static load(backend: string, setting: string | undefined, dataDir: string): Signer {
-    const pem = setting?.trimStart().startsWith('-----BEGIN') ? setting : readOrCreate(setting || defaultKeyFile(dataDir, backend));
+    const pem = !setting ? readOrCreate(defaultKeyFile(dataDir, backend)) : setting.trimStart().startsWith('-----BEGIN') ? setting : readNamed(backend, setting);
     const key = createPrivateKey(pem);
     if (key.asymmetricKeyType !== 'ed25519') throw new Error(`the signing key of ${backend} is ${key.asymmetricKeyType}, not Ed25519`);
     return new Signer(backend, key);
