@@ -61,7 +61,7 @@ describe('result signing', function () {
       expect(() => Signer.load('fermions', rsa, '/nonexistent')).to.throw(/the signing key of fermions is rsa, not Ed25519/);
       // A named file is never made up: a typo would sign results under a key nobody announced.
       const missing = join(tmpdir(), `qspool-no-such-key-${process.pid}.pem`);
-      expect(() => Signer.load('fermions', missing, '/nonexistent')).to.throw(/^QSPOOL_SIGNING_KEY_FERMIONS is neither PEM text nor the path of a readable PEM file \(ENOENT\)/);
+      expect(() => Signer.load('fermions', missing, '/nonexistent')).to.throw(/^QSPOOL_SIGNING_KEY_FERMIONS is neither PEM text nor the path of a PEM file \(no such file\)/);
       expect(existsSync(missing)).to.equal(false);
       expect(() => Signer.load('fermions', 'MC4CAQAwBQYDK2VwBCIEIsecret', '/nonexistent')).to.throw(Error).that.satisfies((error: Error) => !error.message.includes('secret'));
     });

@@ -2,7 +2,7 @@
 // into the data directory (mode 0600). Its key id is self-certifying, `<backend>-<RFC 7638 thumbprint>`, so a
 // verifier can tell that a published key is the one the id names. The public half is published under `keys/<kid>`.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BackendConfig } from '../../schemas/backend-config.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
@@ -28,13 +28,12 @@ export function defaultKeyFile(dataDir: string, backend: string): string {
  * and none ever reads a half-written one.
  */
 function readNamed(backend: string, file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    // The setting is not echoed: it may be key material without its PEM header.
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new Error(`QSPOOL_SIGNING_KEY_${backend.toUpperCase()} is neither PEM text nor the path of a readable PEM file (${reason}); unset it to use the generated key`, { cause: error });
+  const found = statSync(file, { throwIfNoEntry: false });
+  // The setting is not echoed: it may be key material without its PEM header.
+  if (!found?.isFile()) {
+    throw new Error(`QSPOOL_SIGNING_KEY_${backend.toUpperCase()} is neither PEM text nor the path of a PEM file (${found ? 'not a file' : 'no such file'}); unset it to use the generated key`);
   }
+  return readFileSync(file, 'utf8');
 }
 
 function readOrCreate(file: string): string {
