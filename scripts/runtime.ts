@@ -15,6 +15,7 @@ import { loadSqoolerKey } from '../storage/sqooler/signing-key.ts';
 import { SqoolerLifecycle } from '../storage/sqooler/spooler-lifecycle.ts';
 import { SqoolerView } from '../storage/sqooler/view.ts';
 import { providerRegistry } from '../server/services/providers.ts';
+import { ns } from '../storage/records.ts';
 
 export interface Runtime {
   config: Config;
@@ -57,6 +58,9 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
           maxAttempts: config.QSPOOL_MAX_ATTEMPTS,
           agingMs: config.QSPOOL_PRIORITY_AGING_MS,
           awaitDurability: false,
+          onSetAside: (backend, key, from) => {
+            logger.error({ backend, key, from, to: ns.damaged(backend) }, 'set aside a document that is no job a spooler can take');
+          },
         });
   return names.map((name) => {
     const options = { qubitMode: config.QSPOOL_QUBIT_MODE };

@@ -8,28 +8,34 @@ import { type JobRecord, type JobState, ns, placeOf, stateNamespace } from './re
 import { jobIdOf, nextEntry, scheduleNs, taken, unschedule } from './schedule.ts';
 import { promoteDue, requeueIn } from './deferral.ts';
 import { type AttemptFailure, afterFailedAttempt, isDue } from './retries.ts';
+import { readRecordIn, setAsideIn, type SetAsideListener } from './damaged.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
 
 export interface TransitionSettings {
   now: () => number;
   leaseMs: number;
   agingMs: number;
+  onSetAside?: SetAsideListener;
 }
+
+/** Damaged documents one claim sets aside at most before it gives up for this turn (the next claim goes on). */
+const SET_ASIDE_PER_CLAIM = 16;
 
 export class JobTransitions {
   private readonly now: () => number;
   private readonly leaseMs: number;
   private readonly agingMs: number;
+  readonly onSetAside: SetAsideListener | undefined;
 
   constructor(settings: TransitionSettings) {
     this.now = settings.now;
     this.leaseMs = settings.leaseMs;
     this.agingMs = settings.agingMs;
+    this.onSetAside = settings.onSetAside;
   }
 
   claimIn(tx: Transaction, backend: string, holder: string): ClaimedJob | undefined {
-    const [oldest] = tx.list(ns.queued(backend), { limit: 1 });
-    const head = oldest === undefined ? undefined : tx.get<JobRecord>(ns.queued(backend), oldest);
+    const head = this.queueHead(tx, backend);
     if (!head) return undefined;
     promoteDue(tx, backend, this.now());
     // Jobs queued before scheduling existed (or by a stepwise writer) have no entry: they go first, oldest first.
@@ -43,13 +49,26 @@ export class JobTransitions {
     return { record, version };
   }
 
+  /** The queue's first record, damaged documents before it set aside. */
+  private queueHead(tx: Transaction, backend: string): StoredDocument<JobRecord> | undefined {
+    for (let setAside = 0; setAside < SET_ASIDE_PER_CLAIM; setAside += 1) {
+      const [oldest] = tx.list(ns.queued(backend), { limit: 1 });
+      if (oldest === undefined) return undefined;
+      const head = readRecordIn(tx, ns.queued(backend), oldest, backend, 'QUEUED');
+      if (head !== 'damaged') return head;
+      setAsideIn(tx, ns.queued(backend), oldest, backend, this.onSetAside);
+    }
+    return undefined;
+  }
+
   /** The queued job the schedule gives out next, its entry removed; entries of jobs gone from the queue are dropped. */
   private scheduledNext(tx: Transaction, backend: string): StoredDocument<JobRecord> | undefined {
     for (;;) {
       const key = nextEntry(tx, backend, this.now(), this.agingMs);
       if (key === undefined) return undefined;
-      const job = tx.get<JobRecord>(ns.queued(backend), jobIdOf(key));
-      if (job?.value.schedule === key) {
+      const job = readRecordIn(tx, ns.queued(backend), jobIdOf(key), backend, 'QUEUED');
+      if (job === 'damaged') setAsideIn(tx, ns.queued(backend), jobIdOf(key), backend, this.onSetAside);
+      else if (job?.value.schedule === key) {
         taken(tx, backend, key);
         return job;
       }

@@ -26,6 +26,7 @@ import {
 } from './records.ts';
 import { type AttemptFailure, revived } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
+import { readRecordIn, setAsideIn, type SetAsideListener } from './damaged.ts';
 
 export interface EnqueueRequest {
   backend: string;
@@ -65,6 +66,8 @@ export interface LifecycleOptions {
   awaitDurability?: boolean;
   /** How long a job waits at the head of its priority band to gain one level (storage/schedule.ts). */
   agingMs?: number;
+  /** Told of each damaged document a claim or the lease reaper set aside (damaged.ts). */
+  onSetAside?: SetAsideListener;
 }
 
 export class JobLifecycle {
@@ -94,8 +97,8 @@ export class JobLifecycle {
     this.publisher = new StepwisePublisher(storage, () => this.transitions.wallClock());
     this.durable = options.awaitDurability ?? true;
     const agingMs = options.agingMs ?? 60_000;
-    this.transitions = new JobTransitions({ now: this.now, leaseMs: this.leaseMs, agingMs });
-    this.schedule = new StepwiseSchedule(storage, this.now, agingMs);
+    this.transitions = new JobTransitions({ now: this.now, leaseMs: this.leaseMs, agingMs, ...(options.onSetAside ? { onSetAside: options.onSetAside } : {}) });
+    this.schedule = new StepwiseSchedule(storage, this.now, agingMs, options.onSetAside);
     this.stepwise = new StepwiseTransitions(storage, this.transitions, this.publisher, this.schedule, this.now);
   }
 
@@ -295,7 +298,11 @@ export class JobLifecycle {
   private async reclaim(backend: string, id: string, policy: RetryPolicy, onExpired?: (id: string) => void): Promise<boolean> {
     if (this.storage.transaction) {
       return this.transact((tx) => {
-        const current = tx.get<JobRecord>(ns.running(backend), id);
+        const current = readRecordIn(tx, ns.running(backend), id, backend, 'RUNNING');
+        if (current === 'damaged') {
+          setAsideIn(tx, ns.running(backend), id, backend, this.transitions.onSetAside);
+          return false;
+        }
         if (!current || !this.transitions.expired(current.value)) return false;
         onExpired?.(id);
         this.transitions.failIn(tx, current.version, this.transitions.reclaimed(current.value, policy));

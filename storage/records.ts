@@ -153,6 +153,8 @@ export const ns = {
   deleted: (backend: string) => `jobs/deleted/${backend}`,
   /** Dead letters: jobs that used up their attempts, kept apart from cancelled and failed ones for admins. */
   dead: (backend: string) => `jobs/dead/${backend}`,
+  /** Documents found in a queue or among the running jobs that are no job a transition can take (damaged.ts). */
+  damaged: (backend: string) => `jobs/damaged/${backend}`,
   status: (backend: string) => `status/${backend}`,
   results: (backend: string) => `results/${backend}`,
   heartbeats: (backend: string) => `heartbeats/${backend}`,

@@ -22,6 +22,7 @@ import {
 } from './schedule.ts';
 import { isRaceLoss } from './stepwise-publisher.ts';
 import { BandClocks, Placements } from './stepwise-placement.ts';
+import { isJobRecord, setAside, type SetAsideListener } from './damaged.ts';
 
 /** How often one process looks for queued jobs without an entry, and how many of the oldest it looks at. */
 const REPAIR_EVERY_MS = 2_000;
@@ -41,6 +42,7 @@ export class StepwiseSchedule {
     private readonly storage: StorageProvider,
     private readonly now: () => number,
     private readonly agingMs: number,
+    private readonly onSetAside?: SetAsideListener,
   ) {
     this.clocks = new BandClocks(storage, now);
     this.placements = new Placements(storage, this.clocks);
@@ -98,7 +100,7 @@ export class StepwiseSchedule {
   async drop(backend: string, key: string): Promise<void> {
     await repairable(this.storage.delete(scheduleNs.entries(backend), key));
     const job = await this.storage.get<JobRecord>(ns.queued(backend), jobIdOf(key));
-    if (job && entryKeyOf(job.value) === key) await this.enter(job.value);
+    if (job && isJobRecord(job.value, jobIdOf(key), backend, 'QUEUED') && entryKeyOf(job.value) === key) await this.enter(job.value);
   }
 
   /**
@@ -121,6 +123,10 @@ export class StepwiseSchedule {
   private async repairOne(backend: string, id: string, now: number): Promise<boolean> {
     const job = await this.storage.get<JobRecord>(ns.queued(backend), id);
     if (!job) return false;
+    if (!isJobRecord(job.value, id, backend, 'QUEUED')) {
+      await setAside(this.storage, ns.queued(backend), job, id, backend, this.onSetAside);
+      return false;
+    }
     const key = entryKeyOf(job.value);
     if (!(await this.storage.get(scheduleNs.entries(backend), key))) {
       await this.enter(job.value);

@@ -12,6 +12,7 @@ import type { RetryPolicy } from '../schemas/retry-policy.ts';
 import { isRaceLoss, type StepwisePublisher } from './stepwise-publisher.ts';
 import type { StepwiseSchedule } from './stepwise-schedule.ts';
 import { bandOfKey, entryKeyOf, jobIdOf } from './schedule.ts';
+import { isJobRecord, setAside } from './damaged.ts';
 
 /** What one attempt to cancel found: done, a race lost (try again), or a job neither queued nor running. */
 export type CancelAttempt = JobState | 'raced' | 'elsewhere';
@@ -43,7 +44,10 @@ export class StepwiseTransitions {
       }
       passed.set(bandOfKey(key), key);
       const current = await this.storage.get<JobRecord>(ns.queued(backend), jobIdOf(key));
-      if (!current || entryKeyOf(current.value) !== key) await this.schedule.drop(backend, key);
+      if (current && !isJobRecord(current.value, jobIdOf(key), backend, 'QUEUED')) {
+        await setAside(this.storage, ns.queued(backend), current, jobIdOf(key), backend, this.transitions.onSetAside);
+        await this.schedule.drop(backend, key);
+      } else if (!current || entryKeyOf(current.value) !== key) await this.schedule.drop(backend, key);
       else if (isDue(current.value, this.now())) {
         const claimed = await this.tryClaim(current, holder);
         if (claimed) {
@@ -128,6 +132,10 @@ export class StepwiseTransitions {
   /** Takes back one job whose lease expired; false when it had not expired or another process took it first. */
   async reclaim(backend: string, id: string, policy: RetryPolicy, onExpired?: (id: string) => void): Promise<boolean> {
     const current = await this.storage.get<JobRecord>(ns.running(backend), id);
+    if (current && !isJobRecord(current.value, id, backend, 'RUNNING')) {
+      await setAside(this.storage, ns.running(backend), current, id, backend, this.transitions.onSetAside);
+      return false;
+    }
     if (!current || !this.transitions.expired(current.value)) return false;
     onExpired?.(id);
     const record = this.transitions.reclaimed(current.value, policy);

@@ -395,6 +395,27 @@ export function providerConformance(target: ConformanceTarget): void {
       expect(outcomes.filter((purged) => purged === true)).to.have.length.greaterThan(0);
     });
 
+    it('I1 sets aside documents no transition can take, queued or running, and goes on with the next job', async () => {
+      const [id] = await enqueueMany(1);
+      const real = (await storage.get<Record<string, unknown>>(ns.queued(BACKEND), id!))!.value;
+      // Sorting before every job: a record whose history is no list, and a copy of the real job under another key.
+      const [broken, impostor, stray] = ['000000000001000000000000', '000000000002000000000000', '000000000003000000000000'];
+      await storage.put(ns.queued(BACKEND), broken!, { ...real, id: broken, detail: 5 });
+      await storage.put(ns.queued(BACKEND), impostor!, real);
+      await storage.put(ns.running(BACKEND), stray!, 'not a job');
+      const heard: string[] = [];
+      const jobs = new JobLifecycle(storage, { now: () => clock, leaseMs: 1000, onSetAside: (_backend, key, from) => heard.push(`${from} ${key}`) });
+      const claim = (await jobs.claim(BACKEND, 's'))!;
+      expect(claim.record.id).to.equal(id);
+      await jobs.complete(claim, { ok: true });
+      expect(await jobs.requeueExpired(BACKEND)).to.deep.equal([]);
+      expect(await jobs.claim(BACKEND, 's')).to.equal(undefined);
+      expect((await jobs.getStatus(BACKEND, id!))!.status).to.equal('DONE');
+      expect(await storage.list(ns.damaged(BACKEND))).to.deep.equal([broken, impostor, stray]);
+      expect((await storage.get(ns.damaged(BACKEND), impostor!))!.value, 'kept as it was').to.deep.equal(real);
+      expect(heard.sort()).to.deep.equal([`${ns.queued(BACKEND)} ${broken}`, `${ns.queued(BACKEND)} ${impostor}`, `${ns.running(BACKEND)} ${stray}`]);
+    });
+
     it('I4 claims by reading one small page of the queue, not the whole queue', async () => {
       await enqueueMany(300);
       const pages: (number | undefined)[] = [];

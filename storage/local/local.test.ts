@@ -202,6 +202,21 @@ describe('local provider', function () {
     await swapped.close();
   });
 
+  it('sets aside a queued row that is no JSON at all, and claims the job behind it', async () => {
+    const root = join(await freshRoot(), 'store');
+    const store = new LocalProvider({ root, fsync: false });
+    const jobs = new JobLifecycle(store);
+    const { id } = await jobs.enqueue({ backend: 'b', owner: 'u', payload: {} });
+    await store.close();
+    const db = new Database(join(root, STORE_FILE));
+    db.prepare('INSERT INTO documents (namespace, key, version, value) VALUES (?, ?, ?, ?)').run(ns.queued('b'), '000000000001000000000000', 'v', '{"torn');
+    db.close();
+    const reopened = new LocalProvider({ root, fsync: false });
+    expect((await new JobLifecycle(reopened).claim('b', 's'))?.record.id).to.equal(id);
+    expect(await reopened.list(ns.damaged('b'))).to.deep.equal(['000000000001000000000000']);
+    await reopened.close();
+  });
+
   it('imports a data directory of the earlier file-per-document layout once, keeping the later copy of a half-moved job', async () => {
     const root = await freshRoot();
     const queued = newJobId(Date.now() - 2000);
