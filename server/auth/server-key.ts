@@ -70,9 +70,14 @@ async function readOrCreate(dir: string, file: string): Promise<string> {
   return (await readFile(file, 'utf8')).trim();
 }
 
+/** QSPOOL_SECRET_KEY, or the key file's (made first if absent): what every process on the data directory seals with. */
+export async function configuredSecretKey(config: Config): Promise<string> {
+  return config.QSPOOL_SECRET_KEY || (await readOrCreate(keyDir(config.QSPOOL_DATA_DIR), keyFile(config.QSPOOL_DATA_DIR)));
+}
+
 /** The key sealing the server's secrets at rest; also checks the permissions of the data directory. */
 export async function serverSecretKey(config: Config, logger: Logger): Promise<string> {
-  const key = config.QSPOOL_SECRET_KEY || (await readOrCreate(keyDir(config.QSPOOL_DATA_DIR), keyFile(config.QSPOOL_DATA_DIR)));
+  const key = await configuredSecretKey(config);
   await warnIfDataDirOpen(config.QSPOOL_DATA_DIR, logger);
   return key;
 }

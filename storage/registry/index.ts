@@ -76,8 +76,13 @@ export class ProviderRegistry {
     private readonly primary: StorageProvider,
     readonly primaryName: string,
     private readonly primaryLogin: Record<string, unknown>,
-    private readonly secretKey: string | undefined,
+    /** QSPOOL_SECRET_KEY, or how to get it (the server's key file, read or made when first needed). */
+    private readonly secretKey: string | undefined | (() => Promise<string>),
   ) {}
+
+  private async secret(): Promise<string | undefined> {
+    return typeof this.secretKey === 'function' ? this.secretKey() : this.secretKey;
+  }
 
   async add(entry: NewProvider): Promise<ProviderInfo> {
     if (!NAME.test(entry.name)) throw new InvalidKeyError('Provider names are 1–32 lower-case letters and digits (qlued rule)');
@@ -98,7 +103,7 @@ export class ProviderRegistry {
       description: entry.description ?? '',
       active: entry.active ?? true,
       createdAt: new Date().toISOString(),
-      login: seal(entry.login, this.secretKey),
+      login: seal(entry.login, await this.secret()),
       layout: layout as Layout,
     };
     try {
@@ -136,7 +141,7 @@ export class ProviderRegistry {
   async show(name: string): Promise<ProviderInfo> {
     if (name === this.primaryName) return { ...(await this.primarySummary()), login: this.primaryLogin };
     const stored = (await this.entry(name)).value;
-    return { ...this.summarize(stored), login: redact(unseal(stored.login, this.secretKey)) };
+    return { ...this.summarize(stored), login: redact(unseal(stored.login, await this.secret())) };
   }
 
   async setActive(name: string, active: boolean): Promise<ProviderSummary> {
@@ -164,7 +169,7 @@ export class ProviderRegistry {
   async spec(name: string): Promise<ProviderSpec> {
     if (name === this.primaryName) return loginToSpec('local', this.primaryLogin);
     const stored = (await this.entry(name)).value;
-    return loginToSpec(stored.type, unseal(stored.login, this.secretKey));
+    return loginToSpec(stored.type, unseal(stored.login, await this.secret()));
   }
 
   /** An open provider by name (cached); the primary storage for the default name. */
@@ -182,7 +187,7 @@ export class ProviderRegistry {
   /** A sqooler-layout provider opens as a read-only view of sqooler's documents, its owners from the primary's index. */
   private async openEntry(name: string): Promise<StorageProvider> {
     const stored = (await this.entry(name)).value;
-    const spec = loginToSpec(stored.type, unseal(stored.login, this.secretKey));
+    const spec = loginToSpec(stored.type, unseal(stored.login, await this.secret()));
     const index = { storage: this.primary, provider: name };
     if (stored.layout !== 'sqooler') return createProvider(spec);
     if (spec.type === 'local') return new SqoolerView(new SqoolerLocalFiles(spec.root), localPaths, index);
