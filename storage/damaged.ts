@@ -3,7 +3,7 @@
 // by hand). One of them must not stop its backend: a spooler sets it aside in `jobs/damaged/<backend>`, as it was,
 // for an operator to look at, and goes on with the next job.
 import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
-import { type JobRecord, type JobState, ns } from './records.ts';
+import { type JobRecord, type JobState, type StatusRecord, ns } from './records.ts';
 import { isRaceLoss } from './stepwise-publisher.ts';
 
 /** Told of each document set aside: its backend, its key and where it came from. */
@@ -24,6 +24,21 @@ export function isJobRecord(value: unknown, key: string, backend: string, state:
     typeof record.timestamps === 'object' &&
     record.timestamps !== null &&
     (state !== 'RUNNING' || (typeof record.lease === 'object' && record.lease !== null))
+  );
+}
+
+const STATES: readonly unknown[] = ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED'] satisfies JobState[];
+
+/** Whether a status document is the projection of job `id` that readers can answer from. */
+export function isStatusRecord(value: unknown, id: string): value is StatusRecord {
+  if (value === null || typeof value !== 'object') return false;
+  const status = value as Partial<StatusRecord>;
+  return (
+    status.job_id === id &&
+    STATES.includes(status.status) &&
+    typeof status.detail === 'string' &&
+    typeof status.error_message === 'string' &&
+    Number.isInteger(status.seq)
   );
 }
 

@@ -6,7 +6,7 @@
 // order that readers and the next publisher repair after a crash (stepwise-transitions.ts, stepwise-publisher.ts,
 // stepwise-schedule.ts, getStatus).
 import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
-import { heldRecord, writeProjections } from './atomic-transitions.ts';
+import { heldRecord, statusOf, writeProjections } from './atomic-transitions.ts';
 import { reschedule, schedule } from './schedule.ts';
 import { ConflictError, InvalidKeyError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
@@ -26,7 +26,7 @@ import {
 } from './records.ts';
 import { type AttemptFailure, revived } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
-import { readRecordIn, setAsideIn, type SetAsideListener } from './damaged.ts';
+import { isJobRecord, isStatusRecord, readRecordIn, setAsideIn, type SetAsideListener } from './damaged.ts';
 
 export interface EnqueueRequest {
   backend: string;
@@ -365,7 +365,10 @@ export class JobLifecycle {
    * read while a job is queued or running.
    */
   async getStatus(backend: string, id: string): Promise<StatusRecord | undefined> {
-    const status = await this.readStatus(backend, id);
+    if (!isJobId(id)) return undefined;
+    const stored = await this.storage.get<unknown>(ns.status(backend), id);
+    if (stored && !isStatusRecord(stored.value, id)) return this.statusFromRecord(backend, id);
+    const status = stored?.value as StatusRecord | undefined;
     // With transactions the status is written with every move: it cannot lag behind.
     if (!status || this.storage.transaction || FINAL_STATES.includes(status.status)) return status;
     if (await this.storage.get(stateNamespace(status.status, backend), id)) return status;
@@ -375,9 +378,18 @@ export class JobLifecycle {
     return this.readStatus(backend, id);
   }
 
+  /** The status projection; undefined when there is none or it is damaged (readers then go by the record). */
   private async readStatus(backend: string, id: string): Promise<StatusRecord | undefined> {
     if (!isJobId(id)) return undefined;
-    return (await this.storage.get<StatusRecord>(ns.status(backend), id))?.value;
+    const value = (await this.storage.get<unknown>(ns.status(backend), id))?.value;
+    return isStatusRecord(value, id) ? value : undefined;
+  }
+
+  /** A damaged status document's job as its record says it is. */
+  private async statusFromRecord(backend: string, id: string): Promise<StatusRecord | undefined> {
+    const found = await this.find(backend, id);
+    const state = (found?.value as { state?: JobState } | undefined)?.state;
+    return found && state && isJobRecord(found.value, id, backend, state) ? statusOf(found.value) : undefined;
   }
 
   /** The result of a DONE job, or undefined. */

@@ -46,6 +46,23 @@ describe('damaged documents in storage', function () {
     expect((await h.call('POST', '/backends/singlequdit/jobs', { token, body: { payload: GOOD_JOB } })).status).to.equal(201);
   });
 
+  it('answers from the job record when its status document is damaged, on every face and in lists', async () => {
+    const posted = await h.call('POST', '/backends/singlequdit/jobs', { token, body: { payload: GOOD_JOB } });
+    const id = (posted.body as { id: string }).id;
+    for (const damaged of [{ status: 'FOO', seq: 'x' }, 'a string', 5, { job_id: 'other', status: 'DONE', detail: '', error_message: 'None', seq: 9 }]) {
+      await h.storage.put(ns.status('singlequdit'), id, damaged);
+      const job = await h.call('GET', `/jobs/${id}`, { token });
+      expect([job.status, (job.body as { status: string }).status], JSON.stringify(damaged)).to.deep.equal([200, 'QUEUED']);
+      const list = await h.call('GET', '/jobs', { token });
+      expect(list.status, list.text).to.equal(200);
+      expect((list.body as { jobs: { id: string; status: string }[] }).jobs.find((j) => j.id === id)?.status).to.equal('QUEUED');
+      const v2 = await request(`${h.url}/api/v2/singlequdit/get_job_status?job_id=${id}&token=${token}`);
+      expect(v2.status).to.equal(200);
+      expect(Object.keys(v2.body as object)).to.deep.equal(['job_id', 'status', 'detail', 'error_message']);
+      expect(v2.body).to.include({ job_id: id, status: 'QUEUED', error_message: 'None' });
+    }
+  });
+
   it('ignores a heartbeat that is not one', async () => {
     for (const [key, value] of [['null-beat', null], ['no-time', { spooler: 'x' }], ['bad-time', { at: 'yesterday' }]] as const) {
       await h.storage.put(ns.heartbeats('singlequdit'), key, value);
