@@ -3,7 +3,7 @@
 import Table from 'cli-table3';
 import type { DeadLetterList, DeadLetterView } from '../../schemas/dead-letter.ts';
 import type { JobDetail } from '../client/index.ts';
-import { connect } from './job.ts';
+import { connect, nextPageCommand } from './job.ts';
 
 interface JsonOption {
   json?: boolean;
@@ -16,16 +16,15 @@ function print(options: JsonOption, data: unknown, human: () => string): void {
 const lastFailure = (letter: DeadLetterView) => letter.failures.at(-1)?.message ?? letter.job.error_message ?? '';
 
 export async function runDeadLetterList(options: JsonOption & { backend?: string; limit?: string; after?: string }): Promise<void> {
-  const page = await (await connect()).request<DeadLetterList>('GET', '/admin/dead-letters', {
-    query: { backend: options.backend, after: options.after, limit: options.limit === undefined ? undefined : Number(options.limit) },
-  });
+  const filters = { backend: options.backend, limit: options.limit === undefined ? undefined : Number(options.limit) };
+  const page = await (await connect()).request<DeadLetterList>('GET', '/admin/dead-letters', { query: { ...filters, after: options.after } });
   print(options, page, () => {
     if (page.dead_letters.length === 0) return 'No dead letters.';
     const table = new Table({ head: ['id', 'backend', 'owner', 'attempts', 'dead since', 'last failure'], style: { head: [], border: [] } });
     for (const letter of page.dead_letters) {
       table.push([letter.job.id, letter.job.backend, letter.job.owner, String(letter.job.attempts), letter.dead_lettered_at, lastFailure(letter).slice(0, 80)]);
     }
-    return page.next_after ? `${table.toString()}\nMore: qspool dead-letter list --after ${page.next_after}` : table.toString();
+    return page.next_after ? `${table.toString()}\nMore: ${nextPageCommand('dead-letter list', { ...filters, after: page.next_after })}` : table.toString();
   });
 }
 

@@ -159,17 +159,27 @@ export async function runJobCancel(id: string, options: JsonOption): Promise<voi
   print(options, job, () => (job.status === 'CANCELLED' ? `Cancelled job ${id}` : `Cancel requested: job ${id} is ${job.status}; its spooler stops it at the next check`));
 }
 
+/**
+ * The command that prints the next page. A cursor is bound to the filters it was made for, so every filter given is
+ * repeated, and the page size too. No quoting: these are values the server just accepted, and its patterns for them
+ * admit nothing a shell would split or expand.
+ */
+export function nextPageCommand(command: string, options: Record<string, string | number | undefined>): string {
+  const given = Object.entries(options).filter(([, value]) => value !== undefined);
+  return [`qspool ${command}`, ...given.map(([name, value]) => `--${name} ${value}`)].join(' ');
+}
+
 export async function runJobList(options: JsonOption & { status?: string; backend?: string; limit?: string; cursor?: string }): Promise<void> {
-  const page = await (await connect()).list({
+  const filters = {
     ...(options.status ? { status: options.status.toUpperCase() } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
-    ...(options.cursor ? { cursor: options.cursor } : {}),
-    limit: options.limit ? Number(options.limit) : 50,
-  });
+    ...(options.limit ? { limit: Number(options.limit) } : {}),
+  };
+  const page = await (await connect()).list({ limit: 50, ...filters, ...(options.cursor ? { cursor: options.cursor } : {}) });
   print(options, page, () => {
     if (page.jobs.length === 0) return 'No jobs.';
     const table = new Table({ head: ['id', 'backend', 'status', 'created', 'age'], style: { head: [], border: [] } });
     for (const job of page.jobs) table.push([job.id, job.backend, job.status, job.created_at, formatElapsed(Date.now() - Date.parse(job.created_at))]);
-    return page.next_cursor ? `${table.toString()}\nMore: qspool job list --cursor ${page.next_cursor}` : table.toString();
+    return page.next_cursor ? `${table.toString()}\nMore: ${nextPageCommand('job list', { ...filters, cursor: page.next_cursor })}` : table.toString();
   });
 }

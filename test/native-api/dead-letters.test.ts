@@ -98,4 +98,16 @@ describe('native API: dead letters', function () {
     expect(refused?.code).to.be.above(0);
     await h.lifecycle.cancel('singlequdit', requeued);
   });
+
+  it('`qspool dead-letter list` prints a next-page command that repeats --backend and --limit (real binary)', async () => {
+    await deadLetter();
+    await deadLetter();
+    const env = { ...process.env, QSPOOL_URL: h.url, QSPOOL_TOKEN: admin, QSPOOL_CONFIG: '/nonexistent/qspool.json' };
+    const qspool = async (...args: string[]) => (await promisify(execFile)(process.execPath, [BIN, ...args], { env })).stdout;
+    const first = await qspool('dead-letter', 'list', '--backend', 'singlequdit', '--limit', '1');
+    const more = /^More: qspool (.*)$/m.exec(first)?.[1] ?? '';
+    expect(more).to.match(/^dead-letter list --backend singlequdit --limit 1 --after [0-9a-f]{24}$/);
+    const next = JSON.parse(await qspool(...more.split(' '), '--json')) as DeadLetterList;
+    expect(next.dead_letters.map((letter) => letter.job.backend)).to.deep.equal(['singlequdit']);
+  });
 });

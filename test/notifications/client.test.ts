@@ -1,13 +1,13 @@
 // The typed client (scripts/client) and the commands built on it: `qspool login` saving credentials with mode 0600,
-// `qspool job submit --wait` through the real binary (plain status lines off a terminal, exit 0 on DONE), and the
-// exit codes and --json output of `job watch|status|list|result|cancel`.
+// `qspool job submit --wait` through the real binary (plain status lines off a terminal, exit 0 on DONE), the exit
+// codes and --json output of `job watch|status|list|result|cancel`, and the next-page command `job list` prints.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ApiError, QspoolClient } from '../../scripts/client/index.ts';
+import { ApiError, QspoolClient, type JobList } from '../../scripts/client/index.ts';
 import { runJobCancel, runJobList, runJobResult, runJobStatus, runJobWatch } from '../../scripts/commands/job.ts';
 import { runLogin } from '../../scripts/commands/login.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
@@ -112,6 +112,21 @@ describe('the qspool client and job commands', function () {
     const cancelled = await run(() => runJobCancel(doomed.id, {}));
     expect(cancelled.out).to.equal(`Cancelled job ${doomed.id}\n`);
     expect((await run(() => runJobWatch(doomed.id, {}))).code).to.equal(4);
+  });
+
+  it('`qspool job list` prints a next-page command that repeats the filters and page size, and it works (real binary)', async () => {
+    const client = new QspoolClient({ url: h.url, token });
+    for (let n = 0; n < 3; n += 1) await client.waitFor((await client.submit('singlequdit', GOOD_JOB)).id);
+    const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+    const env = { ...process.env, QSPOOL_URL: h.url, QSPOOL_TOKEN: token, QSPOOL_CONFIG: join(dir, 'absent.json') };
+    const qspool = async (args: string[]) => (await promisify(execFile)(process.execPath, [bin, ...args], { env })).stdout;
+    const first = await qspool(['job', 'list', '--status', 'done,error', '--backend', 'singlequdit', '--limit', '2']);
+    const more = /^More: qspool (.*)$/m.exec(first)?.[1] ?? '';
+    expect(more).to.match(/^job list --status DONE,ERROR --backend singlequdit --limit 2 --cursor [\w-]+$/);
+    const next = JSON.parse(await qspool([...more.split(' '), '--json'])) as JobList;
+    expect(next.jobs).to.have.length.within(1, 2);
+    expect(next.jobs.map((job) => [job.backend, job.status])).to.deep.equal(next.jobs.map(() => ['singlequdit', 'DONE']));
+    expect(next.jobs.filter((job) => first.includes(job.id))).to.deep.equal([]);
   });
 
   it('`qspool job submit FILE --wait` prints plain status lines off a terminal and exits 0 on DONE (real binary)', async () => {
