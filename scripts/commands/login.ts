@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { loadCredentials, QspoolClient, saveCredentials } from '../client/index.ts';
+import { UsageError } from './usage.ts';
 
 export interface LoginOptions {
   url?: string;
@@ -14,19 +15,33 @@ export interface LoginOptions {
   json?: boolean;
 }
 
-async function askLine(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY === true });
+/**
+ * Reads one line, with a prompt only for a person at a terminal. Standard input ending first (/dev/null, an empty
+ * pipe) is a usage error: the question would otherwise stay unanswered while the process exits.
+ */
+async function askLine(question: string, missing: string): Promise<string> {
+  const terminal = process.stdin.isTTY === true;
+  const rl = createInterface({ input: process.stdin, ...(terminal ? { output: process.stderr } : {}), terminal });
   try {
-    return (await rl.question(question)).trim();
+    return await new Promise<string>((resolve, reject) => {
+      rl.once('close', () => reject(new UsageError(missing)));
+      rl.question(question).then((answer) => resolve(answer.trim()), reject);
+    });
   } finally {
     rl.close();
   }
 }
 
+/** The username to log in as, asked only at a terminal: from a pipe the password would be taken for it. */
+async function askUsername(): Promise<string> {
+  if (!process.stdin.isTTY) throw new UsageError('No username given and standard input is not a terminal: pass --username');
+  return askLine('Username: ', 'No username given: pass --username');
+}
+
 /** Reads a password without echoing it on a terminal; elsewhere reads one line. */
 async function askHidden(question: string): Promise<string> {
   const input = process.stdin;
-  if (!input.isTTY) return askLine(question);
+  if (!input.isTTY) return askLine(question, 'No password given: standard input ended before a line (pipe the password in, or pass --token)');
   process.stderr.write(question);
   input.setRawMode(true);
   input.resume();
@@ -63,7 +78,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   const url = (options.url ?? saved.url).replace(/\/+$/, '');
   let token = options.token;
   if (!token) {
-    const username = options.username ?? (await askLine('Username: '));
+    const username = options.username ?? (await askUsername());
     const password = options.passwordStdin ? await readAllStdin() : await askHidden('Password: ');
     const access = await new QspoolClient({ url }).login(username, password);
     token = (await new QspoolClient({ url, token: access.access_token }).createToken(tokenLabel())).token;

@@ -11,7 +11,7 @@ import { ApiError, QspoolClient, type JobList } from '../../scripts/client/index
 import { runJobCancel, runJobList, runJobResult, runJobStatus, runJobWatch } from '../../scripts/commands/job.ts';
 import { runLogin } from '../../scripts/commands/login.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
-import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
+import { GOOD_JOB, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
 import { startSpooler } from './support.ts';
 
 describe('the qspool client and job commands', function () {
@@ -94,6 +94,26 @@ describe('the qspool client and job commands', function () {
     expect(list.jobs.map((j) => j.id)).to.include(job.id);
     const result = JSON.parse((await run(() => runJobResult(job.id, {}))).out) as { job_id: string };
     expect(result.job_id).to.equal(job.id);
+  });
+
+  it('`qspool login` reads a piped password; with no username given, or no password to read, it exits 2 saying so (real binary)', async () => {
+    const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+    const env = { ...process.env, QSPOOL_CONFIG: join(dir, 'login.json') };
+    const login = (stdin: string, ...args: string[]) => {
+      const running = promisify(execFile)(process.execPath, [bin, 'login', '--url', h.url, ...args], { env });
+      running.child.stdin!.end(stdin);
+      return running.then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+      );
+    };
+    const piped = await login(`${PASSWORD}\n`, '--username', 'olga', '--json');
+    expect([piped.code, JSON.parse(piped.stdout).username]).to.deep.equal([0, 'olga']);
+    expect(piped.stderr).to.equal('');
+    const noUsername = await login(`${PASSWORD}\n`, '--password-stdin');
+    expect([noUsername.code, noUsername.stderr]).to.deep.equal([2, 'qspool: No username given and standard input is not a terminal: pass --username\n']);
+    const noPassword = await login('', '--username', 'olga');
+    expect([noPassword.code, noPassword.stderr]).to.deep.equal([2, 'qspool: No password given: standard input ended before a line (pipe the password in, or pass --token)\n']);
   });
 
   it('exits 3 when the job ends in ERROR and 4 when it is cancelled', async () => {
