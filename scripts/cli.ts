@@ -1,5 +1,6 @@
 // The qspool command line: `qspool <command>`. Exit codes: 0 success, 1 failure (or not found), 2 usage error.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import pkg from '../package.json' with { type: 'json' };
 import { QspoolError } from '../schemas/errors.ts';
 
 // Each command's module is loaded when that command runs: they pull in different parts of the code base (the
@@ -23,7 +24,7 @@ function lazy<M>(module: () => Promise<M>, pick: (loaded: M) => (...args: never[
   };
 }
 
-const program = new Command('qspool').description('Quantum devices on the internet through shared storage').exitOverride();
+const program = new Command('qspool').description('Quantum devices on the internet through shared storage').version(pkg.version).exitOverride();
 
 program.command('start').description('server and spoolers in one process on local storage (the quick start)').action(lazy(load.start, (m) => m.runStart));
 
@@ -201,9 +202,9 @@ deadLetter.command('purge <id>').description('remove a dead letter and every tra
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  const code = (error as { code?: string }).code;
-  if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0);
-  if (typeof code === 'string' && code.startsWith('commander.')) process.exit(2);
+  // Commander has printed what it had to say: the help or version asked for (its exit code 0, from --help as from
+  // `qspool help`), or a usage error.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   process.stderr.write(`qspool: ${error instanceof QspoolError || error instanceof Error ? error.message : String(error)}\n`);
   // Bad input (4xx) is a usage error; anything else is a failure.
   process.exit(error instanceof QspoolError && error.status >= 400 && error.status < 500 && error.status !== 404 ? 2 : 1);

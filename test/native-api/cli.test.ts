@@ -1,8 +1,8 @@
 // `qspool user add|list|disable|token`: what an admin types, on a fresh data directory. The commands run in this
-// process for speed; one run through the real binary checks the wiring and the exit code.
+// process for speed; runs through the real binary check the wiring and the exit codes (help and --version too).
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -91,5 +91,22 @@ describe('qspool user commands', function () {
     );
     expect(failed?.code).to.equal(1);
     expect(failed?.stderr).to.equal('qspool: No user nobody\n');
+  });
+
+  it('exits 0 for `help`, `help <command>` and --version, and 2 for an unknown command (real binary)', async () => {
+    const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+    const qspool = (...args: string[]) =>
+      promisify(execFile)('node', [bin, ...args]).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code: number; stdout: string }) => error,
+      );
+    const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await qspool('--version')).to.deep.equal({ code: 0, stdout: `${version}\n` });
+    const help = await qspool('help');
+    expect([help.code, help.stdout]).to.deep.equal([0, (await qspool('--help')).stdout]);
+    expect(help.stdout).to.match(/^Usage: qspool /);
+    const jobHelp = await qspool('help', 'job');
+    expect([jobHelp.code, jobHelp.stdout]).to.deep.equal([0, (await qspool('job', '--help')).stdout]);
+    expect((await qspool('nosuch')).code).to.equal(2);
   });
 });
