@@ -1,9 +1,12 @@
 // `qspool user add|list|set|disable|token`: user administration straight on the server's storage. Tables for people,
 // `--json` for scripts.
 import Table from 'cli-table3';
+import { registrationSchema } from '../../schemas/accounts.ts';
+import { ajv } from '../../schemas/validators.ts';
 import type { User } from '../../server/services/users.ts';
 import { UserService } from '../../server/services/users.ts';
 import { openRuntime } from '../runtime.ts';
+import { UsageError } from './usage.ts';
 
 interface JsonOption {
   json?: boolean;
@@ -29,9 +32,13 @@ function table(head: string[], rows: string[][]): string {
   return out.toString();
 }
 
+/** The API's own check of an address (schemas/accounts.ts): these commands write to storage without passing it. */
+const isEmail = ajv.compile<string>(registrationSchema.properties.email);
+
 const userRow = (user: User) => [user.username, user.role, user.email ?? '', user.disabled ? 'disabled' : 'active', user.createdAt];
 
 export async function runUserAdd(name: string, options: JsonOption & { admin?: boolean; email?: string }): Promise<void> {
+  if (options.email && !isEmail(options.email)) throw new UsageError(`--email: ${JSON.stringify(options.email)} is not an e-mail address`);
   await withUsers(async (users) => {
     const user = await users.createUser(name, { role: options.admin ? 'admin' : 'user', ...(options.email ? { email: options.email } : {}) });
     const token = await users.issueToken(name, 'cli');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runUserAdd, runUserDisable, runUserList, runUserSet, runUserToken } from '../../scripts/commands/user.ts';
+import { QspoolError } from '../../schemas/errors.ts';
 import { UserService } from '../../server/services/users.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 
@@ -81,6 +82,15 @@ describe('qspool user commands', function () {
       const refused = await runUserSet('carol', wrong).then(() => undefined, (error: Error) => error);
       expect(refused, JSON.stringify(wrong)).to.be.instanceOf(Error);
     }
+  });
+
+  it('refuses an e-mail address the API refuses, as a usage error, creating no user', async () => {
+    for (const email of ['notanemail', 'dan@localhost', 'dan smith@lab.example', 'dan@lab.example,eve@lab.example', `${'d'.repeat(250)}@lab.example`]) {
+      const refused = await runUserAdd('dan', { email }).then(() => undefined, (error: unknown) => error);
+      expect(refused, email).to.be.instanceOf(QspoolError).and.include({ status: 400, message: `--email: ${JSON.stringify(email)} is not an e-mail address` });
+    }
+    // The name is still free: no refused address created the user.
+    expect(await output(() => runUserAdd('dan', { email: 'dan.o\'neil+qspool@lab.example' }))).to.match(/^Created user dan\n/);
   });
 
   it('exits 1 with a message for an unknown user, through the real binary', async () => {
