@@ -19,7 +19,7 @@ function print(value: unknown, options: Output, human: () => string): void {
 }
 
 function providerTable(providers: ProviderSummary[]): string {
-  const table = new Table({ head: ['name', 'type', 'layout', 'active', 'owner', 'description'] });
+  const table = new Table({ head: ['name', 'type', 'layout', 'active', 'owner', 'description'], style: { head: [], border: [] } });
   for (const p of providers) table.push([p.primary ? `${p.name} (primary)` : p.name, p.type, p.layout, p.active ? 'yes' : 'no', p.owner, p.description]);
   return table.toString();
 }
@@ -118,7 +118,7 @@ export async function storageTest(name: string, options: Output) {
   const steps = await withRegistry(async (registry) => probeProvider(await registry.open(name)));
   const { passed } = probeVerdict(steps);
   print({ name, passed, steps }, options, () => {
-    const table = new Table({ head: ['step', 'ok', 'ms', 'error'] });
+    const table = new Table({ head: ['step', 'ok', 'ms', 'error'], style: { head: [], border: [] } });
     for (const s of steps) table.push([s.step, s.ok ? 'yes' : 'NO', s.ms, s.error ?? '']);
     return `${table.toString()}\n${passed ? `${name}: credentials and permissions work` : `${name}: FAILED`}`;
   });

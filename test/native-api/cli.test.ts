@@ -1,17 +1,19 @@
 // `qspool user add|list|disable|token`: what an admin types, on a fresh data directory. The commands run in this
-// process for speed; runs through the real binary check the wiring and the exit codes (help and --version too).
+// process for speed; runs through the real binary check the wiring and the exit codes (help and --version too). The
+// storage commands' tables are checked for plain text too.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { storageList, storageShow, storageTest } from '../../scripts/commands/storage.ts';
 import { runUserAdd, runUserDisable, runUserList, runUserSet, runUserToken } from '../../scripts/commands/user.ts';
 import { QspoolError } from '../../schemas/errors.ts';
 import { UserService } from '../../server/services/users.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 
-describe('qspool user commands', function () {
+describe('qspool user (and storage) commands', function () {
   this.timeout(20_000);
   let dataDir: string;
   const saved = { ...process.env };
@@ -91,6 +93,13 @@ describe('qspool user commands', function () {
     }
     // The name is still free: no refused address created the user.
     expect(await output(() => runUserAdd('dan', { email: 'dan.o\'neil+qspool@lab.example' }))).to.match(/^Created user dan\n/);
+  });
+
+  it('prints the storage tables (list, show, test) without colour codes, like every other table', async () => {
+    const [primary] = JSON.parse(await output(() => storageList({ json: true }))) as { name: string }[];
+    const tables = [await output(() => storageList({})), await output(() => storageShow(primary!.name, {})), await output(() => storageTest(primary!.name, {}))];
+    expect(tables.filter((table) => table.includes('\x1b'))).to.deep.equal([]);
+    expect(tables.map((table) => /│\s*name\s*│|│\s*step\s*│/.test(table))).to.deep.equal([true, true, true]);
   });
 
   it('exits 1 with a message for an unknown user, through the real binary', async () => {
