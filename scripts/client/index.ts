@@ -47,6 +47,35 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * No answer from the server at all: connection refused, unknown host, TLS failure, a blocked port. fetch says only
+ * "fetch failed"; this names the server and the cause, and nothing of the request, whose headers carry the token.
+ */
+export class ConnectionError extends Error {
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    super(`Cannot reach ${url} (${reasonOf(cause)})`, { cause });
+    this.name = 'ConnectionError';
+  }
+}
+
+/** The system's error code (ECONNREFUSED, ENOTFOUND, …), else the message of what fetch gave as the cause. */
+function reasonOf(failure: unknown): string {
+  const cause = (failure as { cause?: { code?: unknown; message?: unknown } }).cause;
+  return typeof cause?.code === 'string' ? cause.code : String(cause?.message ?? failure);
+}
+
+/** What makes these options unusable, said without quoting a secret, as fetch's own messages would (URL or header). */
+function unusable(options: ClientOptions): string | undefined {
+  if (!URL.canParse(options.url)) return `The server URL ${JSON.stringify(options.url)} is not a URL, e.g. http://127.0.0.1:8000`;
+  const { username, password } = new URL(options.url);
+  if (username || password) return 'The server URL holds a user name or password, which fetch refuses to send; the token is what logs in';
+  if (options.token && /[\0\r\n]/.test(options.token.trim())) return 'The token holds a line break or NUL character, which no HTTP header can carry';
+  return undefined;
+}
+
 type Query = Record<string, string | number | undefined>;
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -60,8 +89,18 @@ export class QspoolClient {
   private readonly token: string | undefined;
 
   constructor(options: ClientOptions) {
+    const problem = unusable(options);
+    if (problem) throw new Error(problem);
     this.url = options.url.replace(/\/+$/, '');
     this.token = options.token;
+  }
+
+  /**
+   * A rejected fetch as the error to throw: failing to connect (fetch's TypeError with a cause) becomes a
+   * ConnectionError naming the server; an abort stays as it is.
+   */
+  private failure(error: unknown): unknown {
+    return error instanceof TypeError && error.cause !== undefined ? new ConnectionError(`${this.url}/`, error) : error;
   }
 
   /** One API call; resolves with the parsed JSON answer (undefined for 204), rejects with ApiError. */
@@ -77,6 +116,8 @@ export class QspoolClient {
         ...options.headers,
       },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    }).catch((error: unknown) => {
+      throw this.failure(error);
     });
     const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
@@ -185,7 +226,7 @@ export class QspoolClient {
           ...(options.signal ? { signal: options.signal } : {}),
         });
       } catch (error) {
-        if (options.signal?.aborted || ++failures > 30) throw error;
+        if (options.signal?.aborted || ++failures > 30) throw this.failure(error);
         await sleep(options.retryMs ?? 1000, options.signal);
         continue;
       }

@@ -4,10 +4,11 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ApiError, QspoolClient, type JobList } from '../../scripts/client/index.ts';
+import { ApiError, ConnectionError, QspoolClient, type JobList } from '../../scripts/client/index.ts';
 import { runJobCancel, runJobList, runJobResult, runJobStatus, runJobWatch } from '../../scripts/commands/job.ts';
 import { runLogin } from '../../scripts/commands/login.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
@@ -114,6 +115,36 @@ describe('the qspool client and job commands', function () {
     expect([noUsername.code, noUsername.stderr]).to.deep.equal([2, 'qspool: No username given and standard input is not a terminal: pass --username\n']);
     const noPassword = await login('', '--username', 'olga');
     expect([noPassword.code, noPassword.stderr]).to.deep.equal([2, 'qspool: No password given: standard input ended before a line (pipe the password in, or pass --token)\n']);
+  });
+
+  it('names the server it cannot reach, and quotes no secret fetch would refuse', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const unreachable = `http://127.0.0.1:${closed}`;
+    const message = `Cannot reach ${unreachable}/ (ECONNREFUSED)`;
+    const client = new QspoolClient({ url: unreachable, token });
+    expect(await client.me().catch((error: unknown) => error)).to.be.instanceOf(ConnectionError).and.include({ message, url: `${unreachable}/` });
+    const events = (async () => {
+      for await (const _event of client.jobEvents('0123456789abcdef01234567', { retryMs: 1 }));
+    })();
+    expect(await events.catch((error: unknown) => error)).to.be.instanceOf(ConnectionError).and.include({ message });
+
+    const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+    const env = { ...process.env, QSPOOL_URL: unreachable, QSPOOL_TOKEN: token, QSPOOL_CONFIG: join(dir, 'absent.json') };
+    const failed = await promisify(execFile)(process.execPath, [bin, 'job', 'list'], { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect([failed.code, failed.stderr]).to.deep.equal([1, `qspool: ${message}\n`]);
+
+    // fetch refuses both with messages of its own that quote them.
+    const refusals = [() => new QspoolClient({ url: 'http://ada:s3cret-pw@127.0.0.1:8000' }), () => new QspoolClient({ url: h.url, token: `${token}\n${token}` })];
+    for (const refusal of refusals) expect(refusal).to.throw(Error).that.satisfies((error: Error) => !error.message.includes('s3cret-pw') && !error.message.includes(token));
+    expect(() => new QspoolClient({ url: '127.0.0.1:8000' })).to.throw('The server URL "127.0.0.1:8000" is not a URL, e.g. http://127.0.0.1:8000');
   });
 
   it('exits 3 when the job ends in ERROR and 4 when it is cancelled', async () => {
