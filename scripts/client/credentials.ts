@@ -23,15 +23,28 @@ async function readFileCredentials(path: string): Promise<Partial<Credentials>> 
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    throw new Error(`Cannot read ${path} (${code ?? (error as Error).message})`, { cause: error });
   }
-  const parsed = JSON.parse(text) as Partial<Credentials>;
+  const parsed = parseObject(text);
+  // Neither JSON.parse's message nor the text goes into the error: they may quote the token.
+  if (!parsed) throw new Error(`${path} is not a JSON object: fix it, or delete it and run qspool login again`);
   return {
     ...(typeof parsed.url === 'string' ? { url: parsed.url } : {}),
     ...(typeof parsed.token === 'string' ? { token: parsed.token } : {}),
     ...(typeof parsed.username === 'string' ? { username: parsed.username } : {}),
   };
+}
+
+/** The file's settings object; undefined for anything else, JSON or not. */
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The environment wins over the file, variable by variable; the token may be missing (then calls answer 401). */

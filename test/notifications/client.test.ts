@@ -1,6 +1,7 @@
 // The typed client (scripts/client) and the commands built on it: `qspool login` saving credentials with mode 0600,
 // `qspool job submit --wait` through the real binary (plain status lines off a terminal, exit 0 on DONE), the exit
-// codes and --json output of `job watch|status|list|result|cancel`, and the next-page command `job list` prints.
+// codes and --json output of `job watch|status|list|result|cancel`, the next-page command `job list` prints, and
+// errors that name what failed (the server, the config file) without quoting a secret.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ApiError, ConnectionError, QspoolClient, type JobList } from '../../scripts/client/index.ts';
+import { ApiError, ConnectionError, loadCredentials, QspoolClient, type JobList } from '../../scripts/client/index.ts';
 import { runJobCancel, runJobList, runJobResult, runJobStatus, runJobWatch } from '../../scripts/commands/job.ts';
 import { runLogin } from '../../scripts/commands/login.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
@@ -145,6 +146,17 @@ describe('the qspool client and job commands', function () {
     const refusals = [() => new QspoolClient({ url: 'http://ada:s3cret-pw@127.0.0.1:8000' }), () => new QspoolClient({ url: h.url, token: `${token}\n${token}` })];
     for (const refusal of refusals) expect(refusal).to.throw(Error).that.satisfies((error: Error) => !error.message.includes('s3cret-pw') && !error.message.includes(token));
     expect(() => new QspoolClient({ url: '127.0.0.1:8000' })).to.throw('The server URL "127.0.0.1:8000" is not a URL, e.g. http://127.0.0.1:8000');
+  });
+
+  it('names a config file it cannot read, quoting none of it (the token)', async () => {
+    const corrupt = join(dir, 'corrupt.json');
+    for (const text of [`{"token": "${token}",}`, `{"token": ${token}}`, 'null']) {
+      await writeFile(corrupt, text);
+      const refused = await loadCredentials({ QSPOOL_CONFIG: corrupt }).catch((error: unknown) => error);
+      expect(refused, text).to.be.instanceOf(Error).and.include({ message: `${corrupt} is not a JSON object: fix it, or delete it and run qspool login again` });
+    }
+    const unreadable = await loadCredentials({ QSPOOL_CONFIG: dir }).catch((error: unknown) => error);
+    expect(unreadable).to.be.instanceOf(Error).and.include({ message: `Cannot read ${dir} (EISDIR)` });
   });
 
   it('exits 3 when the job ends in ERROR and 4 when it is cancelled', async () => {
