@@ -228,6 +228,9 @@ export class SqoolerLifecycle {
       if ((await this.read<LeaseDocument>(at))?.token === lease.token) await this.forget(at);
       return false;
     }
+    // A result the dead attempt wrote before its move is no result of the job: a sqooler spooler taking the job
+    // next refuses to upload over it (FileExistsError), and an ERROR job has none.
+    await this.forget(this.paths.result(key));
     if (giveUp) {
       const status = (await this.view.status(key)) ?? initialStatus(this.paths.jobId(key));
       const message = `Gave up after ${lease.attempts} attempts: each spooler that took the job stopped renewing its lease`;

@@ -155,6 +155,8 @@ describe('qspool\'s claim on a sqooler local layout', () => {
     await view.documents.upload(at.path, at.name, { ...RESULT, results: [{ header: { name: 'experiment_0', by: 'the dead attempt' } }] });
     clock += 1_001;
     expect(await lifecycle().requeueExpired(DISPLAY)).to.deep.equal([id]);
+    // Taken back, the job has no result: a sqooler spooler claiming it next would refuse to upload over one.
+    expect(await view.documents.get(at.path, at.name)).to.equal(undefined);
     const second = (await lifecycle().claim(DISPLAY, 'b'))!;
     expect(second.record.attempts).to.equal(2);
     await lifecycle().completeAndClaim(second, { result: RESULT });
