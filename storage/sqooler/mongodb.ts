@@ -1,7 +1,9 @@
 // sqooler's MongoDB provider (MongodbCore): a path `a/b/c` is database `a`, collection `b.c`, and a document's `_id`
 // is ObjectId(name), so jobs, statuses and results live in the databases `jobs`, `status` and `results` under the
-// same paths as on local storage. Configs are the exception: `backends.configs` holds them under random ids, found by
-// their `display_name` (or the signed payload's). Each write is one insert, which a unique `_id` makes create-only.
+// same paths as on local storage. Configs and public keys are the exceptions: `backends.configs` holds configs under
+// random ids, found by their `display_name` (or the signed payload's), and `backends.public_keys` holds keys under
+// random ids, found by their `kid` (upload_public_key, get_public_key_from_kid). Each other write is one insert, which
+// a unique `_id` makes create-only.
 import { MongoClient, ObjectId } from 'mongodb';
 import { ConflictError } from '../../schemas/errors.ts';
 import { isDuplicateKey } from '../mongodb/error-mapping.ts';
@@ -9,6 +11,7 @@ import { type DocumentAddress, type SqoolerDocuments, safeSegments } from './lay
 import { localPaths } from './paths.ts';
 
 const CONFIGS = localPaths.config('').path;
+const PUBLIC_KEYS = localPaths.publicKey('').path;
 
 /** A stored document as JSON, as the other providers give it: no `_id`, BSON dates (last_queue_check) as ISO text. */
 function plain(document: Record<string, unknown>): Record<string, unknown> {
@@ -35,14 +38,18 @@ export class SqoolerMongoFiles implements SqoolerDocuments {
     return this.client.db(`${this.prefix}${database}`).collection(rest.join('.'));
   }
 
-  private static configQuery(display: string) {
-    return { $or: [{ display_name: display }, { 'payload.display_name': display }] };
+  /** How sqooler finds the documents of the collections it keeps under random ids; undefined for the others. */
+  private static fieldQuery(path: string, name: string) {
+    if (path === CONFIGS) return { $or: [{ display_name: name }, { 'payload.display_name': name }] };
+    if (path === PUBLIC_KEYS) return { kid: name };
+    return undefined;
   }
 
   async get(path: string, name: string): Promise<unknown> {
     safeSegments(path, name);
-    if (path === CONFIGS) {
-      const found = await this.collection(path).findOne(SqoolerMongoFiles.configQuery(name));
+    const query = SqoolerMongoFiles.fieldQuery(path, name);
+    if (query) {
+      const found = await this.collection(path).findOne(query);
       return found ? plain(found) : undefined;
     }
     if (!ObjectId.isValid(name)) return undefined;
@@ -60,10 +67,10 @@ export class SqoolerMongoFiles implements SqoolerDocuments {
     }
   }
 
-  /** One replaceOne (upserting): configs by their display name, as sqooler's update_config finds them. */
+  /** One replaceOne (upserting): configs by their display name and keys by their kid, as sqooler finds them. */
   async replace(path: string, name: string, content: unknown): Promise<void> {
     safeSegments(path, name);
-    const filter = path === CONFIGS ? SqoolerMongoFiles.configQuery(name) : { _id: new ObjectId(name) };
+    const filter = SqoolerMongoFiles.fieldQuery(path, name) ?? { _id: new ObjectId(name) };
     await this.collection(path).replaceOne(filter, content as Record<string, unknown>, { upsert: true });
   }
 

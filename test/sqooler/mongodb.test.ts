@@ -59,6 +59,17 @@ describe('the sqooler layout on MongoDB', function () {
     await stop?.();
   });
 
+  it('keeps public keys as sqooler does: under a random _id, found and replaced by their kid', async () => {
+    const files = new SqoolerMongoFiles(client!, prefix);
+    const kid = 'singlequdit-0123456789abcdef';
+    const at = localPaths.publicKey(kid);
+    for (const x of ['first', 'second']) await files.replace(at.path, at.name, { kid, kty: 'OKP', crv: 'Ed25519', x });
+    const stored = await client!.db(`${prefix}backends`).collection('public_keys').find({ kid }).toArray();
+    expect(stored).to.have.length(1);
+    expect(stored[0]!._id).to.be.instanceOf(ObjectId);
+    expect(await files.get(at.path, at.name)).to.deep.equal({ kid, kty: 'OKP', crv: 'Ed25519', x: 'second' });
+  });
+
   it('finds the backend by its config\'s display_name and its heartbeat in last_queue_check', async () => {
     expect(await view.list('configs')).to.deep.equal(['singlequdit']);
     expect((await view.get<Record<string, unknown>>('configs', 'singlequdit'))!.value).to.include({ display_name: 'singlequdit', sign: true });
