@@ -84,7 +84,11 @@ export class SqoolerView implements StorageProvider {
   async status(key: JobKey): Promise<SqoolerStatus | undefined> {
     const older = this.paths.olderStatus(key);
     const document = (await this.document(this.paths.status(key))) ?? (older && (await this.document(older)));
-    return document === undefined ? undefined : (unwrapJws(document) as unknown as SqoolerStatus);
+    if (document === undefined) return undefined;
+    // A damaged status dict is read past: the job's folder then says where it is (record, stateOf).
+    const dict = unwrapJws(document) as unknown as Partial<SqoolerStatus> | null;
+    const usable = typeof dict === 'object' && dict !== null && typeof dict.status === 'string' && typeof dict.detail === 'string' && typeof dict.error_message === 'string';
+    return usable ? (dict as SqoolerStatus) : undefined;
   }
 
   /** The job's place and document (sqooler's update_in_database moves the job first and writes the status last). */

@@ -68,6 +68,17 @@ describe('the sqooler layout, on documents sqooler wrote itself', () => {
     expect(result).to.deep.equal({ ...stored, backend_name: 'lab1_singlequdit_simulator', status: 'finished' });
   });
 
+  it('reads a job past a damaged status dict, by the folder it is in', async () => {
+    await cp(join(work, 'done'), join(work, 'damaged'), { recursive: true });
+    const damaged = view('damaged');
+    for (const content of ['[1, 2]', '"text"', '{"job_id": "x", "status": "DONE"}']) {
+      await writeFile(join(work, 'damaged', 'status', 'singlequdit', `${DONE_ID}.json`), content);
+      const status = (await damaged.get<StatusRecord>('status/singlequdit', DONE_ID))!.value;
+      expect(status, content).to.include({ job_id: DONE_ID, status: 'DONE' });
+      expect(status.detail).to.be.a('string');
+    }
+  });
+
   it('serves signed configs and results only while their signatures hold with the published key', async () => {
     await cp(join(work, 'done'), join(work, 'tampered'), { recursive: true });
     const tamper = async (file: string, from: string, to: string) => {
