@@ -35,18 +35,27 @@ export class JobTransitions {
   }
 
   claimIn(tx: Transaction, backend: string, holder: string): ClaimedJob | undefined {
-    const head = this.queueHead(tx, backend);
-    if (!head) return undefined;
-    promoteDue(tx, backend, this.now());
-    // Jobs queued before scheduling existed (or by a stepwise writer) have no entry: they go first, oldest first.
-    // A head waiting out a retry's backoff has no entry either, and is not taken before its time.
-    const fallback = isDue(head.value, this.now()) ? head : undefined;
-    const current = head.value.schedule === undefined ? fallback : (this.scheduledNext(tx, backend) ?? fallback);
-    if (!current) return undefined;
-    const record = this.claimed(current.value, holder);
-    const version = tx.move(ns.queued(backend), ns.running(backend), record.id, { value: record });
-    writeProjections(tx, record, this.wallClock());
-    return { record, version };
+    for (let setAside = 0; setAside < SET_ASIDE_PER_CLAIM; setAside += 1) {
+      const head = this.queueHead(tx, backend);
+      if (!head) return undefined;
+      promoteDue(tx, backend, this.now());
+      // Jobs queued before scheduling existed (or by a stepwise writer) have no entry: they go first, oldest first.
+      // A head waiting out a retry's backoff has no entry either, and is not taken before its time.
+      const fallback = isDue(head.value, this.now()) ? head : undefined;
+      const current = head.value.schedule === undefined ? fallback : (this.scheduledNext(tx, backend) ?? fallback);
+      if (!current) return undefined;
+      const { id } = current.value;
+      // Moves are atomic here, so a queued copy of a running job is damage: set aside, it never runs a second time.
+      if (tx.get(ns.running(backend), id)) {
+        setAsideIn(tx, ns.queued(backend), id, backend, this.onSetAside);
+        continue;
+      }
+      const record = this.claimed(current.value, holder);
+      const version = tx.move(ns.queued(backend), ns.running(backend), id, { value: record });
+      writeProjections(tx, record, this.wallClock());
+      return { record, version };
+    }
+    return undefined;
   }
 
   /** The queue's first record, damaged documents before it set aside. */

@@ -416,6 +416,22 @@ export function providerConformance(target: ConformanceTarget): void {
       expect(heard.sort()).to.deep.equal([`${ns.queued(BACKEND)} ${broken}`, `${ns.queued(BACKEND)} ${impostor}`, `${ns.running(BACKEND)} ${stray}`]);
     });
 
+    it('I1 never runs a job twice when a copy of it lies in the queue while it runs (providers with transactions)', async function () {
+      if (!storage.transaction) this.skip();
+      const [id, next] = await enqueueMany(2);
+      const heard: string[] = [];
+      const jobs = new JobLifecycle(storage, { now: () => clock, onSetAside: (_backend, key) => heard.push(key) });
+      const running = (await jobs.claim(BACKEND, 's'))!;
+      expect(running.record.id).to.equal(id);
+      await storage.put(ns.queued(BACKEND), id!, { ...running.record, state: 'QUEUED', lease: undefined });
+      expect((await jobs.claim(BACKEND, 't'))!.record.id).to.equal(next);
+      expect(await jobs.claim(BACKEND, 'u')).to.equal(undefined);
+      expect(heard).to.deep.equal([id]);
+      expect(await storage.list(ns.queued(BACKEND))).to.deep.equal([]);
+      await jobs.complete(running, { ok: true });
+      expect(await statesOf(storage, id!)).to.deep.equal([ns.finished(BACKEND)]);
+    });
+
     it('I4 claims by reading one small page of the queue, not the whole queue', async () => {
       await enqueueMany(300);
       const pages: (number | undefined)[] = [];
