@@ -27,6 +27,7 @@ import {
 import { type AttemptFailure, revived } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
 import { isJobRecord, isStatusRecord, readRecordIn, setAsideIn, type SetAsideListener } from './damaged.ts';
+import { removeJob } from './job-removal.ts';
 
 export interface EnqueueRequest {
   backend: string;
@@ -406,35 +407,9 @@ export class JobLifecycle {
       const found = await this.find(backend, id);
       if (!found) throw new NotFoundError(`Job ${id} not found`);
       if (found.value.state === 'RUNNING') throw new ConflictError(`Job ${id} is running; cancel it first`, 'job_running');
-      if (await this.removeJob(found)) return;
+      if (await removeJob(this.storage, this.indexStorage, found)) return;
     }
     throw new ConflictError(`Job ${id} kept changing while it was being deleted; try again`, 'job_busy');
-  }
-
-  private async removeJob({ value: job, version }: StoredDocument<JobRecord>): Promise<boolean> {
-    const removals: [StorageProvider, string, string][] = [
-      ...(job.resultKey ? [[this.storage, ns.results(job.backend), job.resultKey] as [StorageProvider, string, string]] : []),
-      [this.storage, ns.status(job.backend), job.id],
-      // The indexes go last, so a crash mid-purge leaves an entry that points nowhere rather than a hidden job.
-      [this.indexStorage, ns.ownerIndex(job.owner), job.id],
-      [this.indexStorage, ns.jobIndex, job.id],
-    ];
-    const raceLost = (error: unknown) => {
-      if (isRaceLoss(error)) return false;
-      throw error;
-    };
-    if (this.storage.transaction && this.indexStorage === this.storage) {
-      return this.storage
-        .transaction((tx) => {
-          if (!tx.delete(placeOf(job), job.id, version)) return false;
-          for (const [, namespace, key] of removals) tx.delete(namespace, key);
-          return true;
-        })
-        .catch(raceLost);
-    }
-    if (!(await this.storage.delete(placeOf(job), job.id, version).catch(raceLost))) return false;
-    for (const [storage, namespace, key] of removals) await storage.delete(namespace, key);
-    return true;
   }
 
   /**

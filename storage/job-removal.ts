@@ -1,0 +1,33 @@
+// A purge's removal of one job, at the version the purge found it at (JobLifecycle.purge looks the job up again when
+// it moved meanwhile): the job, its result and status, then its index entries, in one transaction where the
+// provider has them and the indexes live beside the jobs, else one by one in that order.
+import type { StorageProvider, StoredDocument } from './contract.ts';
+import { type JobRecord, ns, placeOf } from './records.ts';
+import { isRaceLoss } from './stepwise-publisher.ts';
+
+/** False when the job is no longer at that version where it was (another transition won): nothing was removed. */
+export async function removeJob(storage: StorageProvider, indexStorage: StorageProvider, { value: job, version }: StoredDocument<JobRecord>): Promise<boolean> {
+  const removals: [StorageProvider, string, string][] = [
+    ...(job.resultKey ? [[storage, ns.results(job.backend), job.resultKey] as [StorageProvider, string, string]] : []),
+    [storage, ns.status(job.backend), job.id],
+    // The indexes go last, so a crash mid-purge leaves an entry that points nowhere rather than a hidden job.
+    [indexStorage, ns.ownerIndex(job.owner), job.id],
+    [indexStorage, ns.jobIndex, job.id],
+  ];
+  const raceLost = (error: unknown) => {
+    if (isRaceLoss(error)) return false;
+    throw error;
+  };
+  if (storage.transaction && indexStorage === storage) {
+    return storage
+      .transaction((tx) => {
+        if (!tx.delete(placeOf(job), job.id, version)) return false;
+        for (const [, namespace, key] of removals) tx.delete(namespace, key);
+        return true;
+      })
+      .catch(raceLost);
+  }
+  if (!(await storage.delete(placeOf(job), job.id, version).catch(raceLost))) return false;
+  for (const [target, namespace, key] of removals) await target.delete(namespace, key);
+  return true;
+}
