@@ -117,6 +117,84 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
+/** A promise that never settles: what start-up awaits once the command is stopping (the shutdown exits the process). */
+function halted(): Promise<never> {
+  return new Promise<never>(() => undefined);
+}
+
+/**
+ * What a long-running command has started (storage, server, metrics endpoint, spoolers), stopped latest first. It is
+ * made, and its stop bound to SIGINT and SIGTERM, before anything starts: a signal during start-up stops what runs
+ * already, and a part that fails to start stops the others before the command fails, so a failed start never leaves
+ * a spooler holding a job or a runtime process behind.
+ */
+export class Lifetime {
+  private readonly stops: (() => Promise<void>)[] = [];
+  /** Parts still starting: a stop waits for them, then stops them too. */
+  private readonly starting = new Set<Promise<unknown>>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Something running already (the storage a command opened to read its configuration); stopped last. */
+  add(stop: () => Promise<void>): void {
+    this.stops.push(stop);
+  }
+
+  /**
+   * Starts a part and keeps its stop; a step without one (writing a file to the storage) is still waited for before
+   * anything stops. If it fails, what started is stopped before the error goes on. Once the command is stopping,
+   * start-up goes no further: the promise never settles, and the shutdown exits.
+   */
+  async start<T>(start: () => Promise<T>, stop?: (part: T) => Promise<void>): Promise<T> {
+    if (this.stopping) return halted();
+    const starting = start().then((part) => {
+      if (stop) this.stops.push(() => stop(part));
+      return part;
+    });
+    this.starting.add(starting);
+    try {
+      const part = await starting;
+      if (!this.stopping) return part;
+    } catch (error) {
+      if (!this.stopping) {
+        await this.stop().catch((failure: unknown) => this.logger.error({ err: failure }, 'could not stop what had started'));
+        throw error;
+      }
+      this.logger.warn({ err: error }, 'a part failed to start while the command was stopping');
+    } finally {
+      this.starting.delete(starting);
+    }
+    return halted();
+  }
+
+  /** Stops every part that started, latest first; every part is stopped even if one fails, whose error then goes on. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopParts();
+    return this.stopping;
+  }
+
+  private async stopParts(): Promise<void> {
+    await Promise.allSettled(this.starting);
+    const failures: unknown[] = [];
+    for (const stop of this.stops.reverse()) await stop().catch((error: unknown) => failures.push(error));
+    if (failures.length > 0) throw failures[0];
+  }
+}
+
+/** Starts the spoolers together; if one fails, those that started are stopped (their jobs handed back) first. */
+export async function startAll(spoolers: Spooler[]): Promise<void> {
+  const started = await Promise.allSettled(spoolers.map((spooler) => spooler.start()));
+  const failed = started.find((outcome) => outcome.status === 'rejected');
+  if (!failed) return;
+  await stopAll(spoolers.filter((_, at) => started[at]!.status === 'fulfilled'));
+  throw failed.reason;
+}
+
+export async function stopAll(spoolers: Spooler[]): Promise<void> {
+  await Promise.all(spoolers.map((spooler) => spooler.stop()));
+}
+
 /** The registry of storage providers, kept on the primary storage (the local data directory). */
 export function registryFor(runtime: Runtime): ProviderRegistry {
   return providerRegistry(runtime.storage, runtime.config);

@@ -1,15 +1,20 @@
 // The README quick start as a new user meets it: `npm start` on a fresh data directory, the printed token,
-// and a client that behaves exactly like qiskit-cold-atom running every singlequdit payload of the corpus.
+// and a client that behaves exactly like qiskit-cold-atom running every singlequdit payload of the corpus; and
+// `qspool start` failing or interrupted while it starts.
 import { expect } from 'chai';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { JobLifecycle } from '../storage/lifecycle.ts';
 import { LocalProvider } from '../storage/local/index.ts';
 import { ns } from '../storage/records.ts';
 import { checkExpectations, corpusEntries } from './support/corpus.ts';
 import { qiskitLikeClient } from './support/qiskit-like-client.ts';
+import { spawnQspool, type QspoolProcess } from './support/qspool-process.ts';
 import { binomialPmf, chiSquare, chiSquareCritical, histogram } from './support/stats.ts';
+import { isAlive } from './support/system.ts';
 
 describe('quick start: npm start and a qiskit-cold-atom-like client', function () {
   this.timeout(60_000);
@@ -106,5 +111,70 @@ describe('quick start: npm start and a qiskit-cold-atom-like client', function (
     } finally {
       await storage.close();
     }
+  });
+});
+
+describe('qspool start: a failed or interrupted start leaves nothing running', function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  let qspool: QspoolProcess | undefined;
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'qspool-start-'));
+  });
+  afterEach(async () => {
+    qspool?.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const heartbeats = async (backends: string[]) => {
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    try {
+      return (await Promise.all(backends.map((backend) => storage.list(ns.heartbeats(backend))))).flat();
+    } finally {
+      await storage.close();
+    }
+  };
+
+  it('fails on a port in use before any spooler claims a job, and starts no runtime', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const pidFile = join(dataDir, 'runtime-pids');
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    const lifecycle = new JobLifecycle(storage);
+    const job = { experiment_0: { instructions: 'X(90)', shots: 10, num_wires: 1, wire_order: 'sequential' } };
+    const queued = await lifecycle.enqueue({ backend: 'qubit', owner: 'u', payload: job });
+    try {
+      qspool = spawnQspool(['start'], {
+        PORT: String((taken.address() as AddressInfo).port),
+        QSPOOL_DATA_DIR: dataDir,
+        QSPOOL_FSYNC: 'false',
+        QSPOOL_BACKENDS: 'qubit',
+        QSPOOL_QUBIT_MODE: 'verbatim',
+        QSPOOL_RUNTIME_QUBIT: `echo $$ >> '${pidFile}'; exec sleep 60`,
+        LOG_LEVEL: 'warn',
+      });
+      const { code } = await qspool.exited;
+      const runtimes = (await readFile(pidFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+      // Left by a start that got this wrong: gone with the test, whatever it finds.
+      for (const pid of runtimes.filter(isAlive)) process.kill(-pid, 'SIGKILL');
+      expect(code, qspool.output()).to.equal(1);
+      expect(qspool.output()).to.include('EADDRINUSE');
+      expect(runtimes, 'runtime processes started').to.deep.equal([]);
+      expect((await lifecycle.find('qubit', queued.id))!.value.state).to.equal('QUEUED');
+      expect(await heartbeats(['qubit'])).to.deep.equal([]);
+    } finally {
+      await storage.close();
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('stops what started and exits 0 on a Ctrl-C as soon as a spooler has started', async () => {
+    qspool = spawnQspool(['start'], { PORT: '0', QSPOOL_DATA_DIR: dataDir, QSPOOL_FSYNC: 'false', QSPOOL_BACKENDS: 'singlequdit,qubit', LOG_LEVEL: 'info' });
+    await qspool.line((line) => line.event === 'spooler.started');
+    qspool.child.kill('SIGINT');
+    const { code, signal } = await qspool.exited;
+    expect({ code, signal }, qspool.output()).to.deep.equal({ code: 0, signal: null });
+    expect(await heartbeats(['singlequdit', 'qubit'])).to.deep.equal([]);
   });
 });

@@ -1,13 +1,14 @@
 // External runtimes: the shipped Python example serves the qubit backend end to end (mode verbatim), and a runtime
 // that hangs, crashes, prints garbage or exits non-zero gives its job ERROR with a message saying which, its run is
-// recorded on the job, and the spooler carries on with the next job.
+// recorded on the job, and the spooler carries on with the next job. And the Lifetime that commands start and stop
+// their parts with.
 import { expect } from 'chai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../config/logger.ts';
-import { startSpoolers } from '../scripts/runtime.ts';
+import { Lifetime, startSpoolers } from '../scripts/runtime.ts';
 import { createQubitBackend } from '../spooler/backends/qubit/index.ts';
 import { ExternalRuntime, withRuntime, type RuntimeRecord } from '../spooler/runtime/index.ts';
 import { Spooler } from '../spooler/spooler.ts';
@@ -158,5 +159,51 @@ describe('external runtime', function () {
         delete process.env.QSPOOL_TEST_PRIVATE;
       }
     });
+  });
+});
+
+describe('a command\'s Lifetime (what it started, stopped latest first)', () => {
+  const part = (name: string, log: string[], starting: Promise<void> = Promise.resolve()) => ({
+    start: async () => {
+      await starting;
+      log.push(`started ${name}`);
+      return name;
+    },
+    stop: async (started: string) => {
+      log.push(`stopped ${started}`);
+    },
+  });
+
+  it('stops the parts that started, latest first, when one fails to start, and passes the failure on', async () => {
+    const log: string[] = [];
+    const lifetime = new Lifetime(logger);
+    lifetime.add(async () => void log.push('closed storage'));
+    const server = part('server', log);
+    await lifetime.start(server.start, server.stop);
+    const spoolers = part('spoolers', log);
+    await lifetime.start(spoolers.start, spoolers.stop);
+    const broken = lifetime.start(async () => Promise.reject(new Error('port in use')), async () => void log.push('stopped broken'));
+    expect(await broken.then(() => 'started', (error: Error) => error.message)).to.equal('port in use');
+    expect(log).to.deep.equal(['started server', 'started spoolers', 'stopped spoolers', 'stopped server', 'closed storage']);
+  });
+
+  it('on a stop during start-up, waits for the part starting, stops it too, and starts nothing more', async () => {
+    const log: string[] = [];
+    const lifetime = new Lifetime(logger);
+    let proceed!: () => void;
+    const slow = part('server', log, new Promise<void>((resolve) => (proceed = resolve)));
+    const starting = lifetime.start(slow.start, slow.stop);
+    const stopped = lifetime.stop();
+    proceed();
+    await stopped;
+    expect(log).to.deep.equal(['started server', 'stopped server']);
+    const later = part('spoolers', log);
+    let wentOn = false;
+    const goOn = () => (wentOn = true);
+    for (const step of [starting, lifetime.start(later.start, later.stop)]) void step.then(goOn, goOn);
+    // Every promise that could settle has settled by the next turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(wentOn, 'start-up went on').to.equal(false);
+    expect(log).to.deep.equal(['started server', 'stopped server']);
   });
 });

@@ -5,7 +5,7 @@ import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { startServer } from '../../server/index.ts';
 import { onPrimaryShutdown, runPrimary, workerSlot } from '../cluster.ts';
-import { onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startSpoolers } from '../runtime.ts';
+import { Lifetime, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll } from '../runtime.ts';
 
 /** `--storage` names a registered provider (lower-case letters and digits) or, with a `/` in it, a directory. */
 const REGISTRY_NAME = /^[a-z0-9]{1,32}$/;
@@ -37,13 +37,12 @@ export async function runServe(options: { port?: string; dataDir?: string; worke
 export async function runSpooler(options: { backend: string; storage?: string }): Promise<void> {
   const named = options.storage !== undefined && REGISTRY_NAME.test(options.storage);
   const runtime = await openRuntime(options.storage && !named ? { QSPOOL_DATA_DIR: options.storage } : {}, { sync: true });
+  const lifetime = new Lifetime(runtime.logger);
+  lifetime.add(() => runtime.storage.close());
+  onShutdown(runtime.logger, () => lifetime.stop());
   const registry = registryFor(runtime);
-  const target = named ? await providerRuntime(runtime, registry, options.storage!) : runtime;
+  lifetime.add(() => registry.close());
+  const target = named ? await lifetime.start(() => providerRuntime(runtime, registry, options.storage!)) : runtime;
   const spoolers = startSpoolers(target, options.backend.split(','));
-  await Promise.all(spoolers.map((spooler) => spooler.start()));
-  onShutdown(runtime.logger, async () => {
-    await Promise.all(spoolers.map((spooler) => spooler.stop()));
-    await registry.close();
-    await runtime.storage.close();
-  });
+  await lifetime.start(() => startAll(spoolers), () => stopAll(spoolers));
 }

@@ -2,7 +2,7 @@
 // printed first job to submit.
 import { readFile, writeFile } from 'node:fs/promises';
 import { startServer } from '../../server/index.ts';
-import { demoTokenFile, onShutdown, openRuntime, startSpoolers, type Runtime } from '../runtime.ts';
+import { demoTokenFile, Lifetime, onShutdown, openRuntime, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
 
 async function demoToken(runtime: Runtime, users: Awaited<ReturnType<typeof startServer>>['users']): Promise<string> {
   const file = demoTokenFile(runtime.config);
@@ -45,15 +45,14 @@ function firstJobLines(url: string, token: string, backends: string[]): string[]
 
 export async function runStart(): Promise<void> {
   const runtime = await openRuntime();
+  const lifetime = new Lifetime(runtime.logger);
+  lifetime.add(() => runtime.storage.close());
+  onShutdown(runtime.logger, () => lifetime.stop());
   const spoolers = startSpoolers(runtime);
-  await Promise.all(spoolers.map((spooler) => spooler.start()));
-  const server = await startServer(runtime.storage, runtime.config, runtime.logger);
-  const token = await demoToken(runtime, server.users);
-  onShutdown(runtime.logger, async () => {
-    await server.close();
-    await Promise.all(spoolers.map((spooler) => spooler.stop()));
-    await runtime.storage.close();
-  });
+  // The server first: a start that fails there (a port in use) fails before any spooler has claimed a job.
+  const server = await lifetime.start(() => startServer(runtime.storage, runtime.config, runtime.logger), (started) => started.close());
+  const token = await lifetime.start(() => demoToken(runtime, server.users));
+  await lifetime.start(() => startAll(spoolers), () => stopAll(spoolers));
   const lines = [
     '',
     `qspool is running at ${server.url}  (data: ${runtime.config.QSPOOL_DATA_DIR})`,
