@@ -1,5 +1,7 @@
 // What every long-running command shares: configuration, logger, the storage it opens, and a clean stop on
-// SIGINT/SIGTERM (a second signal exits at once).
+// SIGINT/SIGTERM (a second signal exits at once), which leaves no external runtime running.
+import type { ChildProcess } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { backendBound, backendList, backendSetting, loadConfig, retryPolicy, signs, type Config } from '../config/index.ts';
 import { createLogger, type Logger } from '../config/logger.ts';
@@ -71,7 +73,7 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
     if (name === 'qubit' && config.QSPOOL_QUBIT_MODE === 'verbatim' && !command) {
       throw new Error('QSPOOL_QUBIT_MODE=verbatim hands qubit jobs to an external runtime: set QSPOOL_RUNTIME_QUBIT to its command');
     }
-    const external = command ? new ExternalRuntime(name, { command, timeoutMs: config.QSPOOL_RUNTIME_TIMEOUT_MS }) : undefined;
+    const external = command ? new ExternalRuntime(name, { command, timeoutMs: config.QSPOOL_RUNTIME_TIMEOUT_MS, killGraceMs: RUNTIME_KILL_GRACE_MS }) : undefined;
     const signer = signs(config, name) && !sqooler ? Signer.load(name, backendSetting(config, 'QSPOOL_SIGNING_KEY', name), config.QSPOOL_DATA_DIR) : undefined;
     return new Spooler({
       lifecycle,
@@ -93,22 +95,83 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
   });
 }
 
-/** Runs `stop`, then exits: 0 once it is done, 1 if it failed. */
-export function stopAndExit(logger: Logger, stop: () => Promise<void>): void {
-  stop().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    },
-  );
+/** Between the SIGTERM and the SIGKILL an external runtime gets when it must stop (to leave its device safe). */
+const RUNTIME_KILL_GRACE_MS = 2000;
+
+/** Child processes still running: external runtimes, each the leader of a process group of its own. */
+const children = new Set<ChildProcess>();
+let followingChildren = false;
+
+/** Sends `signal` to the process group led by `pid`, if it is still there. */
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is gone already
+  }
 }
 
-/** Runs `stop` once on the first SIGINT or SIGTERM, then exits; a second signal exits immediately. */
+/**
+ * External runtimes run in process groups of their own (spooler/runtime/process.ts), which neither a Ctrl-C nor this
+ * process's death reaches, and the timer that would SIGKILL one after its SIGTERM dies with this process. So every
+ * child started from now on is followed, and the groups of those still running are killed as the process exits,
+ * however it exits. Their jobs are not lost: a job whose spooler could not hand it back returns to the queue when
+ * its lease expires.
+ */
+function killChildGroupsOnExit(): void {
+  if (followingChildren) return;
+  followingChildren = true;
+  subscribe('child_process', (message) => {
+    const child = (message as { process: ChildProcess }).process;
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+  });
+  process.once('exit', () => {
+    for (const child of children) signalGroup(child.pid, 'SIGKILL');
+  });
+}
+
+/** Resolves once every followed child has exited (a stopped spooler has sent its runtime SIGTERM), or after `ms`. */
+async function childrenExited(ms: number): Promise<void> {
+  if (children.size === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const exits = [...children].map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
+  await Promise.race([Promise.all(exits), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/**
+ * Runs `stop`, then exits: 0 once it is done, 1 if it failed. Runtimes told to stop get their grace period first;
+ * whatever is left of them is killed on exit.
+ */
+export function stopAndExit(logger: Logger, stop: () => Promise<void>): void {
+  stop()
+    .then(
+      () => 0,
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        return 1;
+      },
+    )
+    .then(async (code) => {
+      await childrenExited(RUNTIME_KILL_GRACE_MS);
+      process.exit(code);
+    });
+}
+
+/**
+ * Runs `stop` once on the first SIGINT or SIGTERM, then exits. A second signal exits at once, without waiting for
+ * running jobs or handing them back; the process groups of the external runtimes still running are killed either way.
+ */
 export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+  killChildGroupsOnExit();
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
+    if (stopping) {
+      logger.warn({ signal, runtimes: children.size }, 'stopping at once; killing the runtimes still running');
+      process.exit(130);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     stopAndExit(logger, stop);

@@ -1,7 +1,7 @@
 // External runtimes: the shipped Python example serves the qubit backend end to end (mode verbatim), and a runtime
 // that hangs, crashes, prints garbage or exits non-zero gives its job ERROR with a message saying which, its run is
-// recorded on the job, and the spooler carries on with the next job. And the Lifetime that commands start and stop
-// their parts with.
+// recorded on the job, and the spooler carries on with the next job. A `qspool spooler` that stops, however it
+// stops, leaves no runtime running; and the Lifetime its commands start and stop their parts with.
 import { expect } from 'chai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { JobLifecycle } from '../storage/lifecycle.ts';
 import { LocalProvider } from '../storage/local/index.ts';
 import type { JobRecord } from '../storage/records.ts';
 import { chiSquareTest, histogram } from '../spooler/physics/test-statistics.ts';
+import { spawnQspool, type QspoolProcess } from './support/qspool-process.ts';
 import { eventually, isAlive, postJson, request, startSystem } from './support/system.ts';
 
 const EXAMPLE = fileURLToPath(new URL('../examples/runtime/qubit_runtime.py', import.meta.url));
@@ -159,6 +160,56 @@ describe('external runtime', function () {
         delete process.env.QSPOOL_TEST_PRIVATE;
       }
     });
+  });
+});
+
+describe('qspool spooler stopped while a runtime runs', function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  let pidFile: string;
+  let qspool: QspoolProcess | undefined;
+
+  /** `qspool spooler` for qubit jobs run by `runtime`, with one job queued; resolves with the runtime's group once it runs. */
+  const startWithRunningJob = async (runtime: string) => {
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    await new JobLifecycle(storage).enqueue({ backend: 'qubit', owner: 'u', payload: job() });
+    await storage.close();
+    qspool = spawnQspool(['spooler', '--backend', 'qubit', '--storage', dataDir], {
+      QSPOOL_FSYNC: 'false',
+      QSPOOL_QUBIT_MODE: 'verbatim',
+      QSPOOL_RUNTIME_QUBIT: `echo $$ > '${pidFile}'; ${runtime}`,
+      LOG_LEVEL: 'info',
+    });
+    return eventually(async () => Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || undefined, 30_000);
+  };
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'qspool-spooler-'));
+    pidFile = join(dataDir, 'runtime-pid');
+  });
+  afterEach(async () => {
+    qspool?.kill();
+    const left = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+    if (left && isAlive(left)) process.kill(-left, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('exits at once on a second Ctrl-C and kills the runtime\'s process group', async () => {
+    const group = await startWithRunningJob('exec sleep 60');
+    qspool!.child.kill('SIGINT');
+    await qspool!.line((line) => line.msg === 'shutting down');
+    qspool!.child.kill('SIGINT');
+    expect((await qspool!.exited).code, qspool!.output()).to.equal(130);
+    await eventually(async () => (isAlive(group) ? undefined : true), 5_000);
+  });
+
+  it('kills a runtime that ignores SIGTERM once its job is handed back on shutdown', async () => {
+    // The spooler waits out its grace period (10 s) for the job, then stops the runtime and hands the job back.
+    const group = await startWithRunningJob(`trap '' TERM; exec sleep 60`);
+    qspool!.child.kill('SIGTERM');
+    expect((await qspool!.exited).code, qspool!.output()).to.equal(0);
+    expect(qspool!.lines.some((line) => line.event === 'job.released')).to.equal(true);
+    await eventually(async () => (isAlive(group) ? undefined : true), 5_000);
   });
 });
 
