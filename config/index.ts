@@ -45,6 +45,8 @@ const configSchema = {
     QSPOOL_PRIORITY_AGING_MS: { type: 'integer', minimum: 1, maximum: 86_400_000, default: 60_000 },
     QSPOOL_POLL_MS: { type: 'integer', minimum: 1, maximum: 60_000, default: 200 },
     QSPOOL_HEARTBEAT_TIMEOUT_S: { type: 'integer', minimum: 1, default: 300 },
+    // `qspool spooler` serves its own /metrics on this port of 127.0.0.1 when it is set (0 picks a free one); off unset.
+    QSPOOL_SPOOLER_METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
     QSPOOL_MAX_BODY_BYTES: { type: 'integer', minimum: 1024, default: 2_621_440 },
     QSPOOL_MAX_JSON_DEPTH: { type: 'integer', minimum: 4, maximum: 1000, default: 32 },
     QSPOOL_MAX_INSTRUCTIONS: { type: 'integer', minimum: 1, default: 10_000 },

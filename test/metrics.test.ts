@@ -1,12 +1,17 @@
 // /metrics, /healthz and /readyz. The metrics text is read with a Prometheus text-format parser written from the
 // exposition format's grammar (HELP/TYPE lines, samples with escaped label values), and the numbers are checked
 // against storage: the queue-depth gauge is the real number of queued jobs, finished jobs are counted by state with
-// their wait and run times, and every request is counted under its route pattern.
+// their wait and run times, and every request is counted under its route pattern. A spooler process serves its own
+// on an opt-in port.
 import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startSpoolerMetrics } from '../server/metrics/spooler.ts';
 import { ns } from '../storage/records.ts';
 import { startHarness, GOOD_JOB, eventually, type Harness } from './native-api/harness.ts';
+import { spawnQspool } from './support/qspool-process.ts';
 import { startSystem } from './support/system.ts';
 
 interface Sample {
@@ -213,6 +218,27 @@ describe('spooler metrics on an opt-in port', () => {
     } finally {
       await endpoint.close();
       await system.stop();
+    }
+  });
+
+  it('are served by `qspool spooler` on QSPOOL_SPOOLER_METRICS_PORT while it runs, and stop with it', async function () {
+    this.timeout(60_000);
+    const dataDir = await mkdtemp(join(tmpdir(), 'qspool-spooler-metrics-'));
+    const spooler = spawnQspool(['spooler', '--backend', 'singlequdit', '--storage', dataDir], { QSPOOL_FSYNC: 'false', QSPOOL_SPOOLER_METRICS_PORT: '0', LOG_LEVEL: 'info' });
+    try {
+      const { url } = (await spooler.line((line) => line.msg === 'spooler metrics listening')) as { url: string };
+      const { spooler: id } = await spooler.line((line) => line.event === 'spooler.started');
+      const response = await fetch(url);
+      expect(response.status).to.equal(200);
+      const exposition = parsePrometheusText(await response.text());
+      expect(value(exposition, 'qspool_spooler_busy', { backend: 'singlequdit', spooler: String(id) })).to.equal(0);
+      expect(value(exposition, 'qspool_backend_queue_depth', { backend: 'singlequdit' })).to.equal(0);
+      spooler.child.kill('SIGTERM');
+      expect((await spooler.exited).code, spooler.output()).to.equal(0);
+      expect(await fetch(url).then(() => 'answered', () => 'closed')).to.equal('closed');
+    } finally {
+      spooler.kill();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -4,8 +4,10 @@ import cluster from 'node:cluster';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { startServer } from '../../server/index.ts';
+import { startSpoolerMetrics } from '../../server/metrics/spooler.ts';
+import type { Spooler } from '../../spooler/spooler.ts';
 import { onPrimaryShutdown, runPrimary, workerSlot } from '../cluster.ts';
-import { Lifetime, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll } from '../runtime.ts';
+import { Lifetime, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
 
 /** `--storage` names a registered provider (lower-case letters and digits) or, with a `/` in it, a directory. */
 const REGISTRY_NAME = /^[a-z0-9]{1,32}$/;
@@ -44,5 +46,22 @@ export async function runSpooler(options: { backend: string; storage?: string })
   lifetime.add(() => registry.close());
   const target = named ? await lifetime.start(() => providerRuntime(runtime, registry, options.storage!)) : runtime;
   const spoolers = startSpoolers(target, options.backend.split(','));
+  // Before the spoolers: a port in use fails the start before any of them has claimed a job.
+  await serveSpoolerMetrics(lifetime, target, spoolers);
   await lifetime.start(() => startAll(spoolers), () => stopAll(spoolers));
+}
+
+/** The opt-in /metrics of a spooler process (QSPOOL_SPOOLER_METRICS_PORT), for labs that scrape their own machines. */
+async function serveSpoolerMetrics(lifetime: Lifetime, runtime: Runtime, spoolers: Spooler[]): Promise<void> {
+  const { config, logger, storage } = runtime;
+  if (config.QSPOOL_SPOOLER_METRICS_PORT === undefined) return;
+  const options = {
+    port: config.QSPOOL_SPOOLER_METRICS_PORT,
+    storage,
+    providerName: config.QSPOOL_PROVIDER_NAME,
+    heartbeatTimeoutMs: config.QSPOOL_HEARTBEAT_TIMEOUT_S * 1000,
+    spoolers,
+  };
+  const endpoint = await lifetime.start(() => startSpoolerMetrics(options), (started) => started.close());
+  logger.info({ url: endpoint.url }, 'spooler metrics listening');
 }
