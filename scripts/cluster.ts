@@ -46,8 +46,14 @@ export function runPrimary(workers: number, logger: Logger): Promise<number> {
   const fork = (slot: number, restartDelayMs = FIRST_RESTART_DELAY_MS) => {
     const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
     slots.set(slot, { worker, startedAt: Date.now(), listening: false, restartDelayMs });
+    log.info({ slot, pid: worker.process.pid }, 'worker forked');
     worker.on('listening', (address) => {
       slots.get(slot)!.listening = true;
+      if (stopping) {
+        // Asked to stop while it was starting: it can hear that only now (see stop).
+        askToStop(worker);
+        return;
+      }
       if (!started && [...slots.values()].every((s) => s.listening) && slots.size === workers) {
         started = true;
         log.info({ workers, port: address.port }, 'all workers listening');
@@ -73,13 +79,19 @@ export function runPrimary(workers: number, logger: Logger): Promise<number> {
     });
   };
 
+  const askToStop = (worker: Worker) => {
+    if (worker.isConnected()) worker.send({ type: SHUTDOWN });
+  };
+
   const stop = async (exitCode: number) => {
     if (stopping) return;
     stopping = true;
     const running = [...slots.values()].map((slot) => slot.worker);
     const exited = running.map((worker) => new Promise<void>((resolve) => (worker.isDead() ? resolve() : worker.once('exit', () => resolve()))));
-    for (const worker of running) {
-      if (worker.isConnected()) worker.send({ type: SHUTDOWN });
+    // A worker takes this message only once it listens for connections (onPrimaryShutdown is installed then); one
+    // sent earlier is lost, so a worker still starting is asked when it reports that it listens.
+    for (const slot of slots.values()) {
+      if (slot.listening) askToStop(slot.worker);
     }
     const deadline = setTimeout(() => {
       log.warn('workers did not stop in time; killing them');

@@ -1,5 +1,6 @@
 // `qspool serve --workers 2` as an operator runs it: two server processes on one port behind a primary, one
-// /metrics for both, a worker that dies restarted without losing what it acknowledged, and a clean stop.
+// /metrics for both, a worker that dies restarted without losing what it acknowledged, and a clean stop, also while
+// the workers are still starting.
 import { expect } from 'chai';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { createBackend } from '../spooler/backends/index.ts';
 import { publishedConfig } from '../spooler/backend.ts';
 import { LocalProvider } from '../storage/local/index.ts';
 import { ns } from '../storage/records.ts';
+import { spawnQspool } from './support/qspool-process.ts';
 import { eventually, isAlive } from './support/system.ts';
 
 interface LogLine {
@@ -138,5 +140,28 @@ describe('qspool serve --workers 2', function () {
     child.kill('SIGTERM');
     expect(await exited).to.equal(0);
     expect(workers.filter(isAlive), 'workers left running').to.deep.equal([]);
+  });
+});
+
+describe('qspool serve --workers 2 stopped while its workers start', function () {
+  this.timeout(60_000);
+
+  it('stops them as soon as they are up, not after the 30 s deadline', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'qspool-workers-starting-'));
+    const serve = spawnQspool(['serve', '--workers', '2', '--port', '0'], { QSPOOL_DATA_DIR: dataDir, QSPOOL_FSYNC: 'false', LOG_LEVEL: 'info' });
+    try {
+      // Both forked (in slot order), so the primary handles signals; a worker takes far longer to load and listen.
+      await serve.line((line) => line.msg === 'worker forked' && line.slot === 1);
+      const workers = serve.lines.filter((line) => line.msg === 'worker forked').map((line) => Number(line.pid));
+      const asked = Date.now();
+      serve.child.kill('SIGTERM');
+      expect((await serve.exited).code, serve.output()).to.equal(0);
+      expect(Date.now() - asked).to.be.below(25_000);
+      expect(serve.lines.map((line) => line.msg)).to.not.include('workers did not stop in time; killing them');
+      expect(workers.filter(isAlive), 'workers left running').to.deep.equal([]);
+    } finally {
+      serve.kill();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
