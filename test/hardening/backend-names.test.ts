@@ -1,24 +1,18 @@
 // Backend names (issue 17, item 6): only a backend's short name and its exact qlued full name reach it. A name that
 // merely starts like a full name (`alqor_singlequdit_<anything>`, including an encoded path) is an unknown backend.
 import { expect } from 'chai';
-import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
+import { GOOD_JOB, harnessWithUser } from '../native-api/harness.ts';
 import { request } from '../support/system.ts';
 
 describe('backend names', function () {
   this.timeout(20_000);
-  let h: Harness;
-  let token: string;
-  before(async () => {
-    h = await startHarness();
-    token = await h.user('ada');
-  });
-  after(() => h.stop());
+  const system = harnessWithUser('ada');
 
   const postJob = (version: 'v2' | 'v3', name: string) =>
-    request(`${h.url}/api/${version}/${name}/post_job`, {
+    request(`${system.h.url}/api/${version}/${name}/post_job`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-      body: JSON.stringify(version === 'v2' ? { job: JSON.stringify(GOOD_JOB), username: 'ada', token } : { payload: GOOD_JOB }),
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${system.token}` },
+      body: JSON.stringify(version === 'v2' ? { job: JSON.stringify(GOOD_JOB), username: 'ada', token: system.token } : { payload: GOOD_JOB }),
     });
 
   it('takes jobs under the short name and the exact full name', async () => {
@@ -28,7 +22,7 @@ describe('backend names', function () {
         expect(answer.status, `${version} ${name}: ${answer.text}`).to.equal(200);
       }
     }
-    const native = await request(`${h.url}/api/v1/backends/alqor_singlequdit_simulator`, { headers: { Authorization: `Bearer ${token}` } });
+    const native = await request(`${system.h.url}/api/v1/backends/alqor_singlequdit_simulator`, { headers: { Authorization: `Bearer ${system.token}` } });
     expect(native.status).to.equal(200);
   });
 
@@ -43,16 +37,16 @@ describe('backend names', function () {
         const posted = await postJob(version, name);
         expect([posted.status, posted.headers.get('content-type')], `${version} post_job ${name}`).to.deep.equal([404, 'application/json; charset=utf-8']);
         expect(posted.body).to.include({ status: 'ERROR', error_message: 'Unknown back-end!' });
-        const config = await request(`${h.url}/api/${version}/${name}/get_config`);
+        const config = await request(`${system.h.url}/api/${version}/${name}/get_config`);
         expect(config.status, `${version} get_config ${name}`).to.equal(404);
       }
-      const native = await h.call('GET', `/backends/${name}`, { token });
+      const native = await system.h.call('GET', `/backends/${name}`, { token: system.token });
       expect([native.status, (native.body as { error: { code: string } }).error.code]).to.deep.equal([404, 'not_found']);
     }
   });
 
   it('filters the job list by the exact names only', async () => {
-    const count = async (backend: string) => ((await h.call('GET', `/jobs?backend=${backend}`, { token })).body as { jobs: unknown[] }).jobs.length;
+    const count = async (backend: string) => ((await system.h.call('GET', `/jobs?backend=${backend}`, { token: system.token })).body as { jobs: unknown[] }).jobs.length;
     expect(await count('alqor_singlequdit_simulator')).to.equal(4);
     expect(await count('singlequdit')).to.equal(4);
     expect(await count('alqor_singlequdit_x')).to.equal(0);

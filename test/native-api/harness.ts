@@ -163,3 +163,14 @@ export async function startHarness(overrides: Record<string, unknown> = {}): Pro
     },
   };
 }
+
+/** A harness and one user's API token for a describe block: started before its tests, stopped after them. */
+export function harnessWithUser(username: string, overrides: Record<string, unknown> = {}): { readonly h: Harness; readonly token: string } {
+  const state = {} as { h: Harness; token: string };
+  before(async () => {
+    state.h = await startHarness(overrides);
+    state.token = await state.h.user(username);
+  });
+  after(() => state.h.stop());
+  return state;
+}
