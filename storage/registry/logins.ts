@@ -80,7 +80,12 @@ export function assertLogin(type: ProviderType, login: unknown): asserts login i
 }
 
 export function redact(login: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(login).map(([key, value]) => [key, SECRET_FIELDS.has(key) ? '***' : value]));
+  return Object.fromEntries(Object.entries(login).map(([key, value]) => [key, SECRET_FIELDS.has(key) ? '***' : withoutUrlPassword(value)]));
+}
+
+/** A URL's password (`mongodb://user:PASSWORD@host`) is a secret whatever field the URL is in. */
+function withoutUrlPassword(value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@') : value;
 }
 
 function mongoUri(login: Record<string, string>): string {

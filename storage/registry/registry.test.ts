@@ -62,6 +62,13 @@ describe('storage-provider registry', function () {
     expect(list[1]!.login).to.include({ access_key_id: 'AK', secret_access_key: '***' });
   });
 
+  it('hides a password written into a URL field too', async () => {
+    await registry.add({ name: 'atlas', type: 'mongodb', login: { mongodb_database_url: 'mongodb+srv://ada:pa55word@cluster0.example.net/qspool' } });
+    const shown = JSON.stringify((await registry.show('atlas')).login);
+    expect(shown).to.not.include('pa55word');
+    expect(shown).to.include('mongodb+srv://ada:***@cluster0.example.net/qspool');
+  });
+
   it('keeps logins encrypted at rest and refuses to read them under another key', async () => {
     await registry.add({ name: 'box', type: 'dropbox', login: { app_key: 'k', app_secret: 'APP-SECRET', refresh_token: 'REFRESH-SECRET' } });
     // Every byte the store keeps on disk (database, WAL), and the stored document itself.
