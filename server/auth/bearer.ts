@@ -36,6 +36,12 @@ function jwtFailure(info: unknown): QspoolError {
   return challenge('The access token is malformed or not signed by this server', 'invalid_token');
 }
 
+/** The credential of an `Authorization: Bearer <credential>` header (scheme in any case, spaces around it ignored). */
+export function bearerCredential(header: string): string | undefined {
+  const [scheme, credential, extra] = header.trim().split(/ +/);
+  return scheme?.toLowerCase() === 'bearer' && credential && extra === undefined ? credential : undefined;
+}
+
 export class BearerAuth {
   private readonly passport = new passport.Passport();
 
@@ -67,8 +73,8 @@ export class BearerAuth {
   async caller(ctx: Context): Promise<User | undefined> {
     const header = ctx.get('authorization');
     if (!header) return undefined;
-    const [scheme, credential, extra] = header.trim().split(/ +/);
-    if (scheme?.toLowerCase() !== 'bearer' || !credential || extra !== undefined) throw noCredentials();
+    const credential = bearerCredential(header);
+    if (!credential) throw noCredentials();
     if (isApiTokenShaped(credential)) return this.apiTokenUser(credential);
     return this.jwtUser(ctx);
   }

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { RateLimitedError } from '../../schemas/errors.ts';
+import { bearerCredential } from '../auth/bearer.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { SharedBuckets } from '../limits/shared-buckets.ts';
 
@@ -62,10 +63,8 @@ function credentialOf(ctx: Context): string | undefined {
     const token = ctx.query.token;
     return typeof token === 'string' && token !== '' ? token : undefined;
   }
-  const header = ctx.get('authorization').trim();
-  const [scheme, credential] = header.split(/ +/);
-  if (scheme?.toLowerCase() === 'bearer' && credential) return credential;
-  return header || undefined;
+  const header = ctx.get('authorization');
+  return bearerCredential(header) ?? (header.trim() || undefined);
 }
 
 export function rateLimit(options: RateLimitOptions): RateLimiter {

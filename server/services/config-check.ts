@@ -2,12 +2,12 @@
 // spoolers through the sqooler layout), so one damaged or foreign document must make one backend unknown, never make
 // every backend list or submission fail: its shape is checked as a spooler publishes it (fields a newer spooler adds
 // are let through), and its job schema must compile. Each config object is judged once.
-import { Ajv } from 'ajv';
 import { backendConfigSchema, type BackendConfig } from '../../schemas/backend-config.ts';
-import { compiledJobValidator } from '../../schemas/validators.ts';
+import { ajv, compiledJobValidator } from '../../schemas/validators.ts';
 
+// Without its $id: the strict schema is registered under it already (validators.ts).
 const { $id: _id, ...published } = backendConfigSchema;
-const validateShape = new Ajv({ allErrors: false, strict: false }).compile({ ...published, additionalProperties: true });
+const validateShape = ajv.compile({ ...published, additionalProperties: true });
 
 const verdicts = new WeakMap<object, string | null>();
 
