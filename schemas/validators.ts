@@ -3,6 +3,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { backendConfigSchema, type BackendConfig } from './backend-config.ts';
 import type { Job } from './job.ts';
+import { linearRegExp } from './linear-regexp.ts';
 import { resultSchema, type Result } from './result.ts';
 import { statusSchema, type StatusDict } from './status.ts';
 
@@ -12,6 +13,9 @@ export const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 export const validateStatus = ajv.compile<StatusDict>(statusSchema);
 export const validateResult = ajv.compile<Result>(resultSchema);
 export const validateBackendConfig = ajv.compile<BackendConfig>(backendConfigSchema);
+
+/** Job schemas are written by labs, so their patterns run on a linear-time engine (linear-regexp.ts). */
+const jobAjv = new Ajv({ allErrors: true, strict: false, verbose: true, code: { regExp: linearRegExp } });
 
 export interface ValidationIssue {
   /** JSON pointer into the job, e.g. /experiment_0/instructions/2/2/0 */
@@ -23,7 +27,7 @@ export interface ValidationIssue {
  * For problems that are only counted (past the listed ones): no messages, no schema references. A large invalid job
  * has one error per instruction, and their garbage was most of its checking time.
  */
-const countingAjv = new Ajv({ allErrors: true, strict: false, messages: false });
+const countingAjv = new Ajv({ allErrors: true, strict: false, messages: false, code: { regExp: linearRegExp } });
 const jobValidators = new Map<string, ValidateFunction>();
 const countingValidators = new Map<string, ValidateFunction>();
 
@@ -47,7 +51,7 @@ function compiledOnce(cache: Map<string, ValidateFunction>, instance: Ajv, schem
 
 /** Compiles (once) a backend's job schema; throws if the schema itself is invalid. */
 export function compiledJobValidator(schema: Record<string, unknown>): ValidateFunction {
-  return compiledOnce(jobValidators, ajv, schema);
+  return compiledOnce(jobValidators, jobAjv, schema);
 }
 
 function valueAt(root: unknown, segments: string[]): unknown {
@@ -92,7 +96,8 @@ function describeRule(error: ErrorObject, job: unknown, segments: string[]): str
     case 'exclusiveMaximum':
     case 'exclusiveMinimum':
       return `${shown} must be ${BOUND_WORDS[error.keyword]} ${error.params.limit}`;
-    case 'pattern': {
+    case 'pattern':
+    case 'maxLength': {
       const title = (error.parentSchema as { title?: string } | undefined)?.title;
       return title ? `${shown} must be ${title}` : `${shown} ${error.message}`;
     }

@@ -41,6 +41,8 @@ export const workLimitsSchema = {
     max_samples: { type: 'integer', minimum: 1 },
     /** Estimated result size in bytes (see estimatedResultBytes). */
     max_result_bytes: { type: 'integer', minimum: 1 },
+    /** Instructions per experiment once compiled; the spooler checks shorthand forms (the qubit's text) against it. */
+    max_instructions: { type: 'integer', minimum: 1 },
     /** Wall-clock bound on one job's run; the spooler stops the job and ends it ERROR. */
     time_limit_s: { type: 'integer', minimum: 1 },
     hilbert_space: hilbertSpaceSchema,

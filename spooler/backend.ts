@@ -30,7 +30,7 @@ export interface BackendDefinition {
   /** A schema other than the qlued experiment format built from `instructions` (e.g. the qubit text form). */
   jobSchema?(limits: JobLimits): Record<string, unknown>;
   /** Rules beyond the schema the spooler checks before running (the server checks the published `work` model instead). */
-  checkJob?(job: Record<string, unknown>, context: { maxHilbertDimension: number }): ValidationIssue[];
+  checkJob?(job: Record<string, unknown>, context: { maxHilbertDimension: number; maxInstructions: number }): ValidationIssue[];
   /** Wire orders jobs may name, when more than the config's `wire_order` is accepted. */
   wireOrders?: WireOrder[];
   /** How the state size and Hamiltonians follow from a job, published so the server can refuse oversized jobs. */
@@ -66,6 +66,7 @@ export function publishedConfig(backend: BackendDefinition, limits: PublishLimit
     job_schema: backend.jobSchema ? backend.jobSchema(jobLimits) : buildJobSchema(backend.instructions, jobLimits),
     max_hilbert_dimension: limits.maxHilbertDimension,
     limits: {
+      max_instructions: limits.maxInstructions,
       max_samples: limits.maxSamples ?? WORK_BOUND_DEFAULTS.maxSamples,
       max_result_bytes: limits.maxResultBytes ?? WORK_BOUND_DEFAULTS.maxResultBytes,
       time_limit_s: limits.timeLimitS ?? WORK_BOUND_DEFAULTS.timeLimitS,

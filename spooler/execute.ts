@@ -41,6 +41,7 @@ export function checkJob(backend: BackendDefinition | undefined, config: Backend
   assertWithinBounds(config, payload);
   const issues: ValidationIssue[] = backend?.checkJob?.(payload as Record<string, unknown>, {
     maxHilbertDimension: config.max_hilbert_dimension ?? Number.MAX_SAFE_INTEGER,
+    maxInstructions: config.limits?.max_instructions ?? Number.MAX_SAFE_INTEGER,
   }) ?? [];
   if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues.slice(0, maxListed));
 }

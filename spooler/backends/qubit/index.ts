@@ -10,21 +10,24 @@ import { parseRotationText, simulate } from '../../simulators/qubit.ts';
 
 export type QubitMode = 'simulation' | 'echo' | 'verbatim';
 
-// Angles 0…360 and the number of rotations in the pattern itself, so that the published schema states every rule
-// of the text form and the server refuses what the spooler would.
+// Angles 0…360 in the pattern, so that the published schema states the text form's grammar and the server refuses
+// what the spooler would. The number of rotations is bounded there by the text's length only: patterns run on RE2
+// (schemas/linear-regexp.ts), which counts at most 1,000 repetitions; the spooler counts them exactly (execute.ts).
 const DEGREES = '(\\d{1,2}|[0-2]\\d\\d|3[0-5]\\d|360)';
 const ROTATION = `[XYZ]\\(${DEGREES}\\)`;
 /** The longest rotation with its separator: `, X(360)`. */
 const MAX_ROTATION_CHARS = 8;
 
+const countRule = (maxInstructions: number) =>
+  `at most ${maxInstructions - 1} (max_instructions ${maxInstructions} with the measure it implies)`;
+
 /** The text form as a schema: at most `max_instructions` − 1 rotations, since the text implies a final measure. */
 function rotationText(limits: JobLimits): Record<string, unknown> {
-  const rotations = limits.max_instructions - 1;
   return {
     type: 'string',
-    title: `rotations as text, "X(90), Y(180), Z(45)": X, Y or Z, 0…360 degrees, at most ${rotations} (max_instructions ${limits.max_instructions} with the measure it implies)`,
-    pattern: `^${ROTATION}(, ${ROTATION}){0,${Math.max(rotations - 1, 0)}}$`,
-    maxLength: MAX_ROTATION_CHARS * rotations,
+    title: `rotations as text, "X(90), Y(180), Z(45)": X, Y or Z, 0…360 degrees, ${countRule(limits.max_instructions)}`,
+    pattern: `^${ROTATION}(, ${ROTATION})*$`,
+    maxLength: MAX_ROTATION_CHARS * (limits.max_instructions - 1),
   };
 }
 
@@ -59,15 +62,19 @@ function jobSchema(limits: JobLimits): Record<string, unknown> {
   return schema;
 }
 
-function checkText(job: Record<string, unknown>): ValidationIssue[] {
+function checkText(job: Record<string, unknown>, { maxInstructions }: { maxInstructions: number }): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (const [name, experiment] of Object.entries(job)) {
     const text = (experiment as { instructions: unknown }).instructions;
     if (typeof text !== 'string') continue;
+    const path = `/${name}/instructions`;
     try {
-      parseRotationText(text);
+      const rotations = parseRotationText(text).length - 1;
+      if (rotations > maxInstructions - 1) {
+        issues.push({ path, message: `${name}: ${rotations} rotations as text, ${countRule(maxInstructions)}` });
+      }
     } catch (error) {
-      issues.push({ path: `/${name}/instructions`, message: `${name}: ${(error as Error).message}` });
+      issues.push({ path, message: `${name}: ${(error as Error).message}` });
     }
   }
   return issues;
