@@ -9,6 +9,7 @@ import { migrate } from '../../storage/registry/migrate.ts';
 import { probeProvider, probeVerdict } from '../../storage/registry/probe.ts';
 import type { ProviderSummary } from '../../storage/registry/index.ts';
 import { openRegistry } from '../runtime.ts';
+import { assertStoreExists } from './usage.ts';
 
 interface Output {
   json?: boolean;
@@ -24,7 +25,9 @@ function providerTable(providers: ProviderSummary[]): string {
   return table.toString();
 }
 
-async function withRegistry<T>(action: (registry: Awaited<ReturnType<typeof openRegistry>>['registry']) => Promise<T>): Promise<T> {
+/** `create`: the command may make the store (registering a provider before the server ever ran). */
+async function withRegistry<T>(action: (registry: Awaited<ReturnType<typeof openRegistry>>['registry']) => Promise<T>, { create = false } = {}): Promise<T> {
+  if (!create) assertStoreExists();
   const { registry, close } = await openRegistry();
   try {
     return await action(registry);
@@ -53,6 +56,7 @@ export async function storageAdd(options: Output & { name: string; type: string;
       ...(options.description ? { description: options.description } : {}),
       ...(options.layout ? { layout: options.layout } : {}),
     }),
+    { create: true },
   );
   print(info, options, () => `Added storage provider ${info.name} (${info.type}, ${info.layout} layout, ${info.active ? 'active' : 'inactive'})`);
 }

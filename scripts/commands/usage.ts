@@ -1,9 +1,28 @@
 // A command called wrongly (an option missing or malformed): a 4xx QspoolError, so cli.ts exits 2 for it, as for the
 // usage errors commander finds itself.
+import { readdirSync } from 'node:fs';
+import { loadConfig } from '../../config/index.ts';
 import { QspoolError } from '../../schemas/errors.ts';
 
 export class UsageError extends QspoolError {
   constructor(message: string) {
     super('usage', 400, message);
+  }
+}
+
+/**
+ * For commands that read or change what a store holds: opening a data directory creates a store in it, so a mistyped
+ * QSPOOL_DATA_DIR answered "No users." (and left an empty store behind) instead of saying it holds nothing.
+ */
+export function assertStoreExists(): void {
+  const dir = loadConfig(process.env).QSPOOL_DATA_DIR;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    // Missing or unreadable: no store to read either way.
+  }
+  if (entries.length === 0) {
+    throw new UsageError(`No qspool store in ${dir} (QSPOOL_DATA_DIR): check the path; the server creates its store when it first starts`);
   }
 }

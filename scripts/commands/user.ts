@@ -6,13 +6,15 @@ import { ajv } from '../../schemas/validators.ts';
 import type { User } from '../../server/services/users.ts';
 import { UserService } from '../../server/services/users.ts';
 import { openRuntime } from '../runtime.ts';
-import { UsageError } from './usage.ts';
+import { assertStoreExists, UsageError } from './usage.ts';
 
 interface JsonOption {
   json?: boolean;
 }
 
-async function withUsers<T>(action: (users: UserService) => Promise<T>): Promise<T> {
+/** `create`: the command may make the store (adding the first user before the server ever ran). */
+async function withUsers<T>(action: (users: UserService) => Promise<T>, { create = false } = {}): Promise<T> {
+  if (!create) assertStoreExists();
   const runtime = await openRuntime({ LOG_LEVEL: 'warn' });
   const { config } = runtime;
   try {
@@ -43,7 +45,7 @@ export async function runUserAdd(name: string, options: JsonOption & { admin?: b
     const user = await users.createUser(name, { role: options.admin ? 'admin' : 'user', ...(options.email ? { email: options.email } : {}) });
     const token = await users.issueToken(name, 'cli');
     print(options, { ...user, token }, () => `Created ${user.role} ${name}\nAPI token: ${token}`);
-  });
+  }, { create: true });
 }
 
 export async function runUserList(options: JsonOption): Promise<void> {

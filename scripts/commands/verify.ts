@@ -7,6 +7,7 @@ import { isJobId } from '../../storage/keys.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { ns, type JobRecord } from '../../storage/records.ts';
 import { openRuntime } from '../runtime.ts';
+import { assertStoreExists } from './usage.ts';
 
 export interface VerifyOptions {
   config?: string;
@@ -37,6 +38,7 @@ export async function runVerify(jobId: string | undefined, options: VerifyOption
     process.exitCode = EXIT.usage;
     return;
   }
+  assertStoreExists();
   const runtime = await openRuntime({ LOG_LEVEL: 'warn' });
   try {
     const lifecycle = new JobLifecycle(runtime.storage);

@@ -3,6 +3,7 @@
 // storage commands' tables are checked for plain text too.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +111,23 @@ describe('qspool user (and storage) commands', function () {
     );
     expect(failed?.code).to.equal(1);
     expect(failed?.stderr).to.equal('qspool: No user nobody\n');
+  });
+
+  it('refuses, creating nothing, to read a data directory that holds no store (a mistyped path), but adds a first user there', async () => {
+    const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+    const missing = join(dataDir, 'typo', 'data');
+    const qspool = (...args: string[]) =>
+      promisify(execFile)('node', [bin, ...args], { env: { ...process.env, QSPOOL_DATA_DIR: missing } }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+    for (const command of [['user', 'list'], ['user', 'token', 'ada', '--list'], ['storage', 'list'], ['verify', '0123456789abcdef01234567']]) {
+      const refused = await qspool(...command);
+      expect([refused.code, refused.stderr], command.join(' ')).to.deep.equal([2, `qspool: No qspool store in ${missing} (QSPOOL_DATA_DIR): check the path; the server creates its store when it first starts\n`]);
+    }
+    expect(existsSync(missing)).to.equal(false);
+    expect((await qspool('user', 'add', 'ada')).code).to.equal(0);
+    expect((await qspool('user', 'list')).code).to.equal(0);
   });
 
   it('exits 0 for `help`, `help <command>` and --version, and 2 for an unknown command (real binary)', async () => {
