@@ -4,6 +4,7 @@ import { html, render } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { Layout, RequireLogin } from './components/layout.ts';
+import { PageBoundary } from './components/notice.ts';
 import { AdminPage } from './pages/admin.ts';
 import { BackendsPage } from './pages/backends.ts';
 import { JobPage } from './pages/job.ts';
@@ -50,7 +51,8 @@ function App(): VNode {
     else document.title = `${title} · qspool`;
   }, [home, title]);
   if (home) return html`<${Layout} path="/" />`;
-  return html`<${Layout} path=${where.path}>${login ? html`<${RequireLogin} path=${where.path}>${body}<//>` : body}<//>`;
+  const framed = html`<${PageBoundary} key=${where.path}>${body}<//>`;
+  return html`<${Layout} path=${where.path}>${login ? html`<${RequireLogin} path=${where.path}>${framed}<//>` : framed}<//>`;
 }
 
 render(html`<${App} />`, document.getElementById('app')!);

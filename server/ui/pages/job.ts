@@ -11,24 +11,41 @@ import { Histogram } from '../components/histogram.ts';
 import { useLoad } from '../components/hooks.ts';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.ts';
 import { Timeline } from '../components/timeline.ts';
-import { countOutcomes, dateTime } from '../format.ts';
+import { countOutcomes, dateTime, type OutcomeCount } from '../format.ts';
 import { followEvents } from '../live.ts';
 import { FINAL_STATES, type JobDetail, type JobState, type Result } from '../types.ts';
 
 const isFinal = (job: JobDetail) => FINAL_STATES.includes(job.status as JobState);
 
-function ResultView({ id, result }: { id: string; result: Result }): VNode {
+/**
+ * The experiments of a result, read without trusting its shape: results are whatever the lab's spooler (or a sqooler
+ * spooler on a shared store) wrote, and the server serves them unchecked. Undefined when there is no list of
+ * experiments; an experiment without a name or a memory list still gets its place.
+ */
+function experimentsOf(result: unknown): { name: string; shots: number; counts: OutcomeCount[] }[] | undefined {
+  const experiments = (result as { results?: unknown } | null)?.results;
+  if (!Array.isArray(experiments)) return undefined;
+  return experiments.map((experiment: unknown, index) => {
+    const { header, data } = (experiment ?? {}) as { header?: { name?: unknown } | null; data?: { memory?: unknown } | null };
+    const memory = data?.memory;
+    const shots = Array.isArray(memory) ? memory.map(String) : [];
+    const name = header?.name === undefined || header.name === null ? `experiment ${index}` : String(header.name);
+    return { name, shots: shots.length, counts: countOutcomes(shots) };
+  });
+}
+
+function ResultView({ id, result }: { id: string; result: unknown }): VNode {
   const download = useMemo(() => URL.createObjectURL(new Blob([JSON.stringify(result, null, 2)], { type: 'application/json' })), [result]);
   useEffect(() => () => URL.revokeObjectURL(download), [download]);
+  // Counted once per result, not at every render of the page.
+  const experiments = useMemo(() => experimentsOf(result), [result]);
   return html`
     <section aria-labelledby="result-title">
       <h2 id="result-title">Result</h2>
       <p><a class="button" href=${download} download=${`qspool-result-${id}.json`} data-testid="download-result">Download raw JSON</a></p>
-      ${result.results.map((experiment) => {
-        const memory = (experiment.data as { memory?: unknown }).memory;
-        const shots = Array.isArray(memory) ? memory.map(String) : [];
-        return html`<${Histogram} key=${experiment.header.name} name=${String(experiment.header.name)} shots=${shots.length} counts=${countOutcomes(shots)} />`;
-      })}
+      ${experiments
+        ? experiments.map(({ name, shots, counts }, index) => html`<${Histogram} key=${index} name=${name} shots=${shots} counts=${counts} />`)
+        : html`<p class="notice error" role="alert" data-testid="result-unreadable">The result has no list of experiments to plot; the raw JSON above is all there is.</p>`}
     </section>
   `;
 }

@@ -1,0 +1,80 @@
+// The web interface facing results it did not expect, in Debian's Chromium: the server serves a result exactly as
+// the lab's spooler (or a sqooler spooler on a shared store) wrote it, so a malformed or enormous one must show as
+// such on its own Job page and leave every other page working. Run: npm run test:ui.
+import { expect } from 'chai';
+import type { Browser } from 'playwright-core';
+import examples from '../../server/ui/examples.json' with { type: 'json' };
+import { JobLifecycle } from '../../storage/lifecycle.ts';
+import { ns } from '../../storage/records.ts';
+import { eventually, postJson } from '../support/system.ts';
+import { expectNoConsoleErrors, launchBrowser, openPage, type UserPage } from './support/browser.ts';
+import { PASSWORD, startUiSystem, type UiSystem } from './support/system.ts';
+
+const BACKEND = 'singlequdit';
+const payload = examples.examples.find((e) => e.id === 'quickstart-singlequdit-half-flip')!.payload;
+
+describe('web interface with hostile results', function () {
+  this.timeout(180_000);
+  let system: UiSystem;
+  let browser: Browser;
+  let eve: UserPage;
+  let jwt: string;
+  let lifecycle: JobLifecycle;
+
+  /** A DONE job of eve's whose stored result is then replaced by `result`. */
+  async function jobWithResult(result: unknown): Promise<string> {
+    const { id } = (await system.call('POST', `/backends/${BACKEND}/jobs`, jwt, { payload })).body as { id: string };
+    const done = await eventually(async () => {
+      const found = await lifecycle.find(BACKEND, id);
+      return found?.value.state === 'DONE' ? found.value : undefined;
+    }, 60_000);
+    if (result !== undefined) await system.storage.put(ns.results(BACKEND), done.resultKey!, result);
+    return id;
+  }
+
+  before(async () => {
+    [system, browser] = await Promise.all([startUiSystem(), launchBrowser()]);
+    lifecycle = new JobLifecycle(system.storage);
+    await system.server.users.createUser('eve', { role: 'user', email: 'eve@example.org', password: PASSWORD });
+    jwt = ((await postJson(`${system.url}/api/v1/auth/token`, { username: 'eve', password: PASSWORD })).body as { access_token: string }).access_token;
+    eve = await openPage(browser);
+    await eve.page.goto(`${system.url}/login`);
+    await eve.page.fill('input[name=username]', 'eve');
+    await eve.page.fill('input[name=password]', PASSWORD);
+    await eve.page.click('button[type=submit]');
+    await eve.page.locator('[data-testid=signed-in-as]').waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await system?.stop();
+  });
+
+  it('shows a result without a list of experiments as unreadable, and the next job as usual', async () => {
+    const [unreadable, nameless, fine] = [
+      await jobWithResult({ results: 'not a list' }),
+      await jobWithResult({ results: [{ header: null, data: null }, 7] }),
+      await jobWithResult(undefined),
+    ];
+    await eve.page.goto(`${system.url}/jobs/${unreadable}`);
+    await eve.page.locator('[data-testid=result-unreadable]').waitFor();
+    expect(await eve.page.locator('[data-testid=download-result]').count(), 'the raw JSON is still offered').to.equal(1);
+    expectNoConsoleErrors(eve.console, 'a result without experiments');
+
+    await eve.page.goto(`${system.url}/jobs/${nameless}`);
+    const figures = eve.page.locator('figure.histogram');
+    await figures.nth(1).waitFor();
+    expect(await figures.evaluateAll((all) => all.map((f) => f.getAttribute('data-experiment')))).to.deep.equal(['experiment 0', 'experiment 1']);
+    expectNoConsoleErrors(eve.console, 'experiments without header or data');
+
+    // Moving on inside the page (no reload) to a job with a proper result draws that job, not leftovers.
+    await eve.page.goto(`${system.url}/jobs/${unreadable}`);
+    await eve.page.locator('[data-testid=result-unreadable]').waitFor();
+    await eve.page.click('nav >> text=My jobs');
+    await eve.page.click(`tr[data-job="${fine}"] a`);
+    await eve.page.locator('figure.histogram canvas').waitFor();
+    expect(await eve.page.locator('h1 .job-id').textContent()).to.equal(fine);
+    expect(await eve.page.locator('[data-testid=result-unreadable]').count()).to.equal(0);
+    expectNoConsoleErrors(eve.console, 'the next job');
+  });
+});
