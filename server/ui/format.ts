@@ -33,13 +33,25 @@ export interface OutcomeCount {
 export function countOutcomes(memory: readonly string[]): OutcomeCount[] {
   const counts = new Map<string, number>();
   for (const shot of memory) counts.set(shot, (counts.get(shot) ?? 0) + 1);
-  const numeric = (outcome: string) => outcome.split(' ').map(Number);
-  const order = (a: string, b: string) => {
-    const [x, y] = [numeric(a), numeric(b)];
+  // Each outcome is parsed once, not at every comparison: a result can hold hundreds of thousands of distinct ones.
+  const keyed = [...counts].map(([outcome, count]) => ({ outcome, count, numbers: outcome.split(' ').map(Number) }));
+  keyed.sort((a, b) => {
+    const [x, y] = [a.numbers, b.numbers];
     for (let i = 0; i < Math.max(x.length, y.length); i += 1) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-    return a.localeCompare(b);
-  };
-  return [...counts.keys()].sort(order).map((outcome) => ({ outcome, count: counts.get(outcome)!, probability: counts.get(outcome)! / memory.length }));
+    return a.outcome.localeCompare(b.outcome);
+  });
+  return keyed.map(({ outcome, count }) => ({ outcome, count, probability: count / memory.length }));
+}
+
+/**
+ * At most `limit` outcomes, the most frequent (earlier ones first among equals), still in their stable order: a
+ * chart and a table of every outcome of a large result would freeze the page for many seconds and show nothing
+ * readable.
+ */
+export function mostFrequent(counts: readonly OutcomeCount[], limit: number): OutcomeCount[] {
+  if (counts.length <= limit) return [...counts];
+  const kept = counts.map((count, index) => ({ count, index })).sort((a, b) => b.count.count - a.count.count || a.index - b.index).slice(0, limit);
+  return kept.sort((a, b) => a.index - b.index).map(({ count }) => count);
 }
 
 const isFlat = (value: unknown) => value === null || typeof value !== 'object' || (Array.isArray(value) && value.every((item) => item === null || typeof item !== 'object'));

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import examples from '../../server/ui/examples.json' with { type: 'json' };
+import { MAX_OUTCOMES } from '../../server/ui/components/histogram.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { ns } from '../../storage/records.ts';
 import { eventually, postJson } from '../support/system.ts';
@@ -76,5 +77,23 @@ describe('web interface with hostile results', function () {
     expect(await eve.page.locator('h1 .job-id').textContent()).to.equal(fine);
     expect(await eve.page.locator('[data-testid=result-unreadable]').count()).to.equal(0);
     expectNoConsoleErrors(eve.console, 'the next job');
+  });
+
+  it('plots the most frequent outcomes of a result with 300 000 distinct ones, at once', async () => {
+    // Outcome i is seen once, except every 2000th, seen twice: those 150 are shown, then the earliest of the rest.
+    const memory = Array.from({ length: 300_000 }, (_, i) => `${i % 2} ${i}`);
+    for (let i = 0; i < 300_000; i += 2000) memory.push(`${i % 2} ${i}`);
+    const big = await jobWithResult({ results: [{ header: { name: 'wide' }, shots: memory.length, success: true, data: { memory, instructions: null } }] });
+    const started = Date.now();
+    await eve.page.goto(`${system.url}/jobs/${big}`);
+    await eve.page.locator('figure.histogram canvas').waitFor();
+    expect(Date.now() - started, 'ms until the histogram is drawn').to.be.below(10_000);
+    const figure = eve.page.locator('figure.histogram');
+    expect(await figure.locator('figcaption').textContent()).to.equal(`wide: ${memory.length} shots, 300000 distinct outcomes, the ${MAX_OUTCOMES} most frequent shown`);
+    const plotted = JSON.parse((await figure.getAttribute('data-counts'))!) as [string, number][];
+    expect(plotted).to.have.length(MAX_OUTCOMES);
+    expect(plotted.slice(0, 3)).to.deep.equal([['0 0', 2], ['0 2', 1], ['0 4', 1]]);
+    expect(plotted.filter(([, count]) => count === 2)).to.have.length(150);
+    expectNoConsoleErrors(eve.console, 'a result with 300 000 distinct outcomes');
   });
 });

@@ -1,17 +1,21 @@
 // One experiment's measured outcomes: a uPlot bar chart (one bar per observed outcome, its count) and the same
 // numbers as a table with probabilities, which is also what screen readers get. The counts the chart was drawn
-// from are on the figure (`data-counts`) so tests can compare them with the result.
+// from are on the figure (`data-counts`) so tests can compare them with the result. A result with more distinct
+// outcomes than MAX_OUTCOMES shows its most frequent ones and says so; the raw JSON has them all.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import { BAR_FILL, type OutcomeCount } from '../format.ts';
+import { BAR_FILL, mostFrequent, type OutcomeCount } from '../format.ts';
 
 const HEIGHT = 240;
+/** Bars (and table rows) one experiment shows at most. */
+export const MAX_OUTCOMES = 256;
 
 function options(counts: OutcomeCount[], width: number): uPlot.Options {
   const labels = counts.map((c) => c.outcome);
-  const max = Math.max(...counts.map((c) => c.count));
+  // Not Math.max(...counts): spreading a result's hundreds of thousands of outcomes overflows the call stack.
+  const max = counts.reduce((highest, c) => Math.max(highest, c.count), 0);
   const bars = uPlot.paths.bars!({ size: [0.6, 80], align: 0 });
   return {
     width,
@@ -35,8 +39,9 @@ function options(counts: OutcomeCount[], width: number): uPlot.Options {
   };
 }
 
-export function Histogram({ name, shots, counts }: { name: string; shots: number; counts: OutcomeCount[] }): VNode {
+export function Histogram({ name, shots, counts: all }: { name: string; shots: number; counts: OutcomeCount[] }): VNode {
   const holder = useRef<HTMLDivElement>(null);
+  const counts = useMemo(() => mostFrequent(all, MAX_OUTCOMES), [all]);
   useEffect(() => {
     const element = holder.current;
     if (!element || counts.length === 0) return;
@@ -53,7 +58,8 @@ export function Histogram({ name, shots, counts }: { name: string; shots: number
   const summary = counts.map((c) => [c.outcome, c.count]);
   return html`
     <figure class="histogram" data-experiment=${name} data-counts=${JSON.stringify(summary)}>
-      <figcaption><strong>${name}</strong>: ${shots} shots, ${counts.length} distinct outcome${counts.length === 1 ? '' : 's'}</figcaption>
+      <figcaption><strong>${name}</strong>: ${shots} shots, ${all.length} distinct outcome${all.length === 1 ? '' : 's'}${
+        counts.length < all.length ? html`<span data-testid="outcomes-shown">, the ${counts.length} most frequent shown</span>` : null}</figcaption>
       <div class="plot" ref=${holder} aria-hidden="true"></div>
       <details>
         <summary>Counts and probabilities</summary>
