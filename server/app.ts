@@ -16,6 +16,9 @@ export interface AppOptions {
   routers: Router[];
 }
 
+/** For answers that are data, not pages: nothing may load from them or frame them. */
+export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'";
+
 // Routers match paths in any case, so the face must too.
 const QLUED_PREFIX = /^\/api\/v[23](\/|$)/i;
 
@@ -24,6 +27,16 @@ export function createApp({ logger, observe = [], middleware = [], routers }: Ap
   app.proxy = process.env.QSPOOL_TRUST_PROXY === '1';
   app.use(requestContext(logger));
   for (const step of observe) app.use(step);
+  app.use(async (ctx, next) => {
+    // Every answer, errors included: JSON (which quotes what callers sent, such as an unknown path) is never read
+    // as another type, and nothing is shown inside another site's frame or tells it where the user came from. The
+    // web interface's pages and the API docs replace this Content-Security-Policy with their own.
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.set('X-Frame-Options', 'DENY');
+    ctx.set('Referrer-Policy', 'no-referrer');
+    ctx.set('Content-Security-Policy', API_CONTENT_SECURITY_POLICY);
+    await next();
+  });
   app.use(async (ctx, next) => {
     ctx.state.face = QLUED_PREFIX.test(ctx.path) ? 'qlued' : 'native';
     await next();

@@ -1,6 +1,7 @@
 // The routes the web interface adds to /api/v1 (admin: users, storage providers, spoolers, requeue; job
 // validation), and the pages' own answers (Content-Security-Policy, assets that cannot escape their folder).
 import { expect } from 'chai';
+import { API_CONTENT_SECURITY_POLICY } from '../../server/app.ts';
 import { CONTENT_SECURITY_POLICY } from '../../server/routes/ui.ts';
 import { ns } from '../../storage/records.ts';
 import { request } from '../support/system.ts';
@@ -169,5 +170,28 @@ describe('admin and validation routes, and the pages\' answers', () => {
       expect((await request(`${h.url}${path}`)).status, path).to.equal(404);
     }
     expect((await request(`${h.url}/ui/examples.json`)).status).to.equal(200);
+  });
+
+  it('answers the API, its errors and unknown paths as data that is never sniffed, framed or referred from', async () => {
+    const answers = {
+      backends: await request(`${h.url}/api/v1/backends`),
+      me: await request(`${h.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${user}` } }),
+      refused: await request(`${h.url}/api/v1/users/me`),
+      unknown: await request(`${h.url}/api/v1/%3Cscript%3Ealert(1)%3C%2Fscript%3E`),
+      qlued: await request(`${h.url}/api/v2/singlequdit/get_config`),
+      health: await request(`${h.url}/healthz`),
+    };
+    for (const [name, answer] of Object.entries(answers)) {
+      expect(answer.headers.get('x-content-type-options'), name).to.equal('nosniff');
+      expect(answer.headers.get('x-frame-options'), name).to.equal('DENY');
+      expect(answer.headers.get('referrer-policy'), name).to.equal('no-referrer');
+      expect(answer.headers.get('content-security-policy'), name).to.equal(API_CONTENT_SECURITY_POLICY);
+    }
+    expect(answers.unknown.status).to.equal(404);
+    // Pages keep their own policy, and so do the API docs (their inline style is allowed by its hash).
+    expect((await request(`${h.url}/jobs`)).headers.get('content-security-policy')).to.equal(CONTENT_SECURITY_POLICY);
+    const docs = await request(`${h.url}/api/v1/docs`);
+    expect(docs.headers.get('content-security-policy')).to.match(/^default-src 'none'; style-src 'sha256-/);
+    expect(docs.headers.get('x-frame-options')).to.equal('DENY');
   });
 });
