@@ -19,11 +19,19 @@ export async function logIn(username: string, password: string): Promise<void> {
 }
 
 /**
- * Only paths of this site: `next` comes from the address bar and must not send anyone elsewhere (`//host` and
- * `/\host` are other sites to a browser).
+ * Only pages of this site: `next` comes from the address bar and must not send anyone elsewhere. It is read as the
+ * browser reads it, which drops tabs and line breaks (`/<tab>/host` is `//host`, another site, as is `/\host`);
+ * anything else means the job list. (Another site could not be reached anyway, navigate() only moves in this one,
+ * but it would fail after a successful log-in and leave the user on this page with the browser's error.)
  */
 export function safeNext(next: string | null): string {
-  return next && /^\/(?![/\\])/.test(next) ? next : '/jobs';
+  if (!next?.startsWith('/')) return '/jobs';
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? `${url.pathname}${url.search}${url.hash}` : '/jobs';
+  } catch {
+    return '/jobs';
+  }
 }
 
 export function LoginPage({ next }: { next: string | null }): VNode {
