@@ -3,6 +3,7 @@
 import { html, render } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useEffect } from 'preact/hooks';
+import { QLUED_JOB_ID_PATTERN } from '../../schemas/qlued-job-id.ts';
 import { Layout, RequireLogin } from './components/layout.ts';
 import { PageBoundary } from './components/notice.ts';
 import { AdminPage } from './pages/admin.ts';
@@ -16,11 +17,14 @@ import { TokensPage } from './pages/tokens.ts';
 import { navigate, useLocation, type Location } from './router.ts';
 import { getSession } from './session.ts';
 
-const JOB_PATH = /^\/jobs\/([0-9a-f]{24})$/;
+// qspool's job ids, and the ids of jobs imported from a qlued Dropbox deployment, which keep qlued's (they are in
+// everyone's job list like the others).
+const JOB_ID = new RegExp(`^[0-9a-f]{24}$|${QLUED_JOB_ID_PATTERN}`);
+const JOB_PAGE = '/jobs/';
 
 function page({ path, query }: Location): { title: string; body: VNode; login: boolean } {
-  const job = JOB_PATH.exec(path);
-  if (job) return { title: `Job ${job[1]}`, body: html`<${JobPage} id=${job[1]} />`, login: true };
+  const job = path.startsWith(JOB_PAGE) ? path.slice(JOB_PAGE.length) : undefined;
+  if (job !== undefined && JOB_ID.test(job)) return { title: `Job ${job}`, body: html`<${JobPage} id=${job} />`, login: true };
   switch (path) {
     case '/backends':
       return { title: 'Backends', body: html`<${BackendsPage} />`, login: false };

@@ -1,5 +1,6 @@
 // Where the web interface's addresses lead, in Debian's Chromium: the log-in page's `next` never ends anywhere but on
-// this site (and never in an error after a successful log-in). Run: npm run test:ui.
+// this site (and never in an error after a successful log-in), and jobs imported from qlued, which keep qlued's ids,
+// have their Job page like every other job. Run: npm run test:ui.
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, openPage, type UserPage } from './support/browser.ts';
@@ -42,4 +43,13 @@ describe('web interface addresses', function () {
     expect(ivy.console.take()).to.deep.equal([]);
   });
 
+  it('opens the Job page of a job imported from qlued under its qlued id', async () => {
+    const id = '20230321_114612-fermions-fretchen-cec9c';
+    await ivy.page.goto(`${system.url}/jobs/${id}`);
+    expect(await ivy.page.locator('h1').textContent()).to.equal(`Job ${id}`);
+    // None was imported here: the API's answer is what the page shows.
+    await ivy.page.locator('[role=alert]').waitFor();
+    expect(await ivy.page.locator('[role=alert]').textContent()).to.equal('No such job');
+    expect(await ivy.page.title()).to.equal(`Job ${id} · qspool`);
+  });
 });
