@@ -1,6 +1,7 @@
 // The documents, filters, updates and index the MongoDB provider sends to the server, as pure functions, so
 // that what reaches MongoDB is checked by unit tests even where no server can run.
-import { ObjectId, type CreateIndexesOptions, type Document, type FindOptions, type IndexSpecification } from 'mongodb';
+import { BSON, ObjectId, type CreateIndexesOptions, type Document, type FindOptions, type IndexSpecification } from 'mongodb';
+import { LimitExceededError } from '../../schemas/errors.ts';
 
 /**
  * One stored document. `(ns, key)` is its address and is unique per collection; `_id` is MongoDB's own
@@ -42,6 +43,11 @@ export function jsonValue(value: unknown): unknown {
   return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }
 
+/** MongoDB's limit on a stored document (BSONObjMaxUserSize), which includes the `_id` the document gets. */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+/** What that `_id` (an ObjectId: type byte, "_id\0", 12 bytes) adds to the documents the provider builds. */
+const ID_FIELD_BYTES = 17;
+
 /**
  * A complete document. Every write of a value sends one of these as an insert or a whole-document replacement,
  * never as `$set: {value}`: MongoDB accepts `$`-prefixed and dotted field names nested in inserted and
@@ -49,7 +55,15 @@ export function jsonValue(value: unknown): unknown {
  */
 export function documentOf(ns: string, key: string, value: unknown, version: string): MongoDocument {
   const stored = jsonValue(value);
-  return stored === undefined ? { ns, key, version } : { ns, key, version, value: stored };
+  const document: MongoDocument = stored === undefined ? { ns, key, version } : { ns, key, version, value: stored };
+  // Checked here because nothing downstream reports it as such: the driver serialises commands into a fixed 17 MiB
+  // buffer and throws a bare RangeError past it, and a server refuses a smaller oversized insert with BadValue (2),
+  // a code that also means many other things. BSON is larger than the JSON it came from (arrays of short strings
+  // nearly double), so a result within QSPOOL_MAX_RESULT_BYTES can still be over.
+  if (BSON.calculateObjectSize(document) + ID_FIELD_BYTES > MAX_DOCUMENT_BYTES) {
+    throw new LimitExceededError(`${ns}/${key} exceeds MongoDB's 16 MiB document limit`);
+  }
+  return document;
 }
 
 /** Matches the document at an address, and only at `version` when one is given (compare-and-swap). */

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { MongoNetworkError, MongoServerError } from 'mongodb';
-import { ConflictError, InvalidKeyError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { ConflictError, InvalidKeyError, LimitExceededError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { expectHostileKeysRefused, rejection } from '../conformance/rejections.ts';
 import { FakeClient, FakeDb, duplicateKeyError } from './fake-db.ts';
 import { MongoProvider } from './index.ts';
-import { ADDRESS_INDEX } from './queries.ts';
+import { ADDRESS_INDEX, MAX_DOCUMENT_BYTES } from './queries.ts';
 
 describe('mongodb provider without a server', () => {
   describe('requests sent to a recording fake', () => {
@@ -146,6 +146,28 @@ describe('mongodb provider without a server', () => {
       expect(db.argsOf('find')).to.deep.equal([[
         { ns: 'jobs/queued/b', key: { $gt: '0' } }, { sort: { key: 1 }, limit: 16, projection: { _id: 0, key: 1 } },
       ]]);
+    });
+
+    it('refuses a document over 16 MiB of BSON with LimitExceededError before sending it', async () => {
+      // 9.6 MB of JSON (a result of 1.2 million shots) is over 17 MiB as BSON: the driver would throw a bare
+      // RangeError from its fixed serialisation buffer, and a server refuses a smaller excess with BadValue.
+      const result = { memory: Array.from({ length: 1_200_000 }, () => '1 0 1') };
+      const writes = [
+        storage.put('results/b', 'j1', result),
+        storage.put('results/b', 'j1', result, { ifAbsent: true }),
+        storage.replace('results/b', 'j1', result, 'v1'),
+        storage.move('jobs/running/b', 'jobs/finished/b', 'j1', { value: result }),
+      ];
+      for (const write of writes) {
+        const error = await rejection(write);
+        expect(error).to.be.instanceOf(LimitExceededError);
+        expect((error as LimitExceededError).status).to.equal(413);
+      }
+      expect(db.methods().filter((method) => method !== 'collection' && method !== 'createIndex')).to.deep.equal([]);
+      // Just under the limit, with the 17 bytes of the `_id` the stored document gets, is accepted.
+      const under = 'x'.repeat(MAX_DOCUMENT_BYTES - 17 - 96);
+      await storage.put('docs', 'k', under);
+      expect(db.argsOf('replaceOne')).to.have.length(1);
     });
 
     it('turns a network failure in the middle of an operation into StorageUnavailableError', async () => {
