@@ -417,6 +417,22 @@ describe('dropbox-api-server through the dropbox SDK', function () {
       expect(await wrongType.text()).to.include('Bad HTTP "Content-Type" header');
     });
 
+    it('refuses raw non-ASCII bytes in Dropbox-API-Arg with 400, as Dropbox does; \\uXXXX escapes are fine', async () => {
+      const headers = (arg: string) => ({
+        Authorization: `Bearer ${server.tokens.issueAccessToken()}`,
+        'Content-Type': 'application/octet-stream',
+        // What a client that does not escape sends: the UTF-8 bytes of the JSON, one header octet each.
+        'Dropbox-API-Arg': Buffer.from(arg, 'utf8').toString('latin1'),
+      });
+      const raw = await post('/2/files/upload', { headers: headers('{"path": "/ascii-only/ü.txt"}'), body: 'x' });
+      expect(raw.status).to.equal(400);
+      expect(await raw.text()).to.include('HTTP header "Dropbox-API-Arg": could not decode input as JSON');
+      expect(server.store.paths().filter((path) => path.startsWith('/ascii-only'))).to.deep.equal([]);
+      const escaped = await post('/2/files/upload', { headers: headers('{"path": "/ascii-only/\\u00fc.txt"}'), body: 'x' });
+      expect(escaped.status).to.equal(200);
+      expect(((await escaped.json()) as Json).path_display).to.equal('/ascii-only/ü.txt');
+    });
+
     it('serves byte ranges of a download with 206 and Content-Range', async () => {
       server.store.putFile('/Range/r.bin', '0123456789');
       const res = await post('/2/files/download', {

@@ -166,9 +166,12 @@ export async function startDropboxApiServer(options: DropboxApiServerOptions = {
       args = parseArgJson(route, source, body.length === 0 ? 'null' : body.toString('utf8'));
     } else {
       source = 'HTTP header "Dropbox-API-Arg"';
-      const header = firstHeader(req.headers['dropbox-api-arg']) ?? url.searchParams.get('arg') ?? undefined;
+      const fromHeader = firstHeader(req.headers['dropbox-api-arg']);
+      // Header values arrive as latin1, and Dropbox refuses any byte outside printable ASCII there (raw UTF-8 included)
+      // rather than guess an encoding; the SDK escapes U+007F and up as \uXXXX, which JSON.parse restores.
+      if (fromHeader !== undefined && /[^ -~\t]/.test(fromHeader)) throw badInput(route, `${source}: could not decode input as JSON`);
+      const header = fromHeader ?? url.searchParams.get('arg') ?? undefined;
       if (header === undefined) throw badInput(route, 'Must provide HTTP header "Dropbox-API-Arg" or URL parameter "arg".');
-      // Header values arrive as latin1; the SDK escapes non-ASCII as \uXXXX, so JSON.parse restores it.
       args = parseArgJson(route, source, header);
       if (def.style === 'download' && body.length > 0) throw badInput(route, 'This function does not accept a request body.');
     }
