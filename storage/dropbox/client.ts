@@ -3,7 +3,7 @@
 // same request may have been applied; running out of retries is a StorageUnavailableError (servers answer 503).
 import { Dropbox, DropboxAuth, DropboxResponseError } from 'dropbox';
 import type { files } from 'dropbox';
-import { StorageUnavailableError } from '../../schemas/errors.ts';
+import { LimitExceededError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { createDropboxFetch } from './fetch.ts';
 import { backoffMs, classify, retryPolicy, sleep, type Failure, type RetryOptions, type RetryPolicy } from './retry.ts';
 
@@ -60,9 +60,13 @@ export function isRev(value: string): boolean {
   return /^[0-9a-f]{9,}$/.test(value);
 }
 
-/** An answer the provider has no meaning for; a full Dropbox is worth backing off from, anything else is a bug. */
+/**
+ * An answer the provider has no meaning for; a full Dropbox is worth backing off from, a document over the 150 MiB
+ * files/upload accepts is the caller's (as S3's EntityTooLarge and MongoDB's 16 MiB), anything else is a bug.
+ */
 export function unexpectedAnswer(route: string, path: string, summary: string): Error {
   if (/(^|\/)insufficient_space\//.test(summary)) return new StorageUnavailableError(`Dropbox is full (${route} ${path})`, 300);
+  if (summary.startsWith('payload_too_large/')) return new LimitExceededError(`${path} exceeds the 150 MiB Dropbox accepts in one upload`);
   return new Error(`Dropbox ${route} ${path}: unexpected answer ${summary}`);
 }
 

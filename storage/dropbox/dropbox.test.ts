@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { LeaseLostError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { LeaseLostError, LimitExceededError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { startDropboxApiServer, type DropboxApiServer } from '../../test/dropbox-api-server/index.ts';
 import { HOSTILE_KEYS, providerConformance } from '../conformance/index.ts';
 import { rejection } from '../conformance/rejections.ts';
 import { newJobId } from '../keys.ts';
 import { JobLifecycle } from '../lifecycle.ts';
 import { type JobRecord, ns } from '../records.ts';
-import { DropboxClient } from './client.ts';
+import { DropboxClient, unexpectedAnswer } from './client.ts';
 import { encodeDocument } from './envelope.ts';
 import { DropboxProvider, type DropboxProviderSpec } from './index.ts';
 import { DropboxLayout } from './layout.ts';
@@ -132,6 +132,16 @@ describe('dropbox provider', function () {
       expect(await storage.get('from', 'k')).to.equal(undefined);
       expect(await storage.get('to', 'k')).to.deep.equal({ value: { n: 2 }, version: moved });
       await storage.replace('to', 'k', { n: 3 }, moved);
+    });
+
+    it('reports an upload Dropbox refuses as payload_too_large as LimitExceededError, not as a bug', () => {
+      // What the local server (and Dropbox) answer a put of a document over 150 MiB; sending one here would cost
+      // a gigabyte of memory, so the answer is given directly.
+      const error = unexpectedAnswer('upload', '/qspool/results/b/k.json', 'payload_too_large/..');
+      expect(error).to.be.instanceOf(LimitExceededError);
+      expect((error as LimitExceededError).status).to.equal(413);
+      expect(unexpectedAnswer('upload', '/p', 'path/insufficient_space/.')).to.be.instanceOf(StorageUnavailableError);
+      expect(unexpectedAnswer('upload', '/p', 'path/disallowed_name/')).to.not.be.instanceOf(LimitExceededError);
     });
 
     it('waits out a 429 for its retry_after, then succeeds', async () => {
