@@ -13,6 +13,10 @@ export const SUFFIX = '.json';
 export const S3_MAX_KEYS = 1000;
 
 const PREFIX_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** S3 (and RGW: InvalidObjectName) refuse object names longer than 1,024 bytes. */
+const MAX_NAME_BYTES = 1024;
+/** The longest `<namespace>/<key>.json` storage/keys.ts lets through: 256 + '/' + 200 + '.json' (ASCII). */
+const LONGEST_DOCUMENT_NAME = 256 + 1 + 200 + SUFFIX.length;
 
 /** A document's address: what callers name it by, and the object that holds it. */
 export interface Address {
@@ -29,7 +33,12 @@ export function normalisePrefix(prefix = ''): string {
   for (const segment of segments) {
     if (!PREFIX_SEGMENT.test(segment)) throw new InvalidKeyError(`Invalid S3 prefix ${JSON.stringify(prefix)}`);
   }
-  return segments.map((segment) => `${segment}/`).join('');
+  const root = segments.map((segment) => `${segment}/`).join('');
+  // Refused here, once, rather than as an untyped 400 on every write of a long namespace and key.
+  if (root.length + LONGEST_DOCUMENT_NAME > MAX_NAME_BYTES) {
+    throw new InvalidKeyError(`S3 prefix too long: at most ${MAX_NAME_BYTES - LONGEST_DOCUMENT_NAME - 1} characters, so every object name fits S3's ${MAX_NAME_BYTES} bytes`);
+  }
+  return root;
 }
 
 export class S3Layout {

@@ -1,6 +1,6 @@
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
-import { LimitExceededError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { InvalidKeyError, LimitExceededError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { rejection } from '../conformance/rejections.ts';
 import { Documents } from './documents.ts';
 import { decode, encode } from './envelope.ts';
@@ -57,6 +57,10 @@ describe('s3 provider building blocks', () => {
       expect(new S3Layout('/qspool/prod/').address('jobs/queued/b', 'k').name).to.equal('qspool/prod/jobs/queued/b/k.json');
       expect(new S3Layout().address('configs', 'x').name).to.equal('configs/x.json');
       expect(() => normalisePrefix('a/../b')).to.throw(/Invalid S3 prefix/);
+      // S3 and RGW refuse names over 1,024 bytes (InvalidObjectName): the longest namespace and key must still fit.
+      const longest = new S3Layout(`${'p'.repeat(120)}/`.repeat(4) + 'p'.repeat(77)).address(['n'.repeat(64), 'n'.repeat(64), 'n'.repeat(64), 'n'.repeat(61)].join('/'), 'k'.repeat(200)).name;
+      expect(longest).to.have.length(1024);
+      expect(() => new S3Layout(`${'p'.repeat(120)}/`.repeat(4) + 'p'.repeat(78))).to.throw(InvalidKeyError, /S3 prefix too long: at most 561 characters/);
       expect(keyOfName('p/ns/', 'p/ns/k.json')).to.equal('k');
       expect(keyOfName('p/ns/', 'p/ns/stray.txt')).to.equal(undefined);
     });
