@@ -21,7 +21,7 @@ export interface DropboxClientOptions extends DropboxLogin {
   /** Tests only: send every request to this base URL (the local Dropbox API server) instead of dropboxapi.com. */
   apiBaseUrl?: string;
   retry?: RetryOptions;
-  /** Per-request timeout; default 30 s. */
+  /** Per-request timeout, plus the time an upload needs at 256 KiB/s (fetch.ts); default 30 s. */
   requestTimeoutMs?: number;
 }
 

@@ -8,6 +8,7 @@ import { JobLifecycle } from '../lifecycle.ts';
 import { type JobRecord, ns } from '../records.ts';
 import { DropboxClient, unexpectedAnswer } from './client.ts';
 import { encodeDocument } from './envelope.ts';
+import { createDropboxFetch } from './fetch.ts';
 import { DropboxProvider, type DropboxProviderSpec } from './index.ts';
 import { DropboxLayout } from './layout.ts';
 
@@ -168,6 +169,27 @@ describe('dropbox provider', function () {
       await storage.put('docs', 'a', 1);
       server.setFailure({ route: 'files/download', status: 'hang' });
       expect((await storage.get('docs', 'a'))!.value).to.equal(1);
+    });
+
+    it('gives a large upload the time its bytes need before abandoning it, but not a small hung request', async () => {
+      /** A link moving 1 MiB/s that answers 100 ms after the last byte, and drops the request when aborted. */
+      const link = (hang: boolean): typeof fetch => (_input, init) =>
+        new Promise((resolve, reject) => {
+          const bytes = init?.body instanceof Uint8Array ? init.body.byteLength : 0;
+          const timer = hang ? undefined : setTimeout(() => resolve(new Response('{}')), 100 + (bytes / 2 ** 20) * 1000);
+          init?.signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(init.signal!.reason);
+          });
+        });
+      const upload = { method: 'POST', body: Buffer.alloc(2 ** 20) };
+      // 1.1 s for 1 MiB against a 300 ms timeout: a fixed timeout aborted it on every try.
+      const answer = await createDropboxFetch(undefined, link(false), { timeoutMs: 300 })('https://content.dropboxapi.com/2/files/upload', upload);
+      expect(answer.status).to.equal(200);
+      const started = Date.now();
+      const hung = await rejection(createDropboxFetch(undefined, link(true), { timeoutMs: 300 })('https://api.dropboxapi.com/2/files/get_metadata', { method: 'POST', body: '{}' }));
+      expect((hung as Error).name).to.equal('TimeoutError');
+      expect(Date.now() - started).to.be.below(1000);
     });
 
     it('recognises its own writes, moves and deletes whose answers were lost', async () => {

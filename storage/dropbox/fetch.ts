@@ -12,9 +12,19 @@ export type DropboxFetchResponse = Response & { buffer(): Promise<Buffer> };
 export type DropboxFetch = (input: string | URL, init?: RequestInit) => Promise<DropboxFetchResponse>;
 
 export interface DropboxFetchOptions {
-  /** Abort a request (including reading its body) after this many milliseconds; default: no timeout. */
+  /**
+   * Abort a request (including sending and reading its body) after this many milliseconds, plus the time its bytes
+   * take at MIN_BYTES_PER_SECOND; default: no timeout.
+   */
   timeoutMs?: number;
 }
+
+/**
+ * The slowest transfer that still counts as progress. A document can be tens of MiB (QSPOOL_MAX_RESULT_BYTES is 64
+ * MiB), which a lab's uplink may need minutes to send: a fixed timeout would abort such an upload on every try, and
+ * the result could never be published.
+ */
+const MIN_BYTES_PER_SECOND = 256 * 1024;
 
 const DROPBOX_HOSTS = /^https:\/\/(?:api|content|notify)\.dropboxapi\.com(?=\/)/;
 
@@ -41,7 +51,10 @@ export function createDropboxFetch(
     const body: unknown = request.body;
     if (typeof body === 'object' && body !== null && 'pipe' in body) request = { ...request, duplex: 'half' } as RequestInit;
     // A hung connection must not hang the provider: the abort surfaces as a retryable network failure.
-    if (options.timeoutMs !== undefined && !request.signal) request = { ...request, signal: AbortSignal.timeout(options.timeoutMs) };
+    if (options.timeoutMs !== undefined && !request.signal) {
+      const length = ArrayBuffer.isView(request.body) ? request.body.byteLength : typeof request.body === 'string' ? Buffer.byteLength(request.body) : 0;
+      request = { ...request, signal: AbortSignal.timeout(options.timeoutMs + Math.ceil((length / MIN_BYTES_PER_SECOND) * 1000)) };
+    }
     const res = await fetchImpl(target, request);
     // SDK 10.34 (the last release for Node < 22) reads download bodies with node-fetch's res.buffer(); native
     // Responses lack it, so add it. Newer SDKs use arrayBuffer().
