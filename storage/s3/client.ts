@@ -28,7 +28,10 @@ export interface S3ProviderSpec {
   ifMatchEtag?: EtagSpellingMode;
   /** After how long a move or delete marker counts as abandoned by a crashed process (default 30 000 ms). */
   staleAfterMs?: number;
-  /** Per-request timeout, after which the SDK retries (default 15 000 ms). */
+  /**
+   * How long a request may make no progress (nothing sent or received, the body's bytes included) before it is
+   * abandoned and, for reads, retried by the SDK (default 15 000 ms).
+   */
   requestTimeoutMs?: number;
   /** Attempts per request: the SDK's retries of reads, and the provider's own of writes that S3 failed (default 3). */
   maxAttempts?: number;
@@ -53,8 +56,10 @@ export function s3Client(spec: S3ProviderSpec, maxAttempts = spec.maxAttempts ??
     responseChecksumValidation: 'WHEN_REQUIRED',
     requestHandler: {
       connectionTimeout: Math.min(spec.requestTimeoutMs ?? 5_000, 5_000),
-      requestTimeout: spec.requestTimeoutMs ?? 15_000,
-      throwOnRequestTimeout: true,
+      // An idle timeout, not the handler's requestTimeout: that one is a deadline until the answer's headers, which
+      // a PUT of a large document over a slow uplink cannot meet (every try failed), and it ends before the body,
+      // so a connection that went silent halfway through a GET's body hung the caller for good.
+      socketTimeout: spec.requestTimeoutMs ?? 15_000,
       ...(spec.keepAlive === false ? { httpAgent: { keepAlive: false }, httpsAgent: { keepAlive: false } } : {}),
     },
   });

@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import { InvalidKeyError, LimitExceededError, NotFoundError, StorageUnavailableError } from '../../schemas/errors.ts';
@@ -7,6 +9,7 @@ import { decode, encode } from './envelope.ts';
 import { classifyWriteFailure, mapS3Error } from './error-mapping.ts';
 import { FakeObjects } from './fake-objects.ts';
 import { keyOfName, normalisePrefix, orderKeys, S3Layout } from './layout.ts';
+import { sdkApi, type S3ProviderSpec } from './client.ts';
 import { SdkObjects, type S3Api } from './objects.ts';
 import { deleteRequest, listRequest, putRequest } from './requests.ts';
 
@@ -195,6 +198,53 @@ describe('s3 provider building blocks', () => {
       expect(result.won).to.equal(true);
       const lost = await docs(bucket).write(at, { state: 'live', id: 'other' }, { ifMatch: 'nope' });
       expect(lost.won).to.equal(false);
+    });
+  });
+
+  describe('request timeouts, against an S3 endpoint on a slow or silent connection', () => {
+    let server: Server | undefined;
+    afterEach(() => {
+      server?.closeAllConnections();
+      server?.close();
+    });
+    /** An endpoint answering every request with `respond`, and a spec for it with a 1 s timeout. */
+    const endpoint = async (respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<S3ProviderSpec> => {
+      server = createServer(respond);
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      return { type: 's3', endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', bucket: 'b', accessKeyId: 'a', secretAccessKey: 's', requestTimeoutMs: 1000 };
+    };
+
+    it('abandons a GET whose connection goes silent halfway through the body, instead of hanging for good', async () => {
+      const spec = await endpoint((_req, res) => {
+        res.writeHead(200, { etag: '"e"', 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"qspool":1,');
+      });
+      const objects = new SdkObjects(sdkApi(spec), 'b');
+      const started = Date.now();
+      const outcome = await Promise.race([
+        rejection(objects.get('k.json')),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5000)),
+      ]);
+      objects.close();
+      expect(outcome).to.be.instanceOf(StorageUnavailableError);
+      expect(Date.now() - started).to.be.below(4000);
+    });
+
+    it('lets a PUT run past the timeout while its body is still moving (a large document on a slow uplink)', async function () {
+      this.timeout(20_000);
+      // Reads 64 KiB, then rests 4 ms: 24 MiB take ~2 s, twice the timeout, with never a second without progress.
+      const spec = await endpoint((req, res) => {
+        req.on('data', () => {
+          req.pause();
+          setTimeout(() => req.resume(), 4);
+        });
+        req.on('end', () => res.writeHead(200, { etag: '"e"' }).end());
+      });
+      const objects = new SdkObjects(sdkApi(spec), 'b');
+      const written = await objects.put('k.json', 'x'.repeat(24 * 2 ** 20), { ifAbsent: true });
+      objects.close();
+      expect(written).to.deep.equal({ ok: true, etag: 'e' });
     });
   });
 });
