@@ -50,9 +50,12 @@ const MISCONFIGURED_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 export function isNetworkError(error: unknown): boolean {
+  // Timeouts by name whatever the status: S3 answers an upload whose body stopped arriving with 400 RequestTimeout
+  // ("Your socket connection to the server was not read from or written to within the timeout period").
+  if (NETWORK_NAMES.has(nameOf(error))) return true;
   if (statusOf(error) !== undefined) return false;
   const { code } = shape(error);
-  return (typeof code === 'string' && NETWORK_CODES.has(code)) || NETWORK_NAMES.has(nameOf(error));
+  return typeof code === 'string' && NETWORK_CODES.has(code);
 }
 
 export function isUnavailable(error: unknown): boolean {

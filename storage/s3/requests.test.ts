@@ -103,6 +103,8 @@ describe('s3 provider building blocks', () => {
       expect(classifyWriteFailure(s3Error('ConditionalRequestConflict', 409), true)).to.equal('indeterminate');
       expect(classifyWriteFailure(s3Error('SlowDown', 503), true)).to.equal('indeterminate');
       expect(classifyWriteFailure(socketError('ECONNRESET'), true)).to.equal('indeterminate');
+      // AWS's answer to a PUT whose body stalled on the way: nothing written, so re-read and send again.
+      expect(classifyWriteFailure(s3Error('RequestTimeout', 400), true)).to.equal('indeterminate');
       expect(classifyWriteFailure(s3Error('AccessDenied', 403), true)).to.equal(undefined);
       expect(classifyWriteFailure(s3Error('NoSuchBucket', 404), true)).to.equal(undefined);
     });
@@ -111,7 +113,7 @@ describe('s3 provider building blocks', () => {
       for (const error of [
         socketError('ECONNREFUSED'), Object.assign(new Error('timed out'), { name: 'TimeoutError' }), s3Error('SlowDown', 503),
         s3Error('InternalError', 500), s3Error('NoSuchBucket', 404), s3Error('InvalidAccessKeyId', 403),
-        s3Error('RequestTimeTooSkewed', 403),
+        s3Error('RequestTimeTooSkewed', 403), s3Error('RequestTimeout', 400),
       ]) {
         expect(mapS3Error(error, 'x'), String(error)).to.be.instanceOf(StorageUnavailableError);
       }
