@@ -1,6 +1,7 @@
 // The web interface facing results it did not expect, in Debian's Chromium: the server serves a result exactly as
 // the lab's spooler (or a sqooler spooler on a shared store) wrote it, so a malformed or enormous one must show as
-// such on its own Job page and leave every other page working. Run: npm run test:ui.
+// such on its own Job page and leave every other page working; one backend that cannot be read leaves the others on
+// the Backends page. Run: npm run test:ui.
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import examples from '../../server/ui/examples.json' with { type: 'json' };
@@ -95,5 +96,18 @@ describe('web interface with hostile results', function () {
     expect(plotted.slice(0, 3)).to.deep.equal([['0 0', 2], ['0 2', 1], ['0 4', 1]]);
     expect(plotted.filter(([, count]) => count === 2)).to.have.length(150);
     expectNoConsoleErrors(eve.console, 'a result with 300 000 distinct outcomes');
+  });
+
+  it('shows every backend it can read when one of them cannot be read, and that one again once it can', async () => {
+    const unreadable = '**/api/v1/backends/fermions';
+    const body = JSON.stringify({ error: { code: 'storage_unavailable', message: 'The storage is unavailable', details: null } });
+    await eve.page.route(unreadable, (route) => route.fulfill({ status: 503, contentType: 'application/json', body }));
+    await eve.page.goto(`${system.url}/backends`);
+    await eve.page.locator('article[data-backend=singlequdit]').waitFor();
+    expect(await eve.page.locator('[role=alert]').textContent()).to.include('Could not read fermions');
+    expect(await eve.page.locator('article[data-backend=fermions]').count()).to.equal(0);
+    await eve.page.unroute(unreadable);
+    await eve.page.locator('article[data-backend=fermions]').waitFor({ timeout: 15_000 });
+    expect(await eve.page.locator('[role=alert]').count()).to.equal(0);
   });
 });
