@@ -48,6 +48,14 @@ const configSchema = {
     // `qspool spooler` serves its own /metrics on this port of 127.0.0.1 when it is set (0 picks a free one); off unset.
     QSPOOL_SPOOLER_METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
     QSPOOL_MAX_BODY_BYTES: { type: 'integer', minimum: 1024, default: 2_621_440 },
+    // Connections one client address may hold open on one server process (0: no cap). A request is only counted by
+    // the rate limits once its headers are in, so without this one client could open sockets until the process has no
+    // file descriptors left and every other client is refused. Behind a reverse proxy every connection comes from it.
+    QSPOOL_MAX_CONNECTIONS_PER_ADDRESS: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 256 },
+    // How long a client may take to send a request's headers, and the whole request with its body (Node's own
+    // defaults, 60 s and 300 s, let a trickling client hold a connection for minutes).
+    QSPOOL_HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 600_000, default: 20_000 },
+    QSPOOL_REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 3_600_000, default: 120_000 },
     QSPOOL_MAX_JSON_DEPTH: { type: 'integer', minimum: 4, maximum: 1000, default: 32 },
     QSPOOL_MAX_INSTRUCTIONS: { type: 'integer', minimum: 1, default: 10_000 },
     QSPOOL_MAX_HILBERT_DIMENSION: { type: 'integer', minimum: 2, default: 4_194_304 },
@@ -106,6 +114,7 @@ const configSchema = {
     'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_WORKERS', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
     'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_RETRY_BASE_MS', 'QSPOOL_RETRY_FACTOR', 'QSPOOL_RETRY_MAX_MS',
     'QSPOOL_RETRY_EXIT_CODES', 'QSPOOL_RETRY_TIMEOUTS', 'QSPOOL_RETRY_LEASE_EXPIRY', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
+    'QSPOOL_MAX_CONNECTIONS_PER_ADDRESS', 'QSPOOL_HEADERS_TIMEOUT_MS', 'QSPOOL_REQUEST_TIMEOUT_MS',
     'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',
     'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_MAX_SAMPLES', 'QSPOOL_MAX_RESULT_BYTES', 'QSPOOL_JOB_TIME_LIMIT_S',
     'QSPOOL_MAX_PROBLEMS', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE', 'QSPOOL_JWT_SECRET',
@@ -148,6 +157,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
     throw new ConfigError(`Invalid configuration: ${problems}`);
   }
   const config = values as Config;
+  // The request timeout covers the headers too: a shorter one would make the headers timeout meaningless.
+  if (config.QSPOOL_HEADERS_TIMEOUT_MS > config.QSPOOL_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('Invalid configuration: QSPOOL_HEADERS_TIMEOUT_MS must not exceed QSPOOL_REQUEST_TIMEOUT_MS');
+  }
   config.QSPOOL_DATA_DIR = resolve(config.QSPOOL_DATA_DIR);
   return config;
 }

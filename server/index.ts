@@ -1,6 +1,6 @@
 // Builds the server's services on a storage provider and listens; used by `qspool serve`, `npm start` and tests.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../config/logger.ts';
 import pkg from '../package.json' with { type: 'json' };
@@ -79,18 +79,54 @@ function onceEach(max: number, report: (...args: string[]) => void): (...args: s
   };
 }
 
-/** Requests Node's HTTP parser refuses (broken request lines, oversized headers) still get a JSON answer. */
+/** Requests Node's HTTP parser refuses (broken request lines, oversized headers) or times out still get a JSON answer. */
 function answerUnparseableRequests(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify({ error: { code: 'bad_request', message: 'The request could not be parsed', details: null } });
-    const reason = status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+    // Headers or body not in within QSPOOL_HEADERS_TIMEOUT_MS / QSPOOL_REQUEST_TIMEOUT_MS: Node reports it here too.
+    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const status = timedOut ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify(
+      timedOut
+        ? { error: { code: 'request_timeout', message: 'The request was not received in time', details: null } }
+        : { error: { code: 'bad_request', message: 'The request could not be parsed', details: null } },
+    );
+    const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
     socket.end(
       `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
 }
+
+/**
+ * Closes a new connection at once while its client address already holds `max` open ones (0: no cap). Rate limits
+ * count requests, and a request exists only once its headers are in: a client that opens sockets and trickles
+ * headers (or sends none) is seen by nothing else, and 20,000 of them left the process without file descriptors,
+ * refusing every other client. Dropping, as Node's own `maxConnections` does, is all that can be done before a
+ * request has been read.
+ */
+function capConnectionsPerAddress(server: Server, max: number, logger: Logger): void {
+  if (max === 0) return;
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const held = open.get(address) ?? 0;
+    if (held >= max) {
+      logger.debug({ address, limit: max }, 'connection refused: too many open from this address');
+      socket.destroy();
+      return;
+    }
+    open.set(address, held + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
+}
+
+/** How often Node looks for connections past their headers or request timeout (its default, 30 s, adds up to that). */
+const TIMEOUT_CHECK_MS = 1000;
 
 export interface ServerOptions {
   /** This process's slot among the workers of `qspool serve --workers N` (scripts/cluster.ts). */
@@ -120,7 +156,12 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     middleware: [limiter.middleware],
     routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router, extra],
   });
-  const server = app.listen(config.PORT, config.HOST);
+  const server = createServer(
+    { headersTimeout: config.QSPOOL_HEADERS_TIMEOUT_MS, requestTimeout: config.QSPOOL_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+    app.callback(),
+  );
+  capConnectionsPerAddress(server, config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS, logger);
+  server.listen(config.PORT, config.HOST);
   answerUnparseableRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
