@@ -21,7 +21,11 @@ export class SseStream {
     ctx.req.socket.setNoDelay(true);
     ctx.body = this.body;
     this.keepAlive = setInterval(() => this.write(': keep-alive\n\n'), keepAliveMs);
-    ctx.res.once('close', () => this.end());
+    // A client that hung up while the request was authenticated or its job read has a response that already
+    // closed, and 'close' is not emitted twice: without this check the stream would hold its slot, its feed
+    // subscription and its credential check for as long as the process runs (ten such requests locked the user out).
+    if (ctx.res.destroyed) this.end();
+    else ctx.res.once('close', () => this.end());
     this.write(': connected\n\n');
   }
 
