@@ -1,5 +1,5 @@
 // Builds the server's services on a storage provider and listens; used by `qspool serve`, `npm start` and tests.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../config/logger.ts';
@@ -125,6 +125,42 @@ function capConnectionsPerAddress(server: Server, max: number, logger: Logger): 
   });
 }
 
+/**
+ * Requests one connection may have in progress at once. Node reads pipelined requests (sent before the answers to
+ * earlier ones are read) for as long as the answers it holds are small, and answers still being worked on hold
+ * nothing: 200,000 GET /healthz pipelined on one socket by a client that read nothing became 200,000 requests in
+ * progress, 2.4 GB of memory and /healthz taking 2-4 s for everyone. No client needs more than a few; HTTP clients
+ * do not pipeline by default.
+ */
+const IN_PROGRESS_PER_CONNECTION = 16;
+
+/**
+ * Hands requests to the app until their connection has IN_PROGRESS_PER_CONNECTION in progress; one more is answered
+ * 429 at once without reaching the app, and the connection closes after it (the requests behind it are dropped).
+ */
+function limitInProgress(handle: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  const inProgress = new WeakMap<Socket, number>();
+  const body = JSON.stringify({
+    error: {
+      code: 'too_many_in_progress',
+      message: `At most ${IN_PROGRESS_PER_CONNECTION} requests in progress per connection; read the answers before sending more`,
+      details: { limit: IN_PROGRESS_PER_CONNECTION },
+    },
+  });
+  return (req, res) => {
+    const socket = req.socket;
+    const held = inProgress.get(socket) ?? 0;
+    if (held >= IN_PROGRESS_PER_CONNECTION) {
+      res.writeHead(429, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      res.end(body);
+      return;
+    }
+    inProgress.set(socket, held + 1);
+    res.once('close', () => inProgress.set(socket, (inProgress.get(socket) ?? 1) - 1));
+    handle(req, res);
+  };
+}
+
 /** How often Node looks for connections past their headers or request timeout (its default, 30 s, adds up to that). */
 const TIMEOUT_CHECK_MS = 1000;
 
@@ -158,7 +194,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   });
   const server = createServer(
     { headersTimeout: config.QSPOOL_HEADERS_TIMEOUT_MS, requestTimeout: config.QSPOOL_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
-    app.callback(),
+    limitInProgress(app.callback()),
   );
   capConnectionsPerAddress(server, config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS, logger);
   server.listen(config.PORT, config.HOST);

@@ -88,3 +88,26 @@ describe('connections that hold the server without requests', function () {
     expect(() => loadConfig({ QSPOOL_HEADERS_TIMEOUT_MS: '30000', QSPOOL_REQUEST_TIMEOUT_MS: '10000' })).to.throw(ConfigError, /QSPOOL_HEADERS_TIMEOUT_MS/);
   });
 });
+
+describe('requests pipelined on one connection', function () {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.stop());
+
+  it('works on at most 16 at once; the next is answered 429 without reaching the app and the connection closes', async () => {
+    const socket = await open(h.url);
+    const closed = untilClosed(socket);
+    // One write: Node parses the requests of a chunk in one go, before any answer (all asynchronous) is finished.
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(5000));
+    const { text } = await closed;
+    const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+    expect(statuses.slice(0, 16)).to.deep.equal(Array(16).fill(200));
+    expect(statuses[16]).to.equal(429);
+    expect(statuses).to.have.length(17);
+    expect(text).to.include('"too_many_in_progress"');
+    const served = h.logs.filter((line) => line.includes('"path":"/healthz"')).length;
+    expect(served).to.equal(16);
+  });
+});
