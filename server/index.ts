@@ -173,7 +173,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   // First: a key file others can read stops the start before anything else is built.
   const secretKey = await serverSecretKey(config, logger);
   const services = buildServices(storage, config, logger);
-  const limits = { maxBytes: config.QSPOOL_MAX_BODY_BYTES, maxDepth: config.QSPOOL_MAX_JSON_DEPTH };
+  const limits = { maxBytes: config.QSPOOL_MAX_BODY_BYTES, maxDepth: config.QSPOOL_MAX_JSON_DEPTH, maxProblems: config.QSPOOL_MAX_PROBLEMS };
   const auth = new BearerAuth(services.users, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET, secretKey), config.QSPOOL_JWT_TTL_S);
   const deps = { ...services, limits, baseUrl: config.QSPOOL_BASE_URL };
   const sources = siteSources(services.sites);

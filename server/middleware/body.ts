@@ -7,6 +7,8 @@ import { parseJsonInSteps } from './json-steps.ts';
 export interface BodyLimits {
   maxBytes: number;
   maxDepth: number;
+  /** Field problems a refused request's answer lists (QSPOOL_MAX_PROBLEMS); the rest are only counted. */
+  maxProblems: number;
 }
 
 /** The body as text, decoded chunk by chunk as it arrives (a 2 MB body is never decoded in one go), strict UTF-8. */

@@ -93,8 +93,20 @@ export function responsesOf(op: Operation): Record<number, ResponseSpec> {
   return { ...shared, ...op.responses };
 }
 
-function problemsOf(errors: ErrorObject[] | null | undefined, where: 'body' | 'query'): FieldProblem[] {
-  return (errors ?? []).map((error) => {
+/**
+ * The problems listed, and one more counting the `total - listed.length` left out. A 2.6 MB body of 166,000 unknown
+ * fields was answered with every one of them: 17.7 MB and 2.7 s of the only thread per request, and /healthz took up
+ * to 2.8 s for everyone while six such requests were answered.
+ */
+function capped(listed: FieldProblem[], total: number, where: 'body' | 'query'): FieldProblem[] {
+  const more = total - listed.length;
+  return more > 0 ? [...listed, { type: 'too_many_problems', loc: [where], msg: `and ${more} more problems` }] : listed;
+}
+
+/** The first `max` of a schema's errors as field problems (mapping them all would cost what the cap saves). */
+function problemsOf(errors: ErrorObject[] | null | undefined, where: 'body' | 'query', max: number): FieldProblem[] {
+  const all = errors ?? [];
+  const listed = all.slice(0, max).map((error) => {
     const path = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     const named =
       error.keyword === 'required' ? [String(error.params.missingProperty)]
@@ -103,21 +115,23 @@ function problemsOf(errors: ErrorObject[] | null | undefined, where: 'body' | 'q
     const msg = error.keyword === 'additionalProperties' ? 'unknown field' : (error.message ?? 'is invalid');
     return { type: error.keyword, loc: [where, ...path, ...named], msg };
   });
+  return capped(listed, all.length, where);
 }
 
-function validated<T>(value: unknown, schema: Validated<T>, where: 'body' | 'query'): T {
+function validated<T>(value: unknown, schema: Validated<T>, where: 'body' | 'query', maxProblems: number): T {
   if (value === undefined) throw new RequestValidationError([{ type: 'missing', loc: [where], msg: 'Field required' }]);
-  if (!schema.validate(value)) throw new RequestValidationError(problemsOf(schema.validate.errors, where));
+  if (!schema.validate(value)) throw new RequestValidationError(problemsOf(schema.validate.errors, where, maxProblems));
   return value;
 }
 
 /** The query as a plain object; without a query schema any parameter is refused (typos fail loudly). */
-function queryOf(ctx: Context, schema: Validated<unknown> | undefined): unknown {
+function queryOf(ctx: Context, schema: Validated<unknown> | undefined, maxProblems: number): unknown {
   const query: Record<string, unknown> = { ...ctx.query };
-  if (schema) return validated(query, schema, 'query');
+  if (schema) return validated(query, schema, 'query', maxProblems);
   const unknown = Object.keys(query);
   if (unknown.length > 0) {
-    throw new RequestValidationError(unknown.map((name) => ({ type: 'additionalProperties', loc: ['query', name], msg: 'unknown field' })));
+    const listed = unknown.slice(0, maxProblems).map((name) => ({ type: 'additionalProperties', loc: ['query', name], msg: 'unknown field' }));
+    throw new RequestValidationError(capped(listed, unknown.length, 'query'));
   }
   return {};
 }
@@ -133,8 +147,8 @@ export function mount(router: Router, op: Operation, deps: MountDeps): void {
   router[op.method](koaPath(op.path), async (ctx) => {
     // Authentication first: without valid credentials nothing about the request is looked at.
     const user = op.auth === 'required' ? await deps.auth.required(ctx) : op.auth === 'optional' ? await deps.auth.caller(ctx) : undefined;
-    const query = queryOf(ctx, op.query);
-    const body = op.body ? validated(await readJsonBody(ctx, deps.limits), op.body, 'body') : undefined;
+    const query = queryOf(ctx, op.query, deps.limits.maxProblems);
+    const body = op.body ? validated(await readJsonBody(ctx, deps.limits), op.body, 'body', deps.limits.maxProblems) : undefined;
     await op.handle(ctx, { user, body, query, params: ctx.params as Record<string, string> });
   });
 }
