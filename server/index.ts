@@ -9,6 +9,7 @@ import { createApp } from './app.ts';
 import { BearerAuth } from './auth/bearer.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
 import { serverSecretKey } from './auth/server-key.ts';
+import { BodyTurns } from './middleware/body.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { nativeApi, type NativeApi } from './routes/native/index.ts';
 import { Notifications } from './notifications/index.ts';
@@ -173,7 +174,12 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   // First: a key file others can read stops the start before anything else is built.
   const secretKey = await serverSecretKey(config, logger);
   const services = buildServices(storage, config, logger);
-  const limits = { maxBytes: config.QSPOOL_MAX_BODY_BYTES, maxDepth: config.QSPOOL_MAX_JSON_DEPTH, maxProblems: config.QSPOOL_MAX_PROBLEMS };
+  const limits = {
+    maxBytes: config.QSPOOL_MAX_BODY_BYTES,
+    maxDepth: config.QSPOOL_MAX_JSON_DEPTH,
+    maxProblems: config.QSPOOL_MAX_PROBLEMS,
+    largeBodies: new BodyTurns(config.QSPOOL_MAX_LARGE_BODIES),
+  };
   const auth = new BearerAuth(services.users, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET, secretKey), config.QSPOOL_JWT_TTL_S);
   const deps = { ...services, limits, baseUrl: config.QSPOOL_BASE_URL };
   const sources = siteSources(services.sites);

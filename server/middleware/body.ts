@@ -9,12 +9,51 @@ export interface BodyLimits {
   maxDepth: number;
   /** Field problems a refused request's answer lists (QSPOOL_MAX_PROBLEMS); the rest are only counted. */
   maxProblems: number;
+  /** Turns for large bodies (QSPOOL_MAX_LARGE_BODIES at once in this process). */
+  largeBodies: BodyTurns;
+}
+
+/**
+ * Bodies above this many bytes take a turn before they are read on. Their parsed values cost up to ~50 times their
+ * size (a 2.6 MB body of 650,000 `[0]` arrays held ~120 MB until its answer was sent), so 60 at once from one
+ * anonymous client ran the server out of heap and killed it; small bodies, which are most of them, never wait.
+ */
+const LARGE_BODY_BYTES = 64 * 1024;
+
+/**
+ * At most `slots` large bodies read, parsed and handled at once; further ones wait in arrival order without being
+ * read (a client that waits longer than QSPOOL_REQUEST_TIMEOUT_MS is answered 408 and gives its turn up unused).
+ */
+export class BodyTurns {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(slots: number) {
+    this.free = slots;
+  }
+
+  /** Waits for a turn, held until the request's response closes. */
+  async take(ctx: Context): Promise<void> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    const release = () => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    };
+    // A response that closed while its request waited emits no 'close' again.
+    if (ctx.res.destroyed) release();
+    else ctx.res.once('close', release);
+  }
 }
 
 /** The body as text, decoded chunk by chunk as it arrives (a 2 MB body is never decoded in one go), strict UTF-8. */
-async function readText(ctx: Context, maxBytes: number): Promise<string> {
+async function readText(ctx: Context, maxBytes: number, turns: BodyTurns): Promise<string> {
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > maxBytes) throw new BodyTooLargeError(maxBytes);
+  // A body without a length (chunked) takes its turn once it turns out large.
+  let large = declared > LARGE_BODY_BYTES;
+  if (large) await turns.take(ctx);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let text: string | undefined = '';
   let size = 0;
@@ -30,6 +69,10 @@ async function readText(ctx: Context, maxBytes: number): Promise<string> {
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > maxBytes) throw new BodyTooLargeError(maxBytes);
+      if (!large && size > LARGE_BODY_BYTES) {
+        large = true;
+        await turns.take(ctx);
+      }
       decode(chunk);
     }
   } catch (error) {
@@ -91,7 +134,7 @@ export function parseJson(text: string, maxDepth: number, message?: string): Pro
 
 /** The parsed body, or undefined for an empty body. */
 export async function readJsonBody(ctx: Context, limits: BodyLimits): Promise<unknown> {
-  const text = await readText(ctx, limits.maxBytes);
+  const text = await readText(ctx, limits.maxBytes, limits.largeBodies);
   if (text.trim() === '') return undefined;
   return parseJson(text, limits.maxDepth);
 }
