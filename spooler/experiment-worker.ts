@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BackendDefinition } from './backend.ts';
 import type { BackendLocator, ExperimentReply, ExperimentRequest } from './experiment-thread.ts';
+import { thrownMessage } from './failures.ts';
 
 const locator = workerData as BackendLocator;
 const exported: unknown = ((await import(locator.module)) as Record<string, unknown>)[locator.exportName];
@@ -18,8 +19,13 @@ port.on('message', async (request: ExperimentRequest) => {
     const context = { jobId: request.jobId, maxHilbertDimension: request.maxHilbertDimension, checkpoint: () => undefined };
     reply = { ok: true, data: await backend.runExperiment(request.name, request.experiment, context) };
   } catch (error) {
-    const { name, message, details } = (error instanceof Error ? error : new Error(String(error))) as Error & { details?: unknown };
+    const { name, message, details } = (error instanceof Error ? error : new Error(thrownMessage(error))) as Error & { details?: unknown };
     reply = { ok: false, error: { name, message, ...(details === undefined ? {} : { details }) } };
   }
-  port.postMessage(reply);
+  try {
+    port.postMessage(reply);
+  } catch (error) {
+    // Data the structured clone refuses (a function, say) would otherwise crash the thread with a message-less error.
+    port.postMessage({ ok: false, error: { name: 'Error', message: `its data cannot leave the experiment thread: ${thrownMessage(error)}` } } satisfies ExperimentReply);
+  }
 });

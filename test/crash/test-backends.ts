@@ -18,3 +18,21 @@ export function busyBackend(ms: number): BackendDefinition {
 }
 
 export const BUSY_BACKEND_MODULE = new URL('./test-backends.ts', import.meta.url).href;
+/** Where misbehavingBackend is (this module too). */
+export const MISBEHAVING_BACKEND_MODULE = BUSY_BACKEND_MODULE;
+
+/** What misbehavingBackend's experiments do instead of answering. */
+export type Misbehaviour = 'throw-null' | 'throw-string' | 'throw-bare-object' | 'uncloneable-data';
+
+/** The singlequdit schema, but every experiment misbehaves as a careless backend's code might. */
+export function misbehavingBackend(misbehaviour: Misbehaviour): BackendDefinition {
+  return {
+    ...singlequdit,
+    runExperiment(_name, experiment) {
+      if (misbehaviour === 'throw-null') throw null;
+      if (misbehaviour === 'throw-string') throw 'laser unlocked';
+      if (misbehaviour === 'throw-bare-object') throw Object.assign(Object.create(null) as object, { code: 7 });
+      return { memory: new Array<string>(experiment.shots).fill('0'), instructions: null, calibrate: () => 0 } as never;
+    },
+  };
+}
