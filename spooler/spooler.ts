@@ -60,7 +60,26 @@ interface ActiveJob {
   active: boolean;
   /** Aborted with the JobAborted reason; stops work that cannot call checkpoint (an external runtime). */
   aborted: AbortController;
+  /**
+   * When the write that last set the lease's expiry was asked for (performance.now(): monotonic, unlike the wall clock
+   * an NTP step moves), so the lease holds at least until then + lease.
+   */
+  heldSince: number;
+  /** Abandons the job shortly before that lease runs out unrenewed (see holdLease). */
+  lapse?: NodeJS.Timeout;
 }
+
+/** A job claimed, and when the claim was asked for (performance.now(); its lease runs from no earlier than that). */
+interface Claimed {
+  claim: ClaimedJob;
+  askedAt: number;
+}
+
+/**
+ * The part of the lease a job is abandoned with when no renewal got through: the spooler stops the job then, before
+ * another spooler can take the lease over (a thread stops at once, a runtime is sent SIGTERM).
+ */
+const LAPSE_MARGIN = 0.1;
 
 /** Exponential backoff with jitter after `failures` failures in a row, so spoolers do not retry in lockstep. */
 function backoff(pollMs: number, failures: number): number {
@@ -155,14 +174,15 @@ export class Spooler {
 
   private async run(): Promise<void> {
     // The job claimed together with the previous job's completion, if any.
-    let next: ClaimedJob | undefined;
+    let next: Claimed | undefined;
     while (!this.stopping) {
       try {
         this.notified = false;
-        const claim = next ?? (await this.lifecycle.claim(this.backendName, this.id));
+        const askedAt = performance.now();
+        const claimed = next ?? (await this.lifecycle.claim(this.backendName, this.id).then((claim) => claim && { claim, askedAt }));
         next = undefined;
         this.failures = 0;
-        if (claim) next = await this.process(claim);
+        if (claimed) next = await this.process(claimed);
         // A notification during the claim woke nobody (no idle yet): without this check the job it announced
         // would wait a whole poll interval.
         else if (!this.notified) await this.idle(this.pollMs);
@@ -175,7 +195,7 @@ export class Spooler {
       }
     }
     // Stopped right after taking a job with the last completion: hand it back (its lease covers a failure here).
-    if (next) await this.lifecycle.release(next).catch((error: unknown) => this.log.warn({ err: error }, 'could not release the next job'));
+    if (next) await this.lifecycle.release(next.claim).catch((error: unknown) => this.log.warn({ err: error }, 'could not release the next job'));
   }
 
   private idle(ms: number): Promise<void> {
@@ -239,12 +259,13 @@ export class Spooler {
   }
 
   /** Runs one job to its end; resolves with the next job when one was claimed together with this one's completion. */
-  private async process(claim: ClaimedJob): Promise<ClaimedJob | undefined> {
+  private async process({ claim, askedAt }: Claimed): Promise<Claimed | undefined> {
     const log = this.log.child({ jobId: claim.record.id, attempt: claim.record.attempts });
     const started = Date.now();
-    const job: ActiveJob = { claim, active: true, aborted: new AbortController() };
+    const job: ActiveJob = { claim, active: true, aborted: new AbortController(), heldSince: askedAt };
     this.current = job;
     this.abortReason = undefined;
+    this.holdLease(job, askedAt, log);
     const renewal = setInterval(() => void this.renew(job, log), Math.max(50, this.lifecycle.leaseMs / 3));
     // The thread (or runtime process) is stopped at once; work on this thread stops at its next checkpoint.
     const deadline = setTimeout(() => this.abort('time-limit'), this.timeLimitS * 1000);
@@ -267,26 +288,79 @@ export class Spooler {
           },
         },
       });
-      clearInterval(renewal);
-      job.active = false;
+      // The work is done within its limit: publishing the result may take longer when the store is in trouble.
+      clearTimeout(deadline);
       const signature = this.options.signer?.sign(result);
       const done = this.options.backend.runJob ? 'Runtime done.' : 'Simulation done.';
-      const completed = await this.lifecycle.completeAndClaim(
-        job.claim,
-        { result, line: done, ...(signature ? { meta: { signature } } : {}) },
-        this.stopping ? undefined : { holder: this.id },
-      );
+      const completed = await this.complete(job, { result, line: done, ...(signature ? { meta: { signature } } : {}) }, log);
+      this.stopRenewing(job, renewal);
       log.info({ event: 'job.done', ms: Date.now() - started }, 'job done');
-      return completed.next;
+      return completed;
     } catch (error) {
-      clearInterval(renewal);
-      job.active = false;
+      this.stopRenewing(job, renewal);
       await this.settle(job.claim, error, log);
       return undefined;
     } finally {
       clearTimeout(deadline);
       this.current = undefined;
     }
+  }
+
+  /** The job is settled (or being settled): its renewals and lapse timer stop, and a late renewal leaves it alone. */
+  private stopRenewing(job: ActiveJob, renewal: NodeJS.Timeout): void {
+    clearInterval(renewal);
+    clearTimeout(job.lapse);
+    job.active = false;
+  }
+
+  /**
+   * Publishes the result and takes the next job. A store that is unavailable is asked again, with backoff, for as
+   * long as the lease holds (renewals go on meanwhile): given up, the job would run again at its lease's expiry. An
+   * abort (lease lost or lapsed, shutdown past the grace period) ends the retries with its reason.
+   */
+  private async complete(job: ActiveJob, completion: { result: unknown; line: string; meta?: Record<string, unknown> }, log: Logger): Promise<Claimed | undefined> {
+    for (let failures = 1; ; failures += 1) {
+      const askedAt = performance.now();
+      try {
+        const { next } = await this.lifecycle.completeAndClaim(job.claim, completion, this.stopping ? undefined : { holder: this.id });
+        return next && { claim: next, askedAt };
+      } catch (error) {
+        if (job.aborted.signal.aborted) throw job.aborted.signal.reason;
+        if (!(error instanceof QspoolError && error.status === 503)) throw error;
+        const delay = backoff(this.pollMs, failures);
+        log.warn({ err: error, retryInMs: Math.round(delay) }, 'could not publish the result; retrying while the lease holds');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, delay);
+          job.aborted.signal.addEventListener('abort', done, { once: true });
+          function done() {
+            clearTimeout(timer);
+            job.aborted.signal.removeEventListener('abort', done);
+            resolve();
+          }
+        });
+        if (job.aborted.signal.aborted) throw job.aborted.signal.reason;
+      }
+    }
+  }
+
+  /**
+   * Arms the job's lapse timer for a lease written after `askedAt`. Renewals that keep failing (this spooler cut off
+   * from the store) would otherwise let the job run on after its lease expired, while another spooler reaps the
+   * lease and runs the job too: it is abandoned instead, as a lost lease, shortly before the lease can run out, by
+   * this process's clock. The reaped attempt then counts as a lease expiry under the retry policy. (Clock skew between
+   * this host and the reaper's is not covered: the reaper compares the expiry this host wrote with its own clock.)
+   */
+  private holdLease(job: ActiveJob, askedAt: number, log: Logger): void {
+    // A slow renewal answered after a later one must not shorten the lease the later one wrote.
+    if (askedAt < job.heldSince) return;
+    job.heldSince = askedAt;
+    clearTimeout(job.lapse);
+    const leaseMs = this.lifecycle.leaseMs;
+    job.lapse = setTimeout(() => {
+      if (!job.active) return;
+      log.warn({ event: 'job.lease_lapsed', leaseMs }, 'no lease renewal got through; abandoning the job before another spooler takes it');
+      this.abort('lease-lost');
+    }, askedAt + leaseMs * (1 - LAPSE_MARGIN) - performance.now());
   }
 
   get timeLimitS(): number {
@@ -349,10 +423,12 @@ export class Spooler {
 
   private async renew(job: ActiveJob, log: Logger): Promise<void> {
     if (!job.active) return;
+    const askedAt = performance.now();
     try {
       const renewed = await this.lifecycle.renew(job.claim);
       if (!job.active) return;
       job.claim = renewed;
+      this.holdLease(job, askedAt, log);
       if (renewed.record.cancelRequested) this.abort('cancelled');
     } catch (error) {
       // A renewal that finishes after its job was settled must not touch the next job.

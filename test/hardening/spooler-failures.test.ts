@@ -5,16 +5,58 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../config/logger.ts';
+import { RETRY_DEFAULTS } from '../../config/index.ts';
+import { StorageUnavailableError } from '../../schemas/errors.ts';
+import type { BackendDefinition } from '../../spooler/backend.ts';
+import { singlequdit } from '../../spooler/backends/singlequdit/index.ts';
 import { Spooler, type SpoolerOptions } from '../../spooler/spooler.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
-import type { StatusRecord } from '../../storage/records.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
+import { ns, type StatusRecord } from '../../storage/records.ts';
+import { withoutTransactions } from '../support/stepwise.ts';
 import { MISBEHAVING_BACKEND_MODULE, misbehavingBackend, type Misbehaviour } from '../crash/test-backends.ts';
 import { eventually } from '../support/system.ts';
 
 const BACKEND = 'singlequdit';
 const job = { experiment_0: { instructions: [['measure', [0], []]], shots: 2, num_wires: 1, wire_order: 'interleaved' } };
 const logger = createLogger('silent');
+/** Retried at once, so a test sees a job taken back from a lapsed lease run again without waiting. */
+const retry = { ...RETRY_DEFAULTS, base_delay_ms: 0 };
+
+/** A backend whose experiments take `ms`, honouring checkpoints, and that counts the runs and the most at once. */
+function countingBackend(ms: number) {
+  const runs = { started: 0, running: 0, most: 0 };
+  const backend: BackendDefinition = {
+    ...singlequdit,
+    async runExperiment(_name, experiment, context) {
+      runs.started += 1;
+      runs.running += 1;
+      runs.most = Math.max(runs.most, runs.running);
+      try {
+        for (const until = Date.now() + ms; Date.now() < until; ) {
+          context.checkpoint();
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      } finally {
+        runs.running -= 1;
+      }
+      return { memory: new Array<string>(experiment.shots).fill('0'), instructions: null };
+    },
+  };
+  return { backend, runs };
+}
+
+/** `storage` whose `operations` fail as unavailable while `when` says so of their first argument (a namespace). */
+function failing(storage: StorageProvider, operations: ('replace' | 'put' | 'transaction')[], when: (first: unknown) => boolean): StorageProvider {
+  const wrapped = operations.map((operation) => {
+    const original = (storage[operation] as (...args: unknown[]) => Promise<unknown>).bind(storage);
+    const value = (first: unknown, ...rest: unknown[]) =>
+      when(first) ? Promise.reject(new StorageUnavailableError('the store is unreachable')) : original(first, ...rest);
+    return [operation, { value }] as const;
+  });
+  return Object.create(storage, Object.fromEntries(wrapped)) as StorageProvider;
+}
 
 describe('the spooler under failures', function () {
   this.timeout(30_000);
@@ -76,4 +118,38 @@ describe('the spooler under failures', function () {
       expect(status.error_message).to.match(/^Execution failed: its data cannot leave the experiment thread: .*could not be cloned/);
     });
   });
+
+  describe('storage trouble while a job runs', () => {
+    it('stops a job whose lease lapsed by its own clock while renewals failed, so it never runs twice at once', async () => {
+      const { backend, runs } = countingBackend(3000);
+      let partitioned = false;
+      const cut = failing(storage, ['replace', 'transaction'], () => partitioned);
+      const isolated = await start({ backend, lifecycle: new JobLifecycle(cut, { leaseMs: 500 }), retry });
+      const { id } = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: job });
+      await eventually(async () => (runs.started === 1 ? true : undefined), 10_000, 5);
+      // Cut off from storage (its renewals fail), the spooler computes on while another one reaps its lease and
+      // runs the job again.
+      partitioned = true;
+      await start({ backend, retry });
+      const status = await finished(id);
+      expect(status).to.include({ status: 'DONE', attempts: 2 });
+      expect(runs.started).to.equal(2);
+      expect(runs.most, 'the job ran on two spoolers at once').to.equal(1);
+      await isolated.stop();
+      spoolers.splice(spoolers.indexOf(isolated), 1);
+    });
+
+    it('retries publishing a result the store refused while the lease holds, instead of running the job again', async () => {
+      const { backend, runs } = countingBackend(50);
+      let refusals = 2;
+      const flaky = failing(withoutTransactions(storage), ['put'], (namespace) => namespace === ns.results(BACKEND) && refusals-- > 0);
+      lifecycle = new JobLifecycle(flaky, { leaseMs: 500 });
+      await start({ backend, retry });
+      const { id } = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: job });
+      const status = await finished(id);
+      expect(status).to.include({ status: 'DONE', attempts: 1 });
+      expect(runs.started).to.equal(1);
+    });
+  });
 });
+
