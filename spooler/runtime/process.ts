@@ -1,6 +1,6 @@
 // Runs one external-runtime command for one job: the request on stdin, stdout collected (bounded), the tail of
 // stderr kept, a deadline after which the command's whole process group is killed, and an abort for cancelled or
-// abandoned jobs. Whatever the command does, the outcome is data; only an abort rejects.
+// abandoned jobs. Whatever the command does, the outcome is data; only an abort rejects, once the command has ended.
 import { spawn } from 'node:child_process';
 
 export interface CommandRun {
@@ -62,6 +62,7 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
     let overflow = false;
     let spawnError: string | null = null;
     let killTimer: NodeJS.Timeout | undefined;
+    let abortedBy: { reason: unknown } | undefined;
     let settled = false;
 
     const stop = () => {
@@ -78,9 +79,12 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
       timedOut = true;
       stop();
     }, run.timeoutMs);
+    // The job is settled (and the next one started, or this one handed to another spooler) only once the command
+    // has ended: rejecting at once would leave it driving the device through its grace period beside the next run.
     const onAbort = () => {
+      abortedBy = { reason: run.signal!.reason };
+      clearTimeout(deadline);
       stop();
-      finish(() => reject(run.signal!.reason as Error));
     };
     run.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -113,6 +117,11 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
     // 'close' waits for stdio to end as well as for the exit, so stdout is complete.
     child.on('close', (exitCode, exitSignal) => {
       if (killTimer) clearTimeout(killTimer);
+      if (abortedBy) {
+        const { reason } = abortedBy;
+        finish(() => reject(reason as Error));
+        return;
+      }
       finish(() =>
         resolve({
           pid: child.pid ?? null,
