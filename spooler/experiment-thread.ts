@@ -25,6 +25,21 @@ export type ExperimentReply =
   | { ok: true; data: ExperimentData }
   | { ok: false; error: { name: string; message: string; details?: unknown } };
 
+/** What the thread says once it has loaded the backend, before any reply. */
+export interface ThreadReady {
+  ready: true;
+}
+
+/**
+ * A thread ended before it had loaded the backend (a module gone missing, a factory that throws, no memory for a new
+ * thread): no fault of the job it was to run, which the spooler hands back to the queue.
+ */
+export class ThreadUnavailableError extends Error {
+  constructor(cause: string) {
+    super(`the experiment thread could not load the backend: ${cause}`);
+  }
+}
+
 interface Pending {
   resolve(data: ExperimentData): void;
   reject(error: Error): void;
@@ -39,22 +54,29 @@ function revive(error: { name: string; message: string; details?: unknown }): Er
 
 export class ExperimentThread {
   private worker: Worker | undefined;
+  /** Settles when the current worker has loaded the backend, or could not. */
+  private loaded: Promise<void> | undefined;
   private pending: Pending | undefined;
 
   constructor(private readonly locator: BackendLocator) {}
 
   run(request: ExperimentRequest): Promise<ExperimentData> {
     if (this.pending) return Promise.reject(new Error('the experiment thread is busy'));
-    const worker = (this.worker ??= this.spawn());
+    if (!this.worker) this.spawn();
+    const worker = this.worker!;
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       worker.postMessage(request);
     });
   }
 
-  /** Starts the thread ahead of the first experiment (loading a backend can take a while). */
-  warm(): void {
-    this.worker ??= this.spawn();
+  /**
+   * Starts the thread ahead of the first experiment (loading a backend can take a while); resolves once it has loaded
+   * the backend, rejects with ThreadUnavailableError if it could not.
+   */
+  warm(): Promise<void> {
+    if (!this.worker) this.spawn();
+    return this.loaded!;
   }
 
   /** Stops the experiment in progress, even mid-computation; run() rejects with `reason`. Idle: does nothing. */
@@ -74,11 +96,22 @@ export class ExperimentThread {
     await worker?.terminate();
   }
 
-  private spawn(): Worker {
+  private spawn(): void {
     const worker = new Worker(new URL('./experiment-worker.mjs', import.meta.url), { workerData: this.locator });
     // The spooler's own timers keep the process alive while it works; an idle thread must not.
     worker.unref();
-    const settle = (outcome: ExperimentReply | Error) => {
+    let ready = false;
+    let loaded!: { resolve(): void; reject(error: Error): void };
+    this.loaded = new Promise((resolve, reject) => (loaded = { resolve, reject }));
+    // Nobody need wait for the load: an experiment sent meanwhile hears of a failure through its own rejection.
+    this.loaded.catch(() => undefined);
+    const settle = (outcome: ExperimentReply | ThreadReady | Error) => {
+      if ('ready' in outcome) {
+        ready = true;
+        loaded.resolve();
+        return;
+      }
+      if (outcome instanceof Error && !ready) loaded.reject((outcome = new ThreadUnavailableError(outcome.message)));
       if (this.worker !== worker) return;
       const pending = this.pending;
       this.pending = undefined;
@@ -88,9 +121,9 @@ export class ExperimentThread {
       } else if (outcome.ok) pending?.resolve(outcome.data);
       else pending?.reject(revive(outcome.error));
     };
-    worker.on('message', (reply: ExperimentReply) => settle(reply));
-    worker.on('error', (error: Error) => settle(new Error(`the experiment thread failed: ${error.message}`)));
-    worker.on('exit', (code) => settle(new Error(`the experiment thread exited with code ${code}`)));
-    return worker;
+    worker.on('message', (reply: ExperimentReply | ThreadReady) => settle(reply));
+    worker.on('error', (error: Error) => settle(new Error(ready ? `the experiment thread failed: ${error.message}` : error.message)));
+    worker.on('exit', (code) => settle(new Error(ready ? `the experiment thread exited with code ${code}` : `it exited with code ${code}`)));
+    this.worker = worker;
   }
 }

@@ -1,7 +1,7 @@
 // The worker-thread side of experiment-thread.ts: loads the backend once, then runs one experiment per message.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BackendDefinition } from './backend.ts';
-import type { BackendLocator, ExperimentReply, ExperimentRequest } from './experiment-thread.ts';
+import type { BackendLocator, ExperimentReply, ExperimentRequest, ThreadReady } from './experiment-thread.ts';
 import { thrownMessage } from './failures.ts';
 
 const locator = workerData as BackendLocator;
@@ -29,3 +29,5 @@ port.on('message', async (request: ExperimentRequest) => {
     port.postMessage({ ok: false, error: { name: 'Error', message: `its data cannot leave the experiment thread: ${thrownMessage(error)}` } } satisfies ExperimentReply);
   }
 });
+// Loaded: from now on a thread that ends is the experiment's doing, not the backend's (experiment-thread.ts).
+port.postMessage({ ready: true } satisfies ThreadReady);

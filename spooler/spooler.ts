@@ -10,7 +10,7 @@ import { ns, type HeartbeatRecord, type JobRecord } from '../storage/records.ts'
 import type { Experiment } from '../schemas/job.ts';
 import { publishedConfig, type BackendDefinition, type RunContext } from './backend.ts';
 import { executeJob } from './execute.ts';
-import { ExperimentThread, type BackendLocator } from './experiment-thread.ts';
+import { ExperimentThread, ThreadUnavailableError, type BackendLocator } from './experiment-thread.ts';
 import type { Signer } from './signing/keys.ts';
 import { compiledJobValidator } from '../schemas/validators.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
@@ -113,6 +113,8 @@ export class Spooler {
   private maintaining: Promise<void> = Promise.resolve();
   private maintenanceFailures = 0;
   private readonly thread: ExperimentThread | undefined;
+  /** The last experiment thread could not load the backend: the claim loop waits for one that can. */
+  private threadUnavailable = false;
 
   constructor(private readonly options: SpoolerOptions) {
     this.lifecycle = options.lifecycle;
@@ -141,11 +143,11 @@ export class Spooler {
   /** Publishes the config and starts the claim loop; resolves once the config is visible to the server. */
   async start(): Promise<void> {
     compiledJobValidator(this.config.job_schema);
+    // A thread that cannot load the backend fails the start, before the backend looks operational to the server.
+    await this.thread?.warm();
     await this.options.signer?.publish(this.lifecycle.storage, this.config);
     await this.lifecycle.storage.put(ns.configs, this.backendName, this.config);
     await this.heartbeat();
-    // Started now, the thread has loaded the backend by the time the first job comes.
-    this.thread?.warm();
     const unwatch = this.lifecycle.storage.watch?.(ns.queued(this.backendName), () => {
       this.notified = true;
       this.wake?.();
@@ -178,16 +180,27 @@ export class Spooler {
     while (!this.stopping) {
       try {
         this.notified = false;
+        // No job is claimed while a new experiment thread cannot load the backend: the queue waits for this spooler
+        // (or another) to be able to run it, while this one backs off. (A thread that merely is loading, after a
+        // time limit stopped the last one, does not hold up the claim.)
+        if (this.threadUnavailable) {
+          await this.thread!.warm();
+          this.threadUnavailable = false;
+          // Loading can take a second: a stop asked for meanwhile claims nothing more.
+          if (this.stopping) break;
+        }
         const askedAt = performance.now();
         const claimed = next ?? (await this.lifecycle.claim(this.backendName, this.id).then((claim) => claim && { claim, askedAt }));
         next = undefined;
-        this.failures = 0;
         if (claimed) next = await this.process(claimed);
+        // Only once the job is through: a job that could not be settled (storage down) must not restart the backoff.
+        this.failures = 0;
         // A notification during the claim woke nobody (no idle yet): without this check the job it announced
         // would wait a whole poll interval.
-        else if (!this.notified) await this.idle(this.pollMs);
+        if (!claimed && !this.notified) await this.idle(this.pollMs);
       } catch (error) {
         // Storage trouble: back off exponentially with jitter and try again by ourselves.
+        if (error instanceof ThreadUnavailableError) this.threadUnavailable = true;
         this.failures += 1;
         const delay = backoff(this.pollMs, this.failures);
         this.log.warn({ err: error, retryInMs: Math.round(delay) }, 'spooler loop failed; backing off');
@@ -390,13 +403,20 @@ export class Spooler {
       const record = await this.failAttempt(claim, { kind: 'timeout', message: `time limit of ${this.timeLimitS} s exceeded` });
       log.info({ event: 'job.time_limit', limitS: this.timeLimitS, state: record.state }, 'job stopped at its time limit');
       // The stopped thread is gone: load the backend into a new one now, not when the next job is claimed.
-      this.thread?.warm();
+      void this.thread?.warm();
       return;
     }
     if (error instanceof JobAborted) {
       await this.lifecycle.release(claim);
       log.info({ event: 'job.released' }, 'handed the job back to the queue on shutdown');
       return;
+    }
+    if (error instanceof ThreadUnavailableError) {
+      // This spooler cannot run any job now: failing them would empty the queue into ERROR. The job goes back, and
+      // the claim loop backs off until a new thread loads the backend.
+      await this.lifecycle.release(claim);
+      log.error({ event: 'job.released', err: error }, 'the experiment thread cannot run jobs; handed the job back to the queue');
+      throw error;
     }
     if (error instanceof QspoolError && error.status === 503) {
       // Nothing can be recorded now; the lease runs out and the job runs again once storage is back.

@@ -1,5 +1,6 @@
 // Test-only backends (never registered in the shipped CLI). A module of its own so that a spooler's experiment
 // thread can load them by URL, exactly as it loads the real backends.
+import { existsSync } from 'node:fs';
 import type { BackendDefinition } from '../../spooler/backend.ts';
 import { singlequdit } from '../../spooler/backends/singlequdit/index.ts';
 
@@ -33,6 +34,21 @@ export function misbehavingBackend(misbehaviour: Misbehaviour): BackendDefinitio
       if (misbehaviour === 'throw-string') throw 'laser unlocked';
       if (misbehaviour === 'throw-bare-object') throw Object.assign(Object.create(null) as object, { code: 7 });
       return { memory: new Array<string>(experiment.shots).fill('0'), instructions: null, calibrate: () => 0 } as never;
+    },
+  };
+}
+
+/**
+ * The singlequdit schema, built only while `missing` does not exist (a device library removed under a running
+ * spooler); an experiment of one shot ends its thread.
+ */
+export function fragileBackend(missing: string): BackendDefinition {
+  if (existsSync(missing)) throw new Error('the device driver library is missing');
+  return {
+    ...singlequdit,
+    runExperiment(_name, experiment) {
+      if (experiment.shots === 1) process.exit(1);
+      return { memory: new Array<string>(experiment.shots).fill('0'), instructions: null };
     },
   };
 }

@@ -1,7 +1,7 @@
 // The spooler under failures of the code it runs and of the storage it writes to: every acknowledged job ends in a
 // final state with a message saying why, at once, and runs once.
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../config/logger.ts';
@@ -149,6 +149,47 @@ describe('the spooler under failures', function () {
       const status = await finished(id);
       expect(status).to.include({ status: 'DONE', attempts: 1 });
       expect(runs.started).to.equal(1);
+    });
+  });
+
+  describe('an experiment thread that cannot load its backend', () => {
+    it('fails the start, naming why, before the spooler publishes its config or takes a job', async () => {
+      const spooler = new Spooler({
+        lifecycle,
+        backend: misbehavingBackend('throw-null'),
+        providerName: 'alqor',
+        logger,
+        pollMs: 10,
+        isolate: { module: MISBEHAVING_BACKEND_MODULE, exportName: 'noSuchBackend' },
+      });
+      const { id } = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: job });
+      const error = await spooler.start().then(() => expect.fail('the spooler started'), (failure: unknown) => failure as Error);
+      expect(error.message).to.match(/^the experiment thread could not load the backend: .*has no backend noSuchBackend$/);
+      await spooler.stop();
+      expect(await storage.get(ns.configs, BACKEND)).to.equal(undefined);
+      expect((await lifecycle.getStatus(BACKEND, id))!.status).to.equal('QUEUED');
+    });
+
+    it('leaves jobs queued, not ERROR, while a new thread cannot load it, and runs them once it can', async () => {
+      const missing = join(root, 'driver-missing');
+      await start({
+        backend: misbehavingBackend('throw-null'),
+        isolate: { module: MISBEHAVING_BACKEND_MODULE, exportName: 'fragileBackend', args: [missing] },
+      });
+      const first = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: job });
+      expect((await finished(first.id)).status).to.equal('DONE');
+      await writeFile(missing, '');
+      // Ends its thread: the next experiment needs a new one, which cannot load the backend now.
+      const crash = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: { experiment_0: { ...job.experiment_0, shots: 1 } } });
+      expect((await finished(crash.id)).error_message).to.equal('Execution failed: the experiment thread exited with code 1');
+      const { id } = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: job });
+      // Claimed once and handed back (attempt not counted), then left in the queue, untouched, while the spooler backs off.
+      await eventually(async () => ((await lifecycle.getStatus(BACKEND, id))?.detail.includes('Released') ? true : undefined), 10_000, 10);
+      for (const until = Date.now() + 1500; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        expect((await lifecycle.getStatus(BACKEND, id))!).to.include({ status: 'QUEUED', attempts: 0 });
+      }
+      await rm(missing);
+      expect(await finished(id, 40_000)).to.include({ status: 'DONE', attempts: 1 });
     });
   });
 });
