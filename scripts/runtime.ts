@@ -73,7 +73,11 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
     if (name === 'qubit' && config.QSPOOL_QUBIT_MODE === 'verbatim' && !command) {
       throw new Error('QSPOOL_QUBIT_MODE=verbatim hands qubit jobs to an external runtime: set QSPOOL_RUNTIME_QUBIT to its command');
     }
-    const external = command ? new ExternalRuntime(name, { command, timeoutMs: config.QSPOOL_RUNTIME_TIMEOUT_MS, killGraceMs: RUNTIME_KILL_GRACE_MS }) : undefined;
+    const timeLimitS = backendBound(config, 'QSPOOL_JOB_TIME_LIMIT_S', name);
+    // The spooler stops a job at its time limit (1 min by default) whatever the runtime timeout (10 min): the runtime
+    // is told the shorter of the two, the time it really has (timeout_ms, QSPOOL_TIMEOUT_MS).
+    const timeoutMs = Math.min(config.QSPOOL_RUNTIME_TIMEOUT_MS, timeLimitS * 1000);
+    const external = command ? new ExternalRuntime(name, { command, timeoutMs, killGraceMs: RUNTIME_KILL_GRACE_MS }) : undefined;
     const signer = signs(config, name) && !sqooler ? Signer.load(name, backendSetting(config, 'QSPOOL_SIGNING_KEY', name), config.QSPOOL_DATA_DIR) : undefined;
     return new Spooler({
       lifecycle,
@@ -86,7 +90,7 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
       maxHilbertDimension: config.QSPOOL_MAX_HILBERT_DIMENSION,
       maxSamples: backendBound(config, 'QSPOOL_MAX_SAMPLES', name),
       maxResultBytes: backendBound(config, 'QSPOOL_MAX_RESULT_BYTES', name),
-      timeLimitS: backendBound(config, 'QSPOOL_JOB_TIME_LIMIT_S', name),
+      timeLimitS,
       retry: retryPolicy(config, name),
       // Experiments run in a worker thread that builds the same backend, so long simulations never starve renewals;
       // an external runtime is a process of its own already.

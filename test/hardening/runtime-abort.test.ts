@@ -1,11 +1,17 @@
 // An external runtime stopped because its job was abandoned (time limit, cancel, lost lease, shutdown) is given its
 // grace period to leave the device safe, and its job is settled only once it is gone: the next job's runtime never
-// drives the device while the previous one still does, nor does another spooler that takes the handed-back job.
+// drives the device while the previous one still does, nor does another spooler that takes the handed-back job. And
+// the time a runtime is told it has is the time it gets.
 import { expect } from 'chai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../../config/index.ts';
+import { createLogger } from '../../config/logger.ts';
 import { runCommand } from '../../spooler/runtime/process.ts';
+import { startSpoolers } from '../../scripts/runtime.ts';
+import { JobLifecycle } from '../../storage/lifecycle.ts';
+import { LocalProvider } from '../../storage/local/index.ts';
 import { eventually, isAlive } from '../support/system.ts';
 
 describe('an external runtime stopped by an abort', function () {
@@ -62,3 +68,36 @@ describe('an external runtime stopped by an abort', function () {
     expect(Date.now() - asked).to.be.below(2000);
   });
 });
+
+describe('the time an external runtime is told it has', function () {
+  this.timeout(30_000);
+
+  it('is its backend\'s job time limit when that is shorter than QSPOOL_RUNTIME_TIMEOUT_MS, as the job is stopped then', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'qspool-runtime-budget-'));
+    const storage = new LocalProvider({ root, fsync: false });
+    const config = loadConfig({
+      QSPOOL_DATA_DIR: root,
+      QSPOOL_SIGN: 'none',
+      QSPOOL_POLL_MS: '20',
+      QSPOOL_JOB_TIME_LIMIT_S_QUBIT: '7',
+      // The runtime answers with the time it was given, in the request and in its environment.
+      QSPOOL_RUNTIME_QUBIT: `node -e "let input = ''; process.stdin.on('data', (c) => (input += c)).on('end', () => process.stdout.write(JSON.stringify({ error: JSON.parse(input).timeout_ms + ' ' + process.env.QSPOOL_TIMEOUT_MS })))"`,
+    });
+    const [spooler] = startSpoolers({ config, logger: createLogger('silent'), storage }, ['qubit']);
+    try {
+      await spooler!.start();
+      const lifecycle = new JobLifecycle(storage);
+      const { id } = await lifecycle.enqueue({ backend: 'qubit', owner: 'u', payload: { experiment_0: { instructions: 'X(90)', shots: 1, num_wires: 1, wire_order: 'sequential' } } });
+      const status = await eventually(async () => {
+        const current = await lifecycle.getStatus('qubit', id);
+        return current?.status === 'ERROR' ? current : undefined;
+      }, 20_000);
+      expect(status.error_message, status.error_message).to.match(/reported: 7000 7000$/);
+    } finally {
+      await spooler!.stop();
+      await storage.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
