@@ -297,7 +297,7 @@ export class Spooler {
           },
           signal: job.aborted.signal,
           note: async (line, meta) => {
-            job.claim = await this.lifecycle.note(job.claim, line, meta);
+            job.claim = await this.whileHeld(job, log, 'record a line on the job', () => this.lifecycle.note(job.claim, line, meta));
           },
         },
       });
@@ -326,22 +326,30 @@ export class Spooler {
     job.active = false;
   }
 
-  /**
-   * Publishes the result and takes the next job. A store that is unavailable is asked again, with backoff, for as
-   * long as the lease holds (renewals go on meanwhile): given up, the job would run again at its lease's expiry. An
-   * abort (lease lost or lapsed, shutdown past the grace period) ends the retries with its reason.
-   */
-  private async complete(job: ActiveJob, completion: { result: unknown; line: string; meta?: Record<string, unknown> }, log: Logger): Promise<Claimed | undefined> {
-    for (let failures = 1; ; failures += 1) {
+  /** Publishes the result and takes the next job (retried as whileHeld says). */
+  private complete(job: ActiveJob, completion: { result: unknown; line: string; meta?: Record<string, unknown> }, log: Logger): Promise<Claimed | undefined> {
+    return this.whileHeld(job, log, 'publish the result', async () => {
       const askedAt = performance.now();
+      const { next } = await this.lifecycle.completeAndClaim(job.claim, completion, this.stopping ? undefined : { holder: this.id });
+      return next && { claim: next, askedAt };
+    });
+  }
+
+  /**
+   * A write to the running job. A store that is unavailable is asked again, with backoff, for as long as the lease
+   * holds (renewals go on meanwhile): given up, the job would be left to its lease's expiry and run again, on a
+   * device too, though it ran (or is running) well. An abort (lease lost or lapsed, time limit, shutdown past the
+   * grace period) ends the retries with its reason.
+   */
+  private async whileHeld<T>(job: ActiveJob, log: Logger, what: string, write: () => Promise<T>): Promise<T> {
+    for (let failures = 1; ; failures += 1) {
       try {
-        const { next } = await this.lifecycle.completeAndClaim(job.claim, completion, this.stopping ? undefined : { holder: this.id });
-        return next && { claim: next, askedAt };
+        return await write();
       } catch (error) {
         if (job.aborted.signal.aborted) throw job.aborted.signal.reason;
         if (!(error instanceof QspoolError && error.status === 503)) throw error;
         const delay = backoff(this.pollMs, failures);
-        log.warn({ err: error, retryInMs: Math.round(delay) }, 'could not publish the result; retrying while the lease holds');
+        log.warn({ err: error, retryInMs: Math.round(delay) }, `could not ${what}; retrying while the lease holds`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, delay);
           job.aborted.signal.addEventListener('abort', done, { once: true });

@@ -1,7 +1,7 @@
 // The spooler under failures of the code it runs and of the storage it writes to: every acknowledged job ends in a
 // final state with a message saying why, at once, and runs once.
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../config/logger.ts';
@@ -9,6 +9,8 @@ import { RETRY_DEFAULTS } from '../../config/index.ts';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import type { BackendDefinition } from '../../spooler/backend.ts';
 import { singlequdit } from '../../spooler/backends/singlequdit/index.ts';
+import { createQubitBackend } from '../../spooler/backends/qubit/index.ts';
+import { ExternalRuntime, withRuntime } from '../../spooler/runtime/index.ts';
 import { Spooler, type SpoolerOptions } from '../../spooler/spooler.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
@@ -149,6 +151,29 @@ describe('the spooler under failures', function () {
       const status = await finished(id);
       expect(status).to.include({ status: 'DONE', attempts: 1 });
       expect(runs.started).to.equal(1);
+    });
+  });
+
+  describe('storage trouble while an external runtime\'s run is recorded', () => {
+    it('records the run again rather than giving the job up to run it a second time on the device', async () => {
+      const runs = join(root, 'runs');
+      const runtime = new ExternalRuntime('qubit', {
+        command: `echo run >> '${runs}'; printf '{"results": {"experiment_0": {"memory": ["0"]}}}'`,
+        timeoutMs: 10_000,
+      });
+      // The first write to the running job after its claim is the note recording the run (renewals come later).
+      let refusals = 1;
+      const flaky = failing(storage, ['replace'], (namespace) => namespace === ns.running('qubit') && refusals-- > 0);
+      lifecycle = new JobLifecycle(flaky, { leaseMs: 2000 });
+      await start({ backend: withRuntime(createQubitBackend('verbatim'), runtime), retry });
+      const { id } = await lifecycle.enqueue({ backend: 'qubit', owner: 'u', payload: { experiment_0: { instructions: 'X(90)', shots: 1, num_wires: 1, wire_order: 'sequential' } } });
+      const status = await eventually(async () => {
+        const current = await lifecycle.getStatus('qubit', id);
+        return current && current.status !== 'QUEUED' && current.status !== 'RUNNING' ? current : undefined;
+      }, 20_000, 10);
+      expect(status).to.include({ status: 'DONE', attempts: 1 });
+      expect((await readFile(runs, 'utf8')).trim().split('\n')).to.have.length(1);
+      expect((await lifecycle.find('qubit', id))!.value.meta!.runtime).to.include({ exitCode: 0 });
     });
   });
 
