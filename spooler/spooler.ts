@@ -204,7 +204,8 @@ export class Spooler {
         this.failures += 1;
         const delay = backoff(this.pollMs, this.failures);
         this.log.warn({ err: error, retryInMs: Math.round(delay) }, 'spooler loop failed; backing off');
-        await this.idle(delay);
+        // A stop asked for during the failed step found no idle to wake: it must not wait out the backoff (up to 30 s).
+        if (!this.stopping) await this.idle(delay);
       }
     }
     // Stopped right after taking a job with the last completion: hand it back (its lease covers a failure here).

@@ -154,6 +154,27 @@ describe('the spooler under failures', function () {
     });
   });
 
+  it('stops promptly when told to while a claim fails, without first waiting out the backoff', async () => {
+    let failing = false;
+    let claiming: () => void = () => undefined;
+    const down = Object.create(storage, {
+      transaction: {
+        value: (...args: Parameters<NonNullable<StorageProvider['transaction']>>) => {
+          if (!failing) return storage.transaction!(...args);
+          claiming();
+          return new Promise((_, reject) => setTimeout(() => reject(new StorageUnavailableError('the store is unreachable')), 300));
+        },
+      },
+    }) as StorageProvider;
+    const spooler = new Spooler({ lifecycle: new JobLifecycle(down), backend: singlequdit, providerName: 'alqor', logger, pollMs: 1000 });
+    await spooler.start();
+    failing = true;
+    await new Promise<void>((resolve) => (claiming = resolve));
+    const asked = Date.now();
+    await spooler.stop();
+    expect(Date.now() - asked, 'ms the stop took').to.be.below(900);
+  });
+
   describe('storage trouble while an external runtime\'s run is recorded', () => {
     it('records the run again rather than giving the job up to run it a second time on the device', async () => {
       const runs = join(root, 'runs');
