@@ -337,18 +337,21 @@ export class Spooler {
   }
 
   /**
-   * A write to the running job. A store that is unavailable is asked again, with backoff, for as long as the lease
-   * holds (renewals go on meanwhile): given up, the job would be left to its lease's expiry and run again, on a
-   * device too, though it ran (or is running) well. An abort (lease lost or lapsed, time limit, shutdown past the
-   * grace period) ends the retries with its reason.
+   * A write to the running job. A store that is unavailable is asked again, with backoff, while the lease holds
+   * (renewals go on meanwhile): given up, the job would be left to its lease's expiry and run again, on a device too,
+   * though it ran (or is running) well. An abort (lease lost or lapsed, time limit, shutdown past the grace period)
+   * ends the retries with its reason. So does one lease's time of refusals of this write alone (a result too large for
+   * the store to take in time, while renewals get through): the job is then given up as before, to run again under
+   * its retry policy, rather than held forever.
    */
   private async whileHeld<T>(job: ActiveJob, log: Logger, what: string, write: () => Promise<T>): Promise<T> {
+    const since = performance.now();
     for (let failures = 1; ; failures += 1) {
       try {
         return await write();
       } catch (error) {
         if (job.aborted.signal.aborted) throw job.aborted.signal.reason;
-        if (!(error instanceof QspoolError && error.status === 503)) throw error;
+        if (!(error instanceof QspoolError && error.status === 503) || performance.now() - since > this.lifecycle.leaseMs) throw error;
         const delay = backoff(this.pollMs, failures);
         log.warn({ err: error, retryInMs: Math.round(delay) }, `could not ${what}; retrying while the lease holds`);
         await new Promise<void>((resolve) => {

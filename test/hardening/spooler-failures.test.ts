@@ -141,6 +141,17 @@ describe('the spooler under failures', function () {
       spoolers.splice(spoolers.indexOf(isolated), 1);
     });
 
+    it('gives a result the store keeps refusing up after a lease\'s time, so the job ends under its retry policy instead of holding the spooler', async () => {
+      const { backend, runs } = countingBackend(10);
+      const refusing = failing(withoutTransactions(storage), ['put'], (namespace) => namespace === ns.results(BACKEND));
+      lifecycle = new JobLifecycle(refusing, { leaseMs: 300 });
+      await start({ backend, retry, pollMs: 10 });
+      const { id } = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: job });
+      const status = await finished(id, 20_000);
+      expect(status).to.include({ status: 'ERROR', attempts: 3 });
+      expect(runs.started).to.equal(3);
+    });
+
     it('retries publishing a result the store refused while the lease holds, instead of running the job again', async () => {
       const { backend, runs } = countingBackend(50);
       let refusals = 2;
