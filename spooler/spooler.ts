@@ -312,7 +312,7 @@ export class Spooler {
       return completed;
     } catch (error) {
       this.stopRenewing(job, renewal);
-      await this.settle(job.claim, error, log);
+      await this.settle(job, error, log);
       return undefined;
     } finally {
       clearTimeout(deadline);
@@ -401,18 +401,19 @@ export class Spooler {
     return { ...this.options.backend, runExperiment };
   }
 
-  private async settle(claim: ClaimedJob, error: unknown, log: Logger): Promise<void> {
+  private async settle(job: ActiveJob, error: unknown, log: Logger): Promise<void> {
+    const claim = job.claim;
     if (error instanceof LeaseLostError || (error instanceof JobAborted && error.reason === 'lease-lost')) {
       log.warn({ event: 'job.lease_lost' }, 'lost the lease; dropping the job without publishing');
       return;
     }
     if (error instanceof JobAborted && error.reason === 'cancelled') {
-      await this.lifecycle.acknowledgeCancel(claim);
+      await this.recording(job, log, () => this.lifecycle.acknowledgeCancel(claim));
       log.info({ event: 'job.cancelled' }, 'job cancelled while running');
       return;
     }
     if (error instanceof JobAborted && error.reason === 'time-limit') {
-      const record = await this.failAttempt(claim, { kind: 'timeout', message: `time limit of ${this.timeLimitS} s exceeded` });
+      const record = await this.recording(job, log, () => this.failAttempt(claim, { kind: 'timeout', message: `time limit of ${this.timeLimitS} s exceeded` }));
       log.info({ event: 'job.time_limit', limitS: this.timeLimitS, state: record.state }, 'job stopped at its time limit');
       // The stopped thread is gone: load the backend into a new one now, not when the next job is claimed.
       void this.thread?.warm();
@@ -437,14 +438,34 @@ export class Spooler {
     }
     if (error instanceof InvalidJobError) {
       // Invalid input fails the same way every time: never retried.
-      await this.lifecycle.fail(claim, error.message);
+      await this.recording(job, log, () => this.lifecycle.fail(claim, error.message));
       log.info({ event: 'job.error', message: error.message }, 'job failed');
       return;
     }
     const failure = attemptFailure(error);
-    const record = await this.failAttempt(claim, failure);
+    const record = await this.recording(job, log, () => this.failAttempt(claim, failure));
     const event = record.state === 'QUEUED' ? 'job.retry' : record.deadLetter ? 'job.dead_letter' : 'job.error';
     log.info({ event, failure, notBefore: record.notBefore }, record.state === 'QUEUED' ? 'attempt failed; job will be retried' : 'job failed');
+  }
+
+  /**
+   * Records how a job ended (failed, cancelled). Its renewals have stopped, but the lease it last wrote still holds for
+   * a while: a store that is unavailable is asked again, with backoff, until shortly before that lease could lapse.
+   * Given up at once, the job would wait for its lease's expiry and then run again as a lease expiry, however its
+   * retry policy treats the failure (a runtime's exit code it does not retry, a time limit).
+   */
+  private async recording<T>(job: ActiveJob, log: Logger, write: () => Promise<T>): Promise<T> {
+    for (let failures = 1; ; failures += 1) {
+      try {
+        return await write();
+      } catch (error) {
+        const delay = backoff(this.pollMs, failures);
+        const lapsesIn = job.heldSince + this.lifecycle.leaseMs * (1 - LAPSE_MARGIN) - performance.now();
+        if (!(error instanceof QspoolError && error.status === 503) || delay > lapsesIn) throw error;
+        log.warn({ err: error, retryInMs: Math.round(delay) }, 'could not record how the job ended; retrying while its lease lasts');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   /** A failed attempt under the backend's retry policy; a lifecycle without retries (sqooler's layout) ends the job ERROR. */

@@ -50,7 +50,7 @@ function countingBackend(ms: number) {
 }
 
 /** `storage` whose `operations` fail as unavailable while `when` says so of their first argument (a namespace). */
-function failing(storage: StorageProvider, operations: ('replace' | 'put' | 'transaction')[], when: (first: unknown) => boolean): StorageProvider {
+function failing(storage: StorageProvider, operations: ('replace' | 'put' | 'move' | 'transaction')[], when: (first: unknown) => boolean): StorageProvider {
   const wrapped = operations.map((operation) => {
     const original = (storage[operation] as (...args: unknown[]) => Promise<unknown>).bind(storage);
     const value = (first: unknown, ...rest: unknown[]) =>
@@ -206,6 +206,25 @@ describe('the spooler under failures', function () {
       expect(status).to.include({ status: 'DONE', attempts: 1 });
       expect((await readFile(runs, 'utf8')).trim().split('\n')).to.have.length(1);
       expect((await lifecycle.find('qubit', id))!.value.meta!.runtime).to.include({ exitCode: 0 });
+    });
+  });
+
+  describe('storage trouble while a failed run is recorded', () => {
+    it('records the failure again rather than leaving the job to its lease\'s expiry and running it a second time', async () => {
+      const runs = join(root, 'runs');
+      const runtime = new ExternalRuntime('qubit', { command: `echo run >> '${runs}'; echo 'laser unlocked' >&2; exit 3`, timeoutMs: 10_000 });
+      let refusals = 1;
+      const flaky = failing(withoutTransactions(storage), ['move'], (namespace) => namespace === ns.running('qubit') && refusals-- > 0);
+      lifecycle = new JobLifecycle(flaky, { leaseMs: 1000 });
+      await start({ backend: withRuntime(createQubitBackend('verbatim'), runtime), retry });
+      const { id } = await lifecycle.enqueue({ backend: 'qubit', owner: 'u', payload: { experiment_0: { instructions: 'X(90)', shots: 1, num_wires: 1, wire_order: 'sequential' } } });
+      const status = await eventually(async () => {
+        const current = await lifecycle.getStatus('qubit', id);
+        return current && current.status !== 'QUEUED' && current.status !== 'RUNNING' ? current : undefined;
+      }, 20_000, 10);
+      expect(status).to.include({ status: 'ERROR', attempts: 1 });
+      expect(status.error_message).to.match(/exited with code 3: laser unlocked$/);
+      expect((await readFile(runs, 'utf8')).trim().split('\n')).to.have.length(1);
     });
   });
 
