@@ -67,6 +67,8 @@ interface ActiveJob {
   heldSince: number;
   /** Abandons the job shortly before that lease runs out unrenewed (see holdLease). */
   lapse?: NodeJS.Timeout;
+  /** Renewals asked for and not answered yet. */
+  renewing: number;
 }
 
 /** A job claimed, and when the claim was asked for (performance.now(); its lease runs from no earlier than that). */
@@ -276,7 +278,7 @@ export class Spooler {
   private async process({ claim, askedAt }: Claimed): Promise<Claimed | undefined> {
     const log = this.log.child({ jobId: claim.record.id, attempt: claim.record.attempts });
     const started = Date.now();
-    const job: ActiveJob = { claim, active: true, aborted: new AbortController(), heldSince: askedAt };
+    const job: ActiveJob = { claim, active: true, aborted: new AbortController(), heldSince: askedAt, renewing: 0 };
     this.current = job;
     this.abortReason = undefined;
     this.holdLease(job, askedAt, log);
@@ -381,11 +383,18 @@ export class Spooler {
     job.heldSince = askedAt;
     clearTimeout(job.lapse);
     const leaseMs = this.lifecycle.leaseMs;
-    job.lapse = setTimeout(() => {
-      if (!job.active) return;
-      log.warn({ event: 'job.lease_lapsed', leaseMs }, 'no lease renewal got through; abandoning the job before another spooler takes it');
-      this.abort('lease-lost');
-    }, askedAt + leaseMs * (1 - LAPSE_MARGIN) - performance.now());
+    const lapseAt = (part: number): NodeJS.Timeout =>
+      setTimeout(() => {
+        if (!job.active) return;
+        // A renewal merely slow (a loaded store) may still land: it is waited for until the lease itself runs out.
+        if (job.renewing > 0 && part < 1) {
+          job.lapse = lapseAt(1);
+          return;
+        }
+        log.warn({ event: 'job.lease_lapsed', leaseMs }, 'no lease renewal got through; abandoning the job before another spooler takes it');
+        this.abort('lease-lost');
+      }, askedAt + leaseMs * part - performance.now());
+    job.lapse = lapseAt(1 - LAPSE_MARGIN);
   }
 
   get timeLimitS(): number {
@@ -477,6 +486,7 @@ export class Spooler {
   private async renew(job: ActiveJob, log: Logger): Promise<void> {
     if (!job.active) return;
     const askedAt = performance.now();
+    job.renewing += 1;
     try {
       const renewed = await this.lifecycle.renew(job.claim);
       if (!job.active) return;
@@ -488,6 +498,8 @@ export class Spooler {
       if (!job.active) return;
       if (error instanceof LeaseLostError) this.abort('lease-lost');
       else log.warn({ err: error }, 'lease renewal failed; will retry');
+    } finally {
+      job.renewing -= 1;
     }
   }
 }

@@ -141,6 +141,24 @@ describe('the spooler under failures', function () {
       spoolers.splice(spoolers.indexOf(isolated), 1);
     });
 
+    it('keeps a job whose renewals are slow to be acknowledged but land within the lease', async () => {
+      const { backend, runs } = countingBackend(1500);
+      // Every renewal is written at once but acknowledged 300 ms later: one is always in flight at 90 % of the lease.
+      const slow = Object.create(storage, {
+        replace: {
+          value: async (...args: Parameters<StorageProvider['replace']>) => {
+            const version = await storage.replace(...args);
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            return version;
+          },
+        },
+      }) as StorageProvider;
+      await start({ backend, lifecycle: new JobLifecycle(slow, { leaseMs: 500 }), retry });
+      const { id } = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: job });
+      expect(await finished(id)).to.include({ status: 'DONE', attempts: 1 });
+      expect(runs.started).to.equal(1);
+    });
+
     it('gives a result the store keeps refusing up after a lease\'s time, so the job ends under its retry policy instead of holding the spooler', async () => {
       const { backend, runs } = countingBackend(10);
       const refusing = failing(withoutTransactions(storage), ['put'], (namespace) => namespace === ns.results(BACKEND));
