@@ -60,6 +60,9 @@ function failing(storage: StorageProvider, operations: ('replace' | 'put' | 'mov
   return Object.create(storage, Object.fromEntries(wrapped)) as StorageProvider;
 }
 
+/** One rotation as text, for the qubit backend's external runtime. */
+const QUBIT_JOB = { backend: 'qubit', owner: 'u', payload: { experiment_0: { instructions: 'X(90)', shots: 1, num_wires: 1, wire_order: 'sequential' } } };
+
 describe('the spooler under failures', function () {
   this.timeout(30_000);
   let root: string;
@@ -73,9 +76,9 @@ describe('the spooler under failures', function () {
     await spooler.start();
     return spooler;
   };
-  const finished = (id: string, within = 10_000) =>
+  const finished = (id: string, within = 10_000, backend = BACKEND) =>
     eventually(async () => {
-      const status = await lifecycle.getStatus(BACKEND, id);
+      const status = await lifecycle.getStatus(backend, id);
       return status && ['DONE', 'ERROR', 'CANCELLED'].includes(status.status) ? status : undefined;
     }, within, 10) as Promise<StatusRecord>;
 
@@ -216,11 +219,8 @@ describe('the spooler under failures', function () {
       const flaky = failing(storage, ['replace'], (namespace) => namespace === ns.running('qubit') && refusals-- > 0);
       lifecycle = new JobLifecycle(flaky, { leaseMs: 2000 });
       await start({ backend: withRuntime(createQubitBackend('verbatim'), runtime), retry });
-      const { id } = await lifecycle.enqueue({ backend: 'qubit', owner: 'u', payload: { experiment_0: { instructions: 'X(90)', shots: 1, num_wires: 1, wire_order: 'sequential' } } });
-      const status = await eventually(async () => {
-        const current = await lifecycle.getStatus('qubit', id);
-        return current && current.status !== 'QUEUED' && current.status !== 'RUNNING' ? current : undefined;
-      }, 20_000, 10);
+      const { id } = await lifecycle.enqueue(QUBIT_JOB);
+      const status = await finished(id, 20_000, 'qubit');
       expect(status).to.include({ status: 'DONE', attempts: 1 });
       expect((await readFile(runs, 'utf8')).trim().split('\n')).to.have.length(1);
       expect((await lifecycle.find('qubit', id))!.value.meta!.runtime).to.include({ exitCode: 0 });
@@ -235,11 +235,7 @@ describe('the spooler under failures', function () {
       const flaky = failing(withoutTransactions(storage), ['move'], (namespace) => namespace === ns.running('qubit') && refusals-- > 0);
       lifecycle = new JobLifecycle(flaky, { leaseMs: 1000 });
       await start({ backend: withRuntime(createQubitBackend('verbatim'), runtime), retry });
-      const { id } = await lifecycle.enqueue({ backend: 'qubit', owner: 'u', payload: { experiment_0: { instructions: 'X(90)', shots: 1, num_wires: 1, wire_order: 'sequential' } } });
-      const status = await eventually(async () => {
-        const current = await lifecycle.getStatus('qubit', id);
-        return current && current.status !== 'QUEUED' && current.status !== 'RUNNING' ? current : undefined;
-      }, 20_000, 10);
+      const status = await finished((await lifecycle.enqueue(QUBIT_JOB)).id, 20_000, 'qubit');
       expect(status).to.include({ status: 'ERROR', attempts: 1 });
       expect(status.error_message).to.match(/exited with code 3: laser unlocked$/);
       expect((await readFile(runs, 'utf8')).trim().split('\n')).to.have.length(1);
