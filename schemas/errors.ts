@@ -118,6 +118,16 @@ export class RequestAbortedError extends QspoolError {
   }
 }
 
+/**
+ * A body sent compressed (Content-Encoding other than identity). The server inflates nothing, so no body can grow past
+ * QSPOOL_MAX_BODY_BYTES once read; read as it is, a gzip body was a confusing 400 and JSON merely labelled gzip passed.
+ */
+export class UnsupportedEncodingError extends QspoolError {
+  constructor(encoding: string) {
+    super('unsupported_content_encoding', 415, `Request bodies are taken uncompressed; Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not accepted`);
+  }
+}
+
 export class BodyTooLargeError extends QspoolError {
   constructor(limit: number) {
     super('body_too_large', 413, `Request body exceeds ${limit} bytes`);

@@ -1,7 +1,7 @@
 // Reads request bodies as JSON whatever the Content-Type (qlued's clients send form types too), with explicit
 // limits on size and nesting depth, strict UTF-8, and a clear 4xx for everything else.
 import type { Context } from 'koa';
-import { BodyTooLargeError, QspoolError, RequestAbortedError, UnparseableBodyError } from '../../schemas/errors.ts';
+import { BodyTooLargeError, QspoolError, RequestAbortedError, UnparseableBodyError, UnsupportedEncodingError } from '../../schemas/errors.ts';
 import { parseJsonInSteps } from './json-steps.ts';
 
 export interface BodyLimits {
@@ -49,6 +49,8 @@ export class BodyTurns {
 
 /** The body as text, decoded chunk by chunk as it arrives (a 2 MB body is never decoded in one go), strict UTF-8. */
 async function readText(ctx: Context, maxBytes: number, turns: BodyTurns): Promise<string> {
+  const encoding = ctx.get('content-encoding').trim();
+  if (encoding !== '' && encoding.toLowerCase() !== 'identity') throw new UnsupportedEncodingError(encoding);
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > maxBytes) throw new BodyTooLargeError(maxBytes);
   // A body without a length (chunked) takes its turn once it turns out large.

@@ -1,0 +1,36 @@
+// Request bodies are taken uncompressed: the server inflates nothing, so a compressed body (a gzip bomb, say) is
+// refused as such, 415, on both faces, before it is read; `identity` is no encoding.
+import { expect } from 'chai';
+import { gzipSync } from 'node:zlib';
+import { GOOD_JOB, harnessWithUser } from '../native-api/harness.ts';
+
+describe('compressed request bodies', function () {
+  this.timeout(30_000);
+  const system = harnessWithUser('ada');
+
+  const post = (path: string, body: string | Buffer, encoding?: string) =>
+    fetch(`${system.h.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${system.token}`, ...(encoding ? { 'content-encoding': encoding } : {}) },
+      body,
+    });
+
+  it('answers 415 unsupported_content_encoding for gzip, or JSON merely labelled so, and stores nothing', async () => {
+    const job = JSON.stringify({ payload: GOOD_JOB });
+    for (const [body, encoding] of [[gzipSync(job), 'gzip'], [job, 'gzip'], [job, 'br'], [job, 'deflate, identity']] as const) {
+      const answer = await post('/api/v1/backends/singlequdit/jobs', body, encoding);
+      expect(answer.status, encoding).to.equal(415);
+      expect(((await answer.json()) as { error: { code: string } }).error.code).to.equal('unsupported_content_encoding');
+    }
+    const listed = await system.h.call('GET', '/jobs', { token: system.token });
+    expect((listed.body as { jobs: unknown[] }).jobs).to.deep.equal([]);
+    expect((await post('/api/v1/backends/singlequdit/jobs', job, 'Identity')).status).to.equal(201);
+  });
+
+  it('refuses it on the qlued face too, with a JSON answer', async () => {
+    const form = JSON.stringify({ job: JSON.stringify(GOOD_JOB), token: system.token });
+    const answer = await post('/api/v2/singlequdit/post_job', gzipSync(form), 'gzip');
+    expect(answer.status).to.equal(415);
+    expect(answer.headers.get('content-type')).to.match(/^application\/json/);
+  });
+});
