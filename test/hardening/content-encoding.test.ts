@@ -8,7 +8,7 @@ describe('compressed request bodies', function () {
   this.timeout(30_000);
   const system = harnessWithUser('ada');
 
-  const post = (path: string, body: string | Buffer, encoding?: string) =>
+  const post = (path: string, body: string | Uint8Array<ArrayBuffer>, encoding?: string) =>
     fetch(`${system.h.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${system.token}`, ...(encoding ? { 'content-encoding': encoding } : {}) },
@@ -17,7 +17,7 @@ describe('compressed request bodies', function () {
 
   it('answers 415 unsupported_content_encoding for gzip, or JSON merely labelled so, and stores nothing', async () => {
     const job = JSON.stringify({ payload: GOOD_JOB });
-    for (const [body, encoding] of [[gzipSync(job), 'gzip'], [job, 'gzip'], [job, 'br'], [job, 'deflate, identity']] as const) {
+    for (const [body, encoding] of [[Uint8Array.from(gzipSync(job)), 'gzip'], [job, 'gzip'], [job, 'br'], [job, 'deflate, identity']] as const) {
       const answer = await post('/api/v1/backends/singlequdit/jobs', body, encoding);
       expect(answer.status, encoding).to.equal(415);
       expect(((await answer.json()) as { error: { code: string } }).error.code).to.equal('unsupported_content_encoding');
@@ -29,7 +29,7 @@ describe('compressed request bodies', function () {
 
   it('refuses it on the qlued face too, with a JSON answer', async () => {
     const form = JSON.stringify({ job: JSON.stringify(GOOD_JOB), token: system.token });
-    const answer = await post('/api/v2/singlequdit/post_job', gzipSync(form), 'gzip');
+    const answer = await post('/api/v2/singlequdit/post_job', Uint8Array.from(gzipSync(form)), 'gzip');
     expect(answer.status).to.equal(415);
     expect(answer.headers.get('content-type')).to.match(/^application\/json/);
   });

@@ -6,7 +6,7 @@ import { createLogger } from '../../config/logger.ts';
 import { loadJwtSecret } from '../../server/auth/jwt-secret.ts';
 import { serverSecretKey } from '../../server/auth/server-key.ts';
 import { startServer } from '../../server/index.ts';
-import { MAX_TOKENS_PER_USER } from '../../server/services/tokens.ts';
+import { hashToken, MAX_REVOKED_KEPT, MAX_TOKENS_PER_USER, TOKENS_NS } from '../../server/services/tokens.ts';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from './harness.ts';
 
 const errorCode = (body: unknown) => (body as { error: { code: string } }).error.code;
@@ -157,6 +157,25 @@ describe('native API: users and authentication', function () {
     for (let live = 1; live < MAX_TOKENS_PER_USER; live += 1) await h.server.users.tokens.issue('gus', `bulk ${live}`);
     const tooMany = await h.call('POST', '/tokens', { token: other, body: { name: 'one more' } });
     expect([tooMany.status, errorCode(tooMany.body)]).to.deep.equal([429, 'quota_exceeded']);
+  });
+
+  it('keeps the latest revoked tokens in the list, and forgets older ones entirely', async () => {
+    const tokens = h.server.users.tokens;
+    await h.user('ivy');
+    const issued: { token: string; id: string }[] = [];
+    for (let i = 0; i < MAX_REVOKED_KEPT + 5; i += 1) {
+      const { token, listing } = await tokens.issue('ivy', `loop ${i}`);
+      await tokens.revoke('ivy', listing.id);
+      issued.push({ token, id: listing.id });
+    }
+    const listed = await tokens.list('ivy');
+    const revoked = listed.filter((entry) => entry.revoked).map((entry) => entry.id);
+    expect(revoked).to.have.length(MAX_REVOKED_KEPT);
+    expect(revoked).to.include(issued.at(-1)!.id).and.not.include(issued[0]!.id);
+    expect(listed.filter((entry) => !entry.revoked)).to.have.length(1);
+    expect(await h.storage.get(TOKENS_NS, hashToken(issued[0]!.token))).to.equal(undefined);
+    expect((await h.storage.get(TOKENS_NS, hashToken(issued.at(-1)!.token)))?.value).to.include({ revoked: true });
+    for (const { token } of [issued[0]!, issued.at(-1)!]) expect((await me(token)).status).to.equal(401);
   });
 
   it('answers 401 everywhere for a disabled user, whatever the credential', async () => {
