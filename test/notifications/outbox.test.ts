@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import { DeliveryStore } from '../../server/notifications/deliveries.ts';
 import { Dispatcher } from '../../server/notifications/dispatcher.ts';
-import type { OutboxEntry } from '../../server/notifications/outbox.ts';
+import { scanEvents, type OutboxEntry } from '../../server/notifications/outbox.ts';
 import { DeliveryWorker } from '../../server/notifications/worker.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { jobIdTime, newJobId } from '../../storage/keys.ts';
@@ -66,6 +66,17 @@ describe('the job-event outbox', function () {
     expect(done).to.include({ id: `${a.id}-3`, backend: BACKEND, owner: 'u', detail: 'Done.', errorMessage: null });
     expect(done.notify).to.deep.equal({ email: ['DONE'] });
     expect(all.find((e) => e.jobId === b.id && e.state === 'ERROR')!.errorMessage).to.equal('broken');
+  });
+
+  it('gives the event loop a turn between the pages of a scan from far back (a resume from an old Last-Event-ID)', async () => {
+    const stored = Array.from({ length: 2_600 }, () => newJobId());
+    for (const key of stored) await storage.put(ns.events, key, { jobId: key, seq: 1, state: 'QUEUED' });
+    let turns = 0;
+    const ticker = setInterval(() => (turns += 1), 0);
+    const scan = await scanEvents(storage, '', () => true).finally(() => clearInterval(ticker));
+    expect([scan.entries.length, scan.complete]).to.deep.equal([2_600, true]);
+    // Six pages of 500: other work ran between them, not only once the whole scan was done.
+    expect(turns).to.be.greaterThanOrEqual(4);
   });
 
   it('lets only the winner of a race record it: 8 racing claims give one RUNNING event; a stale publish none', async () => {
