@@ -203,6 +203,14 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     limitInProgress(app.callback()),
   );
   capConnectionsPerAddress(server, config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS, logger);
+  if (app.proxy && config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS > 0) {
+    // Behind a reverse proxy every connection comes from the proxy: the cap would refuse its connections beyond the
+    // limit (event streams hold theirs), which is every client's.
+    logger.warn(
+      { limit: config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS },
+      'QSPOOL_TRUST_PROXY=1: the per-address connection cap applies to the proxy itself; set QSPOOL_MAX_CONNECTIONS_PER_ADDRESS=0 and limit connections per client at the proxy',
+    );
+  }
   server.listen(config.PORT, config.HOST);
   answerUnparseableRequests(server);
   await new Promise<void>((resolve, reject) => {

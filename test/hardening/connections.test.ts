@@ -87,6 +87,22 @@ describe('connections that hold the server without requests', function () {
     expect(() => loadConfig({ QSPOOL_HEADERS_TIMEOUT_MS: '500' })).to.throw(ConfigError, /QSPOOL_HEADERS_TIMEOUT_MS/);
     expect(() => loadConfig({ QSPOOL_HEADERS_TIMEOUT_MS: '30000', QSPOOL_REQUEST_TIMEOUT_MS: '10000' })).to.throw(ConfigError, /QSPOOL_HEADERS_TIMEOUT_MS/);
   });
+
+  it('warns at start behind a trusted proxy while the cap is on, since every connection comes from the proxy', async () => {
+    const logsOf = async (settings: Record<string, unknown>) => {
+      process.env.QSPOOL_TRUST_PROXY = '1';
+      let harness: Harness;
+      try {
+        harness = await startHarness(settings);
+      } finally {
+        delete process.env.QSPOOL_TRUST_PROXY;
+      }
+      await harness.stop();
+      return harness.logs.filter((line) => line.includes('connection cap applies to the proxy itself'));
+    };
+    expect(await logsOf({})).to.have.length(1);
+    expect(await logsOf({ QSPOOL_MAX_CONNECTIONS_PER_ADDRESS: 0 })).to.deep.equal([]);
+  });
 });
 
 describe('requests pipelined on one connection', function () {
