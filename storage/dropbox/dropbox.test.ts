@@ -192,6 +192,41 @@ describe('dropbox provider', function () {
       expect(Date.now() - started).to.be.below(1000);
     });
 
+    it('gives a download the timeout between chunks of its body, not in all, and ends one that goes silent', async () => {
+      /** An answer whose body comes in 1 KiB chunks every `everyMs`, silent after `silentAfter`, failing when aborted. */
+      const trickle = (chunks: number, everyMs: number, silentAfter = chunks): typeof fetch => (_input, init) => {
+        const signal = init!.signal!;
+        let timer: NodeJS.Timeout | undefined;
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            let sent = 0;
+            const push = () => {
+              if (sent === chunks) return controller.close();
+              if (sent === silentAfter) return;
+              controller.enqueue(new Uint8Array(1024));
+              sent += 1;
+              timer = setTimeout(push, everyMs);
+            };
+            timer = setTimeout(push, everyMs);
+            signal.addEventListener('abort', () => {
+              clearTimeout(timer);
+              controller.error(signal.reason);
+            });
+          },
+        });
+        return Promise.resolve(new Response(body));
+      };
+      const download = { method: 'POST', body: '' };
+      const url = 'https://content.dropboxapi.com/2/files/download';
+      // 8 chunks over 1.2 s against a 300 ms timeout: a deadline for the whole exchange abandoned it on every try.
+      const slow = await createDropboxFetch(undefined, trickle(8, 150), { timeoutMs: 300 })(url, download);
+      expect((await slow.buffer()).length).to.equal(8 * 1024);
+      const started = Date.now();
+      const silent = await createDropboxFetch(undefined, trickle(8, 100, 2), { timeoutMs: 300 })(url, download);
+      expect(((await rejection(silent.buffer())) as Error).name).to.equal('TimeoutError');
+      expect(Date.now() - started).to.be.below(1000);
+    });
+
     it('recognises its own writes, moves and deletes whose answers were lost', async () => {
       const storage = provider({ retry: FAST_RETRY });
       server.setFailure({ route: 'files/upload', status: 500, afterApply: true });

@@ -50,14 +50,56 @@ export function createDropboxFetch(
     // A Node stream body (SDK upload of a ReadStream) needs duplex: 'half' with native fetch.
     const body: unknown = request.body;
     if (typeof body === 'object' && body !== null && 'pipe' in body) request = { ...request, duplex: 'half' } as RequestInit;
-    // A hung connection must not hang the provider: the abort surfaces as a retryable network failure.
-    if (options.timeoutMs !== undefined && !request.signal) {
-      const length = ArrayBuffer.isView(request.body) ? request.body.byteLength : typeof request.body === 'string' ? Buffer.byteLength(request.body) : 0;
-      request = { ...request, signal: AbortSignal.timeout(options.timeoutMs + Math.ceil((length / MIN_BYTES_PER_SECOND) * 1000)) };
+    const timeoutMs = options.timeoutMs;
+    if (timeoutMs === undefined || request.signal) {
+      const res = await fetchImpl(target, request);
+      return Object.assign(res, { buffer: async () => Buffer.from(await res.arrayBuffer()) });
     }
-    const res = await fetchImpl(target, request);
+    // A hung connection must not hang the provider: the abort surfaces as a retryable network failure.
+    const length = ArrayBuffer.isView(request.body) ? request.body.byteLength : typeof request.body === 'string' ? Buffer.byteLength(request.body) : 0;
+    const limit = new IdleLimit(timeoutMs + Math.ceil((length / MIN_BYTES_PER_SECOND) * 1000));
+    const res = await fetchImpl(target, { ...request, signal: limit.signal }).catch((error: unknown) => {
+      limit.clear();
+      throw error;
+    });
+    // Once the answer's headers are in, its body has the timeout between chunks, not in all: a 64 MiB download on a
+    // slow lab uplink was abandoned on every try under a 30 s deadline for the whole exchange.
+    limit.restart(timeoutMs);
     // SDK 10.34 (the last release for Node < 22) reads download bodies with node-fetch's res.buffer(); native
-    // Responses lack it, so add it. Newer SDKs use arrayBuffer().
-    return Object.assign(res, { buffer: async () => Buffer.from(await res.arrayBuffer()) });
+    // Responses lack it, so add it (reading chunk by chunk). Newer SDKs use arrayBuffer().
+    return Object.assign(res, {
+      buffer: async () => {
+        const chunks: Buffer[] = [];
+        try {
+          for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
+            limit.restart(timeoutMs);
+            chunks.push(Buffer.from(chunk));
+          }
+        } finally {
+          limit.clear();
+        }
+        return Buffer.concat(chunks);
+      },
+    });
   };
+}
+
+/** An abort signal that fires after `ms` without a restart (a timer unref'd: it must not keep the process alive). */
+class IdleLimit {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  readonly signal = this.controller.signal;
+
+  constructor(ms: number) {
+    this.restart(ms);
+  }
+
+  restart(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(new DOMException(`no progress within ${ms} ms`, 'TimeoutError')), ms).unref();
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
 }
