@@ -10,6 +10,7 @@ import { GOOD_JOB, eventually, startHarness, type Harness } from './native-api/h
 import { startSpooler } from './notifications/support.ts';
 import { SECRET_KEY, startLabProvider, type LabProvider } from './support/lab-provider.ts';
 import { postJson, request } from './support/system.ts';
+import { runVerify } from '../scripts/commands/verify.ts';
 
 const LAB_BACKEND = 'lab1_singlequdit_simulator';
 const STATES = ['queued', 'running', 'finished', 'deleted'] as const;
@@ -156,6 +157,40 @@ describe('backends and jobs on a registered storage provider', function () {
     expect(await lab.storage.get(ns.status('singlequdit'), id)).to.equal(undefined);
     expect(await h.storage.get(ns.jobIndex, id)).to.equal(undefined);
     expect((await jobOf(ada, id)).status).to.equal(404);
+  });
+
+  it('verifies the signature of a lab job\'s result where the job is (`qspool verify`), and sees it altered there', async () => {
+    const id = ((await nativeSubmit(LAB_BACKEND, ada)).body as { id: string }).id;
+    await done(ada, id);
+    /** What `qspool verify <id>` prints and its exit code, run in this process on the server's data directory. */
+    const verify = async () => {
+      const saved = { dir: process.env.QSPOOL_DATA_DIR, key: process.env.QSPOOL_SECRET_KEY, write: process.stdout.write };
+      Object.assign(process.env, { QSPOOL_DATA_DIR: h.dataDir, QSPOOL_SECRET_KEY: SECRET_KEY });
+      let out = '';
+      process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
+      process.exitCode = undefined;
+      try {
+        await runVerify(id, {});
+      } finally {
+        process.stdout.write = saved.write;
+        for (const [name, value] of [['QSPOOL_DATA_DIR', saved.dir], ['QSPOOL_SECRET_KEY', saved.key]] as const) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+      }
+      const code = Number(process.exitCode ?? 0);
+      process.exitCode = undefined;
+      return { code, out };
+    };
+    const valid = await verify();
+    expect(valid.code, valid.out).to.equal(0);
+    expect(valid.out).to.match(new RegExp(`^job ${id} \\(lab1: singlequdit, DONE\\): signature valid`));
+    const record = (await lab.storage.get<{ resultKey: string }>(ns.finished('singlequdit'), id))!.value;
+    const result = (await lab.storage.get<Record<string, unknown>>(ns.results('singlequdit'), record.resultKey))!.value;
+    await lab.storage.put(ns.results('singlequdit'), record.resultKey, { ...result, backend_version: 'altered' });
+    const altered = await verify();
+    expect(altered.code, altered.out).to.equal(1);
+    expect(altered.out).to.include('signature NOT valid');
   });
 
   it('cancels a queued lab job on the lab\'s storage and reports its queue position', async () => {

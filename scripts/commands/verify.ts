@@ -5,8 +5,9 @@ import { isDisplayName } from '../../schemas/backend-config.ts';
 import { verifyBackendConfig, verifyJobResult, type SignatureReport } from '../../spooler/signing/verify.ts';
 import { isJobId } from '../../storage/keys.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
-import { ns, type JobRecord } from '../../storage/records.ts';
-import { openRuntime } from '../runtime.ts';
+import { ns, type JobIndexEntry, type JobRecord } from '../../storage/records.ts';
+import type { ProviderRegistry } from '../../storage/registry/index.ts';
+import { openRuntime, registryFor } from '../runtime.ts';
 import { assertStoreExists } from './usage.ts';
 
 export interface VerifyOptions {
@@ -16,9 +17,8 @@ export interface VerifyOptions {
 
 const EXIT = { valid: 0, invalid: 1, usage: 2 } as const;
 
-/** The job by id: through the id index, or by asking every published backend (jobs older than the index). */
-async function findJob(lifecycle: JobLifecycle, id: string): Promise<JobRecord | undefined> {
-  const entry = await lifecycle.indexEntry(id);
+/** The job by id: through its index entry, or by asking every published backend (jobs older than the index). */
+async function findJob(lifecycle: JobLifecycle, id: string, entry: JobIndexEntry | undefined): Promise<JobRecord | undefined> {
   const backends = entry ? [entry.backend] : (await lifecycle.storage.list(ns.configs)).filter(isDisplayName);
   for (const backend of backends) {
     const found = await lifecycle.find(backend, id);
@@ -40,6 +40,7 @@ export async function runVerify(jobId: string | undefined, options: VerifyOption
   }
   assertStoreExists();
   const runtime = await openRuntime({ LOG_LEVEL: 'warn' });
+  let registry: ProviderRegistry | undefined;
   try {
     const lifecycle = new JobLifecycle(runtime.storage);
     let subject: string;
@@ -48,13 +49,20 @@ export async function runVerify(jobId: string | undefined, options: VerifyOption
       subject = `config of ${options.config}`;
       report = await verifyBackendConfig(runtime.storage, options.config);
     } else {
-      const record = await findJob(lifecycle, jobId!);
-      subject = record ? `job ${jobId} (${record.backend}, ${record.state})` : `job ${jobId}`;
-      report = record ? await verifyJobResult(lifecycle, record) : { signed: false, valid: false, kid: null, alg: null, reason: 'no such job', jws: null, key: null };
+      // The indexes are on the primary storage for every provider's jobs; a job on a registered provider (a lab's
+      // storage, whose spoolers publish their keys there) is read and checked where it is.
+      const entry = await lifecycle.indexEntry(jobId!);
+      if (entry?.provider) registry = registryFor(runtime);
+      const where = registry ? new JobLifecycle(await registry.open(entry!.provider!)) : lifecycle;
+      const record = await findJob(where, jobId!, entry);
+      const backend = record && (entry?.provider ? `${entry.provider}: ${record.backend}` : record.backend);
+      subject = record ? `job ${jobId} (${backend}, ${record.state})` : `job ${jobId}`;
+      report = record ? await verifyJobResult(where, record) : { signed: false, valid: false, kid: null, alg: null, reason: 'no such job', jws: null, key: null };
     }
     process.stdout.write(options.json ? `${JSON.stringify({ subject, ...report })}\n` : `${describe(subject, report)}\n`);
     process.exitCode = report.valid ? EXIT.valid : EXIT.invalid;
   } finally {
+    await registry?.close();
     await runtime.storage.close();
   }
 }
