@@ -436,7 +436,7 @@ export class Spooler {
     if (error instanceof ThreadUnavailableError) {
       // This spooler cannot run any job now: failing them would empty the queue into ERROR. The job goes back, and
       // the claim loop backs off until a new thread loads the backend.
-      await this.lifecycle.release(claim);
+      await this.lifecycle.release(claim, 'Handed back: the spooler could not load its backend to run it.');
       log.error({ event: 'job.released', err: error }, 'the experiment thread cannot run jobs; handed the job back to the queue');
       throw error;
     }

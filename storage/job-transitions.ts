@@ -21,6 +21,9 @@ export interface TransitionSettings {
 /** Damaged documents one claim sets aside at most before it gives up for this turn (the next claim goes on). */
 const SET_ASIDE_PER_CLAIM = 16;
 
+/** The history line of a job handed back by a spooler that stops. */
+export const RELEASED_ON_STOP = 'Released by a stopping spooler.';
+
 export class JobTransitions {
   private readonly now: () => number;
   private readonly leaseMs: number;
@@ -98,10 +101,10 @@ export class JobTransitions {
     return !record.lease || record.lease.expiresAt <= this.now();
   }
 
-  /** A claimed job handed back to the queue by its stopping spooler: the attempt does not count. */
-  released(running: JobRecord): JobRecord {
+  /** A claimed job handed back to the queue by its spooler (stopping, say, as `line` tells): the attempt does not count. */
+  released(running: JobRecord, line = RELEASED_ON_STOP): JobRecord {
     const { lease: _lease, ...rest } = running;
-    return this.advance(rest, 'QUEUED', 'Released by a stopping spooler.', { attempts: rest.attempts - 1 });
+    return this.advance(rest, 'QUEUED', line, { attempts: rest.attempts - 1 });
   }
 
   cancelledBeforeRun(queued: JobRecord): JobRecord {

@@ -263,12 +263,12 @@ export class JobLifecycle {
    * Hands a claimed job back to the queue without counting the attempt (graceful shutdown). A job whose cancel was
    * requested meanwhile ends CANCELLED instead: back in the queue, nothing would stop it from running again.
    */
-  async release(claim: ClaimedJob): Promise<void> {
+  async release(claim: ClaimedJob, line?: string): Promise<void> {
     if (this.storage.transaction) {
       await this.transact((tx) => {
         const held = heldRecord(tx, claim);
         if (held.record.cancelRequested) return this.transitions.finishIn(tx, held, 'CANCELLED', 'Cancelled while running.', {});
-        const record = this.transitions.released(held.record);
+        const record = this.transitions.released(held.record, line);
         tx.move(ns.running(record.backend), ns.queued(record.backend), record.id, { value: record, expectedVersion: held.version });
         reschedule(tx, record);
         writeProjections(tx, record, this.transitions.wallClock());
@@ -276,7 +276,7 @@ export class JobLifecycle {
       });
       return;
     }
-    await this.stepwise.release(claim);
+    await this.stepwise.release(claim, line);
   }
 
   /**

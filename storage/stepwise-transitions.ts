@@ -110,13 +110,13 @@ export class StepwiseTransitions {
     return moved;
   }
 
-  async release(claim: ClaimedJob): Promise<void> {
+  async release(claim: ClaimedJob, line?: string): Promise<void> {
     for (let held = claim; ; held = await this.current(held)) {
       if (held.record.cancelRequested) {
         await this.finish(held, 'CANCELLED', 'Cancelled while running.', {});
         return;
       }
-      const record = this.transitions.released(held.record);
+      const record = this.transitions.released(held.record, line);
       try {
         await this.storage.move(ns.running(record.backend), ns.queued(record.backend), record.id, { value: record, expectedVersion: held.version });
       } catch (error) {

@@ -182,7 +182,10 @@ export class SqoolerLifecycle {
     return this.fail(claim, 'Cancelled while running.');
   }
 
-  /** Back to the queue without counting the attempt (shutdown): the attempts document keeps the earlier count. */
+  /**
+   * Back to the queue without counting the attempt (shutdown): the attempts document keeps the earlier count. sqooler's
+   * status dict records no such step, so there is no line to write.
+   */
   async release(claim: ClaimedJob): Promise<void> {
     const { key } = await this.held(claim);
     if (await this.move(key, 'running', 'queued')) await this.forget(this.paths.lease(key));

@@ -273,8 +273,10 @@ describe('the spooler under failures', function () {
       const crash = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: { experiment_0: { ...job.experiment_0, shots: 1 } } });
       expect((await finished(crash.id)).error_message).to.equal('Execution failed: the experiment thread exited with code 1');
       const { id } = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: job });
-      // Claimed once and handed back (attempt not counted), then left in the queue, untouched, while the spooler backs off.
-      await eventually(async () => ((await lifecycle.getStatus(BACKEND, id))?.detail.includes('Released') ? true : undefined), 10_000, 10);
+      // Claimed once and handed back (attempt not counted, its history saying why), then left in the queue, untouched,
+      // while the spooler backs off.
+      const handedBack = 'Handed back: the spooler could not load its backend to run it.';
+      await eventually(async () => ((await lifecycle.getStatus(BACKEND, id))?.detail.includes(handedBack) ? true : undefined), 10_000, 10);
       for (const until = Date.now() + 1500; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 50))) {
         expect((await lifecycle.getStatus(BACKEND, id))!).to.include({ status: 'QUEUED', attempts: 0 });
       }
