@@ -346,26 +346,42 @@ export class Spooler {
    * the store to take in time, while renewals get through): the job is then given up as before, to run again under
    * its retry policy, rather than held forever.
    */
-  private async whileHeld<T>(job: ActiveJob, log: Logger, what: string, write: () => Promise<T>): Promise<T> {
+  private whileHeld<T>(job: ActiveJob, log: Logger, what: string, write: () => Promise<T>): Promise<T> {
     const since = performance.now();
+    return this.retryUnavailable(log, `could not ${what}; retrying while the lease holds`, write, {
+      signal: job.aborted.signal,
+      worthIt: () => performance.now() - since <= this.lifecycle.leaseMs,
+    });
+  }
+
+  /**
+   * Runs `write` until it succeeds, asking again with backoff while storage answers unavailable (503) and `worthIt`
+   * says another try (after that delay) is; any other failure, or an abort of `signal`, ends it.
+   */
+  private async retryUnavailable<T>(
+    log: Logger,
+    message: string,
+    write: () => Promise<T>,
+    { signal, worthIt }: { signal?: AbortSignal; worthIt: (delay: number) => boolean },
+  ): Promise<T> {
     for (let failures = 1; ; failures += 1) {
       try {
         return await write();
       } catch (error) {
-        if (job.aborted.signal.aborted) throw job.aborted.signal.reason;
-        if (!(error instanceof QspoolError && error.status === 503) || performance.now() - since > this.lifecycle.leaseMs) throw error;
+        if (signal?.aborted) throw signal.reason;
         const delay = backoff(this.pollMs, failures);
-        log.warn({ err: error, retryInMs: Math.round(delay) }, `could not ${what}; retrying while the lease holds`);
+        if (!(error instanceof QspoolError && error.status === 503) || !worthIt(delay)) throw error;
+        log.warn({ err: error, retryInMs: Math.round(delay) }, message);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, delay);
-          job.aborted.signal.addEventListener('abort', done, { once: true });
+          signal?.addEventListener('abort', done, { once: true });
           function done() {
             clearTimeout(timer);
-            job.aborted.signal.removeEventListener('abort', done);
+            signal?.removeEventListener('abort', done);
             resolve();
           }
         });
-        if (job.aborted.signal.aborted) throw job.aborted.signal.reason;
+        if (signal?.aborted) throw signal.reason;
       }
     }
   }
@@ -463,18 +479,10 @@ export class Spooler {
    * Given up at once, the job would wait for its lease's expiry and then run again as a lease expiry, however its
    * retry policy treats the failure (a runtime's exit code it does not retry, a time limit).
    */
-  private async recording<T>(job: ActiveJob, log: Logger, write: () => Promise<T>): Promise<T> {
-    for (let failures = 1; ; failures += 1) {
-      try {
-        return await write();
-      } catch (error) {
-        const delay = backoff(this.pollMs, failures);
-        const lapsesIn = job.heldSince + this.lifecycle.leaseMs * (1 - LAPSE_MARGIN) - performance.now();
-        if (!(error instanceof QspoolError && error.status === 503) || delay > lapsesIn) throw error;
-        log.warn({ err: error, retryInMs: Math.round(delay) }, 'could not record how the job ended; retrying while its lease lasts');
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+  private recording<T>(job: ActiveJob, log: Logger, write: () => Promise<T>): Promise<T> {
+    return this.retryUnavailable(log, 'could not record how the job ended; retrying while its lease lasts', write, {
+      worthIt: (delay) => delay <= job.heldSince + this.lifecycle.leaseMs * (1 - LAPSE_MARGIN) - performance.now(),
+    });
   }
 
   /** A failed attempt under the backend's retry policy; a lifecycle without retries (sqooler's layout) ends the job ERROR. */
