@@ -46,6 +46,8 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
   // On a sqooler-layout provider the spooler claims and settles jobs in sqooler's documents and signs as sqooler
   // does (sqooler's JWS in the config and result documents, its JWK among the public keys), not with qspool's.
   const sqooler = storage instanceof SqoolerView;
+  // Leases are taken back by this process's own clock too, never by the expiry another host's clock wrote alone.
+  const reaperClock = () => performance.now();
   const sqoolerKeys = (signed: string[]) =>
     new Map(signed.map((name) => [name, loadSqoolerKey(name, backendSetting(config, 'QSPOOL_SIGNING_KEY', name), config.QSPOOL_DATA_DIR)] as const));
   const lifecycle =
@@ -54,12 +56,14 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
           leaseMs: config.QSPOOL_LEASE_MS,
           maxAttempts: config.QSPOOL_MAX_ATTEMPTS,
           keys: sqoolerKeys(names.filter((name) => signs(config, name))),
+          reaperClock,
         })
       : new JobLifecycle(storage, {
           leaseMs: config.QSPOOL_LEASE_MS,
           maxAttempts: config.QSPOOL_MAX_ATTEMPTS,
           agingMs: config.QSPOOL_PRIORITY_AGING_MS,
           awaitDurability: false,
+          reaperClock,
           onSetAside: (backend, key, from) => {
             logger.error({ backend, key, from, to: ns.damaged(backend) }, 'set aside a document that is no job a spooler can take');
           },

@@ -28,6 +28,7 @@ import { type AttemptFailure, revived } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
 import { isJobRecord, isStatusRecord, readRecordIn, setAsideIn, type SetAsideListener } from './damaged.ts';
 import { removeJob } from './job-removal.ts';
+import { LeaseWitness } from './lease-witness.ts';
 
 export interface EnqueueRequest {
   backend: string;
@@ -69,6 +70,12 @@ export interface LifecycleOptions {
   agingMs?: number;
   /** Told of each damaged document a claim or the lease reaper set aside (damaged.ts). */
   onSetAside?: SetAsideListener;
+  /**
+   * The reaper's own monotonic clock (spoolers give `performance.now`). With it, a lease counts as expired only once
+   * this process has also seen it unchanged for a whole lease (lease-witness.ts), so clock skew between hosts cannot
+   * make a healthy job run twice. Without it (tests with a fake clock), the expiry the holder wrote decides alone.
+   */
+  reaperClock?: () => number;
 }
 
 export class JobLifecycle {
@@ -84,6 +91,7 @@ export class JobLifecycle {
   private readonly transitions: JobTransitions;
   private readonly stepwise: StepwiseTransitions;
   private readonly schedule: StepwiseSchedule;
+  private readonly witness: LeaseWitness | undefined;
 
   constructor(
     readonly storage: StorageProvider,
@@ -100,6 +108,7 @@ export class JobLifecycle {
     const agingMs = options.agingMs ?? 60_000;
     this.transitions = new JobTransitions({ now: this.now, leaseMs: this.leaseMs, agingMs, ...(options.onSetAside ? { onSetAside: options.onSetAside } : {}) });
     this.schedule = new StepwiseSchedule(storage, this.now, agingMs, options.onSetAside);
+    this.witness = options.reaperClock && new LeaseWitness(this.leaseMs, options.reaperClock);
     this.stepwise = new StepwiseTransitions(storage, this.transitions, this.publisher, this.schedule, this.now);
   }
 
@@ -286,14 +295,23 @@ export class JobLifecycle {
    * caller killed between that write and this method's return (a whole sweep later) has still left its record.
    */
   async requeueExpired(backend: string, policy: RetryPolicy = this.leasePolicy, onExpired?: (id: string) => void): Promise<string[]> {
-    const moved: string[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const keys = await this.storage.list(ns.running(backend), { limit: 100, ...(after ? { after } : {}) });
-      for (const id of keys) if (await this.reclaim(backend, id, policy, onExpired)) moved.push(id);
-      if (keys.length < 100) return moved;
-      after = keys[keys.length - 1];
-    }
+    const sweep = async () => {
+      const moved: string[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const keys = await this.storage.list(ns.running(backend), { limit: 100, ...(after ? { after } : {}) });
+        for (const id of keys) if (await this.reclaim(backend, id, policy, onExpired)) moved.push(id);
+        if (keys.length < 100) return moved;
+        after = keys[keys.length - 1];
+      }
+    };
+    return this.witness ? this.witness.sweep(backend, sweep) : sweep();
+  }
+
+  /** Whether a running job's lease has run out: by the clock of its holder and, with a witness, by this process's. */
+  private leaseRanOut(record: JobRecord): boolean {
+    const witnessed = this.witness?.unchangedForALease(record.backend, record.id, record.lease) ?? true;
+    return this.transitions.expired(record) && witnessed;
   }
 
   private async reclaim(backend: string, id: string, policy: RetryPolicy, onExpired?: (id: string) => void): Promise<boolean> {
@@ -304,13 +322,13 @@ export class JobLifecycle {
           setAsideIn(tx, ns.running(backend), id, backend, this.transitions.onSetAside);
           return false;
         }
-        if (!current || !this.transitions.expired(current.value)) return false;
+        if (!current || !this.leaseRanOut(current.value)) return false;
         onExpired?.(id);
         this.transitions.failIn(tx, current.version, this.transitions.reclaimed(current.value, policy));
         return true;
       });
     }
-    return this.stepwise.reclaim(backend, id, policy, onExpired);
+    return this.stepwise.reclaim(backend, id, policy, (record) => this.leaseRanOut(record), onExpired);
   }
 
   /**

@@ -130,13 +130,19 @@ export class StepwiseTransitions {
   }
 
   /** Takes back one job whose lease expired; false when it had not expired or another process took it first. */
-  async reclaim(backend: string, id: string, policy: RetryPolicy, onExpired?: (id: string) => void): Promise<boolean> {
+  async reclaim(
+    backend: string,
+    id: string,
+    policy: RetryPolicy,
+    leaseRanOut: (record: JobRecord) => boolean,
+    onExpired?: (id: string) => void,
+  ): Promise<boolean> {
     const current = await this.storage.get<JobRecord>(ns.running(backend), id);
     if (current && !isJobRecord(current.value, id, backend, 'RUNNING')) {
       await setAside(this.storage, ns.running(backend), current, id, backend, this.transitions.onSetAside);
       return false;
     }
-    if (!current || !this.transitions.expired(current.value)) return false;
+    if (!current || !leaseRanOut(current.value)) return false;
     onExpired?.(id);
     const record = this.transitions.reclaimed(current.value, policy);
     try {

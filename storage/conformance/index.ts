@@ -292,6 +292,27 @@ export function providerConformance(target: ConformanceTarget): void {
       expect(await storage.list(ns.results(BACKEND))).to.deep.equal([`${id}-a2`]);
     });
 
+    it('I6 with a clock of its own, a reaper never takes back a renewing holder whose clock runs behind, and takes back a dead one after a lease', async () => {
+      const [id] = await enqueueMany(1);
+      let own = 0;
+      // The holder's clock runs 5 leases behind the reaper's: every expiry it writes has passed by the reaper's clock.
+      const holder = new JobLifecycle(storage, { leaseMs: 1000, now: () => clock - 5000 });
+      const reaper = new JobLifecycle(storage, { leaseMs: 1000, now: () => clock, reaperClock: () => own });
+      let claim = (await holder.claim(BACKEND, 'behind'))!;
+      for (let round = 0; round < 4; round += 1) {
+        expect(await reaper.requeueExpired(BACKEND)).to.deep.equal([]);
+        own += 600;
+        clock += 600;
+        claim = await holder.renew(claim);
+      }
+      expect(await reaper.requeueExpired(BACKEND)).to.deep.equal([]);
+      own += 999;
+      expect(await reaper.requeueExpired(BACKEND)).to.deep.equal([]);
+      own += 1;
+      expect(await reaper.requeueExpired(BACKEND)).to.deep.equal([id]);
+      await rejects(holder.renew(claim), LeaseLostError);
+    });
+
     it('I6 ends CANCELLED, never running again, a job whose cancel its expired holder could not carry out', async () => {
       const [id] = await enqueueMany(1);
       const jobs = lifecycle({ leaseMs: 1000, maxAttempts: 3 });

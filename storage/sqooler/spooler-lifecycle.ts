@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, LeaseLostError } from '../../schemas/errors.ts';
 import type { ClaimedJob } from '../lifecycle.ts';
 import { jobIdTime } from '../keys.ts';
+import { LeaseWitness } from '../lease-witness.ts';
 import type { JobRecord, JobState } from '../records.ts';
 import type { RetryPolicy } from '../../schemas/retry-policy.ts';
 import { type DocumentAddress, type SqoolerStatus, initialStatus } from './layout.ts';
@@ -37,6 +38,8 @@ export interface SqoolerLifecycleOptions {
   now?: () => number;
   /** Signing keys by backend: configs and results of these backends are signed as sqooler signs them. */
   keys?: ReadonlyMap<string, SqoolerKey>;
+  /** The reaper's own monotonic clock, as in JobLifecycle (lease-witness.ts). */
+  reaperClock?: () => number;
 }
 
 const keyOf = (record: JobRecord): JobKey => ({ display: record.backend, id: record.id, owner: record.owner });
@@ -46,6 +49,7 @@ export class SqoolerLifecycle {
   readonly leaseMs: number;
   readonly maxAttempts: number;
   private readonly now: () => number;
+  private readonly witness: LeaseWitness | undefined;
 
   constructor(
     private readonly view: SqoolerView,
@@ -55,6 +59,7 @@ export class SqoolerLifecycle {
     this.maxAttempts = options.maxAttempts ?? 3;
     this.now = options.now ?? Date.now;
     this.storage = new SqoolerSpoolerStorage(view, this.now, options.keys);
+    this.witness = options.reaperClock && new LeaseWitness(this.leaseMs, options.reaperClock);
   }
 
   private get documents() {
@@ -213,12 +218,17 @@ export class SqoolerLifecycle {
    * that takes it back, as in JobLifecycle.requeueExpired.
    */
   async requeueExpired(backend: string, _policy?: RetryPolicy, onExpired?: (id: string) => void): Promise<string[]> {
-    const moved: string[] = [];
-    for (const key of await this.paths.leased(this.documents, backend)) {
-      const lease = await this.read<LeaseDocument>(this.paths.lease(key));
-      if (lease && lease.expiresAt <= this.now() && (await this.takeBack(key, lease, onExpired))) moved.push(key.id);
-    }
-    return moved;
+    const sweep = async () => {
+      const moved: string[] = [];
+      for (const key of await this.paths.leased(this.documents, backend)) {
+        const lease = await this.read<LeaseDocument>(this.paths.lease(key));
+        if (!lease) continue;
+        const witnessed = this.witness?.unchangedForALease(backend, key.id, lease) ?? true;
+        if (lease.expiresAt <= this.now() && witnessed && (await this.takeBack(key, lease, onExpired))) moved.push(key.id);
+      }
+      return moved;
+    };
+    return this.witness ? this.witness.sweep(backend, sweep) : sweep();
   }
 
   private async takeBack(key: JobKey, lease: LeaseDocument, onExpired?: (id: string) => void): Promise<boolean> {

@@ -136,6 +136,26 @@ describe('qspool\'s claim on a sqooler local layout', () => {
     expect(await names(`lab/qspool/attempts/${DISPLAY}`)).to.deep.equal([]);
   });
 
+  it('with a clock of its own, never takes back a renewing holder whose clock runs behind, and takes back a dead one after a lease', async () => {
+    const id = await enqueue();
+    let own = 0;
+    const holder = new SqoolerLifecycle(view, { leaseMs: 1_000, now: () => clock - 5_000 });
+    const reaper = new SqoolerLifecycle(view, { leaseMs: 1_000, now: () => clock, reaperClock: () => own });
+    let claim = (await holder.claim(DISPLAY, 'behind'))!;
+    for (let round = 0; round < 3; round += 1) {
+      expect(await reaper.requeueExpired(DISPLAY)).to.deep.equal([]);
+      own += 600;
+      clock += 600;
+      claim = await holder.renew(claim);
+    }
+    expect(await reaper.requeueExpired(DISPLAY)).to.deep.equal([]);
+    own += 999;
+    expect(await reaper.requeueExpired(DISPLAY)).to.deep.equal([]);
+    own += 1;
+    expect(await reaper.requeueExpired(DISPLAY)).to.deep.equal([id]);
+    expect(await names(`lab/jobs/queued/${DISPLAY}`)).to.deep.equal([id]);
+  });
+
   it('gives a job up with sqooler\'s ERROR status once its attempts are used up', async () => {
     const id = await enqueue();
     await lifecycle(1).claim(DISPLAY, 'a');
