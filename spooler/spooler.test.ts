@@ -133,6 +133,22 @@ describe('spooler', function () {
     expect(final.attempts).to.equal(2);
   });
 
+  it('never takes over a healthy job from a spooler whose host clock runs several leases behind', async () => {
+    const behind = new JobLifecycle(storage, { leaseMs: 200, now: () => Date.now() - 2_000 });
+    const holder = new Spooler({ lifecycle: behind, backend: slowBackend(1_000), providerName: 'alqor', logger, pollMs: 10, heartbeatMs: 50 });
+    spoolers.push(holder);
+    await holder.start();
+    const job = await lifecycle.enqueue({ backend: 'singlequdit', owner: 'u', payload: { experiment_0: experiment([]) } });
+    await eventually(async () => ((await lifecycle.getStatus('singlequdit', job.id))?.status === 'RUNNING' ? true : undefined));
+    const reaping = new JobLifecycle(storage, { leaseMs: 200, reaperClock: () => performance.now() });
+    const other = new Spooler({ lifecycle: reaping, backend: slowBackend(1_000), providerName: 'alqor', logger, pollMs: 10, heartbeatMs: 50 });
+    spoolers.push(other);
+    await other.start();
+    const final = await status('singlequdit', job.id);
+    expect(final.status).to.equal('DONE');
+    expect(final.attempts).to.equal(1);
+  });
+
   it('answers qubit jobs in echo mode with a well-formed result without simulating', () => {
     const echo = createQubitBackend('echo');
     const data = echo.runExperiment('experiment_0', { instructions: 'X(180)' as never, shots: 3, num_wires: 1, wire_order: 'sequential' }, {
