@@ -116,6 +116,18 @@ describe('qlued API v2/v3 compatibility (reference/qlued-api.md §3)', function 
     expectJson(await request(`${v2}/wrongname/get_job_status?job_id=${id}&token=${system.token}`), 404, SD('Unknown back-end!'));
   });
 
+  it('a repeated query parameter counts with its last value, as Django\'s QueryDict reads it', async () => {
+    const posted = await post2('singlequdit', { job: goodJob, token: system.token });
+    const id = (posted.body as { job_id: string }).job_id;
+    for (const route of ['get_job_status', 'get_job_result']) {
+      const response = await request(`${v2}/singlequdit/${route}?job_id=${'f'.repeat(24)}&job_id=${id}&token=DUMMY&token=${system.token}`);
+      expectJson(response, 200);
+      expect(response.body).to.have.property('job_id', id);
+    }
+    const v3Status = await request(`${v3}/singlequdit/get_job_status?job_id=x&job_id=${id}`, { headers: bearer(system.token) });
+    expectJson(v3Status, 200);
+  });
+
   it('row 18: get_job_result answers the same cases the same way', async () => {
     const id = 'a'.repeat(24);
     expectJson(await request(`${v2}/singlequdit/get_job_result?job_id=${id}&token=DUMMY`), 401, SD('Invalid credentials!'));

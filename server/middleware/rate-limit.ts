@@ -10,6 +10,7 @@ import { RateLimitedError } from '../../schemas/errors.ts';
 import { bearerCredential } from '../auth/bearer.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { SharedBuckets } from '../limits/shared-buckets.ts';
+import { lastQueryValue } from './query.ts';
 
 export interface RateLimitOptions {
   /** Refill rate per credential; 0 turns limiting off. */
@@ -60,8 +61,8 @@ export async function chargeBodyCredential(ctx: Context, credential: string): Pr
  */
 function credentialOf(ctx: Context): string | undefined {
   if (TOKEN_IN_QUERY.test(ctx.path)) {
-    const token = ctx.query.token;
-    return typeof token === 'string' && token !== '' ? token : undefined;
+    const token = lastQueryValue(ctx, 'token');
+    return token !== '' ? token : undefined;
   }
   const header = ctx.get('authorization');
   return bearerCredential(header) ?? (header.trim() || undefined);

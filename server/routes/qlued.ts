@@ -8,6 +8,7 @@ import { toConfigOut } from '../../schemas/backend-config.ts';
 import { isJobId } from '../../storage/keys.ts';
 import { isQluedJobId } from '../../storage/sqooler/ids.ts';
 import { readJsonBody, parseJson, type BodyLimits } from '../middleware/body.ts';
+import { lastQueryValue } from '../middleware/query.ts';
 import { chargeBodyCredential } from '../middleware/rate-limit.ts';
 import type { BackendService, ResolvedBackend } from '../services/backends.ts';
 import type { JobService } from '../services/jobs.ts';
@@ -39,10 +40,9 @@ type Version = 'v2' | 'v3';
 const FORMAT_HINT = 'The string should have 1 or three parts separated by `_`!';
 
 function queryString(ctx: Context, key: string, problems: FieldProblem[]): string {
-  const value = ctx.query[key];
+  const value = lastQueryValue(ctx, key);
   if (value === undefined) problems.push(missing('query', key));
-  else if (typeof value !== 'string') problems.push({ type: 'string_type', loc: ['query', key], msg: 'Input should be a valid string' });
-  return typeof value === 'string' ? value : '';
+  return value ?? '';
 }
 
 /** A host name, IPv4 or bracketed IPv6 address, and an optional port: all a URL built from the Host header may hold. */
