@@ -72,7 +72,8 @@ export async function executeJob(input: ExecutionInput): Promise<Result> {
   const job = input.payload as Job;
   const data = backend.runJob ? await backend.runJob(job, context) : await runEach(backend, job, context);
   const results: ExperimentResult[] = Object.entries(job).map(([name, experiment]) => ({
-    header: { name },
+    // sqooler's create_memory_data writes this header, and qlued serves it as it is.
+    header: { name, 'extra metadata': 'text' },
     shots: experiment.shots,
     success: true,
     data: data[name]!,

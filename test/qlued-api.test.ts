@@ -205,6 +205,19 @@ describe('qlued API v2/v3 compatibility (reference/qlued-api.md §3)', function 
     expect((result.body as { results: { data: { memory: string[] } }[] }).results[0]!.data.memory.every((m) => m === '1')).to.equal(true);
   });
 
+  it('answers a DONE job\'s result as qlued does (corpus), apart from "finished" and the filled instructions', async () => {
+    const expected = JSON.parse(readFileSync(new URL('./corpus/configs/get-job-result-done-current-stack.json', import.meta.url), 'utf8'))._response;
+    const posted = await postJson(`${v2}/fermions/post_job`, { job: JSON.stringify(corpus('spooler-fermions-load.json').payload), token: system.token });
+    const id = (posted.body as { job_id: string }).job_id;
+    const result = await eventually(async () => {
+      const response = await request(`${v2}/fermions/get_job_result?job_id=${id}&token=${system.token}`);
+      return (response.body as { status?: string }).status === 'finished' ? response : undefined;
+    });
+    const body = result.body as { results: { data: { instructions: unknown } }[] };
+    const withoutInstructions = { ...body, results: body.results.map((r) => ({ ...r, data: { ...r.data, instructions: null } })) };
+    expect(JSON.stringify(withoutInstructions)).to.equal(JSON.stringify({ ...expected, job_id: id, status: 'finished' }));
+  });
+
   it('§4.5: another user\'s job answers exactly like an unknown id', async () => {
     const posted = await post2('singlequdit', { job: goodJob, token: system.token });
     const id = (posted.body as { job_id: string }).job_id;
