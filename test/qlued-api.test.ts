@@ -282,6 +282,22 @@ describe('qlued API v2/v3 compatibility (reference/qlued-api.md §3)', function 
     }
   });
 
+  it('serves openapi.json and docs under each prefix, as django-ninja does', async () => {
+    for (const [version, body] of [['v2', 'JobSchemaWithTokenIn'], ['v3', 'DictSchema']] as const) {
+      const document = await request(`${system.url}/api/${version}/openapi.json`);
+      expectJson(document, 200);
+      const { paths, components } = document.body as { paths: Record<string, Record<string, { security: unknown[] }>>; components: { schemas: Record<string, unknown> } };
+      const routes = ['backends', '{backend_name}/get_config', '{backend_name}/get_backend_status', '{backend_name}/post_job', '{backend_name}/get_job_status', '{backend_name}/get_job_result'];
+      expect(Object.keys(paths)).to.deep.equal(routes.map((route) => `/api/${version}/${route}`));
+      expect(paths[`/api/${version}/{backend_name}/post_job`]!.post!.security).to.deep.equal(version === 'v3' ? [{ bearer: [] }] : []);
+      expect(components.schemas).to.have.keys('BackendConfigSchemaOut', 'BackendStatusSchemaOut', 'StatusMsgDict', 'ResultDict', body, 'ValidationError');
+      const docs = await request(`${system.url}/api/${version}/docs`);
+      expect(docs.status).to.equal(200);
+      expect(docs.headers.get('content-type')).to.equal('text/html; charset=utf-8');
+      expect(docs.text).to.contain(`/api/${version}/{backend_name}/post_job`);
+    }
+  });
+
   it('get_backend_status reports the live spooler and the queue', async () => {
     const response = await request(`${v2}/singlequdit/get_backend_status`);
     expectJson(response, 200, {

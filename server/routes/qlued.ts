@@ -26,6 +26,8 @@ import {
   unknownBackend,
 } from './qlued-shapes.ts';
 import { UnauthorizedError } from '../../schemas/errors.ts';
+import { DOCS_CSP, renderDocs } from './native/docs.ts';
+import { qluedOpenApi } from './qlued-openapi.ts';
 
 export interface QluedDeps {
   backends: BackendService;
@@ -100,6 +102,16 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
     if (status.status === 'ERROR') throw new StatusDictError(406, 'job_failed', toStatusDict(status));
     return status;
   }
+
+  const openApi = qluedOpenApi(version);
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openApi;
+  });
+  router.get('/docs', (ctx) => {
+    ctx.set('Content-Security-Policy', DOCS_CSP);
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = renderDocs(openApi);
+  });
 
   router.get('/backends', async (ctx) => {
     const list = await backends.list();

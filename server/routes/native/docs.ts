@@ -12,7 +12,7 @@ section{margin:1rem 0;padding:.5rem 1rem;border:1px solid #dde;border-radius:6px
 code,pre{font:13px/1.4 ui-monospace,monospace}pre{background:#f4f5f8;padding:.75rem;overflow:auto}
 table{border-collapse:collapse}td,th{padding:.15rem .6rem;text-align:left;vertical-align:top}
 `;
-const CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
+export const DOCS_CSP = `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -86,7 +86,7 @@ export function docsOperations(document: () => OpenApiDocument): Operation[] {
       auth: 'none',
       responses: { 200: { description: 'HTML.', contentType: 'text/html' } },
       async handle(ctx) {
-        ctx.set('Content-Security-Policy', CSP);
+        ctx.set('Content-Security-Policy', DOCS_CSP);
         ctx.type = 'text/html; charset=utf-8';
         ctx.body = renderDocs(document());
       },
