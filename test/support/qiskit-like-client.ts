@@ -45,8 +45,8 @@ export function qiskitLikeClient(backendUrl: string, username: string, token: st
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const result = (await (await fetch(`${backendUrl}/get_job_result?job_id=${jobId}&${auth}`)).json()) as Record<string, unknown>;
-        const status = String(result.status).toLowerCase();
-        if (status === 'finished' || status === 'error') return { jobId, status: statusBody.status, result };
+        // qiskit-cold-atom compares exactly: qlued's "ERROR" or "DONE" keeps it waiting.
+        if (result.status === 'finished' || result.status === 'error') return { jobId, status: statusBody.status, result };
         if (Date.now() > deadline) throw new Error(`job ${jobId} not finished after ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
