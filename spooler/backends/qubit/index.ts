@@ -80,6 +80,14 @@ function checkText(job: Record<string, unknown>, { maxInstructions }: { maxInstr
   return issues;
 }
 
+/** The fake shot echo mode answers: shaped like a simulated one, an outcome 0 for every `measure` (none: ""). */
+function echoedShot(experiment: Experiment): string {
+  return experiment.instructions
+    .filter(([gate]) => gate === 'measure')
+    .map(() => '0')
+    .join(' ');
+}
+
 export function createQubitBackend(mode: QubitMode = 'simulation'): BackendDefinition {
   return {
     config: {
@@ -109,7 +117,7 @@ export function createQubitBackend(mode: QubitMode = 'simulation'): BackendDefin
       const experiment = compiled(submitted);
       const memory =
         mode === 'echo'
-          ? new Array<string>(experiment.shots).fill(experiment.instructions.some(([gate]) => gate === 'measure') ? '0' : '')
+          ? new Array<string>(experiment.shots).fill(echoedShot(experiment))
           : simulate(experiment, { checkpoint: context.checkpoint }).memory;
       return { memory, instructions: instructionRecords(experiment) };
     },
