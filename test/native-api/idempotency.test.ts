@@ -49,6 +49,15 @@ describe('idempotent submission (IdempotencyStore)', () => {
     expect([again.replayed, again.job.id]).to.deep.equal([true, reserved]);
   });
 
+  it('replays a request whose members come in another order, nested ones too: a JSON object has no order', async () => {
+    const first = await run('k', { backend: 'b', body: { payload: { experiment_0: { shots: 1, num_wires: 1 } }, priority: 1 } });
+    const again = await run('k', { body: { priority: 1, payload: { experiment_0: { num_wires: 1, shots: 1 } } }, backend: 'b' });
+    expect(again.replayed).to.equal(true);
+    expect(again.job.id).to.equal(first.job.id);
+    const other = await run('k', { backend: 'b', body: { payload: { experiment_0: { shots: 2, num_wires: 1 } }, priority: 1 } }).catch((error: unknown) => error);
+    expect(other).to.be.instanceOf(ConflictError);
+  });
+
   it('frees the key when the first request fails, and forgets keys after 24 hours', async () => {
     await run('k', { n: 1 }, () => Promise.reject(new Error('quota'))).catch(() => undefined);
     const first = await run('k', { n: 2 });

@@ -110,6 +110,8 @@ describe('native API: backends and jobs', function () {
       expect([replay.status, idOf(replay)]).to.deep.equal([200, idOf(first)]);
       expect(replay.headers.get('idempotent-replayed')).to.equal('true');
     }
+    const reordered = await submit(alice, { tags: ['once'], payload: GOOD_JOB }, { 'Idempotency-Key': 'submit-42' });
+    expect([reordered.status, idOf(reordered)]).to.deep.equal([200, idOf(first)]);
     const conflict = await submit(alice, { ...body, tags: ['twice'] }, { 'Idempotency-Key': 'submit-42' });
     expect([conflict.status, errorOf(conflict).code]).to.deep.equal([409, 'idempotency_key_reused']);
     const otherUser = await submit(bob, body, { 'Idempotency-Key': 'submit-42' });
