@@ -1,9 +1,10 @@
 // Event streams (issue 17, item 5): an open stream ends within a second of its credential ceasing to work (API token
-// revoked, user disabled, password changed), while streams on working credentials stay open; and one user holds at
-// most QSPOOL_SSE_MAX_PER_USER (default 10) streams, the next answering 429 with a JSON error.
+// revoked, user disabled, password changed; or an admin following another user's job demoted), while streams on
+// working credentials stay open; and one user holds at most QSPOOL_SSE_MAX_PER_USER (default 10) streams, the next
+// answering 429 with a JSON error.
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../config/index.ts';
-import { eventually, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
+import { eventually, GOOD_JOB, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
 import { openSse, type SseConnection } from '../notifications/support.ts';
 
 describe('event streams and their credentials', function () {
@@ -67,6 +68,22 @@ describe('event streams and their credentials', function () {
       expect(changed.status, changed.text).to.be.oneOf([200, 204]);
     });
     expect(ms).to.be.below(1000);
+  });
+
+  it('ends an admin\'s stream of another user\'s job within 1 s of the admin being demoted', async () => {
+    const owner = await h.user('fay');
+    const submitted = await h.call('POST', '/backends/singlequdit/jobs', { token: owner, body: { payload: GOOD_JOB } });
+    const { id } = submitted.body as { id: string };
+    const watcher = await h.user('gus', 'admin');
+    const stream = await openSse(`${h.url}/api/v1/jobs/${id}/events`, watcher);
+    open.push(stream);
+    expect(stream.status).to.equal(200);
+    expect(JSON.parse((await stream.next(2000))!.data)).to.include({ job_id: id, status: 'QUEUED' });
+    const ms = await endsAfter(stream, async () => {
+      expect((await h.call('PATCH', '/admin/users/gus', { token: admin, body: { role: 'user' } })).status).to.equal(200);
+    });
+    expect(ms).to.be.below(1000);
+    expect((await h.call('GET', `/jobs/${id}/events`, { token: watcher })).status).to.equal(404);
   });
 
   it('lets one user hold 10 streams by default; the 11th answers 429 with a JSON error, and closing one frees a slot', async () => {

@@ -1,8 +1,9 @@
 // /api/v1/jobs/{id}/events and /api/v1/events: job state changes as Server-Sent Events, fed by the outbox the
 // lifecycle writes (server/notifications/feed.ts). One job's stream starts with its current state and ends after
 // a final one; the caller's stream carries every change of every job of theirs. Both resume from Last-Event-ID.
-// Both count against the caller's open-stream cap and end soon after their credential stops working (expired too).
-import { NotFoundError } from '../../../schemas/errors.ts';
+// Both count against the caller's open-stream cap and end soon after their credential stops working (expired too);
+// a stream of another user's job also ends soon after its admin is demoted.
+import { ForbiddenError, NotFoundError } from '../../../schemas/errors.ts';
 import { jobIdPathSchema } from '../../../schemas/native.ts';
 import { jobIdTime } from '../../../storage/keys.ts';
 import { type JobEvent, FINAL_STATES, jobEventOf } from '../../../storage/records.ts';
@@ -10,6 +11,7 @@ import { instantKey, isEventKey, type OutboxEntry } from '../../notifications/ou
 import { SseStream } from '../../notifications/sse.ts';
 import { watchCredential } from '../../notifications/stream-guard.ts';
 import { eventView } from '../../notifications/webhooks.ts';
+import { canSee } from '../../services/jobs.ts';
 import type { User } from '../../services/users.ts';
 import type { NativeDeps } from './index.ts';
 import { errorBody, operation, type Operation } from './operation.ts';
@@ -40,17 +42,23 @@ export function eventOperations(deps: NativeDeps): Operation[] {
   /**
    * Opens the caller's stream in one of their slots (429 when none is free). The request's credential is checked
    * again every QSPOOL_SSE_AUTH_CHECK_MS: a revoked token, a disabled user or a changed password ends the stream.
+   * A stream of one job (`owner` is its owner's) ends too once the caller may no longer see that job: an admin
+   * following someone else's job who is demoted must not keep hearing of it.
    */
-  function open(ctx: Parameters<Operation['handle']>[0], user: User): SseStream {
+  function open(ctx: Parameters<Operation['handle']>[0], user: User, owner?: string): SseStream {
     const release = notifications.streamSlots.take(user.username);
     const stream = new SseStream(ctx, notifications.keepAliveMs);
     stream.onEnd(release);
     stream.onEnd(notifications.trackStream(() => stream.end()));
     const end = (code: string) => {
-      ctx.state.log.info({ user: user.username, code }, 'event stream ended: its credential no longer works');
+      ctx.state.log.info({ user: user.username, code }, 'event stream ended: its credential no longer grants it');
       stream.end(`credential no longer valid (${code})`);
     };
-    stream.onEnd(watchCredential(() => auth.required(ctx), end, notifications.authCheckMs, ctx.state.log));
+    const check = async () => {
+      const caller = await auth.required(ctx);
+      if (owner !== undefined && !canSee(caller, owner)) throw new ForbiddenError('This job is no longer visible to the caller', 'admin_required');
+    };
+    stream.onEnd(watchCredential(check, end, notifications.authCheckMs, ctx.state.log));
     return stream;
   }
 
@@ -84,7 +92,7 @@ export function eventOperations(deps: NativeDeps): Operation[] {
           ctx.status = 204;
           return;
         }
-        const stream = open(ctx, user);
+        const stream = open(ctx, user, record.owner);
         let sent = resumed;
         let live = false;
         const early: JobEvent[] = [];
