@@ -20,7 +20,7 @@ import type { JobService } from '../../services/jobs.ts';
 import type { ProviderRegistry, ProviderSummary } from '../../../storage/registry/index.ts';
 import { probeProvider, probeVerdict } from '../../../storage/registry/probe.ts';
 import type { StorageProvider } from '../../../storage/contract.ts';
-import type { User, UserService } from '../../services/users.ts';
+import type { UserService } from '../../services/users.ts';
 import { jobDocument } from './backends.ts';
 import { API_PREFIX } from './openapi.ts';
 import { bodySchema, documented, errorBody, mount, operation, querySchema, type MountDeps, type Operation } from './operation.ts';
@@ -39,10 +39,6 @@ const provider = documented('StorageProvider', providerSchema);
 const adminOnly = { description: 'The caller is not an admin.', schema: errorBody };
 const providerName = { type: 'string', pattern: '^[a-z0-9]+$' } as const;
 const unknownProvider = { description: 'No such storage provider.', schema: errorBody };
-
-function requireAdmin(user: User): void {
-  if (user.role !== 'admin') throw new ForbiddenError('This needs the admin role', 'admin_required');
-}
 
 const providerView = ({ name, type, description, active, primary }: ProviderSummary) => ({ name, type, description, active, primary });
 
@@ -71,10 +67,10 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       summary: active ? 'Activate a storage provider' : 'Deactivate a storage provider: its backends are no longer listed',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       params: { name: providerName },
       responses: { 200: { description: 'The provider as it is now.', schema: provider }, 403: adminOnly, 404: unknownProvider },
       async handle(ctx, { user, params }) {
-        requireAdmin(user);
         ctx.body = providerView(await providers.setActive(params.name!, active));
         ctx.state.log.info({ provider: params.name, active, by: user.username }, 'storage provider switched');
       },
@@ -88,10 +84,10 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       summary: 'Every user, a page at a time, in name order',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       query: userPageQuery,
       responses: { 200: { description: 'One page.', schema: documented('UserPage', userPageSchema) }, 403: adminOnly },
-      async handle(ctx, { user, query }) {
-        requireAdmin(user);
+      async handle(ctx, { query }) {
         const limit = query.limit ?? 100;
         const page = await users.listUsers({ limit, ...(query.after ? { after: query.after } : {}) });
         ctx.body = { users: page.map((u) => userView(u, users.maxPriority(u))), next_after: page.length === limit ? page.at(-1)!.username : null };
@@ -105,6 +101,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       description: 'Admins cannot disable or demote themselves, so a server always keeps the admin who is acting; they may set their own weight.',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       params: { username: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } },
       body: userChange,
       responses: {
@@ -113,7 +110,6 @@ export function adminOperations(deps: AdminDeps): Operation[] {
         404: { description: 'No such user.', schema: errorBody },
       },
       async handle(ctx, { user, params, body }) {
-        requireAdmin(user);
         const name = params.username!;
         if (name === user.username && (body.disabled === true || body.role === 'user')) {
           throw new ForbiddenError('You cannot disable or demote yourself', 'self_change');
@@ -138,9 +134,9 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       summary: 'Storage providers',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       responses: { 200: { description: 'In name order.', schema: documented('StorageProviderList', providerListSchema) }, 403: adminOnly },
-      async handle(ctx, { user }) {
-        requireAdmin(user);
+      async handle(ctx) {
         ctx.body = { providers: (await providers.summaries()).map(providerView) };
       },
     }),
@@ -151,10 +147,10 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       summary: 'Create, read, compare-and-swap, list, move and delete a probe document on a storage provider',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       params: { name: providerName },
       responses: { 200: { description: 'The outcome (ok false with a message when storage failed).', schema: documented('StorageProviderTest', providerTestSchema) }, 403: adminOnly, 404: unknownProvider },
-      async handle(ctx, { user, params }) {
-        requireAdmin(user);
+      async handle(ctx, { params }) {
         ctx.body = await testProvider(providers, params.name!);
       },
     }),
@@ -167,9 +163,9 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       summary: 'Every backend\'s spoolers and their last heartbeats (inactive providers included)',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       responses: { 200: { description: 'Backends in name order.', schema: documented('SpoolerList', spoolerListSchema) }, 403: adminOnly },
-      async handle(ctx, { user }) {
-        requireAdmin(user);
+      async handle(ctx) {
         const now = Date.now();
         const list = await backends.list({ includeInactive: true });
         ctx.body = {
@@ -198,6 +194,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       description: 'The job keeps its id (so it runs before later submissions) and its attempt count; its old result is removed.',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       params: { id: { type: 'string', pattern: '^[0-9a-f]{24}$' } },
       responses: {
         200: { description: 'Queued again.', schema: jobDocument },
@@ -206,7 +203,6 @@ export function adminOperations(deps: AdminDeps): Operation[] {
         409: { description: 'The job is queued or running.', schema: errorBody },
       },
       async handle(ctx, { user, params }) {
-        requireAdmin(user);
         const record = await jobs.byId(user, params.id!);
         if (!record) throw new NotFoundError('No such job');
         const requeued = await jobs.requeue(record);

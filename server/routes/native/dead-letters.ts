@@ -7,11 +7,9 @@ import {
   type DeadLetterQuery,
   type DeadLetterView,
 } from '../../../schemas/dead-letter.ts';
-import { ForbiddenError } from '../../../schemas/errors.ts';
 import type { BackendService } from '../../services/backends.ts';
 import { DeadLetterService } from '../../services/dead-letters.ts';
 import type { JobService, ServedJob } from '../../services/jobs.ts';
-import type { User } from '../../services/users.ts';
 import { jobDocument } from './backends.ts';
 import { documented, errorBody, operation, querySchema, type Operation } from './operation.ts';
 import { jobDetail } from './views.ts';
@@ -27,10 +25,6 @@ const id = { id: { type: 'string', pattern: '^[0-9a-f]{24}$' } };
 const adminOnly = { description: 'The caller is not an admin.', schema: errorBody };
 const unknownJob = { description: 'No such job.', schema: errorBody };
 const notDead = { description: 'The job is not dead-lettered (code not_dead_lettered).', schema: errorBody };
-
-function requireAdmin(user: User): void {
-  if (user.role !== 'admin') throw new ForbiddenError('This needs the admin role', 'admin_required');
-}
 
 function deadLetterView(record: ServedJob): DeadLetterView {
   return {
@@ -51,10 +45,10 @@ export function deadLetterOperations(deps: DeadLetterDeps): Operation[] {
       summary: 'Jobs that used up their attempts, oldest first, a page at a time',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       query,
       responses: { 200: { description: 'One page.', schema: documented('DeadLetterList', deadLetterListSchema) }, 403: adminOnly },
       async handle(ctx, { user, query: q }) {
-        requireAdmin(user);
         const page = await letters.list(user, { limit: q.limit ?? 50, ...(q.backend ? { backend: q.backend } : {}), ...(q.after ? { after: q.after } : {}) });
         ctx.body = { dead_letters: page.jobs.map(deadLetterView), next_after: page.nextAfter };
       },
@@ -66,10 +60,10 @@ export function deadLetterOperations(deps: DeadLetterDeps): Operation[] {
       summary: 'A dead-lettered job with every failed attempt',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       params: id,
       responses: { 200: { description: 'The dead letter.', schema: deadLetter }, 403: adminOnly, 404: unknownJob, 409: notDead },
       async handle(ctx, { user, params }) {
-        requireAdmin(user);
         ctx.body = deadLetterView(await letters.get(user, params.id!));
       },
     }),
@@ -81,10 +75,10 @@ export function deadLetterOperations(deps: DeadLetterDeps): Operation[] {
       description: 'The job keeps its id (so it runs before later submissions), its failed attempts stay in its history.',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       params: id,
       responses: { 200: { description: 'Queued again.', schema: jobDocument }, 403: adminOnly, 404: unknownJob, 409: notDead },
       async handle(ctx, { user, params }) {
-        requireAdmin(user);
         const requeued = await letters.requeue(user, params.id!);
         ctx.state.log.info({ jobId: requeued.id, by: user.username }, 'dead letter requeued by admin');
         ctx.body = jobDetail(requeued, await deps.jobs.queuePosition(requeued));
@@ -97,10 +91,10 @@ export function deadLetterOperations(deps: DeadLetterDeps): Operation[] {
       summary: 'Remove a dead-lettered job and every trace of it',
       tag: 'Admin',
       auth: 'required',
+      role: 'admin',
       params: id,
       responses: { 204: { description: 'Purged.' }, 403: adminOnly, 404: unknownJob, 409: notDead },
       async handle(ctx, { user, params }) {
-        requireAdmin(user);
         await letters.purge(user, params.id!);
         ctx.state.log.info({ jobId: params.id, by: user.username }, 'dead letter purged by admin');
         ctx.status = 204;

@@ -5,7 +5,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { RequestValidationError, type FieldProblem } from '../../../schemas/errors.ts';
+import { ForbiddenError, RequestValidationError, type FieldProblem } from '../../../schemas/errors.ts';
 import { errorBodySchema } from '../../../schemas/native.ts';
 import { ajv } from '../../../schemas/validators.ts';
 import type { BearerAuth } from '../../auth/bearer.ts';
@@ -63,6 +63,8 @@ export interface Operation<B = unknown, Q = unknown, A extends AuthMode = AuthMo
   description?: string;
   tag: string;
   auth: A;
+  /** Only callers with this role: checked right after authentication, before the query or body is looked at. */
+  role?: 'admin';
   /** Path parameters (`{id}`) with the schema they are documented by; handlers answer 404 for anything else. */
   params?: Record<string, JsonSchema>;
   body?: Validated<B>;
@@ -146,8 +148,9 @@ export const koaPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
 export function mount(router: Router, op: Operation, deps: MountDeps): void {
   router[op.method](koaPath(op.path), async (ctx) => {
-    // Authentication first: without valid credentials nothing about the request is looked at.
+    // Authentication first: without valid credentials nothing about the request is looked at; nor without the role.
     const user = op.auth === 'required' ? await deps.auth.required(ctx) : op.auth === 'optional' ? await deps.auth.caller(ctx) : undefined;
+    if (op.role === 'admin' && user?.role !== 'admin') throw new ForbiddenError('This needs the admin role', 'admin_required');
     const query = queryOf(ctx, op.query, deps.limits.maxProblems);
     const body = op.body ? validated(await readJsonBody(ctx, deps.limits), op.body, 'body', deps.limits.maxProblems) : undefined;
     await op.handle(ctx, { user, body, query, params: ctx.params as Record<string, string> });
