@@ -196,6 +196,17 @@ describe('native API: backends and jobs', function () {
     expect(await h.lifecycle.indexEntry(done)).to.equal(undefined);
   });
 
+  it('moves the jobs behind a deleted queued job up the queue', async () => {
+    const erin = await h.user('erin');
+    const position = async (id: string) => ((await h.call('GET', `/jobs/${id}`, { token: erin })).body as { queue_position: number }).queue_position;
+    const ahead = idOf(await submit(erin, { payload: GOOD_JOB }));
+    const behind = idOf(await submit(erin, { payload: GOOD_JOB }));
+    const before = await position(behind);
+    expect((await h.call('DELETE', `/jobs/${ahead}`, { token: erin })).status).to.equal(204);
+    expect(await position(behind)).to.equal(before - 1);
+    await drainQueue();
+  });
+
   it('answers another user\'s job on every job route exactly like an unknown id; admins see everything', async () => {
     const id = idOf(await submit(alice, { payload: GOOD_JOB }));
     const unknown = `${id.slice(0, 12)}ffffffffffff`;
