@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { ConflictError, NotFoundError, QuotaExceededError } from '../../schemas/errors.ts';
+import { KeyedTurns } from '../limits/keyed-turns.ts';
 
 export interface TokenRecord {
   username: string;
@@ -41,20 +42,34 @@ export function isApiTokenShaped(value: string): boolean {
 }
 
 export class TokenStore {
+  private readonly turns = new KeyedTurns();
+
   constructor(private readonly storage: StorageProvider) {}
 
-  /** Creates a token; the secret is returned once and only its hash is kept. */
-  async issue(username: string, name: string): Promise<{ token: string; listing: TokenListing }> {
-    const live = (await this.list(username)).filter((entry) => !entry.revoked);
-    if (live.length >= MAX_TOKENS_PER_USER) {
-      throw new QuotaExceededError(`At most ${MAX_TOKENS_PER_USER} API tokens per user; revoke one first`, { limit: MAX_TOKENS_PER_USER });
-    }
+  /**
+   * Creates a token; the secret is returned once and only its hash is kept. The live count taken before the write
+   * let concurrent requests all pass it (200 at once made 200 of 100), so each counts again once its listing is
+   * written and withdraws when over, before its credential exists: the last of any set of survivors to count saw all
+   * of them, so replicas never exceed MAX_TOKENS_PER_USER. A user's requests to this process take turns.
+   */
+  issue(username: string, name: string): Promise<{ token: string; listing: TokenListing }> {
+    return this.turns.run(username, () => this.issueNow(username, name));
+  }
+
+  private async issueNow(username: string, name: string): Promise<{ token: string; listing: TokenListing }> {
+    const full = () => new QuotaExceededError(`At most ${MAX_TOKENS_PER_USER} API tokens per user; revoke one first`, { limit: MAX_TOKENS_PER_USER });
+    const live = async () => (await this.list(username)).filter((entry) => !entry.revoked).length;
+    if ((await live()) >= MAX_TOKENS_PER_USER) throw full();
     const token = randomBytes(16).toString('hex');
     const listing: TokenListing = { id: randomBytes(6).toString('hex'), name, createdAt: new Date().toISOString(), revoked: false, hash: hashToken(token) };
     const { hash, ...rest } = listing;
     // Listing first: a crash in between leaves a listed token that does not work, never a working one that
     // its owner cannot see or revoke.
     await this.storage.put(userTokensNs(username), listing.id, listing, { ifAbsent: true });
+    if ((await live()) > MAX_TOKENS_PER_USER) {
+      await this.storage.delete(userTokensNs(username), listing.id);
+      throw full();
+    }
     await this.storage.put(TOKENS_NS, hash, { ...rest, username } satisfies TokenRecord, { ifAbsent: true });
     return { token, listing };
   }
