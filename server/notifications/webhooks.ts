@@ -8,6 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import type { EventState, JobEventView, WebhookPayload } from '../../schemas/notifications.ts';
 import { ConflictError, NotFoundError, QuotaExceededError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { KeyedTurns } from '../limits/keyed-turns.ts';
 import { seal, unseal, type SealedLogin } from '../../storage/registry/secrets.ts';
 import type { JobEvent } from '../../storage/records.ts';
 import type { AddressPolicy } from './address-guard.ts';
@@ -54,6 +55,7 @@ export function webhookPayload(event: JobEvent, baseUrl: string): WebhookPayload
 
 export class WebhookStore {
   private readonly cache = new Map<string, { at: number; hooks: WebhookRecord[] }>();
+  private readonly turns = new KeyedTurns();
 
   constructor(
     private readonly storage: StorageProvider,
@@ -65,10 +67,20 @@ export class WebhookStore {
     return { ...rest, sealedSecret: seal({ secret }, this.secretKey) };
   }
 
-  async create(owner: string, url: string, events: EventState[], description: string | null): Promise<WebhookRecord> {
-    if ((await this.storage.list(webhooksNs(owner), { limit: MAX_WEBHOOKS_PER_USER })).length >= MAX_WEBHOOKS_PER_USER) {
-      throw new QuotaExceededError(`You have ${MAX_WEBHOOKS_PER_USER} webhooks, the most allowed; delete one first`, { limit: MAX_WEBHOOKS_PER_USER });
-    }
+  /**
+   * Registers a webhook within the owner's MAX_WEBHOOKS_PER_USER. Checking the count only before the write let
+   * concurrent registrations all pass it (40 at once made 40 of 20): each one counts again after its own write and
+   * withdraws when over. The last of any set of survivors to count saw all of them, so replicas never exceed the cap;
+   * an owner's registrations to this process take turns, so only replicas racing can cost a needless 429.
+   */
+  create(owner: string, url: string, events: EventState[], description: string | null): Promise<WebhookRecord> {
+    return this.turns.run(owner, () => this.createNow(owner, url, events, description));
+  }
+
+  private async createNow(owner: string, url: string, events: EventState[], description: string | null): Promise<WebhookRecord> {
+    const full = () => new QuotaExceededError(`You have ${MAX_WEBHOOKS_PER_USER} webhooks, the most allowed; delete one first`, { limit: MAX_WEBHOOKS_PER_USER });
+    const count = async (beyond: number) => (await this.storage.list(webhooksNs(owner), { limit: MAX_WEBHOOKS_PER_USER + beyond })).length;
+    if ((await count(0)) >= MAX_WEBHOOKS_PER_USER) throw full();
     const record: WebhookRecord = {
       id: randomBytes(8).toString('hex'),
       owner,
@@ -80,6 +92,10 @@ export class WebhookStore {
     };
     await this.storage.put(webhooksNs(owner), record.id, this.stored(record), { ifAbsent: true });
     this.cache.delete(owner);
+    if ((await count(1)) > MAX_WEBHOOKS_PER_USER) {
+      await this.storage.delete(webhooksNs(owner), record.id);
+      throw full();
+    }
     return record;
   }
 
