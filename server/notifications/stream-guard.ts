@@ -2,7 +2,7 @@
 // and a periodic credential check), and the check itself, which ends a stream soon after its credential stops
 // working. Revocations live in shared storage, so every replica sees them on its next check without any signal.
 import type { Logger } from '../../config/logger.ts';
-import { ForbiddenError, QuotaExceededError, UnauthorizedError } from '../../schemas/errors.ts';
+import { NotFoundError, QuotaExceededError, UnauthorizedError } from '../../schemas/errors.ts';
 
 export class StreamSlots {
   private readonly open = new Map<string, number>();
@@ -29,8 +29,8 @@ export class StreamSlots {
 
 /**
  * Runs `check` (which re-authenticates the stream's request) every `everyMs`; `end` is called with the refusal's code
- * once it fails with 401, or 403 (the credential works but no longer grants this stream). Any other failure (storage
- * briefly down) keeps the stream: the next check decides.
+ * once it fails with 401, or 404 (the credential works but what the stream follows is gone for it). Any other failure
+ * (storage briefly down) keeps the stream: the next check decides.
  * Returns the stop function.
  */
 export function watchCredential(check: () => Promise<unknown>, end: (code: string) => void, everyMs: number, log: Logger): () => void {
@@ -42,7 +42,7 @@ export function watchCredential(check: () => Promise<unknown>, end: (code: strin
       .then(
         () => undefined,
         (error: unknown) => {
-          if (error instanceof UnauthorizedError || error instanceof ForbiddenError) end(error.code);
+          if (error instanceof UnauthorizedError || error instanceof NotFoundError) end(error.code);
           else log.warn({ err: error }, 'cannot re-check an event stream\'s credential; it stays open until the next check');
         },
       )

@@ -1,7 +1,7 @@
 // Event streams (issue 17, item 5): an open stream ends within a second of its credential ceasing to work (API token
-// revoked, user disabled, password changed; or an admin following another user's job demoted), while streams on
-// working credentials stay open; and one user holds at most QSPOOL_SSE_MAX_PER_USER (default 10) streams, the next
-// answering 429 with a JSON error.
+// revoked, user disabled, password changed; or, for one job's stream, the job deleted or the admin following another
+// user's job demoted), while streams on working credentials stay open; and one user holds at most
+// QSPOOL_SSE_MAX_PER_USER (default 10) streams, the next answering 429 with a JSON error.
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../config/index.ts';
 import { eventually, GOOD_JOB, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
@@ -84,6 +84,18 @@ describe('event streams and their credentials', function () {
     });
     expect(ms).to.be.below(1000);
     expect((await h.call('GET', `/jobs/${id}/events`, { token: watcher })).status).to.equal(404);
+  });
+
+  it('ends a job\'s stream within 1 s of the job being deleted, which no final state will end', async () => {
+    const token = await h.user('hal');
+    const { id } = (await h.call('POST', '/backends/singlequdit/jobs', { token, body: { payload: GOOD_JOB } })).body as { id: string };
+    const stream = await openSse(`${h.url}/api/v1/jobs/${id}/events`, token);
+    open.push(stream);
+    expect(JSON.parse((await stream.next(2000))!.data)).to.include({ job_id: id, status: 'QUEUED' });
+    const ms = await endsAfter(stream, async () => {
+      expect((await h.call('DELETE', `/jobs/${id}`, { token })).status).to.equal(204);
+    });
+    expect(ms).to.be.below(1000);
   });
 
   it('lets one user hold 10 streams by default; the 11th answers 429 with a JSON error, and closing one frees a slot', async () => {

@@ -2,8 +2,8 @@
 // lifecycle writes (server/notifications/feed.ts). One job's stream starts with its current state and ends after
 // a final one; the caller's stream carries every change of every job of theirs. Both resume from Last-Event-ID.
 // Both count against the caller's open-stream cap and end soon after their credential stops working (expired too);
-// a stream of another user's job also ends soon after its admin is demoted.
-import { ForbiddenError, NotFoundError } from '../../../schemas/errors.ts';
+// one job's stream also ends soon after the job is deleted, or its admin caller demoted.
+import { NotFoundError } from '../../../schemas/errors.ts';
 import { jobIdPathSchema } from '../../../schemas/native.ts';
 import { jobIdTime } from '../../../storage/keys.ts';
 import { type JobEvent, FINAL_STATES, jobEventOf } from '../../../storage/records.ts';
@@ -11,7 +11,6 @@ import { instantKey, isEventKey, type OutboxEntry } from '../../notifications/ou
 import { SseStream } from '../../notifications/sse.ts';
 import { watchCredential } from '../../notifications/stream-guard.ts';
 import { eventView } from '../../notifications/webhooks.ts';
-import { canSee } from '../../services/jobs.ts';
 import type { User } from '../../services/users.ts';
 import type { NativeDeps } from './index.ts';
 import { errorBody, operation, type Operation } from './operation.ts';
@@ -42,21 +41,22 @@ export function eventOperations(deps: NativeDeps): Operation[] {
   /**
    * Opens the caller's stream in one of their slots (429 when none is free). The request's credential is checked
    * again every QSPOOL_SSE_AUTH_CHECK_MS: a revoked token, a disabled user or a changed password ends the stream.
-   * A stream of one job (`owner` is its owner's) ends too once the caller may no longer see that job: an admin
-   * following someone else's job who is demoted must not keep hearing of it.
+   * A stream of one job (`jobId`) ends too once the caller can no longer see that job: a deleted job never reaches
+   * the final state that would end it, and an admin following someone else's job who is demoted must not keep
+   * hearing of it.
    */
-  function open(ctx: Parameters<Operation['handle']>[0], user: User, owner?: string): SseStream {
+  function open(ctx: Parameters<Operation['handle']>[0], user: User, jobId?: string): SseStream {
     const release = notifications.streamSlots.take(user.username);
     const stream = new SseStream(ctx, notifications.keepAliveMs);
     stream.onEnd(release);
     stream.onEnd(notifications.trackStream(() => stream.end()));
     const end = (code: string) => {
-      ctx.state.log.info({ user: user.username, code }, 'event stream ended: its credential no longer grants it');
-      stream.end(`credential no longer valid (${code})`);
+      ctx.state.log.info({ user: user.username, code }, 'event stream ended: its credential or its job is gone');
+      stream.end(code === 'not_found' ? 'the job is gone' : `credential no longer valid (${code})`);
     };
     const check = async () => {
       const caller = await auth.required(ctx);
-      if (owner !== undefined && !canSee(caller, owner)) throw new ForbiddenError('This job is no longer visible to the caller', 'admin_required');
+      if (jobId !== undefined && !(await jobs.locate(caller, jobId))) throw new NotFoundError('No such job');
     };
     stream.onEnd(watchCredential(check, end, notifications.authCheckMs, ctx.state.log));
     return stream;
@@ -69,7 +69,7 @@ export function eventOperations(deps: NativeDeps): Operation[] {
       operationId: 'streamJobEvents',
       summary: 'One job\'s state changes as Server-Sent Events',
       description:
-        `The job's current state first, then each change; the stream ends after DONE, ERROR or CANCELLED. ${STREAM_FORMAT} ` +
+        `The job's current state first, then each change; the stream ends after DONE, ERROR or CANCELLED, or soon after the job is deleted. ${STREAM_FORMAT} ` +
         'Ids are `<job id>-<seq>`: reconnecting with Last-Event-ID sends exactly the changes after that one.',
       tag: 'Events',
       auth: 'required',
@@ -92,7 +92,7 @@ export function eventOperations(deps: NativeDeps): Operation[] {
           ctx.status = 204;
           return;
         }
-        const stream = open(ctx, user, record.owner);
+        const stream = open(ctx, user, id);
         let sent = resumed;
         let live = false;
         const early: JobEvent[] = [];
