@@ -11,7 +11,8 @@ import type { SqoolerDocuments } from './layout.ts';
 import type { SqoolerPaths } from './paths.ts';
 
 export async function probeSqooler(documents: SqoolerDocuments, paths: SqoolerPaths): Promise<ProbeStep[]> {
-  const here = { path: paths.probe, name: `probe-${randomBytes(6).toString('hex')}` };
+  // 24 hex digits: sqooler's MongoDB provider keeps every document under ObjectId(name), which takes nothing else.
+  const here = { path: paths.probe, name: randomBytes(12).toString('hex') };
   const moved = { path: `${paths.probe}/moved`, name: here.name };
   const reads = async (content: unknown) => {
     if (!isDeepStrictEqual(await documents.get(here.path, here.name), content)) return false;
