@@ -6,7 +6,7 @@
 import type { StorageProvider } from '../contract.ts';
 import { ConflictError, InvalidKeyError, NotFoundError } from '../../schemas/errors.ts';
 import { createProvider, type ProviderSpec } from '../factory.ts';
-import { assertLogin, isProviderType, loginToSpec, redact, type ProviderType } from './logins.ts';
+import { assertLogin, isProviderType, loginToSpec, redact, sqoolerMongoUri, type ProviderType } from './logins.ts';
 import { seal, unseal, type SealedLogin } from './secrets.ts';
 import { SqoolerLocalFiles } from '../sqooler/local.ts';
 import { SqoolerDropboxFiles } from '../sqooler/dropbox.ts';
@@ -187,12 +187,13 @@ export class ProviderRegistry {
   /** A sqooler-layout provider opens as a read-only view of sqooler's documents, its owners from the primary's index. */
   private async openEntry(name: string): Promise<StorageProvider> {
     const stored = (await this.entry(name)).value;
-    const spec = loginToSpec(stored.type, unseal(stored.login, await this.secret()));
+    const login = unseal(stored.login, await this.secret());
+    const spec = loginToSpec(stored.type, login);
     const index = { storage: this.primary, provider: name };
     if (stored.layout !== 'sqooler') return createProvider(spec);
     if (spec.type === 'local') return new SqoolerView(new SqoolerLocalFiles(spec.root), localPaths, index);
     if (spec.type === 'dropbox') return new SqoolerView(new SqoolerDropboxFiles(spec), dropboxPaths, index);
-    if (spec.type === 'mongodb') return new SqoolerView(SqoolerMongoFiles.open(spec.uri), localPaths, index);
+    if (spec.type === 'mongodb') return new SqoolerView(SqoolerMongoFiles.open(sqoolerMongoUri(login)), localPaths, index);
     throw new InvalidKeyError(`Provider ${name} has the sqooler layout, which a ${spec.type} provider cannot have`);
   }
 

@@ -88,12 +88,31 @@ function withoutUrlPassword(value: unknown): unknown {
   return typeof value === 'string' ? value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i, '$1***@') : value;
 }
 
-function mongoUri(login: Record<string, string>): string {
+function mongoUri(login: Record<string, string>, credential: (value: string) => string = (value) => value): string {
   const url = login.mongodb_database_url!;
   const withScheme = /^mongodb(\+srv)?:\/\//.test(url) ? url : `mongodb+srv://${url}`;
   if (!login.mongodb_username) return withScheme;
-  const credentials = `${encodeURIComponent(login.mongodb_username)}:${encodeURIComponent(login.mongodb_password ?? '')}@`;
+  const credentials = `${encodeURIComponent(credential(login.mongodb_username))}:${encodeURIComponent(credential(login.mongodb_password ?? ''))}@`;
   return withScheme.replace(/^(mongodb(\+srv)?:\/\/)/, `$1${credentials}`);
+}
+
+/**
+ * A username or password as pymongo reads it from the URI sqooler's MongodbCore pastes it into unchanged
+ * (`mongodb+srv://{user}:{password}@{url}`): with unquote_plus, so a qlued login holds special characters
+ * percent-encoded (as Atlas asks) and a `+` stands for a space. pymongo refuses a `%` that starts no escape; that one
+ * is taken as it is.
+ */
+function asPymongoReads(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
+}
+
+/** The URI of a sqooler-layout MongoDB provider: the server and credentials sqooler's spoolers and qlued connect with. */
+export function sqoolerMongoUri(login: Record<string, unknown>): string {
+  return mongoUri(login as Record<string, string>, asPymongoReads);
 }
 
 export function loginToSpec(type: ProviderType, login: Record<string, unknown>): ProviderSpec {
