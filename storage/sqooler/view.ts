@@ -62,7 +62,13 @@ export class SqoolerView implements StorageProvider {
     const cached = this.keys.get(kid);
     if (cached && Date.now() - cached.at < KEY_TTL_MS) return cached.key;
     const key = this.document(this.paths.publicKey(kid)).then(publicKeyOf).catch(() => undefined);
-    this.keys.set(kid, { at: Date.now(), key });
+    const entry = { at: Date.now(), key };
+    this.keys.set(kid, entry);
+    // Only a key found is kept: sqooler's update_backends uploads the signed config before its public key, so a read
+    // in between must not hide the backend until the entry expires.
+    void key.then((found) => {
+      if (!found && this.keys.get(kid) === entry) this.keys.delete(kid);
+    });
     return key;
   }
 
