@@ -75,9 +75,10 @@ export class SqoolerMongoFiles implements SqoolerDocuments {
   }
 
   /**
-   * sqooler's move_file (insert into the target, then delete the source), with the insert as the exclusive step: a
-   * document's `_id` is unique in the target, so of concurrent movers exactly one inserts and the others get a
-   * duplicate key. A sqooler spooler's move competes on the same terms (it inserts first as well).
+   * A move with the insert into the target as the exclusive step: a document's `_id` is unique in the target, so of
+   * concurrent movers exactly one inserts and the others get a duplicate key. A sqooler spooler's move (find, delete
+   * the source, then insert) meets the same key: if qspool's insert came first, sqooler's insert fails and its spooler
+   * stops, as on the other stores; between its delete and its insert the job is in neither collection.
    */
   async move(from: DocumentAddress, to: DocumentAddress): Promise<boolean> {
     safeSegments(from.path, from.name);

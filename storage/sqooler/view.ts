@@ -97,8 +97,18 @@ export class SqoolerView implements StorageProvider {
     return usable ? (dict as SqoolerStatus) : undefined;
   }
 
-  /** The job's place and document (sqooler's update_in_database moves the job first and writes the status last). */
+  /**
+   * The job's place and document. A job that has a status but was in none of the places read was moving meanwhile
+   * (sqooler's MongoDB move deletes the job before inserting it in its next place, and any move can pass a place just
+   * after it was read), so the places are read once more.
+   */
   private async locate(key: JobKey, first?: Place): Promise<{ place: Place; payload: unknown } | undefined> {
+    const found = await this.lookIn(key, first);
+    return found || !(await this.status(key)) ? found : this.lookIn(key, first);
+  }
+
+  /** One pass over the places (sqooler's update_in_database moves the job first and writes the status last). */
+  private async lookIn(key: JobKey, first?: Place): Promise<{ place: Place; payload: unknown } | undefined> {
     const order = first ? [first, ...PLACES.filter((place) => place !== first)] : PLACES;
     for (const place of order) {
       const payload = await this.document(this.paths.job(place, key));
