@@ -94,16 +94,16 @@ describe('the sqooler layout on MongoDB', function () {
 
   it('lets qspool\'s spooler claim a queued job once (insert under its unique _id) and finish it where sqooler would', async () => {
     const payload = await fixture('jobs', 'finished', 'singlequdit', `${ID}.json`);
-    const { id } = await new SqoolerJobs(view).enqueue({ backend: 'singlequdit', owner: 'ada', payload });
-    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => new SqoolerLifecycle(view).claim('singlequdit', `spooler-${i}`)));
+    const { id } = await new SqoolerJobs(view).enqueue({ backend: 'fermions', owner: 'ada', payload });
+    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => new SqoolerLifecycle(view).claim('fermions', `spooler-${i}`)));
     const won = claims.filter((claim) => claim !== undefined);
     expect(won.map((claim) => claim!.record.id)).to.deep.equal([id]);
-    await new SqoolerLifecycle(view).completeAndClaim(won[0]!, { result: { display_name: 'singlequdit', success: true, results: [] } });
+    await new SqoolerLifecycle(view).completeAndClaim(won[0]!, { result: { display_name: 'fermions', success: true, results: [] } });
     const jobs = client!.db(`${prefix}jobs`);
-    expect(await jobs.collection('queued.singlequdit').countDocuments({ _id: new ObjectId(id) })).to.equal(0);
+    expect(await jobs.collection('queued.fermions').countDocuments({ _id: new ObjectId(id) })).to.equal(0);
     expect(await jobs.collection('running').countDocuments({ _id: new ObjectId(id) })).to.equal(0);
-    expect(await jobs.collection('finished.singlequdit').findOne({ _id: new ObjectId(id) })).to.deep.equal({ ...payload, _id: new ObjectId(id) });
-    expect(await client!.db(`${prefix}status`).collection('singlequdit').findOne({ _id: new ObjectId(id) })).to.include({ status: 'DONE', job_id: id });
-    expect(await client!.db(`${prefix}results`).collection('singlequdit').findOne({ _id: new ObjectId(id) })).to.include({ job_id: id, success: true });
+    expect(await jobs.collection('finished.fermions').findOne({ _id: new ObjectId(id) })).to.deep.equal({ ...payload, _id: new ObjectId(id) });
+    expect(await client!.db(`${prefix}status`).collection('fermions').findOne({ _id: new ObjectId(id) })).to.include({ status: 'DONE', job_id: id });
+    expect(await client!.db(`${prefix}results`).collection('fermions').findOne({ _id: new ObjectId(id) })).to.include({ job_id: id, success: true });
   });
 });
