@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { QspoolError } from '../schemas/errors.ts';
+import { ApiError } from './client/index.ts';
 
 // Each command's module is loaded when that command runs: they pull in different parts of the code base (the
 // server, the simulators, the storage SDKs), and a spooler restarted by its supervisor, or a `qspool job status`,
@@ -206,6 +207,14 @@ try {
   // `qspool help`), or a usage error.
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   process.stderr.write(`qspool: ${error instanceof QspoolError || error instanceof Error ? error.message : String(error)}\n`);
-  // Bad input (4xx) is a usage error; anything else is a failure.
-  process.exit(error instanceof QspoolError && error.status >= 400 && error.status < 500 && error.status !== 404 ? 2 : 1);
+  process.exit(exitCodeOf(error));
+}
+
+/**
+ * Bad input (4xx) is a usage error; anything else is a failure. A server's answer counts as bad input only when it
+ * refused what was typed (400, 413, 422): its 401, 403, 404, 409 and 429 say the call failed, not how it was made.
+ */
+function exitCodeOf(error: unknown): number {
+  if (error instanceof ApiError) return [400, 413, 422].includes(error.status) ? 2 : 1;
+  return error instanceof QspoolError && error.status >= 400 && error.status < 500 && error.status !== 404 ? 2 : 1;
 }

@@ -1,0 +1,65 @@
+// `qspool job …` and `qspool login` through the real binary against a stand-in server that answers what a test
+// says: the exit code and the one stderr line for each kind of answer, and stdout kept for the documents asked for.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('qspool job and login: what the server answers, as exit codes and messages', function () {
+  this.timeout(30_000);
+  let server: Server;
+  let url: string;
+  let home: string;
+  let answer: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(500).end();
+
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), 'qspool-cli-answers-'));
+    server = createServer((req, res) => answer(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const qspool = (...args: string[]) => qspoolWith({}, ...args);
+  const qspoolWith = (overrides: Record<string, string>, ...args: string[]) =>
+    new Promise<Run>((resolve) => {
+      const env = { ...process.env, QSPOOL_URL: url, QSPOOL_TOKEN: '0123456789abcdef0123456789abcdef', QSPOOL_CONFIG: join(home, 'config.json'), ...overrides };
+      const child = execFile(process.execPath, [BIN, ...args], { env }, (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr });
+      });
+      child.stdin!.end();
+    });
+  const apiError = (status: number, code: string, message: string) => (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message } }));
+  };
+
+  it('exits 2 when the server refuses what was typed (400, 422), 1 when the call fails otherwise', async () => {
+    const cases: [number, string, number][] = [
+      [422, 'invalid_request', 2],
+      [400, 'invalid_request', 2],
+      [401, 'unauthorized', 1],
+      [404, 'not_found', 1],
+      [409, 'conflict', 1],
+      [429, 'rate_limited', 1],
+      [503, 'storage_unavailable', 1],
+    ];
+    for (const [status, code, exit] of cases) {
+      answer = apiError(status, code, `answer ${status}`);
+      expect(await qspool('job', 'list', '--json'), String(status)).to.deep.equal({ code: exit, stdout: '', stderr: `qspool: answer ${status}\n` });
+    }
+  });
+});
