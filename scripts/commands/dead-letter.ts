@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import type { DeadLetterList, DeadLetterView } from '../../schemas/dead-letter.ts';
 import type { JobDetail } from '../client/index.ts';
 import { connect, nextPageCommand } from './job.ts';
+import { integerOption } from './usage.ts';
 
 interface JsonOption {
   json?: boolean;
@@ -16,7 +17,7 @@ function print(options: JsonOption, data: unknown, human: () => string): void {
 const lastFailure = (letter: DeadLetterView) => letter.failures.at(-1)?.message ?? letter.job.error_message ?? '';
 
 export async function runDeadLetterList(options: JsonOption & { backend?: string; limit?: string; after?: string }): Promise<void> {
-  const filters = { backend: options.backend, limit: options.limit === undefined ? undefined : Number(options.limit) };
+  const filters = { backend: options.backend, limit: options.limit === undefined ? undefined : integerOption('--limit', options.limit, 1, 200) };
   const page = await (await connect()).request<DeadLetterList>('GET', '/admin/dead-letters', { query: { ...filters, after: options.after } });
   print(options, page, () => {
     if (page.dead_letters.length === 0) return 'No dead letters.';

@@ -6,6 +6,7 @@ import Table from 'cli-table3';
 import { EVENT_STATES, type EventState } from '../../schemas/notifications.ts';
 import { exitCodeOf, follow, formatElapsed } from '../client/follow.ts';
 import { type JobDetail, type JobEstimateView, loadCredentials, QspoolClient } from '../client/index.ts';
+import { integerOption, UsageError } from './usage.ts';
 
 interface JsonOption {
   json?: boolean;
@@ -35,9 +36,9 @@ async function readJob(file: string): Promise<Record<string, unknown>> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file === '-' ? 'stdin' : file} is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new UsageError(`${file === '-' ? 'stdin' : file} is not JSON: ${(error as Error).message}`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('The job must be a JSON object of experiments');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('The job must be a JSON object of experiments');
   return parsed as Record<string, unknown>;
 }
 
@@ -52,7 +53,7 @@ export function parseNotify(text: string): EventState[] {
   if (text.trim().toLowerCase() === 'none') return [];
   const states = text.split(',').map((state) => state.trim().toUpperCase());
   const unknown = states.filter((state) => !(EVENT_STATES as readonly string[]).includes(state));
-  if (unknown.length > 0) throw new Error(`--notify: unknown state ${unknown.join(', ')}; use ${EVENT_STATES.join(', ')} or none`);
+  if (unknown.length > 0) throw new UsageError(`--notify: unknown state ${unknown.join(', ')}; use ${EVENT_STATES.join(', ')} or none`);
   return states as EventState[];
 }
 
@@ -97,7 +98,7 @@ export async function runJobSubmit(file: string, options: SubmitCommandOptions):
   const job = await client.submit(options.backend, payload, {
     ...(options.notify === undefined ? {} : { notify: { email: parseNotify(options.notify) } }),
     ...(options.tag?.length ? { tags: options.tag } : {}),
-    ...(options.priority === undefined ? {} : { priority: Number(options.priority) }),
+    ...(options.priority === undefined ? {} : { priority: integerOption('--priority', options.priority, 0, 9) }),
   });
   if (!options.wait) {
     print(options, job, () => `Submitted ${summary(job)}\nFollow it with: qspool job watch ${job.id}`);
@@ -130,7 +131,7 @@ function estimateTable(estimate: JobEstimateView): string {
 
 export async function runJobEstimate(file: string, options: JsonOption & { backend: string; priority?: string }): Promise<void> {
   const payload = await readJob(file);
-  const estimate = await (await connect()).estimate(options.backend, payload, options.priority === undefined ? {} : { priority: Number(options.priority) });
+  const estimate = await (await connect()).estimate(options.backend, payload, options.priority === undefined ? {} : { priority: integerOption('--priority', options.priority, 0, 9) });
   print(options, estimate, () => estimateTable(estimate));
 }
 
@@ -173,7 +174,7 @@ export async function runJobList(options: JsonOption & { status?: string; backen
   const filters = {
     ...(options.status ? { status: options.status.toUpperCase() } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
-    ...(options.limit ? { limit: Number(options.limit) } : {}),
+    ...(options.limit === undefined ? {} : { limit: integerOption('--limit', options.limit, 1, 200) }),
   };
   const page = await (await connect()).list({ limit: 50, ...filters, ...(options.cursor ? { cursor: options.cursor } : {}) });
   print(options, page, () => {

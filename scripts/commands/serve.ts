@@ -8,15 +8,16 @@ import { startSpoolerMetrics } from '../../server/metrics/spooler.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import { onPrimaryShutdown, runPrimary, workerSlot } from '../cluster.ts';
 import { Lifetime, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
+import { integerOption } from './usage.ts';
 
 /** `--storage` names a registered provider (lower-case letters and digits) or, with a `/` in it, a directory. */
 const REGISTRY_NAME = /^[a-z0-9]{1,32}$/;
 
 export async function runServe(options: { port?: string; dataDir?: string; workers?: string }): Promise<void> {
   const overrides = {
-    ...(options.port ? { PORT: Number(options.port) } : {}),
+    ...(options.port === undefined ? {} : { PORT: integerOption('--port', options.port, 0, 65535) }),
     ...(options.dataDir ? { QSPOOL_DATA_DIR: options.dataDir } : {}),
-    ...(options.workers ? { QSPOOL_WORKERS: Number(options.workers) } : {}),
+    ...(options.workers === undefined ? {} : { QSPOOL_WORKERS: integerOption('--workers', options.workers, 1, 64) }),
   };
   const config = loadConfig(process.env, overrides);
   if (cluster.isPrimary && config.QSPOOL_WORKERS > 1) {

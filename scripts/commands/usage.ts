@@ -11,6 +11,23 @@ export class UsageError extends QspoolError {
 }
 
 /**
+ * An option's whole number from `min` to `max`, written in decimal digits: Number() alone took "" for 0 (an empty
+ * `--priority ""` became priority 0), and "0x5" or " 5 " for 5.
+ */
+export function integerOption(option: string, text: string, min: number, max: number): number {
+  const value = /^[0-9]{1,16}$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) throw new UsageError(`${option} must be an integer from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** An option's decimal number from `min` to `max` (digits with an optional fraction, e.g. 2.5 or .5). */
+export function numberOption(option: string, text: string, min: number, max: number): number {
+  const value = /^([0-9]{1,16}(\.[0-9]*)?|\.[0-9]+)$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) throw new UsageError(`${option} must be a number from ${min} to ${max}, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+/**
  * For commands that read or change what a store holds: opening a data directory creates a store in it, so a mistyped
  * QSPOOL_DATA_DIR answered "No users." (and left an empty store behind) instead of saying it holds nothing.
  */

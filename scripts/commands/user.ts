@@ -6,7 +6,7 @@ import { ajv } from '../../schemas/validators.ts';
 import type { User } from '../../server/services/users.ts';
 import { UserService } from '../../server/services/users.ts';
 import { openRuntime } from '../runtime.ts';
-import { assertStoreExists, UsageError } from './usage.ts';
+import { assertStoreExists, integerOption, numberOption, UsageError } from './usage.ts';
 
 interface JsonOption {
   json?: boolean;
@@ -61,11 +61,9 @@ export async function runUserList(options: JsonOption): Promise<void> {
 
 /** Sets what an admin decides about a user's jobs: the highest priority they may ask for, their fair-share weight. */
 export async function runUserSet(name: string, options: JsonOption & { maxPriority?: string; weight?: string }): Promise<void> {
-  const maxPriority = options.maxPriority === undefined ? undefined : Number(options.maxPriority);
-  const weight = options.weight === undefined ? undefined : Number(options.weight);
-  if (maxPriority === undefined && weight === undefined) throw new Error('Nothing to set: give --max-priority and/or --weight');
-  if (maxPriority !== undefined && !(Number.isInteger(maxPriority) && maxPriority >= 0 && maxPriority <= 9)) throw new Error('--max-priority must be an integer from 0 to 9');
-  if (weight !== undefined && !(weight >= 0.01 && weight <= 100)) throw new Error('--weight must be a number from 0.01 to 100');
+  if (options.maxPriority === undefined && options.weight === undefined) throw new UsageError('Nothing to set: give --max-priority and/or --weight');
+  const maxPriority = options.maxPriority === undefined ? undefined : integerOption('--max-priority', options.maxPriority, 0, 9);
+  const weight = options.weight === undefined ? undefined : numberOption('--weight', options.weight, 0.01, 100);
   await withUsers(async (users) => {
     const user = await users.setAllowances(name, { ...(maxPriority === undefined ? {} : { maxPriority }), ...(weight === undefined ? {} : { weight }) });
     print(options, user, () => `${name}: max priority ${users.maxPriority(user)}, fair-share weight ${user.weight ?? 1}`);

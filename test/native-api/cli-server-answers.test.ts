@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -61,5 +61,26 @@ describe('qspool job and login: what the server answers, as exit codes and messa
       answer = apiError(status, code, `answer ${status}`);
       expect(await qspool('job', 'list', '--json'), String(status)).to.deep.equal({ code: exit, stdout: '', stderr: `qspool: answer ${status}\n` });
     }
+  });
+
+  it('refuses malformed numbers and notify states as usage errors (exit 2) before asking the server', async () => {
+    let asked = 0;
+    answer = (_req, res) => {
+      asked += 1;
+      res.writeHead(500).end();
+    };
+    const job = join(home, 'job.json');
+    await writeFile(job, '{"experiment_0": {}}');
+    const cases: [string[], string][] = [
+      [['job', 'submit', job, '--backend', 'singlequdit', '--priority', ''], '--priority must be an integer from 0 to 9, not ""'],
+      [['job', 'estimate', job, '--backend', 'singlequdit', '--priority', '0x5'], '--priority must be an integer from 0 to 9, not "0x5"'],
+      [['job', 'list', '--limit', '-1'], '--limit must be an integer from 1 to 200, not "-1"'],
+      [['job', 'list', '--limit', ''], '--limit must be an integer from 1 to 200, not ""'],
+      [['dead-letter', 'list', '--limit', 'abc'], '--limit must be an integer from 1 to 200, not "abc"'],
+      [['job', 'submit', job, '--backend', 'singlequdit', '--notify', 'FOO'], '--notify: unknown state FOO; use QUEUED, RUNNING, DONE, ERROR, CANCELLED or none'],
+      [['job', 'submit', '-', '--backend', 'singlequdit'], 'stdin is not JSON: Unexpected end of JSON input'],
+    ];
+    for (const [args, message] of cases) expect(await qspool(...args), args.join(' ')).to.deep.equal({ code: 2, stdout: '', stderr: `qspool: ${message}\n` });
+    expect(asked).to.equal(0);
   });
 });

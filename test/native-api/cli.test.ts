@@ -81,9 +81,10 @@ describe('qspool user (and storage) commands', function () {
     } finally {
       await storage.close();
     }
-    for (const wrong of [{ weight: '0' }, { maxPriority: '10' }, {}]) {
+    // Usage errors (exit 2), an empty or hexadecimal number included.
+    for (const wrong of [{ weight: '0' }, { maxPriority: '10' }, { maxPriority: '' }, { maxPriority: '0x5' }, { weight: '' }, {}]) {
       const refused = await runUserSet('carol', wrong).then(() => undefined, (error: Error) => error);
-      expect(refused, JSON.stringify(wrong)).to.be.instanceOf(Error);
+      expect(refused, JSON.stringify(wrong)).to.be.instanceOf(QspoolError).and.include({ status: 400 });
     }
   });
 
