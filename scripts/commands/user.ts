@@ -1,7 +1,7 @@
 // `qspool user add|list|set|disable|token`: user administration straight on the server's storage. Tables for people,
 // `--json` for scripts.
 import Table from 'cli-table3';
-import { registrationSchema } from '../../schemas/accounts.ts';
+import { registrationSchema, tokenCreateSchema } from '../../schemas/accounts.ts';
 import { ajv } from '../../schemas/validators.ts';
 import type { User } from '../../server/services/users.ts';
 import { UserService } from '../../server/services/users.ts';
@@ -36,6 +36,7 @@ function table(head: string[], rows: string[][]): string {
 
 /** The API's own check of an address (schemas/accounts.ts): these commands write to storage without passing it. */
 const isEmail = ajv.compile<string>(registrationSchema.properties.email);
+const isTokenName = ajv.compile<string>(tokenCreateSchema.properties.name);
 
 const userRow = (user: User) => [user.username, user.role, user.email ?? '', user.disabled ? 'disabled' : 'active', user.createdAt];
 
@@ -78,9 +79,15 @@ export async function runUserDisable(name: string, options: JsonOption & { enabl
 }
 
 export async function runUserToken(name: string, options: JsonOption & { label?: string; list?: boolean; revoke?: string }): Promise<void> {
+  // An empty --revoke "" used to fall through to issuing a new token: the opposite of what was asked.
+  if (options.list && options.revoke !== undefined) throw new UsageError('--list and --revoke exclude each other');
+  if (options.label !== undefined && (options.list || options.revoke !== undefined)) throw new UsageError('--label names a new token: not with --list or --revoke');
+  if (options.label !== undefined && !isTokenName(options.label)) {
+    throw new UsageError(`--label: ${JSON.stringify(options.label)} is not a token name: 1–64 letters, digits, spaces and _.:-, starting with a letter or digit`);
+  }
   await withUsers(async (users) => {
     if (!(await users.getUser(name))) throw new Error(`No user ${name}`);
-    if (options.revoke) {
+    if (options.revoke !== undefined) {
       const revoked = await users.tokens.revoke(name, options.revoke);
       print(options, { id: revoked.id, name: revoked.name, revokedAt: revoked.revokedAt }, () => `Revoked token ${revoked.id} (${revoked.name}) of ${name}`);
     } else if (options.list) {

@@ -97,6 +97,19 @@ describe('qspool user (and storage) commands', function () {
     expect(await output(() => runUserAdd('dan', { email: 'dan.o\'neil+qspool@lab.example' }))).to.match(/^Created user dan\n/);
   });
 
+  it('refuses a token label the API refuses, and issues nothing for an empty --revoke', async () => {
+    await output(() => runUserAdd('erin', {}));
+    const listed = async () => (JSON.parse(await output(() => runUserToken('erin', { list: true, json: true }))) as unknown[]).length;
+    for (const label of ['', ' laptop', 'ü/..', 'a\nb', 'x'.repeat(65)]) {
+      const refused = await runUserToken('erin', { label }).then(() => undefined, (error: unknown) => error);
+      expect(refused, JSON.stringify(label)).to.be.instanceOf(QspoolError).and.include({ status: 400 });
+    }
+    const revoked = await runUserToken('erin', { revoke: '' }).then(() => undefined, (error: unknown) => error);
+    expect(revoked).to.be.instanceOf(QspoolError).and.include({ status: 404 });
+    expect(await listed()).to.equal(1);
+    expect(await output(() => runUserToken('erin', { label: 'CI runner: lab-1.2' }))).to.match(/^API token for erin \(CI runner: lab-1\.2, id [0-9a-f]{12}\): [0-9a-f]{32}\n$/);
+  });
+
   it('prints the storage tables (list, show, test) without colour codes, like every other table', async () => {
     const [primary] = JSON.parse(await output(() => storageList({ json: true }))) as { name: string }[];
     const tables = [await output(() => storageList({})), await output(() => storageShow(primary!.name, {})), await output(() => storageTest(primary!.name, {}))];
