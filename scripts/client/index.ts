@@ -121,10 +121,10 @@ export class QspoolClient {
     });
     const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
-    if (!response.ok) {
-      const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-      throw new ApiError(response.status, error?.code ?? `http_${response.status}`, error?.message ?? (text || response.statusText), error?.details ?? null);
-    }
+    if (!response.ok) throw answerError(response, parsed, text, url);
+    // A 200 page of HTML (a URL that leads to some other web server) was returned as `undefined`, which printed
+    // "undefined" and exited 0, or failed later reading a field of it.
+    if (text && parsed === undefined) throw new Error(`${where(url)} answered ${response.status} with no JSON (${response.headers.get('content-type') ?? 'no content type'}): is ${this.url} a qspool server?`);
     return parsed as T;
   }
 
@@ -233,8 +233,7 @@ export class QspoolClient {
       if (response.status === 204) return;
       if (!response.ok || !response.body) {
         const text = await response.text();
-        const error = (safeJson(text) as { error?: { code?: string; message?: string } } | undefined)?.error;
-        throw new ApiError(response.status, error?.code ?? `http_${response.status}`, error?.message ?? text);
+        throw answerError(response, safeJson(text), text, new URL(response.url || `${this.url}/api/v1${path}`));
       }
       try {
         for await (const message of readSse(response.body, lastEventId)) {
@@ -251,6 +250,26 @@ export class QspoolClient {
       await sleep(options.retryMs ?? 1000, options.signal);
     }
   }
+}
+
+/** The URL without its query, for messages. */
+function where(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+/**
+ * An error answer as an ApiError: the API's own `{error: {code, message}}`, or else (a proxy's or another server's
+ * page) the status, the URL and at most a short line of plain text, never a page of HTML, with the wait Retry-After asks.
+ */
+function answerError(response: Response, parsed: unknown, text: string, url: URL): ApiError {
+  const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+  if (typeof error?.message === 'string') return new ApiError(response.status, error.code ?? `http_${response.status}`, error.message, error.details ?? null);
+  const line = text.trim();
+  const said = line && line.length <= 200 && !/[<\n]/.test(line) ? `: ${line}` : '';
+  const retry = response.headers.get('retry-after');
+  const wait = retry && /^[0-9]+$/.test(retry) ? `; retry in ${retry} s` : '';
+  const status = [response.status, response.statusText].filter(Boolean).join(' ');
+  return new ApiError(response.status, `http_${response.status}`, `${where(url)} answered ${status}${said}${wait}`);
 }
 
 function safeJson(text: string): unknown {

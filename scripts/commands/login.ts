@@ -85,6 +85,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   }
   // Whatever the token came from, check it before storing it.
   const me = await new QspoolClient({ url, token }).me();
+  if (typeof me?.username !== 'string') throw new Error(`${url}/api/v1/users/me answered without a username: is ${url} a qspool server?`);
   const path = await saveCredentials({ url, token, username: me.username });
   const result = { url, username: me.username, config: path };
   process.stdout.write(options.json ? `${JSON.stringify(result)}\n` : `Logged in to ${url} as ${me.username}; credentials saved in ${path} (mode 0600)\n`);

@@ -2,6 +2,7 @@
 // says: the exit code and the one stderr line for each kind of answer, and stdout kept for the documents asked for.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -61,6 +62,27 @@ describe('qspool job and login: what the server answers, as exit codes and messa
       answer = apiError(status, code, `answer ${status}`);
       expect(await qspool('job', 'list', '--json'), String(status)).to.deep.equal({ code: exit, stdout: '', stderr: `qspool: answer ${status}\n` });
     }
+  });
+
+  it('says a URL leads to no qspool server (a 200 page of HTML) instead of printing "undefined" or failing on a field', async () => {
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>welcome</html>');
+    const notQspool = (path: string) => `qspool: ${url}${path} answered 200 with no JSON (text/html): is ${url} a qspool server?\n`;
+    expect(await qspool('job', 'list', '--json')).to.deep.equal({ code: 1, stdout: '', stderr: notQspool('/api/v1/jobs') });
+    expect(await qspool('job', 'status', '0123456789abcdef01234567')).to.deep.equal({ code: 1, stdout: '', stderr: notQspool('/api/v1/jobs/0123456789abcdef01234567') });
+    expect(await qspool('login', '--url', url, '--token', '0123456789abcdef0123456789abcdef')).to.deep.equal({ code: 1, stdout: '', stderr: notQspool('/api/v1/users/me') });
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello": 1}');
+    const login = await qspool('login', '--url', url, '--token', '0123456789abcdef0123456789abcdef');
+    expect(login).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: ${url}/api/v1/users/me answered without a username: is ${url} a qspool server?\n` });
+    expect(existsSync(join(home, 'config.json'))).to.equal(false);
+  });
+
+  it('names the status and the wait of an error answer that is not the API\'s, without a page of HTML', async () => {
+    answer = (_req, res) => res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>');
+    expect(await qspool('job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: ${url}/api/v1/jobs answered 502 Bad Gateway\n` });
+    answer = (_req, res) => res.writeHead(429, { 'retry-after': '12' }).end('slow down');
+    expect(await qspool('job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: ${url}/api/v1/jobs answered 429 Too Many Requests: slow down; retry in 12 s\n` });
+    answer = (_req, res) => res.writeHead(503, { 'retry-after': '7' }).end();
+    expect(await qspool('job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: ${url}/api/v1/jobs answered 503 Service Unavailable; retry in 7 s\n` });
   });
 
   it('refuses malformed numbers and notify states as usage errors (exit 2) before asking the server', async () => {
