@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { QspoolError } from '../schemas/errors.ts';
-import { ApiError } from './client/index.ts';
+import { ApiError, InvalidOptionsError } from './client/index.ts';
 
 // Each command's module is loaded when that command runs: they pull in different parts of the code base (the
 // server, the simulators, the storage SDKs), and a spooler restarted by its supervisor, or a `qspool job status`,
@@ -216,5 +216,6 @@ try {
  */
 function exitCodeOf(error: unknown): number {
   if (error instanceof ApiError) return [400, 413, 422].includes(error.status) ? 2 : 1;
+  if (error instanceof InvalidOptionsError) return 2;
   return error instanceof QspoolError && error.status >= 400 && error.status < 500 && error.status !== 404 ? 2 : 1;
 }

@@ -67,10 +67,20 @@ function reasonOf(failure: unknown): string {
   return typeof cause?.code === 'string' ? cause.code : String(cause?.message ?? failure);
 }
 
+/** Options no call can be made with (a server URL that is none, a token no header can carry): the caller's mistake. */
+export class InvalidOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidOptionsError';
+  }
+}
+
 /** What makes these options unusable, said without quoting a secret, as fetch's own messages would (URL or header). */
 function unusable(options: ClientOptions): string | undefined {
   if (!URL.canParse(options.url)) return `The server URL ${JSON.stringify(options.url)} is not a URL, e.g. http://127.0.0.1:8000`;
-  const { username, password } = new URL(options.url);
+  const { username, password, protocol } = new URL(options.url);
+  // fetch said only "Cannot reach ftp://…/ (unknown scheme)", as if the server were down.
+  if (protocol !== 'http:' && protocol !== 'https:') return `The server URL ${JSON.stringify(options.url)} is not http:// or https://, e.g. http://127.0.0.1:8000`;
   if (username || password) return 'The server URL holds a user name or password, which fetch refuses to send; the token is what logs in';
   if (options.token && /[\0\r\n]/.test(options.token.trim())) return 'The token holds a line break or NUL character, which no HTTP header can carry';
   return undefined;
@@ -90,7 +100,7 @@ export class QspoolClient {
 
   constructor(options: ClientOptions) {
     const problem = unusable(options);
-    if (problem) throw new Error(problem);
+    if (problem) throw new InvalidOptionsError(problem);
     this.url = options.url.replace(/\/+$/, '');
     this.token = options.token;
   }

@@ -85,6 +85,20 @@ describe('qspool job and login: what the server answers, as exit codes and messa
     expect(await qspool('job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: ${url}/api/v1/jobs answered 503 Service Unavailable; retry in 7 s\n` });
   });
 
+  it('refuses a server URL that is no http(s) URL as a usage error (exit 2), asking nobody', async () => {
+    const token = '0123456789abcdef0123456789abcdef';
+    expect(await qspool('login', '--url', 'ftp://127.0.0.1:21', '--token', token)).to.deep.equal({
+      code: 2,
+      stdout: '',
+      stderr: 'qspool: The server URL "ftp://127.0.0.1:21" is not http:// or https://, e.g. http://127.0.0.1:8000\n',
+    });
+    expect(await qspoolWith({ QSPOOL_URL: 'not a url' }, 'job', 'list')).to.deep.equal({
+      code: 2,
+      stdout: '',
+      stderr: 'qspool: The server URL "not a url" is not a URL, e.g. http://127.0.0.1:8000\n',
+    });
+  });
+
   it('refuses malformed numbers and notify states as usage errors (exit 2) before asking the server', async () => {
     let asked = 0;
     answer = (_req, res) => {
