@@ -62,10 +62,13 @@ async function askHidden(question: string): Promise<string> {
   }
 }
 
-async function readAllStdin(): Promise<string> {
+/** The password piped in; none at all is a usage error, as off a terminal without --password-stdin. */
+async function readPasswordStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (password === '') throw new UsageError('No password given: standard input was empty (pipe the password in, or pass --token)');
+  return password;
 }
 
 /** A token label the server accepts: "cli on <host>". */
@@ -79,7 +82,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   let token = options.token;
   if (!token) {
     const username = options.username ?? (await askUsername());
-    const password = options.passwordStdin ? await readAllStdin() : await askHidden('Password: ');
+    const password = options.passwordStdin ? await readPasswordStdin() : await askHidden('Password: ');
     const access = await new QspoolClient({ url }).login(username, password);
     token = (await new QspoolClient({ url, token: access.access_token }).createToken(tokenLabel())).token;
   }

@@ -99,6 +99,20 @@ describe('qspool job and login: what the server answers, as exit codes and messa
     });
   });
 
+  it('exits 2 for a login whose piped password is empty, asking the server nothing', async () => {
+    let asked = 0;
+    answer = (_req, res) => {
+      asked += 1;
+      res.writeHead(500).end();
+    };
+    expect(await qspool('login', '--url', url, '--username', 'ada', '--password-stdin')).to.deep.equal({
+      code: 2,
+      stdout: '',
+      stderr: 'qspool: No password given: standard input was empty (pipe the password in, or pass --token)\n',
+    });
+    expect(asked).to.equal(0);
+  });
+
   it('refuses malformed numbers and notify states as usage errors (exit 2) before asking the server', async () => {
     let asked = 0;
     answer = (_req, res) => {
