@@ -36,8 +36,10 @@ export function assertStoreExists(): void {
   let entries: string[] = [];
   try {
     entries = readdirSync(dir);
-  } catch {
-    // Missing or unreadable: no store to read either way.
+  } catch (error) {
+    // A directory this user may not read is no mistyped path: "check the path" sent them looking in the wrong place.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new Error(`Cannot read ${dir} (QSPOOL_DATA_DIR): ${code ?? (error as Error).message}`, { cause: error });
   }
   if (entries.length === 0) {
     throw new UsageError(`No qspool store in ${dir} (QSPOOL_DATA_DIR): check the path; the server creates its store when it first starts`);

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -142,6 +142,18 @@ describe('qspool user (and storage) commands', function () {
     expect(existsSync(missing)).to.equal(false);
     expect((await qspool('user', 'add', 'ada')).code).to.equal(0);
     expect((await qspool('user', 'list')).code).to.equal(0);
+  });
+
+  it('says a data directory it cannot read is unreadable (exit 1), not a path to check', async () => {
+    const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+    // A symlink to itself: readable by nobody, root included (who may read any mode).
+    const loop = join(dataDir, 'loop');
+    await symlink(loop, loop);
+    const failed = await promisify(execFile)('node', [bin, 'user', 'list'], { env: { ...process.env, QSPOOL_DATA_DIR: loop } }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect([failed?.code, failed?.stderr]).to.deep.equal([1, `qspool: Cannot read ${loop} (QSPOOL_DATA_DIR): ELOOP\n`]);
   });
 
   it('exits 0 for `help`, `help <command>` and --version, and 2 for an unknown command (real binary)', async () => {
