@@ -40,6 +40,16 @@ export function demoTokenFile(config: Config): string {
   return join(config.QSPOOL_DATA_DIR, 'demo-token');
 }
 
+/**
+ * What is wrong with a list of backend names (`unknown backend "nosuch"; known: …`), or undefined: checked before
+ * anything opens, so the message can name where the list came from.
+ */
+export function backendNamesProblem(names: string[]): string | undefined {
+  const unknown = names.filter((name) => !builtinBackends.has(name));
+  if (unknown.length === 0) return undefined;
+  return `unknown backend ${unknown.map((name) => JSON.stringify(name)).join(', ')}; known: ${[...builtinBackends.keys()].join(', ')}`;
+}
+
 export function startSpoolers(runtime: Runtime, names = backendList(runtime.config)): Spooler[] {
   const { config, logger, storage } = runtime;
   // Spoolers go on once a transition is committed: nobody waits for their acknowledgement (see awaitDurability).

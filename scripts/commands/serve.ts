@@ -7,8 +7,8 @@ import { startServer } from '../../server/index.ts';
 import { startSpoolerMetrics } from '../../server/metrics/spooler.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import { onPrimaryShutdown, runPrimary, workerSlot } from '../cluster.ts';
-import { Lifetime, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
-import { integerOption } from './usage.ts';
+import { backendNamesProblem, Lifetime, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
+import { integerOption, UsageError } from './usage.ts';
 
 /** `--storage` names a registered provider (lower-case letters and digits) or, with a `/` in it, a directory. */
 const REGISTRY_NAME = /^[a-z0-9]{1,32}$/;
@@ -38,6 +38,8 @@ export async function runServe(options: { port?: string; dataDir?: string; worke
 }
 
 export async function runSpooler(options: { backend: string; storage?: string }): Promise<void> {
+  const problem = backendNamesProblem(options.backend.split(','));
+  if (problem) throw new UsageError(`--backend: ${problem}`);
   const named = options.storage !== undefined && REGISTRY_NAME.test(options.storage);
   const runtime = await openRuntime(options.storage && !named ? { QSPOOL_DATA_DIR: options.storage } : {}, { sync: true });
   const lifetime = new Lifetime(runtime.logger);

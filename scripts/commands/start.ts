@@ -1,8 +1,9 @@
 // `qspool start` (npm start): the whole system in one process on local storage, with a demo user and a
 // printed first job to submit.
 import { readFile, writeFile } from 'node:fs/promises';
+import { backendList, ConfigError, loadConfig } from '../../config/index.ts';
 import { startServer } from '../../server/index.ts';
-import { demoTokenFile, Lifetime, onShutdown, openRuntime, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
+import { backendNamesProblem, demoTokenFile, Lifetime, onShutdown, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
 
 async function demoToken(runtime: Runtime, users: Awaited<ReturnType<typeof startServer>>['users']): Promise<string> {
   const file = demoTokenFile(runtime.config);
@@ -44,7 +45,11 @@ function firstJobLines(url: string, token: string, backends: string[]): string[]
 }
 
 export async function runStart(): Promise<void> {
-  const runtime = await openRuntime();
+  const config = loadConfig(process.env);
+  // The pattern admits any lower-case name; one no spooler can serve used to fail without naming the variable.
+  const problem = backendNamesProblem(backendList(config));
+  if (problem) throw new ConfigError(`Invalid configuration: QSPOOL_BACKENDS: ${problem}`);
+  const runtime = await runtimeFor(config);
   const lifetime = new Lifetime(runtime.logger);
   lifetime.add(() => runtime.storage.close());
   onShutdown(runtime.logger, () => lifetime.stop());
