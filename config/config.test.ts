@@ -15,6 +15,18 @@ describe('configuration', () => {
     expect(() => loadConfig({ QSPOOL_BACKENDS: '../etc' })).to.throw(ConfigError, /QSPOOL_BACKENDS/);
   });
 
+  it('refuses numbers that are not decimal digits (a blank PORT listened on a random port) and lists what an enum allows', () => {
+    for (const [key, value] of [['PORT', ' '], ['PORT', '0x1F40'], ['PORT', '1e3'], ['QSPOOL_RETRY_FACTOR', 'Infinity'], ['QSPOOL_MAX_SAMPLES_QUBIT', ' ']]) {
+      const kind = key === 'QSPOOL_RETRY_FACTOR' ? 'a number' : 'an integer';
+      expect(() => loadConfig({ [key!]: value }), `${key}=${value}`).to.throw(ConfigError, `Invalid configuration: ${key} must be ${kind} in decimal digits, not ${JSON.stringify(value)}`);
+    }
+    expect(loadConfig({ PORT: ' 8001 ', QSPOOL_RETRY_FACTOR: '1.5' })).to.include({ PORT: 8001, QSPOOL_RETRY_FACTOR: 1.5 });
+    expect(() => loadConfig({ LOG_LEVEL: 'INFO', QSPOOL_FSYNC: 'yes', PORT: 'x' })).to.throw(
+      ConfigError,
+      'Invalid configuration: PORT must be an integer in decimal digits, not "x"; QSPOOL_FSYNC must be true, false, 1 or 0; LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    );
+  });
+
   it('builds each backend\'s retry policy from the retry settings, a backend\'s own exit codes first', () => {
     expect(retryPolicy(loadConfig({}))).to.deep.equal(RETRY_DEFAULTS);
     expect(RETRY_DEFAULTS).to.deep.equal({ max_attempts: 3, base_delay_ms: 1000, factor: 2, max_delay_ms: 300_000, exit_codes: [], timeouts: false, lease_expiry: true });

@@ -1,5 +1,5 @@
 // Configuration from the environment, validated once, with defaults that run out of the box.
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import { resolve } from 'node:path';
 import type { FromSchema } from 'json-schema-to-ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
@@ -143,6 +143,26 @@ const validate = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true
 
 export class ConfigError extends Error {}
 
+/**
+ * Numbers as people write them in decimal. AJV's coercion also took " " for 0 (PORT=" " listened on a random port),
+ * "0x1F40" and "1e3", and "Infinity" for a number.
+ */
+const NUMBER_TEXT = { integer: /^\s*-?[0-9]+\s*$/, number: /^\s*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$/ } as const;
+
+function numberType(key: string): 'integer' | 'number' | undefined {
+  if (PER_BACKEND_BOUND.test(key)) return 'integer';
+  const type = (configSchema.properties as Record<string, { type: string }>)[key]?.type;
+  return type === 'integer' || type === 'number' ? type : undefined;
+}
+
+/** AJV's message, with what is allowed where it says only that something is. */
+function describe(error: ErrorObject): string {
+  const key = error.instancePath.slice(1);
+  if (error.keyword === 'enum') return `${key} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  if (error.keyword === 'type' && error.params.type === 'boolean') return `${key} must be true, false, 1 or 0`;
+  return `${key} ${error.message}`;
+}
+
 /** Reads and validates configuration; unknown variables are ignored, invalid ones are reported all at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Record<string, unknown> = {}): Config {
   const known = Object.keys(configSchema.properties);
@@ -155,10 +175,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   const perBackend = (key: string) => PER_BACKEND.test(key) || PER_BACKEND_BOUND.test(key) || PER_BACKEND_EXIT_CODES.test(key);
   for (const key of Object.keys(env)) if (perBackend(key) && env[key] !== '') values[key] = env[key];
   Object.assign(values, overrides);
-  if (!validate(values)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath.slice(1)} ${e.message}`).join('; ');
-    throw new ConfigError(`Invalid configuration: ${problems}`);
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const type = numberType(key);
+    if (type && typeof value === 'string' && !NUMBER_TEXT[type].test(value)) {
+      problems.push(`${key} must be ${type === 'integer' ? 'an integer' : 'a number'} in decimal digits, not ${JSON.stringify(value)}`);
+      delete values[key];
+    }
   }
+  if (!validate(values)) problems.push(...(validate.errors ?? []).map(describe));
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   const config = values as Config;
   // The request timeout covers the headers too: a shorter one would make the headers timeout meaningless.
   if (config.QSPOOL_HEADERS_TIMEOUT_MS > config.QSPOOL_REQUEST_TIMEOUT_MS) {
