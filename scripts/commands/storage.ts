@@ -9,7 +9,7 @@ import { migrate } from '../../storage/registry/migrate.ts';
 import { probeProvider, probeVerdict } from '../../storage/registry/probe.ts';
 import type { ProviderSummary } from '../../storage/registry/index.ts';
 import { openRegistry } from '../runtime.ts';
-import { assertStoreExists } from './usage.ts';
+import { assertStoreExists, UsageError } from './usage.ts';
 
 interface Output {
   json?: boolean;
@@ -130,6 +130,9 @@ export async function storageTest(name: string, options: Output) {
 }
 
 export async function storageMigrate(options: Output & { from: string; to: string }) {
+  // Copying a provider onto itself rewrote every document in place, giving each a new version under any process
+  // that holds one (a spooler's lease, a compare-and-swap in flight), and reported it as a migration.
+  if (options.from === options.to) throw new UsageError(`--from and --to both name ${options.from}: a provider cannot be migrated onto itself`);
   const result = await withRegistry(async (registry) => {
     const [from, to] = await Promise.all([registry.open(options.from), registry.open(options.to)]);
     const bar = !options.json && process.stderr.isTTY ? new SingleBar({ format: '{bar} {value}/{total} documents  {namespace}' }) : undefined;

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { storageList, storageShow, storageTest } from '../../scripts/commands/storage.ts';
+import { storageList, storageMigrate, storageShow, storageTest } from '../../scripts/commands/storage.ts';
 import { runUserAdd, runUserDisable, runUserList, runUserSet, runUserToken } from '../../scripts/commands/user.ts';
 import { QspoolError } from '../../schemas/errors.ts';
 import { UserService } from '../../server/services/users.ts';
@@ -115,6 +115,11 @@ describe('qspool user (and storage) commands', function () {
     const tables = [await output(() => storageList({})), await output(() => storageShow(primary!.name, {})), await output(() => storageTest(primary!.name, {}))];
     expect(tables.filter((table) => table.includes('\x1b'))).to.deep.equal([]);
     expect(tables.map((table) => /│\s*name\s*│|│\s*step\s*│/.test(table))).to.deep.equal([true, true, true]);
+  });
+
+  it('refuses to migrate a provider onto itself, as a usage error', async () => {
+    const refused = await storageMigrate({ from: 'alqor', to: 'alqor' }).then(() => undefined, (error: unknown) => error);
+    expect(refused).to.be.instanceOf(QspoolError).and.include({ status: 400, message: '--from and --to both name alqor: a provider cannot be migrated onto itself' });
   });
 
   it('exits 1 with a message for an unknown user, through the real binary', async () => {
