@@ -14,8 +14,6 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { nativeApi, type NativeApi } from './routes/native/index.ts';
 import { Notifications } from './notifications/index.ts';
 import { siteSources } from './notifications/sources.ts';
-import { adminOperations, operationsRouter } from './routes/native/admin.ts';
-import { validateOperations } from './routes/native/validate.ts';
 import { healthRouter } from './routes/health.ts';
 import { qluedRouter } from './routes/qlued.ts';
 import { uiRouter } from './routes/ui.ts';
@@ -190,13 +188,11 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const cluster = options.workerSlot === undefined ? {} : { storageMetrics: options.workerSlot === 0, scrapeCluster: clusterScrape };
   const metrics = serverMetrics(services.backends, cluster);
   await metrics.backends?.start();
-  // Admin and validation operations (the web interface uses them) on a router beside the native API's.
-  const extra = operationsRouter([...adminOperations(services), ...validateOperations(services)], { auth, limits });
   const app = createApp({
     logger,
     observe: [metrics.middleware],
     middleware: [limiter.middleware],
-    routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router, extra],
+    routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router],
   });
   const server = createServer(
     { headersTimeout: config.QSPOOL_HEADERS_TIMEOUT_MS, requestTimeout: config.QSPOOL_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },

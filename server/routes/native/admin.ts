@@ -1,7 +1,6 @@
 // /api/v1/admin: what only admins may do: users (disable, role), storage providers (list, test, activate,
 // deactivate), spooler heartbeats and requeueing finished jobs. Everyone's jobs are listed, cancelled and deleted
 // through /api/v1/jobs, which already lets admins act on every job.
-import Router from '@koa/router';
 import {
   providerListSchema,
   providerSchema,
@@ -22,8 +21,7 @@ import { probeProvider, probeVerdict } from '../../../storage/registry/probe.ts'
 import type { StorageProvider } from '../../../storage/contract.ts';
 import type { UserService } from '../../services/users.ts';
 import { jobDocument } from './backends.ts';
-import { API_PREFIX } from './openapi.ts';
-import { bodySchema, documented, errorBody, mount, operation, querySchema, type MountDeps, type Operation } from './operation.ts';
+import { bodySchema, documented, errorBody, operation, querySchema, type Operation } from './operation.ts';
 import { jobDetail, userView } from './views.ts';
 
 export interface AdminDeps {
@@ -211,14 +209,4 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       },
     }),
   ];
-}
-
-/**
- * Operations on their own router under /api/v1, beside the native API's: the admin and validation operations live
- * here until they join the native API's list (and so its OpenAPI document).
- */
-export function operationsRouter(operations: Operation[], deps: MountDeps): Router {
-  const router = new Router({ prefix: API_PREFIX, strict: true });
-  for (const op of operations) mount(router, op, deps);
-  return router;
 }

@@ -8,7 +8,9 @@ import type { IdempotencyStore } from '../../services/idempotency.ts';
 import type { JobIndex } from '../../services/job-index.ts';
 import type { JobService } from '../../services/jobs.ts';
 import type { UserService } from '../../services/users.ts';
+import type { ProviderRegistry } from '../../../storage/registry/index.ts';
 import type { Notifications } from '../../notifications/index.ts';
+import { adminOperations } from './admin.ts';
 import { authOperations } from './auth.ts';
 import { backendOperations } from './backends.ts';
 import { deadLetterOperations } from './dead-letters.ts';
@@ -20,6 +22,7 @@ import { API_PREFIX, openApiDocument, type OpenApiDocument } from './openapi.ts'
 import { mount, type Operation } from './operation.ts';
 import { tokenOperations } from './tokens.ts';
 import { userOperations } from './users.ts';
+import { validateOperations } from './validate.ts';
 import { webhookOperations } from './webhooks.ts';
 import type { PasswordAttempts } from '../../limits/password-attempts.ts';
 
@@ -29,6 +32,7 @@ export interface NativeDeps {
   jobIndex: JobIndex;
   idempotency: IdempotencyStore;
   users: UserService;
+  providers: ProviderRegistry;
   auth: BearerAuth;
   notifications: Notifications;
   limits: BodyLimits;
@@ -49,11 +53,13 @@ export function nativeApi(deps: NativeDeps): NativeApi {
     ...authOperations(deps),
     ...tokenOperations(deps),
     ...backendOperations(deps),
+    ...validateOperations(deps),
     ...estimateOperations(deps),
     ...jobOperations(deps),
     ...deadLetterOperations(deps),
     ...eventOperations(deps),
     ...webhookOperations(deps),
+    ...adminOperations(deps),
     ...docsOperations(() => document),
   ];
   const document = openApiDocument(operations, deps.version);

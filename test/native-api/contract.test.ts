@@ -1,0 +1,88 @@
+// Every route under /api/v1 is documented with its security, and its main answers (success and errors) validate
+// against the documented schema: a route served but missing from the document, or an answer the document does not
+// describe, fails here. The harness validates each documented answer; this suite also insists it is documented.
+import { expect } from 'chai';
+import { GOOD_JOB, startHarness, type Harness } from './harness.ts';
+
+describe('native API: every route and its answers are in the OpenAPI document', () => {
+  let h: Harness;
+  let admin: string;
+  let user: string;
+  before(async () => {
+    h = await startHarness();
+    admin = await h.user('root', 'admin');
+    user = await h.user('alice');
+  });
+  after(async () => h.stop());
+
+  const NO_JOB = '0123456789abcdef01234567';
+
+  /** Calls a route, expects `status`, and insists the route, method and status are documented. */
+  async function expectAnswer(status: number, method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const answer = await h.call(method, path, options);
+    expect(answer.status, `${method} ${path}: ${answer.text}`).to.equal(status);
+    const bare = `/api/v1${path.split('?')[0]}`;
+    const template = Object.keys(h.server.api.document.paths).find((t) => new RegExp(`^${t.replace(/\{\w+\}/g, '[^/]+')}$`).test(bare));
+    const op = template === undefined ? undefined : h.server.api.document.paths[template]![method.toLowerCase()];
+    expect(op, `${method} ${path} is served but not documented`).to.not.equal(undefined);
+    expect(op!.responses[String(status)], `${method} ${path} ${status} is not documented`).to.not.equal(undefined);
+    if (status === 401) expect(op!.security, `${method} ${path} answers 401 but documents no security`).to.deep.include({ bearer: [] });
+    return answer;
+  }
+
+  it('admin operations: success, 401 without a credential, 403 for a user, 404 for unknown names', async () => {
+    await expectAnswer(200, 'GET', '/admin/users', { token: admin });
+    await expectAnswer(401, 'GET', '/admin/users');
+    await expectAnswer(403, 'GET', '/admin/users', { token: user });
+    await expectAnswer(422, 'GET', '/admin/users?nosuch=1', { token: admin });
+    await expectAnswer(200, 'PATCH', '/admin/users/alice', { token: admin, body: { disabled: false } });
+    await expectAnswer(404, 'PATCH', '/admin/users/nobody', { token: admin, body: { disabled: false } });
+    await expectAnswer(400, 'PATCH', '/admin/users/alice', { token: admin, body: '{' });
+    await expectAnswer(200, 'GET', '/admin/providers', { token: admin });
+    await expectAnswer(404, 'POST', '/admin/providers/nosuch/test', { token: admin });
+    await expectAnswer(404, 'POST', '/admin/providers/nosuch/activate', { token: admin });
+    await expectAnswer(403, 'POST', '/admin/providers/nosuch/deactivate', { token: user });
+    await expectAnswer(200, 'GET', '/admin/spoolers', { token: admin });
+    await expectAnswer(404, 'POST', `/admin/jobs/${NO_JOB}/requeue`, { token: admin });
+  });
+
+  it('validation: a verdict, 404 for an unknown backend, 422 for a bad body, 401 without a credential', async () => {
+    const verdict = await expectAnswer(200, 'POST', '/backends/singlequdit/validate', { token: user, body: { payload: GOOD_JOB } });
+    expect(verdict.body).to.deep.equal({ valid: true, issues: [] });
+    await expectAnswer(404, 'POST', '/backends/nosuch/validate', { token: user, body: { payload: GOOD_JOB } });
+    await expectAnswer(422, 'POST', '/backends/singlequdit/validate', { token: user, body: { nosuch: 1 } });
+    await expectAnswer(401, 'POST', '/backends/singlequdit/validate', { body: { payload: GOOD_JOB } });
+  });
+
+  it('jobs: submission, status, result, cancel and delete, with their errors', async () => {
+    const submitted = await expectAnswer(201, 'POST', '/backends/singlequdit/jobs', { token: user, body: { payload: GOOD_JOB } });
+    const id = (submitted.body as { id: string }).id;
+    await expectAnswer(404, 'POST', '/backends/nosuch/jobs', { token: user, body: { payload: GOOD_JOB } });
+    await expectAnswer(415, 'POST', '/backends/singlequdit/jobs', { token: user, body: { payload: GOOD_JOB }, headers: { 'Content-Encoding': 'gzip' } });
+    await expectAnswer(200, 'GET', '/jobs', { token: user });
+    await expectAnswer(403, 'GET', '/jobs?owner=root', { token: user });
+    await expectAnswer(200, 'GET', `/jobs/${id}`, { token: user });
+    await expectAnswer(404, 'GET', `/jobs/${NO_JOB}`, { token: user });
+    await expectAnswer(409, 'GET', `/jobs/${id}/result`, { token: user });
+    await expectAnswer(200, 'GET', `/jobs/${id}/signature`, { token: user });
+    await expectAnswer(200, 'POST', `/jobs/${id}/cancel`, { token: user });
+    await expectAnswer(409, 'POST', `/jobs/${id}/cancel`, { token: user });
+    await expectAnswer(204, 'DELETE', `/jobs/${id}`, { token: user });
+    await expectAnswer(404, 'DELETE', `/jobs/${id}`, { token: user });
+  });
+
+  it('accounts, backends and documents', async () => {
+    await expectAnswer(200, 'GET', '/users/me', { token: user });
+    await expectAnswer(401, 'GET', '/users/me', { token: 'f'.repeat(32) });
+    await expectAnswer(200, 'GET', '/tokens', { token: user });
+    await expectAnswer(404, 'DELETE', `/tokens/${'0'.repeat(32)}`, { token: user });
+    await expectAnswer(200, 'GET', '/backends');
+    await expectAnswer(200, 'GET', '/backends/singlequdit');
+    await expectAnswer(404, 'GET', '/backends/nosuch');
+    await expectAnswer(200, 'GET', '/webhooks', { token: user });
+    await expectAnswer(404, 'GET', `/webhooks/${NO_JOB}`, { token: user });
+    await expectAnswer(200, 'GET', '/admin/dead-letters', { token: admin });
+    await expectAnswer(403, 'GET', '/admin/dead-letters', { token: user });
+    await expectAnswer(200, 'GET', '/openapi.json');
+  });
+});
