@@ -2,7 +2,8 @@
 // against the documented schema: a route served but missing from the document, or an answer the document does not
 // describe, fails here. The harness validates each documented answer; this suite also insists it is documented.
 import { expect } from 'chai';
-import { GOOD_JOB, startHarness, type Harness } from './harness.ts';
+import { StorageUnavailableError } from '../../schemas/errors.ts';
+import { GOOD_JOB, PASSWORD, startHarness, type Harness } from './harness.ts';
 
 describe('native API: every route and its answers are in the OpenAPI document', () => {
   let h: Harness;
@@ -84,5 +85,40 @@ describe('native API: every route and its answers are in the OpenAPI document', 
     await expectAnswer(200, 'GET', '/admin/dead-letters', { token: admin });
     await expectAnswer(403, 'GET', '/admin/dead-letters', { token: user });
     await expectAnswer(200, 'GET', '/openapi.json');
+  });
+});
+
+describe('native API: storage outages are documented', () => {
+  let h: Harness;
+  let admin: string;
+  let user: string;
+  before(async () => {
+    h = await startHarness();
+    admin = await h.user('root', 'admin');
+    user = await h.user('alice');
+  });
+  after(async () => h.stop());
+
+  it('answers 503 with Retry-After where storage is read, and every such answer is documented', async () => {
+    const storage = h.storage as unknown as Record<string, unknown>;
+    const methods = ['get', 'list', 'put', 'replace', 'move', 'delete'];
+    for (const name of methods) storage[name] = () => Promise.reject(new StorageUnavailableError('down'));
+    try {
+      const calls: [string, string, string | undefined, unknown][] = [
+        ['GET', '/jobs', user, undefined],
+        ['GET', '/users/me', user, undefined],
+        ['GET', '/backends', undefined, undefined],
+        ['GET', '/admin/users', admin, undefined],
+        ['POST', '/auth/token', undefined, { username: 'alice', password: PASSWORD }],
+        ['POST', '/backends/singlequdit/validate', user, { payload: GOOD_JOB }],
+      ];
+      for (const [method, path, token, body] of calls) {
+        const answer = await h.call(method, path, { token, body });
+        expect(answer.status, `${method} ${path}: ${answer.text}`).to.equal(503);
+        expect(answer.headers.get('retry-after'), `${method} ${path}`).to.match(/^\d+$/);
+      }
+    } finally {
+      for (const name of methods) delete storage[name];
+    }
   });
 });

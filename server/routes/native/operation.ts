@@ -86,6 +86,8 @@ export function responsesOf(op: Operation): Record<number, ResponseSpec> {
   const shared: Record<number, ResponseSpec> = {
     422: error('Fields that break the schema (or unknown query parameters), each named in details.'),
     429: { ...error('Too many requests for this credential.'), headers: { 'Retry-After': 'Seconds to wait.' } },
+    // Credentials, rate limits and almost every operation read storage: when it cannot be reached, any of them says so.
+    503: { ...error('Storage cannot be reached right now (storage_unavailable).'), headers: { 'Retry-After': 'Seconds to wait.' } },
   };
   if (op.auth === 'required') shared[401] = error('No, or a bad, expired or revoked credential; or a disabled user.');
   if (op.body) {
