@@ -56,6 +56,9 @@ const configSchema = {
     // defaults, 60 s and 300 s, let a trickling client hold a connection for minutes).
     QSPOOL_HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 600_000, default: 20_000 },
     QSPOOL_REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 3_600_000, default: 120_000 },
+    // Behind a reverse proxy: client addresses (which rate limits and the connection cap count by) come from
+    // X-Forwarded-For. Off, a client could name any address there.
+    QSPOOL_TRUST_PROXY: { type: 'boolean', default: false },
     QSPOOL_MAX_JSON_DEPTH: { type: 'integer', minimum: 4, maximum: 1000, default: 32 },
     // Request bodies over 64 KiB one server process reads and handles at once; the next wait their turn. A large body
     // parses into up to ~50 times its size, so this bounds the memory bodies can take (about 0.5 GB at 4).
@@ -117,7 +120,7 @@ const configSchema = {
     'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_WORKERS', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
     'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_RETRY_BASE_MS', 'QSPOOL_RETRY_FACTOR', 'QSPOOL_RETRY_MAX_MS',
     'QSPOOL_RETRY_EXIT_CODES', 'QSPOOL_RETRY_TIMEOUTS', 'QSPOOL_RETRY_LEASE_EXPIRY', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
-    'QSPOOL_MAX_CONNECTIONS_PER_ADDRESS', 'QSPOOL_HEADERS_TIMEOUT_MS', 'QSPOOL_REQUEST_TIMEOUT_MS',
+    'QSPOOL_MAX_CONNECTIONS_PER_ADDRESS', 'QSPOOL_TRUST_PROXY', 'QSPOOL_HEADERS_TIMEOUT_MS', 'QSPOOL_REQUEST_TIMEOUT_MS',
     'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_LARGE_BODIES', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',
     'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_MAX_SAMPLES', 'QSPOOL_MAX_RESULT_BYTES', 'QSPOOL_JOB_TIME_LIMIT_S',
     'QSPOOL_MAX_PROBLEMS', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE', 'QSPOOL_JWT_SECRET',

@@ -14,6 +14,8 @@ export interface AppOptions {
   /** Runs for every request after error mapping and before the routers (rate limits). */
   middleware?: Middleware<ErrorState>[];
   routers: Router[];
+  /** Take client addresses from X-Forwarded-For (QSPOOL_TRUST_PROXY). */
+  trustProxy?: boolean;
 }
 
 /** For answers that are data, not pages: nothing may load from them or frame them. */
@@ -22,9 +24,9 @@ export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 
 // Routers match paths in any case, so the face must too.
 const QLUED_PREFIX = /^\/api\/v[23](\/|$)/i;
 
-export function createApp({ logger, observe = [], middleware = [], routers }: AppOptions): Koa<ErrorState> {
+export function createApp({ logger, observe = [], middleware = [], routers, trustProxy = false }: AppOptions): Koa<ErrorState> {
   const app = new Koa<ErrorState>();
-  app.proxy = process.env.QSPOOL_TRUST_PROXY === '1';
+  app.proxy = trustProxy;
   app.use(requestContext(logger));
   for (const step of observe) app.use(step);
   app.use(async (ctx, next) => {

@@ -192,6 +192,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     logger,
     observe: [metrics.middleware],
     middleware: [limiter.middleware],
+    trustProxy: config.QSPOOL_TRUST_PROXY,
     routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router],
   });
   const server = createServer(

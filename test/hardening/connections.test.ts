@@ -90,13 +90,7 @@ describe('connections that hold the server without requests', function () {
 
   it('warns at start behind a trusted proxy while the cap is on, since every connection comes from the proxy', async () => {
     const logsOf = async (settings: Record<string, unknown>) => {
-      process.env.QSPOOL_TRUST_PROXY = '1';
-      let harness: Harness;
-      try {
-        harness = await startHarness(settings);
-      } finally {
-        delete process.env.QSPOOL_TRUST_PROXY;
-      }
+      const harness = await startHarness({ QSPOOL_TRUST_PROXY: true, ...settings });
       await harness.stop();
       return harness.logs.filter((line) => line.includes('connection cap applies to the proxy itself'));
     };

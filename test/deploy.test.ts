@@ -1,0 +1,43 @@
+// The files of deploy/ as an operator copies them: every variable of the env example is one the configuration
+// knows and accepts, and the systemd units start commands and options the CLI has, from paths the repository holds.
+import { expect } from 'chai';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../config/index.ts';
+
+const root = join(import.meta.dirname, '..');
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+/** KEY=VALUE lines of an environment file (systemd's EnvironmentFile), comments and blank lines left out. */
+function envFile(text: string): Record<string, string> {
+  const lines = text.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  return Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+
+describe('deploy/', () => {
+  it('qspool.env.example: every variable is a known setting with a valid value, as loadConfig reads it', () => {
+    const example = envFile(read('deploy/qspool.env.example'));
+    const config = loadConfig({ ...example, QSPOOL_SECRET_KEY: 'x'.repeat(16) }) as Record<string, unknown>;
+    for (const key of Object.keys(example)) expect(config, `${key} is not a setting qspool reads through its configuration`).to.have.property(key);
+  });
+
+  it('QSPOOL_TRUST_PROXY is a switch like the others: true, false, 1 or 0, and anything else is refused by name', () => {
+    expect(loadConfig({}).QSPOOL_TRUST_PROXY).to.equal(false);
+    expect(loadConfig({ QSPOOL_TRUST_PROXY: 'true' }).QSPOOL_TRUST_PROXY).to.equal(true);
+    expect(loadConfig({ QSPOOL_TRUST_PROXY: '1' }).QSPOOL_TRUST_PROXY).to.equal(true);
+    expect(() => loadConfig({ QSPOOL_TRUST_PROXY: 'yes' })).to.throw(ConfigError, 'QSPOOL_TRUST_PROXY must be true, false, 1 or 0');
+  });
+
+  it('the systemd units run qspool commands and options that exist, from a script the repository ships', () => {
+    const cli = read('scripts/cli.ts');
+    for (const unit of ['deploy/qspool-server@.service', 'deploy/qspool-spooler@.service']) {
+      const execStart = read(unit).split('\n').find((line) => line.startsWith('ExecStart='))!;
+      const [node, script, command, ...args] = execStart.slice('ExecStart='.length).split(' ');
+      expect(node, unit).to.equal('/usr/bin/node');
+      expect(script!.startsWith('/opt/qspool/'), unit).to.equal(true);
+      expect(existsSync(join(root, script!.slice('/opt/qspool/'.length))), `${unit}: ${script}`).to.equal(true);
+      expect(cli, `${unit}: command ${command}`).to.include(`.command('${command}')`);
+      for (const option of args.filter((arg) => arg.startsWith('--'))) expect(cli, `${unit}: ${option}`).to.match(new RegExp(`[oO]ption\\('${option} `));
+    }
+  });
+});
