@@ -10,7 +10,8 @@ describe('native API: every route and its answers are in the OpenAPI document', 
   let admin: string;
   let user: string;
   before(async () => {
-    h = await startHarness();
+    // Webhooks to this host are allowed, so one can be created without a resolvable public address.
+    h = await startHarness({ QSPOOL_WEBHOOK_ALLOW_PRIVATE: true });
     admin = await h.user('root', 'admin');
     user = await h.user('alice');
   });
@@ -80,6 +81,16 @@ describe('native API: every route and its answers are in the OpenAPI document', 
     await expectAnswer(200, 'GET', '/backends');
     await expectAnswer(200, 'GET', '/backends/singlequdit');
     await expectAnswer(404, 'GET', '/backends/nosuch');
+    await expectAnswer(200, 'PATCH', '/users/me', { token: user, body: { email: 'alice@example.net' } });
+    await expectAnswer(403, 'POST', '/users/me/password', { token: user, body: { old_password: 'not the password', new_password: 'another long password' } });
+    const created = await expectAnswer(201, 'POST', '/tokens', { token: user, body: { name: 'contract' } });
+    await expectAnswer(204, 'DELETE', `/tokens/${(created.body as { id: string }).id}`, { token: user });
+    await expectAnswer(200, 'POST', '/backends/singlequdit/estimate', { token: user, body: { payload: GOOD_JOB } });
+    const hook = await expectAnswer(201, 'POST', '/webhooks', { token: user, body: { url: 'http://127.0.0.1:9/hook' } });
+    const hookId = (hook.body as { id: string }).id;
+    await expectAnswer(200, 'GET', `/webhooks/${hookId}`, { token: user });
+    await expectAnswer(200, 'GET', `/webhooks/${hookId}/deliveries`, { token: user });
+    await expectAnswer(204, 'DELETE', `/webhooks/${hookId}`, { token: user });
     await expectAnswer(200, 'GET', '/webhooks', { token: user });
     await expectAnswer(404, 'GET', `/webhooks/${NO_JOB}`, { token: user });
     await expectAnswer(200, 'GET', '/admin/dead-letters', { token: admin });
