@@ -51,9 +51,19 @@ describe('native API: every route and its answers are in the OpenAPI document', 
   it('validation: a verdict, 404 for an unknown backend, 422 for a bad body, 401 without a credential', async () => {
     const verdict = await expectAnswer(200, 'POST', '/backends/singlequdit/validate', { token: user, body: { payload: GOOD_JOB } });
     expect(verdict.body).to.deep.equal({ valid: true, issues: [] });
+    await expectAnswer(200, 'POST', '/backends/alqor_singlequdit_simulator/validate', { token: user, body: { payload: GOOD_JOB } });
     await expectAnswer(404, 'POST', '/backends/nosuch/validate', { token: user, body: { payload: GOOD_JOB } });
     await expectAnswer(422, 'POST', '/backends/singlequdit/validate', { token: user, body: { nosuch: 1 } });
     await expectAnswer(401, 'POST', '/backends/singlequdit/validate', { body: { payload: GOOD_JOB } });
+  });
+
+  it('documents {name} of every /backends/{name} route alike: display names and full qlued names', () => {
+    const { paths } = h.server.api.document;
+    const nameParams = Object.entries(paths)
+      .filter(([path]) => path.startsWith('/api/v1/backends/{name}'))
+      .flatMap(([, operations]) => Object.values(operations).map((op) => op.parameters.find((p) => p.name === 'name')));
+    expect(nameParams).to.have.length.greaterThanOrEqual(4);
+    for (const param of nameParams) expect(param).to.deep.equal(nameParams[0]);
   });
 
   it('jobs: submission, status, result, cancel and delete, with their errors', async () => {

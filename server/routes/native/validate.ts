@@ -8,6 +8,7 @@ import { jobSubmissionSchema, type JobSubmission } from '../../../schemas/native
 import type { ValidationIssue } from '../../../schemas/validators.ts';
 import type { BackendService } from '../../services/backends.ts';
 import type { JobService } from '../../services/jobs.ts';
+import { backendName } from './backends.ts';
 import { bodySchema, documented, errorBody, operation, type Operation } from './operation.ts';
 
 const submission = bodySchema<JobSubmission>('JobSubmission', jobSubmissionSchema);
@@ -22,7 +23,7 @@ export function validateOperations(deps: { backends: BackendService; jobs: JobSe
       description: 'Answers 200 whether or not the payload is valid; `issues` name the experiment and instruction of every problem.',
       tag: 'Jobs',
       auth: 'required',
-      params: { name: { type: 'string' } },
+      params: { name: backendName },
       body: submission,
       responses: {
         200: { description: 'The verdict.', schema: documented('JobValidation', jobValidationSchema) },
