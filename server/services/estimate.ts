@@ -33,10 +33,12 @@ export interface JobEstimate {
   resultBytes: number;
 }
 
-/** Whose job it would be, at which priority: what decides its place in the schedule. */
+/** Whose job it would be, at which priority and fair-share weight: what decides its place in the schedule. */
 export interface Submitter {
   owner: string;
   priority: number;
+  /** The owner's fair-share weight; 1 when absent. */
+  weight?: number;
 }
 
 interface History {
@@ -133,7 +135,8 @@ export class EstimateService {
       const band = MAX_PRIORITY - submitter.priority;
       const clock = await storage.get<{ v: number }>(scheduleNs.clocks(backend.display), `b${band}`);
       const previous = await storage.get<{ v: number }>(scheduleNs.users(backend.display, band), submitter.owner);
-      const start = previous ? Math.max(clock?.value.v ?? 0, previous.value.v + 1) : nextStart(clock?.value.v, undefined, undefined);
+      // The start enqueue would give the job (schedule.ts): one step of the submitter's weight after their latest.
+      const start = nextStart(clock?.value.v, previous?.value.v, submitter.weight);
       namespace = scheduleNs.entries(backend.display);
       // 'g' sorts after every hex digit: all entries of the same start, which are older, come first.
       before = `${band}${start.toString(16).padStart(12, '0')}g`;

@@ -37,7 +37,7 @@ export function estimateOperations(deps: NativeDeps): Operation[] {
         const priority = body.priority ?? 0;
         assertPriorityAllowed(deps.users, user, priority);
         await deps.jobs.check(backend, body.payload);
-        const estimate = await estimates.estimate(backend, body.payload, { owner: user.username, priority });
+        const estimate = await estimates.estimate(backend, body.payload, { owner: user.username, priority, ...(user.weight === undefined ? {} : { weight: user.weight }) });
         const view: JobEstimateView = {
           backend: params.name!,
           size: {
