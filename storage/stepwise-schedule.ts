@@ -21,6 +21,7 @@ import {
   virtualStartOf,
 } from './schedule.ts';
 import { isRaceLoss } from './stepwise-publisher.ts';
+import { deferredKey, deferredNs } from './deferral.ts';
 import { BandClocks, Placements } from './stepwise-placement.ts';
 import { isJobRecord, setAside, type SetAsideListener } from './damaged.ts';
 
@@ -60,7 +61,22 @@ export class StepwiseSchedule {
 
   /** Removes the entry of a job that left the queue; a crash before this leaves an entry that claims drop. */
   async leave(record: JobRecord): Promise<void> {
-    await repairable(this.storage.delete(scheduleNs.entries(record.backend), entryKeyOf(record)));
+    await Promise.all([repairable(this.storage.delete(scheduleNs.entries(record.backend), entryKeyOf(record))), this.undefer(record)]);
+  }
+
+  /**
+   * Marks a job that waits out a retry's backoff under its entry, for the counts of jobs ahead (entries-ahead.ts):
+   * claims pass over it until its time. Claims never read marks: a mark lost to a crash only makes counts include the job.
+   */
+  async defer(record: JobRecord): Promise<void> {
+    if (record.notBefore === undefined || record.notBefore <= this.now()) return;
+    await repairable(this.storage.put(deferredNs(record.backend), deferredKey(record.notBefore, record.id), { id: record.id }));
+  }
+
+  /** Removes the mark of a job that left the queue (claimed or cancelled) after a backoff. */
+  async undefer(record: JobRecord): Promise<void> {
+    if (record.notBefore === undefined) return;
+    await repairable(this.storage.delete(deferredNs(record.backend), deferredKey(record.notBefore, record.id)));
   }
 
   /**

@@ -51,7 +51,7 @@ export class StepwiseTransitions {
       else if (isDue(current.value, this.now())) {
         const claimed = await this.tryClaim(current, holder);
         if (claimed) {
-          await Promise.all([this.publisher.publish(claimed.record, current.value), this.schedule.taken(backend, key)]);
+          await Promise.all([this.publisher.publish(claimed.record, current.value), this.schedule.taken(backend, key), this.schedule.undefer(current.value)]);
           return claimed;
         }
       }
@@ -205,7 +205,7 @@ export class StepwiseTransitions {
 
   /** A job a failed attempt or an expired lease left queued gets its entry back (it keeps its place). */
   private async requeued(record: JobRecord): Promise<void> {
-    if (placeOf(record) === ns.queued(record.backend)) await this.schedule.enter(record);
+    if (placeOf(record) === ns.queued(record.backend)) await Promise.all([this.schedule.enter(record), this.schedule.defer(record)]);
   }
 
   /** Re-reads the running record when only its cancel flag changed, so a cancel request never breaks the fence. */

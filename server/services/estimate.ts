@@ -8,6 +8,7 @@ import { estimatedResultBytes, type ExperimentShape } from '../../schemas/work-l
 import { ns, type JobRecord } from '../../storage/records.ts';
 import { MAX_PRIORITY, nextStart, scheduleNs } from '../../storage/schedule.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
+import { entriesAhead } from '../../storage/entries-ahead.ts';
 import type { BackendService, ResolvedBackend } from './backends.ts';
 import { fitRunTime, jobSize, type JobSize, type RunSample, type RunTimeModel } from './run-time-model.ts';
 
@@ -129,24 +130,20 @@ export class EstimateService {
    */
   private async countAhead(backend: ResolvedBackend, submitter: Submitter): Promise<number> {
     const { storage } = backend.site;
-    let namespace = ns.queued(backend.display);
-    let before: string | undefined;
     if (backend.site.lifecycle instanceof JobLifecycle) {
       const band = MAX_PRIORITY - submitter.priority;
       const clock = await storage.get<{ v: number }>(scheduleNs.clocks(backend.display), `b${band}`);
       const previous = await storage.get<{ v: number }>(scheduleNs.users(backend.display, band), submitter.owner);
       // The start enqueue would give the job (schedule.ts): one step of the submitter's weight after their latest.
       const start = nextStart(clock?.value.v, previous?.value.v, submitter.weight);
-      namespace = scheduleNs.entries(backend.display);
       // 'g' sorts after every hex digit: all entries of the same start, which are older, come first.
-      before = `${band}${start.toString(16).padStart(12, '0')}g`;
+      return entriesAhead(storage, backend.display, `${band}${start.toString(16).padStart(12, '0')}g`, Date.now(), MAX_COUNTED);
     }
     let count = 0;
     for (let after: string | undefined; count < MAX_COUNTED; ) {
-      const page = await storage.list(namespace, { limit: PAGE, ...(after ? { after } : {}) });
-      const ahead = before === undefined ? page : page.filter((key) => key < before);
-      count += ahead.length;
-      if (ahead.length < PAGE) break;
+      const page = await storage.list(ns.queued(backend.display), { limit: PAGE, ...(after ? { after } : {}) });
+      count += page.length;
+      if (page.length < PAGE) break;
       after = page[page.length - 1];
     }
     return Math.min(count, MAX_COUNTED);

@@ -8,7 +8,7 @@ import { InvalidJobError } from '../../schemas/errors.ts';
 import type { ValidationIssue } from '../../schemas/validators.ts';
 import { summarizeIssues, validateJobAsync } from '../../schemas/validators.ts';
 import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../storage/records.ts';
-import { scheduleNs } from '../../storage/schedule.ts';
+import { entriesAhead } from '../../storage/entries-ahead.ts';
 import { isQluedJobId } from '../../storage/sqooler/ids.ts';
 import { sqoolerIndexEntry } from '../../storage/sqooler/index-entry.ts';
 import { assertAcceptsJobs, type ResolvedBackend } from './backends.ts';
@@ -175,16 +175,13 @@ export class JobService {
     if (record.state !== 'QUEUED') return null;
     const lifecycle = await this.lifecycleOf(record);
     // A scheduled job's place is its schedule entry's (priority, then fair share; before aging); others queue by id.
-    const { schedule } = record;
-    const page = (after: string | undefined) => {
-      const options = { limit: 1000, ...(after ? { after } : {}) };
-      return schedule ? lifecycle.storage.list(scheduleNs.entries(record.backend), options) : lifecycle.listQueued(record.backend, options);
-    };
-    const mine = schedule ?? record.id;
+    if (record.schedule) {
+      return Math.min(await entriesAhead(lifecycle.storage, record.backend, record.schedule, Date.now(), MAX_COUNTED_POSITION, record.id), MAX_COUNTED_POSITION - 1) + 1;
+    }
     let ahead = 0;
     for (let after: string | undefined; ahead < MAX_COUNTED_POSITION; ) {
-      const keys = await page(after);
-      const before = keys.filter((key) => key < mine);
+      const keys = await lifecycle.listQueued(record.backend, { limit: 1000, ...(after ? { after } : {}) });
+      const before = keys.filter((key) => key < record.id);
       ahead += before.length;
       if (before.length < keys.length || keys.length < 1000) break;
       after = keys[keys.length - 1];

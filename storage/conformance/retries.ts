@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import type { RetryPolicy } from '../../schemas/retry-policy.ts';
 import type { JobLifecycle } from '../lifecycle.ts';
+import { entriesAhead } from '../entries-ahead.ts';
 import { ns } from '../records.ts';
 import type { SchedulingContext } from './scheduling.ts';
 
@@ -48,6 +49,23 @@ export function retryCases(context: SchedulingContext): void {
       const again = (await jobs.claim(backend, 's'))!;
       expect(again.record.id).to.equal(retried);
       expect(again.record.attempts).to.equal(2);
+    });
+
+    it('counts a retried job ahead of no one while it waits out its backoff, and in its place again once due', async () => {
+      const jobs = context.lifecycle();
+      const retried = await submit(jobs);
+      const same = await submit(jobs);
+      const other = await submit(jobs, 'v');
+      const { notBefore } = await failOnce(jobs);
+      const positions = async (now: number) => {
+        const found = await Promise.all([retried, same, other].map(async (id) => (await jobs.find(backend, id))!.value));
+        return Promise.all(found.map(async (record) => (await entriesAhead(context.storage(), backend, record.schedule!, now, 10_000, record.id)) + 1));
+      };
+      // Claims serve `other` (the next user's first job), then `same`; `retried` would come first once due.
+      expect(await positions(notBefore! - 1)).to.deep.equal([1, 2, 1]);
+      context.advance(1000);
+      expect(await positions(notBefore!)).to.deep.equal([1, 3, 2]);
+      expect([await claimId(jobs), await claimId(jobs), await claimId(jobs)]).to.deep.equal([retried, other, same]);
     });
 
     it('backs off by base × factor^(n − 1) between attempts, then dead-letters the job with every attempt recorded', async () => {
