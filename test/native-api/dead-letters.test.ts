@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { DeadLetterList, DeadLetterView } from '../../schemas/dead-letter.ts';
 import type { JobDetail } from '../../schemas/native.ts';
 import type { RetryPolicy } from '../../schemas/retry-policy.ts';
-import { GOOD_JOB, startHarness, type Harness } from './harness.ts';
+import { GOOD_JOB, harnessWithAdmin } from './harness.ts';
 
 const BIN = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
 const once: RetryPolicy = { max_attempts: 1, base_delay_ms: 0, factor: 1, max_delay_ms: 0, exit_codes: [75], timeouts: false, lease_expiry: true };
@@ -14,57 +14,48 @@ const errorCode = (body: unknown) => (body as { error: { code: string } }).error
 
 describe('native API: dead letters', function () {
   this.timeout(30_000);
-  let h: Harness;
-  let admin: string;
-  let user: string;
-
-  before(async () => {
-    h = await startHarness();
-    admin = await h.user('root', 'admin');
-    user = await h.user('ada');
-  });
-  after(() => h.stop());
+  const s = harnessWithAdmin('ada');
 
   const submit = async () => {
-    const answer = await h.call('POST', '/backends/singlequdit/jobs', { token: user, body: { payload: GOOD_JOB } });
+    const answer = await s.h.call('POST', '/backends/singlequdit/jobs', { token: s.token, body: { payload: GOOD_JOB } });
     expect(answer.status, answer.text).to.equal(201);
     return (answer.body as JobDetail).id;
   };
   /** Submits a job and fails its only attempt with a retryable exit code, as a spooler would. */
   const deadLetter = async () => {
     const id = await submit();
-    const claim = (await h.lifecycle.claim('singlequdit', 'spooler'))!;
+    const claim = (await s.h.lifecycle.claim('singlequdit', 'spooler'))!;
     expect(claim.record.id).to.equal(id);
-    await h.lifecycle.failAttempt(claim, { kind: 'exit-code', exitCode: 75, message: 'device error' }, once);
+    await s.h.lifecycle.failAttempt(claim, { kind: 'exit-code', exitCode: 75, message: 'device error' }, once);
     return id;
   };
 
   it('refuses everyone but admins', async () => {
-    const answer = await h.call('GET', '/admin/dead-letters', { token: user });
+    const answer = await s.h.call('GET', '/admin/dead-letters', { token: s.token });
     expect([answer.status, errorCode(answer.body)]).to.deep.equal([403, 'admin_required']);
   });
 
   it('lists and shows a dead letter with its failed attempts, and tells other jobs apart', async () => {
     const id = await deadLetter();
-    const list = (await h.call('GET', '/admin/dead-letters?backend=singlequdit', { token: admin })).body as DeadLetterList;
+    const list = (await s.h.call('GET', '/admin/dead-letters?backend=singlequdit', { token: s.admin })).body as DeadLetterList;
     expect(list.dead_letters.map((letter) => letter.job.id)).to.include(id);
-    const shown = await h.call('GET', `/admin/dead-letters/${id}`, { token: admin });
+    const shown = await s.h.call('GET', `/admin/dead-letters/${id}`, { token: s.admin });
     const letter = shown.body as DeadLetterView;
     expect(letter.job.status).to.equal('ERROR');
     expect(letter.reason).to.equal('exit-code');
     expect(letter.failures).to.deep.equal([{ attempt: 1, at: letter.failures[0]!.at, kind: 'exit-code', message: 'device error', exit_code: 75 }]);
     const queued = await submit();
-    const refused = await h.call('POST', `/admin/dead-letters/${queued}/requeue`, { token: admin });
+    const refused = await s.h.call('POST', `/admin/dead-letters/${queued}/requeue`, { token: s.admin });
     expect([refused.status, errorCode(refused.body)]).to.deep.equal([409, 'not_dead_lettered']);
-    expect((await h.call('GET', '/admin/dead-letters/0123456789abcdef01234567', { token: admin })).status).to.equal(404);
-    await h.lifecycle.cancel('singlequdit', queued);
+    expect((await s.h.call('GET', '/admin/dead-letters/0123456789abcdef01234567', { token: s.admin })).status).to.equal(404);
+    await s.h.lifecycle.cancel('singlequdit', queued);
   });
 
   it('pages through dead letters oldest first', async () => {
     const ids = [await deadLetter(), await deadLetter(), await deadLetter()];
     const seen: string[] = [];
     for (let after: string | null = ''; after !== null; ) {
-      const page = (await h.call('GET', `/admin/dead-letters?limit=2${after ? `&after=${after}` : ''}`, { token: admin })).body as DeadLetterList;
+      const page = (await s.h.call('GET', `/admin/dead-letters?limit=2${after ? `&after=${after}` : ''}`, { token: s.admin })).body as DeadLetterList;
       seen.push(...page.dead_letters.map((letter) => letter.job.id));
       after = page.next_after;
     }
@@ -74,20 +65,20 @@ describe('native API: dead letters', function () {
 
   it('requeues a dead letter, which runs again, and purges another', async () => {
     const [requeued, purged] = [await deadLetter(), await deadLetter()];
-    const answer = await h.call('POST', `/admin/dead-letters/${requeued}/requeue`, { token: admin });
+    const answer = await s.h.call('POST', `/admin/dead-letters/${requeued}/requeue`, { token: s.admin });
     expect(answer.status, answer.text).to.equal(200);
     expect((answer.body as JobDetail).status).to.equal('QUEUED');
-    const claim = (await h.lifecycle.claim('singlequdit', 'spooler'))!;
+    const claim = (await s.h.lifecycle.claim('singlequdit', 'spooler'))!;
     expect([claim.record.id, claim.record.attempts]).to.deep.equal([requeued, 2]);
-    expect((await h.call('DELETE', `/admin/dead-letters/${purged}`, { token: admin })).status).to.equal(204);
-    expect((await h.call('GET', `/admin/dead-letters/${purged}`, { token: admin })).status).to.equal(404);
-    const list = (await h.call('GET', '/admin/dead-letters', { token: admin })).body as DeadLetterList;
+    expect((await s.h.call('DELETE', `/admin/dead-letters/${purged}`, { token: s.admin })).status).to.equal(204);
+    expect((await s.h.call('GET', `/admin/dead-letters/${purged}`, { token: s.admin })).status).to.equal(404);
+    const list = (await s.h.call('GET', '/admin/dead-letters', { token: s.admin })).body as DeadLetterList;
     expect(list.dead_letters.map((letter) => letter.job.id)).to.not.include.members([requeued, purged]);
   });
 
   it('`qspool dead-letter list|show|requeue|purge` does the same from the command line (real binary)', async () => {
     const [requeued, purged] = [await deadLetter(), await deadLetter()];
-    const env = { ...process.env, QSPOOL_URL: h.url, QSPOOL_TOKEN: admin, QSPOOL_CONFIG: '/nonexistent/qspool.json' };
+    const env = { ...process.env, QSPOOL_URL: s.h.url, QSPOOL_TOKEN: s.admin, QSPOOL_CONFIG: '/nonexistent/qspool.json' };
     const qspool = async (...args: string[]) => (await promisify(execFile)(process.execPath, [BIN, 'dead-letter', ...args], { env })).stdout;
     const listed = JSON.parse(await qspool('list', '--json')) as DeadLetterList;
     expect(listed.dead_letters.map((letter) => letter.job.id)).to.include.members([requeued, purged]);
@@ -96,13 +87,13 @@ describe('native API: dead letters', function () {
     expect(await qspool('purge', purged)).to.equal(`Purged job ${purged}\n`);
     const refused = await qspool('show', purged).then(() => undefined, (error: { code: number; stderr: string }) => error);
     expect(refused?.code).to.be.above(0);
-    await h.lifecycle.cancel('singlequdit', requeued);
+    await s.h.lifecycle.cancel('singlequdit', requeued);
   });
 
   it('`qspool dead-letter list` prints a next-page command that repeats --backend and --limit (real binary)', async () => {
     await deadLetter();
     await deadLetter();
-    const env = { ...process.env, QSPOOL_URL: h.url, QSPOOL_TOKEN: admin, QSPOOL_CONFIG: '/nonexistent/qspool.json' };
+    const env = { ...process.env, QSPOOL_URL: s.h.url, QSPOOL_TOKEN: s.admin, QSPOOL_CONFIG: '/nonexistent/qspool.json' };
     const qspool = async (...args: string[]) => (await promisify(execFile)(process.execPath, [BIN, ...args], { env })).stdout;
     const first = await qspool('dead-letter', 'list', '--backend', 'singlequdit', '--limit', '1');
     const more = /^More: qspool (.*)$/m.exec(first)?.[1] ?? '';

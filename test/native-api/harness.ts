@@ -164,13 +164,23 @@ export async function startHarness(overrides: Record<string, unknown> = {}): Pro
   };
 }
 
-/** A harness and one user's API token for a describe block: started before its tests, stopped after them. */
-export function harnessWithUser(username: string, overrides: Record<string, unknown> = {}): { readonly h: Harness; readonly token: string } {
-  const state = {} as { h: Harness; token: string };
+/** A harness for a describe block, started before its tests and stopped after them, with the tokens `tokens` makes. */
+function harnessFor<T extends object>(overrides: Record<string, unknown>, tokens: (h: Harness) => Promise<T>): { readonly h: Harness } & Readonly<T> {
+  const state = {} as { h: Harness } & T;
   before(async () => {
     state.h = await startHarness(overrides);
-    state.token = await state.h.user(username);
+    Object.assign(state, await tokens(state.h));
   });
   after(() => state.h.stop());
   return state;
+}
+
+/** A harness and one user's API token for a describe block. */
+export function harnessWithUser(username: string, overrides: Record<string, unknown> = {}) {
+  return harnessFor(overrides, async (h) => ({ token: await h.user(username) }));
+}
+
+/** A harness, one user's API token and an admin's (`root`) for a describe block. */
+export function harnessWithAdmin(username: string, overrides: Record<string, unknown> = {}) {
+  return harnessFor(overrides, async (h) => ({ token: await h.user(username), admin: await h.user('root', 'admin') }));
 }
