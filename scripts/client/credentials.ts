@@ -1,8 +1,9 @@
 // Where the client finds its server and token: QSPOOL_URL and QSPOOL_TOKEN when set, else the file `qspool login`
 // wrote ($QSPOOL_CONFIG, or ~/.config/qspool/config.json), readable by its owner only (mode 0600).
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { makeDirectory } from '../../storage/directories.ts';
 
 export interface Credentials {
   url: string;
@@ -60,7 +61,7 @@ export async function loadCredentials(env: NodeJS.ProcessEnv = process.env): Pro
 /** Writes the file with mode 0600 (replacing it atomically, so it is never readable by others even briefly). */
 export async function saveCredentials(credentials: Credentials, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const path = configPath(env);
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await makeDirectory(dirname(path), 0o700);
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   await chmod(temp, 0o600);

@@ -3,11 +3,12 @@
 // namespace; mode 0600 in a 0700 directory). Whoever can read storage alone then learns no credential.
 // Start-up refuses a key file others can read and warns loudly about a data directory others can read.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import { QspoolError } from '../../schemas/errors.ts';
+import { makeDirectory } from '../../storage/directories.ts';
 
 /** A key file or directory that group or others can read; the message carries the command that fixes it. */
 export class InsecurePermissionsError extends QspoolError {
@@ -51,7 +52,7 @@ export async function warnIfDataDirOpen(dataDir: string, logger: Logger): Promis
  * which fails if the file exists: servers starting at once all end up with the winner's key.
  */
 async function readOrCreate(dir: string, file: string): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir, 0o700);
   await refuseIfOpen(dir, '700');
   if ((await modeOf(file)) !== undefined) {
     await refuseIfOpen(file, '600');

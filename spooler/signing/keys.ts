@@ -2,12 +2,13 @@
 // into the data directory (mode 0600). Its key id is self-certifying, `<backend>-<RFC 7638 thumbprint>`, so a
 // verifier can tell that a published key is the one the id names. The public half is published under `keys/<kid>`.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BackendConfig } from '../../schemas/backend-config.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { ns } from '../../storage/records.ts';
 import { publicJwk, signDetached, thumbprint, type Jwk } from './jws.ts';
+import { makeDirectorySync } from '../../storage/directories.ts';
 
 /** Where config signatures are kept: `signatures/configs/<backend>` holds `{kid, jws}`. */
 export const CONFIG_SIGNATURES = 'signatures/configs';
@@ -42,7 +43,7 @@ function readOrCreate(file: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  makeDirectorySync(dirname(file), 0o700);
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(temporary, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
   try {

@@ -3,8 +3,9 @@
 // A bell exists only once someone has watched its namespace, and commits ring only existing bells (a failed lookup
 // is far cheaper than a touch, a journaled metadata write); a bell that cannot ring only delays its watchers until
 // they poll.
-import { mkdirSync, utimesSync, watch as watchDir, writeFileSync, type FSWatcher } from 'node:fs';
+import { utimesSync, watch as watchDir, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirectorySync } from '../directories.ts';
 
 /** Namespaces are `[a-z0-9_-]` segments joined by `/`, so `.` joins them into an unambiguous file name. */
 function bellName(namespace: string): string {
@@ -41,7 +42,7 @@ export class Doorbells {
     this.absent.delete(namespace);
     let watcher: FSWatcher;
     try {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      makeDirectorySync(this.dir, 0o700);
       writeFileSync(join(this.dir, bell), '', { flag: 'a', mode: 0o600 });
       watcher = watchDir(this.dir, (_event, filename) => {
         if (filename === bell) onChange();

@@ -6,9 +6,10 @@
 // A move the old provider was killed in the middle of could leave a job in two state namespaces: the copy with the
 // higher `seq` (the later transition) is kept, as that provider's own repair would have done.
 import type Database from 'better-sqlite3';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertKey, assertNamespace } from '../keys.ts';
+import { makeDirectorySync } from '../directories.ts';
 
 export const LEGACY_DIR = '.legacy-tree';
 const DONE_MARK = 'legacy-import';
@@ -119,7 +120,7 @@ export function importLegacyTree(root: string, db: Database.Database): number {
 
 function moveAside(root: string, namespaces: string[], internal: string[]): void {
   const aside = join(root, LEGACY_DIR);
-  mkdirSync(aside, { recursive: true, mode: 0o700 });
+  makeDirectorySync(aside, 0o700);
   for (const name of namespaces) {
     try {
       renameSync(join(root, name), join(aside, `${name}-${Date.now()}-${process.pid}`));

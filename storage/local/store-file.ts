@@ -7,11 +7,12 @@
 // Every access first checks that the path still leads to the file that is open: a store whose directory went away
 // or was swapped (a lost mount) must fail loudly, not keep writing to an unlinked inode.
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import { Checkpointer, FALLBACK_CHECKPOINT_PAGES } from './checkpointer.ts';
 import { storeId } from './revisions.ts';
+import { makeDirectorySync } from '../directories.ts';
 
 export const STORE_FILE = 'qspool.db';
 const PAGE_CACHE_KIB = 32 * 1024;
@@ -64,7 +65,7 @@ export interface OpenStore {
 
 /** Creates the directory (0700) and the database file (0600) if missing; SQLite gives its WAL the file's mode. */
 function prepareFiles(root: string): string {
-  mkdirSync(root, { recursive: true, mode: 0o700 });
+  makeDirectorySync(root, 0o700);
   const path = join(root, STORE_FILE);
   closeSync(openSync(path, 'a', 0o600));
   if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);

@@ -3,11 +3,12 @@
 // never reads a torn document of ours; sqooler writes its own documents in place, so a read that catches one
 // half-written is retried. Our writes are fsynced (file and folder) before they resolve: a job the client has an id for survives a power cut.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { link, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { type DocumentAddress, SEGMENT, type SqoolerDocuments, safeSegments } from './layout.ts';
 import { pythonJson } from './python-json.ts';
+import { makeDirectory } from '../directories.ts';
 
 /** How often, and how long apart, a read retries a document a sqooler process is rewriting in place. */
 const TORN_READ_TRIES = 20;
@@ -57,7 +58,7 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
   /** A temp file with the content, in the target's folder (so the link stays on one file system). */
   private async staged(path: string, content: unknown): Promise<string> {
     const folder = this.folder(path);
-    await mkdir(folder, { recursive: true });
+    await makeDirectory(folder);
     const temp = join(folder, `.qspool-${randomBytes(6).toString('hex')}.tmp`);
     const file = await open(temp, 'wx');
     try {
@@ -113,7 +114,7 @@ export class SqoolerLocalFiles implements SqoolerDocuments {
    */
   async move(from: DocumentAddress, to: DocumentAddress): Promise<boolean> {
     const target = this.file(to.path, to.name);
-    await mkdir(this.folder(to.path), { recursive: true });
+    await makeDirectory(this.folder(to.path));
     try {
       await rename(this.file(from.path, from.name), target);
     } catch (error) {
