@@ -62,6 +62,9 @@ export async function loadCredentials(env: NodeJS.ProcessEnv = process.env): Pro
 export async function saveCredentials(credentials: Credentials, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const path = configPath(env);
   await makeDirectory(dirname(path), 0o700);
+  // qspool's own folder is tightened even if something made it earlier with a looser mode; a folder named by
+  // QSPOOL_CONFIG may be shared (a home directory) and is the user's to set.
+  if (!env.QSPOOL_CONFIG) await chmod(dirname(path), 0o700);
   const temp = `${path}.${process.pid}.tmp`;
   await writeFile(temp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   await chmod(temp, 0o600);
