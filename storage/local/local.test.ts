@@ -202,6 +202,28 @@ describe('local provider', function () {
     await swapped.close();
   });
 
+  it('reads the counters once per tick, and afresh after another process commits and a tick has passed', async () => {
+    const root = join(await freshRoot(), 'store');
+    const reader = new LocalProvider({ root });
+    await reader.put('tokens', 'a', 1);
+    await reader.revision(['tokens']);
+    const other = new Database(join(root, STORE_FILE));
+    const bump = other.prepare("UPDATE revisions SET counter = counter + 1 WHERE area = 'tokens'");
+    // Both questions are asked, and the other connection commits between them, before the next tick.
+    const first = reader.revision(['tokens']);
+    bump.run();
+    const second = reader.revision(['tokens']);
+    expect(await second).to.equal(await first);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await reader.revision(['tokens'])).to.not.equal(await first);
+    // A commit of this process is seen by the next question.
+    const before = await reader.revision(['tokens']);
+    await reader.put('tokens', 'a', 2);
+    expect(await reader.revision(['tokens'])).to.not.equal(before);
+    other.close();
+    await reader.close();
+  });
+
   it('sets aside a queued row that is no JSON at all, and claims the job behind it', async () => {
     const root = join(await freshRoot(), 'store');
     const store = new LocalProvider({ root, fsync: false });
