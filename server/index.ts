@@ -21,6 +21,7 @@ import { clusterScrape } from './metrics/cluster.ts';
 import { serverMetrics } from './metrics/index.ts';
 import { BackendService } from './services/backends.ts';
 import { IdempotencyStore } from './services/idempotency.ts';
+import { IdempotencySweeper } from './services/idempotency-sweep.ts';
 import { JobIndex } from './services/job-index.ts';
 import { JobService } from './services/jobs.ts';
 import { ProviderSites, providerRegistry } from './services/providers.ts';
@@ -217,6 +218,14 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
   notifications.start(`http://${host}:${port}`);
+  // On the server that dispatches notifications: one sweeper among the servers sharing storage, without a lease of its own.
+  const sweeper = new IdempotencySweeper(storage, {
+    intervalMs: config.QSPOOL_IDEMPOTENCY_SWEEP_MS,
+    maxReadsPerRun: config.QSPOOL_IDEMPOTENCY_SWEEP_READS,
+    shouldRun: () => notifications.dispatcher.leading,
+    log: logger.child({ component: 'idempotency' }),
+  });
+  sweeper.start();
   return {
     url: `http://${host}:${port}`,
     server,
@@ -225,7 +234,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     notifications,
     // Event streams end first: they would otherwise hold the server open until the deadline.
     close: (deadlineMs = 10_000) =>
-      notifications.close().then(() => new Promise<void>((resolve) => {
+      Promise.all([sweeper.close(), notifications.close()]).then(() => new Promise<void>((resolve) => {
         // Keep-alive connections go idle only when their request is answered: close each as soon as it does.
         const sweep = setInterval(() => server.closeIdleConnections(), 50);
         const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);

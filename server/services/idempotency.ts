@@ -8,7 +8,7 @@ import type { StorageProvider } from '../../storage/contract.ts';
 import { newJobId } from '../../storage/keys.ts';
 import type { JobRecord } from '../../storage/records.ts';
 
-interface IdempotencyRecord {
+export interface IdempotencyRecord {
   /** SHA-256 of what was asked (backend and body), members sorted; a different request with the same key is a conflict. */
   request: string;
   jobId: string;
@@ -22,7 +22,7 @@ export interface IdempotentOutcome {
 }
 
 /** Keys are remembered this long; after that the same key starts a new job. */
-const RETENTION_MS = 24 * 3600_000;
+export const RETENTION_MS = 24 * 3600_000;
 /** A reservation this old whose job never appeared belongs to a request that died; a replay takes it over. */
 const ABANDONED_MS = 30_000;
 
@@ -38,7 +38,7 @@ const sortedMembers = (_key: string, value: unknown) =>
     ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
     : value;
 
-const namespaceOf = (username: string) => `idempotency/${username}`;
+export const namespaceOf = (username: string) => `idempotency/${username}`;
 
 export class IdempotencyStore {
   constructor(
