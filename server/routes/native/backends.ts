@@ -17,12 +17,17 @@ export const backendName = {
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/;
 export const unreachable = { description: 'The backend\'s storage provider cannot be reached right now (storage_unavailable).', schema: errorBody, headers: { 'Retry-After': 'Seconds to wait.' } };
 
+/**
+ * The key, if the header was sent. Its lines are read apart: an empty or blank one (Node trims it to '') is a key the
+ * client meant to send, not its absence, and two lines would otherwise be read as one key, their values joined by ', '.
+ */
 function idempotencyKey(ctx: Context): string | undefined {
-  const key = ctx.get('idempotency-key');
-  if (!key) return undefined;
-  if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new RequestValidationError([{ type: 'pattern', loc: ['header', 'Idempotency-Key'], msg: 'must be 1–255 printable ASCII characters' }]);
-  }
+  const lines = ctx.req.headersDistinct['idempotency-key'];
+  if (lines === undefined) return undefined;
+  const problem = (msg: string) => new RequestValidationError([{ type: 'pattern', loc: ['header', 'Idempotency-Key'], msg }]);
+  if (lines.length !== 1) throw problem('must be sent once');
+  const key = lines[0]!;
+  if (!IDEMPOTENCY_KEY.test(key)) throw problem('must be 1–255 printable ASCII characters');
   return key;
 }
 
