@@ -66,8 +66,9 @@ export class IdempotencyStore {
       if (!existing || expired) {
         // The id comes from the real clock: it orders the job in its queue, whatever clock judges expiry here.
         const record: IdempotencyRecord = { request: fingerprint, jobId: newJobId(), createdAt: new Date(this.now()).toISOString(), done: false };
-        if (!(await this.claim(namespace, docKey, record, existing?.version))) continue;
-        return { job: await this.finish(namespace, docKey, record, create), replayed: false };
+        const version = await this.claim(namespace, docKey, record, existing?.version);
+        if (version === undefined) continue;
+        return { job: await this.finish(namespace, docKey, { record, version }, create, find), replayed: false };
       }
       const { value } = existing;
       if (value.request !== fingerprint) {
@@ -80,33 +81,59 @@ export class IdempotencyStore {
         throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', 'idempotency_in_progress');
       }
       const takeover = { ...value, createdAt: new Date(this.now()).toISOString() };
-      if (!(await this.claim(namespace, docKey, takeover, existing.version))) continue;
-      return { job: await this.finish(namespace, docKey, takeover, create), replayed: false };
+      const version = await this.claim(namespace, docKey, takeover, existing.version);
+      if (version === undefined) continue;
+      return { job: await this.finish(namespace, docKey, { record: takeover, version }, create, find), replayed: false };
     }
   }
 
-  /** Create-only, or compare-and-swap over a stale record: exactly one concurrent request wins. */
-  private async claim(namespace: string, key: string, record: IdempotencyRecord, version?: string): Promise<boolean> {
+  /**
+   * Create-only, or compare-and-swap over a stale record: exactly one concurrent request wins, and gets the version it
+   * wrote (undefined for the others), which its later writes to the record are made at.
+   */
+  private async claim(namespace: string, key: string, record: IdempotencyRecord, version?: string): Promise<string | undefined> {
     try {
-      if (version === undefined) await this.storage.put(namespace, key, record, { ifAbsent: true });
-      else await this.storage.replace(namespace, key, record, version);
-      return true;
+      if (version === undefined) return await this.storage.put(namespace, key, record, { ifAbsent: true });
+      return await this.storage.replace(namespace, key, record, version);
     } catch (error) {
-      if (error instanceof ConflictError || error instanceof NotFoundError) return false;
+      if (error instanceof ConflictError || error instanceof NotFoundError) return undefined;
       throw error;
     }
   }
 
-  private async finish(namespace: string, key: string, record: IdempotencyRecord, create: (jobId: string) => Promise<JobRecord>): Promise<JobRecord> {
+  /**
+   * Creates the job under the reservation at `version`. Past ABANDONED_MS a replay may take the reservation over while
+   * this request is still at work (a slow store): the record then has another version, which this request leaves alone.
+   */
+  private async finish(
+    namespace: string,
+    key: string,
+    reservation: { record: IdempotencyRecord; version: string },
+    create: (jobId: string) => Promise<JobRecord>,
+    find: (jobId: string) => Promise<JobRecord | undefined>,
+  ): Promise<JobRecord> {
+    const { record, version } = reservation;
     let job: JobRecord;
     try {
       job = await create(record.jobId);
     } catch (error) {
-      // Nothing was created (quota, storage trouble): free the key so the client can retry it.
-      await this.storage.delete(namespace, key).catch(() => undefined);
+      // The job can exist all the same: the request that took over made it under this id (so this enqueue conflicts),
+      // or the enqueue wrote it before failing. It is the key's job: answering with it is what a replay would do.
+      const made = await find(record.jobId).catch(() => undefined);
+      if (made) {
+        await this.markDone(namespace, key, record, version);
+        return made;
+      }
+      // Nothing was created (quota, storage trouble): free the key so the client can retry it, unless it was taken over.
+      await this.storage.delete(namespace, key, version).catch(() => undefined);
       throw error;
     }
-    await this.storage.put(namespace, key, { ...record, done: true } satisfies IdempotencyRecord);
+    await this.markDone(namespace, key, record, version);
     return job;
+  }
+
+  /** At the reservation's version: a request that took it over writes its own. */
+  private async markDone(namespace: string, key: string, record: IdempotencyRecord, version: string): Promise<void> {
+    await this.claim(namespace, key, { ...record, done: true }, version);
   }
 }

@@ -49,6 +49,38 @@ describe('idempotent submission (IdempotencyStore)', () => {
     expect([again.replayed, again.job.id]).to.deep.equal([true, reserved]);
   });
 
+  it('keeps the key of a request that took over a slow one when the slow one then fails, and answers it with that job', async () => {
+    // The first request is still enqueueing past ABANDONED_MS (a slow store); a retry takes its reservation over.
+    const failures: ((error: unknown) => void)[] = [];
+    let reserved = '';
+    const slowCreate = (id: string) => {
+      reserved = id;
+      return new Promise<JobRecord>((_resolve, reject) => failures.push(reject));
+    };
+    const slow = run('k', { n: 1 }, slowCreate).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clock += 31_000;
+    const takeover = await run('k', { n: 1 });
+    expect(takeover.job.id).to.equal(reserved);
+    // The slow request's enqueue under the same id now meets the job the takeover made.
+    failures[0]!(await create(reserved).catch((error: unknown) => error));
+    const answered = (await slow) as { job?: JobRecord };
+    expect(answered.job?.id).to.equal(reserved);
+    const again = await run('k', { n: 1 });
+    expect([again.replayed, again.job.id]).to.deep.equal([true, reserved]);
+
+    // Failing for some other reason (storage trouble) while the taker is still at work, it must not free the taker's key.
+    const other = run('k2', { n: 1 }, slowCreate).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clock += 31_000;
+    void run('k2', { n: 1 }, slowCreate);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    failures[1]!(new Error('storage trouble'));
+    expect(await other).to.be.instanceOf(Error).with.property('message', 'storage trouble');
+    const third = await run('k2', { n: 1 }).catch((error: unknown) => error);
+    expect(third).to.be.instanceOf(ConflictError).with.property('code', 'idempotency_in_progress');
+  });
+
   it('replays a request whose members come in another order, nested ones too: a JSON object has no order', async () => {
     const first = await run('k', { backend: 'b', body: { payload: { experiment_0: { shots: 1, num_wires: 1 } }, priority: 1 } });
     const again = await run('k', { body: { priority: 1, payload: { experiment_0: { num_wires: 1, shots: 1 } } }, backend: 'b' });
