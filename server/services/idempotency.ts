@@ -25,6 +25,11 @@ export interface IdempotentOutcome {
 export const RETENTION_MS = 24 * 3600_000;
 /** A reservation this old whose job never appeared belongs to a request that died; a replay takes it over. */
 const ABANDONED_MS = 30_000;
+/**
+ * A request still enqueueing renews its reservation this often, so it never looks abandoned while it lives (a slow
+ * store, retries): a retry taking it over would enqueue the same job id beside it.
+ */
+const RENEW_EVERY_MS = ABANDONED_MS / 3;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -41,10 +46,15 @@ const sortedMembers = (_key: string, value: unknown) =>
 export const namespaceOf = (username: string) => `idempotency/${username}`;
 
 export class IdempotencyStore {
+  private readonly renewEveryMs: number;
+
   constructor(
     private readonly storage: StorageProvider,
     private readonly now: () => number = Date.now,
-  ) {}
+    options: { renewEveryMs?: number } = {},
+  ) {
+    this.renewEveryMs = options.renewEveryMs ?? RENEW_EVERY_MS;
+  }
 
   /**
    * Runs `create(jobId)` at most once per (user, key, request); replays get the job it created. `find` reads a
@@ -102,8 +112,9 @@ export class IdempotencyStore {
   }
 
   /**
-   * Creates the job under the reservation at `version`. Past ABANDONED_MS a replay may take the reservation over while
-   * this request is still at work (a slow store): the record then has another version, which this request leaves alone.
+   * Creates the job under the reservation at `version`, renewing it meanwhile. Should a replay take the reservation
+   * over all the same (this process stalled past ABANDONED_MS), the record has another version, which this request
+   * leaves alone.
    */
   private async finish(
     namespace: string,
@@ -112,28 +123,54 @@ export class IdempotencyStore {
     create: (jobId: string) => Promise<JobRecord>,
     find: (jobId: string) => Promise<JobRecord | undefined>,
   ): Promise<JobRecord> {
-    const { record, version } = reservation;
+    const { record } = reservation;
+    const held: { version: string | undefined } = { version: reservation.version };
+    const stopRenewing = this.keepReserved(namespace, key, record, held);
     let job: JobRecord;
     try {
       job = await create(record.jobId);
     } catch (error) {
+      await stopRenewing();
       // The job can exist all the same: the request that took over made it under this id (so this enqueue conflicts),
       // or the enqueue wrote it before failing. It is the key's job: answering with it is what a replay would do.
       const made = await find(record.jobId).catch(() => undefined);
       if (made) {
-        await this.markDone(namespace, key, record, version);
+        await this.markDone(namespace, key, record, held.version);
         return made;
       }
       // Nothing was created (quota, storage trouble): free the key so the client can retry it, unless it was taken over.
-      await this.storage.delete(namespace, key, version).catch(() => undefined);
+      if (held.version !== undefined) await this.storage.delete(namespace, key, held.version).catch(() => undefined);
       throw error;
     }
-    await this.markDone(namespace, key, record, version);
+    await stopRenewing();
+    await this.markDone(namespace, key, record, held.version);
     return job;
   }
 
+  /**
+   * Rewrites the reservation's time every renewEveryMs at the version held, until the returned stop (which waits for a
+   * renewal in flight). A renewal that finds another version stops: the reservation was taken over.
+   */
+  private keepReserved(namespace: string, key: string, record: IdempotencyRecord, held: { version: string | undefined }): () => Promise<void> {
+    let renewal: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      renewal = renewal
+        .then(async () => {
+          if (held.version === undefined) return;
+          held.version = await this.claim(namespace, key, { ...record, createdAt: new Date(this.now()).toISOString() }, held.version);
+        })
+        // Storage trouble: the next renewal tries again with the version still held.
+        .catch(() => undefined);
+    }, this.renewEveryMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      return renewal;
+    };
+  }
+
   /** At the reservation's version: a request that took it over writes its own. */
-  private async markDone(namespace: string, key: string, record: IdempotencyRecord, version: string): Promise<void> {
-    await this.claim(namespace, key, { ...record, done: true }, version);
+  private async markDone(namespace: string, key: string, record: IdempotencyRecord, version: string | undefined): Promise<void> {
+    if (version !== undefined) await this.claim(namespace, key, { ...record, done: true }, version);
   }
 }

@@ -9,6 +9,7 @@ import { IdempotencyStore } from '../../server/services/idempotency.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 import type { JobRecord } from '../../storage/records.ts';
+import { eventually } from '../support/system.ts';
 
 describe('idempotent submission (IdempotencyStore)', () => {
   let root: string;
@@ -79,6 +80,32 @@ describe('idempotent submission (IdempotencyStore)', () => {
     expect(await other).to.be.instanceOf(Error).with.property('message', 'storage trouble');
     const third = await run('k2', { n: 1 }).catch((error: unknown) => error);
     expect(third).to.be.instanceOf(ConflictError).with.property('code', 'idempotency_in_progress');
+  });
+
+  it('keeps renewing the reservation of a request still enqueueing, so a retry waits for it instead of taking it over', async () => {
+    // A slow store: the enqueue outlasts ABANDONED_MS. Renewals every 20 ms here (ABANDONED_MS / 3 by default).
+    const renewing = new IdempotencyStore(storage, () => clock, { renewEveryMs: 20 });
+    let finishSlow: (() => void) | undefined;
+    let reserved = '';
+    const slow = renewing.run('alice', 'slow', { n: 1 }, (id) => {
+      reserved = id;
+      return new Promise<JobRecord>((resolve) => (finishSlow = () => void create(id).then(resolve)));
+    }, find);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clock += 31_000;
+    const namespace = 'idempotency/alice';
+    await eventually(async () => {
+      const keys = await storage.list(namespace);
+      const record = keys[0] === undefined ? undefined : await storage.get<{ createdAt: string }>(namespace, keys[0]);
+      return record && Date.parse(record.value.createdAt) === clock ? true : undefined;
+    });
+    const retry = await renewing.run('alice', 'slow', { n: 1 }, create, find).catch((error: unknown) => error);
+    expect(retry).to.be.instanceOf(ConflictError).with.property('code', 'idempotency_in_progress');
+    finishSlow!();
+    expect((await slow).job.id).to.equal(reserved);
+    const replay = await renewing.run('alice', 'slow', { n: 1 }, create, find);
+    expect([replay.replayed, replay.job.id]).to.deep.equal([true, reserved]);
+    expect(await lifecycle.listQueued('b')).to.have.length(1);
   });
 
   it('replays a request whose members come in another order, nested ones too: a JSON object has no order', async () => {
