@@ -4,6 +4,13 @@
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 
+/**
+ * How much a stream may hold for a client that does not read (a stalled connection, a reader far behind). Past it
+ * the stream ends after what it holds: the client reconnects with Last-Event-ID and is sent the rest from the outbox,
+ * instead of the server keeping every event for it in memory.
+ */
+export const MAX_BUFFERED_BYTES = 1 << 20;
+
 export class SseStream {
   private readonly body = new PassThrough();
   private readonly keepAlive: NodeJS.Timeout;
@@ -41,6 +48,7 @@ export class SseStream {
 
   send(id: string, data: unknown): void {
     this.write(`id: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
+    if (this.body.writableLength > MAX_BUFFERED_BYTES) this.end('the client reads too slowly; reconnect with Last-Event-ID');
   }
 
   /** Ends the stream; a `reason` is sent first as a comment line (clients ignore it, people reading it do not). */
