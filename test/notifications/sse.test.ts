@@ -139,6 +139,16 @@ describe('job events as Server-Sent Events', function () {
     });
   });
 
+  it('starts the caller\'s stream live when Last-Event-ID lies ahead of every event (another store\'s, a made-up one)', async () => {
+    for (const ahead of ['ffffffffffffffffffffffff', (Date.now() + 3_600_000).toString(16).padStart(12, '0') + '0'.repeat(12)]) {
+      const stream = await sse('/events', alice, ahead);
+      const id = await submit(alice);
+      const queued = (await stream.next(5000))!;
+      expect(JSON.parse(queued.data)).to.include({ job_id: id, status: 'QUEUED' });
+      stream.close();
+    }
+  });
+
   it('answers 404 for another user\'s job, and 401 without a token, before streaming anything', async () => {
     const id = await submit(alice);
     const answer = await fetch(`${h.url}/api/v1/jobs/${id}/events`, { headers: { authorization: `Bearer ${bob}` } });

@@ -7,7 +7,7 @@ import { NotFoundError } from '../../../schemas/errors.ts';
 import { jobIdPathSchema } from '../../../schemas/native.ts';
 import { jobIdTime } from '../../../storage/keys.ts';
 import { type JobEvent, FINAL_STATES, jobEventOf } from '../../../storage/records.ts';
-import { instantKey, isEventKey, type OutboxEntry } from '../../notifications/outbox.ts';
+import { instantKey, isEventKey, keyTime, type OutboxEntry } from '../../notifications/outbox.ts';
 import { SseStream } from '../../notifications/sse.ts';
 import { watchCredential } from '../../notifications/stream-guard.ts';
 import { eventView } from '../../notifications/webhooks.ts';
@@ -139,7 +139,9 @@ export function eventOperations(deps: NativeDeps): Operation[] {
       responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream' }, 429: tooManyStreams },
       async handle(ctx, { user }) {
         const lastId = ctx.get('last-event-id');
-        const resumeFrom = isEventKey(lastId) ? lastId : undefined;
+        // An id no server of this store can have sent yet (another store's, a made-up one far ahead of every clock)
+        // would hide every change until the outbox's keys passed it: the stream starts live instead.
+        const resumeFrom = isEventKey(lastId) && keyTime(lastId) <= Date.now() + notifications.settleMs ? lastId : undefined;
         const stream = open(ctx, user);
         const seqs = new Map<string, number>();
         let live = false;
