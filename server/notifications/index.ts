@@ -76,14 +76,17 @@ export class Notifications {
     });
     const deliver = async (delivery: Delivery): Promise<AttemptResult> => {
       const { receiver, event } = delivery;
+      // A disabled account hears of nothing, by mail or by webhook: its owner may have left, or whoever stole its
+      // credentials may have registered the webhooks. Disabling is how an operator silences it at once.
+      const owner = await users.getUser(receiver.owner);
+      if (!owner || owner.disabled) return { drop: 'the owner\'s account is disabled or gone', log: true };
       if (receiver.kind === 'hook') {
         const hook = await this.webhooks.get(receiver.owner, receiver.name);
         return hook ? sender.send(hook, event) : { drop: 'the webhook was deleted', log: false };
       }
       if (!this.mailer) return { drop: 'e-mail is off (no QSPOOL_SMTP_URL)', log: true };
-      const user = await users.getUser(receiver.name);
-      if (!user?.email || user.disabled) return { drop: 'the user has no e-mail address or is disabled', log: true };
-      const sent = await this.mailer.send(user.email, composeMail(event, `${this.baseUrl}/api/v1/jobs/${event.jobId}`), event.id);
+      if (!owner.email) return { drop: 'the user has no e-mail address', log: true };
+      const sent = await this.mailer.send(owner.email, composeMail(event, `${this.baseUrl}/api/v1/jobs/${event.jobId}`), event.id);
       return { ...sent, statusCode: null };
     };
     const policy = { baseMs: config.QSPOOL_NOTIFY_BACKOFF_MS, maxMs: config.QSPOOL_NOTIFY_MAX_BACKOFF_MS, retryMs: config.QSPOOL_NOTIFY_RETRY_MS };

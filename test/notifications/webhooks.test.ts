@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { RequestValidationError } from '../../schemas/errors.ts';
 import { checkWebhookUrl } from '../../server/routes/native/webhooks.ts';
+import { DeliveryStore } from '../../server/notifications/deliveries.ts';
 import { WebhookSender, type WebhookRecord } from '../../server/notifications/webhooks.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import type { JobEvent } from '../../storage/records.ts';
@@ -165,6 +166,22 @@ describe('webhooks', function () {
     expect(outcome.ok).to.equal(false);
     expect(outcome.error).to.match(/rebind\.example\.org resolves to 127\.0\.0\.1/);
     expect(trap.requests).to.have.length(0);
+  });
+
+  it('drops the deliveries of a user who is disabled, logging why, instead of calling their webhooks for a day', async () => {
+    const admin = await h.user('root', 'admin');
+    const token = await h.user('nora');
+    const failing = await receiver(() => 500);
+    const hook = await register(token, { url: failing.url, events: ['DONE'] });
+    await submit(token);
+    await eventually(async () => (failing.requests.length >= 1 ? true : undefined));
+    expect((await h.call('PATCH', '/admin/users/nora', { token: admin, body: { disabled: true } })).status).to.equal(200);
+    const receiverOfHook = { kind: 'hook' as const, name: hook.id, owner: 'nora' };
+    const [dropped] = await eventually(async () => {
+      const { deliveries } = await new DeliveryStore(h.storage).logOf(receiverOfHook, 10);
+      return deliveries.length > 0 ? deliveries : undefined;
+    });
+    expect(dropped).to.include({ status: 'dropped', reason: 'the owner\'s account is disabled or gone' });
   });
 
   it('deletes a webhook: no more deliveries, 404 afterwards', async () => {
