@@ -246,9 +246,9 @@ export class QspoolClient {
         throw answerError(response, safeJson(text), text, new URL(response.url || `${this.url}/api/v1${path}`));
       }
       try {
-        for await (const message of readSse(response.body, lastEventId)) {
+        // The id moves with every message, also one without data (where a long replay stopped).
+        for await (const message of readSse(response.body, lastEventId, (id) => (lastEventId = id))) {
           failures = 0;
-          lastEventId = message.id;
           const event = JSON.parse(message.data) as JobEventView;
           yield { id: message.id, event };
           if (last(event)) return;

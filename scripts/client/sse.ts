@@ -8,8 +8,11 @@ export interface SseMessage {
   data: string;
 }
 
-/** Yields every message of the stream until it ends; comments (keep-alives) are skipped. */
-export async function* readSse(body: ReadableStream<Uint8Array>, lastEventId?: string): AsyncGenerator<SseMessage> {
+/**
+ * Yields every message of the stream until it ends; comments (keep-alives) are skipped. `onId` hears the last event
+ * id at every message's end, also of one without data, which moves it without an event to yield.
+ */
+export async function* readSse(body: ReadableStream<Uint8Array>, lastEventId?: string, onId?: (id: string | undefined) => void): AsyncGenerator<SseMessage> {
   const decoder = new TextDecoder();
   let buffer = '';
   let id = lastEventId;
@@ -27,6 +30,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>, lastEventId?: s
         if (buffer[end] === '\r' && end === buffer.length - 1) break;
         buffer = buffer.slice(end + (buffer.startsWith('\r\n', end) ? 2 : 1));
         if (line === '') {
+          onId?.(id);
           if (data.length > 0) yield { id, event: event || 'message', data: data.join('\n') };
           event = '';
           data = [];

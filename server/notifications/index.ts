@@ -132,23 +132,25 @@ export class Notifications {
 
   /**
    * Outbox events after `after` that pass `filter`, for streams resuming from a Last-Event-ID (a bounded scan of each
-   * outbox), merged in key order.
+   * outbox), merged in key order. When an outbox holds more than one scan reads, `until` is the key this replay
+   * reached in every outbox: a caller going on with a replay after `until` takes only the entries up to it.
    */
-  async replay(after: string, filter: (event: JobEvent) => boolean): Promise<{ entries: OutboxEntry[]; complete: boolean }> {
+  async replay(after: string, filter: (event: JobEvent) => boolean): Promise<{ entries: OutboxEntry[]; until?: string }> {
     const scans = await Promise.all(
       (await this.options.sources()).map(async (source) => {
         try {
           const scan = await scanEvents(source.storage, after, filter);
-          return { entries: await accepted(source, scan.entries), complete: scan.complete };
+          return { entries: await accepted(source, scan.entries), ...(scan.complete ? {} : { until: scan.last }) };
         } catch (error) {
-          // An unreachable lab leaves its part of the replay out (incomplete) rather than failing everyone's stream.
+          // An unreachable lab leaves its part of the replay out rather than failing everyone's stream.
           if (source.primary || !(error instanceof StorageUnavailableError)) throw error;
-          return { entries: [], complete: false };
+          return { entries: [] };
         }
       }),
     );
+    const until = scans.reduce<string | undefined>((least, scan) => (scan.until !== undefined && (least === undefined || scan.until < least) ? scan.until : least), undefined);
     const entries = scans.flatMap((scan) => scan.entries).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { entries, complete: scans.every((scan) => scan.complete) };
+    return { entries, ...(until === undefined ? {} : { until }) };
   }
 
   /** Registers an open event stream; `end` runs when the server stops. Returns the deregistration. */

@@ -39,7 +39,8 @@ export function listEventKeys(storage: StorageProvider, after: string, limit: nu
 
 /**
  * Events after `after` that pass `filter`, at most `budget` keys read (a resume from far back must not scan the
- * outbox without bound). `complete` says whether the whole rest of the outbox was read. The event loop gets a turn
+ * outbox without bound). `complete` says whether the whole rest of the outbox was read; if not, `last` is the last
+ * key read, where a further scan would go on. The event loop gets a turn
  * between pages: on a store that answers at once (the local one) every read resolves without one, and a resume from
  * far back held the server for up to 250 ms, more with a few at once (p99 770 ms for /healthz with 10).
  */
@@ -48,15 +49,16 @@ export async function scanEvents(
   after: string,
   filter: (event: JobEvent) => boolean,
   budget = 20_000,
-): Promise<{ entries: OutboxEntry[]; complete: boolean }> {
+): Promise<{ entries: OutboxEntry[]; complete: boolean; last: string }> {
   const entries: OutboxEntry[] = [];
-  for (let read = 0, from = after; read < budget; ) {
+  let from = after;
+  for (let read = 0; read < budget; ) {
     const keys = await listEventKeys(storage, from, 500);
     entries.push(...(await readEvents(storage, keys)).filter((entry) => filter(entry.event)));
-    if (keys.length < 500) return { entries, complete: true };
+    if (keys.length < 500) return { entries, complete: true, last: keys[keys.length - 1] ?? from };
     read += keys.length;
     from = keys[keys.length - 1]!;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return { entries, complete: false };
+  return { entries, complete: false, last: from };
 }

@@ -51,6 +51,14 @@ export class SseStream {
     if (this.body.writableLength > MAX_BUFFERED_BYTES) this.end('the client reads too slowly; reconnect with Last-Event-ID');
   }
 
+  /**
+   * Moves the client's Last-Event-ID to `id` without an event (the specification updates it on an empty message):
+   * a stream that ends there has it reconnect from `id`.
+   */
+  checkpoint(id: string): void {
+    this.write(`id: ${id}\n\n`);
+  }
+
   /** Ends the stream; a `reason` is sent first as a comment line (clients ignore it, people reading it do not). */
   end(reason?: string): void {
     if (this.ended) return;

@@ -1,6 +1,9 @@
 // Server-Sent Events on /api/v1: a job's changes in order, its current state first, resumption with Last-Event-ID
 // that repeats and misses nothing, and per-user isolation.
 import { expect } from 'chai';
+import { QspoolClient } from '../../scripts/client/index.ts';
+import { newJobId } from '../../storage/keys.ts';
+import { type JobEvent, ns } from '../../storage/records.ts';
 import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import { openSse, startSpooler, states, type SseConnection } from './support.ts';
@@ -146,6 +149,35 @@ describe('job events as Server-Sent Events', function () {
       const queued = (await stream.next(5000))!;
       expect(JSON.parse(queued.data)).to.include({ job_id: id, status: 'QUEUED' });
       stream.close();
+    }
+  });
+
+  it('resumes the caller\'s stream across more changes than one replay reads, missing none of theirs', async () => {
+    // This process's keys only grow: everything written below sorts after it, everything earlier before.
+    const from = newJobId();
+    const queued = (owner: string): JobEvent => {
+      const jobId = newJobId();
+      return { id: `${jobId}-1`, jobId, backend: 'singlequdit', owner, state: 'QUEUED', seq: 1, attempts: 0, at: new Date().toISOString(), detail: 'Queued.', errorMessage: null, requeued: false };
+    };
+    // Someone else's 20,500 changes (more than a replay scans, 20,000), then one of alice's.
+    for (let written = 0; written < 20_500; written += 500) {
+      await Promise.all(Array.from({ length: 500 }, () => queued('zoe')).map((event) => h.storage.put(ns.events, event.jobId, event)));
+    }
+    const hers = queued('alice');
+    await h.storage.put(ns.events, hers.jobId, hers);
+
+    const first = await (await fetch(`${h.url}/api/v1/events`, { headers: { authorization: `Bearer ${alice}`, 'last-event-id': from } })).text();
+    expect(first, 'the first connection ends where its replay stopped').to.match(/\nid: [0-9a-f]{24}\n\n: more changes to replay; reconnect with Last-Event-ID\n\n$/);
+    expect(first).to.not.include('data:');
+
+    const abort = new AbortController();
+    const client = new QspoolClient({ url: h.url, token: alice });
+    try {
+      const { value } = await client.events({ lastEventId: from, signal: abort.signal, retryMs: 10 }).next();
+      expect(value!.event).to.include({ job_id: hers.jobId, status: 'QUEUED' });
+      expect(value!.id).to.equal(hers.jobId);
+    } finally {
+      abort.abort();
     }
   });
 

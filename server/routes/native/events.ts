@@ -132,7 +132,8 @@ export function eventOperations(deps: NativeDeps): Operation[] {
       summary: 'State changes of all the caller\'s jobs as Server-Sent Events',
       description:
         `Every change from the moment of connecting (after the \`: connected\` comment). ${STREAM_FORMAT} Ids are positions in ` +
-        'the server\'s event log: reconnecting with Last-Event-ID replays the changes after it (kept for QSPOOL_EVENTS_RETENTION_S).',
+        'the server\'s event log: reconnecting with Last-Event-ID replays the changes after it (kept for QSPOOL_EVENTS_RETENTION_S). ' +
+        'A replay longer than one connection reads ends the stream after an `id:` line without data; reconnecting from that id goes on.',
       tag: 'Events',
       auth: 'required',
       headers: { 'Last-Event-ID': 'Resume after this event.' },
@@ -155,8 +156,15 @@ export function eventOperations(deps: NativeDeps): Operation[] {
         stream.onEnd(notifications.feed.subscribe((entry) => (live ? emit(entry) : early.push(entry))));
         try {
           if (resumeFrom !== undefined) {
-            const { entries } = await notifications.replay(resumeFrom, (event) => event.owner === user.username);
-            for (const entry of entries) emit(entry);
+            const { entries, until } = await notifications.replay(resumeFrom, (event) => event.owner === user.username);
+            for (const entry of entries) if (until === undefined || entry.key <= until) emit(entry);
+            if (until !== undefined) {
+              // More to replay than one scan reads: going live now would skip the rest. The client reconnects from
+              // where this replay stopped (EventSource does so by itself) and the next one goes on from there.
+              stream.checkpoint(until);
+              stream.end('more changes to replay; reconnect with Last-Event-ID');
+              return;
+            }
           }
           live = true;
           for (const entry of early.sort((a, b) => (a.key < b.key ? -1 : 1))) emit(entry);
