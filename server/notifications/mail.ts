@@ -50,14 +50,26 @@ export class Mailer {
     });
   }
 
+  /**
+   * One attempt, over within the timeout. nodemailer's own timeouts bound each wait for the server, not the exchange:
+   * a server answering a byte at a time held a send, and the worker's task for that mailbox, for ever. Given up, the
+   * attempt is retried later; should the abandoned one still get through, the stable Message-ID folds the two.
+   */
   async send(to: string, message: MailMessage, eventId: string): Promise<SendOutcome> {
     const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
+    });
     try {
       // The event id as Message-ID lets a mail client fold a duplicate (at-least-once delivery) into one.
-      await this.transport.sendMail({ from: this.options.from, to, subject: message.subject, text: message.text, messageId: `<${eventId}@qspool>` });
+      const sending = this.transport.sendMail({ from: this.options.from, to, subject: message.subject, text: message.text, messageId: `<${eventId}@qspool>` });
+      await Promise.race([sending, timeout]);
       return { ok: true, error: null, durationMs: Date.now() - started };
     } catch (error) {
       return { ok: false, error: (error as Error).message, durationMs: Date.now() - started };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

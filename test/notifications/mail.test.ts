@@ -1,8 +1,10 @@
 // E-mail notifications against a real SMTP server (smtp-server, mails parsed with mailparser): the states a job or
 // its owner chose, in order, exactly once; DONE by default; off on request; and an SMTP server that refuses for a
-// while delays the mail, never the job.
+// while delays the mail, never the job; one that answers a byte at a time is given up at the timeout.
 import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { Mailer } from '../../server/notifications/mail.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
 import { eventually, startSmtp, startSpooler, type Smtp } from './support.ts';
@@ -86,6 +88,30 @@ describe('e-mail notifications', function () {
     await settle();
     expect(mailsTo('frank@example.org').map((mail) => mail.subject)).to.deep.equal([`[qspool] job ${id} DONE on singlequdit`]);
     expect(jobTook).to.be.below(3000);
+  });
+
+  it('gives up a send at the timeout when the SMTP server answers a byte at a time, each within its idle timeouts', async () => {
+    const sockets = new Set<Socket>();
+    // Greets at once, then answers EHLO one character every 50 ms, with no end.
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.write('220 slow.example ESMTP\r\n');
+      socket.once('data', () => {
+        const trickle = setInterval(() => (socket.destroyed ? clearInterval(trickle) : socket.write('2')), 50);
+        socket.on('close', () => clearInterval(trickle));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const mailer = new Mailer({ smtpUrl: `smtp://127.0.0.1:${(server.address() as AddressInfo).port}`, from: 'qspool <q@lab.example>', timeoutMs: 300 });
+    try {
+      const outcome = await mailer.send('ada@example.org', { subject: 's', text: 't' }, 'e-1');
+      expect(outcome).to.include({ ok: false, error: 'no answer within 300 ms' });
+    } finally {
+      mailer.close();
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
   });
 
   it('refuses unknown states and malformed notify choices with 422 naming the field, and stores nothing', async () => {
