@@ -3,7 +3,8 @@
 // and at most a few KiB of the answer are read.
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { guardedLookup, type AddressPolicy } from './address-guard.ts';
+import { isIP } from 'node:net';
+import { bareHost, guardedLookup, resolveAllowed, type AddressPolicy } from './address-guard.ts';
 
 export interface PostOutcome {
   ok: boolean;
@@ -14,7 +15,7 @@ export interface PostOutcome {
 
 const MAX_ANSWER_BYTES = 4096;
 
-export function postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number, policy: AddressPolicy): Promise<PostOutcome> {
+export async function postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number, policy: AddressPolicy): Promise<PostOutcome> {
   const started = Date.now();
   const outcome = (statusCode: number | null, error: string | null): PostOutcome => ({
     ok: error === null && statusCode !== null && statusCode >= 200 && statusCode < 300,
@@ -22,8 +23,17 @@ export function postJson(url: string, body: string, headers: Record<string, stri
     error,
     durationMs: Date.now() - started,
   });
+  const target = new URL(url);
+  // Node connects to an address written in the URL without calling `lookup`, so the guard there never sees it: a
+  // receiver registered while private addresses were allowed went on being called once they no longer were.
+  if (isIP(bareHost(target.hostname))) {
+    try {
+      await resolveAllowed(target.hostname, policy);
+    } catch (error) {
+      return outcome(null, (error as Error).message);
+    }
+  }
   return new Promise((resolve) => {
-    const target = new URL(url);
     const signal = AbortSignal.timeout(timeoutMs);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     let settled = false;

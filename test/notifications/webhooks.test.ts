@@ -138,7 +138,7 @@ describe('webhooks', function () {
     }
   });
 
-  it('refuses receivers on loopback or private addresses unless allowed, also when DNS changes its mind later', async () => {
+  it('refuses receivers on loopback or private addresses unless allowed, also when DNS changes its mind later or the URL names the address', async () => {
     const policy = { allowPrivate: false };
     const embedded = ['http://[::127.0.0.1]/', 'http://[64:ff9b:1::7f00:1]/', 'http://[2002:7f00:1::]/', 'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/', 'http://[fec0::1]/'];
     for (const url of ['http://127.0.0.1:8000/x', 'http://localhost/x', 'http://10.1.2.3/x', 'http://[::1]/x', 'http://169.254.169.254/latest', 'http://[::ffff:127.0.0.1]/x', ...embedded]) {
@@ -165,6 +165,14 @@ describe('webhooks', function () {
     const outcome = await sender.send(hook, event);
     expect(outcome.ok).to.equal(false);
     expect(outcome.error).to.match(/rebind\.example\.org resolves to 127\.0\.0\.1/);
+    expect(trap.requests).to.have.length(0);
+
+    // Registered while private receivers were allowed, with the address itself in the URL (no name to look up):
+    // once they are not, the delivery is refused all the same.
+    const strict = new WebhookSender({ baseUrl: () => h.url, timeoutMs: 1000, policy: { allowPrivate: false }, userAgent: 'test' });
+    const literal = await strict.send({ ...hook, url: trap.url }, event);
+    expect(literal.ok).to.equal(false);
+    expect(literal.error).to.match(/127\.0\.0\.1 resolves to 127\.0\.0\.1, a loopback/);
     expect(trap.requests).to.have.length(0);
   });
 
