@@ -53,16 +53,17 @@ export async function postJson(url: string, body: string, headers: Record<string
         agent: false,
       },
       (response) => {
+        // The status decides, as soon as it comes: waiting for the body too turned a receiver's 200 with a slow body
+        // into "no answer", and the delivery it had taken was sent again and again. The body is then read to its end
+        // (or the timeout, or a few KiB) only to let the connection close cleanly.
         const status = response.statusCode ?? 0;
+        finish(outcome(status, status >= 200 && status < 300 ? null : `receiver answered ${status}`));
         let read = 0;
         response.on('data', (chunk: Buffer) => {
           read += chunk.length;
           if (read > MAX_ANSWER_BYTES) response.destroy();
         });
-        const done = () => finish(outcome(status, status >= 200 && status < 300 ? null : `receiver answered ${status}`));
-        response.on('end', done);
-        response.on('close', done);
-        response.on('error', done);
+        response.on('error', () => undefined);
       },
     );
     request.on('error', (error: Error) => {

@@ -67,8 +67,11 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** An HTTP receiver answering the n-th request (0-based) with `answer(n)`: a status, or 'hang' to never answer. */
-export async function startReceiver(answer: (n: number) => number | 'hang' = () => 200): Promise<Receiver> {
+/**
+ * An HTTP receiver answering the n-th request (0-based) with `answer(n)`: a status, 'hang' to never answer, or
+ * 'trickle' to answer 200 and then send its body a byte at a time, never ending it.
+ */
+export async function startReceiver(answer: (n: number) => number | 'hang' | 'trickle' = () => 200): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -78,6 +81,12 @@ export async function startReceiver(answer: (n: number) => number | 'hang' = () 
       requests.push({ headers: req.headers, body: Buffer.concat(chunks).toString(), at: Date.now() });
       const status = answer(n);
       if (status === 'hang') return;
+      if (status === 'trickle') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const trickle = setInterval(() => res.write('.'), 50);
+        res.on('close', () => clearInterval(trickle));
+        return;
+      }
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'no');
     });
   });

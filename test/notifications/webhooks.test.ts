@@ -1,6 +1,6 @@
 // Webhooks: registration with a secret shown once, deliveries that the standardwebhooks package verifies, retries
 // with backoff recorded attempt by attempt, timeouts that cut a hanging receiver off without holding up others,
-// refusal of bad bodies and of private addresses (at registration and, against DNS rebinding, at delivery).
+// a 2xx taken when it comes, refusal of bad bodies and of private addresses (at registration and, against DNS rebinding, at delivery).
 import { expect } from 'chai';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { RequestValidationError } from '../../schemas/errors.ts';
@@ -24,7 +24,7 @@ describe('webhooks', function () {
   let h: Harness;
   let spooler: Spooler;
   const receivers: Receiver[] = [];
-  const receiver = async (answer?: (n: number) => number | 'hang') => {
+  const receiver = async (answer?: (n: number) => number | 'hang' | 'trickle') => {
     const started = await startReceiver(answer);
     receivers.push(started);
     return started;
@@ -114,6 +114,21 @@ describe('webhooks', function () {
     });
     expect(log.error).to.equal('no answer within 500 ms');
     expect(log.duration_ms).to.be.within(450, 2000);
+  });
+
+  it('takes a 2xx status as delivered when it comes, however slowly the body after it does', async () => {
+    const token = await h.user('otto');
+    const slowBody = await receiver(() => 'trickle');
+    const hook = await register(token, { url: slowBody.url, events: ['DONE'] });
+    await submit(token);
+    const log = await eventually(async () => {
+      const answer = await h.call('GET', `/webhooks/${hook.id}/deliveries`, { token });
+      const [delivery] = (answer.body as { deliveries: { status: string; attempts: { status_code: number | null; ok: boolean }[] }[] }).deliveries;
+      return delivery && delivery.attempts.length > 0 ? delivery : undefined;
+    });
+    expect(log.status).to.equal('delivered');
+    expect(log.attempts).to.deep.equal([{ ...log.attempts[0], status_code: 200, ok: true }]);
+    expect(slowBody.requests).to.have.length(1);
   });
 
   it('refuses bad registrations with 422 naming the field, stores nothing, and hides other users\' webhooks', async () => {
