@@ -148,11 +148,15 @@ export class DeliveryStore {
     await this.storage.delete(PENDING_NS, key);
   }
 
-  /** Pending deliveries of one receiver, oldest first. */
-  async pendingOf(receiver: Receiver): Promise<Delivery[]> {
+  /**
+   * Up to `limit` pending deliveries of one receiver, oldest first. Its keys follow one another (see pendingKey), so
+   * this lists from the first of them and stops at the limit or the next receiver's, whatever else is pending: a
+   * receiver down for a day holds thousands, and every receiver's listed whole made each request cost them all.
+   */
+  async pendingOf(receiver: Receiver, limit: number): Promise<Delivery[]> {
     const prefix = `${receiverId(receiver)}.`;
-    const keys = (await this.pendingKeys()).filter((entry) => entry.key.startsWith(prefix));
-    const docs = await Promise.all(keys.map((entry) => this.get(entry.key)));
+    const keys = (await this.storage.list(PENDING_NS, { limit, after: prefix })).filter((key) => key.startsWith(prefix));
+    const docs = await Promise.all(keys.map((key) => this.get(key)));
     return docs.flatMap((doc) => (doc ? [doc.value] : []));
   }
 

@@ -8,6 +8,7 @@ import { checkWebhookUrl } from '../../server/routes/native/webhooks.ts';
 import { DeliveryStore } from '../../server/notifications/deliveries.ts';
 import { WebhookSender, type WebhookRecord } from '../../server/notifications/webhooks.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
+import { newJobId } from '../../storage/keys.ts';
 import type { JobEvent } from '../../storage/records.ts';
 import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
 import { eventually, startReceiver, startSpooler, type Receiver } from './support.ts';
@@ -205,6 +206,32 @@ describe('webhooks', function () {
       return deliveries.length > 0 ? deliveries : undefined;
     });
     expect(dropped).to.include({ status: 'dropped', reason: 'the owner\'s account is disabled or gone' });
+  });
+
+  it('lists at most `limit` of a webhook\'s pending deliveries, and only its own', async () => {
+    const token = await h.user('pia');
+    const hook = await register(token, { url: 'http://127.0.0.1:1/down' });
+    const other = await register(token, { url: 'http://127.0.0.1:1/other' });
+    const store = new DeliveryStore(h.storage);
+    const later = Date.now() + 3_600_000;
+    // Not due for an hour, as after a day of failures: 60 for the webhook, 5 for the other one.
+    for (const [id, count] of [[hook.id, 60], [other.id, 5]] as const) {
+      for (let n = 0; n < count; n += 1) {
+        const jobId = newJobId();
+        const event: JobEvent = {
+          id: `${jobId}-1`, jobId, backend: 'singlequdit', owner: 'pia', state: 'QUEUED', seq: 1, attempts: 0, at: new Date().toISOString(),
+          detail: 'Queued.', errorMessage: null, requeued: false,
+        };
+        await store.enqueue({ kind: 'hook', name: id, owner: 'pia' }, jobId, event, later);
+      }
+    }
+    const page = async (id: string, limit: number) => {
+      const answer = await h.call('GET', `/webhooks/${id}/deliveries?limit=${limit}`, { token });
+      expect(answer.status, answer.text).to.equal(200);
+      return (answer.body as { deliveries: { status: string }[] }).deliveries;
+    };
+    expect(await page(hook.id, 10)).to.have.length(10);
+    expect((await page(other.id, 200)).map((d) => d.status)).to.deep.equal(Array(5).fill('pending'));
   });
 
   it('deletes a webhook: no more deliveries, 404 afterwards', async () => {

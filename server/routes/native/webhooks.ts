@@ -158,12 +158,13 @@ export function webhookOperations(deps: NativeDeps): Operation[] {
       auth: 'required',
       params: hookIdParam,
       query: deliveryQuery,
-      responses: { 200: { description: 'Pending first, then finished ones.', schema: documented('DeliveryList', deliveryListSchema) }, 404: notFound },
+      responses: { 200: { description: 'The first page holds up to `limit` pending ones, oldest first; then `limit` finished ones a page.', schema: documented('DeliveryList', deliveryListSchema) }, 404: notFound },
       async handle(ctx, { user, params, query }) {
         const hook = await hookOr404(user.username, params.id!);
         const receiver = { kind: 'hook' as const, name: hook.id, owner: hook.owner };
-        const pending = query.cursor === undefined ? await notifications.deliveries.pendingOf(receiver) : [];
-        const page = await notifications.deliveries.logOf(receiver, query.limit ?? 50, query.cursor);
+        const limit = query.limit ?? 50;
+        const pending = query.cursor === undefined ? await notifications.deliveries.pendingOf(receiver, limit) : [];
+        const page = await notifications.deliveries.logOf(receiver, limit, query.cursor);
         ctx.body = { deliveries: [...pending, ...page.deliveries].map(deliveryView), next_cursor: page.next };
       },
     }),
