@@ -99,15 +99,24 @@ export class StepwiseTransitions {
     return moved!;
   }
 
+  /**
+   * A failed attempt, or CANCELLED when a cancel was requested: checked again on every retry of the move, since a
+   * cancel that lands between the read and the move is what makes the move lose (the place depends on the outcome).
+   */
   async failAttempt(claim: ClaimedJob, failure: AttemptFailure, policy: RetryPolicy): Promise<JobRecord> {
-    const held = await this.current(claim);
-    if (held.record.cancelRequested) return this.finish(held, 'CANCELLED', 'Cancelled while running.', {});
-    const { backend, id } = claim.record;
-    let moved = this.transitions.failedAttempt(held.record, failure, policy);
-    await this.moveFenced(held, ns.running(backend), placeOf(moved), id, (latest) => (moved = this.transitions.failedAttempt(latest, failure, policy)));
-    await this.publisher.publish(moved, held.record);
-    await this.requeued(moved);
-    return moved;
+    for (let held = await this.current(claim); ; held = await this.current(held)) {
+      if (held.record.cancelRequested) return this.finish(held, 'CANCELLED', 'Cancelled while running.', {});
+      const moved = this.transitions.failedAttempt(held.record, failure, policy);
+      try {
+        await this.storage.move(ns.running(moved.backend), placeOf(moved), moved.id, { value: moved, expectedVersion: held.version });
+      } catch (error) {
+        if (isRaceLoss(error)) continue;
+        throw error;
+      }
+      await this.publisher.publish(moved, held.record);
+      await this.requeued(moved);
+      return moved;
+    }
   }
 
   async release(claim: ClaimedJob, line?: string): Promise<void> {

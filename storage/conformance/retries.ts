@@ -4,6 +4,7 @@
 // schedule; the others pass over them while listing the queue.
 import { expect } from 'chai';
 import type { RetryPolicy } from '../../schemas/retry-policy.ts';
+import type { StorageProvider } from '../contract.ts';
 import type { JobLifecycle } from '../lifecycle.ts';
 import { entriesAhead } from '../entries-ahead.ts';
 import { ns } from '../records.ts';
@@ -21,6 +22,32 @@ const policy = (changes: Partial<RetryPolicy> = {}): RetryPolicy => ({
 });
 
 const deviceError = { kind: 'exit-code', exitCode: 75, message: 'runtime exited with code 75' } as const;
+
+/**
+ * Runs `action` once, just before the store's next job move (or transaction) goes through: another actor's write that
+ * lands between a transition's read and its own write. Returns the function that takes the hook out again.
+ */
+function beforeFirstWrite(storage: StorageProvider, action: () => Promise<unknown>): () => void {
+  const { move, transaction } = storage;
+  const undo = () => {
+    storage.move = move;
+    storage.transaction = transaction;
+  };
+  if (transaction) {
+    storage.transaction = (async (work: Parameters<typeof transaction>[0], options?: Parameters<typeof transaction>[1]) => {
+      undo();
+      await action();
+      return transaction.call(storage, work, options);
+    }) as typeof transaction;
+  } else {
+    storage.move = async (...args) => {
+      undo();
+      await action();
+      return move.apply(storage, args);
+    };
+  }
+  return undo;
+}
 
 export function retryCases(context: SchedulingContext): void {
   const { backend } = context;
@@ -125,6 +152,28 @@ export function retryCases(context: SchedulingContext): void {
       expect(await jobs.listDeadLetters(backend)).to.deep.equal([]);
       // Attempt 2 fails again; counted from the requeue it is the first of two, so it is retried.
       expect((await failOnce(jobs, policy({ max_attempts: 2 }))).state).to.equal('QUEUED');
+    });
+
+    it('ends a job CANCELLED, not retried nor dead-lettered, when its cancel lands while its failed attempt is recorded', async () => {
+      for (const maxAttempts of [3, 1]) {
+        const jobs = context.lifecycle();
+        const id = await submit(jobs);
+        const claim = (await jobs.claim(backend, 's'))!;
+        // The user's cancel arrives after the spooler read its job back and before its write: the write loses to it.
+        const undo = beforeFirstWrite(context.storage(), () => jobs.cancel(backend, id));
+        let record;
+        try {
+          record = await jobs.failAttempt(claim, deviceError, policy({ max_attempts: maxAttempts }));
+        } finally {
+          undo();
+        }
+        expect(record.state, `max_attempts ${maxAttempts}`).to.equal('CANCELLED');
+        expect((await jobs.find(backend, id))!.value.state).to.equal('CANCELLED');
+        expect((await jobs.getStatus(backend, id))!.status).to.equal('CANCELLED');
+        expect(await jobs.listDeadLetters(backend)).to.deep.equal([]);
+        context.advance(60_000);
+        expect(await jobs.claim(backend, 's')).to.equal(undefined);
+      }
     });
 
     it('keeps a claim\'s cost independent of how many jobs wait out a backoff (providers with transactions)', async function () {
