@@ -8,7 +8,7 @@
 import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
 import { heldRecord, statusOf, writeProjections } from './atomic-transitions.ts';
 import { reschedule, schedule } from './schedule.ts';
-import { ConflictError, InvalidKeyError, NotFoundError } from '../schemas/errors.ts';
+import { ConflictError, InvalidKeyError, NotDeadLetteredError, NotFoundError } from '../schemas/errors.ts';
 import { assertKey, isJobId, newJobId } from './keys.ts';
 import { isRaceLoss, StepwisePublisher } from './stepwise-publisher.ts';
 import { JobTransitions } from './job-transitions.ts';
@@ -39,6 +39,12 @@ export interface EnqueueRequest {
   id?: string;
   /** The owner's fair-share weight (storage/schedule.ts); 1 when absent. */
   weight?: number;
+}
+
+/** What an administrator's purge or requeue insists on finding when it acts. */
+export interface RemovalOptions {
+  /** The job must be a dead letter (the dead-letter operations): another admin may have requeued it since it was shown. */
+  deadLettered?: boolean;
 }
 
 /** A claimed job as its spooler sees it; `version` is the fencing check for every later write. */
@@ -417,13 +423,17 @@ export class JobLifecycle {
     return (await this.storage.get(ns.results(record.backend), record.resultKey))?.value;
   }
 
-  /** Removes every trace of a job that is not running. */
-  async purge(backend: string, id: string): Promise<void> {
+  /**
+   * Removes every trace of a job that is not running; with `deadLettered`, only of a dead letter (NotDeadLetteredError
+   * otherwise), checked at the version removed, so a job another admin requeued meanwhile is left alone.
+   */
+  async purge(backend: string, id: string, options: RemovalOptions = {}): Promise<void> {
     // The job is removed at the version it was found at: a job that moved meanwhile (cancelled, requeued, claimed)
     // is looked up again, so a purge never reports success over a job that lives on elsewhere.
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const found = await this.find(backend, id);
       if (!found) throw new NotFoundError(`Job ${id} not found`);
+      if (options.deadLettered && !found.value.deadLetter) throw new NotDeadLetteredError(id, found.value.state);
       if (found.value.state === 'RUNNING') throw new ConflictError(`Job ${id} is running; cancel it first`, 'job_running');
       if (await removeJob(this.storage, this.indexStorage, found)) return;
     }
@@ -435,11 +445,14 @@ export class JobLifecycle {
    * kept, so lease tokens (and the result keys made from them) never repeat and a spooler from an earlier life of
    * the job stays fenced out. The old result is removed after the move: a crash in between leaves an orphaned
    * result, never a job outside its state namespaces. The job keeps its id, so it runs before later submissions.
+   * With `deadLettered`, only a dead letter is requeued (NotDeadLetteredError otherwise), checked at the version
+   * moved: a dead letter another admin requeued meanwhile, which may have run since, is not run again.
    */
-  async requeue(backend: string, id: string): Promise<JobRecord> {
+  async requeue(backend: string, id: string, options: RemovalOptions = {}): Promise<JobRecord> {
     for (let attempt = 0; attempt < 10; attempt += 1) {
       const found = await this.find(backend, id);
       if (!found) throw new NotFoundError(`Job ${id} not found`);
+      if (options.deadLettered && !found.value.deadLetter) throw new NotDeadLetteredError(id, found.value.state);
       const { state } = found.value;
       if (!FINAL_STATES.includes(state)) throw new ConflictError(`Job ${id} is ${state}; only finished jobs can be requeued`, 'job_not_finished');
       const { lease: _lease, cancelRequested: _cancel, errorMessage: _error, resultKey, ...rest } = revived(found.value);

@@ -40,13 +40,17 @@ export class DeadLetterService {
     return record;
   }
 
-  /** Back to the queue with a fresh set of attempts (JobLifecycle.requeue). */
+  /**
+   * Back to the queue with a fresh set of attempts (JobLifecycle.requeue). The lifecycle checks again that it is a dead
+   * letter where it moves it: one requeued by another admin since `get` may have run to completion meanwhile.
+   */
   async requeue(user: User, id: string): Promise<ServedJob> {
-    return this.jobs.requeue(await this.get(user, id));
+    return this.jobs.requeue(await this.get(user, id), { deadLettered: true });
   }
 
+  /** Every trace of the dead letter; NotDeadLetteredError, nothing removed, when another admin requeued it meanwhile. */
   async purge(user: User, id: string): Promise<void> {
-    await this.jobs.purge(await this.get(user, id));
+    await this.jobs.purge(await this.get(user, id), { deadLettered: true });
   }
 
   private async idsOf(backend: ResolvedBackend, options: { after?: string; limit: number }): Promise<string[]> {

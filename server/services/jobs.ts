@@ -9,6 +9,7 @@ import type { ValidationIssue } from '../../schemas/validators.ts';
 import { summarizeIssues, validateJobAsync } from '../../schemas/validators.ts';
 import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../storage/records.ts';
 import { entriesAhead } from '../../storage/entries-ahead.ts';
+import type { RemovalOptions } from '../../storage/lifecycle.ts';
 import { isQluedJobId } from '../../storage/sqooler/ids.ts';
 import { sqoolerIndexEntry } from '../../storage/sqooler/index-entry.ts';
 import { assertAcceptsJobs, type ResolvedBackend } from './backends.ts';
@@ -194,13 +195,13 @@ export class JobService {
     return (await this.lifecycleOf(record)).cancel(record.backend, record.id);
   }
 
-  async purge(record: ServedJob): Promise<void> {
-    await (await this.lifecycleOf(record)).purge(record.backend, record.id);
+  async purge(record: ServedJob, options: RemovalOptions = {}): Promise<void> {
+    await (await this.lifecycleOf(record)).purge(record.backend, record.id, options);
   }
 
-  /** An administrator's retry of a finished job, on its provider. */
-  async requeue(record: ServedJob): Promise<ServedJob> {
+  /** An administrator's retry of a finished job (with `deadLettered`, of a dead letter only), on its provider. */
+  async requeue(record: ServedJob, options: RemovalOptions = {}): Promise<ServedJob> {
     const site = await this.sites.get(record.provider);
-    return served(await site.lifecycle.requeue(record.backend, record.id), site);
+    return served(await site.lifecycle.requeue(record.backend, record.id, options), site);
   }
 }

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { DeadLetterList, DeadLetterView } from '../../schemas/dead-letter.ts';
 import type { JobDetail } from '../../schemas/native.ts';
 import type { RetryPolicy } from '../../schemas/retry-policy.ts';
+import { ns } from '../../storage/records.ts';
 import { GOOD_JOB, harnessWithAdmin } from './harness.ts';
 
 const BIN = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
@@ -74,6 +75,44 @@ describe('native API: dead letters', function () {
     expect((await s.h.call('GET', `/admin/dead-letters/${purged}`, { token: s.admin })).status).to.equal(404);
     const list = (await s.h.call('GET', '/admin/dead-letters', { token: s.admin })).body as DeadLetterList;
     expect(list.dead_letters.map((letter) => letter.job.id)).to.not.include.members([requeued, purged]);
+  });
+
+  /**
+   * Runs `meanwhile` (another admin, a spooler) after the server has looked the dead letter up and before it acts on
+   * it: the second read of the job's status is the lifecycle's own lookup.
+   */
+  const afterLookup = (id: string, meanwhile: () => Promise<unknown>) => {
+    const { get } = s.h.storage;
+    let reads = 0;
+    s.h.storage.get = (async (namespace: string, key: string) => {
+      if (namespace === ns.status('singlequdit') && key === id && (reads += 1) === 2) {
+        s.h.storage.get = get;
+        await meanwhile();
+      }
+      return get.call(s.h.storage, namespace, key);
+    }) as typeof get;
+    return () => (s.h.storage.get = get);
+  };
+
+  it('requeues or purges only a job that is still a dead letter when it acts, never one requeued meanwhile', async () => {
+    const done = await deadLetter();
+    // Another admin requeued it first and it ran to completion: requeued again, it would run a second time.
+    let undo = afterLookup(done, async () => {
+      await s.h.lifecycle.requeue('singlequdit', done);
+      await s.h.lifecycle.complete((await s.h.lifecycle.claim('singlequdit', 'spooler'))!, { ok: true });
+    });
+    const requeue = await s.h.call('POST', `/admin/dead-letters/${done}/requeue`, { token: s.admin }).finally(undo);
+    expect(requeue.status, requeue.text).to.equal(409);
+    expect(errorCode(requeue.body)).to.equal('not_dead_lettered');
+    expect((await s.h.lifecycle.find('singlequdit', done))!.value.state).to.equal('DONE');
+    // Another admin requeued it first: the purge of a dead letter must not delete the queued job.
+    const queued = await deadLetter();
+    undo = afterLookup(queued, () => s.h.lifecycle.requeue('singlequdit', queued));
+    const purge = await s.h.call('DELETE', `/admin/dead-letters/${queued}`, { token: s.admin }).finally(undo);
+    expect(purge.status, purge.text).to.equal(409);
+    expect(errorCode(purge.body)).to.equal('not_dead_lettered');
+    expect((await s.h.lifecycle.find('singlequdit', queued))!.value.state).to.equal('QUEUED');
+    await s.h.lifecycle.cancel('singlequdit', queued);
   });
 
   it('`qspool dead-letter list|show|requeue|purge` does the same from the command line (real binary)', async () => {
