@@ -44,6 +44,11 @@ export function requeueIn(tx: Transaction, record: JobRecord, now: number): void
   tx.put(deferredNs(record.backend), deferredKey(record.notBefore, record.id), { id: record.id } satisfies DeferredEntry);
 }
 
+/** Removes the deferred entry of a job leaving the queue while it waits out a backoff (cancelled). */
+export function undefer(tx: Transaction, record: JobRecord): void {
+  if (record.notBefore !== undefined) tx.delete(deferredNs(record.backend), deferredKey(record.notBefore, record.id));
+}
+
 /** Moves entries whose time has come into the schedule; entries of jobs no longer waiting are dropped. */
 export function promoteDue(tx: Transaction, backend: string, now: number): void {
   for (const key of tx.list(deferredNs(backend), { limit: PROMOTE_BATCH })) {

@@ -1,9 +1,10 @@
 // A purge's removal of one job, at the version the purge found it at (JobLifecycle.purge looks the job up again when
-// it moved meanwhile): the job, its result, schedule entry and status, then its index entries, in one transaction
-// where the provider has them and the indexes live beside the jobs, else one by one in that order.
+// it moved meanwhile): the job, its result, schedule entry, deferred entry or mark, and status, then its index entries,
+// in one transaction where the provider has them and the indexes live beside the jobs, else one by one in that order.
 import type { StorageProvider, StoredDocument } from './contract.ts';
 import { type JobRecord, ns, placeOf } from './records.ts';
 import { scheduleNs } from './schedule.ts';
+import { deferredKey, deferredNs } from './deferral.ts';
 import { isRaceLoss } from './stepwise-publisher.ts';
 
 /** False when the job is no longer at that version where it was (another transition won): nothing was removed. */
@@ -12,6 +13,9 @@ export async function removeJob(storage: StorageProvider, indexStorage: StorageP
     ...(job.resultKey ? [[storage, ns.results(job.backend), job.resultKey] as [StorageProvider, string, string]] : []),
     // A queued job's place: left behind, it counted in the queue_position of every job after it until a claim met it.
     ...(job.schedule ? [[storage, scheduleNs.entries(job.backend), job.schedule] as [StorageProvider, string, string]] : []),
+    // A job waiting out a retry's backoff: its deferred entry (with transactions) or mark (without), which nothing
+    // else would remove on providers without transactions.
+    ...(job.notBefore === undefined ? [] : [[storage, deferredNs(job.backend), deferredKey(job.notBefore, job.id)] as [StorageProvider, string, string]]),
     [storage, ns.status(job.backend), job.id],
     // The indexes go last, so a crash mid-purge leaves an entry that points nowhere rather than a hidden job.
     [indexStorage, ns.ownerIndex(job.owner), job.id],

@@ -6,8 +6,10 @@ import { expect } from 'chai';
 import type { RetryPolicy } from '../../schemas/retry-policy.ts';
 import type { StorageProvider } from '../contract.ts';
 import type { JobLifecycle } from '../lifecycle.ts';
+import { deferredNs } from '../deferral.ts';
 import { entriesAhead } from '../entries-ahead.ts';
 import { ns } from '../records.ts';
+import { scheduleNs } from '../schedule.ts';
 import type { SchedulingContext } from './scheduling.ts';
 
 const policy = (changes: Partial<RetryPolicy> = {}): RetryPolicy => ({
@@ -174,6 +176,25 @@ export function retryCases(context: SchedulingContext): void {
         context.advance(60_000);
         expect(await jobs.claim(backend, 's')).to.equal(undefined);
       }
+    });
+
+    it('leaves nothing of a job waiting out a backoff in the schedule once it is cancelled or deleted', async () => {
+      const jobs = context.lifecycle();
+      const cancelled = await submit(jobs);
+      await failOnce(jobs, policy({ base_delay_ms: 60_000 }));
+      const deleted = await submit(jobs);
+      await failOnce(jobs, policy({ base_delay_ms: 60_000 }));
+      const later = await submit(jobs);
+      expect(await context.storage().list(deferredNs(backend))).to.have.length(2);
+      expect(await jobs.cancel(backend, cancelled)).to.equal('CANCELLED');
+      await jobs.purge(backend, deleted);
+      // Neither an entry nor a mark: nothing for claims or queue counts to read past, nothing left behind for good.
+      expect(await context.storage().list(deferredNs(backend))).to.deep.equal([]);
+      const { schedule } = (await jobs.find(backend, later))!.value;
+      expect(await context.storage().list(scheduleNs.entries(backend))).to.deep.equal([schedule]);
+      context.advance(60_000);
+      expect(await claimId(jobs)).to.equal(later);
+      expect(await jobs.claim(backend, 's')).to.equal(undefined);
     });
 
     it('keeps a claim\'s cost independent of how many jobs wait out a backoff (providers with transactions)', async function () {
