@@ -182,8 +182,10 @@ export class JobTransitions {
 
   /** A running job leaves by a failed attempt (or a lost lease) for the queue, the dead letters or `deleted`. */
   failIn(tx: Transaction, runningVersion: string, record: JobRecord): JobRecord {
-    tx.move(ns.running(record.backend), placeOf(record), record.id, { value: record, expectedVersion: runningVersion });
+    // Before the move, which stores the record as it is then: a job queued before scheduling existed gets its place
+    // here, and without it on its record a claim would find it at the queue's head, not due, and take nothing.
     if (record.state === 'QUEUED') requeueIn(tx, record, this.now());
+    tx.move(ns.running(record.backend), placeOf(record), record.id, { value: record, expectedVersion: runningVersion });
     writeProjections(tx, record, this.wallClock());
     return record;
   }

@@ -8,7 +8,7 @@ import type { StorageProvider } from '../contract.ts';
 import type { JobLifecycle } from '../lifecycle.ts';
 import { deferredNs } from '../deferral.ts';
 import { entriesAhead } from '../entries-ahead.ts';
-import { ns } from '../records.ts';
+import { type JobRecord, ns } from '../records.ts';
 import { scheduleNs } from '../schedule.ts';
 import type { SchedulingContext } from './scheduling.ts';
 
@@ -195,6 +195,22 @@ export function retryCases(context: SchedulingContext): void {
       context.advance(60_000);
       expect(await claimId(jobs)).to.equal(later);
       expect(await jobs.claim(backend, 's')).to.equal(undefined);
+    });
+
+    it('never holds up the queue for a job queued before scheduling existed while it waits out a backoff', async () => {
+      const jobs = context.lifecycle();
+      const legacy = await submit(jobs);
+      // As an older version queued it: a record without its place in the schedule, and no entry.
+      const storage = context.storage();
+      const { schedule, ...record } = (await storage.get<JobRecord>(ns.queued(backend), legacy))!.value;
+      await storage.put(ns.queued(backend), legacy, record);
+      await storage.delete(scheduleNs.entries(backend), schedule!);
+      expect((await failOnce(jobs, policy({ base_delay_ms: 60_000 }))).id).to.equal(legacy);
+      const later = await submit(jobs, 'v');
+      expect(await claimId(jobs)).to.equal(later);
+      expect(await jobs.claim(backend, 's')).to.equal(undefined);
+      context.advance(60_000);
+      expect(await claimId(jobs)).to.equal(legacy);
     });
 
     it('keeps a claim\'s cost independent of how many jobs wait out a backoff (providers with transactions)', async function () {
