@@ -7,7 +7,7 @@ import type { ClaimedJob } from './lifecycle.ts';
 import { type JobRecord, type JobState, ns, placeOf, stateNamespace } from './records.ts';
 import { jobIdOf, nextEntry, scheduleNs, taken, unschedule } from './schedule.ts';
 import { promoteDue, requeueIn, undefer } from './deferral.ts';
-import { type AttemptFailure, afterFailedAttempt, isDue } from './retries.ts';
+import { type AttemptFailure, afterFailedAttempt, attemptsUsed, isDue } from './retries.ts';
 import { readRecordIn, setAsideIn, type SetAsideListener } from './damaged.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
 
@@ -107,8 +107,10 @@ export class JobTransitions {
     return this.advance(rest, 'QUEUED', line, { attempts: rest.attempts - 1 });
   }
 
+  /** A queued job cancelled: before its first attempt, or waiting for the next after a failed one (retries.ts). */
   cancelledBeforeRun(queued: JobRecord): JobRecord {
-    return this.advance(queued, 'CANCELLED', 'Cancelled before it ran.');
+    const used = attemptsUsed(queued);
+    return this.advance(queued, 'CANCELLED', used > 0 ? `Cancelled while waiting to retry (before attempt ${used + 1}).` : 'Cancelled before it ran.');
   }
 
   /** A running job flagged for its spooler, which stops at its next check. */

@@ -187,6 +187,12 @@ export function retryCases(context: SchedulingContext): void {
       const later = await submit(jobs);
       expect(await context.storage().list(deferredNs(backend))).to.have.length(2);
       expect(await jobs.cancel(backend, cancelled)).to.equal('CANCELLED');
+      // Its history says it ran once and was cancelled waiting for the next attempt, not before it ran.
+      expect((await jobs.find(backend, cancelled))!.value.detail.slice(-3)).to.deep.equal([
+        'Claimed by s (attempt 1).',
+        'Attempt 1 failed (exit-code): runtime exited with code 75; retrying in 60 s (attempt 2 of 3).',
+        'Cancelled while waiting to retry (before attempt 2).',
+      ]);
       await jobs.purge(backend, deleted);
       // Neither an entry nor a mark: nothing for claims or queue counts to read past, nothing left behind for good.
       expect(await context.storage().list(deferredNs(backend))).to.deep.equal([]);
