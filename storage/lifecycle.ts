@@ -397,8 +397,12 @@ export class JobLifecycle {
     // With transactions the status is written with every move: it cannot lag behind.
     if (!status || this.storage.transaction || FINAL_STATES.includes(status.status)) return status;
     if (await this.storage.get(stateNamespace(status.status, backend), id)) return status;
-    const found = await this.find(backend, id);
-    if (!found || found.value.seq <= status.seq) return status;
+    // Found nowhere: a purge that stopped between removing the job and its status (a crash), or a job that moved
+    // between two reads of one look, which a second look finds. A purged job's status names nothing: none is
+    // answered, so lists and queue quotas leave it out instead of showing a queued job that cannot be opened.
+    const found = (await this.find(backend, id)) ?? (await this.find(backend, id));
+    if (!found) return undefined;
+    if (found.value.seq <= status.seq) return status;
     await this.publishStatus(found.value);
     return this.readStatus(backend, id);
   }
