@@ -1,6 +1,7 @@
 // A purge's removal of one job, at the version the purge found it at (JobLifecycle.purge looks the job up again when
 // it moved meanwhile): the job, its result, schedule entry, deferred entry or mark, and status, then its index entries,
-// in one transaction where the provider has them and the indexes live beside the jobs, else one by one in that order.
+// in that order: the job's own documents in one transaction where the provider has them (with the indexes when they
+// live beside the jobs), the rest one by one.
 import type { StorageProvider, StoredDocument } from './contract.ts';
 import { type JobRecord, ns, placeOf } from './records.ts';
 import { scheduleNs } from './schedule.ts';
@@ -25,14 +26,20 @@ export async function removeJob(storage: StorageProvider, indexStorage: StorageP
     if (isRaceLoss(error)) return false;
     throw error;
   };
-  if (storage.transaction && indexStorage === storage) {
-    return storage
+  if (storage.transaction) {
+    // The job's own documents together: a crash before the status went would leave it saying QUEUED of a job that is
+    // nowhere (a status is trusted as it stands where there are transactions). Indexes elsewhere follow, as below.
+    const here = removals.filter(([target]) => target === storage);
+    const removed = await storage
       .transaction((tx) => {
         if (!tx.delete(placeOf(job), job.id, version)) return false;
-        for (const [, namespace, key] of removals) tx.delete(namespace, key);
+        for (const [, namespace, key] of here) tx.delete(namespace, key);
         return true;
       })
       .catch(raceLost);
+    if (!removed) return false;
+    for (const [target, namespace, key] of removals) if (target !== storage) await target.delete(namespace, key);
+    return true;
   }
   if (!(await storage.delete(placeOf(job), job.id, version).catch(raceLost))) return false;
   for (const [target, namespace, key] of removals) await target.delete(namespace, key);

@@ -34,6 +34,22 @@ describe('local provider', function () {
 
   providerConformance({ makeSpec: async () => ({ type: 'local', root: await freshRoot() }) });
 
+  it('removes a purged job with its status in one transaction when its indexes live on another store', async () => {
+    // A registered local provider: its jobs here, their id and owner indexes on the server's own store.
+    const storage = new LocalProvider({ root: await freshRoot() });
+    const primary = new LocalProvider({ root: await freshRoot() });
+    const jobs = new JobLifecycle(storage, { index: { storage: primary, provider: 'lab' } });
+    const { id } = await jobs.enqueue({ backend: 'b', owner: 'u', payload: {} });
+    // The process dies as it comes to remove the status: whatever was removed before must not leave it behind.
+    const { delete: remove } = storage;
+    storage.delete = (namespace, key, version) => (namespace === ns.status('b') ? Promise.reject(new Error('killed')) : remove.call(storage, namespace, key, version));
+    const outcome = await jobs.purge('b', id).then(() => 'purged', (error: Error) => error.message);
+    // Never a queued status naming no job, which lists and quota counts would take for a queued job for good.
+    expect([outcome, await jobs.find('b', id), await jobs.getStatus('b', id)]).to.deep.equal(['purged', undefined, undefined]);
+    expect(await primary.get(ns.jobIndex, id)).to.equal(undefined);
+    await Promise.all([storage.close(), primary.close()]);
+  });
+
   it('creates nothing outside its root for hostile keys', async () => {
     const parent = await freshRoot();
     const root = join(parent, 'store');
