@@ -4,7 +4,7 @@
 // the id index on the primary says which one.
 import { assertValid, assertWithinBounds } from '../../spooler/execute.ts';
 import type { BackendConfig } from '../../schemas/backend-config.ts';
-import { InvalidJobError } from '../../schemas/errors.ts';
+import { InvalidJobError, StorageUnavailableError } from '../../schemas/errors.ts';
 import type { ValidationIssue } from '../../schemas/validators.ts';
 import { summarizeIssues, validateJobAsync } from '../../schemas/validators.ts';
 import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../storage/records.ts';
@@ -202,6 +202,12 @@ export class JobService {
   /** An administrator's retry of a finished job (with `deadLettered`, of a dead letter only), on its provider. */
   async requeue(record: ServedJob, options: RemovalOptions = {}): Promise<ServedJob> {
     const site = await this.sites.get(record.provider);
-    return served(await site.lifecycle.requeue(record.backend, record.id, options), site);
+    const requeued = await site.lifecycle.requeue(record.backend, record.id, options);
+    // Queued without a submission's slot: counted now, so its owner's next submissions cannot go past the quota. The
+    // job is queued whatever this meets: a store that cannot be reached now leaves it to the next count.
+    await this.quota.reentered(requeued.owner).catch((error: unknown) => {
+      if (!(error instanceof StorageUnavailableError)) throw error;
+    });
+    return served(requeued, site);
   }
 }

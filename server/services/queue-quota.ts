@@ -6,7 +6,9 @@
 // is renewed only where that matters: every RECOUNT_AFTER_MS while less than a quarter of the limit is left, and at
 // once before a submission is refused, so jobs that left the queue make room immediately. A user far from the limit
 // costs no counting at all, however long their queue (a count reads every queued job's index entry and status).
-// A job that re-enters the queue without a slot (an administrator's requeue) is seen at the next count.
+// A job an administrator requeues re-enters the queue without a submission: it is added to the count at once
+// (`reentered`), or the submissions admitted on the count before it would take its owner past the limit. Jobs that
+// return to the queue from running (a retry, a lease lost, a spooler stopping) were counted when submitted.
 //
 // Bounds: a recount sees every job whose index entry is written (the lifecycle writes it first). Slots another
 // replica was granted in the last KEEP_GRANTS_MS survive a recount, as it may not have used them yet (a replica uses
@@ -113,6 +115,17 @@ export class QueueQuota {
       const at = this.now();
       fresh = { count: await this.index.countQueued(owner, this.limit), at };
     }
+  }
+
+  /**
+   * Counts a job of `owner` back in the queue without a submission (an administrator's requeue) as one admitted. No
+   * count yet: the first submission counts the queue, this job included.
+   */
+  async reentered(owner: string): Promise<void> {
+    await changeShared<QuotaDocument, void>(this.storage, QUOTA_NAMESPACE, owner, (stored) => ({
+      ...(stored ? { write: { ...stored, settled: stored.settled + 1 } } : {}),
+      result: undefined,
+    }));
   }
 
   /** Drops the leases of users who stopped submitting. */

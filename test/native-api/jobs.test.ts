@@ -137,6 +137,24 @@ describe('native API: backends and jobs', function () {
     await drainQueue();
   });
 
+  it('counts a job an administrator requeues against its owner\'s quota at once: no submission takes them past it', async () => {
+    const fay = await h.user('fay');
+    const ids = [];
+    for (let i = 0; i < 5; i += 1) ids.push(idOf(await submit(fay, { payload: GOOD_JOB })));
+    // Two leave the queue; the next submission counts the queue afresh (3) and is admitted.
+    const claims = [(await h.lifecycle.claim('singlequdit', 's'))!, (await h.lifecycle.claim('singlequdit', 's'))!];
+    expect(claims.map((claim) => claim.record.id)).to.deep.equal(ids.slice(0, 2));
+    await h.lifecycle.complete(claims[0]!, { ok: true });
+    expect((await submit(fay, { payload: GOOD_JOB })).status).to.equal(201);
+    const requeued = await h.call('POST', `/admin/jobs/${ids[0]}/requeue`, { token: admin });
+    expect(requeued.status, requeued.text).to.equal(200);
+    // Five queued again: the quota is full.
+    const refused = await submit(fay, { payload: GOOD_JOB });
+    expect(refused.status, refused.text).to.equal(429);
+    expect(errorOf(refused).code).to.equal('quota_exceeded');
+    await drainQueue();
+  });
+
   it('counts the quota past stray keys in any queue, which are no job ids', async () => {
     const dave = await h.user('dave');
     for (const key of ['0', 'zz']) await h.storage.put(ns.queued('fermions'), key, { stray: true });
