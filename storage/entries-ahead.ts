@@ -14,24 +14,25 @@ const TIME_DIGITS = 12;
 
 /** Entries before `place` whose job a claim would take at `now`, other than job `self`; at most `max` are counted. */
 export async function entriesAhead(storage: StorageProvider, backend: string, place: string, now: number, max: number, self?: string): Promise<number> {
-  let count = 0;
-  for (let after: string | undefined; count < max; ) {
+  const ahead = new Set<string>();
+  for (let after: string | undefined; ahead.size < max; ) {
     const keys = await storage.list(scheduleNs.entries(backend), { limit: PAGE, ...(after ? { after } : {}) });
     const before = keys.filter((key) => key < place);
-    count += before.length;
+    for (const key of before) ahead.add(key);
     if (before.length < keys.length || keys.length < PAGE) break;
     after = keys[keys.length - 1];
   }
-  if (count >= max) return max;
-  const deferred = await deferredBefore(storage, backend, place, now, self);
-  return Math.min(max, storage.transaction ? count + deferred : count - deferred);
+  if (ahead.size >= max) return max;
+  const deferred = await deferredBefore(storage, backend, place, now, ahead, self);
+  return Math.min(max, storage.transaction ? ahead.size + deferred : ahead.size - deferred);
 }
 
 /**
  * Jobs other than `self` whose place is before `place` and whose deferred key says: with transactions, due at `now`
- * (their entry is not back yet); without, still waiting at `now` (their entry is there, but passed over).
+ * (their entry is not back yet); without, still waiting at `now` and with their entry among those counted (`ahead`:
+ * claims pass over it; a crash between a retry's mark and its entry can leave the mark alone).
  */
-async function deferredBefore(storage: StorageProvider, backend: string, place: string, now: number, self?: string): Promise<number> {
+async function deferredBefore(storage: StorageProvider, backend: string, place: string, now: number, ahead: ReadonlySet<string>, self?: string): Promise<number> {
   const due = Boolean(storage.transaction);
   let count = 0;
   // 'g' sorts after every hex digit: past every key of the time `now`.
@@ -43,7 +44,8 @@ async function deferredBefore(storage: StorageProvider, backend: string, place: 
     keys.forEach((key, i) => {
       const record = records[i]?.value;
       // A key left by a crash or an earlier backoff names another time, or a job no longer queued.
-      if (record && record.id !== self && record.notBefore === deferredUntil(key) && entryKeyOf(record) < place) count += 1;
+      if (!record || record.id === self || record.notBefore !== deferredUntil(key)) return;
+      if (due ? entryKeyOf(record) < place : ahead.has(entryKeyOf(record))) count += 1;
     });
     if (keys.length < PAGE) return count;
     after = keys[keys.length - 1]!;

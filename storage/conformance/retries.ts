@@ -97,6 +97,19 @@ export function retryCases(context: SchedulingContext): void {
       expect([await claimId(jobs), await claimId(jobs), await claimId(jobs)]).to.deep.equal([retried, other, same]);
     });
 
+    it('counts a job waiting out a backoff ahead of no one when a crash left its mark without its entry (providers without transactions)', async function () {
+      const storage = context.storage();
+      if (storage.transaction) this.skip(); // Entry and mark are written in one transaction there.
+      const jobs = context.lifecycle();
+      const retried = await submit(jobs);
+      const { schedule, notBefore } = await failOnce(jobs, policy({ base_delay_ms: 60_000 }));
+      // The retry's entry and mark are written side by side after its move: a crash can leave the mark alone.
+      await storage.delete(scheduleNs.entries(backend), schedule!);
+      const later = (await jobs.find(backend, await submit(jobs)))!.value;
+      expect(await entriesAhead(storage, backend, later.schedule!, notBefore! - 1, 10_000, later.id)).to.equal(0);
+      expect((await jobs.find(backend, retried))!.value.state).to.equal('QUEUED');
+    });
+
     it('backs off by base × factor^(n − 1) between attempts, then dead-letters the job with every attempt recorded', async () => {
       const jobs = context.lifecycle();
       const id = await submit(jobs);
