@@ -480,7 +480,7 @@ export class JobLifecycle {
         if (requeued) return record;
         continue;
       }
-      if (await this.stepwise.requeue(from, record, found.version, resultKey)) return record;
+      if (await this.stepwise.requeue(from, found.value, record, found.version, resultKey)) return record;
     }
     throw new ConflictError(`Job ${id} kept changing state; try again`);
   }

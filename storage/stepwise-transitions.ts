@@ -198,15 +198,18 @@ export class StepwiseTransitions {
     }
   }
 
-  /** An administrator's requeue of a finished job: false when the job changed meanwhile. */
-  async requeue(from: string, record: JobRecord, expectedVersion: string, resultKey: string | undefined): Promise<boolean> {
+  /**
+   * An administrator's requeue of a finished job (`previous`, at `expectedVersion`): false when the job changed
+   * meanwhile. Published from `previous`, so a finish whose process has not published it yet still gets its event.
+   */
+  async requeue(from: string, previous: JobRecord, record: JobRecord, expectedVersion: string, resultKey: string | undefined): Promise<boolean> {
     try {
       await this.storage.move(from, ns.queued(record.backend), record.id, { value: record, expectedVersion });
     } catch (error) {
       if (isRaceLoss(error)) return false;
       throw error;
     }
-    await this.publisher.publish(record);
+    await this.publisher.publish(record, previous);
     await this.schedule.enter(record);
     if (resultKey) await this.storage.delete(ns.results(record.backend), resultKey);
     return true;

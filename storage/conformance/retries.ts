@@ -8,7 +8,7 @@ import type { StorageProvider } from '../contract.ts';
 import type { JobLifecycle } from '../lifecycle.ts';
 import { deferredNs } from '../deferral.ts';
 import { entriesAhead } from '../entries-ahead.ts';
-import { type JobRecord, ns } from '../records.ts';
+import { type JobEvent, type JobRecord, ns } from '../records.ts';
 import { scheduleNs } from '../schedule.ts';
 import type { SchedulingContext } from './scheduling.ts';
 
@@ -230,6 +230,31 @@ export function retryCases(context: SchedulingContext): void {
       expect(await jobs.claim(backend, 's')).to.equal(undefined);
       context.advance(60_000);
       expect(await claimId(jobs)).to.equal(legacy);
+    });
+
+    it('records the dead-lettering of a job an admin requeues before its reaper published it (providers without transactions)', async function () {
+      const storage = context.storage();
+      if (storage.transaction) this.skip(); // The move, its event and status are one transaction there.
+      const id = await submit(context.lifecycle());
+      await context.lifecycle({ leaseMs: 1000 }).claim(backend, 'dies');
+      context.advance(1001);
+      // The reaper's move to the dead letters lands; the admin's requeue, in another process, comes before its event.
+      const admin = context.lifecycle();
+      const { move } = storage;
+      storage.move = async (...args) => {
+        const version = await move.apply(storage, args);
+        storage.move = move;
+        await admin.requeue(backend, id);
+        return version;
+      };
+      try {
+        expect(await context.lifecycle({ leaseMs: 1000 }).requeueExpired(backend, policy({ max_attempts: 1 }))).to.deep.equal([id]);
+      } finally {
+        storage.move = move;
+      }
+      const events = await Promise.all((await storage.list(ns.events)).map(async (key) => (await storage.get<JobEvent>(ns.events, key))!.value));
+      const states = events.filter((event) => event.jobId === id).sort((a, b) => a.seq - b.seq).map((event) => [event.seq, event.state]);
+      expect(states).to.deep.equal([[1, 'QUEUED'], [2, 'RUNNING'], [3, 'ERROR'], [4, 'QUEUED']]);
     });
 
     it('keeps a claim\'s cost independent of how many jobs wait out a backoff (providers with transactions)', async function () {
