@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig, RETRY_DEFAULTS, retryPolicy } from './index.ts';
+import { backendBound, ConfigError, loadConfig, RETRY_DEFAULTS, retryPolicy } from './index.ts';
 
 describe('configuration', () => {
   it('runs out of the box with documented defaults', () => {
@@ -25,6 +25,22 @@ describe('configuration', () => {
       ConfigError,
       'Invalid configuration: PORT must be an integer in decimal digits, not "x"; QSPOOL_FSYNC must be true, false, 1 or 0; LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
     );
+  });
+
+  it('bounds a backend\'s own work limit as it bounds the global one (a 30-day time limit overflowed the spooler\'s timer)', () => {
+    for (const [bound, ok, tooLow, tooHigh] of [
+      ['QSPOOL_JOB_TIME_LIMIT_S', '604800', '0', '604801'],
+      ['QSPOOL_MAX_RESULT_BYTES', '1024', '1023', undefined],
+      ['QSPOOL_MAX_SAMPLES', '1', '0', undefined],
+    ] as const) {
+      expect(backendBound(loadConfig({ [`${bound}_QUBIT`]: ok }), bound, 'qubit'), `${bound}_QUBIT=${ok}`).to.equal(Number(ok));
+      for (const value of [tooLow, tooHigh]) {
+        if (value === undefined) continue;
+        expect(() => loadConfig({ [bound]: value }), `${bound}=${value}`).to.throw(ConfigError, `Invalid configuration: ${bound} must be`);
+        expect(() => loadConfig({ [`${bound}_QUBIT`]: value }), `${bound}_QUBIT=${value}`).to.throw(ConfigError, `Invalid configuration: ${bound}_QUBIT must be`);
+      }
+    }
+    expect(() => loadConfig({ QSPOOL_JOB_TIME_LIMIT_S_QUBIT: '2592000' })).to.throw(ConfigError, 'QSPOOL_JOB_TIME_LIMIT_S_QUBIT must be <= 604800');
   });
 
   it('builds each backend\'s retry policy from the retry settings, a backend\'s own exit codes first', () => {

@@ -11,6 +11,13 @@ const PER_BACKEND_BOUND = /^QSPOOL_(JOB_TIME_LIMIT_S|MAX_SAMPLES|MAX_RESULT_BYTE
 const PER_BACKEND_EXIT_CODES = /^QSPOOL_RETRY_EXIT_CODES_[A-Z0-9]+$/;
 const EXIT_CODES = '^(|-?[0-9]{1,3}(,-?[0-9]{1,3})*)$';
 export type BackendBound = 'QSPOOL_JOB_TIME_LIMIT_S' | 'QSPOOL_MAX_SAMPLES' | 'QSPOOL_MAX_RESULT_BYTES';
+/** The range of each work bound, for the global variable and a backend's own alike. */
+const BOUND_RANGE = {
+  QSPOOL_MAX_SAMPLES: { type: 'integer', minimum: 1 },
+  QSPOOL_MAX_RESULT_BYTES: { type: 'integer', minimum: 1024 },
+  // 7 days: a longer time limit would overflow the spooler's timer (Node fires a timeout over 2^31 − 1 ms at once).
+  QSPOOL_JOB_TIME_LIMIT_S: { type: 'integer', minimum: 1, maximum: 604_800 },
+} as const;
 
 const configSchema = {
   type: 'object',
@@ -70,9 +77,9 @@ const configSchema = {
     QSPOOL_MAX_QUEUED_PER_USER: { type: 'integer', minimum: 1, default: 500 },
     // Work bounds each spooler publishes in its backend's config and the server checks at submission: shots summed
     // over a job's experiments, the result's estimated size (shots × wires × 4 bytes), and the wall-clock run time.
-    QSPOOL_MAX_SAMPLES: { type: 'integer', minimum: 1, default: 10_000_000 },
-    QSPOOL_MAX_RESULT_BYTES: { type: 'integer', minimum: 1024, default: 67_108_864 },
-    QSPOOL_JOB_TIME_LIMIT_S: { type: 'integer', minimum: 1, maximum: 604_800, default: 60 },
+    QSPOOL_MAX_SAMPLES: { ...BOUND_RANGE.QSPOOL_MAX_SAMPLES, default: 10_000_000 },
+    QSPOOL_MAX_RESULT_BYTES: { ...BOUND_RANGE.QSPOOL_MAX_RESULT_BYTES, default: 67_108_864 },
+    QSPOOL_JOB_TIME_LIMIT_S: { ...BOUND_RANGE.QSPOOL_JOB_TIME_LIMIT_S, default: 60 },
     // An invalid job's answer lists at most this many problems (and says how many there are).
     QSPOOL_MAX_PROBLEMS: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
     // Token bucket per credential (or client address): refill rate per second (0 turns limiting off) and burst size.
@@ -138,7 +145,10 @@ const configSchema = {
   // signing key (PEM text or a PEM file) of QSPOOL_SIGNING_KEY_FERMIONS.
   patternProperties: {
     [PER_BACKEND.source]: { type: 'string', minLength: 1 },
-    [PER_BACKEND_BOUND.source]: { type: 'integer', minimum: 1 },
+    // A backend's own bound (QSPOOL_JOB_TIME_LIMIT_S_QUBIT) takes the range of the global one.
+    '^QSPOOL_JOB_TIME_LIMIT_S_[A-Z0-9]+$': BOUND_RANGE.QSPOOL_JOB_TIME_LIMIT_S,
+    '^QSPOOL_MAX_SAMPLES_[A-Z0-9]+$': BOUND_RANGE.QSPOOL_MAX_SAMPLES,
+    '^QSPOOL_MAX_RESULT_BYTES_[A-Z0-9]+$': BOUND_RANGE.QSPOOL_MAX_RESULT_BYTES,
     [PER_BACKEND_EXIT_CODES.source]: { type: 'string', pattern: EXIT_CODES },
   },
   additionalProperties: true,
