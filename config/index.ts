@@ -211,6 +211,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   return config;
 }
 
+/** Variables named after a backend (QSPOOL_RUNTIME_QUBIT, QSPOOL_MAX_SAMPLES_FERMIONS, …): the prefix and the name. */
+const NAMES_A_BACKEND = /^(QSPOOL_(?:RUNTIME|SIGNING_KEY|JOB_TIME_LIMIT_S|MAX_SAMPLES|MAX_RESULT_BYTES|RETRY_EXIT_CODES))_([A-Z0-9]+)$/;
+
+/**
+ * The backends a configuration names besides QSPOOL_BACKENDS, each with the variable that names it: QSPOOL_SIGN's list
+ * and the per-backend variables (QSPOOL_RUNTIME_QUBIT names qubit). A name no backend has is a typo that would
+ * otherwise be ignored: results left unsigned, jobs run on the simulator instead of the runtime, a bound not applied.
+ */
+export function namedBackends(config: Config): { variable: string; backend: string }[] {
+  const named: { variable: string; backend: string }[] = [];
+  if (config.QSPOOL_SIGN !== 'all' && config.QSPOOL_SIGN !== 'none') {
+    for (const backend of config.QSPOOL_SIGN.split(',')) named.push({ variable: 'QSPOOL_SIGN', backend });
+  }
+  for (const key of Object.keys(config).sort()) {
+    const match = NAMES_A_BACKEND.exec(key);
+    if (match) named.push({ variable: key, backend: match[2]!.toLowerCase() });
+  }
+  return named;
+}
+
 export function backendList(config: Config): string[] {
   return config.QSPOOL_BACKENDS.split(',');
 }

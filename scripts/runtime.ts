@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { subscribe } from 'node:diagnostics_channel';
 import { join } from 'node:path';
-import { backendBound, backendList, backendSetting, loadConfig, retryPolicy, signs, type Config } from '../config/index.ts';
+import { backendBound, backendList, backendSetting, loadConfig, namedBackends, retryPolicy, signs, type Config } from '../config/index.ts';
 import { createLogger, type Logger } from '../config/logger.ts';
 import { builtinBackends, createBackend } from '../spooler/backends/index.ts';
 import { ExternalRuntime, withRuntime } from '../spooler/runtime/index.ts';
@@ -48,6 +48,17 @@ export function backendNamesProblem(names: string[]): string | undefined {
   const unknown = names.filter((name) => !builtinBackends.has(name));
   if (unknown.length === 0) return undefined;
   return `unknown backend ${unknown.map((name) => JSON.stringify(name)).join(', ')}; known: ${[...builtinBackends.keys()].join(', ')}`;
+}
+
+/**
+ * The variables that name a backend that does not exist (`QSPOOL_SIGN: unknown backend "fermion"; known: …`), or
+ * undefined: checked, like QSPOOL_BACKENDS, before anything opens.
+ */
+export function namedBackendsProblem(config: Config): string | undefined {
+  const unknown = namedBackends(config).filter(({ backend }) => !builtinBackends.has(backend));
+  if (unknown.length === 0) return undefined;
+  const problems = unknown.map(({ variable, backend }) => `${variable}: unknown backend ${JSON.stringify(backend)}`);
+  return `${problems.join('; ')}; known: ${[...builtinBackends.keys()].join(', ')}`;
 }
 
 export function startSpoolers(runtime: Runtime, names = backendList(runtime.config)): Spooler[] {

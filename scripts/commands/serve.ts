@@ -1,13 +1,13 @@
 // `qspool serve` and `qspool spooler`: the server and the spoolers as separate processes, as a lab deploys them.
 // `qspool serve --workers N` runs N server processes on one port (scripts/cluster.ts).
 import cluster from 'node:cluster';
-import { loadConfig } from '../../config/index.ts';
+import { ConfigError, loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { startServer } from '../../server/index.ts';
 import { startSpoolerMetrics } from '../../server/metrics/spooler.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import { onPrimaryShutdown, runPrimary, workerSlot } from '../cluster.ts';
-import { backendNamesProblem, Lifetime, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
+import { backendNamesProblem, Lifetime, namedBackendsProblem, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
 import { integerOption, UsageError } from './usage.ts';
 
 /** `--storage` names a registered provider (lower-case letters and digits) or, with a `/` in it, a directory. */
@@ -40,6 +40,8 @@ export async function runServe(options: { port?: string; dataDir?: string; worke
 export async function runSpooler(options: { backend: string; storage?: string }): Promise<void> {
   const problem = backendNamesProblem(options.backend.split(','));
   if (problem) throw new UsageError(`--backend: ${problem}`);
+  const misnamed = namedBackendsProblem(loadConfig(process.env));
+  if (misnamed) throw new ConfigError(`Invalid configuration: ${misnamed}`);
   const named = options.storage !== undefined && REGISTRY_NAME.test(options.storage);
   const runtime = await openRuntime(options.storage && !named ? { QSPOOL_DATA_DIR: options.storage } : {}, { sync: true });
   const lifetime = new Lifetime(runtime.logger);

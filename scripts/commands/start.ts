@@ -3,7 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { backendList, ConfigError, loadConfig } from '../../config/index.ts';
 import { startServer } from '../../server/index.ts';
-import { backendNamesProblem, demoTokenFile, Lifetime, onShutdown, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
+import { backendNamesProblem, demoTokenFile, namedBackendsProblem, Lifetime, onShutdown, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
 
 async function demoToken(runtime: Runtime, users: Awaited<ReturnType<typeof startServer>>['users']): Promise<string> {
   const file = demoTokenFile(runtime.config);
@@ -49,6 +49,8 @@ export async function runStart(): Promise<void> {
   // The pattern admits any lower-case name; one no spooler can serve used to fail without naming the variable.
   const problem = backendNamesProblem(backendList(config));
   if (problem) throw new ConfigError(`Invalid configuration: QSPOOL_BACKENDS: ${problem}`);
+  const named = namedBackendsProblem(config);
+  if (named) throw new ConfigError(`Invalid configuration: ${named}`);
   const runtime = await runtimeFor(config);
   const lifetime = new Lifetime(runtime.logger);
   lifetime.add(() => runtime.storage.close());

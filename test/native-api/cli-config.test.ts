@@ -44,4 +44,20 @@ describe('qspool start, serve and spooler: invalid settings', function () {
     });
     expect(existsSync(dataDir)).to.equal(false);
   });
+
+  it('names QSPOOL_SIGN or a per-backend variable (exit 1) that names a backend that does not exist, a typo once ignored', async () => {
+    const known = 'known: singlequdit, multiqudit, fermions, rydberg, qubit';
+    // QSPOOL_SIGN=fermion left fermions' results unsigned, QSPOOL_RUNTIME_QUBITS ran qubit jobs on the simulator.
+    expect(await qspool({ QSPOOL_SIGN: 'fermion,qubit', QSPOOL_RUNTIME_QUBITS: 'python3 runtime.py' }, 'start')).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: `qspool: Invalid configuration: QSPOOL_SIGN: unknown backend "fermion"; QSPOOL_RUNTIME_QUBITS: unknown backend "qubits"; ${known}\n`,
+    });
+    expect(await qspool({ QSPOOL_JOB_TIME_LIMIT_S_MULTIQUBIT: '600' }, 'spooler', '--backend', 'qubit')).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: `qspool: Invalid configuration: QSPOOL_JOB_TIME_LIMIT_S_MULTIQUBIT: unknown backend "multiqubit"; ${known}\n`,
+    });
+    expect(existsSync(dataDir)).to.equal(false);
+  });
 });
