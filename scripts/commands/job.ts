@@ -31,7 +31,12 @@ function print(options: JsonOption, data: unknown, human: () => string): void {
 }
 
 async function readJob(file: string): Promise<Record<string, unknown>> {
-  const text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    // A job file that is not there is a mistyped argument, like a job that is not JSON: a usage error (exit 2).
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new UsageError(`${file}: no such file`);
+    if (error.code === 'EISDIR') throw new UsageError(`${file} is a directory, not a job file`);
+    throw error;
+  });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

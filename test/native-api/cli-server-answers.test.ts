@@ -129,6 +129,10 @@ describe('qspool job and login: what the server answers, as exit codes and messa
       [['dead-letter', 'list', '--limit', 'abc'], '--limit must be an integer from 1 to 200, not "abc"'],
       [['job', 'submit', job, '--backend', 'singlequdit', '--notify', 'FOO'], '--notify: unknown state FOO; use QUEUED, RUNNING, DONE, ERROR, CANCELLED or none'],
       [['job', 'submit', '-', '--backend', 'singlequdit'], 'stdin is not JSON: Unexpected end of JSON input'],
+      // A mistyped job file answered "ENOENT: no such file or directory, open '…'" with exit 1, like a failure.
+      [['job', 'submit', join(home, 'nosuch.json'), '--backend', 'singlequdit'], `${join(home, 'nosuch.json')}: no such file`],
+      [['job', 'estimate', join(job, 'x.json'), '--backend', 'singlequdit'], `${join(job, 'x.json')}: no such file`],
+      [['job', 'submit', home, '--backend', 'singlequdit'], `${home} is a directory, not a job file`],
     ];
     for (const [args, message] of cases) expect(await qspool(...args), args.join(' ')).to.deep.equal({ code: 2, stdout: '', stderr: `qspool: ${message}\n` });
     expect(asked).to.equal(0);
