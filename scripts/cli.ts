@@ -211,11 +211,10 @@ try {
 }
 
 /**
- * Bad input (4xx) is a usage error; anything else is a failure. A server's answer counts as bad input only when it
- * refused what was typed (400, 413, 422): its 401, 403, 404, 409 and 429 say the call failed, not how it was made.
+ * What was typed, refused (400, 413, 422), is a usage error; anything else is a failure, whether a server or the local
+ * store answered: 401, 403, 404, 409 (a user that exists) and 429 say the call failed, not how it was made.
  */
 function exitCodeOf(error: unknown): number {
-  if (error instanceof ApiError) return [400, 413, 422].includes(error.status) ? 2 : 1;
   if (error instanceof InvalidOptionsError) return 2;
-  return error instanceof QspoolError && error.status >= 400 && error.status < 500 && error.status !== 404 ? 2 : 1;
+  return (error instanceof ApiError || error instanceof QspoolError) && [400, 413, 422].includes(error.status) ? 2 : 1;
 }

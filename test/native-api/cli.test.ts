@@ -130,6 +130,12 @@ describe('qspool user (and storage) commands', function () {
     );
     expect(failed?.code).to.equal(1);
     expect(failed?.stderr).to.equal('qspool: No user nobody\n');
+    // A user that exists is a failed call too (as the server's 409 is), not a mistyped one (exit 2).
+    const name = `twice${Date.now()}`;
+    const add = () => promisify(execFile)('node', [bin, 'user', 'add', name], { env: process.env }).then(() => ({ code: 0, stderr: '' }), (error: { code: number; stderr: string }) => error);
+    expect((await add()).code).to.equal(0);
+    const again = await add();
+    expect([again.code, again.stderr]).to.deep.equal([1, `qspool: User ${name} already exists\n`]);
   });
 
   it('refuses, creating nothing, to read a data directory that holds no store (a mistyped path), but adds a first user there', async () => {
