@@ -98,6 +98,24 @@ describe('web interface with hostile results', function () {
     expectNoConsoleErrors(eve.console, 'a result with 300 000 distinct outcomes');
   });
 
+  it('shows a result with 1000 experiments at once, drawing each chart as it comes into view', async () => {
+    const results = Array.from({ length: 1000 }, (_, i) => ({ header: { name: `e${i}` }, data: { memory: Array.from({ length: 20 }, (_, k) => String((i + k) % 5)) } }));
+    const many = await jobWithResult({ results });
+    const started = Date.now();
+    await eve.page.goto(`${system.url}/jobs/${many}`);
+    const figures = eve.page.locator('figure.histogram');
+    await figures.first().locator('canvas').waitFor();
+    expect(Date.now() - started, 'ms until the first chart is drawn').to.be.below(15_000);
+    expect(await figures.count()).to.equal(1000);
+    // Only the charts near the screen are built; each measures the page, and all 1000 froze it for half a minute.
+    expect(await eve.page.locator('figure.histogram canvas').count(), 'charts drawn before scrolling').to.be.below(50);
+    const last = figures.last();
+    expect(await last.locator('figcaption').textContent()).to.equal('e999: 20 shots, 5 distinct outcomes');
+    await last.scrollIntoViewIfNeeded();
+    await last.locator('canvas').waitFor();
+    expectNoConsoleErrors(eve.console, 'a result with 1000 experiments');
+  });
+
   it('shows every backend it can read when one of them cannot be read, and that one again once it can', async () => {
     const unreadable = '**/api/v1/backends/fermions';
     const body = JSON.stringify({ error: { code: 'storage_unavailable', message: 'The storage is unavailable', details: null } });

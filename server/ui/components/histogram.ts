@@ -4,7 +4,7 @@
 // outcomes than MAX_OUTCOMES shows its most frequent ones and says so; the raw JSON has them all.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
-import { useEffect, useMemo, useRef } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { BAR_FILL, mostFrequent, type OutcomeCount } from '../format.ts';
 
@@ -42,9 +42,20 @@ function options(counts: OutcomeCount[], width: number): uPlot.Options {
 export function Histogram({ name, shots, counts: all }: { name: string; shots: number; counts: OutcomeCount[] }): VNode {
   const holder = useRef<HTMLDivElement>(null);
   const counts = useMemo(() => mostFrequent(all, MAX_OUTCOMES), [all]);
+  const [near, setNear] = useState(false);
+  useEffect(() => {
+    // The chart is drawn once its place comes near the screen: every chart measures the page as it is built, so a
+    // result with hundreds of experiments drawing them all at once froze the page for half a minute before showing
+    // any. The caption and the table are there from the start.
+    const element = holder.current;
+    if (!element || near) return;
+    const watch = new IntersectionObserver((entries) => entries.some((entry) => entry.isIntersecting) && setNear(true), { rootMargin: '600px 0px' });
+    watch.observe(element);
+    return () => watch.disconnect();
+  }, [near]);
   useEffect(() => {
     const element = holder.current;
-    if (!element || counts.length === 0) return;
+    if (!element || !near || counts.length === 0) return;
     const data: uPlot.AlignedData = [counts.map((_, i) => i), counts.map((c) => c.count)];
     const plot = new uPlot(options(counts, Math.max(260, element.clientWidth)), data, element);
     // Follows the page width (a phone turned sideways, a resized window).
@@ -54,13 +65,13 @@ export function Histogram({ name, shots, counts: all }: { name: string; shots: n
       resize.disconnect();
       plot.destroy();
     };
-  }, [counts]);
+  }, [counts, near]);
   const summary = counts.map((c) => [c.outcome, c.count]);
   return html`
     <figure class="histogram" data-experiment=${name} data-counts=${JSON.stringify(summary)}>
       <figcaption><strong>${name}</strong>: ${shots} shots, ${all.length} distinct outcome${all.length === 1 ? '' : 's'}${
         counts.length < all.length ? html`<span data-testid="outcomes-shown">, the ${counts.length} most frequent shown</span>` : null}</figcaption>
-      <div class="plot" ref=${holder} aria-hidden="true"></div>
+      <div class=${near || counts.length === 0 ? 'plot' : 'plot pending'} ref=${holder} aria-hidden="true"></div>
       <details>
         <summary>Counts and probabilities</summary>
         <table class="counts">
