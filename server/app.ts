@@ -37,6 +37,10 @@ export function createApp({ logger, observe = [], middleware = [], routers, trus
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Referrer-Policy', 'no-referrer');
     ctx.set('Content-Security-Policy', API_CONTENT_SECURITY_POLICY);
+    // Answers are someone's jobs, results, tokens and users: none is kept in a browser's cache, where the next person
+    // at a shared computer (or anything reading its disk) could find them after a log-out. Routes that may be kept
+    // (the web interface's pages and assets, event streams) set their own.
+    ctx.set('Cache-Control', 'no-store');
     await next();
   });
   app.use(async (ctx, next) => {

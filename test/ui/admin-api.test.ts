@@ -185,4 +185,20 @@ describe('admin and validation routes, and the pages\' answers', () => {
     expect(docs.headers.get('content-security-policy')).to.match(/^default-src 'none'; style-src 'sha256-/);
     expect(docs.headers.get('x-frame-options')).to.equal('DENY');
   });
+
+  it('lets no browser cache keep a user\'s answers, so none outlives a log-out on a shared computer', async () => {
+    const id = await submit(s.token);
+    const auth = { headers: { Authorization: `Bearer ${s.token}` } };
+    const answers = {
+      me: await request(`${s.h.url}/api/v1/users/me`, auth),
+      jobs: await request(`${s.h.url}/api/v1/jobs`, auth),
+      job: await request(`${s.h.url}/api/v1/jobs/${id}`, auth),
+      tokens: await request(`${s.h.url}/api/v1/tokens`, auth),
+      admin: await request(`${s.h.url}/api/v1/admin/users`, { headers: { Authorization: `Bearer ${s.admin}` } }),
+      refused: await request(`${s.h.url}/api/v1/jobs/${id}`),
+    };
+    for (const [name, answer] of Object.entries(answers)) expect(answer.headers.get('cache-control'), name).to.equal('no-store');
+    // The pages hold no data of anyone's (they ask the API), and hashed assets never change: those stay cacheable.
+    expect((await request(`${s.h.url}/jobs`)).headers.get('cache-control')).to.equal('no-cache');
+  });
 });
