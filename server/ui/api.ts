@@ -28,8 +28,9 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const parsed = (await response.json().catch(() => ({}))) as T & ErrorBody;
   if (response.ok) return parsed;
   const error = parsed.error ?? {};
-  if (response.status === 401 && session) {
-    // Expired, revoked (password changed) or disabled: start over at the log-in page.
+  if (response.status === 401 && session && path !== '/auth/token') {
+    // Expired, revoked (password changed) or disabled: start over at the log-in page. A mistyped password on the
+    // log-in page is not that: whoever is signed in stays so, and the page shows the error.
     setSession(undefined);
     navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, true);
   }

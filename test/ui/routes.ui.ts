@@ -43,6 +43,27 @@ describe('web interface addresses', function () {
     expect(ivy.console.take()).to.deep.equal([]);
   });
 
+  it('keeps whoever is signed in through a mistyped password on the log-in page, and never goes on to the log-in page', async () => {
+    await logInWith(encodeURIComponent('/tokens'));
+    expect(new URL(ivy.page.url()).pathname).to.equal('/tokens');
+    await ivy.page.goto(`${system.url}/login`);
+    await ivy.page.fill('input[name=username]', 'ivy');
+    await ivy.page.fill('input[name=password]', 'not the password');
+    await ivy.page.click('button[type=submit]');
+    await ivy.page.locator('[role=alert]').waitFor();
+    // Wrong credentials on the form are the form's error, not the end of ivy's session.
+    expect(ivy.page.url()).to.equal(`${system.url}/login`);
+    expect(await ivy.page.locator('[data-testid=signed-in-as]').textContent()).to.equal('ivy');
+    await ivy.page.fill('input[name=password]', PASSWORD);
+    await ivy.page.click('button[type=submit]');
+    await ivy.page.waitForURL(`${system.url}/jobs`);
+    for (const next of ['/login', '/signup', '/login?next=%2Flogin']) {
+      await logInWith(encodeURIComponent(next));
+      expect(ivy.page.url(), next).to.equal(`${system.url}/jobs`);
+    }
+    ivy.console.take();
+  });
+
   it('opens the Job page of a job imported from qlued under its qlued id', async () => {
     const id = '20230321_114612-fermions-fretchen-cec9c';
     await ivy.page.goto(`${system.url}/jobs/${id}`);

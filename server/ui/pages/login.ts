@@ -21,14 +21,17 @@ export async function logIn(username: string, password: string): Promise<void> {
 /**
  * Only pages of this site: `next` comes from the address bar and must not send anyone elsewhere. It is read as the
  * browser reads it, which drops tabs and line breaks (`/<tab>/host` is `//host`, another site, as is `/\host`);
- * anything else means the job list. (Another site could not be reached anyway, navigate() only moves in this one,
- * but it would fail after a successful log-in and leave the user on this page with the browser's error.)
+ * anything else, and the log-in and sign-up pages themselves, means the job list. (Another site could not be reached
+ * anyway, navigate() only moves in this one, but it would fail after a successful log-in and leave the user on this
+ * page with the browser's error.)
  */
 export function safeNext(next: string | null): string {
   if (!next?.startsWith('/')) return '/jobs';
   try {
     const url = new URL(next, location.origin);
-    return url.origin === location.origin ? `${url.pathname}${url.search}${url.hash}` : '/jobs';
+    // Back to the log-in or sign-up page would leave a user who just logged in looking at the form again.
+    if (url.origin !== location.origin || url.pathname === '/login' || url.pathname === '/signup') return '/jobs';
+    return `${url.pathname}${url.search}${url.hash}`;
   } catch {
     return '/jobs';
   }
