@@ -9,7 +9,7 @@ import { MAX_OUTCOMES } from '../../server/ui/components/histogram.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { ns } from '../../storage/records.ts';
 import { eventually, postJson } from '../support/system.ts';
-import { expectNoConsoleErrors, launchBrowser, openPage, type UserPage } from './support/browser.ts';
+import { expectNoConsoleErrors, expectNoHorizontalScroll, launchBrowser, openPage, type UserPage } from './support/browser.ts';
 import { PASSWORD, startUiSystem, type UiSystem } from './support/system.ts';
 
 const BACKEND = 'singlequdit';
@@ -114,6 +114,33 @@ describe('web interface with hostile results', function () {
     await last.scrollIntoViewIfNeeded();
     await last.locator('canvas').waitFor();
     expectNoConsoleErrors(eve.console, 'a result with 1000 experiments');
+  });
+
+  it('keeps a phone\'s page within its screen whatever the lengths of names, tags and outcomes', async () => {
+    const phone = await openPage(browser, 360, 800);
+    await phone.page.goto(`${system.url}/login`);
+    await phone.page.fill('input[name=username]', 'eve');
+    await phone.page.fill('input[name=password]', PASSWORD);
+    await phone.page.click('button[type=submit]');
+    await phone.page.locator('[data-testid=signed-in-as]').waitFor();
+    // The longest tags the API takes, and an experiment name and outcome as long as a lab cares to write.
+    const tags = ['a', 'b', 'c'].map((letter) => letter.repeat(32));
+    const { id } = (await system.call('POST', `/backends/${BACKEND}/jobs`, jwt, { payload, tags })).body as { id: string };
+    const done = await eventually(async () => {
+      const found = await lifecycle.find(BACKEND, id);
+      return found?.value.state === 'DONE' ? found.value : undefined;
+    }, 60_000);
+    const long = 'x'.repeat(300);
+    await system.storage.put(ns.results(BACKEND), done.resultKey!, { results: [{ header: { name: long }, data: { memory: [long, '1'] } }] });
+    await phone.page.goto(`${system.url}/jobs/${id}`);
+    await phone.page.locator('figure.histogram canvas').waitFor();
+    await phone.page.click('figure.histogram summary');
+    await expectNoHorizontalScroll(phone.page, 'the Job page');
+    await phone.page.click('nav >> text=My jobs');
+    await phone.page.locator(`tr[data-job="${id}"]`).waitFor();
+    await expectNoHorizontalScroll(phone.page, 'My jobs');
+    expectNoConsoleErrors(phone.console, 'long names on a phone');
+    await phone.page.close();
   });
 
   it('shows every backend it can read when one of them cannot be read, and that one again once it can', async () => {
