@@ -143,6 +143,21 @@ describe('web interface with hostile results', function () {
     await phone.page.close();
   });
 
+  it('shows that storage is down (503) while it is, then the page again by itself once it is back', async () => {
+    const down = { error: { code: 'storage_unavailable', message: 'Storage is unavailable just now; try again shortly' } };
+    await eve.page.route('**/api/v1/backends', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify(down) }));
+    await eve.page.goto(`${system.url}/backends`);
+    await eve.page.locator('main [role=alert]').waitFor();
+    expect(await eve.page.locator('main [role=alert]').textContent()).to.equal(down.error.message);
+    // Still down at the next poll: still said, nothing else.
+    await eve.page.waitForTimeout(6000);
+    expect(await eve.page.locator('main [role=alert]').textContent()).to.equal(down.error.message);
+    await eve.page.unroute('**/api/v1/backends');
+    await eve.page.locator(`article[data-backend=${BACKEND}]`).waitFor({ timeout: 15_000 });
+    expect(await eve.page.locator('main [role=alert]').count()).to.equal(0);
+    eve.console.take();
+  });
+
   it('shows every backend it can read when one of them cannot be read, and that one again once it can', async () => {
     const unreadable = '**/api/v1/backends/fermions';
     const body = JSON.stringify({ error: { code: 'storage_unavailable', message: 'The storage is unavailable', details: null } });

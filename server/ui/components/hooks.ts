@@ -1,6 +1,6 @@
 // Small hooks the pages share: data loaded from the API (with reload and optional polling).
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { errorText } from '../api.ts';
+import { ApiError, errorText } from '../api.ts';
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -18,6 +18,9 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], options: { p
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const [loading, setLoading] = useState(true);
+  // Counts answers, so a failure schedules the next poll as a success does; whether that failure is worth trying again.
+  const [answers, setAnswers] = useState(0);
+  const [passing, setPassing] = useState(false);
   const generation = useRef(0);
   const loader = useRef(load);
   loader.current = load;
@@ -29,10 +32,17 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], options: { p
       if (mine !== generation.current) return;
       setData(value);
       setError(undefined);
+      setPassing(false);
     } catch (caught) {
-      if (mine === generation.current) setError(errorText(caught));
+      if (mine !== generation.current) return;
+      setError(errorText(caught));
+      // The server or the network down for a moment (503, 429, no answer) passes; a refusal (404, 403) does not.
+      setPassing(!(caught instanceof ApiError) || caught.status >= 500 || caught.status === 429);
     } finally {
-      if (mine === generation.current) setLoading(false);
+      if (mine === generation.current) {
+        setLoading(false);
+        setAnswers((count) => count + 1);
+      }
     }
   }, []);
 
@@ -45,10 +55,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], options: { p
 
   const { pollMs, poll } = options;
   useEffect(() => {
-    if (!pollMs || data === undefined || (poll && !poll(data))) return;
+    // A polling page goes on after a passing failure (storage briefly down), even before its first answer, so it
+    // recovers by itself; it used to stop at the first failure and show that error until the user reloaded.
+    if (!pollMs || (passing ? false : data === undefined || error !== undefined || (poll && !poll(data)))) return;
     const timer = setTimeout(() => void reload(), pollMs);
     return () => clearTimeout(timer);
-  }, [data, pollMs]);
+  }, [answers, pollMs]);
 
   return { data, error, loading, reload };
 }
