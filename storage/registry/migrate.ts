@@ -1,8 +1,10 @@
 // Copies every document of one provider to another, namespace by namespace in key order, recording a cursor in
 // the target after each page so an interrupted migration resumes where it stopped. Copies are plain overwrites,
-// so repeating a page is harmless.
+// so repeating a page is harmless. Which namespaces are copied: migrated-namespaces.ts.
 import type { StorageProvider } from '../contract.ts';
-import { ns } from '../records.ts';
+import { keysOf, namespacesOf } from './migrated-namespaces.ts';
+
+export { namespacesOf } from './migrated-namespaces.ts';
 
 export interface MigrationProgress {
   namespace: string;
@@ -17,28 +19,12 @@ interface Cursor {
 }
 
 const PAGE = 500;
-const STATIC_NAMESPACES = [ns.configs, ns.keys, 'users', 'tokens', 'events', 'index/jobs'];
-const PER_BACKEND = [ns.queued, ns.running, ns.finished, ns.deleted, ns.dead, ns.status, ns.results];
 
-async function allKeys(storage: StorageProvider, namespace: string): Promise<string[]> {
-  const keys: string[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await storage.list(namespace, { limit: 1000, ...(after ? { after } : {}) });
-    keys.push(...page);
-    if (page.length < 1000) return keys;
-    after = page[page.length - 1];
-  }
-}
-
-/** Every namespace holding durable documents: fixed ones, then each published backend's and each user's. */
-export async function namespacesOf(storage: StorageProvider): Promise<string[]> {
-  const backends = await allKeys(storage, ns.configs);
-  const users = await allKeys(storage, 'users');
-  return [
-    ...STATIC_NAMESPACES,
-    ...backends.flatMap((backend) => PER_BACKEND.map((namespace) => namespace(backend))),
-    ...users.map((user) => `index/owner/${user}`),
-  ];
+/** Counted a page at a time: only the number is kept, never the keys of a whole store. */
+async function countOf(storage: StorageProvider, namespaces: string[]): Promise<number> {
+  let total = 0;
+  for (const namespace of namespaces) for await (const keys of keysOf(storage, namespace)) total += keys.length;
+  return total;
 }
 
 export async function migrate(
@@ -50,8 +36,7 @@ export async function migrate(
   const cursorNs = 'migrations';
   const saved = (await to.get<Cursor>(cursorNs, migrationId))?.value;
   const namespaces = await namespacesOf(from);
-  const totals = await Promise.all(namespaces.map(async (namespace) => (await allKeys(from, namespace)).length));
-  const total = totals.reduce((a, b) => a + b, 0);
+  const total = await countOf(from, namespaces);
   let copied = saved?.copied ?? 0;
   const start = saved ? Math.max(0, namespaces.indexOf(saved.namespace)) : 0;
   for (let index = start; index < namespaces.length; index += 1) {

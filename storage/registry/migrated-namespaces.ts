@@ -1,0 +1,93 @@
+// Which namespaces a migration copies. Everything a server or spooler needs to go on as before must be here: a
+// namespace left out is not an error anywhere, just state that silently disappears on the new store (a queued job
+// without its schedule entry is never claimed, a user's webhooks and idempotency records vanish, every outbox event
+// is notified again from a dispatch cursor of zero). What is left out on purpose is listed with its reason.
+//   heartbeats/<backend>   spoolers are stopped for a migration; their signs of life on the old store mean nothing
+//   limits/rate/*          per-minute request counters, worthless a minute later
+//   migrations             a migration's own cursor, kept on the target
+import { DISPATCH_NS } from '../../server/notifications/dispatcher.ts';
+import { logNamespace, PENDING_NS } from '../../server/notifications/deliveries.ts';
+import { namespaceOf as idempotencyNs } from '../../server/services/idempotency.ts';
+import { QUOTA_NAMESPACE } from '../../server/services/queue-quota.ts';
+import { CONFIG_SIGNATURES } from '../../spooler/signing/keys.ts';
+import type { StorageProvider } from '../contract.ts';
+import { deferredNs } from '../deferral.ts';
+import { ns } from '../records.ts';
+import { MAX_PRIORITY, scheduleNs } from '../schedule.ts';
+
+const PAGE = 1000;
+
+/** Namespaces that exist once per store. `server` holds the JWT secret, `providers` the registry's logins. */
+const STATIC = [
+  ns.configs,
+  ns.keys,
+  CONFIG_SIGNATURES,
+  'users',
+  'tokens',
+  ns.events,
+  ns.jobIndex,
+  'server',
+  'providers',
+  'provider-state',
+  QUOTA_NAMESPACE,
+  'limits/password/addresses',
+  'limits/password/usernames',
+  DISPATCH_NS,
+  PENDING_NS,
+];
+
+function perBackend(backend: string): string[] {
+  const bands = Array.from({ length: MAX_PRIORITY + 1 }, (_, band) => scheduleNs.users(backend, band));
+  return [
+    ns.queued(backend),
+    ns.running(backend),
+    ns.finished(backend),
+    ns.deleted(backend),
+    ns.dead(backend),
+    ns.damaged(backend),
+    ns.status(backend),
+    ns.results(backend),
+    scheduleNs.entries(backend),
+    scheduleNs.clocks(backend),
+    deferredNs(backend),
+    ...bands,
+  ];
+}
+
+/** One page at a time, so a namespace of millions of keys is never held whole. */
+export async function* keysOf(storage: StorageProvider, namespace: string, page = PAGE): AsyncGenerator<string[]> {
+  for (let after: string | undefined; ; ) {
+    const keys = await storage.list(namespace, { limit: page, ...(after ? { after } : {}) });
+    if (keys.length > 0) yield keys;
+    if (keys.length < page) return;
+    after = keys[keys.length - 1];
+  }
+}
+
+async function collect(storage: StorageProvider, namespace: string): Promise<string[]> {
+  const all: string[] = [];
+  for await (const keys of keysOf(storage, namespace)) all.push(...keys);
+  return all;
+}
+
+/**
+ * Every namespace holding durable documents: fixed ones, then each published backend's, each user's and each
+ * webhook's. Backends and users are few (one key each); jobs are never listed here.
+ */
+export async function namespacesOf(storage: StorageProvider): Promise<string[]> {
+  const backends = await collect(storage, ns.configs);
+  const users = await collect(storage, 'users');
+  const perUser: string[] = [];
+  for (const user of users) {
+    const hooks = await collect(storage, `webhooks/${user}`);
+    perUser.push(
+      ns.ownerIndex(user),
+      `user-tokens/${user}`,
+      idempotencyNs(user),
+      `webhooks/${user}`,
+      logNamespace({ kind: 'mail', name: user }),
+      ...hooks.map((hook) => logNamespace({ kind: 'hook', name: hook })),
+    );
+  }
+  return [...STATIC, ...backends.flatMap(perBackend), ...perUser];
+}
