@@ -141,7 +141,7 @@ export async function storageMigrate(options: Output & { from: string; to: strin
       if (bar && !started) bar.start(total, copied, { namespace });
       started = true;
       bar?.update(copied, { namespace });
-    });
+    }, options.to);
     bar?.stop();
     return outcome;
   });

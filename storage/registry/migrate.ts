@@ -1,7 +1,8 @@
 // Copies every document of one provider to another, namespace by namespace in key order, recording a cursor in
 // the target after each page so an interrupted migration resumes where it stopped. Copies are plain overwrites,
-// so repeating a page is harmless. Which namespaces are copied: migrated-namespaces.ts.
+// so repeating a page is harmless; a target already holding documents is refused (empty-target.ts). Which namespaces are copied: migrated-namespaces.ts.
 import type { StorageProvider } from '../contract.ts';
+import { assertEmptyTarget } from './empty-target.ts';
 import { keysOf, namespacesOf } from './migrated-namespaces.ts';
 
 export { namespacesOf } from './migrated-namespaces.ts';
@@ -32,10 +33,17 @@ export async function migrate(
   to: StorageProvider,
   migrationId: string,
   onProgress: (progress: MigrationProgress) => void = () => undefined,
+  targetName?: string,
 ): Promise<{ copied: number; resumed: boolean }> {
   const cursorNs = 'migrations';
   const saved = (await to.get<Cursor>(cursorNs, migrationId))?.value;
   const namespaces = await namespacesOf(from);
+  if (!saved) {
+    await assertEmptyTarget(to, namespaces, targetName);
+    // Before the first copy: a run that fails on its first document leaves the target not empty, and the cursor is
+    // what lets the next run resume there rather than be refused.
+    await to.put(cursorNs, migrationId, { namespace: namespaces[0]!, after: null, copied: 0 } satisfies Cursor);
+  }
   const total = await countOf(from, namespaces);
   let copied = saved?.copied ?? 0;
   const start = saved ? Math.max(0, namespaces.indexOf(saved.namespace)) : 0;
