@@ -3,6 +3,7 @@
 // so repeating a page is harmless; a target already holding documents is refused (empty-target.ts). Which namespaces are copied: migrated-namespaces.ts.
 import type { StorageProvider } from '../contract.ts';
 import { assertEmptyTarget } from './empty-target.ts';
+import { PROVIDERS_NS } from './index.ts';
 import { keysOf, namespacesOf } from './migrated-namespaces.ts';
 
 export { namespacesOf } from './migrated-namespaces.ts';
@@ -53,6 +54,9 @@ export async function migrate(
     for (;;) {
       const keys = await from.list(namespace, { limit: PAGE, ...(after ? { after } : {}) });
       for (const key of keys) {
+        // The target's own entry in the registry: on the copy it would name the store it is in, so a server started
+        // there would open its primary a second time as a lab and list every backend twice.
+        if (namespace === PROVIDERS_NS && key === targetName) continue;
         const document = await from.get(namespace, key);
         if (document) await to.put(namespace, key, document.value);
       }

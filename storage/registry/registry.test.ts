@@ -175,6 +175,16 @@ describe('storage-provider registry', function () {
     expect(await target.list('migrations')).to.deep.equal([]);
   });
 
+  it('migrates the registry with its logins, but not the target\'s own entry, which would name the store it is in', async () => {
+    await registry.add({ name: 'lab1', type: 'local', login: { base_path: join(dir, 'lab1') } });
+    await registry.add({ name: 'copy', type: 'local', login: { base_path: join(dir, 'copy') } });
+    const target = await registry.open('copy');
+    await migrate(primary, target, 'm', undefined, 'copy');
+    expect(await target.list(PROVIDERS_NS)).to.deep.equal(['lab1']);
+    const moved = new ProviderRegistry(target, 'alqor', { base_path: join(dir, 'copy') }, KEY);
+    expect((await moved.show('lab1')).login).to.deep.include({ base_path: join(dir, 'lab1') });
+  });
+
   it('works from the CLI with meaningful exit codes and --json', async function () {
     this.timeout(120_000);
     const env = { ...process.env, QSPOOL_DATA_DIR: join(dir, 'cli'), QSPOOL_SECRET_KEY: KEY, LOG_LEVEL: 'silent' };
