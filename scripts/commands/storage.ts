@@ -137,12 +137,12 @@ export async function storageMigrate(options: Output & { from: string; to: strin
     const [from, to] = await Promise.all([registry.open(options.from), registry.open(options.to)]);
     const bar = !options.json && process.stderr.isTTY ? new SingleBar({ format: '{bar} {value}/{total} documents  {namespace}' }) : undefined;
     let started = false;
+    // Stopped on failure too, so the error is printed on a line of its own rather than after the bar.
     const outcome = await migrate(from, to, `${options.from}-to-${options.to}`, ({ namespace, copied, total }) => {
       if (bar && !started) bar.start(total, copied, { namespace });
       started = true;
       bar?.update(copied, { namespace });
-    }, options.to);
-    bar?.stop();
+    }, options.to).finally(() => bar?.stop());
     return outcome;
   });
   print({ from: options.from, to: options.to, ...result }, options, () =>

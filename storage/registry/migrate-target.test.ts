@@ -9,6 +9,7 @@ import { JobLifecycle } from '../lifecycle.ts';
 import { LocalProvider } from '../local/index.ts';
 import { ns } from '../records.ts';
 import { migrate } from './migrate.ts';
+import { MigrationInterruptedError } from './migration-error.ts';
 
 describe('storage migrate: the target', function () {
   this.timeout(30_000);
@@ -40,7 +41,7 @@ describe('storage migrate: the target', function () {
     expect(await target.list(ns.finished('singlequdit'))).to.deep.equal([id]);
   });
 
-  it('resumes a run that failed on its very first document', async () => {
+  it('says where a failed run stopped and that re-running resumes it, even from its very first document', async () => {
     const failing: StorageProvider = Object.create(target) as StorageProvider;
     let writes = 0;
     failing.put = async (...args) => {
@@ -48,7 +49,9 @@ describe('storage migrate: the target', function () {
       if (args[0] !== 'migrations' && ++writes === 2) throw new Error('connection lost');
       return target.put(...args);
     };
-    await migrate(source, failing, 'm').then(() => expect.fail('should have failed'), (error: Error) => expect(error.message).to.equal('connection lost'));
+    const failed = await migrate(source, failing, 'm').then(() => expect.fail('should have failed'), (error: unknown) => error);
+    expect(failed).to.be.instanceOf(MigrationInterruptedError);
+    expect((failed as Error).message).to.match(/^Migration interrupted in events after 1 of \d+ documents: connection lost\. Nothing in the source was changed; run the same command again to resume/);
     expect((await migrate(source, target, 'm')).resumed).to.equal(true);
     expect(await target.list(ns.queued('singlequdit'))).to.deep.equal([id]);
   });

@@ -5,6 +5,7 @@ import type { StorageProvider } from '../contract.ts';
 import { assertEmptyTarget } from './empty-target.ts';
 import { PROVIDERS_NS } from './index.ts';
 import { keysOf, namespacesOf } from './migrated-namespaces.ts';
+import { MigrationInterruptedError } from './migration-error.ts';
 
 export { namespacesOf } from './migrated-namespaces.ts';
 
@@ -48,26 +49,32 @@ export async function migrate(
   const total = await countOf(from, namespaces);
   let copied = saved?.copied ?? 0;
   const start = saved ? Math.max(0, namespaces.indexOf(saved.namespace)) : 0;
-  for (let index = start; index < namespaces.length; index += 1) {
-    const namespace = namespaces[index]!;
-    let after = index === start && saved?.after ? saved.after : undefined;
-    for (;;) {
-      const keys = await from.list(namespace, { limit: PAGE, ...(after ? { after } : {}) });
-      for (const key of keys) {
-        // The target's own entry in the registry: on the copy it would name the store it is in, so a server started
-        // there would open its primary a second time as a lab and list every backend twice.
-        if (namespace === PROVIDERS_NS && key === targetName) continue;
-        const document = await from.get(namespace, key);
-        if (document) await to.put(namespace, key, document.value);
+  let current = namespaces[start] ?? '';
+  try {
+    for (let index = start; index < namespaces.length; index += 1) {
+      const namespace = namespaces[index]!;
+      current = namespace;
+      let after = index === start && saved?.after ? saved.after : undefined;
+      for (;;) {
+        const keys = await from.list(namespace, { limit: PAGE, ...(after ? { after } : {}) });
+        for (const key of keys) {
+          // The target's own entry in the registry: on the copy it would name the store it is in, so a server started
+          // there would open its primary a second time as a lab and list every backend twice.
+          if (namespace === PROVIDERS_NS && key === targetName) continue;
+          const document = await from.get(namespace, key);
+          if (document) await to.put(namespace, key, document.value);
+        }
+        copied += keys.length;
+        if (keys.length > 0) {
+          after = keys[keys.length - 1];
+          await to.put(cursorNs, migrationId, { namespace, after: after ?? null, copied } satisfies Cursor);
+        }
+        onProgress({ namespace, copied, total });
+        if (keys.length < PAGE) break;
       }
-      copied += keys.length;
-      if (keys.length > 0) {
-        after = keys[keys.length - 1];
-        await to.put(cursorNs, migrationId, { namespace, after: after ?? null, copied } satisfies Cursor);
-      }
-      onProgress({ namespace, copied, total });
-      if (keys.length < PAGE) break;
     }
+  } catch (error) {
+    throw new MigrationInterruptedError(current, copied, total, error);
   }
   await to.delete(cursorNs, migrationId);
   return { copied, resumed: saved !== undefined };
