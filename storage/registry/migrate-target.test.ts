@@ -30,6 +30,14 @@ describe('storage migrate: the target', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('keeps the claim order: a later job of higher priority is still taken first', async () => {
+    const urgent = (await new JobLifecycle(source).enqueue({ backend: 'singlequdit', owner: 'bob', payload: {}, meta: { priority: 9 } })).id;
+    await migrate(source, target, 'm');
+    const moved = new JobLifecycle(target);
+    expect((await moved.claim('singlequdit', 'spooler'))?.record.id).to.equal(urgent);
+    expect((await moved.claim('singlequdit', 'spooler'))?.record.id).to.equal(id);
+  });
+
   it('refuses a second run once a server has used the copy, leaving the copy as it was', async () => {
     await migrate(source, target, 'm');
     const moved = new JobLifecycle(target);
