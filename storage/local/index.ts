@@ -13,6 +13,7 @@ import { Documents } from './documents.ts';
 import { WalSync } from './durability.ts';
 import { GroupCommit } from './group-commit.ts';
 import { importLegacyTree } from './legacy-import.ts';
+import { ReadSnapshot } from './read-snapshot.ts';
 import { Revisions } from './revisions.ts';
 import { closeStore, isBusy, mapUnusable, openStore, stillAtPath, type OpenStore } from './store-file.ts';
 import { assertArea, assertNamespace } from '../keys.ts';
@@ -41,6 +42,7 @@ export class LocalProvider implements StorageProvider {
   private readonly walSync: WalSync;
   private closed = false;
   private pathCheckedThisTurn = false;
+  private readonly snapshot = new ReadSnapshot();
 
   constructor(options: LocalProviderOptions) {
     this.root = options.root;
@@ -48,7 +50,11 @@ export class LocalProvider implements StorageProvider {
     this.bells = new Doorbells(join(this.root, '.bells'));
     this.walSync = new WalSync(() => this.opened().open.walFd);
     this.commits = new GroupCommit({
-      database: () => this.opened().open.db,
+      database: () => {
+        // The write lock cannot be taken inside a transaction, and reads after this commit must see it.
+        this.snapshot.end();
+        return this.opened().open.db;
+      },
       committed: (namespaces) => {
         this.store?.open.checkpointer.ensureRunning();
         this.bells.ring(namespaces);
@@ -126,6 +132,7 @@ export class LocalProvider implements StorageProvider {
   async close(): Promise<void> {
     this.closed = true;
     this.bells.close();
+    this.snapshot.end();
     // Writes already queued still commit: close() must not turn an accepted write into a lost one.
     await this.commits.run(() => undefined).catch(() => undefined);
     if (this.store) closeStore(this.store.open);
@@ -150,6 +157,7 @@ export class LocalProvider implements StorageProvider {
       return this.store;
     }
     if (this.closed) throw new StorageUnavailableError('Local storage was closed');
+    this.snapshot.end();
     if (this.store) closeStore(this.store.open);
     this.store = undefined;
     const open = openStore(this.root);
@@ -167,6 +175,7 @@ export class LocalProvider implements StorageProvider {
   private async read<T>(work: () => T): Promise<T> {
     for (let wait = 1; ; wait = Math.min(wait * 2, 20)) {
       try {
+        this.snapshot.enter(this.opened().open.db);
         return work();
       } catch (error) {
         if (!isBusy(error) || wait >= 20) throw mapUnusable(error);

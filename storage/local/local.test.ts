@@ -240,6 +240,32 @@ describe('local provider', function () {
     await reader.close();
   });
 
+  it('reads documents from one snapshot per tick, afresh at the next tick, and sees its own commits at once', async () => {
+    const root = join(await freshRoot(), 'store');
+    const reader = new LocalProvider({ root, fsync: false });
+    await reader.put('jobs', 'a', 1);
+    const other = new Database(join(root, STORE_FILE));
+    const change = other.prepare("UPDATE documents SET value = '2' WHERE namespace = 'jobs' AND key = 'a'");
+    // Another process commits between two reads of one tick: both see the state before it.
+    const first = reader.get('jobs', 'a');
+    change.run();
+    const second = reader.get('jobs', 'a');
+    expect((await first)?.value).to.equal(1);
+    expect((await second)?.value).to.equal(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await reader.get('jobs', 'a'))?.value).to.equal(2);
+    // A write asked for in the tick of a read commits (the write lock is not taken inside the read's transaction),
+    // and the next read sees it, as does another connection.
+    const read = reader.get('jobs', 'a');
+    const written = reader.put('jobs', 'a', 3);
+    expect((await read)?.value).to.equal(2);
+    await written;
+    expect((await reader.get('jobs', 'a'))?.value).to.equal(3);
+    expect(other.prepare("SELECT value FROM documents WHERE namespace = 'jobs' AND key = 'a'").pluck().get()).to.equal('3');
+    other.close();
+    await reader.close();
+  });
+
   it('sets aside a queued row that is no JSON at all, and claims the job behind it', async () => {
     const root = join(await freshRoot(), 'store');
     const store = new LocalProvider({ root, fsync: false });
