@@ -25,6 +25,7 @@ import { IdempotencySweeper } from './services/idempotency-sweep.ts';
 import { JobIndex } from './services/job-index.ts';
 import { JobService } from './services/jobs.ts';
 import { ProviderSites, providerRegistry } from './services/providers.ts';
+import { Sessions } from './services/sessions.ts';
 import { UserService } from './services/users.ts';
 import { passwordAttempts } from './limits/password-attempts.ts';
 
@@ -179,7 +180,8 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     maxProblems: config.QSPOOL_MAX_PROBLEMS,
     largeBodies: new BodyTurns(config.QSPOOL_MAX_LARGE_BODIES),
   };
-  const auth = new BearerAuth(services.users, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET, secretKey), config.QSPOOL_JWT_TTL_S);
+  const sessions = new Sessions(storage, services.users);
+  const auth = new BearerAuth(services.users, sessions, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET, secretKey), config.QSPOOL_JWT_TTL_S);
   const deps = { ...services, limits, baseUrl: config.QSPOOL_BASE_URL };
   const sources = siteSources(services.sites);
   const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources, secretKey });

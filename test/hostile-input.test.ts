@@ -174,7 +174,7 @@ describe('hostile input on every route', function () {
     }
 
     const routes: [string, string][] = [
-      ['POST', `${v1}/users`], ['POST', `${v1}/auth/token`], ['GET', `${v1}/users/me`], ['PATCH', `${v1}/users/me`], ['POST', `${v1}/users/me/password`],
+      ['POST', `${v1}/users`], ['POST', `${v1}/auth/token`], ['DELETE', `${v1}/auth/token`], ['GET', `${v1}/users/me`], ['PATCH', `${v1}/users/me`], ['POST', `${v1}/users/me/password`],
       ['POST', `${v1}/tokens`], ['GET', `${v1}/tokens`], ['DELETE', `${v1}/tokens/${tokenId}`], ['GET', `${v1}/backends`], ['GET', `${v1}/backends/singlequdit`],
       ['POST', `${v1}/backends/singlequdit/jobs`], ['GET', `${v1}/jobs`], ...jobRoutes(jobId).map(([m, p]): [string, string] => [m!, p!]),
       ['GET', `${v1}/openapi.json`], ['GET', `${v1}/docs`],
@@ -198,7 +198,7 @@ describe('hostile input on every route', function () {
       `Bearer ${access}x`, `Bearer ${access} ${token}`,
     ];
     const authRoutes: Probe[] = [
-      { method: 'GET', path: `${v1}/users/me` }, { method: 'GET', path: `${v1}/jobs` }, { method: 'GET', path: `${v1}/jobs/${jobId}` },
+      { method: 'GET', path: `${v1}/users/me` }, { method: 'DELETE', path: `${v1}/auth/token` }, { method: 'GET', path: `${v1}/jobs` }, { method: 'GET', path: `${v1}/jobs/${jobId}` },
       { method: 'POST', path: `${v1}/jobs/${jobId}/cancel` }, { method: 'DELETE', path: `${v1}/jobs/${jobId}` }, { method: 'DELETE', path: `${v1}/tokens/${tokenId}` },
       { method: 'POST', path: `${v1}/tokens`, body: '{"name":"stolen"}' }, { method: 'POST', path: `${v1}/backends/singlequdit/jobs`, body: JSON.stringify({ payload: GOOD_JOB }) },
       { method: 'POST', path: '/api/v3/singlequdit/post_job', body: JSON.stringify({ payload: GOOD_JOB }) }, { method: 'GET', path: `/api/v3/singlequdit/get_job_status?job_id=${jobId}` },

@@ -1,14 +1,16 @@
 // Who is calling the native API. Credentials come only from `Authorization: Bearer <credential>`: either an API
 // token (32 hex, as qlued issues them) or an access token (a JWT from POST /api/v1/auth/token, HS256, verified by
 // passport-jwt; the key comes from jwt-secret.ts). Every failure is a 401 with a code saying which: expired, invalid,
-// revoked, disabled. A token without `exp` is refused: it would never expire.
+// revoked, disabled. A token without `exp` is refused: it would never expire; one without `jti` too: logging out
+// could not end it (services/sessions.ts).
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import jwt from 'jsonwebtoken';
 import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { AccessToken } from '../../schemas/accounts.ts';
-import { QspoolError, UnauthorizedError } from '../../schemas/errors.ts';
+import { QspoolError, RequestValidationError, UnauthorizedError } from '../../schemas/errors.ts';
+import { isSessionClaims, type SessionClaims, type Sessions } from '../services/sessions.ts';
 import { isApiTokenShaped } from '../services/tokens.ts';
 import type { User, UserService } from '../services/users.ts';
 
@@ -18,13 +20,20 @@ interface Claims {
   iat: number;
   /** Required: jsonwebtoken would accept a token without one forever. */
   exp?: number;
-  jti: string;
+  /** Required: the session's id, by which logging out ends it. */
+  jti?: string;
   ver: number;
 }
 
 const credentialVersion = (user: User) => (user.passwordChangedAt ? Date.parse(user.passwordChangedAt) : 0);
 
 const challenge = (message: string, code: string) => new UnauthorizedError(message, code);
+
+function sessionOf(claims: Claims): SessionClaims {
+  if (typeof claims.exp !== 'number') throw challenge('The access token has no expiry (exp); log in again', 'invalid_token');
+  if (!isSessionClaims(claims)) throw challenge('The access token lacks a user (sub) or a session id (jti), or has a malformed one; log in again', 'invalid_token');
+  return claims;
+}
 const noCredentials = () =>
   challenge('Authentication required: send Authorization: Bearer <API token or access token>', 'unauthorized');
 
@@ -47,6 +56,7 @@ export class BearerAuth {
 
   constructor(
     private readonly users: UserService,
+    private readonly sessions: Sessions,
     private readonly secret: string,
     private readonly ttlSeconds: number,
   ) {
@@ -92,9 +102,34 @@ export class BearerAuth {
     return user;
   }
 
+  /**
+   * Ends the session of the request's access token (logging out) on every server of the store. A token already ended,
+   * expired, or of a disabled user is ended all the same (its user might be enabled again): only one this server did
+   * not sign, or no access token at all, is refused. Answers whose session it was.
+   */
+  async endSession(ctx: Context): Promise<string> {
+    const header = ctx.get('authorization');
+    const credential = header ? bearerCredential(header) : undefined;
+    if (!credential) throw noCredentials();
+    if (isApiTokenShaped(credential)) {
+      const msg = 'This is an API token, not an access token from logging in: revoke it with DELETE /api/v1/tokens/{id}';
+      throw new RequestValidationError([{ type: 'api_token', loc: ['header', 'authorization'], msg }]);
+    }
+    let claims: Claims;
+    try {
+      claims = jwt.verify(credential, this.secret, { algorithms: ['HS256'], ignoreExpiration: true }) as Claims;
+    } catch (error) {
+      throw jwtFailure(error);
+    }
+    const session = sessionOf(claims);
+    await this.sessions.end(session);
+    return session.sub;
+  }
+
   private async userFor(claims: Claims): Promise<User> {
-    if (typeof claims.exp !== 'number') throw challenge('The access token has no expiry (exp); log in again', 'invalid_token');
-    const user = typeof claims.sub === 'string' ? await this.users.getUser(claims.sub) : undefined;
+    const state = await this.sessions.state(sessionOf(claims));
+    if (state.ended) throw challenge('This access token was ended by logging out; log in again', 'token_revoked');
+    const { user } = state;
     if (!user) throw challenge('The access token names no user', 'invalid_token');
     if (user.disabled) throw challenge('This account is disabled', 'user_disabled');
     if (claims.ver !== credentialVersion(user)) throw challenge('The password changed since this access token was issued', 'token_revoked');

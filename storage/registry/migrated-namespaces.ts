@@ -9,6 +9,7 @@ import { DISPATCH_NS } from '../../server/notifications/dispatcher.ts';
 import { logNamespace, PENDING_NS } from '../../server/notifications/deliveries.ts';
 import { namespaceOf as idempotencyNs } from '../../server/services/idempotency.ts';
 import { QUOTA_NAMESPACE } from '../../server/services/queue-quota.ts';
+import { ENDED_SESSIONS_NS } from '../../server/services/sessions.ts';
 import { CONFIG_SIGNATURES } from '../../spooler/signing/keys.ts';
 import type { StorageProvider } from '../contract.ts';
 import { deferredNs } from '../deferral.ts';
@@ -17,13 +18,17 @@ import { MAX_PRIORITY, scheduleNs } from '../schedule.ts';
 
 const PAGE = 1000;
 
-/** Namespaces that exist once per store. `server` holds the JWT secret, `providers` the registry's logins. */
+/**
+ * Namespaces that exist once per store. `server` holds the JWT secret, `providers` the registry's logins,
+ * `ended-sessions` the access tokens logged out of (left behind, they would work again on the copy).
+ */
 const STATIC = [
   ns.configs,
   ns.keys,
   CONFIG_SIGNATURES,
   'users',
   'tokens',
+  ENDED_SESSIONS_NS,
   ns.events,
   ns.jobIndex,
   'server',

@@ -47,7 +47,8 @@ describe('secrets at rest', function () {
       await old.server.close();
       const legacy = 'an old plaintext key, long enough for HS256 use';
       await old.storage.put('server', 'jwt-secret', { secret: legacy });
-      const token = jwt.sign({ sub: 'ada', ver }, legacy, { algorithm: 'HS256', expiresIn: 600 });
+      // As every qspool has signed them: with a jti.
+      const token = jwt.sign({ sub: 'ada', ver }, legacy, { algorithm: 'HS256', expiresIn: 600, jwtid: 'a1b2c3d4e5f60718' });
       const restarted = await startServer(old.storage, old.config, silent);
       try {
         const me = await fetch(`${restarted.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${token}` } });
@@ -71,7 +72,7 @@ describe('secrets at rest', function () {
     const forever = jwt.sign({ sub: 'bob', ver }, secret, { algorithm: 'HS256' });
     const answer = await h.call('GET', '/users/me', { token: forever });
     expect([answer.status, (answer.body as { error: { code: string } }).error.code]).to.deep.equal([401, 'invalid_token']);
-    const bounded = jwt.sign({ sub: 'bob', ver }, secret, { algorithm: 'HS256', expiresIn: 60 });
+    const bounded = jwt.sign({ sub: 'bob', ver }, secret, { algorithm: 'HS256', expiresIn: 60, jwtid: 'a1b2c3d4e5f60718' });
     expect((await h.call('GET', '/users/me', { token: bounded })).status).to.equal(200);
   });
 

@@ -1,4 +1,4 @@
-// /api/v1/auth/token: password login, answered with a short-lived access token (JWT).
+// /api/v1/auth/token: password login, answered with a short-lived access token (JWT); logging out ends that token.
 import { accessTokenSchema, loginSchema, type Login } from '../../../schemas/accounts.ts';
 import type { NativeDeps } from './index.ts';
 import { bodySchema, documented, errorBody, operation, type Operation } from './operation.ts';
@@ -27,6 +27,26 @@ export function authOperations(deps: NativeDeps): Operation[] {
         ctx.state.log.info({ user: user.username }, 'logged in');
         ctx.set('Cache-Control', 'no-store');
         ctx.body = deps.auth.issue(user);
+      },
+    }),
+    operation({
+      method: 'delete',
+      path: '/auth/token',
+      operationId: 'logout',
+      summary: 'Log out: end the access token sent, for every server',
+      description:
+        'Send the access token itself as `Authorization: Bearer <access_token>`; from then on every server refuses it ' +
+        '(401 `token_revoked`). Ending a token twice, or once it expired, is fine. API tokens are revoked with DELETE /api/v1/tokens/{id}.',
+      tag: 'Authentication',
+      auth: 'own',
+      responses: {
+        204: { description: 'The token no longer works (also when it had already ended or expired).' },
+        401: { description: 'No access token, or one this server did not sign.', schema: errorBody },
+        422: { description: 'An API token was sent instead of an access token.', schema: errorBody },
+      },
+      async handle(ctx) {
+        ctx.state.log.info({ user: await deps.auth.endSession(ctx) }, 'logged out');
+        ctx.status = 204;
       },
     }),
   ];

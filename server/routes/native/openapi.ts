@@ -59,7 +59,7 @@ export function openApiDocument(operations: Operation[], version: string): OpenA
       summary: op.summary,
       ...(op.description ? { description: op.description } : {}),
       tags: [op.tag],
-      security: op.auth === 'required' ? [{ bearer: [] }] : op.auth === 'optional' ? [{}, { bearer: [] }] : [],
+      security: op.auth === 'required' || op.auth === 'own' ? [{ bearer: [] }] : op.auth === 'optional' ? [{}, { bearer: [] }] : [],
       parameters,
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: ref(op.body) } } } } : {}),
       responses,

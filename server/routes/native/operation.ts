@@ -35,7 +35,8 @@ export const documented = (name: string, schema: JsonSchema): Documented => ({ n
 
 export const errorBody = documented('Error', errorBodySchema);
 
-export type AuthMode = 'none' | 'optional' | 'required';
+/** `own`: a bearer credential the handler checks itself (logging out takes an ended or expired access token too). */
+export type AuthMode = 'none' | 'optional' | 'required' | 'own';
 type Caller<A extends AuthMode> = A extends 'required' ? User : User | undefined;
 
 export interface Input<B, Q, A extends AuthMode> {
@@ -89,7 +90,7 @@ export function responsesOf(op: Operation): Record<number, ResponseSpec> {
     // Credentials, rate limits and almost every operation read storage: when it cannot be reached, any of them says so.
     503: { ...error('Storage cannot be reached right now (storage_unavailable).'), headers: { 'Retry-After': 'Seconds to wait.' } },
   };
-  if (op.auth === 'required') shared[401] = error('No, or a bad, expired or revoked credential; or a disabled user.');
+  if (op.auth === 'required' || op.auth === 'own') shared[401] = error('No, or a bad, expired or revoked credential; or a disabled user.');
   if (op.body) {
     shared[400] = error('The body is not JSON (or not UTF-8, or nested too deeply).');
     shared[413] = error('The body is larger than the server accepts.');
