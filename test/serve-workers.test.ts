@@ -35,6 +35,22 @@ describe('qspool serve --workers 2', function () {
   const submitted = new Set<string>();
 
   const listening = () => lines.filter((line) => line.msg === 'server listening');
+  /**
+   * Asks `GET /api/v1<path>` with the token in bursts until both workers have answered `status` (their log lines
+   * arrive on their own time); every status answered meanwhile goes into `statuses`. Answers the workers' numbers.
+   */
+  const untilBothAnswered = (path: string, bearer: string, status: number, statuses: number[] = []) => {
+    const since = lines.length;
+    const answeredBy = () => {
+      const by = new Set(lines.slice(since).filter((line) => line.path === `/api/v1${path}` && line.status === status).map((line) => line.worker));
+      return by.size === 2 ? by : undefined;
+    };
+    const ask = async () => (await fetch(`${url}/api/v1${path}`, { headers: { authorization: `Bearer ${bearer}` } })).status;
+    return eventually(async () => {
+      statuses.push(...(await Promise.all(Array.from({ length: 10 }, ask))));
+      return answeredBy();
+    });
+  };
   const submit = async (count: number) => {
     const answers = await Promise.all(
       Array.from({ length: count }, async () => {
@@ -112,25 +128,33 @@ describe('qspool serve --workers 2', function () {
 
   it('refuses a token in both workers as soon as one of them has revoked it', async () => {
     const auth = { authorization: `Bearer ${token}` };
-    const answeredBy = (status: number) => {
-      const by = new Set(lines.filter((line) => line.path === '/api/v1/jobs' && line.status === status).map((line) => line.worker));
-      return by.size === 2 ? by : undefined;
-    };
-    const statuses: number[] = [];
-    // Asks in bursts until both workers have answered `status` (their log lines arrive on their own time).
-    const untilBothAnswered = (status: number) =>
-      eventually(async () => {
-        statuses.push(...(await Promise.all(Array.from({ length: 10 }, async () => (await fetch(`${url}/api/v1/jobs`, { headers: auth })).status))));
-        return answeredBy(status);
-      });
     // Both workers first take the token (so both hold it in their credential caches).
-    await untilBothAnswered(200);
+    await untilBothAnswered('/jobs', token, 200);
     const listed = (await (await fetch(`${url}/api/v1/tokens`, { headers: auth })).json()) as { tokens: { id: string }[] };
     const revoked = await fetch(`${url}/api/v1/tokens/${listed.tokens[0]!.id}`, { method: 'DELETE', headers: auth });
     expect(revoked.status).to.equal(204);
-    statuses.length = 0;
-    expect([...(await untilBothAnswered(401))].sort()).to.deep.equal([0, 1]);
+    const statuses: number[] = [];
+    expect([...(await untilBothAnswered('/jobs', token, 401, statuses))].sort()).to.deep.equal([0, 1]);
     expect(new Set(statuses)).to.deep.equal(new Set([401]));
+  });
+
+  it('refuses an access token in both workers as soon as one of them has ended it by logging out', async () => {
+    const account = { username: 'bea', password: 'correct horse battery' };
+    const post = (path: string, body: unknown) =>
+      fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('/users', { ...account, email: 'bea@example.org' })).status).to.equal(201);
+    const login = async () => ((await (await post('/auth/token', account)).json()) as { access_token: string }).access_token;
+    const [ended, other] = [await login(), await login()];
+    // Both workers first take the token (so both hold its session in their caches).
+    await untilBothAnswered('/users/me', ended, 200);
+    const loggedOut = await fetch(`${url}/api/v1/auth/token`, { method: 'DELETE', headers: { authorization: `Bearer ${ended}` } });
+    expect(loggedOut.status).to.equal(204);
+    const statuses: number[] = [];
+    expect([...(await untilBothAnswered('/users/me', ended, 401, statuses))].sort()).to.deep.equal([0, 1]);
+    expect(new Set(statuses)).to.deep.equal(new Set([401]));
+    const stillIn: number[] = [];
+    await untilBothAnswered('/users/me', other, 200, stillIn);
+    expect(new Set(stillIn)).to.deep.equal(new Set([200]));
   });
 
   it('stops every worker on SIGTERM and exits 0', async () => {
