@@ -1,6 +1,8 @@
 // The signed-in user. The access token (a JWT from POST /api/v1/auth/token) lives in sessionStorage: readable only
 // by this origin's scripts (and the CSP lets no other script run), gone when the tab closes, and sent only as an
-// Authorization header, never as a cookie, so another site cannot make the browser send it (no CSRF).
+// Authorization header, never as a cookie, so another site cannot make the browser send it (no CSRF). Logging out
+// ends it on the server too (the one request the pages make outside api.ts, which would send them to the log-in
+// page on a 401).
 import { useEffect, useState } from 'preact/hooks';
 import type { UserView } from './types.ts';
 
@@ -37,6 +39,29 @@ export function setSession(session: Session | undefined): void {
   if (session) sessionStorage.setItem(KEY, JSON.stringify(session));
   else sessionStorage.removeItem(KEY);
   for (const listener of listeners) listener(session);
+}
+
+/** How long logging out waits for the server: a server that does not answer must not keep anyone signed in here. */
+const LOG_OUT_WAIT_MS = 5000;
+
+/**
+ * Asks the server to end the session's access token, so that a copy of it (a shared machine's sessionStorage, a
+ * proxy log) stops working too, then forgets it here, whether the server answered or not. `keepalive` lets the
+ * request finish when the tab is closed right after.
+ */
+export async function logOut(): Promise<void> {
+  const session = getSession();
+  if (session) {
+    const ended = fetch('/api/v1/auth/token', {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${session.token}` },
+      keepalive: true,
+      signal: AbortSignal.timeout(LOG_OUT_WAIT_MS),
+    });
+    // Unreachable or too slow: the token is forgotten here all the same, and the server refuses it once it expires.
+    await ended.catch(() => undefined);
+  }
+  setSession(undefined);
 }
 
 /** Re-renders the component whenever someone logs in or out. */

@@ -4,7 +4,7 @@ import { html } from 'htm/preact';
 import type { ComponentChildren, VNode } from 'preact';
 import { useEffect } from 'preact/hooks';
 import { Link, navigate } from '../router.ts';
-import { setSession, useSession } from '../session.ts';
+import { logOut, useSession } from '../session.ts';
 
 const LINKS: [string, string, boolean][] = [
   ['/backends', 'Backends', false],
@@ -15,10 +15,7 @@ const LINKS: [string, string, boolean][] = [
 
 export function Layout({ path, children }: { path: string; children?: ComponentChildren }): VNode {
   const session = useSession();
-  const logOut = () => {
-    setSession(undefined);
-    navigate('/login');
-  };
+  const onLogOut = () => void logOut().then(() => navigate('/login'));
   const links = LINKS.filter(([, , needsLogin]) => !needsLogin || session);
   if (session?.user.role === 'admin') links.push(['/admin', 'Admin', true]);
   const current = (href: string) => (path === href || (href !== '/' && path.startsWith(`${href}/`)) ? 'page' : undefined);
@@ -33,7 +30,7 @@ export function Layout({ path, children }: { path: string; children?: ComponentC
       <div class="who">
         ${session
           ? html`<span class="user" data-testid="signed-in-as">${session.user.username}</span>
-              <button type="button" class="link" onClick=${logOut}>Log out</button>`
+              <button type="button" class="link" onClick=${onLogOut}>Log out</button>`
           : html`<${Link} href="/login">Log in<//> <${Link} href="/signup">Sign up<//>`}
       </div>
     </header>
