@@ -142,6 +142,11 @@ export class QspoolClient {
     return this.request('POST', '/auth/token', { body: { username, password } });
   }
 
+  /** Ends the access token this client was made with (logging out); API tokens are revoked with DELETE /tokens/{id}. */
+  logout(): Promise<void> {
+    return this.request('DELETE', '/auth/token');
+  }
+
   createToken(name: string): Promise<TokenCreated> {
     return this.request('POST', '/tokens', { body: { name } });
   }

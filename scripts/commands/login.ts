@@ -1,7 +1,7 @@
 // `qspool login`: remembers a server and an API token for the `qspool job` commands, in the config file
 // ($QSPOOL_CONFIG or ~/.config/qspool/config.json, mode 0600). With a username it logs in with the password
-// (asked without echo on a terminal, or read from stdin) and creates a long-lived API token; with --token it checks
-// and stores that token.
+// (asked without echo on a terminal, or read from stdin), creates a long-lived API token and ends the short-lived
+// access token it logged in with; with --token it checks and stores that token.
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { loadCredentials, QspoolClient, saveCredentials } from '../client/index.ts';
@@ -84,7 +84,14 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     const username = options.username ?? (await askUsername());
     const password = options.passwordStdin ? await readPasswordStdin() : await askHidden('Password: ');
     const access = await new QspoolClient({ url }).login(username, password);
-    token = (await new QspoolClient({ url, token: access.access_token }).createToken(tokenLabel())).token;
+    const session = new QspoolClient({ url, token: access.access_token });
+    token = (await session.createToken(tokenLabel())).token;
+    // The access token was only the way to the API token: ended now rather than left valid for its whole lifetime.
+    // The API token exists by now, so a failure here is reported but does not fail the login.
+    await session.logout().catch((error: unknown) => {
+      const why = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`qspool: warning: could not end the log-in session (${why}); it expires by itself within ${access.expires_in} s\n`);
+    });
   }
   // Whatever the token came from, check it before storing it.
   const me = await new QspoolClient({ url, token }).me();

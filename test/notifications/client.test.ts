@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { ApiError, ConnectionError, loadCredentials, QspoolClient, type JobList } from '../../scripts/client/index.ts';
 import { runJobCancel, runJobList, runJobResult, runJobStatus, runJobWatch } from '../../scripts/commands/job.ts';
 import { runLogin } from '../../scripts/commands/login.ts';
+import { ENDED_SESSIONS_NS } from '../../server/services/sessions.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
 import { startSpooler } from './support.ts';
@@ -109,9 +110,16 @@ describe('the qspool client and job commands', function () {
         (error: { code: number; stdout: string; stderr: string }) => error,
       );
     };
+    const endedBefore = await h.storage.list(ENDED_SESSIONS_NS, { limit: 1000 });
     const piped = await login(`${PASSWORD}\n`, '--username', 'olga', '--json');
     expect([piped.code, JSON.parse(piped.stdout).username]).to.deep.equal([0, 'olga']);
     expect(piped.stderr).to.equal('');
+    // The access token it logged in with is ended; the API token it saved works.
+    const ended = (await h.storage.list(ENDED_SESSIONS_NS, { limit: 1000 })).filter((key) => !endedBefore.includes(key));
+    expect(ended).to.have.length(1);
+    expect((await h.storage.get(ENDED_SESSIONS_NS, ended[0]!))?.value).to.include({ username: 'olga' });
+    const saved = JSON.parse(await readFile(env.QSPOOL_CONFIG, 'utf8')) as { token: string };
+    expect((await h.call('GET', '/users/me', { token: saved.token })).status).to.equal(200);
     const noUsername = await login(`${PASSWORD}\n`, '--password-stdin');
     expect([noUsername.code, noUsername.stderr]).to.deep.equal([2, 'qspool: No username given and standard input is not a terminal: pass --username\n']);
     const noPassword = await login('', '--username', 'olga');
