@@ -1,5 +1,5 @@
 // Event streams (issue 17, item 5): an open stream ends within a second of its credential ceasing to work (API token
-// revoked, user disabled, password changed; or, for one job's stream, the job deleted or the admin following another
+// revoked, user disabled, password changed, access token logged out; or, for one job's stream, the job deleted or the admin following another
 // user's job demoted), while streams on working credentials stay open; and one user holds at most
 // QSPOOL_SSE_MAX_PER_USER (default 10) streams, the next answering 429 with a JSON error.
 import { expect } from 'chai';
@@ -68,6 +68,18 @@ describe('event streams and their credentials', function () {
       expect(changed.status, changed.text).to.be.oneOf([200, 204]);
     });
     expect(ms).to.be.below(1000);
+  });
+
+  it('ends a stream opened with an access token within 1 s of that token being logged out, and not one of another session', async () => {
+    await h.user('lou');
+    const [access, other] = [await accessToken('lou'), await accessToken('lou')];
+    const bystander = await sse(other);
+    const stream = await sse(access);
+    const ms = await endsAfter(stream, async () => {
+      expect((await h.call('DELETE', '/auth/token', { token: access })).status).to.equal(204);
+    });
+    expect(ms).to.be.below(1000);
+    expect(await bystander.next(1200).then(() => 'ended or sent', () => 'open')).to.equal('open');
   });
 
   it('ends an admin\'s stream of another user\'s job within 1 s of the admin being demoted', async () => {
