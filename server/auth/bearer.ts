@@ -28,12 +28,6 @@ interface Claims {
 const credentialVersion = (user: User) => (user.passwordChangedAt ? Date.parse(user.passwordChangedAt) : 0);
 
 const challenge = (message: string, code: string) => new UnauthorizedError(message, code);
-
-function sessionOf(claims: Claims): SessionClaims {
-  if (typeof claims.exp !== 'number') throw challenge('The access token has no expiry (exp); log in again', 'invalid_token');
-  if (!isSessionClaims(claims)) throw challenge('The access token lacks a user (sub) or a session id (jti), or has a malformed one; log in again', 'invalid_token');
-  return claims;
-}
 const noCredentials = () =>
   challenge('Authentication required: send Authorization: Bearer <API token or access token>', 'unauthorized');
 
@@ -43,6 +37,13 @@ function jwtFailure(info: unknown): QspoolError {
   const name = info instanceof Error ? info.name : '';
   if (name === 'TokenExpiredError') return challenge('The access token has expired; log in again', 'token_expired');
   return challenge('The access token is malformed or not signed by this server', 'invalid_token');
+}
+
+/** The session an access token is: refused without an expiry, or without an id by which logging out could end it. */
+function sessionOf(claims: Claims): SessionClaims {
+  if (typeof claims.exp !== 'number') throw challenge('The access token has no expiry (exp); log in again', 'invalid_token');
+  if (!isSessionClaims(claims)) throw challenge('The access token lacks a user (sub) or a session id (jti), or has a malformed one; log in again', 'invalid_token');
+  return claims;
 }
 
 /** The credential of an `Authorization: Bearer <credential>` header (scheme in any case, spaces around it ignored). */
