@@ -1,6 +1,6 @@
 // A migration as an operator runs it: a server used for a while, stopped, its store copied onto a local directory,
-// an S3 bucket or a Dropbox folder, a server and spoolers started on the copy. The users, their tokens, webhooks and
-// idempotency keys must all be there; queued jobs run, a job whose spooler was stopped mid-run is taken back and
+// an S3 bucket or a Dropbox folder, a server and spoolers started on the copy. The users, their tokens, webhooks,
+// idempotency keys and logged-out access tokens must all be there; queued jobs run, a job whose spooler was stopped mid-run is taken back and
 // run, and finished ones stay readable.
 import { expect } from 'chai';
 import { rm } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { startSpoolers } from '../../scripts/runtime.ts';
 import { startServer } from '../../server/index.ts';
 import { startDropboxApiServer } from '../../test/dropbox-api-server/index.ts';
-import { eventually, GOOD_JOB, startHarness, type Harness } from '../../test/native-api/harness.ts';
+import { eventually, GOOD_JOB, PASSWORD, startHarness, type Harness } from '../../test/native-api/harness.ts';
 import { request } from '../../test/support/system.ts';
 import type { StorageProvider } from '../contract.ts';
 import { DropboxProvider } from '../dropbox/index.ts';
@@ -48,7 +48,7 @@ describe('storage migrate, then a server on the copy', function () {
   afterEach(() => h.stop());
 
   for (const [kind, open] of Object.entries(targets)) {
-    it(`onto ${kind}: keeps tokens, webhooks and idempotency keys; queued and interrupted jobs run, finished ones stay`, async () => {
+    it(`onto ${kind}: keeps tokens, logged-out access tokens, webhooks and idempotency keys; queued and interrupted jobs run, finished ones stay`, async () => {
       h = await startHarness({ QSPOOL_WEBHOOK_ALLOW_PRIVATE: true, QSPOOL_LEASE_MS: 3000 });
       const token = await h.user('mia');
       const hook = await h.call('POST', '/webhooks', { token, body: { url: 'http://127.0.0.1:9/hook' } });
@@ -59,6 +59,9 @@ describe('storage migrate, then a server on the copy', function () {
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Idempotency-Key': key },
           body: JSON.stringify({ payload: GOOD_JOB }),
         });
+      const login = async () => ((await h.call('POST', '/auth/token', { body: { username: 'mia', password: PASSWORD } })).body as { access_token: string }).access_token;
+      const [loggedOut, loggedIn] = [await login(), await login()];
+      expect((await h.call('DELETE', '/auth/token', { token: loggedOut })).status).to.equal(204);
       const ids: string[] = [];
       for (const key of ['done', 'running', 'queued']) ids.push(((await submit(h.url, key)).body as { id: string }).id);
       const [done, running, queued] = ids as [string, string, string];
@@ -76,6 +79,9 @@ describe('storage migrate, then a server on the copy', function () {
       try {
         const get = (path: string) => request(`${server.url}/api/v1${path}`, { headers: { Authorization: `Bearer ${token}` } });
         expect(((await get('/tokens')).body as { tokens: unknown[] }).tokens).to.have.length(1);
+        // The access token logged out stays ended on the copy; the other still works there.
+        const me = (bearer: string) => request(`${server.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${bearer}` } });
+        expect([(await me(loggedOut)).status, (await me(loggedIn)).status]).to.deep.equal([401, 200]);
         expect(((await get('/webhooks')).body as { webhooks: { id: string }[] }).webhooks.map((w) => w.id)).to.deep.equal([(hook.body as { id: string }).id]);
         expect(((await submit(server.url, 'queued')).body as { id: string }).id).to.equal(queued);
         expect(((await get(`/jobs/${done}`)).body as { status: string }).status).to.equal('DONE');
