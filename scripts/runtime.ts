@@ -189,24 +189,38 @@ export function stopAndExit(logger: Logger, stop: () => Promise<void>): void {
     });
 }
 
+/** How long a second signal leaves running jobs to be handed back before the process exits all the same. */
+const HURRIED_EXIT_MS = 3000;
+
 /**
- * Runs `stop` once on the first SIGINT or SIGTERM, then exits. A second signal exits at once, without waiting for
- * running jobs or handing them back; the process groups of the external runtimes still running are killed either way.
+ * Runs `stop` once on the first SIGINT or SIGTERM, then exits. A second signal calls `hurry` (the spoolers stop their
+ * jobs and hand them back now instead of after their grace period, so no job waits out its lease for another spooler)
+ * and exits within HURRIED_EXIT_MS; a third, or a second without `hurry`, exits at once. The process groups of the
+ * external runtimes still running are killed either way.
  */
-export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
+export function onShutdown(logger: Logger, stop: () => Promise<void>, hurry?: () => void): void {
   killChildGroupsOnExit();
-  let stopping = false;
+  let signals = 0;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal, runtimes: children.size }, 'stopping at once; killing the runtimes still running');
-      process.exit(130);
+    signals += 1;
+    if (signals === 1) {
+      logger.info({ signal }, 'shutting down');
+      stopAndExit(logger, stop);
+    } else if (signals === 2 && hurry) {
+      logger.warn({ signal, exitWithinMs: HURRIED_EXIT_MS }, 'handing running jobs back now; another signal exits at once');
+      hurry();
+      setTimeout(() => exitAtOnce(logger, signal), HURRIED_EXIT_MS).unref();
+    } else {
+      exitAtOnce(logger, signal);
     }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    stopAndExit(logger, stop);
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+}
+
+function exitAtOnce(logger: Logger, signal: NodeJS.Signals): void {
+  logger.warn({ signal, runtimes: children.size }, 'stopping at once; killing the runtimes still running');
+  process.exit(130);
 }
 
 /** A promise that never settles: what start-up awaits once the command is stopping (the shutdown exits the process). */
@@ -285,6 +299,11 @@ export async function startAll(spoolers: Spooler[]): Promise<void> {
 
 export async function stopAll(spoolers: Spooler[]): Promise<void> {
   await Promise.all(spoolers.map((spooler) => spooler.stop()));
+}
+
+/** What a second signal asks of stopping spoolers: their jobs handed back now (see onShutdown). */
+export function hurryAll(spoolers: Spooler[]): void {
+  for (const spooler of spoolers) spooler.hurry();
 }
 
 /** The registry of storage providers, kept on the primary storage (the local data directory). */

@@ -176,6 +176,11 @@ export class Spooler {
     this.log.info({ event: 'spooler.stopped' }, 'spooler stopped');
   }
 
+  /** Once stopping: stops the current job now and hands it back, instead of granting it the grace period. */
+  hurry(): void {
+    if (this.stopping) this.abort('shutdown');
+  }
+
   private async run(): Promise<void> {
     // The job claimed together with the previous job's completion, if any.
     let next: Claimed | undefined;

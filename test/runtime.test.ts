@@ -14,7 +14,7 @@ import { ExternalRuntime, withRuntime, type RuntimeRecord } from '../spooler/run
 import { Spooler } from '../spooler/spooler.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
 import { LocalProvider } from '../storage/local/index.ts';
-import type { JobRecord } from '../storage/records.ts';
+import { ns, type JobRecord } from '../storage/records.ts';
 import { chiSquareTest, histogram } from '../spooler/physics/test-statistics.ts';
 import { spawnQspool, type QspoolProcess } from './support/qspool-process.ts';
 import { eventually, isAlive, postJson, request, startSystem } from './support/system.ts';
@@ -194,10 +194,37 @@ describe('qspool spooler stopped while a runtime runs', function () {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('exits at once on a second Ctrl-C and kills the runtime\'s process group', async () => {
+  /** The job's state namespace and record once the spooler has exited. */
+  const queuedJobs = async () => {
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    try {
+      return await Promise.all((await storage.list(ns.queued('qubit'))).map(async (id) => (await storage.get<JobRecord>(ns.queued('qubit'), id))!.value));
+    } finally {
+      await storage.close();
+    }
+  };
+
+  it('hands the running job back at once on a second Ctrl-C, stops its runtime and exits, well within the grace period', async () => {
     const group = await startWithRunningJob('exec sleep 60');
     qspool!.child.kill('SIGINT');
     await qspool!.line((line) => line.msg === 'shutting down');
+    const hurried = Date.now();
+    qspool!.child.kill('SIGINT');
+    expect((await qspool!.exited).code, qspool!.output()).to.equal(0);
+    // The grace period is 10 s; another spooler would have waited out the lease (30 s) for a job left running.
+    expect(Date.now() - hurried).to.be.below(5_000);
+    expect(qspool!.lines.some((line) => line.event === 'job.released')).to.equal(true);
+    const queued = await queuedJobs();
+    expect(queued.map((record) => record.state)).to.deep.equal(['QUEUED']);
+    await eventually(async () => (isAlive(group) ? undefined : true), 5_000);
+  });
+
+  it('exits at once on a third Ctrl-C and kills the runtime\'s process group', async () => {
+    const group = await startWithRunningJob(`trap '' TERM; exec sleep 60`);
+    qspool!.child.kill('SIGINT');
+    await qspool!.line((line) => line.msg === 'shutting down');
+    qspool!.child.kill('SIGINT');
+    await qspool!.line((line) => line.msg === 'handing running jobs back now; another signal exits at once');
     qspool!.child.kill('SIGINT');
     expect((await qspool!.exited).code, qspool!.output()).to.equal(130);
     await eventually(async () => (isAlive(group) ? undefined : true), 5_000);

@@ -7,7 +7,7 @@ import { startServer } from '../../server/index.ts';
 import { startSpoolerMetrics } from '../../server/metrics/spooler.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import { onPrimaryShutdown, runPrimary, workerSlot } from '../cluster.ts';
-import { backendNamesProblem, Lifetime, namedBackendsProblem, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
+import { backendNamesProblem, hurryAll, Lifetime, namedBackendsProblem, onShutdown, openRuntime, providerRuntime, registryFor, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
 import { integerOption, UsageError } from './usage.ts';
 
 /** `--storage` names a registered provider (lower-case letters and digits) or, with a `/` in it, a directory. */
@@ -46,11 +46,12 @@ export async function runSpooler(options: { backend: string; storage?: string })
   const runtime = await openRuntime(options.storage && !named ? { QSPOOL_DATA_DIR: options.storage } : {}, { sync: true });
   const lifetime = new Lifetime(runtime.logger);
   lifetime.add(() => runtime.storage.close());
-  onShutdown(runtime.logger, () => lifetime.stop());
+  let spoolers: Spooler[] = [];
+  onShutdown(runtime.logger, () => lifetime.stop(), () => hurryAll(spoolers));
   const registry = registryFor(runtime);
   lifetime.add(() => registry.close());
   const target = named ? await lifetime.start(() => providerRuntime(runtime, registry, options.storage!)) : runtime;
-  const spoolers = startSpoolers(target, options.backend.split(','));
+  spoolers = startSpoolers(target, options.backend.split(','));
   // Before the spoolers: a port in use fails the start before any of them has claimed a job.
   await serveSpoolerMetrics(lifetime, target, spoolers);
   await lifetime.start(() => startAll(spoolers), () => stopAll(spoolers));

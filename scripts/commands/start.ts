@@ -3,7 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { backendList, ConfigError, loadConfig } from '../../config/index.ts';
 import { startServer } from '../../server/index.ts';
-import { backendNamesProblem, demoTokenFile, namedBackendsProblem, Lifetime, onShutdown, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
+import { backendNamesProblem, demoTokenFile, hurryAll, namedBackendsProblem, Lifetime, onShutdown, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
 
 async function demoToken(runtime: Runtime, users: Awaited<ReturnType<typeof startServer>>['users']): Promise<string> {
   const file = demoTokenFile(runtime.config);
@@ -54,8 +54,8 @@ export async function runStart(): Promise<void> {
   const runtime = await runtimeFor(config);
   const lifetime = new Lifetime(runtime.logger);
   lifetime.add(() => runtime.storage.close());
-  onShutdown(runtime.logger, () => lifetime.stop());
   const spoolers = startSpoolers(runtime);
+  onShutdown(runtime.logger, () => lifetime.stop(), () => hurryAll(spoolers));
   // The server first: a start that fails there (a port in use) fails before any spooler has claimed a job.
   const server = await lifetime.start(() => startServer(runtime.storage, runtime.config, runtime.logger), (started) => started.close());
   const token = await lifetime.start(() => demoToken(runtime, server.users));
