@@ -138,10 +138,19 @@ export const jobListSchema = {
     jobs: { type: 'array', items: jobSummarySchema },
     next_cursor: {
       type: ['string', 'null'],
-      description: 'Pass as `cursor` for the next page; null when there is nothing more. A page may be short (even empty) and still have a next cursor.',
+      description:
+        'Pass as `cursor` for the next page; null when there is nothing more. A page may be short (even empty) and still have a next cursor. ' +
+        'While jobs of an unreachable provider are left out, it is never null: following it once the provider answers lists them.',
+    },
+    unreachable_providers: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'Storage providers whose jobs could not be read just now, by name (as a job\'s `provider`): their jobs are missing from this page ' +
+        'and come on a later page of this listing once they answer, ahead of the jobs after them. Empty when every job could be read.',
     },
   },
-  required: ['jobs', 'next_cursor'],
+  required: ['jobs', 'next_cursor', 'unreachable_providers'],
   additionalProperties: false,
 } as const;
 
@@ -156,7 +165,7 @@ export const jobListQuerySchema = {
     created_after: { type: 'string', format: 'date-time', description: 'Only jobs created at or after this time.' },
     created_before: { type: 'string', format: 'date-time', description: 'Only jobs created before this time.' },
     limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
-    cursor: { type: 'string', maxLength: 200, description: 'The next_cursor of the previous page.' },
+    cursor: { type: 'string', maxLength: 2000, description: 'The next_cursor of the previous page.' },
   },
   additionalProperties: false,
 } as const;

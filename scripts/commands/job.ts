@@ -183,9 +183,10 @@ export async function runJobList(options: JsonOption & { status?: string; backen
   };
   const page = await (await connect()).list({ limit: 50, ...filters, ...(options.cursor ? { cursor: options.cursor } : {}) });
   print(options, page, () => {
-    if (page.jobs.length === 0) return 'No jobs.';
+    const unread = page.unreachable_providers.length ? [`Could not read the jobs on storage ${page.unreachable_providers.join(', ')} just now: they are left out, and the next page lists them once it answers.`] : [];
     const table = new Table({ head: ['id', 'backend', 'status', 'created', 'age'], style: { head: [], border: [] } });
     for (const job of page.jobs) table.push([job.id, job.backend, job.status, job.created_at, formatElapsed(Date.now() - Date.parse(job.created_at))]);
-    return page.next_cursor ? `${table.toString()}\nMore: ${nextPageCommand('job list', { ...filters, cursor: page.next_cursor })}` : table.toString();
+    const more = page.next_cursor ? [`More: ${nextPageCommand('job list', { ...filters, cursor: page.next_cursor })}`] : [];
+    return [page.jobs.length === 0 ? 'No jobs.' : table.toString(), ...unread, ...more].join('\n');
   });
 }

@@ -40,7 +40,9 @@ export function jobOperations(deps: NativeDeps): Operation[] {
       summary: 'List jobs, oldest first, a page at a time',
       description:
         'The caller\'s jobs (admins: everyone\'s, or one user\'s with `owner`), in creation order. Pages never skip or ' +
-        'repeat a job while new ones arrive: follow next_cursor until it is null.',
+        'repeat a job while new ones arrive: follow next_cursor until it is null. Jobs on a registered storage provider that ' +
+        'cannot be read just now are left out and their providers named in unreachable_providers; the cursor keeps them and ' +
+        'a later page lists them, first, once the provider answers. 503 when every job a page meets is on such a provider.',
       tag: 'Jobs',
       auth: 'required',
       query: listQuery,
@@ -65,6 +67,7 @@ export function jobOperations(deps: NativeDeps): Operation[] {
         ctx.body = {
           jobs: page.jobs.map(({ id, entry, status }) => jobSummary(id, entry, status.status, status.timestamps)),
           next_cursor: page.nextCursor,
+          unreachable_providers: page.unreachable,
         };
       },
     }),

@@ -78,8 +78,9 @@ export function JobList({ admin = false }: { admin?: boolean }): VNode {
   const backends = useLoad(() => api<{ backends: BackendSummary[] }>('GET', '/backends'), []);
   const page = useLoad(() => api<JobPage>('GET', `/jobs?${query(filters, cursor)}`), [filters, cursor], {
     pollMs: 3000,
-    poll: (list) => list.jobs.some((job) => !FINAL_STATES.includes(job.status as JobState)),
+    poll: (list) => list.unreachable_providers.length > 0 || list.jobs.some((job) => !FINAL_STATES.includes(job.status as JobState)),
   });
+  const unread = page.data?.unreachable_providers ?? [];
 
   const apply = (event: Event) => {
     event.preventDefault();
@@ -120,6 +121,7 @@ export function JobList({ admin = false }: { admin?: boolean }): VNode {
     ${message ? html`<${InfoNotice}>${message}<//>` : null}
     <${ErrorNotice} message=${failure ?? page.error} />
     ${page.loading && !page.data ? html`<${Loading} what="jobs" />` : null}
+    <${ErrorNotice} message=${unread.length ? `Could not read the jobs on storage ${unread.join(', ')} just now: they are left out, and the page tries again every few seconds.` : undefined} />
     ${page.data && page.data.jobs.length === 0 ? html`<p class="muted" data-testid="no-jobs">No jobs on this page.</p>` : null}
     ${page.data && page.data.jobs.length > 0
       ? html`

@@ -1,0 +1,99 @@
+// GET /api/v1/jobs while a registered storage provider cannot be read (here: its login is sealed with a key this
+// server does not hold, as after a key mix-up; putting back the right entry brings it back): the caller's other jobs
+// are listed and the provider is named; the cursor owes its jobs and lists them once it answers, none twice; a page
+// that meets only its jobs answers 503.
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JobLifecycle } from '../storage/lifecycle.ts';
+import { LocalProvider } from '../storage/local/index.ts';
+import { PROVIDERS_NS, ProviderRegistry } from '../storage/registry/index.ts';
+import { GOOD_JOB, startHarness, type Harness } from './native-api/harness.ts';
+import { SECRET_KEY } from './support/lab-provider.ts';
+
+interface Page {
+  jobs: { id: string; provider?: string }[];
+  next_cursor: string | null;
+  unreachable_providers: string[];
+}
+
+describe('job list with a registered provider that cannot be read', function () {
+  this.timeout(30_000);
+  let h: Harness;
+  let dir: string;
+  let labStorage: LocalProvider;
+  let ada: string;
+  let bob: string;
+  /** The registry entry as this server can open it (the one registered first is sealed with another key). */
+  let readable: unknown;
+  /** ada's jobs in creation order: P1 L1 P2 L2 L3 P3 (P on the server's own storage, L on lab1). */
+  const order: string[] = [];
+
+  before(async () => {
+    h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent' });
+    [ada, bob] = [await h.user('ada'), await h.user('bob')];
+    dir = await mkdtemp(join(tmpdir(), 'qspool-lab1-'));
+    labStorage = new LocalProvider({ root: dir, fsync: false });
+    const lab = new JobLifecycle(labStorage, { index: { storage: h.storage, provider: 'lab1' } });
+    const on = { P: h.lifecycle, L: lab };
+    for (const site of ['P', 'L', 'P', 'L', 'L', 'P'] as const) order.push((await on[site].enqueue({ backend: 'singlequdit', owner: 'ada', payload: GOOD_JOB })).id);
+    await lab.enqueue({ backend: 'singlequdit', owner: 'bob', payload: GOOD_JOB });
+    const login = { name: 'lab1', type: 'local', login: { base_path: dir, fsync: false } };
+    const registry = (key: string) => new ProviderRegistry(h.storage, h.config.QSPOOL_PROVIDER_NAME, {}, key);
+    await registry(SECRET_KEY).add(login);
+    readable = (await h.storage.get(PROVIDERS_NS, 'lab1'))!.value;
+    await h.storage.delete(PROVIDERS_NS, 'lab1');
+    await registry('another key, not the one this server holds').add(login);
+  });
+  after(async () => {
+    await h.stop();
+    await labStorage.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const list = (token: string, cursor: string | null) => h.call('GET', `/jobs?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token });
+  const page = async (cursor: string | null) => {
+    const answer = await list(ada, cursor);
+    expect(answer.status, answer.text).to.equal(200);
+    return answer.body as Page;
+  };
+  const ids = (listed: Page) => listed.jobs.map((job) => job.id);
+
+  it('answers 503 naming the provider when every job a page meets is on it', async () => {
+    const answer = await list(bob, null);
+    expect(answer.status, answer.text).to.equal(503);
+    const { error } = answer.body as { error: { code: string; message: string } };
+    expect(error.code).to.equal('storage_unavailable');
+    expect(error.message).to.include('lab1');
+    expect(answer.headers.get('retry-after')).to.match(/^\d+$/);
+  });
+
+  it('lists what it can read, names the provider, owes its jobs and lists them once it answers, each once', async () => {
+    const [p1, l1, p2, l2, l3, p3] = order;
+    const first = await page(null);
+    expect([ids(first), first.unreachable_providers]).to.deep.equal([[p1, p2], ['lab1']]);
+    const second = await page(first.next_cursor);
+    expect(ids(second)).to.deep.equal([p3]);
+    expect(second.unreachable_providers).to.deep.equal(['lab1']);
+    // The end of the index, but lab1's jobs are still owed: the cursor goes on.
+    const third = await page(second.next_cursor);
+    expect([ids(third), third.unreachable_providers]).to.deep.equal([[], ['lab1']]);
+    expect(third.next_cursor).to.be.a('string');
+
+    await h.storage.put(PROVIDERS_NS, 'lab1', readable);
+    const fourth = await page(third.next_cursor);
+    expect(fourth.unreachable_providers).to.deep.equal([]);
+    expect(fourth.jobs.map(({ id, provider }) => [id, provider])).to.deep.equal([[l1, 'lab1'], [l2, 'lab1']]);
+    const fifth = await page(fourth.next_cursor);
+    expect(fifth).to.deep.equal({ jobs: [{ ...fifth.jobs[0], id: l3 }], next_cursor: null, unreachable_providers: [] });
+    // From the start, in creation order again.
+    const again = [...ids(await page(null))];
+    for (let cursor = (await page(null)).next_cursor; cursor !== null; ) {
+      const next = await page(cursor);
+      again.push(...ids(next));
+      cursor = next.next_cursor;
+    }
+    expect(again).to.deep.equal(order);
+  });
+});
