@@ -1,8 +1,9 @@
 // `qspool user add|list|set|disable|token`: user administration straight on the server's storage. Tables for people,
-// `--json` for scripts.
+// `--json` for scripts, in the API's documents (server/routes/native/views.ts), so a script reads one set of names.
 import Table from 'cli-table3';
 import { registrationSchema, tokenCreateSchema } from '../../schemas/accounts.ts';
 import { ajv } from '../../schemas/validators.ts';
+import { tokenView, userView } from '../../server/routes/native/views.ts';
 import type { User } from '../../server/services/users.ts';
 import { UserService } from '../../server/services/users.ts';
 import { openRuntime } from '../runtime.ts';
@@ -45,7 +46,7 @@ export async function runUserAdd(name: string, options: JsonOption & { admin?: b
   await withUsers(async (users) => {
     const user = await users.createUser(name, { role: options.admin ? 'admin' : 'user', ...(options.email ? { email: options.email } : {}) });
     const token = await users.issueToken(name, 'cli');
-    print(options, { ...user, token }, () => `Created ${user.role} ${name}\nAPI token: ${token}`);
+    print(options, { ...userView(user, users.maxPriority(user)), token }, () => `Created ${user.role} ${name}\nAPI token: ${token}`);
   }, { create: true });
 }
 
@@ -56,7 +57,7 @@ export async function runUserList(options: JsonOption): Promise<void> {
       all.push(...page);
       page = page.length < 1000 ? [] : await users.listUsers({ after: page[page.length - 1]!.username, limit: 1000 });
     }
-    print(options, all, () => (all.length === 0 ? 'No users.' : table(['username', 'role', 'email', 'state', 'created'], all.map(userRow))));
+    print(options, all.map((user) => userView(user, users.maxPriority(user))), () => (all.length === 0 ? 'No users.' : table(['username', 'role', 'email', 'state', 'created'], all.map(userRow))));
   });
 }
 
@@ -67,14 +68,14 @@ export async function runUserSet(name: string, options: JsonOption & { maxPriori
   const weight = options.weight === undefined ? undefined : numberOption('--weight', options.weight, 0.01, 100);
   await withUsers(async (users) => {
     const user = await users.setAllowances(name, { ...(maxPriority === undefined ? {} : { maxPriority }), ...(weight === undefined ? {} : { weight }) });
-    print(options, user, () => `${name}: max priority ${users.maxPriority(user)}, fair-share weight ${user.weight ?? 1}`);
+    print(options, userView(user, users.maxPriority(user)), () => `${name}: max priority ${users.maxPriority(user)}, fair-share weight ${user.weight ?? 1}`);
   });
 }
 
 export async function runUserDisable(name: string, options: JsonOption & { enable?: boolean }): Promise<void> {
   await withUsers(async (users) => {
     const user = await users.setDisabled(name, !options.enable);
-    print(options, user, () => `${name} is now ${user.disabled ? 'disabled: every request with its credentials answers 401' : 'active'}`);
+    print(options, userView(user, users.maxPriority(user)), () => `${name} is now ${user.disabled ? 'disabled: every request with its credentials answers 401' : 'active'}`);
   });
 }
 
@@ -89,14 +90,14 @@ export async function runUserToken(name: string, options: JsonOption & { label?:
     if (!(await users.getUser(name))) throw new Error(`No user ${name}`);
     if (options.revoke !== undefined) {
       const revoked = await users.tokens.revoke(name, options.revoke);
-      print(options, { id: revoked.id, name: revoked.name, revokedAt: revoked.revokedAt }, () => `Revoked token ${revoked.id} (${revoked.name}) of ${name}`);
+      print(options, tokenView(revoked), () => `Revoked token ${revoked.id} (${revoked.name}) of ${name}`);
     } else if (options.list) {
-      const listings = (await users.tokens.list(name)).map(({ hash: _hash, ...listing }) => listing);
-      const rows = listings.map((t) => [t.id, t.name, t.createdAt, t.revokedAt ?? '']);
+      const listings = (await users.tokens.list(name)).map(tokenView);
+      const rows = listings.map((t) => [t.id, t.name, t.created_at, t.revoked_at ?? '']);
       print(options, listings, () => (rows.length === 0 ? `${name} has no API tokens.` : table(['id', 'name', 'created', 'revoked'], rows)));
     } else {
       const { token, listing } = await users.tokens.issue(name, options.label ?? 'cli');
-      print(options, { id: listing.id, name: listing.name, token }, () => `API token for ${name} (${listing.name}, id ${listing.id}): ${token}`);
+      print(options, { ...tokenView(listing), token }, () => `API token for ${name} (${listing.name}, id ${listing.id}): ${token}`);
     }
   });
 }

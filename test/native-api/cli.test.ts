@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { storageList, storageMigrate, storageShow, storageTest } from '../../scripts/commands/storage.ts';
 import { runUserAdd, runUserDisable, runUserList, runUserSet, runUserToken } from '../../scripts/commands/user.ts';
+import { tokenCreatedSchema, tokenInfoSchema, userSchema } from '../../schemas/accounts.ts';
 import { QspoolError } from '../../schemas/errors.ts';
+import { ajv } from '../../schemas/validators.ts';
 import { UserService } from '../../server/services/users.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 
@@ -72,6 +74,26 @@ describe('qspool user (and storage) commands', function () {
     expect(await output(() => runUserDisable('alice', { enable: true }))).to.match(/alice is now active/);
   });
 
+  it('writes --json in the API\'s documents: the same snake_case names as GET /users/me and /tokens', async () => {
+    const expectDocument = (schema: object, value: unknown) => {
+      const valid = ajv.compile(schema);
+      expect(valid(value), `${JSON.stringify(value)}: ${ajv.errorsText(valid.errors)}`).to.equal(true);
+    };
+    const json = async <T>(command: () => Promise<void>) => JSON.parse(await output(command)) as T;
+    const { token, ...added } = await json<{ token: string }>(() => runUserAdd('frank', { email: 'frank@example.org', json: true }));
+    expectDocument(userSchema, added);
+    expect(token).to.match(/^[0-9a-f]{32}$/);
+    for (const user of await json<unknown[]>(() => runUserList({ json: true }))) expectDocument(userSchema, user);
+    expectDocument(userSchema, await json(() => runUserSet('frank', { maxPriority: '3', json: true })));
+    expectDocument(userSchema, await json(() => runUserDisable('frank', { json: true })));
+    const issued = await json<{ id: string }>(() => runUserToken('frank', { label: 'ci', json: true }));
+    expectDocument(tokenCreatedSchema, issued);
+    const revoked = await json<{ revoked_at: string | null }>(() => runUserToken('frank', { revoke: issued.id, json: true }));
+    expectDocument(tokenInfoSchema, revoked);
+    expect(revoked.revoked_at).to.be.a('string');
+    for (const listing of await json<unknown[]>(() => runUserToken('frank', { list: true, json: true }))) expectDocument(tokenInfoSchema, listing);
+  });
+
   it('sets a user\'s highest priority and fair-share weight, refusing values out of range', async () => {
     await output(() => runUserAdd('carol', {}));
     expect(await output(() => runUserSet('carol', { maxPriority: '7', weight: '2.5' }))).to.equal('carol: max priority 7, fair-share weight 2.5\n');
@@ -115,6 +137,14 @@ describe('qspool user (and storage) commands', function () {
     const tables = [await output(() => storageList({})), await output(() => storageShow(primary!.name, {})), await output(() => storageTest(primary!.name, {}))];
     expect(tables.filter((table) => table.includes('\x1b'))).to.deep.equal([]);
     expect(tables.map((table) => /│\s*name\s*│|│\s*step\s*│/.test(table))).to.deep.equal([true, true, true]);
+  });
+
+  it('writes the storage commands\' --json with snake_case names too (list, show, test)', async () => {
+    const keys = (value: unknown): string[] =>
+      value !== null && typeof value === 'object' ? Object.entries(value).flatMap(([key, inner]) => [...(Array.isArray(value) ? [] : [key]), ...keys(inner)]) : [];
+    const [primary] = JSON.parse(await output(() => storageList({ json: true }))) as { name: string }[];
+    const documents = [await output(() => storageList({ json: true })), await output(() => storageShow(primary!.name, { json: true })), await output(() => storageTest(primary!.name, { json: true }))];
+    expect(documents.flatMap((text) => keys(JSON.parse(text))).filter((key) => !/^[a-z0-9_]+$/.test(key))).to.deep.equal([]);
   });
 
   it('refuses to migrate a provider onto itself, as a usage error', async () => {
