@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { backendBound, ConfigError, loadConfig, RETRY_DEFAULTS, retryPolicy } from './index.ts';
+import { namedBackendsProblem } from '../scripts/runtime.ts';
+import { backendBound, ConfigError, loadConfig, OWN_VARIABLES, RETRY_DEFAULTS, RUNTIME_ENV, retryPolicy, type Config } from './index.ts';
 
 describe('configuration', () => {
   it('runs out of the box with documented defaults', () => {
@@ -50,5 +51,21 @@ describe('configuration', () => {
     expect(retryPolicy(config, 'fermions')).to.include({ timeouts: true, factor: 1.5 }).and.deep.include({ exit_codes: [75, 111] });
     expect(retryPolicy(config, 'qubit').exit_codes).to.deep.equal([3]);
     expect(() => loadConfig({ QSPOOL_RETRY_EXIT_CODES_QUBIT: 'seventy' })).to.throw(ConfigError, /QSPOOL_RETRY_EXIT_CODES_QUBIT/);
+  });
+
+  it('reads no variable of its own as a per-backend setting, so none stops start-up as a backend typo', () => {
+    // What a runtime that starts qspool is handed by its spooler: QSPOOL_RUNTIME_ID read as backend "id" refused it.
+    const fromRuntime = loadConfig({ ...RUNTIME_ENV, [RUNTIME_ENV.runtimeId]: 'qubit-0123456789ab', [RUNTIME_ENV.timeoutMs]: '600000' });
+    expect(namedBackendsProblem(fromRuntime)).to.equal(undefined);
+    expect(Object.keys(fromRuntime)).to.not.include.members(Object.values(RUNTIME_ENV));
+    // Every setting config/ defines (each has a default) and the runtime's, all set at once.
+    const everyName = { ...Object.fromEntries([...OWN_VARIABLES].map((name) => [name, '1'])), ...loadConfig({}) } as Config;
+    expect(Object.keys(everyName)).to.include.members([...OWN_VARIABLES]);
+    expect([...OWN_VARIABLES]).to.include.members(['QSPOOL_RUNTIME_TIMEOUT_MS', 'QSPOOL_MAX_SAMPLES', 'QSPOOL_RUNTIME_ID']);
+    expect(namedBackendsProblem(everyName)).to.equal(undefined);
+    // Typos of a backend's name are still caught.
+    expect(namedBackendsProblem(loadConfig({ QSPOOL_RUNTIME_QUBITS: 'python3 runtime.py', QSPOOL_MAX_SAMPLES_FERMION: '10' }))).to.match(
+      /^QSPOOL_MAX_SAMPLES_FERMION: unknown backend "fermion"; QSPOOL_RUNTIME_QUBITS: unknown backend "qubits"; known: /,
+    );
   });
 });

@@ -158,6 +158,18 @@ export type Config = FromSchema<typeof configSchema>;
 
 const validate = new Ajv({ useDefaults: true, coerceTypes: true, allErrors: true }).compile(configSchema);
 
+/** What a spooler sets for each run of an external runtime (spooler/runtime), which passes it on to what it runs. */
+export const RUNTIME_ENV = { jobId: 'QSPOOL_JOB_ID', backend: 'QSPOOL_BACKEND', runtimeId: 'QSPOOL_RUNTIME_ID', timeoutMs: 'QSPOOL_TIMEOUT_MS' } as const;
+
+/**
+ * Variables of their own that a per-backend pattern could also match (QSPOOL_RUNTIME_ID is QSPOOL_RUNTIME_<BACKEND>
+ * in form): the settings above and the runtime's. None names a backend; read as one, it stopped start-up (a runtime
+ * that starts qspool hands it QSPOOL_RUNTIME_ID) as a typo for a backend "id".
+ */
+export const OWN_VARIABLES: ReadonlySet<string> = new Set([...Object.keys(configSchema.properties), ...Object.values(RUNTIME_ENV)]);
+
+const isPerBackend = (key: string) => !OWN_VARIABLES.has(key) && (PER_BACKEND.test(key) || PER_BACKEND_BOUND.test(key) || PER_BACKEND_EXIT_CODES.test(key));
+
 export class ConfigError extends Error {}
 
 /**
@@ -167,7 +179,7 @@ export class ConfigError extends Error {}
 const NUMBER_TEXT = { integer: /^\s*-?[0-9]+\s*$/, number: /^\s*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$/ } as const;
 
 function numberType(key: string): 'integer' | 'number' | undefined {
-  if (PER_BACKEND_BOUND.test(key)) return 'integer';
+  if (isPerBackend(key) && PER_BACKEND_BOUND.test(key)) return 'integer';
   const type = (configSchema.properties as Record<string, { type: string }>)[key]?.type;
   return type === 'integer' || type === 'number' ? type : undefined;
 }
@@ -189,8 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   for (const [key, schema] of Object.entries(configSchema.properties)) {
     if (schema.type === 'boolean' && (values[key] === '1' || values[key] === '0')) values[key] = values[key] === '1';
   }
-  const perBackend = (key: string) => PER_BACKEND.test(key) || PER_BACKEND_BOUND.test(key) || PER_BACKEND_EXIT_CODES.test(key);
-  for (const key of Object.keys(env)) if (perBackend(key) && env[key] !== '') values[key] = env[key];
+  for (const key of Object.keys(env)) if (isPerBackend(key) && env[key] !== '') values[key] = env[key];
   Object.assign(values, overrides);
   const problems: string[] = [];
   for (const [key, value] of Object.entries(values)) {
@@ -225,7 +236,7 @@ export function namedBackends(config: Config): { variable: string; backend: stri
     for (const backend of config.QSPOOL_SIGN.split(',')) named.push({ variable: 'QSPOOL_SIGN', backend });
   }
   for (const key of Object.keys(config).sort()) {
-    const match = NAMES_A_BACKEND.exec(key);
+    const match = isPerBackend(key) ? NAMES_A_BACKEND.exec(key) : null;
     if (match) named.push({ variable: key, backend: match[2]!.toLowerCase() });
   }
   return named;

@@ -4,6 +4,7 @@
 // message saying which, and the spooler carries on with the next job.
 import { createHash } from 'node:crypto';
 import { constants } from 'node:os';
+import { RUNTIME_ENV } from '../../config/index.ts';
 import type { Experiment, Job } from '../../schemas/job.ts';
 import { RUNTIME_STDERR_TAIL_BYTES } from '../../schemas/native.ts';
 import type { BackendDefinition, ExperimentData } from '../backend.ts';
@@ -87,7 +88,7 @@ export class ExternalRuntime {
     const outcome = await runCommand({
       command,
       stdin: JSON.stringify(request),
-      env: { ...env, QSPOOL_JOB_ID: jobId, QSPOOL_BACKEND: this.backend, QSPOOL_RUNTIME_ID: this.id, QSPOOL_TIMEOUT_MS: String(timeoutMs) },
+      env: { ...env, [RUNTIME_ENV.jobId]: jobId, [RUNTIME_ENV.backend]: this.backend, [RUNTIME_ENV.runtimeId]: this.id, [RUNTIME_ENV.timeoutMs]: String(timeoutMs) },
       timeoutMs,
       killGraceMs: this.settings.killGraceMs ?? 2000,
       maxStdoutBytes: this.maxStdoutBytes,
