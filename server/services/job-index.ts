@@ -244,6 +244,17 @@ export class JobIndex {
   }
 
   /**
+   * Whether a job whose status says QUEUED is in its queue as a job a spooler can take. A document a spooler set aside
+   * as damaged (storage/damaged.ts) keeps the status it had, and with transactions a status is taken at its word: it
+   * will never run, and must not take its owner's queue room. One or two more reads per queued job, at recounts only.
+   */
+  private async inQueue(job: ListedJob): Promise<boolean> {
+    const site = await this.sites.find(job.entry.provider);
+    const found = site && (await site.lifecycle.find(job.entry.backend, job.id));
+    return found?.value.state === 'QUEUED';
+  }
+
+  /**
    * Queued jobs of one owner, counted up to `stopAt`. Only entries at least as new as the oldest job queued on any
    * backend of any provider can still be queued, so this reads the owner's recent entries, not their whole history.
    */
@@ -262,9 +273,14 @@ export class JobIndex {
     let count = 0;
     for (;;) {
       const keys = await this.storage.list(ns.ownerIndex(owner), { limit: CHUNK, after });
-      const states = await Promise.all(keys.map((key) => this.match(ns.ownerIndex(owner), key, { owner, states: ['QUEUED'] })));
-      // A job still being enqueued is about to be queued: it counts.
-      count += states.filter((met) => met === PENDING || met?.job).length;
+      const counted = await Promise.all(
+        keys.map(async (key) => {
+          const met = await this.match(ns.ownerIndex(owner), key, { owner, states: ['QUEUED'] });
+          // A job still being enqueued is about to be queued: it counts.
+          return met === PENDING || (met?.job !== undefined && (await this.inQueue(met.job)));
+        }),
+      );
+      count += counted.filter(Boolean).length;
       if (count >= stopAt || keys.length < CHUNK) return count;
       after = keys[keys.length - 1]!;
     }
