@@ -6,6 +6,9 @@ import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '../config/logger.ts';
+import { JobIndex } from '../server/services/job-index.ts';
+import { ProviderSites } from '../server/services/providers.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
 import { LocalProvider } from '../storage/local/index.ts';
 import { PROVIDERS_NS, ProviderRegistry } from '../storage/registry/index.ts';
@@ -95,5 +98,39 @@ describe('job list with a registered provider that cannot be read', function () 
       cursor = next.next_cursor;
     }
     expect(again).to.deep.equal(order);
+  });
+
+  it('owes the jobs of a provider that drops out between pages, and lists each once it is back', async () => {
+    // The service on its own, with a registry of its own: its lab's store is closed under it (every read then fails
+    // as unavailable), and registering the lab again opens it afresh.
+    const labDir = await mkdtemp(join(tmpdir(), 'qspool-lab2-'));
+    const registry = new ProviderRegistry(h.storage, h.config.QSPOOL_PROVIDER_NAME, {}, SECRET_KEY);
+    const entry = { name: 'lab2', type: 'local', login: { base_path: labDir, fsync: false } };
+    await registry.add(entry);
+    try {
+      const sites = new ProviderSites(registry, h.storage, h.config.QSPOOL_PROVIDER_NAME, {}, createLogger('silent'));
+      const on = { P: h.lifecycle, L: (await sites.get('lab2')).lifecycle };
+      const jobs: string[] = [];
+      for (const site of ['P', 'L', 'P', 'L', 'L', 'P'] as const) jobs.push((await on[site].enqueue({ backend: 'singlequdit', owner: 'carol', payload: GOOD_JOB })).id);
+      const [p1, l1, p2, l2, l3, p3] = jobs;
+      const index = new JobIndex(sites);
+      const list = async (cursor: string | null) => {
+        const page = await index.list({ owner: 'carol' }, 2, cursor ?? undefined);
+        return { ids: page.jobs.map((job) => job.id), unreachable: page.unreachable, cursor: page.nextCursor };
+      };
+      const first = await list(null);
+      expect(first).to.deep.include({ ids: [p1, l1], unreachable: [] });
+      await (await registry.open('lab2')).close();
+      const second = await list(first.cursor);
+      expect(second).to.deep.include({ ids: [p2, p3], unreachable: ['lab2'] });
+      await registry.remove('lab2');
+      await registry.add(entry);
+      const third = await list(second.cursor);
+      expect(third).to.deep.include({ ids: [l2, l3], unreachable: [] });
+      expect(await list(third.cursor)).to.deep.equal({ ids: [], unreachable: [], cursor: null });
+    } finally {
+      await registry.close();
+      await rm(labDir, { recursive: true, force: true });
+    }
   });
 });
