@@ -83,6 +83,9 @@ describe('job list with a registered provider that cannot be read', function () 
     const third = await page(second.next_cursor);
     expect([ids(third), third.unreachable_providers]).to.deep.equal([[], ['lab1']]);
     expect(third.next_cursor).to.be.a('string');
+    // What it owes is part of the cursor, checked like the rest of it.
+    const mangled = Buffer.from(Buffer.from(third.next_cursor!, 'base64url').toString('latin1').replace('lab1 ', 'lab1'), 'latin1').toString('base64url');
+    expect((await list(ada, mangled)).status).to.equal(422);
 
     await h.storage.put(PROVIDERS_NS, 'lab1', readable);
     const fourth = await page(third.next_cursor);

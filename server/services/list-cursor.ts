@@ -36,10 +36,10 @@ export function decodeCursor(cursor: string, filters: JobFilters): ListPosition 
   const text = Buffer.from(cursor, 'base64url').toString('latin1');
   const dot = text.lastIndexOf('.');
   const [after = '', ...rest] = text.slice(0, Math.max(0, dot)).split('\n');
-  const owed = rest.map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)] as const);
-  const valid = owed.every(([provider, from]) => PROVIDER.test(provider) && isPosition(from));
+  const owed = rest.map((line) => line.split(' '));
+  const valid = owed.every((pair) => pair.length === 2 && PROVIDER.test(pair[0]!) && isPosition(pair[1]!));
   if (dot < 0 || !isPosition(after) || !valid || text.slice(dot + 1) !== fingerprint(filters)) {
     throw new RequestValidationError([{ type: 'cursor', loc: ['query', 'cursor'], msg: 'not a cursor of this listing (filters changed?)' }]);
   }
-  return { after, owed: new Map(owed) };
+  return { after, owed: new Map(owed.map(([provider, from]) => [provider!, from!])) };
 }
