@@ -142,8 +142,8 @@ export class JobIndex {
       (key) => key <= position.after,
       (provider, key) => catching.has(provider) && key > owed.get(provider)!,
       (provider, before) => {
-        catching.delete(provider);
-        if (before > owed.get(provider)!) owed.set(provider, before);
+        // Its first job left out is where it is owed from again; its later ones come after that.
+        if (catching.delete(provider) && before > owed.get(provider)!) owed.set(provider, before);
       },
     );
     for (const provider of catching) {
