@@ -120,6 +120,10 @@ const configSchema = {
     // of at most this many storage reads, each run resuming where the last stopped.
     QSPOOL_IDEMPOTENCY_SWEEP_MS: { type: 'integer', minimum: 1000, maximum: 86_400_000, default: 60_000 },
     QSPOOL_IDEMPOTENCY_SWEEP_READS: { type: 'integer', minimum: 10, maximum: 1_000_000, default: 10_000 },
+    // Finished notification deliveries (notify/log) are deleted this long after they finished, and beyond this many per
+    // mailbox or webhook, by a sweep on the same server, schedule and read budget as the idempotency keys'.
+    QSPOOL_NOTIFY_LOG_RETENTION_S: { type: 'integer', minimum: 3600, maximum: 31_536_000, default: 604_800 },
+    QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 10_000 },
     QSPOOL_SSE_KEEPALIVE_MS: { type: 'integer', minimum: 100, maximum: 300_000, default: 15_000 },
     // Event streams one user may hold open on one server (the next answers 429), and how often an open stream
     // re-checks its credential: a revoked token, disabled user or changed password ends it within this time.
@@ -138,7 +142,8 @@ const configSchema = {
     'QSPOOL_JWT_TTL_S', 'QSPOOL_SCRYPT_LOG_N', 'QSPOOL_OPEN_REGISTRATION', 'QSPOOL_USER_MAX_PRIORITY', 'LOG_LEVEL', 'QSPOOL_SECRET_KEY',
     'QSPOOL_SMTP_URL', 'QSPOOL_MAIL_FROM', 'QSPOOL_WEBHOOK_ALLOW_PRIVATE', 'QSPOOL_WEBHOOK_TIMEOUT_MS', 'QSPOOL_NOTIFY_BACKOFF_MS',
     'QSPOOL_NOTIFY_MAX_BACKOFF_MS', 'QSPOOL_NOTIFY_RETRY_MS', 'QSPOOL_NOTIFY_LEASE_MS', 'QSPOOL_NOTIFY_POLL_MS',
-    'QSPOOL_NOTIFY_SETTLE_MS', 'QSPOOL_EVENTS_RETENTION_S', 'QSPOOL_IDEMPOTENCY_SWEEP_MS', 'QSPOOL_IDEMPOTENCY_SWEEP_READS', 'QSPOOL_SSE_KEEPALIVE_MS', 'QSPOOL_SSE_MAX_PER_USER',
+    'QSPOOL_NOTIFY_SETTLE_MS', 'QSPOOL_EVENTS_RETENTION_S', 'QSPOOL_IDEMPOTENCY_SWEEP_MS', 'QSPOOL_IDEMPOTENCY_SWEEP_READS',
+    'QSPOOL_NOTIFY_LOG_RETENTION_S', 'QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER', 'QSPOOL_SSE_KEEPALIVE_MS', 'QSPOOL_SSE_MAX_PER_USER',
     'QSPOOL_SSE_AUTH_CHECK_MS',
   ],
   // Per-backend settings, named after the backend in capitals: the runtime command of QSPOOL_RUNTIME_QUBIT, the

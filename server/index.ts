@@ -13,6 +13,7 @@ import { BodyTurns } from './middleware/body.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { nativeApi, type NativeApi } from './routes/native/index.ts';
 import { Notifications } from './notifications/index.ts';
+import { DeliveryLogSweeper } from './notifications/log-sweep.ts';
 import { siteSources } from './notifications/sources.ts';
 import { healthRouter } from './routes/health.ts';
 import { qluedRouter } from './routes/qlued.ts';
@@ -228,6 +229,17 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     log: logger.child({ component: 'idempotency' }),
   });
   sweeper.start();
+  const logSweeper = new DeliveryLogSweeper(
+    storage,
+    { retentionMs: config.QSPOOL_NOTIFY_LOG_RETENTION_S * 1000, maxPerReceiver: config.QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER },
+    {
+      intervalMs: config.QSPOOL_IDEMPOTENCY_SWEEP_MS,
+      maxReadsPerRun: config.QSPOOL_IDEMPOTENCY_SWEEP_READS,
+      shouldRun: () => notifications.dispatcher.leading,
+      log: logger.child({ component: 'notifications' }),
+    },
+  );
+  logSweeper.start();
   return {
     url: `http://${host}:${port}`,
     server,
@@ -236,7 +248,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     notifications,
     // Event streams end first: they would otherwise hold the server open until the deadline.
     close: (deadlineMs = 10_000) =>
-      Promise.all([sweeper.close(), notifications.close()]).then(() => new Promise<void>((resolve) => {
+      Promise.all([sweeper.close(), logSweeper.close(), notifications.close()]).then(() => new Promise<void>((resolve) => {
         // Keep-alive connections go idle only when their request is answered: close each as soon as it does.
         const sweep = setInterval(() => server.closeIdleConnections(), 50);
         const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);

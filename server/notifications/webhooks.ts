@@ -29,7 +29,7 @@ export interface WebhookRecord {
 type StoredWebhook = Omit<WebhookRecord, 'secret'> & ({ sealedSecret: SealedLogin } | { secret: string });
 
 export const MAX_WEBHOOKS_PER_USER = 20;
-const webhooksNs = (owner: string) => `webhooks/${owner}`;
+export const webhooksNs = (owner: string) => `webhooks/${owner}`;
 const CACHE_MS = 500;
 
 /** The job event as the API shows it (SSE `data:` and the webhook payload's `data`). */
