@@ -1,6 +1,7 @@
 // One Server-Sent Events response on a Koa context: `text/event-stream` through a stream Koa pipes to the socket,
 // keep-alive comments so proxies and clients do not time an idle stream out, and clean-up however it ends
 // (final state, client gone, server stopping).
+import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { Context } from 'koa';
 
@@ -16,8 +17,15 @@ export class SseStream {
   private readonly keepAlive: NodeJS.Timeout;
   private readonly cleanups: (() => void)[] = [];
   private ended = false;
+  /** A reader that took nothing of a paced send for a keep-alive interval: see sendPaced. */
+  private stalled = false;
+  private readonly socket: Socket;
 
-  constructor(ctx: Context, keepAliveMs: number) {
+  constructor(
+    ctx: Context,
+    private readonly keepAliveMs: number,
+  ) {
+    this.socket = ctx.req.socket;
     ctx.status = 200;
     ctx.type = 'text/event-stream';
     ctx.set('Cache-Control', 'no-cache, no-transform');
@@ -49,6 +57,54 @@ export class SseStream {
   send(id: string, data: unknown): void {
     this.write(`id: ${id}\ndata: ${JSON.stringify(data)}\n\n`);
     if (this.body.writableLength > MAX_BUFFERED_BYTES) this.end('the client reads too slowly; reconnect with Last-Event-ID');
+  }
+
+  /**
+   * Sends an event of a replay at the pace the client takes them: while the stream holds more than its high-water
+   * mark this waits for the client to take it. Written all at once, a replay of more than MAX_BUFFERED_BYTES would
+   * end the stream even for a client reading as fast as it can (Koa starts sending only after the handler returns).
+   * A client that took nothing for a keep-alive interval (not a byte more left for its socket) is stalled: from then
+   * on this sends without waiting, and the stream ends at MAX_BUFFERED_BYTES as it does for live events.
+   */
+  async sendPaced(id: string, data: unknown): Promise<void> {
+    this.send(id, data);
+    if (this.ended || this.stalled || !this.body.writableNeedDrain) return;
+    this.stalled = !(await this.drained());
+  }
+
+  /**
+   * Resolves true once the client took what the stream holds (or the stream ended), false once a keep-alive interval
+   * went by in which it took nothing at all. The check waits for the I/O found pending at the interval's end
+   * (setImmediate): a timer due after a long synchronous task runs before the socket's callbacks, and a busy server
+   * would otherwise take a reader that keeps up for a stalled one.
+   */
+  private drained(): Promise<boolean> {
+    return new Promise((resolve) => {
+      let sent = this.socket.bytesWritten;
+      let timer: NodeJS.Timeout;
+      let settled = false;
+      const done = (taken: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.body.off('drain', onDrain);
+        const waiting = this.cleanups.indexOf(onEnd);
+        if (waiting >= 0) this.cleanups.splice(waiting, 1);
+        resolve(taken);
+      };
+      const onDrain = () => done(true);
+      const onEnd = () => done(true);
+      const check = () =>
+        setImmediate(() => {
+          if (settled) return;
+          if (this.socket.bytesWritten === sent) return done(false);
+          sent = this.socket.bytesWritten;
+          timer = setTimeout(check, this.keepAliveMs);
+        });
+      timer = setTimeout(check, this.keepAliveMs);
+      this.body.once('drain', onDrain);
+      this.cleanups.push(onEnd);
+    });
   }
 
   /**

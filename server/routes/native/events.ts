@@ -147,31 +147,45 @@ export function eventOperations(deps: NativeDeps): Operation[] {
         const seqs = new Map<string, number>();
         let live = false;
         const early: OutboxEntry[] = [];
-        const emit = ({ key, event }: OutboxEntry) => {
-          if (stream.closed || event.owner !== user.username || (resumeFrom !== undefined && key <= resumeFrom)) return;
-          if (event.seq <= (seqs.get(event.jobId) ?? 0)) return;
+        const fresh = ({ key, event }: OutboxEntry) => {
+          if (stream.closed || event.owner !== user.username || (resumeFrom !== undefined && key <= resumeFrom)) return false;
+          if (event.seq <= (seqs.get(event.jobId) ?? 0)) return false;
           seqs.set(event.jobId, event.seq);
-          stream.send(key, eventView(event, notifications.baseUrl));
+          return true;
         };
-        stream.onEnd(notifications.feed.subscribe((entry) => (live ? emit(entry) : early.push(entry))));
-        try {
-          if (resumeFrom !== undefined) {
-            const { entries, until } = await notifications.replay(resumeFrom, (event) => event.owner === user.username);
-            for (const entry of entries) if (until === undefined || entry.key <= until) emit(entry);
-            if (until !== undefined) {
-              // More to replay than one scan reads: going live now would skip the rest. The client reconnects from
-              // where this replay stopped (EventSource does so by itself) and the next one goes on from there.
-              stream.checkpoint(until);
-              stream.end('more changes to replay; reconnect with Last-Event-ID');
-              return;
-            }
-          }
+        const emit = (entry: OutboxEntry) => {
+          if (fresh(entry)) stream.send(entry.key, eventView(entry.event, notifications.baseUrl));
+        };
+        const goLive = () => {
           live = true;
           for (const entry of early.sort((a, b) => (a.key < b.key ? -1 : 1))) emit(entry);
-        } catch (error) {
+        };
+        stream.onEnd(notifications.feed.subscribe((entry) => (live ? emit(entry) : early.push(entry))));
+        if (resumeFrom === undefined) {
+          goLive();
+          return;
+        }
+        const { entries, until } = await notifications.replay(resumeFrom, (event) => event.owner === user.username).catch((error: unknown) => {
           stream.end();
           throw error;
-        }
+        });
+        // Written once the handler has returned and Koa sends the stream, at the pace the client takes it (see
+        // SseStream.sendPaced); changes meanwhile wait in `early`.
+        const replayed = async () => {
+          for (const entry of entries) {
+            if (stream.closed) return;
+            if ((until === undefined || entry.key <= until) && fresh(entry)) await stream.sendPaced(entry.key, eventView(entry.event, notifications.baseUrl));
+          }
+          if (until === undefined) return goLive();
+          // More to replay than one scan reads: going live now would skip the rest. The client reconnects from
+          // where this replay stopped (EventSource does so by itself) and the next one goes on from there.
+          stream.checkpoint(until);
+          stream.end('more changes to replay; reconnect with Last-Event-ID');
+        };
+        replayed().catch((error: unknown) => {
+          ctx.state.log.warn({ err: error, user: user.username }, 'event stream replay failed; the client reconnects with Last-Event-ID');
+          stream.end();
+        });
       },
     }),
   ];
