@@ -1,7 +1,8 @@
 // Where notifications wait and what became of them, in storage so that no process crash loses one:
 // `notify/pending/<receiver>.<event time, job, seq>` holds every delivery still to be made (with its attempts and the
 // time of the next one), grouped by receiver and in outbox order within it (see pendingKey);
-// `notify/log/<kind>/<name>/<event id>` keeps each finished delivery. A receiver is one mailbox (`mail.<user>`) or
+// `notify/log/<kind>/<name>/<event id>` keeps each finished delivery, and `notify/retired/<owner>/<webhook id>` names
+// each deleted webhook whose log may still hold some (log-sweep.ts finds them only there). A receiver is one mailbox (`mail.<user>`) or
 // one webhook (`hook.<id>`): each has its own queue and its own backoff, so one that fails holds up only itself.
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
@@ -44,6 +45,7 @@ export interface PendingEntry {
 }
 
 export const PENDING_NS = 'notify/pending';
+export const retiredNamespace = (owner: string) => `notify/retired/${owner}`;
 export const receiverId = (receiver: Pick<Receiver, 'kind' | 'name'>) => `${receiver.kind}.${receiver.name}`;
 export const logNamespace = (receiver: Pick<Receiver, 'kind' | 'name'>) => `notify/log/${receiver.kind}/${receiver.name}`;
 /**
@@ -141,6 +143,11 @@ export class DeliveryStore {
   async finish(key: string, delivery: Delivery): Promise<void> {
     await this.storage.put(logNamespace(delivery.receiver), delivery.event.id, delivery);
     await this.storage.delete(PENDING_NS, key);
+  }
+
+  /** Records that a webhook is being deleted, so that its log is still swept once nothing lists the webhook. */
+  async retire(receiver: Receiver, now = Date.now()): Promise<void> {
+    await this.storage.put(retiredNamespace(receiver.owner), receiver.name, { retiredAt: new Date(now).toISOString() });
   }
 
   /** Drops a pending delivery without a log entry (its webhook was deleted). */

@@ -28,7 +28,7 @@ const plan: SweepPlan = {
   judge: async () => ({
     reads: 0,
     // A record without a readable time is left alone: its age cannot be told, and the request path never reuses it.
-    expired: (value, _position, now) => Date.parse((value as IdempotencyRecord).createdAt ?? '') < now - RETENTION_MS - SWEEP_MARGIN_MS,
+    expired: (value, now) => Date.parse((value as IdempotencyRecord).createdAt ?? '') < now - RETENTION_MS - SWEEP_MARGIN_MS,
   }),
 };
 

@@ -13,8 +13,8 @@ const PAGE = 100;
 /** Reads in flight at once: enough to hide a remote store's latency, few enough not to crowd out requests. */
 const PARALLEL = 8;
 
-/** Whether a record must go, from its value, its place in its namespace's key order (0 first) and the time. */
-export type ExpiryTest = (value: unknown, position: number, now: number) => boolean;
+/** Whether a record must go, from its value, the time, its key and its place in its namespace's key order (0 first). */
+export type ExpiryTest = (value: unknown, now: number, at: { key: string; position: number }) => boolean;
 /**
  * What a key alone says before its record is read: 'read' it, 'skip' it (it cannot have expired), or 'stop' (neither
  * it nor any key after it in the namespace can have expired), sparing the reads of records known to be young.
@@ -182,7 +182,7 @@ export class UserRecordSweeper {
   /** Deletes the record if the plan judges it expired, only at the version read. */
   private async expire(namespace: string, key: string, position: number, now: number, run: SweepRun): Promise<void> {
     const record = await this.storage.get(namespace, key);
-    if (!record || !this.expired(record.value, position, now)) return;
+    if (!record || !this.expired(record.value, now, { key, position })) return;
     try {
       if (await this.storage.delete(namespace, key, record.version)) run.deleted += 1;
     } catch (error) {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../config/index.ts';
-import { type Delivery, DeliveryStore, logNamespace, PENDING_NS, type Receiver } from '../../server/notifications/deliveries.ts';
+import { type Delivery, DeliveryStore, logNamespace, PENDING_NS, type Receiver, retiredNamespace } from '../../server/notifications/deliveries.ts';
 import { DeliveryLogSweeper, type LogRetention, PASS_EVERY_MS, SWEEP_MARGIN_MS } from '../../server/notifications/log-sweep.ts';
 import { webhooksNs } from '../../server/notifications/webhooks.ts';
 import { USERS_NS } from '../../server/services/users.ts';
@@ -107,6 +107,22 @@ function sweepSuite(name: string, open: () => Promise<Fixture>) {
       expect((await deliveries().pendingOf(hookOf('ada', HOOK), 50)).map((item) => item.event.id)).to.deep.equal([pending.event.id]);
     });
 
+    it('sweeps a deleted webhook\'s log through its retirement marker, which goes once the log is empty', async () => {
+      const [gone, emptied] = [hookOf('ada', 'f0f0f0f0f0f0f0f0'), hookOf('ada', '0e0e0e0e0e0e0e0e')];
+      const recent = delivery(gone, clock - HOUR);
+      for (const item of [delivery(gone, clock - 8 * DAY), recent, delivery(emptied, clock - 9 * DAY)]) await finish(item);
+      await deliveries().retire(gone, clock - 2 * HOUR);
+      await deliveries().retire(emptied, clock - 2 * HOUR);
+      const run = await sweeper().runOnce();
+      expect([run.deleted, run.wrapped]).to.deep.equal([3, true]);
+      expect(await logged(gone)).to.deep.equal([recent.event.id]);
+      expect(await storage.list(retiredNamespace('ada'))).to.deep.equal([gone.name]);
+      // A marker younger than the margin stays, empty log or not: an attempt under way may still log its outcome.
+      await deliveries().retire(emptied, clock - SWEEP_MARGIN_MS / 2);
+      expect((await sweeper().runOnce()).deleted).to.equal(0);
+      expect(await storage.list(retiredNamespace('ada'))).to.deep.equal([emptied.name, gone.name]);
+    });
+
     it('keeps only the newest records beyond the per-receiver cap, once they are older than the margin', async () => {
       const young = Array.from({ length: 3 }, (_, index) => delivery(mailOf('ada'), clock - SWEEP_MARGIN_MS / 2 + index));
       const aged = Array.from({ length: 5 }, (_, index) => delivery(mailOf('ada'), clock - 2 * DAY + index * HOUR));
@@ -143,14 +159,15 @@ function sweepSuite(name: string, open: () => Promise<Fixture>) {
       const first = { at: clock };
       for (let index = 0; index < 20; index += 1) await finish(delivery(mailOf('ada'), clock - 2 * DAY + index * HOUR));
       const sweep = sweeper();
-      // The users page (twice: the second finds no more), per user a webhook listing, per receiver a count and one
-      // page of keys, whose first key already ends the walk.
-      expect(await sweep.runOnce()).to.deep.equal({ reads: 1 + 2 * 1 + 3 * 2 + 1, deleted: 0, raced: 0, wrapped: true });
+      // The users page (twice: the second finds no more), per user its webhooks and retired webhooks listed, per
+      // receiver a count and one page of keys, whose first key already ends the walk, per user the retired ones judged
+      // and walked.
+      expect(await sweep.runOnce()).to.deep.equal({ reads: 2 + 2 * 2 + 3 * 2 + 2 * 2, deleted: 0, raced: 0, wrapped: true });
       clock += PASS_EVERY_MS - 1;
       expect(await sweep.runOnce()).to.deep.equal({ reads: 0, deleted: 0, raced: 0, wrapped: false });
       // Just past the first record's retention and margin: it alone goes, and the walk stops at the next key.
       clock = first.at - 2 * DAY + 1000 + 7 * DAY + SWEEP_MARGIN_MS + 1;
-      expect(await sweep.runOnce()).to.deep.equal({ reads: 10 + 1, deleted: 1, raced: 0, wrapped: true });
+      expect(await sweep.runOnce()).to.deep.equal({ reads: 16 + 1, deleted: 1, raced: 0, wrapped: true });
     });
   });
 }
@@ -198,19 +215,25 @@ describe('notification delivery log sweep in the server', function () {
     expect(() => loadConfig({ QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER: '0' })).to.throw(ConfigError, 'QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER must be >= 1');
   });
 
-  it('removes a webhook\'s old deliveries on the server that dispatches, and GET /webhooks/{id}/deliveries lists the rest', async () => {
-    const h = await startHarness({ QSPOOL_IDEMPOTENCY_SWEEP_MS: 1000, QSPOOL_WEBHOOK_ALLOW_PRIVATE: true });
+  it('removes old deliveries of a webhook and of a deleted one on the server that dispatches; GET /webhooks/{id}/deliveries lists the rest', async () => {
+    // The first run comes 5 s after the start, when everything below is in place: the next pass would be an hour later.
+    const h = await startHarness({ QSPOOL_IDEMPOTENCY_SWEEP_MS: 5000, QSPOOL_WEBHOOK_ALLOW_PRIVATE: true });
     try {
       const token = await h.user('ada');
-      const created = await h.call('POST', '/webhooks', { token, body: { url: 'http://127.0.0.1:9/hook', events: ['DONE'] } });
-      expect(created.status, created.text).to.equal(201);
-      const hook = hookOf('ada', (created.body as { id: string }).id);
+      const register = async () => {
+        const created = await h.call('POST', '/webhooks', { token, body: { url: 'http://127.0.0.1:9/hook', events: ['DONE'] } });
+        expect(created.status, created.text).to.equal(201);
+        return hookOf('ada', (created.body as { id: string }).id);
+      };
+      const [kept, deleted] = [await register(), await register()];
       const store = new DeliveryStore(h.storage);
-      const stale = delivery(hook, Date.now() - 8 * DAY);
-      const fresh = delivery(hook, Date.now() - HOUR);
-      for (const item of [stale, fresh]) await store.finish('unused', item);
-      await eventually(async () => ((await h.storage.get(logNamespace(hook), stale.event.id)) ? undefined : true), 15_000, 100);
-      const listed = await h.call('GET', `/webhooks/${hook.name}/deliveries`, { token });
+      const [stale, fresh, older] = [delivery(kept, Date.now() - 8 * DAY), delivery(kept, Date.now() - HOUR), delivery(deleted, Date.now() - 9 * DAY)];
+      for (const item of [stale, fresh, older]) await store.finish('unused', item);
+      // Deleted, the webhook is listed nowhere; what its log still holds goes all the same.
+      expect((await h.call('DELETE', `/webhooks/${deleted.name}`, { token })).status).to.equal(204);
+      const gone = async () => (await h.storage.get(logNamespace(kept), stale.event.id)) ?? (await h.storage.get(logNamespace(deleted), older.event.id));
+      await eventually(async () => ((await gone()) ? undefined : true), 20_000, 100);
+      const listed = await h.call('GET', `/webhooks/${kept.name}/deliveries`, { token });
       expect(listed.status, listed.text).to.equal(200);
       expect((listed.body as { deliveries: { event_id: string }[] }).deliveries.map((item) => item.event_id)).to.deep.equal([fresh.event.id]);
       expect(h.logs.some((line) => line.includes('old notification deliveries removed'))).to.equal(true);

@@ -144,7 +144,9 @@ export function webhookOperations(deps: NativeDeps): Operation[] {
       params: hookIdParam,
       responses: { 204: { description: 'Deleted.' }, 404: notFound },
       async handle(ctx, { user, params }) {
-        if (!(await webhooks.delete(user.username, params.id!))) throw new NotFoundError('No such webhook');
+        const hook = await hookOr404(user.username, params.id!);
+        await notifications.deliveries.retire({ kind: 'hook', name: hook.id, owner: hook.owner });
+        if (!(await webhooks.delete(user.username, hook.id))) throw new NotFoundError('No such webhook');
         ctx.state.log.info({ user: user.username, webhookId: params.id }, 'webhook deleted');
         ctx.status = 204;
       },
