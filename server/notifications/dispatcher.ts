@@ -28,6 +28,12 @@ const ROUND_BUDGET = 1000;
 /** The cursor is written at most this often; after a crash the events since are fanned out again (idempotently). */
 const CURSOR_EVERY_MS = 1000;
 const PRUNE_EVERY_MS = 60_000;
+/**
+ * A prune stops after this long and goes on in the next round: deliveries wait while it runs, and a backlog of
+ * expired events (a first start on an old store) can take a remote store minutes to delete, past the lease, which
+ * the prune renews between pages.
+ */
+const PRUNE_ROUND_MS = 500;
 const MIN_ROUND_GAP_MS = 100;
 const MAX_ROUND_GAP_MS = 1000;
 /**
@@ -81,6 +87,8 @@ export class Dispatcher {
   private round: Promise<void> = Promise.resolve();
   private pending = false;
   private lastPrune = 0;
+  /** A prune stopped before it was done: the next round goes on with it. */
+  private pruning = false;
   private closed = false;
 
   constructor(
@@ -156,9 +164,12 @@ export class Dispatcher {
     if (!this.leading) return;
     await this.options.worker.run();
     if (backlog) this.wake();
-    if (Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
-      this.lastPrune = Date.now();
-      for (const source of sources) await this.isolated(source, () => this.prune(source));
+    if (this.pruning || Date.now() - this.lastPrune >= PRUNE_EVERY_MS) {
+      if (!this.pruning) this.lastPrune = Date.now();
+      const until = Date.now() + PRUNE_ROUND_MS;
+      this.pruning = false;
+      for (const source of sources) if ((await this.isolated(source, () => this.prune(source, until))) === false) this.pruning = true;
+      if (this.pruning) this.wake();
     }
   }
 
@@ -264,15 +275,19 @@ export class Dispatcher {
     return { fanned, backlog };
   }
 
-  /** Deletes an outbox's events older than the retention that its cursor has passed. */
-  private async prune(source: EventSource): Promise<void> {
+  /**
+   * Deletes an outbox's events older than the retention that its cursor has passed, until `until` or while this
+   * process holds the lease; resolves false if it stopped with more to delete.
+   */
+  private async prune(source: EventSource, until: number): Promise<boolean> {
     const cursor = (await this.storage.get<CursorDoc>(DISPATCH_NS, cursorKey(source)))?.value.after ?? '';
     const cutoff = instantKey(Date.now() - this.options.retentionMs);
     for (;;) {
+      if (Date.now() >= until || this.closed || !(await this.holdLease())) return false;
       const keys = await listEventKeys(source.storage, '', PAGE);
       const stale = keys.filter((key) => key < cutoff && key <= cursor);
       for (const key of stale) await source.storage.delete(ns.events, key);
-      if (stale.length < PAGE) return;
+      if (stale.length < PAGE) return true;
     }
   }
 }

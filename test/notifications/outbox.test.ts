@@ -169,6 +169,56 @@ describe('the job-event outbox', function () {
       await server.close();
     });
 
+    it('prunes expired events its cursor passed a bounded step at a time, keeping the lease throughout, and keeps the rest', async function () {
+      this.timeout(60_000);
+      const { id } = await lifecycle().enqueue({ backend: BACKEND, owner: 'u', payload: {} });
+      const [recent] = await storage.list(ns.events);
+      const template = (await events())[0]!;
+      // Older than the retention (60 s below); a hand-made key, as newJobId never goes back in time.
+      const old = (Date.now() - 120_000).toString(16).padStart(12, '0');
+      const expired = Array.from({ length: 3000 }, (_, n) => `${old}${n.toString(16).padStart(12, '0')}`);
+      await storage.transaction((tx) => {
+        for (const key of expired) tx.put(ns.events, key, { ...template, id: `${key}-1`, jobId: key });
+      });
+      // A remote store's deletes: 2 ms each (S3 takes 10 or more), 6 s in all, three leases.
+      const slow: StorageProvider = Object.create(storage, {
+        delete: {
+          value: async (namespace: string, key: string, version?: string) => {
+            if (namespace === ns.events) await new Promise((resolve) => setTimeout(resolve, 2));
+            return storage.delete(namespace, key, version);
+          },
+        },
+      }) as StorageProvider;
+      const seen: string[] = [];
+      const make = (holder: string) =>
+        new Dispatcher(slow, {
+          holder,
+          leaseMs: 2000,
+          pollMs: 20,
+          settleMs: 100,
+          retentionMs: 60_000,
+          fanOut: async (entry: OutboxEntry) => void seen.push(`${holder} ${entry.key}`),
+          worker: new DeliveryWorker(new DeliveryStore(slow), async () => ({ drop: 'unused', log: false }), { baseMs: 10, maxMs: 10, retryMs: 10 }, silent, { claimMs: 1000 }),
+          log: silent,
+        });
+      const [a, b] = [make('a'), make('b')];
+      a.start();
+      await eventually(async () => (a.leading ? true : undefined));
+      b.start();
+      let bLed = false;
+      const watch = setInterval(() => (bLed ||= b.leading), 10);
+      try {
+        await eventually(async () => ((await storage.list(ns.events, { limit: 5000 })).length === 1 ? true : undefined), 30_000, 50);
+      } finally {
+        clearInterval(watch);
+        await Promise.all([a.close(), b.close()]);
+      }
+      expect(bLed, 'another server took the lease during the prune').to.equal(false);
+      expect(await storage.list(ns.events)).to.deep.equal([recent]);
+      expect(seen.filter((line) => line.startsWith('b '))).to.deep.equal([]);
+      expect((await events())[0]!.jobId).to.equal(id);
+    });
+
     it('spaces its rounds by the keys they re-list, and fans out more in each: a busy window is listed a few times a second', async () => {
       await lifecycle().enqueue({ backend: BACKEND, owner: 'u', payload: {} });
       const template = (await events())[0]!;
