@@ -6,7 +6,7 @@
 //   limits/rate/*          per-minute request counters, worthless a minute later
 //   migrations             a migration's own cursor, kept on the target
 import { DISPATCH_NS } from '../../server/notifications/dispatcher.ts';
-import { logNamespace, PENDING_NS } from '../../server/notifications/deliveries.ts';
+import { logNamespace, PENDING_NS, retiredNamespace } from '../../server/notifications/deliveries.ts';
 import { namespaceOf as idempotencyNs } from '../../server/services/idempotency.ts';
 import { QUOTA_NAMESPACE } from '../../server/services/queue-quota.ts';
 import { ENDED_SESSIONS_NS } from '../../server/services/sessions.ts';
@@ -85,13 +85,16 @@ export async function namespacesOf(storage: StorageProvider): Promise<string[]> 
   const perUser: string[] = [];
   for (const user of users) {
     const hooks = await collect(storage, `webhooks/${user}`);
+    // A deleted webhook's log stays until the sweep has emptied it, found through its retirement marker.
+    const retired = await collect(storage, retiredNamespace(user));
     perUser.push(
       ns.ownerIndex(user),
       `user-tokens/${user}`,
       idempotencyNs(user),
       `webhooks/${user}`,
       logNamespace({ kind: 'mail', name: user }),
-      ...hooks.map((hook) => logNamespace({ kind: 'hook', name: hook })),
+      retiredNamespace(user),
+      ...[...new Set([...hooks, ...retired])].map((hook) => logNamespace({ kind: 'hook', name: hook })),
     );
   }
   return [...STATIC, ...backends.flatMap(perBackend), ...perUser];
