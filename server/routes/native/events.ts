@@ -35,6 +35,9 @@ const tooManyStreams = {
   schema: errorBody,
 };
 
+/** The caller's changes held back while a replay is sent, at most (see the /events stream). */
+export const MAX_HELD_DURING_REPLAY = 1000;
+
 export function eventOperations(deps: NativeDeps): Operation[] {
   const { jobs, notifications, auth } = deps;
 
@@ -160,7 +163,16 @@ export function eventOperations(deps: NativeDeps): Operation[] {
           live = true;
           for (const entry of early.sort((a, b) => (a.key < b.key ? -1 : 1))) emit(entry);
         };
-        stream.onEnd(notifications.feed.subscribe((entry) => (live ? emit(entry) : early.push(entry))));
+        stream.onEnd(
+          notifications.feed.subscribe((entry) => {
+            if (live) emit(entry);
+            else if (entry.event.owner !== user.username) return;
+            else if (early.length < MAX_HELD_DURING_REPLAY) early.push(entry);
+            // A replay paced by a client that reads slowly but never stalls could hold changes without bound; they
+            // are all in the outbox, so the client gets them by resuming after the last event it received.
+            else stream.end('more changes to replay; reconnect with Last-Event-ID');
+          }),
+        );
         if (resumeFrom === undefined) {
           goLive();
           return;
