@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import { createLogger } from '../config/logger.ts';
 import { JobIndex } from '../server/services/job-index.ts';
 import { ProviderSites } from '../server/services/providers.ts';
-import { JobLifecycle } from '../storage/lifecycle.ts';
-import { LocalProvider } from '../storage/local/index.ts';
-import { PROVIDERS_NS, ProviderRegistry } from '../storage/registry/index.ts';
+import { ProviderRegistry } from '../storage/registry/index.ts';
 import { GOOD_JOB, startHarness, type Harness } from './native-api/harness.ts';
 import { SECRET_KEY } from './support/lab-provider.ts';
+import { unreachableLab, type UnreachableLab } from './support/unreachable-lab.ts';
 
 interface Page {
   jobs: { id: string; provider?: string }[];
@@ -24,35 +23,23 @@ interface Page {
 describe('job list with a registered provider that cannot be read', function () {
   this.timeout(30_000);
   let h: Harness;
-  let dir: string;
-  let labStorage: LocalProvider;
+  let lab1: UnreachableLab;
   let ada: string;
   let bob: string;
-  /** The registry entry as this server can open it (the one registered first is sealed with another key). */
-  let readable: unknown;
   /** ada's jobs in creation order: P1 L1 P2 L2 L3 P3 (P on the server's own storage, L on lab1). */
   const order: string[] = [];
 
   before(async () => {
     h = await startHarness({ QSPOOL_SECRET_KEY: SECRET_KEY, LOG_LEVEL: 'silent' });
     [ada, bob] = [await h.user('ada'), await h.user('bob')];
-    dir = await mkdtemp(join(tmpdir(), 'qspool-lab1-'));
-    labStorage = new LocalProvider({ root: dir, fsync: false });
-    const lab = new JobLifecycle(labStorage, { index: { storage: h.storage, provider: 'lab1' } });
-    const on = { P: h.lifecycle, L: lab };
+    lab1 = await unreachableLab(h, 'lab1');
+    const on = { P: h.lifecycle, L: lab1.lifecycle };
     for (const site of ['P', 'L', 'P', 'L', 'L', 'P'] as const) order.push((await on[site].enqueue({ backend: 'singlequdit', owner: 'ada', payload: GOOD_JOB })).id);
-    await lab.enqueue({ backend: 'singlequdit', owner: 'bob', payload: GOOD_JOB });
-    const login = { name: 'lab1', type: 'local', login: { base_path: dir, fsync: false } };
-    const registry = (key: string) => new ProviderRegistry(h.storage, h.config.QSPOOL_PROVIDER_NAME, {}, key);
-    await registry(SECRET_KEY).add(login);
-    readable = (await h.storage.get(PROVIDERS_NS, 'lab1'))!.value;
-    await h.storage.delete(PROVIDERS_NS, 'lab1');
-    await registry('another key, not the one this server holds').add(login);
+    await lab1.lifecycle.enqueue({ backend: 'singlequdit', owner: 'bob', payload: GOOD_JOB });
   });
   after(async () => {
     await h.stop();
-    await labStorage.close();
-    await rm(dir, { recursive: true, force: true });
+    await lab1.close();
   });
 
   const list = (token: string, cursor: string | null) => h.call('GET', `/jobs?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { token });
@@ -87,7 +74,7 @@ describe('job list with a registered provider that cannot be read', function () 
     const mangled = Buffer.from(Buffer.from(third.next_cursor!, 'base64url').toString('latin1').replace('lab1 ', 'lab1'), 'latin1').toString('base64url');
     expect((await list(ada, mangled)).status).to.equal(422);
 
-    await h.storage.put(PROVIDERS_NS, 'lab1', readable);
+    await lab1.reachable();
     const fourth = await page(third.next_cursor);
     expect(fourth.unreachable_providers).to.deep.equal([]);
     expect(fourth.jobs.map(({ id, provider }) => [id, provider])).to.deep.equal([[l1, 'lab1'], [l2, 'lab1']]);

@@ -257,6 +257,10 @@ export class JobIndex {
   /**
    * Queued jobs of one owner, counted up to `stopAt`. Only entries at least as new as the oldest job queued on any
    * backend of any provider can still be queued, so this reads the owner's recent entries, not their whole history.
+   * A job on a registered provider that cannot be read counts as queued: one lab down must not fail its owner's
+   * submissions elsewhere, and counting what cannot be seen as queued never lets the queue past the limit. Such a
+   * provider's own queue heads are unknown, so its jobs older than every job queued on the others go uncounted (they
+   * were admitted under the quota when submitted).
    */
   async countQueued(owner: string, stopAt: number): Promise<number> {
     const heads = (
@@ -271,13 +275,15 @@ export class JobIndex {
     // One character short of the oldest queued id: a key that sorts just before it, so the listing includes it.
     let after = heads.sort()[0]!.slice(0, -1);
     let count = 0;
+    const down = new Set<string>();
     for (;;) {
       const keys = await this.storage.list(ns.ownerIndex(owner), { limit: CHUNK, after });
       const counted = await Promise.all(
         keys.map(async (key) => {
-          const met = await this.match(ns.ownerIndex(owner), key, { owner, states: ['QUEUED'] });
+          const met = await this.match(ns.ownerIndex(owner), key, { owner, states: ['QUEUED'] }, down);
           // A job still being enqueued is about to be queued: it counts.
-          return met === PENDING || (met?.job !== undefined && (await this.inQueue(met.job)));
+          if (met === PENDING || (met && down.has(met.provider))) return true;
+          return met?.job !== undefined && (await this.inQueue(met.job));
         }),
       );
       count += counted.filter(Boolean).length;
