@@ -189,8 +189,17 @@ export const backendSummarySchema = {
 export const backendListSchema = {
   title: 'Backend list',
   type: 'object',
-  properties: { backends: { type: 'array', items: backendSummarySchema } },
-  required: ['backends'],
+  properties: {
+    backends: { type: 'array', items: backendSummarySchema },
+    unreachable_providers: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'Registered storage providers whose backends could not be read just now, by name (as in a backend\'s full name): their backends ' +
+        'are missing from this list until they answer. Empty when every provider could be read.',
+    },
+  },
+  required: ['backends', 'unreachable_providers'],
   additionalProperties: false,
 } as const;
 
@@ -243,4 +252,5 @@ export type JobDetail = FromSchema<typeof jobDetailSchema>;
 export type JobList = FromSchema<typeof jobListSchema>;
 export type JobListQuery = FromSchema<typeof jobListQuerySchema>;
 export type BackendSummary = FromSchema<typeof backendSummarySchema>;
+export type BackendList = FromSchema<typeof backendListSchema>;
 export type BackendDetail = FromSchema<typeof backendDetailSchema>;

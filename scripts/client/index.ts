@@ -3,12 +3,12 @@
 // events arrive as an async iterator over Server-Sent Events that reconnects with Last-Event-ID by itself.
 import type { AccessToken, ProfileUpdate, TokenCreated, UserView } from '../../schemas/accounts.ts';
 import type { JobEstimateView } from '../../schemas/estimate.ts';
-import type { BackendSummary, JobDetail, JobList, JobListQuery } from '../../schemas/native.ts';
+import type { BackendList, BackendSummary, JobDetail, JobList, JobListQuery } from '../../schemas/native.ts';
 import type { DeliveryList, EventState, JobEventView, NotifyChoices, WebhookCreate, WebhookCreated, WebhookView } from '../../schemas/notifications.ts';
 import type { Result } from '../../schemas/result.ts';
 import { readSse } from './sse.ts';
 
-export type { BackendSummary, DeliveryList, JobDetail, JobEstimateView, JobEventView, JobList, NotifyChoices, Result, WebhookCreated, WebhookView };
+export type { BackendList, BackendSummary, DeliveryList, JobDetail, JobEstimateView, JobEventView, JobList, NotifyChoices, Result, WebhookCreated, WebhookView };
 export { loadCredentials, saveCredentials, configPath, type Credentials } from './credentials.ts';
 
 export const FINAL: readonly EventState[] = ['DONE', 'ERROR', 'CANCELLED'];
@@ -159,8 +159,9 @@ export class QspoolClient {
     return this.request('PATCH', '/users/me', { body: update });
   }
 
-  async backends(): Promise<BackendSummary[]> {
-    return (await this.request<{ backends: BackendSummary[] }>('GET', '/backends')).backends;
+  /** The backends that could be read, and the registered providers whose backends could not (`unreachable_providers`). */
+  backends(): Promise<BackendList> {
+    return this.request('GET', '/backends');
   }
 
   submit(backend: string, payload: Record<string, unknown>, options: SubmitOptions = {}): Promise<JobDetail> {

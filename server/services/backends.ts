@@ -9,7 +9,7 @@ import { PROVIDER_STATE_NS } from '../../storage/registry/index.ts';
 import { RevisionCache } from '../../storage/revision-cache.ts';
 import { VersionedCache } from '../../storage/versioned-cache.ts';
 import { configProblem } from './config-check.ts';
-import type { ProviderSite, SiteLookup } from './providers.ts';
+import type { EachOptions, ProviderSite, SiteLookup } from './providers.ts';
 
 export interface ResolvedBackend {
   provider: string;
@@ -25,6 +25,12 @@ export interface ResolvedBackend {
 
 export interface BackendLiveStatus extends BackendStatus {
   last_heartbeat: string | null;
+}
+
+export interface LiveListing {
+  backends: { backend: ResolvedBackend; liveness: Pick<BackendLiveStatus, 'operational' | 'last_heartbeat'> }[];
+  /** Registered providers whose backends could not be read just now, by name. */
+  unreachable: string[];
 }
 
 const PROVIDER = /^[a-z0-9]{1,32}$/;
@@ -99,13 +105,28 @@ export class BackendService {
    * Every published backend of every provider, in name order within a provider, primary first; test fixtures named
    * *dummy* are hidden as in qlued, and so are the backends of deactivated providers unless `includeInactive`.
    */
-  async list(options: { includeInactive?: boolean } = {}): Promise<ResolvedBackend[]> {
+  async list(options: EachOptions = {}): Promise<ResolvedBackend[]> {
+    return (await this.sites.each((site, summary) => this.listOn(site, summary.active), options)).flat();
+  }
+
+  /**
+   * The listed backends with their liveness, read provider by provider: a registered provider that cannot be read
+   * (its configs or its heartbeats) is left out as a whole and named in `unreachable`.
+   */
+  async listLive(): Promise<LiveListing> {
+    const unreachable = new Set<string>();
     const perProvider = await this.sites.each(async (site, summary) => {
-      // A key no backend could be named by (a stray file in another lab's store) is no backend.
-      const names = (await site.storage.list(ns.configs)).filter((name) => isDisplayName(name) && !name.includes('dummy'));
-      return Promise.all(names.map((display) => this.resolveOn(site, summary.active, display)));
-    }, options);
-    return perProvider.flat().filter((backend): backend is ResolvedBackend => backend !== undefined);
+      const backends = await this.listOn(site, summary.active);
+      return Promise.all(backends.map(async (backend) => ({ backend, liveness: await this.liveness(backend) })));
+    }, { unreachable });
+    return { backends: perProvider.flat(), unreachable: [...unreachable].sort() };
+  }
+
+  private async listOn(site: ProviderSite, active: boolean): Promise<ResolvedBackend[]> {
+    // A key no backend could be named by (a stray file in another lab's store) is no backend.
+    const names = (await site.storage.list(ns.configs)).filter((name) => isDisplayName(name) && !name.includes('dummy'));
+    const backends = await Promise.all(names.map((display) => this.resolveOn(site, active, display)));
+    return backends.filter((backend): backend is ResolvedBackend => backend !== undefined);
   }
 
   private async resolveOn(site: ProviderSite, active: boolean, display: string): Promise<ResolvedBackend | undefined> {

@@ -35,7 +35,14 @@ export interface SiteLookup {
   get(name: string | undefined): Promise<ProviderSite>;
   find(name: string | undefined): Promise<ProviderSite | undefined>;
   summary(name: string): Promise<Pick<ProviderSummary, 'active'> | undefined>;
-  each<T>(visit: (site: ProviderSite, summary: Pick<ProviderSummary, 'active'>) => Promise<T>, options?: { includeInactive?: boolean }): Promise<T[]>;
+  each<T>(visit: (site: ProviderSite, summary: Pick<ProviderSummary, 'active'>) => Promise<T>, options?: EachOptions): Promise<T[]>;
+}
+
+export interface EachOptions {
+  /** Deactivated providers too. */
+  includeInactive?: boolean;
+  /** Given, the names of registered providers left out because they cannot be read just now are added to it. */
+  unreachable?: Set<string>;
 }
 
 /** One storage and nothing else: what a spooler process's metrics endpoint reports on. */
@@ -145,7 +152,7 @@ export class ProviderSites implements SiteLookup {
    * provider that cannot be opened or reached, or was removed meanwhile, is left out, so one broken lab does not take
    * every listing down (requests for its own backends answer 503); the primary's failures are the answer's.
    */
-  async each<T>(visit: (site: ProviderSite, summary: ProviderSummary) => Promise<T>, options: { includeInactive?: boolean } = {}): Promise<T[]> {
+  async each<T>(visit: (site: ProviderSite, summary: ProviderSummary) => Promise<T>, options: EachOptions = {}): Promise<T[]> {
     const summaries = (await this.registry.summaries()).filter((summary) => options.includeInactive || summary.active);
     const visited = await Promise.all(
       summaries.map(async (summary) => {
@@ -155,7 +162,10 @@ export class ProviderSites implements SiteLookup {
           return { value };
         } catch (error) {
           if (summary.primary || !(error instanceof StorageUnavailableError || error instanceof NotFoundError)) throw error;
-          if (error instanceof StorageUnavailableError) this.unavailable(summary.name, error);
+          if (error instanceof StorageUnavailableError) {
+            this.unavailable(summary.name, error);
+            options.unreachable?.add(summary.name);
+          }
           return undefined;
         }
       }),

@@ -56,10 +56,15 @@ export function backendOperations(deps: NativeDeps): Operation[] {
       summary: 'Published backends',
       tag: 'Backends',
       auth: 'none',
-      responses: { 200: { description: 'In name order.', schema: documented('BackendList', backendListSchema) } },
+      responses: {
+        200: {
+          description: 'In name order within a provider, the server\'s own first. The backends of a registered provider that cannot be read just now are left out and the provider is named in unreachable_providers.',
+          schema: documented('BackendList', backendListSchema),
+        },
+      },
       async handle(ctx) {
-        const list = await backends.list();
-        ctx.body = { backends: await Promise.all(list.map(async (backend) => backendSummary(backend, await backends.liveness(backend)))) };
+        const listing = await backends.listLive();
+        ctx.body = { backends: listing.backends.map(({ backend, liveness }) => backendSummary(backend, liveness)), unreachable_providers: listing.unreachable };
       },
     }),
     operation({

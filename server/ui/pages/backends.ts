@@ -7,22 +7,24 @@ import { YesNoBadge } from '../components/badge.ts';
 import { useLoad } from '../components/hooks.ts';
 import { ErrorNotice, Loading } from '../components/notice.ts';
 import { ago, dateTime } from '../format.ts';
-import type { BackendDetail, BackendSummary } from '../types.ts';
+import type { BackendDetail, BackendList } from '../types.ts';
 
 interface Loaded {
   backends: BackendDetail[];
   /** Listed backends whose details could not be read (a provider that dropped out, a config gone bad meanwhile). */
   unread: string[];
+  /** Registered providers whose backends could not be listed at all just now. */
+  unreachable: string[];
 }
 
 /** One backend that cannot be read must not hide the others; only when none can is it the page's error. */
 async function loadBackends(): Promise<Loaded> {
-  const { backends } = await api<{ backends: BackendSummary[] }>('GET', '/backends');
+  const { backends, unreachable_providers: unreachable } = await api<BackendList>('GET', '/backends');
   const details = await Promise.allSettled(backends.map((b) => api<BackendDetail>('GET', `/backends/${encodeURIComponent(b.name)}`)));
   const read = details.flatMap((detail) => (detail.status === 'fulfilled' ? [detail.value] : []));
   const failures = details.flatMap((detail) => (detail.status === 'rejected' ? [detail.reason as unknown] : []));
   if (read.length === 0 && failures.length > 0) throw failures[0];
-  return { backends: read, unread: backends.filter((_, i) => details[i]!.status === 'rejected').map((b) => b.name) };
+  return { backends: read, unread: backends.filter((_, i) => details[i]!.status === 'rejected').map((b) => b.name), unreachable };
 }
 
 function Limits({ config }: { config: BackendDetail['config'] }): VNode {
@@ -67,7 +69,8 @@ export function BackendsPage(): VNode {
     <${ErrorNotice} message=${list.error} />
     ${list.loading && !list.data ? html`<${Loading} what="backends" />` : null}
     <${ErrorNotice} message=${list.data?.unread.length ? `Could not read ${list.data.unread.join(', ')} just now; the page tries again every few seconds.` : undefined} />
-    ${list.data?.backends.length === 0 && list.data.unread.length === 0 ? html`<p class="muted" data-testid="no-backends">No backend is published right now.</p>` : null}
+    <${ErrorNotice} message=${list.data?.unreachable.length ? `Could not read the backends on storage ${list.data.unreachable.join(', ')} just now: they are left out, and the page tries again every few seconds.` : undefined} />
+    ${list.data?.backends.length === 0 && list.data.unread.length === 0 && list.data.unreachable.length === 0 ? html`<p class="muted" data-testid="no-backends">No backend is published right now.</p>` : null}
     <div class="cards">${(list.data?.backends ?? []).map((backend) => html`<${BackendCard} key=${backend.name} backend=${backend} />`)}</div>
   `;
 }
