@@ -50,7 +50,7 @@ export class JobTransitions {
       const { id } = current.value;
       // Moves are atomic here, so a queued copy of a running job is damage: set aside, it never runs a second time.
       if (tx.get(ns.running(backend), id)) {
-        setAsideIn(tx, ns.queued(backend), id, backend, this.onSetAside);
+        setAsideIn(tx, ns.queued(backend), id, backend, this.wallClock(), this.onSetAside);
         continue;
       }
       const record = this.claimed(current.value, holder);
@@ -68,7 +68,7 @@ export class JobTransitions {
       if (oldest === undefined) return undefined;
       const head = readRecordIn(tx, ns.queued(backend), oldest, backend, 'QUEUED');
       if (head !== 'damaged') return head;
-      setAsideIn(tx, ns.queued(backend), oldest, backend, this.onSetAside);
+      setAsideIn(tx, ns.queued(backend), oldest, backend, this.wallClock(), this.onSetAside);
     }
     return undefined;
   }
@@ -79,7 +79,7 @@ export class JobTransitions {
       const key = nextEntry(tx, backend, this.now(), this.agingMs);
       if (key === undefined) return undefined;
       const job = readRecordIn(tx, ns.queued(backend), jobIdOf(key), backend, 'QUEUED');
-      if (job === 'damaged') setAsideIn(tx, ns.queued(backend), jobIdOf(key), backend, this.onSetAside);
+      if (job === 'damaged') setAsideIn(tx, ns.queued(backend), jobIdOf(key), backend, this.wallClock(), this.onSetAside);
       else if (job?.value.schedule === key) {
         taken(tx, backend, key);
         return job;

@@ -26,7 +26,7 @@ import {
 } from './records.ts';
 import { type AttemptFailure, revived } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
-import { isJobRecord, isStatusRecord, readRecordIn, setAsideIn, type SetAsideListener } from './damaged.ts';
+import { isJobRecord, isSetAside, isStatusRecord, readRecordIn, setAsideIn, standInIn, type SetAsideListener } from './damaged.ts';
 import { removeJob } from './job-removal.ts';
 import { LeaseWitness } from './lease-witness.ts';
 
@@ -113,7 +113,7 @@ export class JobLifecycle {
     this.durable = options.awaitDurability ?? true;
     const agingMs = options.agingMs ?? 60_000;
     this.transitions = new JobTransitions({ now: this.now, leaseMs: this.leaseMs, agingMs, ...(options.onSetAside ? { onSetAside: options.onSetAside } : {}) });
-    this.schedule = new StepwiseSchedule(storage, this.now, agingMs, options.onSetAside);
+    this.schedule = new StepwiseSchedule(storage, this.now, agingMs, (...step) => this.stepwise.setAside(...step));
     this.witness = options.reaperClock && new LeaseWitness(this.leaseMs, options.reaperClock);
     this.stepwise = new StepwiseTransitions(storage, this.transitions, this.publisher, this.schedule, this.now);
   }
@@ -325,7 +325,7 @@ export class JobLifecycle {
       return this.transact((tx) => {
         const current = readRecordIn(tx, ns.running(backend), id, backend, 'RUNNING');
         if (current === 'damaged') {
-          setAsideIn(tx, ns.running(backend), id, backend, this.transitions.onSetAside);
+          setAsideIn(tx, ns.running(backend), id, backend, this.transitions.wallClock(), this.transitions.onSetAside);
           return false;
         }
         if (!current || !this.leaseRanOut(current.value)) return false;
@@ -380,7 +380,20 @@ export class JobLifecycle {
       const found = await this.storage.get<JobRecord>(namespace, id);
       if (found) return found;
     }
-    return this.storage.get<JobRecord>(ns.dead(backend), id);
+    return (await this.storage.get<JobRecord>(ns.dead(backend), id)) ?? this.standIn(backend, id);
+  }
+
+  /**
+   * A job whose document was set aside as damaged without its stand-in (a process that died between the two steps,
+   * or a document set aside before stand-ins existed): written now, and read back where it was written (by this
+   * process or by another that raced it there).
+   */
+  private async standIn(backend: string, id: string): Promise<StoredDocument<JobRecord> | undefined> {
+    if (!(await isSetAside(this.storage, backend, id))) return undefined;
+    const at = this.transitions.wallClock();
+    if (this.storage.transaction) await this.transact((tx) => standInIn(tx, backend, id, at));
+    else await this.stepwise.standIn(backend, id);
+    return this.storage.get<JobRecord>(stateNamespace('ERROR', backend), id);
   }
 
   /**
@@ -459,6 +472,9 @@ export class JobLifecycle {
       if (options.deadLettered && !found.value.deadLetter) throw new NotDeadLetteredError(id, found.value.state);
       const { state } = found.value;
       if (!FINAL_STATES.includes(state)) throw new ConflictError(`Job ${id} is ${state}; only finished jobs can be requeued`, 'job_not_finished');
+      if (found.value.setAside) {
+        throw new ConflictError(`Job ${id} cannot run again: its stored document was damaged and is set aside for an operator`, 'job_damaged');
+      }
       const { lease: _lease, cancelRequested: _cancel, errorMessage: _error, resultKey, ...rest } = revived(found.value);
       const from = placeOf(found.value);
       const was = found.value.deadLetter ? 'dead-lettered' : state;

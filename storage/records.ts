@@ -60,6 +60,8 @@ export interface JobRecord {
   attemptOffset?: number;
   /** Set when the job used up its attempts: it lives in `jobs/dead/<backend>`, its status ERROR. */
   deadLetter?: { at: string; reason: FailureKind };
+  /** Set on the ERROR record that stands in for a job whose stored document was damaged and set aside (damaged.ts). */
+  setAside?: { at: string };
 }
 
 /** What `status/<backend>/<id>` holds: the qlued status dict plus what the server needs to answer without the job. */

@@ -23,7 +23,7 @@ import {
 import { isRaceLoss } from './stepwise-publisher.ts';
 import { deferredKey, deferredNs } from './deferral.ts';
 import { BandClocks, Placements } from './stepwise-placement.ts';
-import { isJobRecord, setAside, type SetAsideListener } from './damaged.ts';
+import { isJobRecord, type SetAsideStep } from './damaged.ts';
 
 /** How often one process looks for queued jobs without an entry, and how many of the oldest it looks at. */
 const REPAIR_EVERY_MS = 2_000;
@@ -43,7 +43,7 @@ export class StepwiseSchedule {
     private readonly storage: StorageProvider,
     private readonly now: () => number,
     private readonly agingMs: number,
-    private readonly onSetAside?: SetAsideListener,
+    private readonly setAside: SetAsideStep,
   ) {
     this.clocks = new BandClocks(storage, now);
     this.placements = new Placements(storage, this.clocks);
@@ -140,7 +140,7 @@ export class StepwiseSchedule {
     const job = await this.storage.get<JobRecord>(ns.queued(backend), id);
     if (!job) return false;
     if (!isJobRecord(job.value, id, backend, 'QUEUED')) {
-      await setAside(this.storage, ns.queued(backend), job, id, backend, this.onSetAside);
+      await this.setAside(ns.queued(backend), job, id, backend);
       return false;
     }
     const key = entryKeyOf(job.value);

@@ -12,7 +12,7 @@ import type { RetryPolicy } from '../schemas/retry-policy.ts';
 import { isRaceLoss, type StepwisePublisher } from './stepwise-publisher.ts';
 import type { StepwiseSchedule } from './stepwise-schedule.ts';
 import { bandOfKey, entryKeyOf, jobIdOf } from './schedule.ts';
-import { isJobRecord, setAside } from './damaged.ts';
+import { isJobRecord, setAside, standIn, type SetAsideStep } from './damaged.ts';
 
 /** What one attempt to cancel found: done, a race lost (try again), or a job neither queued nor running. */
 export type CancelAttempt = JobState | 'raced' | 'elsewhere';
@@ -25,6 +25,18 @@ export class StepwiseTransitions {
     private readonly schedule: StepwiseSchedule,
     private readonly now: () => number,
   ) {}
+
+  /** Sets a damaged document aside and puts its job's stand-in in its place (damaged.ts). */
+  readonly setAside: SetAsideStep = async (from, found, key, backend) => {
+    if (!(await setAside(this.storage, from, found, key, backend, this.transitions.onSetAside))) return false;
+    await this.standIn(backend, key);
+    return true;
+  };
+
+  /** Writes the stand-in of a job whose document lies among the damaged ones, if it needs one. */
+  standIn(backend: string, id: string): Promise<void> {
+    return standIn(this.storage, (record) => this.publisher.publish(record), backend, id, this.transitions.wallClock());
+  }
 
   /**
    * The job the schedule gives out next, for exactly one caller. Entries whose job another spooler took first, or
@@ -45,7 +57,7 @@ export class StepwiseTransitions {
       passed.set(bandOfKey(key), key);
       const current = await this.storage.get<JobRecord>(ns.queued(backend), jobIdOf(key));
       if (current && !isJobRecord(current.value, jobIdOf(key), backend, 'QUEUED')) {
-        await setAside(this.storage, ns.queued(backend), current, jobIdOf(key), backend, this.transitions.onSetAside);
+        await this.setAside(ns.queued(backend), current, jobIdOf(key), backend);
         await this.schedule.drop(backend, key);
       } else if (!current || entryKeyOf(current.value) !== key) await this.schedule.drop(backend, key);
       else if (isDue(current.value, this.now())) {
@@ -148,7 +160,7 @@ export class StepwiseTransitions {
   ): Promise<boolean> {
     const current = await this.storage.get<JobRecord>(ns.running(backend), id);
     if (current && !isJobRecord(current.value, id, backend, 'RUNNING')) {
-      await setAside(this.storage, ns.running(backend), current, id, backend, this.transitions.onSetAside);
+      await this.setAside(ns.running(backend), current, id, backend);
       return false;
     }
     if (!current || !leaseRanOut(current.value)) return false;

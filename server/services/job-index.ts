@@ -245,8 +245,9 @@ export class JobIndex {
 
   /**
    * Whether a job whose status says QUEUED is in its queue as a job a spooler can take. A document a spooler set aside
-   * as damaged (storage/damaged.ts) keeps the status it had, and with transactions a status is taken at its word: it
-   * will never run, and must not take its owner's queue room. One or two more reads per queued job, at recounts only.
+   * as damaged (storage/damaged.ts) ends its job ERROR, but one set aside before that was so, or by a process that
+   * died before the job's stand-in was written, still says QUEUED, and with transactions a status is taken at its word:
+   * it will never run, and must not take its owner's queue room. One or two more reads per queued job, at recounts only.
    */
   private async inQueue(job: ListedJob): Promise<boolean> {
     const site = await this.sites.find(job.entry.provider);

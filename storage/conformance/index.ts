@@ -8,6 +8,7 @@ import { JobLifecycle } from '../lifecycle.ts';
 import { ns, stateNamespace } from '../records.ts';
 import { jobIdTime, newJobId } from '../keys.ts';
 import { runWorker, startWorker, waitForOutput } from './processes.ts';
+import { damagedCases } from './damaged.ts';
 import { retryCases } from './retries.ts';
 import { schedulingCases } from './scheduling.ts';
 
@@ -462,6 +463,8 @@ export function providerConformance(target: ConformanceTarget): void {
       expect(await jobs.claim(BACKEND, 'u')).to.equal(undefined);
       expect(heard).to.deep.equal([id]);
       expect(await storage.list(ns.queued(BACKEND))).to.deep.equal([]);
+      // The job lives on: setting its copy aside does not end it.
+      expect((await jobs.getStatus(BACKEND, id!))!.status).to.equal('RUNNING');
       await jobs.complete(running, { ok: true });
       expect(await statesOf(storage, id!)).to.deep.equal([ns.finished(BACKEND)]);
     });
@@ -501,4 +504,5 @@ export function providerConformance(target: ConformanceTarget): void {
   };
   schedulingCases(context);
   retryCases(context);
+  damagedCases(context);
 }

@@ -1,5 +1,5 @@
 // A job document a spooler set aside as damaged (storage/damaged.ts) will never run: its owner's queue quota
-// (QSPOOL_MAX_QUEUED_PER_USER) must not keep counting it, though its status document still says QUEUED.
+// (QSPOOL_MAX_QUEUED_PER_USER) must not keep counting it.
 import { expect } from 'chai';
 import { ns } from '../../storage/records.ts';
 import { GOOD_JOB, harnessWithUser } from '../native-api/harness.ts';
@@ -21,7 +21,7 @@ describe('queue quota and damaged jobs', function () {
     const claimed = await system.h.lifecycle.claim('singlequdit', 'test-spooler');
     expect(claimed?.record.id).to.equal((second.body as { id: string }).id);
     expect(await system.h.storage.list(ns.damaged('singlequdit'))).to.deep.equal([damaged]);
-    expect((await system.h.lifecycle.getStatus('singlequdit', damaged))?.status).to.equal('QUEUED');
+    expect((await system.h.lifecycle.getStatus('singlequdit', damaged))?.status).to.equal('ERROR');
     // Nothing is queued now: two more jobs fit, a third does not.
     const answers = [await submit(), await submit(), await submit()];
     expect(answers.map((answer) => answer.status), answers.map((answer) => answer.text).join('\n')).to.deep.equal([201, 201, 429]);

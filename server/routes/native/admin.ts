@@ -198,7 +198,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
         200: { description: 'Queued again.', schema: jobDocument },
         403: adminOnly,
         404: { description: 'No such job.', schema: errorBody },
-        409: { description: 'The job is queued or running.', schema: errorBody },
+        409: { description: 'The job is queued or running, or its stored document was damaged and set aside (job_damaged).', schema: errorBody },
       },
       async handle(ctx, { user, params }) {
         const record = await jobs.byId(user, params.id!);
