@@ -201,7 +201,8 @@ export class DropboxClient {
         attempt -= 1;
         continue;
       }
-      if (failure.kind === 'transient') ambiguous = true;
+      // A token refresh that failed never sent the request, so it cannot have applied it.
+      if (failure.kind === 'transient' && sentWith !== undefined) ambiguous = true;
       const waitSeconds = failure.retryAfterSeconds;
       if (attempt >= this.policy.attempts || (waitSeconds !== undefined && waitSeconds > this.policy.maxRetryAfterSeconds)) {
         throw new StorageUnavailableError(

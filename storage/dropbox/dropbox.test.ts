@@ -241,6 +241,13 @@ describe('dropbox provider', function () {
       expect(await storage.delete('moved', 'a')).to.equal(true);
     });
 
+    it('does not take a delete of a missing document for its own when only the token refresh before it failed', async () => {
+      const storage = provider({ retry: FAST_RETRY });
+      // The refresh is the provider's first request; delete_v2 is sent once, after the refresh is retried.
+      server.setFailure({ route: 'oauth2/token', status: 503 });
+      expect(await storage.delete('docs', 'never-written')).to.equal(false);
+    });
+
     it('reports an outage as StorageUnavailableError and recovers once Dropbox is back', async () => {
       const storage = provider({ retry: FAST_RETRY });
       await storage.put('docs', 'a', 1);
