@@ -240,14 +240,18 @@ describe('dropbox-api-server through the dropbox SDK', function () {
       expect(pages.map((p) => p.result.entries.length)).to.deep.equal([10, 10, 5]);
       expect(pages.map((p) => p.result.has_more)).to.deep.equal([true, true, false]);
       const names = pages.flatMap((p) => p.result.entries.map((e) => e.name));
-      expect(names).to.deep.equal(Array.from({ length: 25 }, (_, i) => `f-${String(i).padStart(2, '0')}.txt`));
+      const created = Array.from({ length: 25 }, (_, i) => `f-${String(i).padStart(2, '0')}.txt`);
+      // Dropbox promises no order, so neither does the server: a client must not read the folder as sorted.
+      expect(names).to.not.deep.equal(created);
+      expect([...names].sort()).to.deep.equal(created);
 
       const cursor = pages[pages.length - 1]?.result.cursor ?? '';
       await dbx.filesUpload({ path: '/Many/new.txt', contents: 'new' });
       await dbx.filesDeleteV2({ path: '/Many/f-03.txt' });
       await dbx.filesUpload({ path: '/Elsewhere/ignored.txt', contents: 'x' });
       const changes = await dbx.filesListFolderContinue({ cursor });
-      expect(changes.result.entries.map((e) => [e['.tag'], e.name])).to.deep.equal([['deleted', 'f-03.txt'], ['file', 'new.txt']]);
+      // Changes come in the order they happened, to be applied in that order.
+      expect(changes.result.entries.map((e) => [e['.tag'], e.name])).to.deep.equal([['file', 'new.txt'], ['deleted', 'f-03.txt']]);
       expect(changes.result.has_more).to.equal(false);
       const none = await dbx.filesListFolderContinue({ cursor: changes.result.cursor });
       expect(none.result.entries).to.deep.equal([]);
@@ -257,14 +261,30 @@ describe('dropbox-api-server through the dropbox SDK', function () {
       expect(replay.result.entries).to.have.length(2);
     });
 
-    it('list_folder recursive lists the folder itself and everything below, parents first', async () => {
+    it('a listing read over several pages reports a file deleted meanwhile as a deleted entry before it ends', async () => {
+      const dbx = sdk();
+      for (let i = 0; i < 6; i += 1) await dbx.filesUpload({ path: `/Paged/f-${i}.txt`, contents: `n${i}` });
+      const first = await dbx.filesListFolder({ path: '/paged', limit: 2 });
+      const [seen] = first.result.entries;
+      await dbx.filesDeleteV2({ path: seen!.path_lower! });
+      await dbx.filesUpload({ path: '/Paged/late.txt', contents: 'late' });
+      const later = [];
+      for (let last = first; last.result.has_more; ) {
+        last = await dbx.filesListFolderContinue({ cursor: last.result.cursor });
+        later.push(...last.result.entries.map((e) => [e['.tag'], e.name]));
+      }
+      expect(later).to.have.length(6);
+      expect(later.slice(-2)).to.deep.equal([['deleted', seen!.name], ['file', 'late.txt']]);
+    });
+
+    it('list_folder recursive lists the folder itself and everything below', async () => {
       const dbx = sdk();
       await dbx.filesUpload({ path: '/Tree/a/b/c.txt', contents: 'c' });
       await dbx.filesUpload({ path: '/Tree/z.txt', contents: 'z' });
       const flat = await dbx.filesListFolder({ path: '/Tree' });
-      expect(flat.result.entries.map((e) => e.path_display)).to.deep.equal(['/Tree/a', '/Tree/z.txt']);
+      expect(flat.result.entries.map((e) => e.path_display).sort()).to.deep.equal(['/Tree/a', '/Tree/z.txt']);
       const deep = await dbx.filesListFolder({ path: '/Tree', recursive: true });
-      expect(deep.result.entries.map((e) => e.path_display)).to.deep.equal(['/Tree', '/Tree/a', '/Tree/a/b', '/Tree/a/b/c.txt', '/Tree/z.txt']);
+      expect(deep.result.entries.map((e) => e.path_display).sort()).to.deep.equal(['/Tree', '/Tree/a', '/Tree/a/b', '/Tree/a/b/c.txt', '/Tree/z.txt']);
 
       const notFolder = await dropboxError(dbx.filesListFolder({ path: '/Tree/z.txt' }));
       expect(summaryOf(notFolder)).to.match(/^path\/not_folder\//);

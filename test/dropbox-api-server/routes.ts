@@ -39,9 +39,8 @@ interface CursorState {
   l: number;
   /** Journal position the listing is complete up to. */
   s: number;
-  /** Pending snapshot id and offset while a listing spans several pages. */
+  /** Snapshot of the entries still to come while a listing spans several pages. */
   p?: string;
-  o?: number;
 }
 
 /**
@@ -84,26 +83,22 @@ export function fileRoutes(store: DropboxStore, defaultListLimit: number): Map<s
       throw reader.fail('cursor: invalid cursor');
     }
     const state: CursorState = { i: value.i, b: value.b, r: value.r, l: value.l, s: value.s };
-    if (typeof value.p === 'string' && typeof value.o === 'number') {
-      state.p = value.p;
-      state.o = value.o;
-    }
+    if (typeof value.p === 'string') state.p = value.p;
     // A cursor from another server instance is like one Dropbox invalidated: "reset".
     if (state.i !== store.instanceId) throw routeError(['reset']);
     return state;
   }
 
-  /** One page of `entries` starting at `offset`; the rest stays in a snapshot behind the cursor. */
-  function page(entries: JsonObject[], offset: number, state: CursorState, snapshotId?: string): HttpReply {
-    const end = offset + state.l;
-    const hasMore = entries.length > end;
+  /** The first `state.l` of `entries`; the rest stays in a snapshot behind the cursor. */
+  function page(entries: JsonObject[], state: CursorState): HttpReply {
+    const hasMore = entries.length > state.l;
     let next: CursorState = { i: state.i, b: state.b, r: state.r, l: state.l, s: state.s };
     if (hasMore) {
-      const id = snapshotId ?? randomBytes(9).toString('base64url');
-      snapshots.set(id, entries);
-      next = { ...next, p: id, o: end };
+      const id = randomBytes(9).toString('base64url');
+      snapshots.set(id, entries.slice(state.l));
+      next = { ...next, p: id };
     }
-    return jsonReply(200, { entries: entries.slice(offset, end), cursor: encodeCursor(next), has_more: hasMore });
+    return jsonReply(200, { entries: entries.slice(0, state.l), cursor: encodeCursor(next), has_more: hasMore });
   }
 
   function listArgs(input: RouteInput): { path: string; recursive: boolean; includeDeleted: boolean; limit: number } {
@@ -238,7 +233,7 @@ export function fileRoutes(store: DropboxStore, defaultListLimit: number): Map<s
     handle(input) {
       const { path, recursive, includeDeleted, limit } = listArgs(input);
       const { base, entries } = attempt(() => store.list(path, recursive, includeDeleted), LOOKUP_AS_PATH);
-      return page(entries, 0, { i: store.instanceId, b: base, r: recursive, l: limit, s: store.seq });
+      return page(entries, { i: store.instanceId, b: base, r: recursive, l: limit, s: store.seq });
     },
   });
 
@@ -256,15 +251,13 @@ export function fileRoutes(store: DropboxStore, defaultListLimit: number): Map<s
     handle(input) {
       const a = new ArgReader(input.route, input.source, input.args, ['cursor']);
       const state = decodeCursor(a, a.requiredString('cursor'));
-      if (state.p !== undefined && state.o !== undefined) {
-        const snapshot = snapshots.get(state.p);
-        if (!snapshot) throw routeError(['reset']);
-        return page(snapshot, state.o, state, state.p);
-      }
-      // Listing complete: report what changed since, then move the cursor to now.
+      const rest = state.p === undefined ? [] : snapshots.get(state.p);
+      if (!rest) throw routeError(['reset']);
+      // What is left of a listing read over several pages, then what changed since it was taken: a file listed on
+      // an earlier page and deleted meanwhile comes back as a deleted entry before the listing ends.
       const seq = store.seq;
       const changes = attempt(() => store.changesSince(state.b, state.r, state.s), LOOKUP_AS_PATH);
-      return page(changes, 0, { ...state, s: seq });
+      return page([...rest, ...changes], { i: state.i, b: state.b, r: state.r, l: state.l, s: seq });
     },
   });
 

@@ -1,5 +1,5 @@
 // Pure Dropbox rules behind the store: entry types, WriteMode conflict decisions, listing scope, metadata shapes.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { JsonObject } from './http-util.ts';
 import { isWithin, lastComponent, parentLower } from './paths.ts';
 
@@ -96,9 +96,13 @@ export function deletedMetadata(display: string): JsonObject {
   return { '.tag': 'deleted', name: lastComponent(display), path_lower: display.toLowerCase(), path_display: display };
 }
 
-export function sortByPath(entries: JsonObject[]): JsonObject[] {
-  const key = (e: JsonObject): string => (typeof e.path_lower === 'string' ? e.path_lower : '');
-  return entries.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+/**
+ * Dropbox documents no order for list_folder entries (not even parents before children); a fixed scramble salted
+ * per server instance keeps clients from depending on one, as they would on the real service.
+ */
+export function scrambled(entries: JsonObject[], salt: string): JsonObject[] {
+  const rank = (e: JsonObject): string => createHash('sha256').update(salt).update(String(e.path_lower)).digest('hex');
+  return entries.map((entry) => ({ entry, rank: rank(entry) })).sort((a, b) => (a.rank < b.rank ? -1 : 1)).map(({ entry }) => entry);
 }
 
 export function newId(): string {

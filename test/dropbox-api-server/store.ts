@@ -6,7 +6,7 @@ import type { JsonObject } from './http-util.ts';
 import {
   MalformedPathError, autorenameCandidate, isWithin, lowerOf, parentLower, parsePath,
 } from './paths.ts';
-import { StoreError, deletedMetadata, inScope, newId, renderMetadata, sortByPath, uploadOutcome } from './store-rules.ts';
+import { StoreError, deletedMetadata, inScope, newId, renderMetadata, scrambled, uploadOutcome } from './store-rules.ts';
 import type { FileNode, FolderNode, StoreNode, UploadRequest } from './store-rules.ts';
 
 export { StoreError } from './store-rules.ts';
@@ -50,7 +50,7 @@ export class DropboxStore {
     return node;
   }
 
-  /** The full listing of a folder, ordered by path_lower so that parents come before children. */
+  /** The full listing of a folder, in no particular order. */
   list(raw: string, recursive: boolean, includeDeleted: boolean): ListedEntries {
     const base = this.folderLower(raw);
     const entries: JsonObject[] = [];
@@ -62,21 +62,30 @@ export class DropboxStore {
         if (inScope(lower, base, recursive)) entries.push(deletedMetadata(display));
       }
     }
-    return { base, entries: sortByPath(entries) };
+    return { base, entries: scrambled(entries, this.instanceId) };
   }
 
-  /** What changed under `base` after journal position `seq`: current metadata, or a deleted entry. */
+  /**
+   * What changed under `base` after journal position `seq`, one entry per path (its current metadata, or a deleted
+   * entry) in the order of each path's latest change, so a client applying them in order ends up right.
+   */
   changesSince(base: string, recursive: boolean, seq: number): JsonObject[] {
     if (base !== '' && this.nodes.get(base)?.kind !== 'folder') throw new StoreError('lookup', ['not_found']);
-    const changed = new Set(this.journal.slice(seq).filter((lower) => inScope(lower, base, recursive)));
+    const latest = new Set<string>();
+    for (const lower of this.journal.slice(seq)) {
+      if (!inScope(lower, base, recursive)) continue;
+      // Re-inserted, so the set's order is that of each path's latest change.
+      latest.delete(lower);
+      latest.add(lower);
+    }
     const entries: JsonObject[] = [];
-    for (const lower of changed) {
+    for (const lower of latest.keys()) {
       const node = this.nodes.get(lower);
       const deleted = this.tombstones.get(lower);
       if (node) entries.push(this.metadata(node, true));
       else if (deleted !== undefined) entries.push(deletedMetadata(deleted));
     }
-    return sortByPath(entries);
+    return entries;
   }
 
   /** path_lower of an existing folder (or '' for root) to list; used by list_folder and get_latest_cursor. */
