@@ -262,7 +262,7 @@ describe('dropbox provider', function () {
      * A provider whose requests pass through `wrap` (its client takes the global fetch when it is made), and a count
      * of its own token refreshes: requests that earlier tests left retrying refresh too, on the same server.
      */
-    const providerThrough = (wrap: (real: typeof fetch) => typeof fetch = (real) => real) => {
+    const providerThrough = (wrap: (real: typeof fetch) => typeof fetch = (real) => real, extra: Partial<DropboxProviderSpec> = {}) => {
       const real = globalThis.fetch;
       const counted = { refreshes: 0 };
       const wrapped = wrap(real);
@@ -271,7 +271,7 @@ describe('dropbox provider', function () {
         return wrapped(input, init);
       };
       try {
-        return { storage: provider(), counted };
+        return { storage: provider(extra), counted };
       } finally {
         globalThis.fetch = real;
       }
@@ -308,6 +308,26 @@ describe('dropbox provider', function () {
       expect(read).to.deep.equal([1, 2, 1, 2]);
       expect(refusals, 'requests refused the expired token').to.be.above(1);
       expect(counted.refreshes, 'the first token and one after the refusals').to.equal(2);
+    });
+
+    it('leaves out a document deleted while its folder was being read over several pages', async () => {
+      const { base, pathOf } = withPaths();
+      const keys = Array.from({ length: 2001 }, (_, i) => `k${String(i).padStart(4, '0')}`); // one more than a page
+      for (const key of keys) server.store.putFile(pathOf('docs', key), encodeDocument(key).bytes);
+      let deleted: string | undefined;
+      // Once the first page is in, the first document on it is deleted, so a later page reports its deletion.
+      const { storage } = providerThrough((real) => async (input, init) => {
+        const response = await real(input, init);
+        if (deleted === undefined && String(input).endsWith('/2/files/list_folder')) {
+          const [first] = ((await response.clone().json()) as { entries: { path_lower: string; name: string }[] }).entries;
+          deleted = first!.name.slice(0, -'.json'.length);
+          server.store.delete(first!.path_lower, undefined);
+        }
+        return response;
+      }, { basePath: base });
+      const listed = await storage.list('docs', { limit: 10_000 });
+      expect(deleted).to.be.a('string');
+      expect(listed).to.deep.equal(keys.filter((key) => key !== deleted));
     });
 
     it('loses no acknowledged job while the server goes down and comes back mid-run (I1)', async function () {

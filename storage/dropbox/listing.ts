@@ -115,9 +115,13 @@ export class NamespaceListings {
     let page: ListPage = first.value;
     const keys = new Set<string>();
     for (;;) {
+      // Pages after the first carry what changed while the folder was being read, deletions included, to be applied
+      // in order like any later change.
       for (const entry of page.entries) {
-        const key = entry.tag === 'file' ? decodeName(entry.name) : undefined;
-        if (key !== undefined) keys.add(key);
+        const key = entry.tag === 'folder' ? undefined : decodeName(entry.name);
+        if (key === undefined) continue;
+        if (entry.tag === 'file') keys.add(key);
+        else keys.delete(key);
       }
       if (!page.hasMore) break;
       const next = await this.client.listContinue(page.cursor);
