@@ -372,6 +372,26 @@ describe('dropbox-api-server through the dropbox SDK', function () {
       expect((await dbx.filesGetMetadata({ path: '/Rate/x.txt' })).status).to.equal(200);
     });
 
+    it('with writeLockMs, a write that meets another one\'s lock is 429 too_many_write_operations and not applied', async () => {
+      const locked = await startDropboxApiServer({ writeLockMs: 200 });
+      try {
+        const dbx = new Dropbox({ accessToken: locked.tokens.issueAccessToken(), fetch: createDropboxFetch(() => locked.url) });
+        const answers = await Promise.allSettled(['a', 'b'].map((name) => dbx.filesUpload({ path: `/Lock/${name}.txt`, contents: name })));
+        const refused = answers.flatMap((answer) => (answer.status === 'rejected' ? [answer.reason as DropboxResponseError<unknown>] : []));
+        expect(refused).to.have.length(1);
+        expect(refused[0]!.status).to.equal(429);
+        expect(refused[0]!.error).to.deep.equal({ error_summary: summaryOf(refused[0]!), error: { reason: { '.tag': 'too_many_write_operations' } } });
+        expect(summaryOf(refused[0]!)).to.match(/^too_many_write_operations\//);
+        expect(locked.store.paths().filter((path) => path.startsWith('/Lock/'))).to.have.length(1);
+        // Reads never contend; a write after the lock is released goes through.
+        expect((await dbx.filesListFolder({ path: '/lock' })).result.entries).to.have.length(1);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect((await dbx.filesUpload({ path: '/Lock/c.txt', contents: 'c' })).status).to.equal(200);
+      } finally {
+        await locked.close();
+      }
+    });
+
     it('500 before the operation leaves nothing written; 503 after it means the change did happen', async () => {
       const dbx = sdk();
       server.setFailure({ route: 'files/upload', status: 500 });

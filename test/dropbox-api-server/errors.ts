@@ -52,13 +52,18 @@ export function authError(tag: 'invalid_access_token' | 'expired_access_token' |
 
 export type RateLimitReason = 'too_many_requests' | 'too_many_write_operations';
 
-/** 429 as Dropbox sends it: RateLimitError body plus a Retry-After header (always present). */
-export function rateLimitReply(reason: RateLimitReason, retryAfterSeconds: number): HttpReply {
+/**
+ * 429 as Dropbox sends it: a RateLimitError body plus a Retry-After header. Namespace lock contention
+ * (too_many_write_operations) has been seen answered with neither `retry_after` nor the header, so `retryAfterSeconds`
+ * may be left out.
+ */
+export function rateLimitReply(reason: RateLimitReason, retryAfterSeconds?: number): HttpReply {
   const summary = errorSummary([reason]);
+  const timed = retryAfterSeconds !== undefined;
   const reply = jsonReply(
     429,
-    { error_summary: summary, error: { reason: { '.tag': reason }, retry_after: retryAfterSeconds } },
-    { 'Retry-After': String(retryAfterSeconds) },
+    { error_summary: summary, error: { reason: { '.tag': reason }, ...(timed ? { retry_after: retryAfterSeconds } : {}) } },
+    timed ? { 'Retry-After': String(retryAfterSeconds) } : {},
   );
   reply.statusMessage = summary;
   return reply;

@@ -72,3 +72,26 @@ export function failureReply(spec: FailureSpec): HttpReply {
   // Dropbox's 5xx bodies are not JSON; the SDK then exposes the raw text as error.error.
   return spec.status === 500 ? textReply(500, 'Internal Server Error', extra) : textReply(503, 'Service Unavailable', extra);
 }
+
+/** Routes that change the namespace, and so take its write lock on Dropbox. */
+const WRITE_ROUTES = new Set(['files/upload', 'files/delete_v2', 'files/move_v2', 'files/create_folder_v2']);
+
+/**
+ * Dropbox commits the writes to one namespace one at a time, and a write that meets another one's lock is refused
+ * with 429 too_many_write_operations (its data ingress guide: "namespace lock contention"), applied nowhere. Here
+ * each write holds the lock for `holdMs` from its arrival.
+ */
+export class WriteLock {
+  private heldUntil = 0;
+
+  constructor(private readonly holdMs: number) {}
+
+  /** The refusal for a write that meets the lock held, or undefined once the write has taken it. */
+  take(route: string): HttpReply | undefined {
+    if (!WRITE_ROUTES.has(route)) return undefined;
+    const now = Date.now();
+    if (now < this.heldUntil) return rateLimitReply('too_many_write_operations');
+    this.heldUntil = now + this.holdMs;
+    return undefined;
+  }
+}

@@ -7,7 +7,7 @@ import type { ArgSource } from './args.ts';
 import { checkBearer, handleTokenRequest, TokenManager } from './auth.ts';
 import type { TokenOptions } from './auth.ts';
 import { ApiReplyError, badInput } from './errors.ts';
-import { FailurePlan, failureReply, isConnectionFailure } from './failures.ts';
+import { FailurePlan, failureReply, isConnectionFailure, WriteLock } from './failures.ts';
 import type { FailureSpec } from './failures.ts';
 import { BodyTooLargeError, firstHeader, readBody, textReply } from './http-util.ts';
 import type { HttpReply, JsonObject } from './http-util.ts';
@@ -30,6 +30,11 @@ export interface DropboxApiServerOptions extends TokenOptions {
   listFolderDefaultLimit?: number;
   /** Delay before answering each request, so concurrent requests really overlap. */
   latencyMs?: number;
+  /**
+   * How long each write holds the namespace's write lock; a write arriving meanwhile is refused with 429
+   * too_many_write_operations. Default 0: writes never contend.
+   */
+  writeLockMs?: number;
 }
 
 export interface RequestLogEntry {
@@ -93,6 +98,7 @@ export async function startDropboxApiServer(options: DropboxApiServerOptions = {
   const tokens = new TokenManager(options);
   const failures = new FailurePlan();
   const requests = new RequestCounters();
+  const writeLock = options.writeLockMs ? new WriteLock(options.writeLockMs) : undefined;
   const routes = fileRoutes(store, options.listFolderDefaultLimit ?? 500);
   const sockets = new Set<Socket>();
   let port = options.port ?? 0;
@@ -122,6 +128,8 @@ export async function startDropboxApiServer(options: DropboxApiServerOptions = {
     }
     if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
     if (before) return send(res, route, failureReply(before));
+    const contended = writeLock?.take(route);
+    if (contended) return send(res, route, contended);
 
     let reply: HttpReply;
     try {
