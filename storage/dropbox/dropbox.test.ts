@@ -154,6 +154,16 @@ describe('dropbox provider', function () {
       expect(Date.now() - started).to.be.at.least(950);
     });
 
+    it('backs off between tries of a 500 that names no Retry-After, instead of retrying at once', async () => {
+      const storage = provider({ retry: { baseDelayMs: 200 } });
+      await storage.put('docs', 'a', 1);
+      server.setFailure({ route: 'files/download', status: 500, times: 3 });
+      const started = Date.now();
+      expect((await storage.get('docs', 'a'))!.value).to.equal(1);
+      // Waits of 100-200, 200-400 and 400-800 ms: three retries at once took a few milliseconds.
+      expect(Date.now() - started).to.be.at.least(700);
+    });
+
     it('retries transient 503s and reset connections', async () => {
       const storage = provider({ retry: FAST_RETRY });
       server.requests.reset();

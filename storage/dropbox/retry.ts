@@ -35,7 +35,10 @@ function field(value: unknown, ...keys: string[]): unknown {
 function headerSeconds(headers: unknown): number | undefined {
   const get = field(headers, 'get');
   if (typeof get !== 'function') return undefined;
-  const value = Number((get as (name: string) => unknown).call(headers, 'retry-after'));
+  const raw: unknown = (get as (name: string) => unknown).call(headers, 'retry-after');
+  // A missing header is null, which Number() would read as "retry at once".
+  if (typeof raw !== 'string' || raw.trim() === '') return undefined;
+  const value = Number(raw);
   return Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
