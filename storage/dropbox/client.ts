@@ -5,7 +5,7 @@ import { Dropbox, DropboxAuth, DropboxResponseError } from 'dropbox';
 import type { files } from 'dropbox';
 import { LimitExceededError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { createDropboxFetch } from './fetch.ts';
-import { backoffMs, classify, retryPolicy, sleep, type Failure, type RetryOptions, type RetryPolicy } from './retry.ts';
+import { backoffMs, classify, retryPolicy, sleep, spreadWait, type Failure, type RetryOptions, type RetryPolicy } from './retry.ts';
 
 export interface DropboxLogin {
   /** App key (OAuth client id); with `refreshToken`, the provider obtains and renews access tokens itself. */
@@ -210,7 +210,7 @@ export class DropboxClient {
           Math.max(1, Math.ceil(waitSeconds ?? this.policy.maxDelayMs / 1000)),
         );
       }
-      await sleep(waitSeconds !== undefined ? waitSeconds * 1000 * (1 + Math.random() * 0.1) : backoffMs(this.policy, attempt - 1));
+      await sleep(waitSeconds !== undefined ? spreadWait(this.policy, waitSeconds) : backoffMs(this.policy, attempt - 1));
     }
   }
 

@@ -164,6 +164,23 @@ describe('dropbox provider', function () {
       expect(Date.now() - started).to.be.at.least(700);
     });
 
+    it('gets a dozen concurrent writes through a namespace write lock that refuses all but one at a time', async function () {
+      this.timeout(60_000);
+      // Each write holds the lock for 100 ms; writers that all waited the same 1 s before trying again met each
+      // other's lock on every try, one getting through per round, and half of them gave up.
+      const locked = await startDropboxApiServer({ writeLockMs: 100 });
+      try {
+        const tokens = locked.tokens;
+        const storage = new DropboxProvider({ ...specFor(), apiBaseUrl: locked.url, appKey: tokens.clientId, appSecret: tokens.clientSecret, refreshToken: tokens.refreshToken });
+        const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+        await Promise.all(keys.map((key) => storage.put('docs', key, key)));
+        expect(locked.requests.log.filter((entry) => entry.status === 429).length, 'writes refused').to.be.above(0);
+        for (const key of keys) expect((await storage.get('docs', key))!.value).to.equal(key);
+      } finally {
+        await locked.close();
+      }
+    });
+
     it('retries transient 503s and reset connections', async () => {
       const storage = provider({ retry: FAST_RETRY });
       server.requests.reset();

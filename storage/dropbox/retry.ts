@@ -95,4 +95,14 @@ export function backoffMs(policy: RetryPolicy, retry: number): number {
   return window / 2 + Math.random() * (window / 2);
 }
 
+/**
+ * The wait before retrying an answer that named one (Retry-After, or 1 s for lock contention): at least that long,
+ * plus up to as long again (at most maxDelayMs more). Writers refused together by Dropbox's namespace write lock
+ * that all came back after the same second met the lock again, one getting through per round.
+ */
+export function spreadWait(policy: RetryPolicy, seconds: number): number {
+  const ms = seconds * 1000;
+  return ms + Math.random() * Math.min(ms, policy.maxDelayMs);
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
