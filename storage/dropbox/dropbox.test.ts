@@ -145,14 +145,16 @@ describe('dropbox provider', function () {
       expect(unexpectedAnswer('upload', '/p', 'path/disallowed_name/')).to.not.be.instanceOf(LimitExceededError);
     });
 
-    it('waits out a 429 for its retry_after, then succeeds', async () => {
-      const storage = provider();
-      await storage.put('docs', 'a', 1);
-      server.setFailure({ route: 'files/download', status: 429, retryAfter: 1 });
-      const started = Date.now();
-      expect((await storage.get('docs', 'a'))!.value).to.equal(1);
-      expect(Date.now() - started).to.be.at.least(950);
-    });
+    for (const plainText of [false, true]) {
+      it(`waits out a 429 for its ${plainText ? 'Retry-After header (plain-text body)' : 'retry_after'}, then succeeds`, async () => {
+        const storage = provider();
+        await storage.put('docs', 'a', 1);
+        server.setFailure({ route: 'files/download', status: 429, retryAfter: 2, plainText });
+        const started = Date.now();
+        expect((await storage.get('docs', 'a'))!.value).to.equal(1);
+        expect(Date.now() - started).to.be.at.least(1950);
+      });
+    }
 
     it('backs off between tries of a 500 that names no Retry-After, instead of retrying at once', async () => {
       const storage = provider({ retry: { baseDelayMs: 200 } });

@@ -370,6 +370,13 @@ describe('dropbox-api-server through the dropbox SDK', function () {
       const headers: unknown = err.headers;
       expect(headers instanceof Headers ? headers.get('retry-after') : undefined).to.equal('7');
       expect((await dbx.filesGetMetadata({ path: '/Rate/x.txt' })).status).to.equal(200);
+
+      // Dropbox may also answer a 429 in plain text: then only the header says how long to wait.
+      server.setFailure({ route: 'files/get_metadata', status: 429, retryAfter: 3, plainText: true });
+      const text = await dropboxError(dbx.filesGetMetadata({ path: '/Rate/x.txt' }));
+      expect(text.status).to.equal(429);
+      expect(text.error).to.equal('Too Many Requests');
+      expect(text.headers instanceof Headers ? text.headers.get('retry-after') : undefined).to.equal('3');
     });
 
     it('with writeLockMs, a write that meets another one\'s lock is 429 too_many_write_operations and not applied', async () => {

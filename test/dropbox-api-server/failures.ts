@@ -19,6 +19,11 @@ export interface FailureSpec {
   /** RateLimitReason for 429; default too_many_requests. */
   reason?: RateLimitReason;
   /**
+   * 429 only: a plain-text body instead of JSON, which Dropbox also sends (and which means too_many_requests);
+   * the wait is then only in the Retry-After header.
+   */
+  plainText?: boolean;
+  /**
    * true: perform the operation, then answer with the failure instead of the result, like a
    * response lost after Dropbox committed the change. Default false: fail before doing anything.
    */
@@ -67,6 +72,7 @@ export function isConnectionFailure(spec: FailureSpec): boolean {
 /** The HTTP answer for a 429/500/503 failure. */
 export function failureReply(spec: FailureSpec): HttpReply {
   if (spec.status === 'reset' || spec.status === 'hang') throw new Error(`no HTTP reply for a '${spec.status}' failure`);
+  if (spec.status === 429 && spec.plainText) return textReply(429, 'Too Many Requests', { 'Retry-After': String(spec.retryAfter ?? 1) });
   if (spec.status === 429) return rateLimitReply(spec.reason ?? 'too_many_requests', spec.retryAfter ?? 1);
   const extra: Record<string, string> = spec.retryAfter === undefined ? {} : { 'Retry-After': String(spec.retryAfter) };
   // Dropbox's 5xx bodies are not JSON; the SDK then exposes the raw text as error.error.
