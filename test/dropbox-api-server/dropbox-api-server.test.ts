@@ -399,6 +399,16 @@ describe('dropbox-api-server through the dropbox SDK', function () {
       }
     });
 
+    it('injects a 409 route error by its tags, before or after the operation', async () => {
+      const dbx = sdk();
+      await dbx.filesUpload({ path: '/Inject/a.txt', contents: 'a' });
+      server.setFailure({ route: 'files/move_v2', status: 409, tags: ['internal_error'], afterApply: true });
+      const err = await dropboxError(dbx.filesMoveV2({ from_path: '/Inject/a.txt', to_path: '/Inject/b.txt' }));
+      expect(err.status).to.equal(409);
+      expect(summaryOf(err)).to.match(/^internal_error\//);
+      expect(server.store.paths().filter((path) => path.startsWith('/Inject/'))).to.deep.equal(['/Inject/b.txt']);
+    });
+
     it('500 before the operation leaves nothing written; 503 after it means the change did happen', async () => {
       const dbx = sdk();
       server.setFailure({ route: 'files/upload', status: 500 });

@@ -1,5 +1,5 @@
-// Failure injection for the fake Dropbox server: scripted 429/500/503 answers, dropped or hung connections.
-import { rateLimitReply } from './errors.ts';
+// Failure injection for the fake Dropbox server: scripted 409/429/500/503 answers, dropped or hung connections.
+import { rateLimitReply, routeError } from './errors.ts';
 import type { RateLimitReason } from './errors.ts';
 import { textReply } from './http-util.ts';
 import type { HttpReply } from './http-util.ts';
@@ -8,10 +8,15 @@ export interface FailureSpec {
   /** Route as in the URL without the /2/ prefix ("files/upload"), or "oauth2/token". Omit for any route. */
   route?: string;
   /**
-   * 429/500/503: answer with that status. 'reset': destroy the connection without answering.
-   * 'hang': never answer (until the server stops), to exercise client timeouts.
+   * 429/500/503: answer with that status. 409: the route error named by `tags`. 'reset': destroy the connection
+   * without answering. 'hang': never answer (until the server stops), to exercise client timeouts.
    */
-  status: 429 | 500 | 503 | 'reset' | 'hang';
+  status: 409 | 429 | 500 | 503 | 'reset' | 'hang';
+  /**
+   * 409 only: the error's tag path, e.g. ['internal_error'] (move_v2: "verify that the action you were taking
+   * succeeded, and if not, try again") or ['path', 'too_many_write_operations'] (upload meeting the write lock).
+   */
+  tags?: string[];
   /** How many matching requests fail; default 1. */
   times?: number;
   /** Retry-After seconds for 429 (default 1) and, if given, for 503. */
@@ -69,9 +74,10 @@ export function isConnectionFailure(spec: FailureSpec): boolean {
   return spec.status === 'reset' || spec.status === 'hang';
 }
 
-/** The HTTP answer for a 429/500/503 failure. */
+/** The HTTP answer for a 409/429/500/503 failure. */
 export function failureReply(spec: FailureSpec): HttpReply {
   if (spec.status === 'reset' || spec.status === 'hang') throw new Error(`no HTTP reply for a '${spec.status}' failure`);
+  if (spec.status === 409) return routeError(spec.tags ?? ['other']).reply;
   if (spec.status === 429 && spec.plainText) return textReply(429, 'Too Many Requests', { 'Retry-After': String(spec.retryAfter ?? 1) });
   if (spec.status === 429) return rateLimitReply(spec.reason ?? 'too_many_requests', spec.retryAfter ?? 1);
   const extra: Record<string, string> = spec.retryAfter === undefined ? {} : { 'Retry-After': String(spec.retryAfter) };
