@@ -183,6 +183,18 @@ describe('dropbox provider', function () {
       }
     });
 
+    it('retries a move Dropbox answered internal_error, whether or not that move was applied', async () => {
+      const storage = provider({ retry: FAST_RETRY });
+      const version = await storage.put('from', 'k', { n: 1 });
+      server.setFailure({ route: 'files/move_v2', status: 409, tags: ['internal_error'], afterApply: true });
+      await storage.move('from', 'to', 'k', { value: { n: 2 }, expectedVersion: version });
+      server.setFailure({ route: 'files/move_v2', status: 409, tags: ['internal_error'] });
+      await storage.move('to', 'back', 'k');
+      expect(await storage.get('from', 'k')).to.equal(undefined);
+      expect(await storage.get('to', 'k')).to.equal(undefined);
+      expect((await storage.get('back', 'k'))!.value).to.deep.equal({ n: 2 });
+    });
+
     it('retries transient 503s and reset connections', async () => {
       const storage = provider({ retry: FAST_RETRY });
       server.requests.reset();

@@ -21,7 +21,7 @@ export type Failure =
   | { kind: 'auth'; detail: string }
   /** Refused before it was applied (429, write-lock contention): wait and try again. */
   | { kind: 'refused'; detail: string; retryAfterSeconds: number }
-  /** 5xx, reset, refused connection or timeout: may have been applied. */
+  /** 5xx, reset, refused connection, timeout or a 409 internal_error: may have been applied. */
   | { kind: 'transient'; detail: string; retryAfterSeconds?: number }
   /** A request Dropbox cannot serve (400 and other statuses): a bug or misconfiguration, never retried. */
   | { kind: 'fatal'; detail: string };
@@ -54,6 +54,8 @@ export function classify(error: unknown): Failure {
     if (status === 409 && typeof summary === 'string') {
       // Dropbox's namespace write lock: nothing was written, retry after a pause.
       if (/(^|\/)too_many_write_operations\//.test(summary)) return { kind: 'refused', detail, retryAfterSeconds: 1 };
+      // move_v2's internal_error: "verify that the action you were taking succeeded, and if not, try again".
+      if (summary.startsWith('internal_error/')) return { kind: 'transient', detail };
       return { kind: 'route', summary };
     }
     if (status === 401) return { kind: 'auth', detail };
