@@ -73,17 +73,25 @@ export class SqoolerDropboxFiles implements SqoolerDocuments {
     throw unexpectedAnswer('delete_v2', file, outcome.summary);
   }
 
+  /**
+   * A folder's entries once its listing is read. Pages after the first carry what changed while it was being read, in
+   * order: a file deleted meanwhile is reported deleted, one rewritten is reported again. Names are keyed as Dropbox
+   * compares them, ignoring case.
+   */
   private async entries(path: string): Promise<Entry[]> {
     const folder = SqoolerDropboxFiles.at(path);
-    const entries: Entry[] = [];
+    const entries = new Map<string, Entry>();
     let page = await this.client.listFolder(folder);
     for (;;) {
       if (!page.ok) {
-        if (isAnswer(page, 'path/not_found/')) return entries;
+        if (isAnswer(page, 'path/not_found/')) return [...entries.values()];
         throw unexpectedAnswer('list_folder', folder, page.summary);
       }
-      entries.push(...page.value.entries);
-      if (!page.value.hasMore) return entries;
+      for (const entry of page.value.entries) {
+        if (entry.tag === 'deleted') entries.delete(entry.name.toLowerCase());
+        else entries.set(entry.name.toLowerCase(), entry);
+      }
+      if (!page.value.hasMore) return [...entries.values()];
       page = await this.client.listContinue(page.value.cursor);
     }
   }

@@ -214,3 +214,38 @@ describe('the sqooler layout on Dropbox, on documents sqooler wrote itself', () 
     expect((await view.get<JobRecord>('jobs/deleted/singlequdit', REFUSED))!.value).to.include({ state: 'ERROR', owner: 'ada' });
   });
 });
+
+describe('sqooler\'s Dropbox files, listed over several pages while they change', () => {
+  let server: DropboxApiServer;
+  before(async () => {
+    server = await startDropboxApiServer();
+  });
+  after(() => server.close());
+
+  it('leaves out a file deleted meanwhile and lists a file rewritten meanwhile once', async () => {
+    const names = Array.from({ length: 2001 }, (_, i) => `k${String(i).padStart(4, '0')}`); // one more than a page
+    for (const name of names) server.store.putFile(`/jobs/${name}.json`, '{}');
+    let changed: { deleted: string; rewritten: string } | undefined;
+    // Once the first page is in, its first file is deleted and its second rewritten: later pages report both.
+    const real = globalThis.fetch;
+    globalThis.fetch = async (input, init) => {
+      const response = await real(input, init);
+      if (changed === undefined && String(input).endsWith('/2/files/list_folder')) {
+        const [first, second] = ((await response.clone().json()) as { entries: { path_lower: string; name: string }[] }).entries;
+        changed = { deleted: first!.name.slice(0, -'.json'.length), rewritten: second!.name.slice(0, -'.json'.length) };
+        server.store.delete(first!.path_lower, undefined);
+        server.store.putFile(second!.path_lower, '{"again": true}');
+      }
+      return response;
+    };
+    let files: SqoolerDropboxFiles;
+    try {
+      files = new SqoolerDropboxFiles({ appKey: server.tokens.clientId, appSecret: server.tokens.clientSecret, refreshToken: server.tokens.refreshToken, apiBaseUrl: server.url });
+    } finally {
+      globalThis.fetch = real;
+    }
+    const listed = await files.list('jobs');
+    expect(changed).to.not.equal(undefined);
+    expect([...listed].sort()).to.deep.equal(names.filter((name) => name !== changed!.deleted));
+  });
+});
