@@ -78,4 +78,19 @@ describe('ended sessions', function () {
     }
     expect(await sessions.state(live)).to.deep.equal({ ended: true });
   });
+
+  it('reports a log-out as done once its record is written, even when sweeping older records fails', async () => {
+    const sessions = new Sessions(storage, users, () => clock.now);
+    await sessions.end(session('old', 60));
+    clock.now += 60_000 + SWEEP_MARGIN_MS + 1000;
+    const failingDeletes = Object.assign(Object.create(storage) as LocalProvider, {
+      delete: () => Promise.reject(new Error('the store is down for deletes')),
+    });
+    const ended = session('now', 3600);
+    await new Sessions(failingDeletes, users, () => clock.now).end(ended);
+    expect((await sessions.state(ended)).ended).to.equal(true);
+    // The next log-out that can delete sweeps what this one could not.
+    await sessions.end(session('later', 3600));
+    expect(await kept()).to.have.length(2);
+  });
 });

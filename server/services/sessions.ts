@@ -71,7 +71,9 @@ export class Sessions {
         if (!(error instanceof ConflictError)) throw error;
       }
     }
-    await this.sweep();
+    // The session has ended by now: a sweep that fails (the store busy or down) must not report the log-out as failed.
+    // What it could not delete, a later log-out deletes.
+    await this.sweep().catch(() => undefined);
   }
 
   /** Deletes the records, oldest expiry first, of tokens expired more than SWEEP_MARGIN_MS ago; answers how many. */
