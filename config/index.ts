@@ -26,6 +26,9 @@ const configSchema = {
     HOST: { type: 'string', default: '127.0.0.1' },
     QSPOOL_BASE_URL: { type: 'string', default: '' },
     QSPOOL_DATA_DIR: { type: 'string', minLength: 1, default: './data' },
+    // A JSON file naming an S3 or MongoDB store for the server's own documents instead of the local store in
+    // QSPOOL_DATA_DIR, so replicas on several hosts share one store (server/services/primary-store.ts).
+    QSPOOL_STORE_FILE: { type: 'string', default: '' },
     QSPOOL_FSYNC: { type: 'boolean', default: true },
     // Server processes `qspool serve` runs on one port (a primary forks them and restarts any that dies).
     QSPOOL_WORKERS: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
@@ -132,7 +135,7 @@ const configSchema = {
   },
   // Every key has a default, which AJV fills in before it checks `required`.
   required: [
-    'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_FSYNC', 'QSPOOL_WORKERS', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
+    'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_STORE_FILE', 'QSPOOL_FSYNC', 'QSPOOL_WORKERS', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
     'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_RETRY_BASE_MS', 'QSPOOL_RETRY_FACTOR', 'QSPOOL_RETRY_MAX_MS',
     'QSPOOL_RETRY_EXIT_CODES', 'QSPOOL_RETRY_TIMEOUTS', 'QSPOOL_RETRY_LEASE_EXPIRY', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
     'QSPOOL_MAX_CONNECTIONS_PER_ADDRESS', 'QSPOOL_TRUST_PROXY', 'QSPOOL_HEADERS_TIMEOUT_MS', 'QSPOOL_REQUEST_TIMEOUT_MS',
@@ -223,7 +226,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   if (config.QSPOOL_HEADERS_TIMEOUT_MS > config.QSPOOL_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('Invalid configuration: QSPOOL_HEADERS_TIMEOUT_MS must not exceed QSPOOL_REQUEST_TIMEOUT_MS');
   }
+  // Each host would otherwise make a key of its own, and no replica could open what another sealed in the store.
+  if (config.QSPOOL_STORE_FILE && !config.QSPOOL_SECRET_KEY) {
+    throw new ConfigError('Invalid configuration: QSPOOL_STORE_FILE needs QSPOOL_SECRET_KEY, the same on every server and spooler of the store');
+  }
   config.QSPOOL_DATA_DIR = resolve(config.QSPOOL_DATA_DIR);
+  if (config.QSPOOL_STORE_FILE) config.QSPOOL_STORE_FILE = resolve(config.QSPOOL_STORE_FILE);
   return config;
 }
 

@@ -16,6 +16,7 @@ import type { ProviderRegistry } from '../storage/registry/index.ts';
 import { loadSqoolerKey } from '../storage/sqooler/signing-key.ts';
 import { SqoolerLifecycle } from '../storage/sqooler/spooler-lifecycle.ts';
 import { SqoolerView } from '../storage/sqooler/view.ts';
+import { primarySpec } from '../server/services/primary-store.ts';
 import { providerRegistry } from '../server/services/providers.ts';
 import { ns } from '../storage/records.ts';
 
@@ -29,10 +30,10 @@ export function openRuntime(overrides: Record<string, unknown> = {}, logs: { syn
   return runtimeFor(loadConfig(process.env, overrides), logs);
 }
 
-/** The logger and the local store of a configuration already loaded; `logs.sync` as in createLogger. */
+/** The logger and the primary store of a configuration already loaded; `logs.sync` as in createLogger. */
 export async function runtimeFor(config: Config, logs: { sync?: boolean } = {}): Promise<Runtime> {
   const logger = createLogger(config.LOG_LEVEL, 'qspool', logs);
-  const storage = await createProvider({ type: 'local', root: config.QSPOOL_DATA_DIR, fsync: config.QSPOOL_FSYNC });
+  const storage = await createProvider(primarySpec(config));
   return { config, logger, storage };
 }
 
@@ -306,7 +307,7 @@ export function hurryAll(spoolers: Spooler[]): void {
   for (const spooler of spoolers) spooler.hurry();
 }
 
-/** The registry of storage providers, kept on the primary storage (the local data directory). */
+/** The registry of storage providers, kept on the primary storage. */
 export function registryFor(runtime: Runtime): ProviderRegistry {
   return providerRegistry(runtime.storage, runtime.config);
 }

@@ -43,7 +43,7 @@ export async function runSpooler(options: { backend: string; storage?: string })
   const misnamed = namedBackendsProblem(loadConfig(process.env));
   if (misnamed) throw new ConfigError(`Invalid configuration: ${misnamed}`);
   const named = options.storage !== undefined && REGISTRY_NAME.test(options.storage);
-  const runtime = await openRuntime(options.storage && !named ? { QSPOOL_DATA_DIR: options.storage } : {}, { sync: true });
+  const runtime = await openRuntime(options.storage && !named ? { QSPOOL_DATA_DIR: options.storage, QSPOOL_STORE_FILE: '' } : {}, { sync: true });
   const lifetime = new Lifetime(runtime.logger);
   lifetime.add(() => runtime.storage.close());
   let spoolers: Spooler[] = [];

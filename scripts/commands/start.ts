@@ -45,7 +45,8 @@ function firstJobLines(url: string, token: string, backends: string[]): string[]
 }
 
 export async function runStart(): Promise<void> {
-  const config = loadConfig(process.env);
+  // The quick start is always on the local store: its demo user has no place on a store that replicas share.
+  const config = loadConfig(process.env, { QSPOOL_STORE_FILE: '' });
   // The pattern admits any lower-case name; one no spooler can serve used to fail without naming the variable.
   const problem = backendNamesProblem(backendList(config));
   if (problem) throw new ConfigError(`Invalid configuration: QSPOOL_BACKENDS: ${problem}`);

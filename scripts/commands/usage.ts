@@ -32,7 +32,10 @@ export function numberOption(option: string, text: string, min: number, max: num
  * QSPOOL_DATA_DIR answered "No users." (and left an empty store behind) instead of saying it holds nothing.
  */
 export function assertStoreExists(): void {
-  const dir = loadConfig(process.env).QSPOOL_DATA_DIR;
+  const config = loadConfig(process.env);
+  // A store named by QSPOOL_STORE_FILE is not in the data directory; opening it creates nothing there.
+  if (config.QSPOOL_STORE_FILE) return;
+  const dir = config.QSPOOL_DATA_DIR;
   let entries: string[] = [];
   try {
     entries = readdirSync(dir);

@@ -11,6 +11,7 @@ import { ProviderRegistry, type ProviderSummary } from '../../storage/registry/i
 import { SqoolerJobs } from '../../storage/sqooler/jobs.ts';
 import { SqoolerView } from '../../storage/sqooler/view.ts';
 import { configuredSecretKey } from '../auth/server-key.ts';
+import { primaryStore } from './primary-store.ts';
 
 /**
  * What the server asks of the jobs on one provider: the job lifecycle on qspool's layout, SqoolerJobs on sqooler's
@@ -63,14 +64,14 @@ export function singleSite(storage: StorageProvider, name: string): SiteLookup {
 }
 
 /**
- * The registry whose primary is the server's local data directory (QSPOOL_DATA_DIR). Logins are sealed with the
- * server's key: QSPOOL_SECRET_KEY, or the key file the server generates, so `qspool storage add` and the server agree
- * whichever of them runs first.
+ * The registry on the server's primary store (primary-store.ts). Logins are sealed with the server's key:
+ * QSPOOL_SECRET_KEY, or the key file the server generates, so `qspool storage add` and the server agree whichever of
+ * them runs first.
  */
 export function providerRegistry(storage: StorageProvider, config: Config): ProviderRegistry {
-  const login = { base_path: config.QSPOOL_DATA_DIR, fsync: config.QSPOOL_FSYNC };
   let key: Promise<string> | undefined;
-  return new ProviderRegistry(storage, config.QSPOOL_PROVIDER_NAME, login, () => (key ??= configuredSecretKey(config)));
+  const primary = primaryStore(config);
+  return new ProviderRegistry(storage, config.QSPOOL_PROVIDER_NAME, primary.login, () => (key ??= configuredSecretKey(config)), primary.type);
 }
 
 export class ProviderSites implements SiteLookup {

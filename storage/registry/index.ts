@@ -75,9 +75,11 @@ export class ProviderRegistry {
   constructor(
     private readonly primary: StorageProvider,
     readonly primaryName: string,
+    /** How other processes open the primary, and what `show` tells of it (its secrets redacted). */
     private readonly primaryLogin: Record<string, unknown>,
     /** QSPOOL_SECRET_KEY, or how to get it (the server's key file, read or made when first needed). */
     private readonly secretKey: string | undefined | (() => Promise<string>),
+    private readonly primaryType: ProviderType = 'local',
   ) {}
 
   private async secret(): Promise<string | undefined> {
@@ -139,7 +141,7 @@ export class ProviderRegistry {
   }
 
   async show(name: string): Promise<ProviderInfo> {
-    if (name === this.primaryName) return { ...(await this.primarySummary()), login: this.primaryLogin };
+    if (name === this.primaryName) return { ...(await this.primarySummary()), login: redact(this.primaryLogin) };
     const stored = (await this.entry(name)).value;
     return { ...this.summarize(stored), login: redact(unseal(stored.login, await this.secret())) };
   }
@@ -167,7 +169,7 @@ export class ProviderRegistry {
 
   /** The spec of a provider, with its decrypted login: for opening it here or in another process. */
   async spec(name: string): Promise<ProviderSpec> {
-    if (name === this.primaryName) return loginToSpec('local', this.primaryLogin);
+    if (name === this.primaryName) return loginToSpec(this.primaryType, this.primaryLogin);
     const stored = (await this.entry(name)).value;
     return loginToSpec(stored.type, unseal(stored.login, await this.secret()));
   }
@@ -213,7 +215,7 @@ export class ProviderRegistry {
   private async primarySummary(): Promise<ProviderSummary> {
     // A primary nobody has switched is active: a fresh install works without an admin step.
     const active = (await this.primary.get<PrimaryState>(PROVIDER_STATE_NS, this.primaryName))?.value.active ?? true;
-    return { name: this.primaryName, type: 'local', owner: 'admin', description: 'The storage this server runs on', active, primary: true, layout: 'qspool' };
+    return { name: this.primaryName, type: this.primaryType, owner: 'admin', description: 'The storage this server runs on', active, primary: true, layout: 'qspool' };
   }
 
   private async setPrimaryActive(active: boolean): Promise<ProviderSummary> {

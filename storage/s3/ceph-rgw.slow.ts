@@ -4,6 +4,7 @@
 //   npx mocha --no-config --node-option import=tsx --timeout 60000 'storage/**/*.slow.ts'
 import { findTestS3, type TestS3 } from './test-server.ts';
 import { s3Integration } from './integration.ts';
+import { sharedPrimaryScenario } from '../../test/support/shared-primary.ts';
 
 describe('s3 provider against Ceph RGW (or S3_ENDPOINT)', function () {
   let server: TestS3 | undefined;
@@ -25,4 +26,9 @@ describe('s3 provider against Ceph RGW (or S3_ENDPOINT)', function () {
   });
 
   s3Integration(() => server!);
+
+  describe('replicas on hosts of their own, sharing the store as their primary (QSPOOL_STORE_FILE)', function () {
+    this.timeout(180_000);
+    sharedPrimaryScenario(() => server!.spec);
+  });
 });

@@ -14,6 +14,19 @@ import { promisify } from 'node:util';
 import type { S3ProviderSpec } from './client.ts';
 
 const run = promisify(execFile);
+
+/** The login (`qspool storage add --type s3`, a QSPOOL_STORE_FILE) of a store under `prefix` on the server of `spec`. */
+export function s3LoginOf(spec: S3ProviderSpec, prefix: string): Record<string, unknown> {
+  return {
+    region: spec.region,
+    bucket: spec.bucket,
+    prefix,
+    access_key_id: spec.accessKeyId,
+    secret_access_key: spec.secretAccessKey,
+    ...(spec.endpoint ? { endpoint_url: spec.endpoint } : {}),
+    ...(spec.keepAlive === undefined ? {} : { keep_alive: spec.keepAlive }),
+  };
+}
 const SCRIPT = fileURLToPath(new URL('../../scripts/services/ceph-rgw.sh', import.meta.url));
 const CEPH_COMMANDS = ['radosgw', 'radosgw-admin', 'ceph-mon', 'ceph-osd', 'monmaptool', 'ceph'];
 

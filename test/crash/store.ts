@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ProviderSpec } from '../../storage/factory.ts';
 import { loginToSpec } from '../../storage/registry/logins.ts';
 import { ensureBucket } from '../../storage/s3/client.ts';
-import { findTestS3, type TestS3 } from '../../storage/s3/test-server.ts';
+import { findTestS3, s3LoginOf, type TestS3 } from '../../storage/s3/test-server.ts';
 import { startDropboxApiServer, type DropboxApiServer } from '../dropbox-api-server/index.ts';
 
 export const STORE_TYPES = ['local', 'dropbox', 's3'] as const;
@@ -64,15 +64,7 @@ function dropboxStore(server: DropboxApiServer, run: string): CrashStore {
 
 function s3Store(s3: TestS3, run: string): CrashStore {
   const { spec } = s3;
-  const login = (phase: string): Record<string, unknown> => ({
-    region: spec.region,
-    bucket: spec.bucket,
-    prefix: `crash${run}${phase}`,
-    access_key_id: spec.accessKeyId,
-    secret_access_key: spec.secretAccessKey,
-    ...(spec.endpoint ? { endpoint_url: spec.endpoint } : {}),
-    ...(spec.keepAlive === undefined ? {} : { keep_alive: spec.keepAlive }),
-  });
+  const login = (phase: string) => s3LoginOf(spec, `crash${run}${phase}`);
   return {
     type: 's3',
     spec: (phase) => loginToSpec('s3', login(phase)),
