@@ -107,8 +107,15 @@ export const spoolerListSchema = {
         additionalProperties: false,
       },
     },
+    unreachable_providers: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'Registered storage providers that could not be read just now, by name: their backends and spoolers are missing from this list until ' +
+        'they answer. Empty when every provider could be read.',
+    },
   },
-  required: ['backends'],
+  required: ['backends', 'unreachable_providers'],
   additionalProperties: false,
 } as const;
 

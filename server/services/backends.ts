@@ -27,8 +27,8 @@ export interface BackendLiveStatus extends BackendStatus {
   last_heartbeat: string | null;
 }
 
-export interface LiveListing {
-  backends: { backend: ResolvedBackend; liveness: Pick<BackendLiveStatus, 'operational' | 'last_heartbeat'> }[];
+export interface ProviderListing<T> {
+  items: T[];
   /** Registered providers whose backends could not be read just now, by name. */
   unreachable: string[];
 }
@@ -110,16 +110,16 @@ export class BackendService {
   }
 
   /**
-   * The listed backends with their liveness, read provider by provider: a registered provider that cannot be read
-   * (its configs or its heartbeats) is left out as a whole and named in `unreachable`.
+   * What `read` gives for each backend `list` would list, read provider by provider: a registered provider that cannot
+   * be read (its configs, or what `read` reads from it) is left out as a whole and named in `unreachable`.
    */
-  async listLive(): Promise<LiveListing> {
+  async listEach<T>(read: (backend: ResolvedBackend) => Promise<T>, options: Pick<EachOptions, 'includeInactive'> = {}): Promise<ProviderListing<T>> {
     const unreachable = new Set<string>();
-    const perProvider = await this.sites.each(async (site, summary) => {
-      const backends = await this.listOn(site, summary.active);
-      return Promise.all(backends.map(async (backend) => ({ backend, liveness: await this.liveness(backend) })));
-    }, { unreachable });
-    return { backends: perProvider.flat(), unreachable: [...unreachable].sort() };
+    const perProvider = await this.sites.each(async (site, summary) => Promise.all((await this.listOn(site, summary.active)).map(read)), {
+      ...options,
+      unreachable,
+    });
+    return { items: perProvider.flat(), unreachable: [...unreachable].sort() };
   }
 
   private async listOn(site: ProviderSite, active: boolean): Promise<ResolvedBackend[]> {

@@ -162,26 +162,31 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       tag: 'Admin',
       auth: 'required',
       role: 'admin',
-      responses: { 200: { description: 'Backends in name order.', schema: documented('SpoolerList', spoolerListSchema) }, 403: adminOnly },
+      responses: {
+        200: {
+          description: 'Backends in name order within a provider, the server\'s own first. The backends of a registered provider that cannot be read just now are left out and the provider is named in unreachable_providers.',
+          schema: documented('SpoolerList', spoolerListSchema),
+        },
+        403: adminOnly,
+      },
       async handle(ctx) {
         const now = Date.now();
-        const list = await backends.list({ includeInactive: true });
-        ctx.body = {
-          backends: await Promise.all(
-            list.map(async (backend) => ({
-              backend: backend.name,
-              operational: (await backends.liveness(backend)).operational,
-              spoolers: (await backends.heartbeats(backend)).map((beat) => ({
-                id: beat.spooler,
-                host: beat.host,
-                pid: beat.pid,
-                last_heartbeat: beat.at,
-                age_seconds: Math.max(0, (now - Date.parse(beat.at)) / 1000),
-                current_job: beat.currentJob,
-              })),
+        const listing = await backends.listEach(
+          async (backend) => ({
+            backend: backend.name,
+            operational: (await backends.liveness(backend)).operational,
+            spoolers: (await backends.heartbeats(backend)).map((beat) => ({
+              id: beat.spooler,
+              host: beat.host,
+              pid: beat.pid,
+              last_heartbeat: beat.at,
+              age_seconds: Math.max(0, (now - Date.parse(beat.at)) / 1000),
+              current_job: beat.currentJob,
             })),
-          ),
-        };
+          }),
+          { includeInactive: true },
+        );
+        ctx.body = { backends: listing.items, unreachable_providers: listing.unreachable };
       },
     }),
     operation<undefined, Record<string, never>, 'required'>({

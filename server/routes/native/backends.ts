@@ -63,8 +63,8 @@ export function backendOperations(deps: NativeDeps): Operation[] {
         },
       },
       async handle(ctx) {
-        const listing = await backends.listLive();
-        ctx.body = { backends: listing.backends.map(({ backend, liveness }) => backendSummary(backend, liveness)), unreachable_providers: listing.unreachable };
+        const listing = await backends.listEach(async (backend) => backendSummary(backend, await backends.liveness(backend)));
+        ctx.body = { backends: listing.items, unreachable_providers: listing.unreachable };
       },
     }),
     operation({

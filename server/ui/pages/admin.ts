@@ -129,6 +129,7 @@ function Spoolers({ version }: { version: number }): VNode {
     <section aria-labelledby="spoolers-title">
       <h2 id="spoolers-title">Spooler heartbeats</h2>
       <${ErrorNotice} message=${list.error} />
+      <${ErrorNotice} message=${list.data?.unreachable_providers.length ? `Could not read the spoolers on storage ${list.data.unreachable_providers.join(', ')} just now: they are left out, and the page tries again every few seconds.` : undefined} />
       ${list.data
         ? html`<table class="stack">
             <thead><tr><th scope="col">Backend</th><th scope="col">State</th><th scope="col">Spooler</th><th scope="col">Last heartbeat</th><th scope="col">Running</th></tr></thead>
