@@ -2,12 +2,13 @@
 // the job their key and namespace name (storage is written by every spooler of a lab, by other implementations and
 // by hand). One of them must not stop its backend: a spooler sets it aside in `jobs/damaged/<backend>`, as it was,
 // for an operator to look at, and goes on with the next job. The job whose document it was (when its status says it
-// is queued or running, and no copy of it lives on there) ends ERROR: a stand-in record built from its status, which
-// names what happened, takes the document's place, so its owner sees the same everywhere (list, job, qlued, events).
+// is queued or running, and no copy of it lives on there) ends ERROR: a stand-in record built from its status and its
+// index entry (tags, priority, notification choices, creation time), which names what happened, takes the document's
+// place, so its owner sees the same everywhere (list, job, qlued, events).
 import type { StorageProvider, StoredDocument, Transaction } from './contract.ts';
 import { writeProjections } from './atomic-transitions.ts';
 import { jobIdTime } from './keys.ts';
-import { type JobRecord, type JobState, type StatusRecord, ns, placeOf } from './records.ts';
+import { type JobIndexEntry, type JobRecord, type JobState, type StatusRecord, ns, placeOf } from './records.ts';
 import { isRaceLoss } from './stepwise-publisher.ts';
 
 /** Told of each document set aside: its backend, its key and where it came from. */
@@ -66,27 +67,43 @@ const SET_ASIDE_MESSAGE =
   'The stored document of this job was damaged and has been set aside for an operator; the job will not run. Submit it again.';
 const SET_ASIDE_LINE = 'Set aside: its stored document was damaged.';
 
+/** Whether an index entry is one of `owner`'s jobs on `backend` that a stand-in can take its submission's facts from. */
+function isIndexEntryOf(value: unknown, backend: string, owner: string): value is JobIndexEntry {
+  if (value === null || typeof value !== 'object') return false;
+  const entry = value as Partial<JobIndexEntry>;
+  const meta: unknown = entry.meta;
+  return (
+    entry.backend === backend &&
+    entry.owner === owner &&
+    typeof entry.createdAt === 'string' &&
+    (meta === undefined || (meta !== null && typeof meta === 'object' && !Array.isArray(meta)))
+  );
+}
+
 /**
- * The ERROR record that stands in for job `id` once its document is set aside, built from its status (the document
- * is not to be trusted); undefined unless the status is that job's, queued or running. It has no payload, and
- * `setAside` tells it from a job that failed.
+ * The ERROR record that stands in for job `id` once its document is set aside, built from its status and its index
+ * entry (the document is not to be trusted); undefined unless the status is that job's, queued or running. It has no
+ * payload, and `setAside` tells it from a job that failed. Without an index entry that matches the status (on a lab
+ * whose index this process cannot read), its creation time is its id's and it has no submission extras.
  */
-function standInFor(status: unknown, id: string, backend: string, at: string): JobRecord | undefined {
+function standInFor(status: unknown, indexed: unknown, id: string, backend: string, at: string): JobRecord | undefined {
   if (!isStatusRecord(status, id) || !['QUEUED', 'RUNNING'].includes(status.status)) return undefined;
   if (status.backend !== backend || typeof status.owner !== 'string' || !Number.isInteger(status.attempts)) return undefined;
+  const entry = isIndexEntryOf(indexed, backend, status.owner) ? indexed : undefined;
   return {
     id,
     backend,
     owner: status.owner,
     state: 'ERROR',
     payload: null,
-    createdAt: new Date(jobIdTime(id)).toISOString(),
+    createdAt: entry?.createdAt ?? new Date(jobIdTime(id)).toISOString(),
     timestamps: { ...status.timestamps, ERROR: at },
     attempts: status.attempts,
     seq: status.seq + 1,
     detail: [...(status.detail ? status.detail.split('; ') : []), SET_ASIDE_LINE],
     errorMessage: SET_ASIDE_MESSAGE,
     setAside: { at },
+    ...(entry?.meta ? { meta: entry.meta } : {}),
   };
 }
 
@@ -112,6 +129,11 @@ async function read(storage: StorageProvider, namespace: string, key: string): P
 
 const LIVE = (backend: string) => [ns.queued(backend), ns.running(backend)];
 
+/** Job `id`'s entry in the index on `storage`, unchecked (standInFor checks it against the job's status). */
+export function readIndexed(storage: StorageProvider, id: string): Promise<unknown> {
+  return read(storage, ns.jobIndex, id);
+}
+
 /** Whether a document of job `id` lies among the backend's damaged ones. */
 export async function isSetAside(storage: StorageProvider, backend: string, id: string): Promise<boolean> {
   return (await read(storage, ns.damaged(backend), id)) !== undefined;
@@ -119,24 +141,34 @@ export async function isSetAside(storage: StorageProvider, backend: string, id: 
 
 /**
  * Writes the stand-in of job `id` (its status, event and record) in `tx` when the job has a document among the
- * damaged ones, a status that says it is queued or running, and no record where it would live on.
+ * damaged ones, a status that says it is queued or running, and no record where it would live on. Its index entry is
+ * `indexed`, read by the caller where the index lives, or else read in `tx` (where the index lies beside the jobs).
  */
-export function standInIn(tx: Transaction, backend: string, id: string, at: string): void {
+export function standInIn(tx: Transaction, backend: string, id: string, at: string, indexed?: unknown): void {
   if (readIn(tx, ns.damaged(backend), id) === undefined) return;
-  const record = standInFor(readIn(tx, ns.status(backend), id), id, backend, at);
+  const record = standInFor(readIn(tx, ns.status(backend), id), indexed ?? readIn(tx, ns.jobIndex, id), id, backend, at);
   if (!record || LIVE(backend).some((namespace) => readIn(tx, namespace, id) !== undefined)) return;
   tx.put(placeOf(record), id, record);
   writeProjections(tx, record, at);
 }
 
 /**
- * The same without a transaction: the record first (create-only, so one writer wins), then its event and status
- * through `publish`. A process that dies in between leaves a status a step behind, which getStatus repairs from the
- * record; one that dies before the record leaves it to the next reader that looks for the job (lifecycle.find).
+ * The same without a transaction, its index entry read on `indexStorage`: the record first (create-only, so one writer
+ * wins), then its event and status through `publish`. A process that dies in between leaves a status a step behind,
+ * which getStatus repairs from the record; one that dies before the record leaves it to the next reader that looks for
+ * the job (lifecycle.find).
  */
-export async function standIn(storage: StorageProvider, publish: (record: JobRecord) => Promise<void>, backend: string, id: string, at: string): Promise<void> {
+export async function standIn(
+  storage: StorageProvider,
+  indexStorage: StorageProvider,
+  publish: (record: JobRecord) => Promise<void>,
+  backend: string,
+  id: string,
+  at: string,
+): Promise<void> {
   if (!(await isSetAside(storage, backend, id))) return;
-  const record = standInFor(await read(storage, ns.status(backend), id), id, backend, at);
+  const [status, indexed] = await Promise.all([read(storage, ns.status(backend), id), readIndexed(indexStorage, id)]);
+  const record = standInFor(status, indexed, id, backend, at);
   if (!record) return;
   const live = await Promise.all(LIVE(backend).map((namespace) => read(storage, namespace, id)));
   if (live.some((value) => value !== undefined)) return;

@@ -26,7 +26,7 @@ import {
 } from './records.ts';
 import { type AttemptFailure, revived } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';
-import { isJobRecord, isSetAside, isStatusRecord, readRecordIn, setAsideIn, standInIn, type SetAsideListener } from './damaged.ts';
+import { isJobRecord, isSetAside, isStatusRecord, readIndexed, readRecordIn, setAsideIn, standInIn, type SetAsideListener } from './damaged.ts';
 import { removeJob } from './job-removal.ts';
 import { LeaseWitness } from './lease-witness.ts';
 
@@ -115,7 +115,7 @@ export class JobLifecycle {
     this.transitions = new JobTransitions({ now: this.now, leaseMs: this.leaseMs, agingMs, ...(options.onSetAside ? { onSetAside: options.onSetAside } : {}) });
     this.schedule = new StepwiseSchedule(storage, this.now, agingMs, (...step) => this.stepwise.setAside(...step));
     this.witness = options.reaperClock && new LeaseWitness(this.leaseMs, options.reaperClock);
-    this.stepwise = new StepwiseTransitions(storage, this.transitions, this.publisher, this.schedule, this.now);
+    this.stepwise = new StepwiseTransitions(storage, this.indexStorage, this.transitions, this.publisher, this.schedule, this.now);
   }
 
   /**
@@ -391,8 +391,10 @@ export class JobLifecycle {
   private async standIn(backend: string, id: string): Promise<StoredDocument<JobRecord> | undefined> {
     if (!(await isSetAside(this.storage, backend, id))) return undefined;
     const at = this.transitions.wallClock();
-    if (this.storage.transaction) await this.transact((tx) => standInIn(tx, backend, id, at));
-    else await this.stepwise.standIn(backend, id);
+    if (this.storage.transaction) {
+      const indexed = await readIndexed(this.indexStorage, id);
+      await this.transact((tx) => standInIn(tx, backend, id, at, indexed));
+    } else await this.stepwise.standIn(backend, id);
     return this.storage.get<JobRecord>(stateNamespace('ERROR', backend), id);
   }
 

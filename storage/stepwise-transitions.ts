@@ -20,6 +20,8 @@ export type CancelAttempt = JobState | 'raced' | 'elsewhere';
 export class StepwiseTransitions {
   constructor(
     private readonly storage: StorageProvider,
+    /** Where the job index lives (the stand-in of a damaged job takes its submission's facts from it). */
+    private readonly indexStorage: StorageProvider,
     private readonly transitions: JobTransitions,
     private readonly publisher: StepwisePublisher,
     private readonly schedule: StepwiseSchedule,
@@ -35,7 +37,7 @@ export class StepwiseTransitions {
 
   /** Writes the stand-in of a job whose document lies among the damaged ones, if it needs one. */
   standIn(backend: string, id: string): Promise<void> {
-    return standIn(this.storage, (record) => this.publisher.publish(record), backend, id, this.transitions.wallClock());
+    return standIn(this.storage, this.indexStorage, (record) => this.publisher.publish(record), backend, id, this.transitions.wallClock());
   }
 
   /**

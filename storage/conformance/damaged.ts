@@ -1,10 +1,11 @@
 // Damaged-document cases of the conformance suite (storage/damaged.ts): a job whose queued or running document a
-// spooler sets aside ends ERROR, saying so, on its status, its record and its events, while the document stays as it
-// was for an operator; a set-aside that stopped before the job's stand-in was written is completed by the next look.
+// spooler sets aside ends ERROR, saying so, on its status, its record and its events, keeping what its submission
+// said (tags, priority, notification choices, creation time), while the document stays as it was for an operator; a
+// set-aside that stopped before the job's stand-in was written is completed by the next look.
 import { expect } from 'chai';
 import { ConflictError } from '../../schemas/errors.ts';
 import type { JobLifecycle } from '../lifecycle.ts';
-import { type JobEvent, ns } from '../records.ts';
+import { type JobEvent, type JobRecord, ns } from '../records.ts';
 import type { SchedulingContext } from './scheduling.ts';
 
 async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
@@ -19,24 +20,34 @@ async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
 
 export function damagedCases(context: SchedulingContext): void {
   const { backend } = context;
+  const meta = { tags: ['calibration'], priority: 2, notify: { email: ['ERROR'] } };
+  const submitted = new Map<string, JobRecord>();
   const submit = async (jobs: JobLifecycle) => {
     context.advance(1);
-    return (await jobs.enqueue({ backend, owner: 'alice', payload: { n: 1 } })).id;
+    const record = await jobs.enqueue({ backend, owner: 'alice', payload: { n: 1 }, meta });
+    submitted.set(record.id, record);
+    return record.id;
   };
   const eventsOf = async (id: string) => {
     const storage = context.storage();
     const events = await Promise.all((await storage.list(ns.events)).map(async (key) => (await storage.get<JobEvent>(ns.events, key))!.value));
     return events.filter((event) => event.jobId === id).sort((a, b) => a.seq - b.seq);
   };
-  /** What the job's owner is shown: status, record and last event, ERROR with one message that says what happened. */
+  /**
+   * What the job's owner is shown: status, record and last event, ERROR with one message that says what happened,
+   * the record and event with what the submission said.
+   */
   const expectSetAside = async (jobs: JobLifecycle, id: string) => {
     const status = (await jobs.getStatus(backend, id))!;
     expect([status.status, status.owner]).to.deep.equal(['ERROR', 'alice']);
     expect(status.error_message).to.match(/damaged/).and.match(/set aside for an operator/);
     const record = (await jobs.find(backend, id))!.value;
     expect([record.state, record.errorMessage, record.seq]).to.deep.equal(['ERROR', status.error_message, status.seq]);
+    const { backend: was, owner, createdAt, timestamps } = submitted.get(id)!;
+    expect([record.backend, record.owner, record.createdAt, record.meta]).to.deep.equal([was, owner, createdAt, meta]);
+    expect(record.timestamps.QUEUED).to.equal(timestamps.QUEUED);
     const last = (await eventsOf(id)).at(-1)!;
-    expect([last.state, last.seq, last.errorMessage]).to.deep.equal(['ERROR', status.seq, status.error_message]);
+    expect([last.state, last.seq, last.errorMessage, last.notify]).to.deep.equal(['ERROR', status.seq, status.error_message, meta.notify]);
   };
 
   describe('damaged job documents', () => {

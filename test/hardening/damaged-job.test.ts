@@ -1,6 +1,7 @@
 // A job whose queued document a spooler set aside as damaged (storage/damaged.ts), as its owner sees it: ERROR with
-// the same message in the job list, the job, qlued's get_job_status and the job's events; cancel says it finished;
-// deleting it removes the job and leaves the document to the operator.
+// the same message in the job list, the job, qlued's get_job_status and the job's events, with what its submission
+// said (tags, creation time); cancel says it finished; deleting it removes the job and leaves the document to the
+// operator.
 import { expect } from 'chai';
 import { ns } from '../../storage/records.ts';
 import { GOOD_JOB, harnessWithUser } from '../native-api/harness.ts';
@@ -12,8 +13,8 @@ describe('a job whose document was set aside as damaged', function () {
 
   it('reads ERROR with one message everywhere its owner looks, and can be deleted', async () => {
     const { h, token } = system;
-    const posted = await h.call('POST', '/backends/singlequdit/jobs', { token, body: { payload: GOOD_JOB } });
-    const id = (posted.body as { id: string }).id;
+    const posted = await h.call('POST', '/backends/singlequdit/jobs', { token, body: { payload: GOOD_JOB, tags: ['calibration'] } });
+    const { id, created_at: createdAt } = posted.body as { id: string; created_at: string };
     const broken = { id, state: 'QUEUED', note: 'truncated by hand' };
     await h.storage.put(ns.queued('singlequdit'), id, broken);
     expect(await h.lifecycle.claim('singlequdit', 'test-spooler')).to.equal(undefined);
@@ -23,8 +24,9 @@ describe('a job whose document was set aside as damaged', function () {
     expect(listed?.status).to.equal('ERROR');
     const job = await h.call('GET', `/jobs/${id}`, { token });
     expect(job.status, job.text).to.equal(200);
-    const { status, error_message: message } = job.body as { status: string; error_message: string };
+    const { status, error_message: message, ...served } = job.body as { status: string; error_message: string; tags: string[]; created_at: string };
     expect(status).to.equal('ERROR');
+    expect([served.tags, served.created_at]).to.deep.equal([['calibration'], createdAt]);
     expect(message).to.match(/damaged/).and.match(/set aside for an operator/);
     const qlued = await request(`${h.url}/api/v2/singlequdit/get_job_status?job_id=${id}&token=${token}`);
     expect(qlued.status, qlued.text).to.equal(406);
