@@ -27,6 +27,7 @@ import { JobIndex } from './services/job-index.ts';
 import { JobService } from './services/jobs.ts';
 import { ProviderSites, providerRegistry } from './services/providers.ts';
 import { Sessions } from './services/sessions.ts';
+import { standInSetAside } from './services/set-aside-sweep.ts';
 import { UserService } from './services/users.ts';
 import { passwordAttempts } from './limits/password-attempts.ts';
 
@@ -240,6 +241,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     },
   );
   logSweeper.start();
+  const standIns = standInSetAside(services.sites, logger.child({ component: 'jobs' }));
   return {
     url: `http://${host}:${port}`,
     server,
@@ -248,7 +250,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     notifications,
     // Event streams end first: they would otherwise hold the server open until the deadline.
     close: (deadlineMs = 10_000) =>
-      Promise.all([sweeper.close(), logSweeper.close(), notifications.close()]).then(() => new Promise<void>((resolve) => {
+      Promise.all([sweeper.close(), logSweeper.close(), notifications.close(), standIns]).then(() => new Promise<void>((resolve) => {
         // Keep-alive connections go idle only when their request is answered: close each as soon as it does.
         const sweep = setInterval(() => server.closeIdleConnections(), 50);
         const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
