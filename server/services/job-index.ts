@@ -243,6 +243,12 @@ export class JobIndex {
     return { provider, job: { id, entry, status } };
   }
 
+  /** Whether an index entry names a job on one of the `down` providers (read from the entry alone). */
+  private async isOnDown(namespace: string, key: string, down: Set<string>): Promise<boolean> {
+    const entry = (await this.storage.get<JobIndexEntry>(namespace, key))?.value;
+    return entry?.provider !== undefined && down.has(entry.provider);
+  }
+
   /**
    * Whether a job whose status says QUEUED is in its queue as a job a spooler can take. A document a spooler set aside
    * as damaged (storage/damaged.ts) ends its job ERROR, but one set aside before that was so, or by a process that
@@ -260,27 +266,30 @@ export class JobIndex {
    * backend of any provider can still be queued, so this reads the owner's recent entries, not their whole history.
    * A job on a registered provider that cannot be read counts as queued: one lab down must not fail its owner's
    * submissions elsewhere, and counting what cannot be seen as queued never lets the queue past the limit. Such a
-   * provider's own queue heads are unknown, so its jobs older than every job queued on the others go uncounted (they
-   * were admitted under the quota when submitted).
+   * provider's queue heads are unknown, so while one is down the owner's older entries are read too (the entry only,
+   * no status), and its jobs among them count as queued, however old.
    */
   async countQueued(owner: string, stopAt: number): Promise<number> {
+    const down = new Set<string>();
     const heads = (
       await this.sites.each(async (site) => {
         const backends = (await site.storage.list(ns.configs)).filter(isDisplayName);
         // A queue's first job id, past any stray key that is none (another lab's store may hold anything).
         const firsts = await Promise.all(backends.map((backend) => site.storage.list(ns.queued(backend), { limit: HEAD_PAGE })));
         return firsts.flatMap((keys) => keys.find(isJobId) ?? []);
-      }, { includeInactive: true })
+      }, { includeInactive: true, unreachable: down })
     ).flat();
-    if (heads.length === 0) return 0;
+    if (heads.length === 0 && down.size === 0) return 0;
     // One character short of the oldest queued id: a key that sorts just before it, so the listing includes it.
-    let after = heads.sort()[0]!.slice(0, -1);
+    const head = heads.length === 0 ? undefined : heads.sort()[0]!.slice(0, -1);
+    const beforeHeads = (key: string) => head === undefined || key <= head;
+    let after = down.size > 0 ? '' : head!;
     let count = 0;
-    const down = new Set<string>();
     for (;;) {
-      const keys = await this.storage.list(ns.ownerIndex(owner), { limit: CHUNK, after });
+      const keys = await this.storage.list(ns.ownerIndex(owner), { limit: CHUNK, ...(after ? { after } : {}) });
       const counted = await Promise.all(
         keys.map(async (key) => {
+          if (beforeHeads(key)) return this.isOnDown(ns.ownerIndex(owner), key, down);
           const met = await this.match(ns.ownerIndex(owner), key, { owner, states: ['QUEUED'] }, down);
           // A job still being enqueued is about to be queued: it counts.
           if (met === PENDING || (met && down.has(met.provider))) return true;
