@@ -6,6 +6,7 @@
 // one webhook (`hook.<id>`): each has its own queue and its own backoff, so one that fails holds up only itself.
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { logNamespace, PENDING_NS, retiredNamespace } from '../../storage/namespaces.ts';
 import type { JobEvent } from '../../storage/records.ts';
 
 export type ReceiverKind = 'mail' | 'hook';
@@ -44,10 +45,7 @@ export interface PendingEntry {
   receiver: string;
 }
 
-export const PENDING_NS = 'notify/pending';
-export const retiredNamespace = (owner: string) => `notify/retired/${owner}`;
 export const receiverId = (receiver: Pick<Receiver, 'kind' | 'name'>) => `${receiver.kind}.${receiver.name}`;
-export const logNamespace = (receiver: Pick<Receiver, 'kind' | 'name'>) => `notify/log/${receiver.kind}/${receiver.name}`;
 /**
  * `<receiver>.<event's millisecond><job id><seq>`: a receiver's queue in outbox time order, and a job's events in
  * their order even when two processes recorded them in one millisecond (whose own keys then sort by each process's

@@ -10,12 +10,12 @@
 import type { Logger } from '../../config/logger.ts';
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { DISPATCH_NS } from '../../storage/namespaces.ts';
 import { ns } from '../../storage/records.ts';
 import { type OutboxEntry, instantKey, listEventKeys, readEvents } from './outbox.ts';
 import { accepted, type EventSource, type EventSources, primarySource } from './sources.ts';
 import type { DeliveryWorker } from './worker.ts';
 
-export const DISPATCH_NS = 'notify/dispatch';
 const LEASE_KEY = 'lease';
 const CURSOR_KEY = 'cursor';
 const PAGE = 200;

@@ -8,7 +8,8 @@
 import type { StorageProvider } from '../../storage/contract.ts';
 import { jobIdTime } from '../../storage/keys.ts';
 import { type ExpiryTest, type KeyScreen, type SweepOptions, type SweepPlan, UserRecordSweeper } from '../services/user-sweep.ts';
-import { type Delivery, logNamespace, retiredNamespace } from './deliveries.ts';
+import { logNamespace, retiredNamespace } from '../../storage/namespaces.ts';
+import type { Delivery } from './deliveries.ts';
 import { MAX_WEBHOOKS_PER_USER, webhooksNs } from './webhooks.ts';
 
 /**

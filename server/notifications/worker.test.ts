@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { LocalProvider } from '../../storage/local/index.ts';
 import type { JobEvent } from '../../storage/records.ts';
-import { type Delivery, DeliveryStore, PENDING_NS, type Receiver } from './deliveries.ts';
+import { PENDING_NS } from '../../storage/namespaces.ts';
+import { type Delivery, DeliveryStore, type Receiver } from './deliveries.ts';
 import { DeliveryWorker } from './worker.ts';
 
 const silent = pino({ level: 'silent' });

@@ -3,7 +3,8 @@
 // document behind for good. A bounded sweep over every user's records (user-sweep.ts) deletes those past the
 // retention at the version it read: a record a request has just renewed or reused since has another version and stays.
 import type { StorageProvider } from '../../storage/contract.ts';
-import { type IdempotencyRecord, namespaceOf, RETENTION_MS } from './idempotency.ts';
+import { idempotencyNamespace } from '../../storage/namespaces.ts';
+import { type IdempotencyRecord, RETENTION_MS } from './idempotency.ts';
 import { type SweepOptions, type SweepPlan, UserRecordSweeper } from './user-sweep.ts';
 
 export type { SweepOptions, SweepRun } from './user-sweep.ts';
@@ -24,7 +25,7 @@ export const PASS_EVERY_MS = 3600_000;
 const plan: SweepPlan = {
   passEveryMs: PASS_EVERY_MS,
   messages: { removed: 'expired idempotency keys removed', failed: 'idempotency key sweep failed; the next run resumes from the same place' },
-  namespacesOf: async (user) => ({ namespaces: [namespaceOf(user)], reads: 0 }),
+  namespacesOf: async (user) => ({ namespaces: [idempotencyNamespace(user)], reads: 0 }),
   judge: async () => ({
     reads: 0,
     // A record without a readable time is left alone: its age cannot be told, and the request path never reuses it.

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { newJobId } from '../../storage/keys.ts';
+import { idempotencyNamespace } from '../../storage/namespaces.ts';
 import type { JobRecord } from '../../storage/records.ts';
 
 export interface IdempotencyRecord {
@@ -43,8 +44,6 @@ const sortedMembers = (_key: string, value: unknown) =>
     ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
     : value;
 
-export const namespaceOf = (username: string) => `idempotency/${username}`;
-
 export class IdempotencyStore {
   private readonly renewEveryMs: number;
 
@@ -67,7 +66,7 @@ export class IdempotencyStore {
     create: (jobId: string) => Promise<JobRecord>,
     find: (jobId: string) => Promise<JobRecord | undefined>,
   ): Promise<IdempotentOutcome> {
-    const namespace = namespaceOf(username);
+    const namespace = idempotencyNamespace(username);
     const docKey = sha256(key);
     const fingerprint = sha256(JSON.stringify(request, sortedMembers));
     for (;;) {

@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { QuotaExceededError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { QUOTA_NAMESPACE } from '../../storage/namespaces.ts';
 import { changeShared } from '../limits/shared-document.ts';
 import type { JobIndex } from './job-index.ts';
 
@@ -33,8 +34,6 @@ const KEEP_GRANTS_MS = 1000;
 const MAX_LEASE = 50;
 /** Local leases kept before the used-up ones are swept. */
 const MAX_USERS = 1000;
-
-export const QUOTA_NAMESPACE = 'limits/quota';
 
 export interface QuotaDocument {
   /** Queued jobs counted at `countedAt` (ms, the counting replica's clock). */

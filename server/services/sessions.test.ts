@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalProvider } from '../../storage/local/index.ts';
-import { ENDED_SESSIONS_NS, Sessions, SWEEP_MARGIN_MS, type SessionClaims } from './sessions.ts';
+import { ENDED_SESSIONS_NS } from '../../storage/namespaces.ts';
+import { Sessions, SWEEP_MARGIN_MS, type SessionClaims } from './sessions.ts';
 import { UserService } from './users.ts';
 
 describe('ended sessions', function () {

@@ -6,10 +6,9 @@
 // accepted anywhere: the namespace holds about one record per ended token still within its lifetime.
 import { ConflictError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { ENDED_SESSIONS_NS } from '../../storage/namespaces.ts';
 import { RevisionCache } from '../../storage/revision-cache.ts';
 import { USERS_NS, type User, type UserService } from './users.ts';
-
-export const ENDED_SESSIONS_NS = 'ended-sessions';
 
 /**
  * How long after its token's expiry a record is kept. `exp` comes from the clock of the server that issued the token,

@@ -6,12 +6,10 @@ import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import type { BackendConfig } from '../../schemas/backend-config.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { CONFIG_SIGNATURES } from '../../storage/namespaces.ts';
 import { ns } from '../../storage/records.ts';
 import { publicJwk, signDetached, thumbprint, type Jwk } from './jws.ts';
 import { makeDirectorySync } from '../../storage/directories.ts';
-
-/** Where config signatures are kept: `signatures/configs/<backend>` holds `{kid, jws}`. */
-export const CONFIG_SIGNATURES = 'signatures/configs';
 
 export interface ConfigSignature {
   kid: string;

@@ -5,7 +5,8 @@ import type { StorageProvider } from '../../storage/contract.ts';
 import type { JobLifecycle } from '../../storage/lifecycle.ts';
 import { ns, type JobRecord } from '../../storage/records.ts';
 import { jwsHeader, thumbprint, verifyDetached, type Jwk } from './jws.ts';
-import { CONFIG_SIGNATURES, type ConfigSignature } from './keys.ts';
+import { CONFIG_SIGNATURES } from '../../storage/namespaces.ts';
+import type { ConfigSignature } from './keys.ts';
 
 export interface SignatureReport {
   /** A signature is stored for the document. */

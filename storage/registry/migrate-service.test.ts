@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { pino } from 'pino';
 import { startSpoolers } from '../../scripts/runtime.ts';
 import { startServer } from '../../server/index.ts';
-import { retiredNamespace } from '../../server/notifications/deliveries.ts';
+import { retiredNamespace } from '../namespaces.ts';
 import { startDropboxApiServer } from '../../test/dropbox-api-server/index.ts';
 import { eventually, GOOD_JOB, PASSWORD, startHarness, type Harness } from '../../test/native-api/harness.ts';
 import { request } from '../../test/support/system.ts';

@@ -5,14 +5,18 @@
 //   heartbeats/<backend>   spoolers are stopped for a migration; their signs of life on the old store mean nothing
 //   limits/rate/*          per-minute request counters, worthless a minute later
 //   migrations             a migration's own cursor, kept on the target
-import { DISPATCH_NS } from '../../server/notifications/dispatcher.ts';
-import { logNamespace, PENDING_NS, retiredNamespace } from '../../server/notifications/deliveries.ts';
-import { namespaceOf as idempotencyNs } from '../../server/services/idempotency.ts';
-import { QUOTA_NAMESPACE } from '../../server/services/queue-quota.ts';
-import { ENDED_SESSIONS_NS } from '../../server/services/sessions.ts';
-import { CONFIG_SIGNATURES } from '../../spooler/signing/keys.ts';
 import type { StorageProvider } from '../contract.ts';
 import { deferredNs } from '../deferral.ts';
+import {
+  CONFIG_SIGNATURES,
+  DISPATCH_NS,
+  ENDED_SESSIONS_NS,
+  idempotencyNamespace,
+  logNamespace,
+  PENDING_NS,
+  QUOTA_NAMESPACE,
+  retiredNamespace,
+} from '../namespaces.ts';
 import { ns } from '../records.ts';
 import { MAX_PRIORITY, scheduleNs } from '../schedule.ts';
 
@@ -90,7 +94,7 @@ export async function namespacesOf(storage: StorageProvider): Promise<string[]> 
     perUser.push(
       ns.ownerIndex(user),
       `user-tokens/${user}`,
-      idempotencyNs(user),
+      idempotencyNamespace(user),
       `webhooks/${user}`,
       logNamespace({ kind: 'mail', name: user }),
       retiredNamespace(user),

@@ -1,7 +1,7 @@
 // Which replica dispatches notifications now: the holder of the dispatcher's lease on the servers' own store
 // (`<host>:<pid>:<random>`, server/notifications/dispatcher.ts), mapped to a replica by its process id.
 import { createProvider } from '../../storage/factory.ts';
-import { DISPATCH_NS } from '../../server/notifications/dispatcher.ts';
+import { DISPATCH_NS } from '../../storage/namespaces.ts';
 import type { Cluster } from '../crash/cluster.ts';
 
 /** Waits until some replica holds the lease and returns its index; rejects after `timeoutMs`. */

@@ -13,7 +13,8 @@ import { DropboxProvider } from '../../storage/dropbox/index.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 import { startServer } from '../../server/index.ts';
-import { IdempotencyStore, namespaceOf, RETENTION_MS } from '../../server/services/idempotency.ts';
+import { IdempotencyStore, RETENTION_MS } from '../../server/services/idempotency.ts';
+import { idempotencyNamespace } from '../../storage/namespaces.ts';
 import { IdempotencySweeper, PASS_EVERY_MS, SWEEP_MARGIN_MS } from '../../server/services/idempotency-sweep.ts';
 import { USERS_NS } from '../../server/services/users.ts';
 import { startDropboxApiServer, type DropboxApiServer } from '../dropbox-api-server/index.ts';
@@ -49,7 +50,7 @@ function sweepSuite(name: string, open: () => Promise<Fixture>) {
         (id) => lifecycle.enqueue({ backend: 'b', owner: user, payload: {}, id }),
         async (id) => (await lifecycle.find('b', id))?.value,
       );
-    const keysOf = (user: string) => storage.list(namespaceOf(user));
+    const keysOf = (user: string) => storage.list(idempotencyNamespace(user));
     const sweeper = (maxReadsPerRun = 10_000) => new IdempotencySweeper(storage, { intervalMs: 60_000, maxReadsPerRun, now: () => clock });
 
     it('deletes every user\'s records past retention and margin, finished or left reserved, and keeps younger ones', async () => {
@@ -111,7 +112,7 @@ function sweepSuite(name: string, open: () => Promise<Fixture>) {
         get: {
           value: async (namespace: string, key: string) => {
             const read = await storage.get(namespace, key);
-            if (namespace === namespaceOf('ada') && !renewed) await (renewed = submit('ada', 'k', { n: 2 }));
+            if (namespace === idempotencyNamespace('ada') && !renewed) await (renewed = submit('ada', 'k', { n: 2 }));
             return read;
           },
         },
@@ -166,13 +167,13 @@ describe('idempotency sweep in the server', function () {
       // Seeded before the server starts: its first pass (a second after the start) finds both.
       await storage.put(USERS_NS, 'ada', { username: 'ada' });
       const record = (age: number) => ({ request: 'x', jobId: '0'.repeat(24), createdAt: new Date(Date.now() - age).toISOString(), done: true });
-      await storage.put(namespaceOf('ada'), 'stale', record(RETENTION_MS + SWEEP_MARGIN_MS + HOUR));
-      await storage.put(namespaceOf('ada'), 'fresh', record(HOUR));
+      await storage.put(idempotencyNamespace('ada'), 'stale', record(RETENTION_MS + SWEEP_MARGIN_MS + HOUR));
+      await storage.put(idempotencyNamespace('ada'), 'fresh', record(HOUR));
       const config = loadConfig({}, { PORT: 0, QSPOOL_DATA_DIR: dataDir, QSPOOL_FSYNC: false, QSPOOL_IDEMPOTENCY_SWEEP_MS: 1000 });
       const server = await startServer(storage, config, logger);
       try {
-        await eventually(async () => ((await storage.get(namespaceOf('ada'), 'stale')) ? undefined : true), 10_000, 100);
-        expect(await storage.list(namespaceOf('ada'))).to.deep.equal(['fresh']);
+        await eventually(async () => ((await storage.get(idempotencyNamespace('ada'), 'stale')) ? undefined : true), 10_000, 100);
+        expect(await storage.list(idempotencyNamespace('ada'))).to.deep.equal(['fresh']);
         expect(lines.some((line) => line.includes('expired idempotency keys removed'))).to.equal(true);
       } finally {
         await server.close();

@@ -6,7 +6,7 @@ import { createLogger } from '../../config/logger.ts';
 import { loadJwtSecret } from '../../server/auth/jwt-secret.ts';
 import { serverSecretKey } from '../../server/auth/server-key.ts';
 import { startServer, type RunningServer } from '../../server/index.ts';
-import { ENDED_SESSIONS_NS } from '../../server/services/sessions.ts';
+import { ENDED_SESSIONS_NS } from '../../storage/namespaces.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 import { request } from '../support/system.ts';
 import { PASSWORD, startHarness, type Harness } from './harness.ts';

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { ApiError, ConnectionError, loadCredentials, QspoolClient, type JobList } from '../../scripts/client/index.ts';
 import { runJobCancel, runJobList, runJobResult, runJobStatus, runJobWatch } from '../../scripts/commands/job.ts';
 import { runLogin } from '../../scripts/commands/login.ts';
-import { ENDED_SESSIONS_NS } from '../../server/services/sessions.ts';
+import { ENDED_SESSIONS_NS } from '../../storage/namespaces.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
 import { startSpooler } from './support.ts';
