@@ -55,6 +55,15 @@ function served(record: JobRecord, site: ProviderSite): ServedJob {
   return site.primary ? record : { ...record, provider: site.name };
 }
 
+/**
+ * A damaged job's stand-in (storage/damaged.ts) written by a lab's spooler, which cannot read the job index on the
+ * server's storage, lacks what the submission said: served from the job's index entry, as the job list serves it.
+ */
+function withIndexed(job: ServedJob, entry: JobIndexEntry): ServedJob {
+  if (!job.setAside || job.meta !== undefined) return job;
+  return { ...job, createdAt: entry.createdAt, ...(entry.meta ? { meta: entry.meta } : {}) };
+}
+
 /** Queue positions are counted up to here; deeper jobs report this number. */
 const MAX_COUNTED_POSITION = 10_000;
 
@@ -162,8 +171,10 @@ export class JobService {
   /** The job record by id alone, if the user may see it (and its provider is still registered). */
   async byId(user: User, id: string): Promise<ServedJob | undefined> {
     const entry = await this.locate(user, id);
-    const site = entry && (await this.sites.find(entry.provider));
-    return site && (await this.jobOn(user, site, entry.backend, id));
+    if (!entry) return undefined;
+    const site = await this.sites.find(entry.provider);
+    const job = site && (await this.jobOn(user, site, entry.backend, id));
+    return job && withIndexed(job, entry);
   }
 
   private async jobOn(user: User, site: ProviderSite, backend: string, id: string): Promise<ServedJob | undefined> {
