@@ -1,10 +1,11 @@
 // A purge's removal of one job, at the version the purge found it at (JobLifecycle.purge looks the job up again when
 // it moved meanwhile): the job, its result, schedule entry, deferred entry or mark, and status, then its index entries,
 // in that order: the job's own documents in one transaction where the provider has them (with the indexes when they
-// live beside the jobs), the rest one by one.
+// live beside the jobs), the rest one by one. A queued job's virtual time goes back to its owner in that transaction
+// (schedule.ts, giveBack); without transactions the lifecycle gives it back after the removal.
 import type { StorageProvider, StoredDocument } from './contract.ts';
 import { type JobRecord, ns, placeOf } from './records.ts';
-import { scheduleNs } from './schedule.ts';
+import { giveBack, scheduleNs } from './schedule.ts';
 import { deferredKey, deferredNs } from './deferral.ts';
 import { isRaceLoss } from './stepwise-publisher.ts';
 
@@ -34,6 +35,7 @@ export async function removeJob(storage: StorageProvider, indexStorage: StorageP
       .transaction((tx) => {
         if (!tx.delete(placeOf(job), job.id, version)) return false;
         for (const [, namespace, key] of here) tx.delete(namespace, key);
+        if (job.state === 'QUEUED') giveBack(tx, job);
         return true;
       })
       .catch(raceLost);

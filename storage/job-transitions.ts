@@ -5,7 +5,7 @@ import { writeProjections } from './atomic-transitions.ts';
 import { assertKey } from './keys.ts';
 import type { ClaimedJob } from './lifecycle.ts';
 import { type JobRecord, type JobState, ns, placeOf, stateNamespace } from './records.ts';
-import { jobIdOf, nextEntry, scheduleNs, taken, unschedule } from './schedule.ts';
+import { giveBack, jobIdOf, nextEntry, scheduleNs, taken, unschedule } from './schedule.ts';
 import { promoteDue, requeueIn, undefer } from './deferral.ts';
 import { type AttemptFailure, afterFailedAttempt, attemptsUsed, isDue } from './retries.ts';
 import { readRecordIn, setAsideIn, type SetAsideListener } from './damaged.ts';
@@ -144,6 +144,7 @@ export class JobTransitions {
       const record = this.cancelledBeforeRun(queued.value);
       tx.move(ns.queued(backend), ns.deleted(backend), id, { value: record, expectedVersion: queued.version });
       unschedule(tx, queued.value);
+      giveBack(tx, queued.value);
       undefer(tx, queued.value);
       writeProjections(tx, record, this.wallClock());
       return 'CANCELLED';

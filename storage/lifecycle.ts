@@ -454,7 +454,11 @@ export class JobLifecycle {
       if (!found) throw new NotFoundError(`Job ${id} not found`);
       if (options.deadLettered && !found.value.deadLetter) throw new NotDeadLetteredError(id, found.value.state);
       if (found.value.state === 'RUNNING') throw new ConflictError(`Job ${id} is running; cancel it first`, 'job_running');
-      if (await removeJob(this.storage, this.indexStorage, found)) return;
+      if (await removeJob(this.storage, this.indexStorage, found)) {
+        // With transactions the removal gave the queued job's time back itself.
+        if (!this.storage.transaction && found.value.state === 'QUEUED') await this.schedule.giveBack(found.value);
+        return;
+      }
     }
     throw new ConflictError(`Job ${id} kept changing while it was being deleted; try again`, 'job_busy');
   }

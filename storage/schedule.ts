@@ -7,7 +7,7 @@
 // previous one (weight 1 unless an admin set the user's fair-share weight), and never before the start of the job last
 // taken from the band. A user with one job therefore waits for at most one job of each other user of weight 1 in the
 // band, however long their queues, and users with jobs waiting are served in proportion to their weights; ties go to
-// the older job.
+// the older job. A job that leaves the queue without running (cancelled, purged) gives its step back to its user.
 // Across bands, a claim compares the bands' first entries (one index seek per non-empty band, at most 10, whatever
 // the queue's length): a band's head gains one priority level per `agingMs` it has waited, and of heads at the same
 // level the one that has waited longer goes first, so a job at the head of band p is taken, at the latest, once it
@@ -64,9 +64,23 @@ export function bandOf(record: Pick<JobRecord, 'meta'>): number {
  * Starts are at least 1: 0 is the place of jobs queued before scheduling existed (entryKeyOf).
  */
 export function nextStart(clock: number | undefined, previous: number | undefined, weight: number | undefined): number {
-  const step = Math.max(1, Math.round(UNIT / (weight ?? 1)));
   const earliest = Math.max(1, clock ?? 0);
-  return previous === undefined ? earliest : Math.max(earliest, previous + step);
+  return previous === undefined ? earliest : Math.max(earliest, previous + stepOf(weight));
+}
+
+/** One job's virtual duration at a weight. */
+function stepOf(weight: number | undefined): number {
+  return Math.max(1, Math.round(UNIT / (weight ?? 1)));
+}
+
+/**
+ * A user's latest virtual start once one of their queued jobs leaves the queue without running (cancelled, purged):
+ * one step of that job's weight earlier, so jobs that will never run do not push the user's next job back. A job the
+ * band's clock has passed holds no time still ahead of its user, and gives nothing back (undefined: unchanged).
+ */
+export function givenBack(clock: number | undefined, latest: number | undefined, record: Pick<JobRecord, 'schedule' | 'weight'>): number | undefined {
+  if (record.schedule === undefined || latest === undefined || virtualStartOf(record.schedule) < (clock ?? 0)) return undefined;
+  return latest - stepOf(record.weight);
 }
 
 export function entryKey(band: number, v: number, id: string): string {
@@ -101,6 +115,16 @@ export function reschedule(tx: Transaction, record: JobRecord): void {
 /** Removes a job's entry when it leaves the queue. */
 export function unschedule(tx: Transaction, record: JobRecord): void {
   if (record.schedule) tx.delete(scheduleNs.entries(record.backend), record.schedule);
+}
+
+/** Gives a queued job's virtual time back to its owner when it leaves the queue without running (givenBack). */
+export function giveBack(tx: Transaction, record: JobRecord): void {
+  if (!record.schedule) return;
+  const band = bandOfKey(record.schedule);
+  const clock = tx.get<VirtualStart>(scheduleNs.clocks(record.backend), `b${band}`)?.value.v;
+  const users = scheduleNs.users(record.backend, band);
+  const v = givenBack(clock, tx.get<VirtualStart>(users, record.owner)?.value.v, record);
+  if (v !== undefined) tx.put(users, record.owner, { v } satisfies VirtualStart);
 }
 
 /** The entry of the job to take next: the head of the band with the highest priority after aging. */

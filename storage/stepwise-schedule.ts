@@ -54,6 +54,14 @@ export class StepwiseSchedule {
     return this.placements.place(record);
   }
 
+  /**
+   * Gives the virtual time of a job that left the queue without running back to its user, after its move. A crash
+   * before this, or a store that refuses it now, leaves the user one step further back, as if the job had run.
+   */
+  async giveBack(record: JobRecord): Promise<void> {
+    await repairable(this.placements.giveBack(record));
+  }
+
   /** Gives a queued record its entry (a new job after its record is written, a returning one after its move). */
   async enter(record: JobRecord): Promise<void> {
     await repairable(this.storage.put(scheduleNs.entries(record.backend), entryKeyOf(record), { id: record.id }));

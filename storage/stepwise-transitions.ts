@@ -193,7 +193,7 @@ export class StepwiseTransitions {
           expectedVersion: queued.version,
         });
         await this.publisher.publish(record, queued.value);
-        await this.schedule.leave(queued.value);
+        await Promise.all([this.schedule.leave(queued.value), this.schedule.giveBack(queued.value)]);
         return 'CANCELLED';
       } catch (error) {
         if (!isRaceLoss(error)) throw error;

@@ -1,5 +1,6 @@
 // Scheduling cases of the conformance suite (storage/schedule.ts): priority first, FIFO inside a priority, aging,
-// fair share between users (weighted), and a job that returns to the queue keeping its place. They run on every provider:
+// fair share between users (weighted), a job that returns to the queue keeping its place, and jobs that leave it without
+// running giving their place back. They run on every provider:
 // with transactions the schedule is written in each transition's transaction, elsewhere step by step.
 import { expect } from 'chai';
 import type { StorageProvider } from '../contract.ts';
@@ -111,6 +112,44 @@ export function schedulingCases(context: SchedulingContext): void {
       const kept = await submit(jobs, 'u', 0);
       expect(await jobs.cancel(backend, cancelled)).to.equal('CANCELLED');
       expect(await drain(jobs)).to.deep.equal([kept]);
+    });
+  });
+
+  describe('scheduling: jobs that leave the queue without running give their time back', () => {
+    /** Alice's new job's place among Bob's five after she queued `gone` jobs that `leave` took out of the queue. */
+    const placeAfterLeaving = async (gone: number, leave: (jobs: JobLifecycle, id: string) => Promise<unknown>) => {
+      const jobs = context.lifecycle();
+      const alice: string[] = [];
+      const bob: string[] = [];
+      for (let i = 0; i < Math.max(gone, 5); i += 1) {
+        if (i < gone) alice.push(await submit(jobs, 'alice'));
+        if (i < 5) bob.push(await submit(jobs, 'bob'));
+      }
+      for (const id of alice) await leave(jobs, id);
+      const fresh = await submit(jobs, 'alice');
+      return (await drain(jobs)).indexOf(fresh);
+    };
+
+    // Without the time back, Alice's new job would start after all of her cancelled ones: behind Bob's whole queue.
+    it('cancelled jobs do not push back their owner\'s next job', async () => {
+      expect(await placeAfterLeaving(8, (jobs, id) => jobs.cancel(backend, id))).to.be.at.most(1);
+    });
+
+    it('purged queued jobs do not push back their owner\'s next job', async () => {
+      expect(await placeAfterLeaving(8, (jobs, id) => jobs.purge(backend, id))).to.be.at.most(1);
+    });
+
+    it('gives back each of the jobs two replicas cancel at once', async () => {
+      const replicas = [context.lifecycle(), context.lifecycle()];
+      const first = await submit(replicas[0]!, 'alice');
+      const sweep = [];
+      for (let i = 0; i < 6; i += 1) sweep.push(await submit(replicas[0]!, 'alice'));
+      const bob = [await submit(replicas[0]!, 'bob'), await submit(replicas[0]!, 'bob'), await submit(replicas[0]!, 'bob')];
+      expect((await replicas[1]!.claim(backend, 's'))!.record.id).to.equal(first);
+      await Promise.all(sweep.map((id, i) => replicas[i % 2]!.cancel(backend, id)));
+      // Alice's next job starts one step after the one she ran, as if she had never queued the sweep: between Bob's.
+      const fresh = await submit(replicas[1]!, 'alice');
+      expect(await drain(replicas[0]!)).to.deep.equal([bob[0], bob[1], fresh, bob[2]]);
     });
   });
 
