@@ -38,6 +38,24 @@ describe('shared token buckets', () => {
     expect(total).to.be.within(32, 40);
   });
 
+  it('admits no more when one replica\'s clock runs an hour ahead, and the others still refill through it', async () => {
+    const { clock, stores } = replicas(2, { rate: 10, burst: 10 });
+    const options = { rate: 10, burst: 10, namespace: NAMESPACE };
+    const fast = new SharedBuckets(stores[0]!.storage, { ...options, now: () => clock.now + 3600_000 });
+    const slow = new SharedBuckets(stores[1]!.storage, { ...options, now: () => clock.now });
+    let total = 0;
+    let slowTotal = 0;
+    for (let step = 0; step < 40; step += 1) {
+      clock.now += 100;
+      const [byFast, bySlow] = await Promise.all([fast, slow].map(async (replica) => admitted(await Promise.all(Array.from({ length: 5 }, () => replica.take('k'))))));
+      total += byFast! + bySlow!;
+      slowTotal += bySlow!;
+    }
+    // 4 s at 10/s after a burst of 10; each replica's clock refilling what the other wrote had admitted hundreds.
+    expect(total, 'admitted across both replicas').to.be.within(40, 50);
+    expect(slowTotal, 'admitted by the replica whose clock is behind').to.be.above(0);
+  });
+
   it('writes the store at most once per admitted request, and about once per lease under load', async () => {
     const { buckets, stores } = replicas(1, { rate: 100, burst: 100 });
     expect(admitted(await Promise.all(Array.from({ length: 100 }, () => buckets[0]!.take('k'))))).to.equal(100);

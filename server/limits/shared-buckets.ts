@@ -6,8 +6,10 @@
 //
 // The bounded error, all on the strict side: a lease a replica does not use up is lost to the others (a lease is
 // what refills in 100 ms, or a quarter of a fuller bucket; it expires after LEASE_TTL_MS); a refusal is remembered
-// for up to REFUSAL_TTL_MS, so a bucket refilled meanwhile admits again up to that much later. Clock skew between
-// replicas shifts refills by the skew (NTP keeps it to milliseconds). Cost: one storage write per lease
+// for up to REFUSAL_TTL_MS, so a bucket refilled meanwhile admits again up to that much later. A bucket's time is the
+// latest any replica wrote: refills are counted on the fastest clock among its writers, so a replica whose clock is
+// behind by S refills nothing itself until its clock reaches that time (it spends what the others' reads refilled;
+// alone on a key, it refuses for up to S), and no skew admits more. Cost: one storage write per lease
 // (≤ 1 per request, ~1 per rate/10 requests under steady load) and one read per refusal period while refused.
 // A missing document is a full bucket, so sweep() deletes the documents of buckets that have refilled: the store
 // holds documents only for keys seen within the last burst/rate seconds or so.
@@ -124,7 +126,9 @@ export class SharedBuckets {
       const tokens = this.tokensAt(bucket, at);
       if (tokens < 1) return { result: { granted: 0, wait: Math.max(1, Math.ceil((1 - tokens) / rate)) } };
       const granted = Math.min(Math.floor(tokens), Math.max(this.leaseSize, Math.floor(tokens / 4)));
-      return { write: { tokens: tokens - granted, at }, result: { granted, wait: 0 } };
+      // The bucket's time never goes back: a replica whose clock is behind writing its own time would let one whose
+      // clock is ahead refill, at its next read, all the time between the two clocks.
+      return { write: { tokens: tokens - granted, at: Math.max(at, bucket?.at ?? at) }, result: { granted, wait: 0 } };
     });
     const at = this.now();
     lease.tokens = granted;
