@@ -94,8 +94,6 @@ export class ProviderSites implements SiteLookup {
   /** The site of a provider; `undefined` (an index entry without a provider) is the primary. NotFoundError if unknown. */
   async get(name: string | undefined): Promise<ProviderSite> {
     if (name === undefined || name === this.primaryName) return this.primary;
-    // Asked first, so a provider removed by another process (the CLI) is unknown here too, not served from the cache.
-    await this.registry.summary(name);
     const storage = await this.opened(name);
     let lifecycle = this.lifecycles.get(storage);
     if (!lifecycle) {
@@ -109,13 +107,15 @@ export class ProviderSites implements SiteLookup {
   }
 
   /**
-   * The provider's storage. One that cannot be opened (a login this server cannot decrypt, a database it cannot
-   * connect to) answers 503.
+   * The provider's storage, as its registry entry is now (the registry reads it at each opening, so a provider another
+   * process removed, or added again with another login, is seen as such at once). One that cannot be opened (a login
+   * this server cannot decrypt, a database it cannot connect to) answers 503; one removed, NotFoundError.
    */
   private async opened(name: string): Promise<StorageProvider> {
     try {
       return await this.registry.open(name);
     } catch (error) {
+      if (error instanceof NotFoundError) throw error;
       this.unavailable(name, error);
       throw new StorageUnavailableError(`Storage provider ${name} cannot be opened right now`);
     }

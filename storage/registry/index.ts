@@ -69,8 +69,14 @@ export interface NewProvider {
   layout?: string;
 }
 
+/** A provider opened for one registry entry (`entry` tells a provider added again under its name from the old one). */
+interface Opened {
+  entry: string;
+  opening: Promise<StorageProvider>;
+}
+
 export class ProviderRegistry {
-  private readonly opened = new Map<string, Promise<StorageProvider>>();
+  private readonly opened = new Map<string, Opened>();
 
   constructor(
     private readonly primary: StorageProvider,
@@ -164,7 +170,7 @@ export class ProviderRegistry {
     if (!(await this.primary.delete(PROVIDERS_NS, name))) throw new NotFoundError(`No storage provider named ${name}`);
     const opened = this.opened.get(name);
     this.opened.delete(name);
-    if (opened) await (await opened).close();
+    if (opened) await (await opened.opening).close();
   }
 
   /** The spec of a provider, with its decrypted login: for opening it here or in another process. */
@@ -174,21 +180,36 @@ export class ProviderRegistry {
     return loginToSpec(stored.type, unseal(stored.login, await this.secret()));
   }
 
-  /** An open provider by name (cached); the primary storage for the default name. */
+  /**
+   * An open provider by name; the primary storage for the default name. Openings are kept while the registry entry is
+   * the same one: a provider another process removed and added again under its name (another login) is opened anew,
+   * the old one closed. NotFoundError once it is removed.
+   */
   async open(name: string): Promise<StorageProvider> {
     if (name === this.primaryName) return this.primary;
-    let opening = this.opened.get(name);
-    if (!opening) {
-      opening = this.openEntry(name);
-      this.opened.set(name, opening);
-      opening.catch(() => this.opened.delete(name));
-    }
+    const stored = (await this.entry(name)).value;
+    // The login is sealed with a fresh nonce at every add, so it names this entry and no other.
+    const entry = `${stored.createdAt}\u0000${JSON.stringify(stored.login)}`;
+    const known = this.opened.get(name);
+    if (known?.entry === entry) return known.opening;
+    if (known) this.forget(name, known);
+    const opening = this.openEntry(name, stored);
+    const opened = { entry, opening };
+    this.opened.set(name, opened);
+    opening.catch(() => {
+      if (this.opened.get(name) === opened) this.opened.delete(name);
+    });
     return opening;
   }
 
+  /** Drops an opening and closes its provider once it has opened (requests still on it may fail: it was replaced). */
+  private forget(name: string, opened: Opened): void {
+    if (this.opened.get(name) === opened) this.opened.delete(name);
+    void opened.opening.then((storage) => storage.close()).catch(() => undefined);
+  }
+
   /** A sqooler-layout provider opens as a read-only view of sqooler's documents, its owners from the primary's index. */
-  private async openEntry(name: string): Promise<StorageProvider> {
-    const stored = (await this.entry(name)).value;
+  private async openEntry(name: string, stored: StoredEntry): Promise<StorageProvider> {
     const login = unseal(stored.login, await this.secret());
     const spec = loginToSpec(stored.type, login);
     const index = { storage: this.primary, provider: name };
@@ -202,7 +223,7 @@ export class ProviderRegistry {
   async close(): Promise<void> {
     const all = [...this.opened.values()];
     this.opened.clear();
-    await Promise.all(all.map(async (opening) => (await opening.catch(() => undefined))?.close()));
+    await Promise.all(all.map(async ({ opening }) => (await opening.catch(() => undefined))?.close()));
   }
 
   private async entry(name: string) {
