@@ -9,6 +9,7 @@
 import type { Logger } from '../../config/logger.ts';
 import { isJobId, jobIdTime } from '../../storage/keys.ts';
 import { ns } from '../../storage/records.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
 import { type OutboxEntry, instantKey, listEventKeys, readEvents } from './outbox.ts';
 import { accepted, type EventSource } from './sources.ts';
 
@@ -68,6 +69,11 @@ export class EventFeed {
     private readonly source: EventSource,
     private readonly options: FeedOptions,
   ) {}
+
+  /** The storage whose outbox this feed reads. */
+  get storage(): StorageProvider {
+    return this.source.storage;
+  }
 
   start(): void {
     this.position = instantKey(Date.now() - this.options.settleMs);

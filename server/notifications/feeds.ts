@@ -1,7 +1,7 @@
 // One live feed per outbox (server/notifications/sources.ts), behind one subscription: event streams and the
 // dispatcher hear of every provider's events without knowing which providers there are. The set of outboxes is
-// looked at again every few seconds, so a provider registered or activated while the server runs is picked up and a
-// deactivated one is let go.
+// looked at again every few seconds, so a provider registered, activated or added again with another login while the
+// server runs is picked up and a deactivated or replaced one is let go.
 import { EventFeed, type FeedListener, type FeedOptions } from './feed.ts';
 import type { EventSources } from './sources.ts';
 
@@ -58,9 +58,10 @@ export class FeedSet {
       try {
         const sources = await this.sources();
         if (this.closed) return;
-        const wanted = new Set(sources.map((source) => source.name));
+        const wanted = new Map(sources.map((source) => [source.name, source.storage]));
         for (const [name, feed] of this.feeds) {
-          if (wanted.has(name)) continue;
+          // A provider added again under its name (another process removed it) has another storage: read that one.
+          if (wanted.get(name) === feed.storage) continue;
           feed.close();
           this.feeds.delete(name);
         }
