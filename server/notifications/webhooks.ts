@@ -9,6 +9,7 @@ import type { EventState, JobEventView, WebhookPayload } from '../../schemas/not
 import { ConflictError, NotFoundError, QuotaExceededError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { KeyedTurns } from '../limits/keyed-turns.ts';
+import { RevisionCache } from '../../storage/revision-cache.ts';
 import { seal, unseal, type SealedLogin } from '../../storage/registry/secrets.ts';
 import type { JobEvent } from '../../storage/records.ts';
 import type { AddressPolicy } from './address-guard.ts';
@@ -29,8 +30,8 @@ export interface WebhookRecord {
 type StoredWebhook = Omit<WebhookRecord, 'secret'> & ({ sealedSecret: SealedLogin } | { secret: string });
 
 export const MAX_WEBHOOKS_PER_USER = 20;
-export const webhooksNs = (owner: string) => `webhooks/${owner}`;
-const CACHE_MS = 500;
+const WEBHOOKS_AREA = 'webhooks';
+export const webhooksNs = (owner: string) => `${WEBHOOKS_AREA}/${owner}`;
 
 /** The job event as the API shows it (SSE `data:` and the webhook payload's `data`). */
 export function eventView(event: JobEvent, baseUrl: string): JobEventView {
@@ -54,13 +55,16 @@ export function webhookPayload(event: JobEvent, baseUrl: string): WebhookPayload
 }
 
 export class WebhookStore {
-  private readonly cache = new Map<string, { at: number; hooks: WebhookRecord[] }>();
+  /** Each owner's webhooks while the store's `webhooks` area is unchanged, whichever process changes it. */
+  private readonly lists: RevisionCache<WebhookRecord[]>;
   private readonly turns = new KeyedTurns();
 
   constructor(
     private readonly storage: StorageProvider,
     private readonly secretKey: string,
-  ) {}
+  ) {
+    this.lists = new RevisionCache(storage, [WEBHOOKS_AREA]);
+  }
 
   private stored(record: WebhookRecord): StoredWebhook {
     const { secret, ...rest } = record;
@@ -91,7 +95,6 @@ export class WebhookStore {
       createdAt: new Date().toISOString(),
     };
     await this.storage.put(webhooksNs(owner), record.id, this.stored(record), { ifAbsent: true });
-    this.cache.delete(owner);
     if ((await count(1)) > MAX_WEBHOOKS_PER_USER) {
       await this.storage.delete(webhooksNs(owner), record.id);
       throw full();
@@ -123,18 +126,16 @@ export class WebhookStore {
     return records.filter((record): record is WebhookRecord => record !== undefined);
   }
 
-  /** The owner's webhooks, at most half a second old: the dispatcher asks once per event. */
-  async cachedList(owner: string): Promise<WebhookRecord[]> {
-    const hit = this.cache.get(owner);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.hooks;
-    const hooks = await this.list(owner);
-    this.cache.set(owner, { at: Date.now(), hooks });
-    return hooks;
+  /**
+   * The owner's webhooks as they are now (frozen): the dispatcher asks once per event, and a webhook registered through
+   * any server gets the events recorded after its registration was answered.
+   */
+  async cachedList(owner: string): Promise<readonly WebhookRecord[]> {
+    return (await this.lists.get(owner, () => this.list(owner)))!;
   }
 
   async delete(owner: string, id: string): Promise<boolean> {
     if (!/^[0-9a-f]{16}$/.test(id)) return false;
-    this.cache.delete(owner);
     return this.storage.delete(webhooksNs(owner), id);
   }
 }
