@@ -1,6 +1,6 @@
 // The dispatcher: turns outbox events into pending deliveries and has them made. Of all servers on one storage
 // exactly one dispatches at a time: it holds a lease document (`notify/dispatch/lease`, renewed by compare-and-swap,
-// taken over by anyone once it expires), and it reads each outbox (the server's own and every active registered
+// taken over by anyone who has seen it unchanged for a whole lease), and it reads each outbox (the server's own and every active registered
 // provider's, see sources.ts) after a cursor document on the server's storage (`notify/dispatch/cursor` for its own,
 // `cursor-<provider>` for a provider's).
 // The cursor trails real time by the settle window, because a writer's key can become visible after later keys
@@ -73,6 +73,8 @@ const cursorKey = (source: EventSource) => (source.primary ? CURSOR_KEY : `${CUR
 export class Dispatcher {
   private leaseVersion: string | undefined;
   private leaseExpiresAt = 0;
+  /** Another holder's lease as this process first saw it at its version, by this process's clock. */
+  private witnessed: { version: string; at: number } | undefined;
   /** Per outbox: keys inside the settle window this process already fanned out. */
   private readonly handled = new Map<string, Set<string>>();
   private readonly lastCursorWrite = new Map<string, number>();
@@ -191,7 +193,12 @@ export class Dispatcher {
     }
   }
 
-  /** Takes or renews the lease; a lease still more than half valid is not rewritten. */
+  /**
+   * Takes or renews the lease; a lease still more than half valid is not rewritten. Another holder's lease is taken
+   * over once this process has seen it at one version for a whole lease, by its own clock: its holder trusts it for
+   * that long after writing it, by its clock, so only elapsed times are compared and a clock that is off by any
+   * amount never makes two dispatchers (judged by `expiresAt`, one an hour ahead took every lease at once).
+   */
   private async holdLease(): Promise<boolean> {
     const now = Date.now();
     if (this.leaseVersion && this.leaseExpiresAt - now > this.options.leaseMs / 2) return true;
@@ -199,7 +206,7 @@ export class Dispatcher {
     try {
       const current = await this.storage.get<LeaseDoc>(DISPATCH_NS, LEASE_KEY);
       if (!current) this.leaseVersion = await this.storage.put(DISPATCH_NS, LEASE_KEY, lease, { ifAbsent: true });
-      else if (current.value.holder === lease.holder || current.value.expiresAt <= now) {
+      else if (current.value.holder === lease.holder || this.unchangedForALease(current.version, now)) {
         this.leaseVersion = await this.storage.replace(DISPATCH_NS, LEASE_KEY, lease, current.version);
       } else {
         if (this.leaseVersion) this.options.log.info({ holder: current.value.holder }, 'another server dispatches notifications now');
@@ -214,6 +221,15 @@ export class Dispatcher {
     if (this.leaseExpiresAt <= now) this.options.log.info({ holder: lease.holder }, 'this server dispatches notifications');
     this.leaseExpiresAt = lease.expiresAt;
     return true;
+  }
+
+  /** Whether another holder's lease, at `version`, has been seen unchanged for a whole lease; starts watching a new one. */
+  private unchangedForALease(version: string, now: number): boolean {
+    if (this.witnessed?.version !== version) {
+      this.witnessed = { version, at: now };
+      return false;
+    }
+    return now - this.witnessed.at >= this.options.leaseMs;
   }
 
   /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import { DeliveryStore } from '../../server/notifications/deliveries.ts';
-import { Dispatcher } from '../../server/notifications/dispatcher.ts';
+import { DISPATCH_NS, Dispatcher } from '../../server/notifications/dispatcher.ts';
 import { scanEvents, type OutboxEntry } from '../../server/notifications/outbox.ts';
 import { DeliveryWorker } from '../../server/notifications/worker.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
@@ -19,6 +19,20 @@ import { withoutTransactions } from '../support/stepwise.ts';
 import { eventually } from './support.ts';
 
 const BACKEND = 'outbox';
+
+/** The store as a process whose clock is `ms` behind writes the dispatcher's lease: expiring that much earlier. */
+function clockBehind(storage: StorageProvider, ms: number): StorageProvider {
+  const shifted = (namespace: string, value: unknown) =>
+    namespace === DISPATCH_NS && value !== null && typeof value === 'object' && 'expiresAt' in value ? { ...value, expiresAt: Number(value.expiresAt) - ms } : value;
+  return new Proxy(storage, {
+    get(target, property, receiver) {
+      if (property === 'put') return (namespace: string, key: string, value: unknown, options?: object) => target.put(namespace, key, shifted(namespace, value), options);
+      if (property === 'replace') return (namespace: string, key: string, value: unknown, version: string) => target.replace(namespace, key, shifted(namespace, value), version);
+      const member = Reflect.get(target, property, receiver) as unknown;
+      return typeof member === 'function' ? (member as (...args: unknown[]) => unknown).bind(target) : member;
+    },
+  });
+}
 const silent = pino({ level: 'silent' });
 
 describe('the job-event outbox', function () {
@@ -115,10 +129,10 @@ describe('the job-event outbox', function () {
   });
 
   describe('dispatcher', () => {
-    const dispatcher = (holder: string, seen: { holder: string; key: string }[], settleMs = 100) => {
+    const dispatcher = (holder: string, seen: { holder: string; key: string }[], settleMs = 100, store: StorageProvider = storage) => {
       const deliveries = new DeliveryStore(storage);
       const worker = new DeliveryWorker(deliveries, async () => ({ drop: 'unused', log: false }), { baseMs: 10, maxMs: 10, retryMs: 10 }, silent, { claimMs: 1000 });
-      return new Dispatcher(storage, {
+      return new Dispatcher(store, {
         holder,
         leaseMs: 600,
         pollMs: 20,
@@ -151,6 +165,28 @@ describe('the job-event outbox', function () {
       expect(new Set(seen.map((s) => s.key)).size).to.equal(15);
       expect(seen.slice(10).every((s) => s.holder !== seen[0]!.holder)).to.equal(true);
       await Promise.all(servers.map((server) => server.close()));
+    });
+
+    it('keeps one dispatcher when the holder\'s clock runs an hour behind another server\'s, and hands over when it dies', async () => {
+      const holder = dispatcher('a', [], 100, clockBehind(storage, 3600_000));
+      holder.start();
+      await eventually(async () => holder.leading || undefined);
+      const ahead = dispatcher('b', []);
+      ahead.start();
+      let aheadLed = false;
+      // Three leases: the holder renews throughout, so its lease never looks abandoned.
+      for (const end = Date.now() + 1800; Date.now() < end; ) {
+        aheadLed ||= ahead.leading;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(aheadLed, 'the other server dispatched too').to.equal(false);
+      expect(holder.leading, 'the holder still dispatches').to.equal(true);
+
+      // Stopped without handing the lease on, as a killed process does.
+      await holder.close().catch(() => undefined);
+      await storage.put(DISPATCH_NS, 'lease', { holder: 'a', expiresAt: Date.now() + 600 });
+      await eventually(async () => ahead.leading || undefined, 5000);
+      await ahead.close();
     });
 
     it('dispatches an event that becomes visible behind keys it already read, within the settle window', async () => {
