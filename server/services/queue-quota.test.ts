@@ -59,6 +59,19 @@ describe('queue quota', () => {
     expect(answers.filter(Boolean)).to.have.length(4);
   });
 
+  it('makes room at once for jobs that left the queue when the replica that counted last has a clock an hour ahead', async () => {
+    const bucket = new FakeObjects('aws');
+    const queued = { n: 0 };
+    const { index } = fakeIndex(queued);
+    const ahead = new QueueQuota(countingStore(bucket).storage, index, 5, () => Date.now() + 3600_000);
+    const other = new QueueQuota(countingStore(bucket).storage, index, 5);
+    for (let i = 0; i < 5; i += 1) expect(await submit(ahead, queued)).to.equal(true);
+    expect(await submit(ahead, queued), 'past the limit').to.equal(false);
+    queued.n = 0;
+    expect(await submit(other, queued), 'after the queue emptied').to.equal(true);
+    expect(await submit(ahead, queued), 'and on the replica ahead').to.equal(true);
+  });
+
   it('counts the queue once for a burst and writes the store far less than once per submission', async () => {
     const queued = { n: 0 };
     const { index, asked } = fakeIndex(queued);

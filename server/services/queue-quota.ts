@@ -16,7 +16,9 @@
 // none unused when it counts. So the quota is exact at the limit, except for submissions admitted but not yet
 // indexed at the moment of a recount (concurrent submissions of one user, over milliseconds). Errors otherwise run
 // strict: another replica's used grants count twice for up to KEEP_GRANTS_MS after a recount, and its unused leased
-// slots (at most a quarter of the room left, one near the limit) are unavailable to the others until then.
+// slots (at most a quarter of the room left, one near the limit) are unavailable to the others until then. Times are
+// each replica's own clock: a replica whose clock is ahead by more than KEEP_GRANTS_MS drops the others' grants at its
+// recounts, so their slots leased but not yet indexed may be admitted twice (one per replica near the limit).
 import { randomBytes } from 'node:crypto';
 import { QuotaExceededError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
@@ -85,20 +87,27 @@ export class QueueQuota {
   /** Leases slots from the shared document, recounting the queue first when the count is old or shows no room. */
   private async fetch(owner: string, lease: Lease): Promise<void> {
     let fresh: { count: number; at: number } | undefined;
+    /** The stored count's time when this replica decided to count (none stored: undefined). */
+    let basis: number | undefined;
     for (;;) {
       const outcome = await changeShared<QuotaDocument, number | 'recount'>(this.storage, QUOTA_NAMESPACE, owner, (stored) => {
         const at = this.now();
         let doc = stored && { ...stored, recent: stored.recent.filter(([when]) => when > at - KEEP_GRANTS_MS) };
         if (doc) doc.settled += granted(stored!) - granted(doc);
-        // A count newer than the stored one replaces it (another replica may have counted after this one began).
-        const recounted = fresh !== undefined && (!doc || fresh.at >= doc.countedAt);
+        // This count replaces the stored one unless another replica counted after this one decided to: theirs is as
+        // fresh. Which count is newer is never judged by comparing two replicas' clocks: one behind could not replace a
+        // count made by one ahead, and refused a user whose jobs had left the queue until its clock caught up.
+        const recounted = fresh !== undefined && (!doc || doc.countedAt === basis);
         if (recounted) {
           const recent = (doc?.recent ?? []).filter(([when, , by]) => by !== this.replica && when > fresh!.at - KEEP_GRANTS_MS);
           doc = { count: fresh!.count, countedAt: fresh!.at, settled: 0, recent };
         }
         const room = doc ? this.limit - doc.count - granted(doc) : 0;
         const old = !doc || (at - doc.countedAt >= RECOUNT_AFTER_MS && room < this.limit / 4);
-        if (!fresh && (old || room < 1)) return { result: 'recount' };
+        if (!fresh && (old || room < 1)) {
+          basis = stored?.countedAt;
+          return { result: 'recount' };
+        }
         if (room < 1) return { write: recounted ? doc : undefined, result: 0 };
         const slots = Math.min(MAX_LEASE, Math.max(1, Math.floor(room / 4)));
         return { write: { ...doc!, recent: [...doc!.recent, [at, slots, this.replica]] }, result: slots };
