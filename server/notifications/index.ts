@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
-import type { JobEvent } from '../../storage/records.ts';
+import { type JobEvent, ns } from '../../storage/records.ts';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import type { UserService } from '../services/users.ts';
 import type { AddressPolicy } from './address-guard.ts';
@@ -151,6 +151,21 @@ export class Notifications {
     const until = scans.reduce<string | undefined>((least, scan) => (scan.until !== undefined && (least === undefined || scan.until < least) ? scan.until : least), undefined);
     const entries = scans.flatMap((scan) => scan.entries).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return { entries, ...(until === undefined ? {} : { until }) };
+  }
+
+  /** Whether an outbox holds an event under `key` (a registered provider that cannot be read just now holds none). */
+  async recorded(key: string): Promise<boolean> {
+    const found = await Promise.all(
+      (await this.options.sources()).map(async (source) => {
+        try {
+          return (await source.storage.get(ns.events, key)) !== undefined;
+        } catch (error) {
+          if (source.primary || !(error instanceof StorageUnavailableError)) throw error;
+          return false;
+        }
+      }),
+    );
+    return found.includes(true);
   }
 
   /** Registers an open event stream; `end` runs when the server stops. Returns the deregistration. */

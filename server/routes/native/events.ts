@@ -144,8 +144,11 @@ export function eventOperations(deps: NativeDeps): Operation[] {
       async handle(ctx, { user }) {
         const lastId = ctx.get('last-event-id');
         // An id no server of this store can have sent yet (another store's, a made-up one far ahead of every clock)
-        // would hide every change until the outbox's keys passed it: the stream starts live instead.
-        const resumeFrom = isEventKey(lastId) && keyTime(lastId) <= Date.now() + notifications.settleMs ? lastId : undefined;
+        // would hide every change until the outbox's keys passed it: the stream starts live instead. An id ahead of
+        // this server's clock is still one to resume from if it is in an outbox: written by a process whose clock is
+        // ahead of this one's and sent by another replica (starting live lost the changes since).
+        const ahead = isEventKey(lastId) && keyTime(lastId) > Date.now() + notifications.settleMs;
+        const resumeFrom = isEventKey(lastId) && (!ahead || (await notifications.recorded(lastId))) ? lastId : undefined;
         const stream = open(ctx, user);
         const seqs = new Map<string, number>();
         let live = false;
