@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { createServer } from 'node:net';
 import { PASSWORD, startHarness, type Harness } from '../../test/native-api/harness.ts';
-import { getSession, logOut, setSession } from './session.ts';
+import { getSession, logOut, setSession, takeLogOutNotice } from './session.ts';
 import type { UserView } from './types.ts';
 
 class MemoryStorage {
@@ -61,6 +61,7 @@ describe('ui: logging out', function () {
     expect(sessionStorage.length).to.equal(0);
     const refused = await me(token);
     expect([refused.status, (refused.body as { error: { code: string } }).error.code]).to.deep.equal([401, 'token_revoked']);
+    expect(takeLogOutNotice()).to.equal(undefined);
   });
 
   it('forgets the token in the tab when the server cannot be reached', async () => {
@@ -69,6 +70,23 @@ describe('ui: logging out', function () {
     await logOut();
     expect(getSession()).to.equal(undefined);
     expect(sessionStorage.length).to.equal(0);
+    expect((await me(token)).status).to.equal(200);
+    // The user is told that the token lives on, and until when; once.
+    expect(takeLogOutNotice()).to.match(/server could not be told: the session's token stays valid until .+\./);
+    expect(takeLogOutNotice()).to.equal(undefined);
+  });
+
+  it('tells the user when the server answers the log-out with an error', async () => {
+    origin = h.url;
+    const token = await signIn();
+    globalThis.fetch = async (input, init) => (String(input) === '/api/v1/auth/token' ? new Response('{}', { status: 503 }) : realFetch(new URL(String(input), origin), init));
+    try {
+      await logOut();
+    } finally {
+      globalThis.fetch = (input, init) => realFetch(new URL(String(input), origin), init);
+    }
+    expect(getSession()).to.equal(undefined);
+    expect(takeLogOutNotice()).to.include('stays valid');
     expect((await me(token)).status).to.equal(200);
   });
 });

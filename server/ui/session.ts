@@ -44,24 +44,36 @@ export function setSession(session: Session | undefined): void {
 /** How long logging out waits for the server: a server that does not answer must not keep anyone signed in here. */
 const LOG_OUT_WAIT_MS = 5000;
 
+/** Said on the log-in page after a log-out the server did not confirm; taken once (takeLogOutNotice). */
+let logOutNotice: string | undefined;
+
 /**
  * Asks the server to end the session's access token, so that a copy of it (a shared machine's sessionStorage, a
  * proxy log) stops working too, then forgets it here, whether the server answered or not. `keepalive` lets the
- * request finish when the tab is closed right after.
+ * request finish when the tab is closed right after. A server that did not confirm (unreachable, too slow, an error)
+ * still accepts the token until it expires, and the log-in page says so: whoever has a copy could go on using it.
  */
 export async function logOut(): Promise<void> {
   const session = getSession();
   if (session) {
-    const ended = fetch('/api/v1/auth/token', {
+    const ended = await fetch('/api/v1/auth/token', {
       method: 'DELETE',
       headers: { Authorization: `Bearer ${session.token}` },
       keepalive: true,
       signal: AbortSignal.timeout(LOG_OUT_WAIT_MS),
-    });
-    // Unreachable or too slow: the token is forgotten here all the same, and the server refuses it once it expires.
-    await ended.catch(() => undefined);
+    }).then((response) => response.ok, () => false);
+    logOutNotice = ended
+      ? undefined
+      : `You are logged out in this tab, but the server could not be told: the session's token stays valid until ${new Date(session.expiresAt).toLocaleString()}. Log in and out again to end it sooner.`;
   }
   setSession(undefined);
+}
+
+/** The notice of the last unconfirmed log-out, once: a later visit to the log-in page shows nothing. */
+export function takeLogOutNotice(): string | undefined {
+  const notice = logOutNotice;
+  logOutNotice = undefined;
+  return notice;
 }
 
 /** Re-renders the component whenever someone logs in or out. */

@@ -3,9 +3,9 @@ import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
-import { ErrorNotice } from '../components/notice.ts';
+import { ErrorNotice, InfoNotice } from '../components/notice.ts';
 import { Link, navigate } from '../router.ts';
-import { setSession } from '../session.ts';
+import { setSession, takeLogOutNotice } from '../session.ts';
 import type { AccessToken, UserView } from '../types.ts';
 
 /** Exchanges a password for an access token and starts the session; shared with the sign-up page. */
@@ -38,6 +38,7 @@ export function safeNext(next: string | null): string {
 }
 
 export function LoginPage({ next }: { next: string | null }): VNode {
+  const [loggedOutNotice] = useState(takeLogOutNotice);
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const submit = async (event: Event) => {
@@ -56,6 +57,7 @@ export function LoginPage({ next }: { next: string | null }): VNode {
   };
   return html`
     <h1>Log in</h1>
+    ${loggedOutNotice ? html`<${InfoNotice}>${loggedOutNotice}<//>` : null}
     <form class="narrow" onSubmit=${submit}>
       <label>Username <input name="username" autocomplete="username" required maxlength="64" /></label>
       <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="256" /></label>
