@@ -35,6 +35,11 @@ export interface BackendDefinition {
   wireOrders?: WireOrder[];
   /** How the state size and Hamiltonians follow from a job, published so the server can refuse oversized jobs. */
   work?: { hilbertSpace: HilbertSpaceModel; maxHamiltonianNonZeros?: number; hamiltonianGates?: Record<string, HamiltonianGate> };
+  /**
+   * The largest outcome one `measure` reports where every wire has a fixed number of levels (1 on two-level wires);
+   * absent where a job sets it (a `load` of n atoms, which a device may count otherwise).
+   */
+  largestOutcome?: number;
   /** The experiment as the device runs it (the qubit text form becomes instructions); identity if absent. */
   compile?(experiment: Experiment): Experiment;
   runExperiment(name: string, experiment: Experiment, context: RunContext): Promise<ExperimentData> | ExperimentData;

@@ -80,8 +80,12 @@ export class ExternalRuntime {
     this.id = `${backend}-${createHash('sha256').update(settings.command).digest('hex').slice(0, 12)}`;
   }
 
-  /** Runs the command once for the job; rejects only when `signal` aborts (the command is killed then). */
-  async run(jobId: string, job: Job, signal?: AbortSignal): Promise<RuntimeOutcome> {
+  /**
+   * Runs the command once for the job; rejects only when `signal` aborts (the command is killed then). `largestOutcome`
+   * is the backend's (BackendDefinition.largestOutcome): a memory entry beyond it fails the run.
+   */
+  async run(jobId: string, job: Job, options: { signal?: AbortSignal; largestOutcome?: number } = {}): Promise<RuntimeOutcome> {
+    const { signal } = options;
     const { command, timeoutMs } = this.settings;
     const request: RuntimeRequest = { protocol: PROTOCOL, job_id: jobId, backend: this.backend, runtime_id: this.id, timeout_ms: timeoutMs, job };
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !PRIVATE_ENV.test(key)));
@@ -108,11 +112,11 @@ export class ExternalRuntime {
     };
     const seconds = ((Date.parse(outcome.endedAt) - Date.parse(outcome.startedAt)) / 1000).toFixed(2);
     const line = `Runtime ${this.id} ${ending(outcome)} after ${seconds} s.`;
-    const verdict = this.interpret(outcome, job);
+    const verdict = this.interpret(outcome, job, options.largestOutcome);
     return 'failure' in verdict ? { record, line, failure: `runtime ${this.id} ${verdict.failure}` } : { record, line, data: verdict.data };
   }
 
-  private interpret(outcome: CommandOutcome, job: Job): { data: Record<string, ExperimentData> } | { failure: string } {
+  private interpret(outcome: CommandOutcome, job: Job, largestOutcome: number | undefined): { data: Record<string, ExperimentData> } | { failure: string } {
     const stderr = lastWords(outcome.stderrTail);
     const said = stderr ? `: ${stderr}` : '';
     if (outcome.spawnError) return { failure: `could not be started: ${outcome.spawnError}` };
@@ -121,7 +125,7 @@ export class ExternalRuntime {
     const clean = outcome.exitCode === 0 && !outcome.exitSignal;
     const ended = `${ending(outcome)}${said}`;
     try {
-      const data = parseRuntimeOutput(outcome.stdout, job);
+      const data = parseRuntimeOutput(outcome.stdout, job, largestOutcome);
       return clean ? { data } : { failure: ended };
     } catch (error) {
       if (!(error instanceof RuntimeOutputError)) throw error;
@@ -143,7 +147,10 @@ export function withRuntime(backend: BackendDefinition, runtime: ExternalRuntime
     async runJob(job, context) {
       context.checkpoint();
       const compiled = Object.fromEntries(Object.entries(job).map(([name, experiment]) => [name, compile(experiment)]));
-      const outcome = await runtime.run(context.jobId, compiled, context.signal);
+      const outcome = await runtime.run(context.jobId, compiled, {
+        ...(context.signal ? { signal: context.signal } : {}),
+        ...(backend.largestOutcome === undefined ? {} : { largestOutcome: backend.largestOutcome }),
+      });
       await context.note?.(outcome.line, { runtime: outcome.record });
       if (outcome.failure !== undefined || !outcome.data) throw new RuntimeFailure(outcome.failure, outcome.record);
       return outcome.data;

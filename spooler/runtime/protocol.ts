@@ -30,7 +30,22 @@ export class RuntimeOutputError extends Error {
   }
 }
 
-const MEMORY_ENTRY = /^(\d+( \d+)*)?$/;
+/** One outcome: a count in decimal digits, without leading zeros. */
+const OUTCOME = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * What is wrong with one memory entry, if anything: it must hold one outcome per `measure`, in their order, separated
+ * by single spaces (the empty string without any), each at most `largestOutcome` when the backend has one.
+ */
+function entryProblem(entry: unknown, measures: number, largestOutcome: number | undefined): string | undefined {
+  const range = largestOutcome === undefined ? 'a count' : `0 … ${largestOutcome}`;
+  const wanted = `${measures} outcome(s) (one per "measure"), each ${range}, separated by single spaces`;
+  if (typeof entry !== 'string') return `is ${JSON.stringify(entry)?.slice(0, 40)}, not a string of ${wanted}`;
+  const outcomes = entry === '' ? [] : entry.split(' ');
+  const fits =
+    outcomes.length === measures && outcomes.every((outcome) => OUTCOME.test(outcome) && (largestOutcome === undefined || Number(outcome) <= largestOutcome));
+  return fits ? undefined : `${JSON.stringify(entry.slice(0, 40))} is not ${wanted}`;
+}
 
 function describeStart(stdout: string): string {
   const start = stdout.trim().slice(0, 60);
@@ -39,9 +54,11 @@ function describeStart(stdout: string): string {
 
 /**
  * Reads stdout: `{"results": {"experiment_0": {"memory": ["0 1", …]}, …}}`, one entry per experiment with one
- * memory string per shot, or `{"error": "why the device could not run it"}`.
+ * memory string per shot, or `{"error": "why the device could not run it"}`. A memory that is not what the job's
+ * `measure`s give (a missing or extra outcome, a level the backend's wires do not have) fails the run: it would be
+ * published, and signed, as the device's result.
  */
-export function parseRuntimeOutput(stdout: string, job: Job): Record<string, ExperimentData> {
+export function parseRuntimeOutput(stdout: string, job: Job, largestOutcome?: number): Record<string, ExperimentData> {
   let output: unknown;
   try {
     output = JSON.parse(stdout);
@@ -57,11 +74,17 @@ export function parseRuntimeOutput(stdout: string, job: Job): Record<string, Exp
   const data: Record<string, ExperimentData> = {};
   for (const [name, experiment] of Object.entries(job)) {
     const memory = (results as Record<string, { memory?: unknown } | undefined>)[name]?.memory;
-    const valid = Array.isArray(memory) && memory.length === experiment.shots && memory.every((m) => typeof m === 'string' && MEMORY_ENTRY.test(m));
-    if (!valid) {
-      throw new RuntimeOutputError(
-        `result for ${name}: "memory" must be a list of ${experiment.shots} strings of space-separated outcomes like "0 1"`,
-      );
+    if (!Array.isArray(memory) || memory.length !== experiment.shots) {
+      throw new RuntimeOutputError(`result for ${name}: "memory" must be a list of ${experiment.shots} strings of space-separated outcomes like "0 1"`);
+    }
+    const measures = experiment.instructions.filter(([instruction]) => instruction === 'measure').length;
+    // Shots repeat a few outcomes: each distinct entry is checked once.
+    const fine = new Set<unknown>();
+    for (const [shot, entry] of memory.entries()) {
+      if (fine.has(entry)) continue;
+      const problem = entryProblem(entry, measures, largestOutcome);
+      if (problem) throw new RuntimeOutputError(`result for ${name}: memory[${shot}] ${problem}`);
+      fine.add(entry);
     }
     data[name] = { memory: memory as string[], instructions: instructionRecords(experiment) };
   }

@@ -10,6 +10,7 @@ const site = (k: number) => [2 * k, 2 * k + 1];
 const sites = (count: number) => Array.from({ length: count }, (_, k) => k);
 
 export const fermions = simulatorBackend({
+  largestOutcome: 1,
   config: {
     description:
       'simulator of a fermionic tweezer hardware. The even wires denote the occupations of the spin-up fermions and the odd wires denote the spin-down fermions',

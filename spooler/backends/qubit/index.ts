@@ -105,6 +105,7 @@ export function createQubitBackend(mode: QubitMode = 'simulation'): BackendDefin
       num_species: 1,
     },
     instructions,
+    largestOutcome: 1,
     // One wire is numbered the same in either order; the other one-species backends take both too, and a job copied
     // from their examples (which say "interleaved") must not be refused for it.
     wireOrders: ['sequential', 'interleaved'],

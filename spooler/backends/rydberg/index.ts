@@ -6,6 +6,7 @@ import { FULL_RANGE, TWO_PI, allWires, barrier, eachWire, gate, measure, paramet
 const WIRES = 5;
 
 export const rydberg = simulatorBackend({
+  largestOutcome: 1,
   config: {
     description: 'A chain of qubits realized through Rydberg atoms.',
     version: '0.3',
