@@ -111,7 +111,8 @@ export class ExternalRuntime {
       endedAt: outcome.endedAt,
     };
     const seconds = ((Date.parse(outcome.endedAt) - Date.parse(outcome.startedAt)) / 1000).toFixed(2);
-    const line = `Runtime ${this.id} ${ending(outcome)} after ${seconds} s.`;
+    const heldOpen = outcome.outputHeldOpen ? '; a process it started outside its process group still held its output open' : '';
+    const line = `Runtime ${this.id} ${ending(outcome)} after ${seconds} s${heldOpen}.`;
     const verdict = this.interpret(outcome, job, options.largestOutcome);
     return 'failure' in verdict ? { record, line, failure: `runtime ${this.id} ${verdict.failure}` } : { record, line, data: verdict.data };
   }

@@ -28,6 +28,11 @@ export interface CommandOutcome {
   overflow: boolean;
   /** The command could not be started at all. */
   spawnError: string | null;
+  /**
+   * The command had exited, but its stdout or stderr was still held open (by a process it started outside its
+   * process group, which no signal of ours reaches) after the kill grace: the output is what came until then.
+   */
+  outputHeldOpen: boolean;
   startedAt: string;
   endedAt: string;
 }
@@ -62,17 +67,22 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
     let overflow = false;
     let spawnError: string | null = null;
     let killTimer: NodeJS.Timeout | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    let outputHeldOpen = false;
     let abortedBy: { reason: unknown } | undefined;
     let settled = false;
 
+    // A process that left the group (setsid) may still hold our pipes; we stop listening to it.
+    const stopListening = () => {
+      child.stdout.destroy();
+      child.stderr.destroy();
+    };
     const stop = () => {
       if (killTimer) return;
       signalGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => {
         signalGroup(child.pid, 'SIGKILL');
-        // A process that left the group (setsid) may still hold our pipes; we stop listening to it.
-        child.stdout.destroy();
-        child.stderr.destroy();
+        stopListening();
       }, run.killGraceMs);
     };
     const deadline = setTimeout(() => {
@@ -113,10 +123,20 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
       spawnError = error.message;
     });
     // Whatever the runtime left running in its group would hold the pipes open (and outlive the job): it goes too.
-    child.on('exit', () => signalGroup(child.pid, 'SIGKILL'));
+    // What it started outside the group cannot be killed; once the output it left in the pipes has been read, the
+    // run ends without waiting for that process to close them (until the timeout, which would fail a finished run).
+    child.on('exit', () => {
+      signalGroup(child.pid, 'SIGKILL');
+      drainTimer = setTimeout(() => {
+        outputHeldOpen = true;
+        // after one more poll of the pipes, so output waiting in them is read even if this process was too busy
+        setImmediate(stopListening);
+      }, run.killGraceMs);
+    });
     // 'close' waits for stdio to end as well as for the exit, so stdout is complete.
     child.on('close', (exitCode, exitSignal) => {
-      if (killTimer) clearTimeout(killTimer);
+      clearTimeout(killTimer);
+      clearTimeout(drainTimer);
       if (abortedBy) {
         const { reason } = abortedBy;
         finish(() => reject(reason as Error));
@@ -132,6 +152,7 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
           timedOut,
           overflow,
           spawnError,
+          outputHeldOpen,
           startedAt,
           endedAt: new Date().toISOString(),
         }),
