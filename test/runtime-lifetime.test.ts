@@ -1,9 +1,16 @@
 // How long an external runtime's run lasts, whatever the runtime leaves behind: a process it started outside its
-// process group (which no signal of the spooler's reaches) cannot hold a finished run open until the timeout.
+// process group (which no signal of the spooler's reaches) cannot hold a finished run open until the timeout; and a
+// spooler that dies without a chance to stop its runtime (SIGKILL, the OOM killer) leaves none running.
 import { expect } from 'chai';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExternalRuntime } from '../spooler/runtime/index.ts';
-import { isAlive } from './support/system.ts';
+import { JobLifecycle } from '../storage/lifecycle.ts';
+import { LocalProvider } from '../storage/local/index.ts';
+import { spawnQspool, type QspoolProcess } from './support/qspool-process.ts';
+import { eventually, isAlive } from './support/system.ts';
 
 const MISBEHAVING = fileURLToPath(new URL('./fixtures/runtime/misbehaving-runtime.mjs', import.meta.url));
 const JOB_ID = '0123456789abcdef01234567';
@@ -28,5 +35,38 @@ describe('external runtime: the end of a run', function () {
     } finally {
       if (escaped && isAlive(escaped)) process.kill(escaped, 'SIGKILL');
     }
+  });
+});
+
+describe('qspool spooler killed with SIGKILL while a runtime runs', function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  let qspool: QspoolProcess | undefined;
+  let group = 0;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'qspool-killed-'));
+  });
+  after(async () => {
+    qspool?.kill();
+    if (group && isAlive(group)) process.kill(-group, 'SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('leaves no runtime running: its process group is killed once the spooler is gone', async () => {
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    await new JobLifecycle(storage).enqueue({ backend: 'qubit', owner: 'u', payload: { experiment_0: { instructions: 'X(90)', shots: 1, num_wires: 1, wire_order: 'sequential' } } });
+    await storage.close();
+    const pidFile = join(dataDir, 'runtime-pid');
+    qspool = spawnQspool(['spooler', '--backend', 'qubit', '--storage', dataDir], {
+      QSPOOL_FSYNC: 'false',
+      QSPOOL_QUBIT_MODE: 'verbatim',
+      QSPOOL_RUNTIME_QUBIT: `echo $$ > '${pidFile}'; exec sleep 60`,
+    });
+    group = await eventually(async () => Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || undefined, 30_000);
+    qspool.child.kill('SIGKILL');
+    await qspool.exited;
+    // the runtime's SIGTERM grace is 2 s
+    await eventually(async () => (isAlive(group) ? undefined : true), 10_000);
   });
 });

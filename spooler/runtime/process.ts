@@ -1,7 +1,10 @@
 // Runs one external-runtime command for one job: the request on stdin, stdout collected (bounded), the tail of
-// stderr kept, a deadline after which the command's whole process group is killed, and an abort for cancelled or
-// abandoned jobs. Whatever the command does, the outcome is data; only an abort rejects, once the command has ended.
+// stderr kept, a deadline after which the command's whole process group is killed, an abort for cancelled or
+// abandoned jobs, and a watchdog in the group that kills it if this process dies first (watchdog.ts). Whatever the
+// command does, the outcome is data; only an abort rejects, once the command has ended.
 import { spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import { LIFELINE_FD, watchedShellArgs } from './watchdog.ts';
 
 export interface CommandRun {
   /** A shell command line (`python3 runtime.py --device lab1`). */
@@ -59,7 +62,12 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
   return new Promise((resolve, reject) => {
     const startedAt = new Date().toISOString();
     // detached: the shell leads a new process group, so a timeout kills what the runtime started too
-    const child = spawn(run.command, { shell: true, detached: true, env: run.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdio = new Array<'pipe'>(LIFELINE_FD + 1).fill('pipe');
+    const child = spawn('/bin/sh', watchedShellArgs(run.command, run.killGraceMs), { detached: true, env: run.env, stdio });
+    const [input, output, errors] = [child.stdin!, child.stdout!, child.stderr!];
+    const lifeline = child.stdio[LIFELINE_FD] as Duplex;
+    // the lifeline is the watchdog's to read; nothing is written to it
+    lifeline.on('error', () => undefined);
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     let stderr = Buffer.alloc(0);
@@ -74,8 +82,7 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
 
     // A process that left the group (setsid) may still hold our pipes; we stop listening to it.
     const stopListening = () => {
-      child.stdout.destroy();
-      child.stderr.destroy();
+      for (const stream of [output, errors, lifeline]) stream.destroy();
     };
     const stop = () => {
       if (killTimer) return;
@@ -106,19 +113,19 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
       settle();
     }
 
-    child.stdout.on('data', (chunk: Buffer) => {
+    output.on('data', (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (stdoutBytes > run.maxStdoutBytes) {
         overflow = true;
         stop();
       } else stdout.push(chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    errors.on('data', (chunk: Buffer) => {
       stderr = Buffer.concat([stderr, chunk]);
       if (stderr.length > run.stderrTailBytes) stderr = stderr.subarray(stderr.length - run.stderrTailBytes);
     });
     // A runtime that exits without reading its input closes the pipe under us; that is its business.
-    child.stdin.on('error', () => undefined);
+    input.on('error', () => undefined);
     child.on('error', (error) => {
       spawnError = error.message;
     });
@@ -158,6 +165,6 @@ export function runCommand(run: CommandRun): Promise<CommandOutcome> {
         }),
       );
     });
-    child.stdin.end(run.stdin);
+    input.end(run.stdin);
   });
 }
