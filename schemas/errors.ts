@@ -16,6 +16,16 @@ export class QspoolError extends Error {
   }
 }
 
+/** A key file or its directory that group or others can read; the message carries the command that fixes it. */
+export class InsecurePermissionsError extends QspoolError {
+  constructor(path: string, mode: number, fix: string) {
+    super('insecure_permissions', 500, `${path} is readable by group or others (mode ${octalMode(mode)}); run: ${fix}`, { path, fix });
+  }
+}
+
+/** Permission bits as `ls` and chmod write them (`0644`). */
+export const octalMode = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+
 /** A key, namespace or id that could escape its namespace or is malformed (I8). */
 export class InvalidKeyError extends QspoolError {
   constructor(message: string) {

@@ -3,47 +3,24 @@
 // namespace; mode 0600 in a 0700 directory). Whoever can read storage alone then learns no credential.
 // Start-up refuses a key file others can read and warns loudly about a data directory others can read.
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../config/logger.ts';
-import { QspoolError } from '../../schemas/errors.ts';
+import { octalMode } from '../../schemas/errors.ts';
 import { makeDirectory } from '../../storage/directories.ts';
-
-/** A key file or directory that group or others can read; the message carries the command that fixes it. */
-export class InsecurePermissionsError extends QspoolError {
-  constructor(path: string, mode: number, fix: string) {
-    super('insecure_permissions', 500, `${path} is readable by group or others (mode ${octal(mode)}); run: ${fix}`, { path, fix });
-  }
-}
-
-const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+import { isOpen, modeOf, refuseIfOpen } from '../../storage/private-files.ts';
 
 export const keyDir = (dataDir: string) => join(dataDir, '.server-keys');
 export const keyFile = (dataDir: string) => join(keyDir(dataDir), 'secret-key');
 
-/** The path's permission bits, or undefined when it does not exist. */
-async function modeOf(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).mode;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-async function refuseIfOpen(path: string, fixMode: string): Promise<void> {
-  const mode = await modeOf(path);
-  if (mode !== undefined && (mode & 0o077) !== 0) throw new InsecurePermissionsError(path, mode, `chmod ${fixMode} ${path}`);
-}
-
 /** The data directory holds password hashes and, on local storage, everything else: it should be the owner's alone. */
 export async function warnIfDataDirOpen(dataDir: string, logger: Logger): Promise<void> {
   const mode = await modeOf(dataDir);
-  if (mode === undefined || (mode & 0o077) === 0) return;
+  if (mode === undefined || !isOpen(mode)) return;
   logger.warn(
-    { dataDir, mode: octal(mode), fix: `chmod 700 ${dataDir}` },
-    `INSECURE: the data directory ${dataDir} is readable by group or others (mode ${octal(mode)}); run: chmod 700 ${dataDir}`,
+    { dataDir, mode: octalMode(mode), fix: `chmod 700 ${dataDir}` },
+    `INSECURE: the data directory ${dataDir} is readable by group or others (mode ${octalMode(mode)}); run: chmod 700 ${dataDir}`,
   );
 }
 

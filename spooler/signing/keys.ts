@@ -1,5 +1,6 @@
 // A backend's signing key: Ed25519, from a PEM file or PEM text the operator configures, or generated on first start
-// into the data directory (mode 0600). Its key id is self-certifying, `<backend>-<RFC 7638 thumbprint>`, so a
+// into the data directory (mode 0600 in a 0700 directory). A key file, or the directory of generated ones, that group
+// or others can read is refused, as the server refuses its own key file: whoever reads it can sign as the backend. Its key id is self-certifying, `<backend>-<RFC 7638 thumbprint>`, so a
 // verifier can tell that a published key is the one the id names. The public half is published under `keys/<kid>`.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { CONFIG_SIGNATURES } from '../../storage/namespaces.ts';
 import { ns } from '../../storage/records.ts';
 import { publicJwk, signDetached, thumbprint, type Jwk } from './jws.ts';
 import { makeDirectorySync } from '../../storage/directories.ts';
+import { refuseIfOpenSync } from '../../storage/private-files.ts';
 
 export interface ConfigSignature {
   kid: string;
@@ -21,27 +23,31 @@ export function defaultKeyFile(dataDir: string, backend: string): string {
   return join(dataDir, '.signing-keys', `${backend}.pem`);
 }
 
-/**
- * The PEM in `file`, created with a fresh key first if there is none. The key is written whole to a temporary file
- * and linked into place, which fails if the file exists: spoolers starting at once all end up with the winner's key,
- * and none ever reads a half-written one.
- */
+/** The PEM in the file the operator named. */
 function readNamed(backend: string, file: string): string {
   const found = statSync(file, { throwIfNoEntry: false });
   // The setting is not echoed: it may be key material without its PEM header.
   if (!found?.isFile()) {
     throw new Error(`QSPOOL_SIGNING_KEY_${backend.toUpperCase()} is neither PEM text nor the path of a PEM file (${found ? 'not a file' : 'no such file'}); unset it to use the generated key`);
   }
+  refuseIfOpenSync(file, '600');
   return readFileSync(file, 'utf8');
 }
 
+/**
+ * The PEM in `file`, created with a fresh key first if there is none. The key is written whole to a temporary file
+ * and linked into place, which fails if the file exists: spoolers starting at once all end up with the winner's key,
+ * and none ever reads a half-written one.
+ */
 function readOrCreate(file: string): string {
+  makeDirectorySync(dirname(file), 0o700);
+  refuseIfOpenSync(dirname(file), '700');
+  refuseIfOpenSync(file, '600');
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  makeDirectorySync(dirname(file), 0o700);
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(temporary, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
   try {

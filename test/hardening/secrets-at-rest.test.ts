@@ -10,7 +10,8 @@ import jwt from 'jsonwebtoken';
 import { pino } from 'pino';
 import { createLogger } from '../../config/logger.ts';
 import { loadJwtSecret } from '../../server/auth/jwt-secret.ts';
-import { InsecurePermissionsError, keyDir, keyFile, serverSecretKey } from '../../server/auth/server-key.ts';
+import { InsecurePermissionsError } from '../../schemas/errors.ts';
+import { keyDir, keyFile, serverSecretKey } from '../../server/auth/server-key.ts';
 import { startServer } from '../../server/index.ts';
 import { eventually, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
 
