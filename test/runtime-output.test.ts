@@ -66,3 +66,19 @@ describe('external runtime: the shape of the memory it prints', function () {
     expect(await answered(singlequdit, loaded, '5 2')).to.include('"5 2" is not 1 outcome(s) (one per "measure"), each a count');
   });
 });
+
+describe('external runtime: what a failed run\'s message quotes', function () {
+  this.timeout(60_000);
+  const job = { experiment_0: { instructions: [['measure', [0], []]], shots: 2, num_wires: 1, wire_order: 'sequential' } };
+  const failure = async (command: string, maxStdoutBytes?: number) =>
+    (await new ExternalRuntime('qubit', { command, timeoutMs: 20_000, ...(maxStdoutBytes ? { maxStdoutBytes } : {}) }).run(JOB_ID, job as never)).failure;
+
+  it('quotes the end of stderr when a runtime that exits 0 prints no result, a malformed one or too much', async () => {
+    const traceback = `echo 'Traceback (most recent call last):' >&2; echo "KeyError: 'shots'" >&2`;
+    expect(await failure(`${traceback}; echo 'not JSON'`)).to.match(/printed no result JSON \(.+; stdout began "not JSON"\): Traceback \(most recent call last\): \| KeyError: 'shots'$/s);
+    expect(await failure(`${traceback}; echo '{"results": {}}'`)).to.match(/result for experiment_0: "memory" must be a list of 2 strings.*: Traceback \(most recent call last\): \| KeyError: 'shots'$/);
+    expect(await failure(`${traceback}; yes`, 1 << 16)).to.match(/printed more than 65536 bytes and was killed: Traceback \(most recent call last\): \| KeyError: 'shots'$/);
+    // what the runtime reports itself is its message, as it is
+    expect(await failure(`${traceback}; echo '{"error": "laser unlocked"}'`)).to.match(/reported: laser unlocked$/);
+  });
+});

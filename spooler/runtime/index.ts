@@ -122,7 +122,7 @@ export class ExternalRuntime {
     const said = stderr ? `: ${stderr}` : '';
     if (outcome.spawnError) return { failure: `could not be started: ${outcome.spawnError}` };
     if (outcome.timedOut) return { failure: `did not finish within ${this.settings.timeoutMs / 1000} s and was killed with its process group${said}` };
-    if (outcome.overflow) return { failure: `printed more than ${this.maxStdoutBytes} bytes and was killed` };
+    if (outcome.overflow) return { failure: `printed more than ${this.maxStdoutBytes} bytes and was killed${said}` };
     const clean = outcome.exitCode === 0 && !outcome.exitSignal;
     const ended = `${ending(outcome)}${said}`;
     try {
@@ -130,8 +130,10 @@ export class ExternalRuntime {
       return clean ? { data } : { failure: ended };
     } catch (error) {
       if (!(error instanceof RuntimeOutputError)) throw error;
-      // A runtime that says why it failed is quoted; otherwise a crash is reported by how it ended.
-      return { failure: error.reported || clean ? error.message : ended };
+      // A runtime that says why it failed is quoted; otherwise a crash is reported by how it ended, and output that is
+      // no result by what is wrong with it, with what the runtime said on stderr (a traceback) either way.
+      if (error.reported) return { failure: error.message };
+      return { failure: clean ? `${error.message}${said}` : ended };
     }
   }
 
