@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../config/index.ts';
-import { InsecurePermissionsError } from '../auth/server-key.ts';
+import { InsecurePermissionsError } from '../../schemas/errors.ts';
 import { primarySpec, primaryStore } from './primary-store.ts';
 
 const KEY = 'a-secret-key-of-at-least-16';

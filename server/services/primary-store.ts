@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { ConfigError, type Config } from '../../config/index.ts';
 import type { ProviderSpec } from '../../storage/factory.ts';
 import { assertLogin, loginToSpec, type ProviderType } from '../../storage/registry/logins.ts';
-import { InsecurePermissionsError } from '../auth/server-key.ts';
+import { refuseIfOpenSync } from '../../storage/private-files.ts';
 
 export interface PrimaryStore {
   type: ProviderType;
@@ -26,7 +26,7 @@ export function primaryStore(config: Config): PrimaryStore {
   if (!path) return { type: 'local', login: { base_path: config.QSPOOL_DATA_DIR, fsync: config.QSPOOL_FSYNC } };
   const stat = statSync(path, { throwIfNoEntry: false });
   if (!stat?.isFile()) throw invalid(`${path} is not a file`);
-  if ((stat.mode & 0o077) !== 0) throw new InsecurePermissionsError(path, stat.mode, `chmod 600 ${path}`);
+  refuseIfOpenSync(path, '600');
   if (stat.size > MAX_FILE_BYTES) throw invalid(`${path} is larger than ${MAX_FILE_BYTES} bytes`);
   let described: unknown;
   try {
