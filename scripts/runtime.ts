@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { backendBound, backendList, backendSetting, loadConfig, namedBackends, retryPolicy, signs, type Config } from '../config/index.ts';
 import { createLogger, type Logger } from '../config/logger.ts';
 import { builtinBackends, createBackend } from '../spooler/backends/index.ts';
-import { ExternalRuntime, withRuntime } from '../spooler/runtime/index.ts';
+import { ExternalRuntime, outputBound, withRuntime } from '../spooler/runtime/index.ts';
 import { Signer } from '../spooler/signing/keys.ts';
 import { Spooler } from '../spooler/spooler.ts';
 import type { StorageProvider } from '../storage/contract.ts';
@@ -103,7 +103,10 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
     // The spooler stops a job at its time limit (1 min by default) whatever the runtime timeout (10 min): the runtime
     // is told the shorter of the two, the time it really has (timeout_ms, QSPOOL_TIMEOUT_MS).
     const timeoutMs = Math.min(config.QSPOOL_RUNTIME_TIMEOUT_MS, timeLimitS * 1000);
-    const external = command ? new ExternalRuntime(name, { command, timeoutMs, killGraceMs: RUNTIME_KILL_GRACE_MS }) : undefined;
+    const maxResultBytes = backendBound(config, 'QSPOOL_MAX_RESULT_BYTES', name);
+    const external = command
+      ? new ExternalRuntime(name, { command, timeoutMs, killGraceMs: RUNTIME_KILL_GRACE_MS, maxStdoutBytes: outputBound(maxResultBytes) })
+      : undefined;
     const signer = signs(config, name) && !sqooler ? Signer.load(name, backendSetting(config, 'QSPOOL_SIGNING_KEY', name), config.QSPOOL_DATA_DIR) : undefined;
     return new Spooler({
       lifecycle,
@@ -115,7 +118,7 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
       maxInstructions: config.QSPOOL_MAX_INSTRUCTIONS,
       maxHilbertDimension: config.QSPOOL_MAX_HILBERT_DIMENSION,
       maxSamples: backendBound(config, 'QSPOOL_MAX_SAMPLES', name),
-      maxResultBytes: backendBound(config, 'QSPOOL_MAX_RESULT_BYTES', name),
+      maxResultBytes,
       timeLimitS,
       retry: retryPolicy(config, name),
       // Experiments run in a worker thread that builds the same backend, so long simulations never starve renewals;

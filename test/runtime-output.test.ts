@@ -7,7 +7,7 @@ import type { BackendDefinition, ExperimentData } from '../spooler/backend.ts';
 import { createQubitBackend } from '../spooler/backends/qubit/index.ts';
 import { rydberg } from '../spooler/backends/rydberg/index.ts';
 import { singlequdit } from '../spooler/backends/singlequdit/index.ts';
-import { ExternalRuntime, RuntimeFailure, withRuntime } from '../spooler/runtime/index.ts';
+import { ExternalRuntime, outputBound, RuntimeFailure, withRuntime } from '../spooler/runtime/index.ts';
 
 const FIXED = fileURLToPath(new URL('./fixtures/runtime/fixed-memory-runtime.mjs', import.meta.url));
 const JOB_ID = '0123456789abcdef01234567';
@@ -80,5 +80,19 @@ describe('external runtime: what a failed run\'s message quotes', function () {
     expect(await failure(`${traceback}; yes`, 1 << 16)).to.match(/printed more than 65536 bytes and was killed: Traceback \(most recent call last\): \| KeyError: 'shots'$/);
     // what the runtime reports itself is its message, as it is
     expect(await failure(`${traceback}; echo '{"error": "laser unlocked"}'`)).to.match(/reported: laser unlocked$/);
+  });
+});
+
+describe('external runtime: output bound', () => {
+  it('grows with QSPOOL_MAX_RESULT_BYTES, so a result within that bound is never killed as too much output', () => {
+    const MiB = 1024 * 1024;
+    expect(outputBound(1024)).to.equal(64 * MiB);
+    // The widest output per wire and shot: a three-digit atom count and a space; per shot, quotes and a comma.
+    for (const [shots, wires] of [[4_000_000, 8], [20_000_000, 1], [100_000, 500]] as const) {
+      const maxResultBytes = shots * wires * 4;
+      const shot = `"${Array.from({ length: wires }, () => '999').join(' ')}",`;
+      const printed = shots * shot.length + 1024;
+      expect(printed, `${shots} shots × ${wires} wires`).to.be.below(outputBound(maxResultBytes));
+    }
   });
 });

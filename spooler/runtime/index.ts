@@ -16,8 +16,19 @@ export interface RuntimeSettings {
   timeoutMs: number;
   /** SIGTERM first, SIGKILL this much later (default 2 s). */
   killGraceMs?: number;
-  /** Default 64 MiB. */
+  /** Default 64 MiB; see outputBound. */
   maxStdoutBytes?: number;
+}
+
+const DEFAULT_OUTPUT_BOUND = 64 * 1024 * 1024;
+
+/**
+ * What a runtime may print for a backend whose results may reach `maxResultBytes` (QSPOOL_MAX_RESULT_BYTES, an
+ * estimate of 4 bytes per wire and shot): its JSON spends at most 7 bytes per wire and shot (three digits, a space,
+ * quotes and a comma), so twice the bound and a megabyte for the rest; never less than the default.
+ */
+export function outputBound(maxResultBytes: number): number {
+  return Math.max(DEFAULT_OUTPUT_BOUND, 2 * maxResultBytes + 1024 * 1024);
 }
 
 /** What the job record keeps about a run (JobRecord.meta.runtime). */
@@ -138,7 +149,7 @@ export class ExternalRuntime {
   }
 
   private get maxStdoutBytes(): number {
-    return this.settings.maxStdoutBytes ?? 64 * 1024 * 1024;
+    return this.settings.maxStdoutBytes ?? DEFAULT_OUTPUT_BOUND;
   }
 }
 
