@@ -7,13 +7,21 @@ import { type JobEvent, ns } from '../../storage/records.ts';
 import type { Arrival } from './receivers.ts';
 import type { SseWatch } from './sse-watch.ts';
 
+/**
+ * Outbox documents read at once: a remote store (S3 as the primary) refuses connections when a thousand reads
+ * arrive together.
+ */
+const READS_AT_ONCE = 32;
+
 /** Every event of the users' jobs in the outbox, once per event id (a transition may be recorded twice). */
 export async function outboxEvents(storage: StorageProvider, users: Set<string>): Promise<Map<string, JobEvent>> {
   const events = new Map<string, JobEvent>();
   for (let after: string | undefined; ; ) {
     const keys = await storage.list(ns.events, { limit: 1000, ...(after ? { after } : {}) });
-    const docs = await Promise.all(keys.map((key) => storage.get<JobEvent>(ns.events, key)));
-    for (const doc of docs) if (doc && users.has(doc.value.owner)) events.set(doc.value.id, doc.value);
+    for (let i = 0; i < keys.length; i += READS_AT_ONCE) {
+      const docs = await Promise.all(keys.slice(i, i + READS_AT_ONCE).map((key) => storage.get<JobEvent>(ns.events, key)));
+      for (const doc of docs) if (doc && users.has(doc.value.owner)) events.set(doc.value.id, doc.value);
+    }
     if (keys.length < 1000) return events;
     after = keys[keys.length - 1];
   }

@@ -1,12 +1,12 @@
 // Which replica dispatches notifications now: the holder of the dispatcher's lease on the servers' own store
 // (`<host>:<pid>:<random>`, server/notifications/dispatcher.ts), mapped to a replica by its process id.
-import { createProvider } from '../../storage/factory.ts';
+import type { StorageProvider } from '../../storage/contract.ts';
 import { DISPATCH_NS } from '../../storage/namespaces.ts';
 import type { Cluster } from '../crash/cluster.ts';
 
-/** Waits until some replica holds the lease and returns its index; rejects after `timeoutMs`. */
-export async function dispatchingReplica(cluster: Cluster, dataDir: string, timeoutMs = 30_000): Promise<number> {
-  const storage = await createProvider({ type: 'local', root: dataDir, fsync: false });
+/** Waits until some replica holds the lease on the servers' own store (`primary`) and returns its index; rejects after `timeoutMs`. */
+export async function dispatchingReplica(cluster: Cluster, primary: () => Promise<StorageProvider>, timeoutMs = 30_000): Promise<number> {
+  const storage = await primary();
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {

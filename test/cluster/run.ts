@@ -1,5 +1,7 @@
 // `npm run test:cluster`: 3 `qspool serve` replicas and 2 spoolers for each of 2 backends on one store (the local
-// provider on one data directory, or with CLUSTER_PROVIDER=s3 the jobs on a registered S3 provider such as Ceph RGW),
+// provider on one data directory, or with CLUSTER_PROVIDER=s3 the jobs on a registered S3 provider such as Ceph RGW,
+// or with CLUSTER_PRIMARY=s3 every process on a data directory of its own, as on hosts of their own, with the S3
+// store as their primary: users, tokens, rate buckets, notifications, the dispatcher's lease and the jobs), the
 // users' clients spread over the replicas. Mid-load the replica dispatching notifications and a spooler are
 // SIGKILLed and restarted. Then four checks, printed as mocha-style counts: every acknowledged job has one final
 // state and one result (the crash harness's verifier); each job event reached each subscriber (mailbox, webhook)
@@ -27,7 +29,7 @@ const crash = crashSettings({ ...process.env, CRASH_PROVIDER: settings.provider,
 const started = Date.now();
 const runDir = await mkdtemp(join(tmpdir(), 'qspool-cluster-'));
 console.log(`cluster test: ${JSON.stringify(settings)}\nrun directory: ${runDir}`);
-const store = await openCrashStore(settings.provider);
+const store = await openCrashStore(settings.provider, settings.sharedPrimary);
 const receivers = await startReceivers();
 const phase = new Phase(runDir, crash, {
   name: 'cluster',
@@ -63,7 +65,7 @@ for (const [i, user] of users.entries()) {
   const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${user.token}` }, body: JSON.stringify({ url: receivers.hookUrl(user.name) }) });
   if (response.status !== 201) throw new Error(`registering ${user.name}'s webhook answered ${response.status}: ${await response.text()}`);
 }
-const leader = await dispatchingReplica(cluster, phase.dataDir);
+const leader = await dispatchingReplica(cluster, () => phase.primaryStorage());
 // Streams on a replica that is not killed, so what they miss is what that replica failed to relay.
 const watched = (leader + 1) % settings.servers;
 const watches = await Promise.all(users.map((user) => watchEvents(replicas[watched]!.url, user.name, user.token)));
@@ -141,7 +143,7 @@ checks.push({
   note: `${streams.carried}/${streams.expected} events on replica ${watched}; ${elsewhere} of the jobs were submitted through other replicas`,
 });
 
-console.log(`store: ${settings.provider}`);
+console.log(`store: ${settings.provider}${settings.sharedPrimary ? " (every process's primary, each on a data directory of its own)" : ""}`);
 console.log(report([result]));
 for (const check of checks) {
   console.log(`${check.problems.length === 0 ? 'ok  ' : 'FAIL'} ${check.name}: ${check.note}`);

@@ -4,6 +4,8 @@ import { STORE_TYPES, type StoreType } from '../crash/store.ts';
 
 export interface ClusterSettings {
   provider: StoreType;
+  /** The store is every process's primary (QSPOOL_STORE_FILE), each process on a data directory of its own. */
+  sharedPrimary: boolean;
   servers: number;
   spoolersPerBackend: number;
   /** Jobs the users submit, spread evenly over the load window. */
@@ -37,9 +39,18 @@ function provider(raw: string | undefined): StoreType {
   return raw as StoreType;
 }
 
+/** CLUSTER_PRIMARY=s3 puts everything on S3 as the primary; a registered provider beside it is not this mode. */
+function primary(env: NodeJS.ProcessEnv): { provider: StoreType; sharedPrimary: boolean } {
+  const raw = env.CLUSTER_PRIMARY;
+  if (!raw || raw === 'local') return { provider: provider(env.CLUSTER_PROVIDER), sharedPrimary: false };
+  if (raw !== 's3') throw new Error(`CLUSTER_PRIMARY: ${raw} cannot be the test's shared primary store; known: local, s3`);
+  if (env.CLUSTER_PROVIDER && env.CLUSTER_PROVIDER !== 's3') throw new Error('CLUSTER_PRIMARY=s3 keeps the jobs on the primary: leave CLUSTER_PROVIDER unset');
+  return { provider: 's3', sharedPrimary: true };
+}
+
 export function clusterSettings(env: NodeJS.ProcessEnv = process.env): ClusterSettings {
   return {
-    provider: provider(env.CLUSTER_PROVIDER),
+    ...primary(env),
     servers: integer(env, 'CLUSTER_SERVERS', 3, 2),
     spoolersPerBackend: integer(env, 'CLUSTER_SPOOLERS', 2, 2),
     jobs: integer(env, 'CLUSTER_JOBS', 240),

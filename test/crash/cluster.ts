@@ -1,6 +1,7 @@
 // A qspool deployment as real processes started through the CLI: one or more `qspool serve` replicas (each on a
-// port of its own, kept across restarts) and several `qspool spooler --backend <name>` on one QSPOOL_DATA_DIR. Every process's log lines go to a file of their own
-// (the evidence the verifier reads); kills are recorded with their time.
+// port of its own, kept across restarts) and several `qspool spooler --backend <name>` on one QSPOOL_DATA_DIR, or
+// each on a data directory of its own (as on hosts of their own, sharing a primary store named by QSPOOL_STORE_FILE).
+// Every process's log lines go to a file of their own (the evidence the verifier reads); kills are recorded with their time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,8 +18,10 @@ export interface Kill {
 }
 
 export interface ClusterOptions {
-  /** QSPOOL_DATA_DIR of every process. */
+  /** QSPOOL_DATA_DIR of every process, or with `ownDataDirs` the directory holding each process's own. */
   dataDir: string;
+  /** Each process (and the CLI) on `<dataDir>/<its name>`, kept across its restarts, like a host of its own. */
+  ownDataDirs?: boolean;
   logDir: string;
   env: Record<string, string>;
   backends: string[];
@@ -97,7 +100,11 @@ export class Cluster {
 
   /** Runs a CLI command with the cluster's environment (e.g. `storage add`). */
   cli(args: string[]): Promise<string> {
-    return runCli(args, this.env);
+    return runCli(args, this.envOf('cli'));
+  }
+
+  private envOf(name: string): Record<string, string> {
+    return this.options.ownDataDirs ? { ...this.env, QSPOOL_DATA_DIR: join(this.options.dataDir, name) } : this.env;
   }
 
   /** Creates a user with an API token through `qspool user add`. */
@@ -214,7 +221,7 @@ export class Cluster {
 
   /** Starts the member's process and resolves once it says it is ready (server listening, spooler started). */
   private launch(member: Member): Promise<void> {
-    const child = spawn(process.execPath, [CLI, ...member.args], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...member.args], { env: { ...process.env, ...this.envOf(member.name) }, stdio: ['ignore', 'pipe', 'pipe'] });
     member.child = child;
     const log = createWriteStream(join(this.options.logDir, `${member.name}-${child.pid}.log`));
     child.stderr!.pipe(createWriteStream(join(this.options.logDir, `${member.name}-${child.pid}.err`)));

@@ -38,6 +38,8 @@ export class Phase {
   readonly dir: string;
   readonly dataDir: string;
   readonly logDir: string;
+  /** QSPOOL_STORE_FILE of every process when the store is their primary. */
+  readonly storeFile: string;
   readonly cluster: Cluster;
   readonly notes: string[] = [];
   readonly problems: string[] = [];
@@ -52,9 +54,12 @@ export class Phase {
     this.dir = join(runDir, setup.name);
     this.dataDir = setup.dataDir ?? join(this.dir, 'data');
     this.logDir = join(this.dir, 'logs');
+    this.storeFile = join(this.dir, 'store.json');
     const registered = store.registration(setup.name);
+    const shared = store.primary !== undefined;
     this.cluster = new Cluster({
       dataDir: this.dataDir,
+      ownDataDirs: shared,
       logDir: this.logDir,
       backends: setup.backends,
       spoolersPerBackend: setup.spoolersPerBackend,
@@ -70,15 +75,21 @@ export class Phase {
         QSPOOL_RATE_PER_SECOND: '0',
         QSPOOL_MAX_QUEUED_PER_USER: '1000000',
         QSPOOL_SCRYPT_LOG_N: '10',
+        ...(shared ? { QSPOOL_STORE_FILE: this.storeFile } : {}),
         ...setup.env,
       },
     });
   }
 
-  /** Creates the phase's directories and, on a remote store, registers it as an admin would (`qspool storage add`). */
+  /**
+   * Creates the phase's directories and, on a remote store, registers it as an admin would (`qspool storage add`)
+   * or, when it is the processes' primary store, writes their QSPOOL_STORE_FILE.
+   */
   async prepare(): Promise<void> {
     await mkdir(this.logDir, { recursive: true });
-    this.progress(`starting on the ${this.store.type} store`);
+    const primary = this.store.primary?.(this.setup.name);
+    if (primary) await writeFile(this.storeFile, JSON.stringify(primary), { mode: 0o600 });
+    this.progress(`starting on the ${this.store.type} store${primary ? ' as every process\'s primary store, each on a data directory of its own' : ''}`);
     const registered = this.store.registration(this.setup.name);
     if (registered) {
       await this.cluster.cli(['storage', 'add', '--name', registered.name, '--type', registered.type, '--login', JSON.stringify(registered.login)]);
@@ -93,6 +104,11 @@ export class Phase {
   /** Opens the phase's store as the harness sees it (for direct enqueueing and for the verdict). */
   storage(): Promise<StorageProvider> {
     return createProvider(this.store.spec(this.setup.name, this.dataDir));
+  }
+
+  /** Opens the server's own store: the phase's store when it is the primary, else the local store in the data directory. */
+  primaryStorage(): Promise<StorageProvider> {
+    return this.store.primary ? this.storage() : createProvider({ type: 'local', root: this.dataDir, fsync: false });
   }
 
   /** Waits until no job of the phase's backends is queued or running; false if some still are after `timeoutMs`. */

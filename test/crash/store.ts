@@ -26,6 +26,11 @@ export interface CrashStore {
   spec(phase: string, dataDir: string): ProviderSpec;
   /** The registry entry for a phase's area; none for the local store, which is the server's own. */
   registration(phase: string): Registration | undefined;
+  /**
+   * What QSPOOL_STORE_FILE holds when the store is every process's primary (replicas on several hosts); absent when
+   * the primary is the local store in the data directory.
+   */
+  primary?(phase: string): { type: 's3'; login: Record<string, unknown> };
   /** Cuts every process off a remote store until restore(). */
   cut(): Promise<void>;
   restore(): Promise<void>;
@@ -62,27 +67,31 @@ function dropboxStore(server: DropboxApiServer, run: string): CrashStore {
   };
 }
 
-function s3Store(s3: TestS3, run: string): CrashStore {
+/** On S3 either a registered provider the spoolers open with `--storage`, or (`asPrimary`) every process's primary. */
+function s3Store(s3: TestS3, run: string, asPrimary: boolean): CrashStore {
   const { spec } = s3;
   const login = (phase: string) => s3LoginOf(spec, `crash${run}${phase}`);
   return {
     type: 's3',
     spec: (phase) => loginToSpec('s3', login(phase)),
-    registration: (phase) => ({ name: REGISTERED_NAME, type: 's3', login: login(phase) }),
+    registration: (phase) => (asPrimary ? undefined : { name: REGISTERED_NAME, type: 's3', login: login(phase) }),
+    ...(asPrimary ? { primary: (phase: string) => ({ type: 's3' as const, login: login(phase) }) } : {}),
     cut: () => s3.gateway('stop'),
     restore: () => s3.gateway('start'),
     close: () => s3.stop(),
   };
 }
 
-export async function openCrashStore(type: StoreType): Promise<CrashStore> {
+/** Opens the store of `type`; with `asPrimary` (S3 only) it is every process's primary store instead of a registered one. */
+export async function openCrashStore(type: StoreType, asPrimary = false): Promise<CrashStore> {
   const run = randomBytes(3).toString('hex');
+  if (asPrimary && type !== 's3') throw new Error(`only an S3 store can be the processes' primary store, not ${type}`);
   if (type === 'dropbox') return dropboxStore(await startDropboxApiServer(), run);
   if (type === 's3') {
     const found = await findTestS3();
-    if ('skip' in found) throw new Error(`CRASH_PROVIDER=s3 needs an S3 server: ${found.skip}`);
+    if ('skip' in found) throw new Error(`an S3 store needs an S3 server: ${found.skip}`);
     await ensureBucket(found.spec);
-    return s3Store(found, run);
+    return s3Store(found, run, asPrimary);
   }
   return localStore;
 }
