@@ -62,6 +62,16 @@ describe('shared token buckets', () => {
     expect(stores[0]!.writes()).to.be.below(20);
   });
 
+  it("takes a lease for every request waiting on it, so one credential's burst costs one store round trip, not one each", async () => {
+    // At R = 10 a lease is one token; taken one round trip at a time, a store 300 ms away (S3 as the primary, under
+    // load) admitted about 3 requests per second per replica and queued the rest for tens of seconds.
+    const { buckets, stores } = replicas(1, { rate: 10, burst: 10 });
+    expect(admitted(await Promise.all(Array.from({ length: 10 }, () => buckets[0]!.take('k'))))).to.equal(10);
+    expect(stores[0]!.writes()).to.equal(1);
+    const waits = await Promise.all(Array.from({ length: 5 }, () => buckets[0]!.take('k')));
+    expect(waits, 'the emptied bucket refuses the rest').to.deep.equal([1, 1, 1, 1, 1]);
+  });
+
   it('sweeps away the documents of refilled buckets, and a swept key starts full', async () => {
     const { clock, buckets, bucket } = replicas(1, { rate: 1, burst: 2 });
     await buckets[0]!.take('old');

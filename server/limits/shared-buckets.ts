@@ -5,11 +5,12 @@
 // as the others left it.
 //
 // The bounded error, all on the strict side: a lease a replica does not use up is lost to the others (a lease is
-// what refills in 100 ms, or a quarter of a fuller bucket; it expires after LEASE_TTL_MS); a refusal is remembered
-// for up to REFUSAL_TTL_MS, so a bucket refilled meanwhile admits again up to that much later. A bucket's time is the
-// latest any replica wrote: refills are counted on the fastest clock among its writers, so a replica whose clock is
-// behind by S refills nothing itself until its clock reaches that time (it spends what the others' reads refilled;
-// alone on a key, it refuses for up to S), and no skew admits more. Cost: one storage write per lease
+// what refills in 100 ms, a quarter of a fuller bucket, or one per request waiting for it; it expires after
+// LEASE_TTL_MS); a refusal is remembered for up to REFUSAL_TTL_MS, so a bucket refilled meanwhile admits again up to
+// that much later. A bucket's time is the latest any replica wrote: refills are counted on the fastest clock among
+// its writers, so a replica whose clock is behind by S refills nothing itself until its clock reaches that time (it
+// spends what the others' reads refilled; alone on a key, it refuses for up to S), and no skew admits more. Cost: one
+// storage write per lease
 // (≤ 1 per request, ~1 per rate/10 requests under steady load) and one read per refusal period while refused.
 // A missing document is a full bucket, so sweep() deletes the documents of buckets that have refilled: the store
 // holds documents only for keys seen within the last burst/rate seconds or so.
@@ -40,6 +41,8 @@ interface Lease {
   wait?: number;
   /** The lease being fetched; concurrent requests of the key share it. */
   fetching?: Promise<void>;
+  /** Requests of this process waiting for the fetch: it takes a token for each of them. */
+  waiting: number;
 }
 
 /** Unused leased tokens are dropped after this, so no replica hoards a key's tokens. */
@@ -79,13 +82,14 @@ export class SharedBuckets {
       }
       if (lease.refusedUntil !== undefined && lease.refusedUntil > at) return lease.wait!;
       lease.fetching ??= this.fetch(key, lease).finally(() => (lease.fetching = undefined));
-      await lease.fetching;
+      lease.waiting += 1;
+      await lease.fetching.finally(() => (lease.waiting -= 1));
       if (lease.tokens < 1 && lease.refusedUntil !== undefined) return lease.wait!;
     }
   }
 
   private leaseOf(key: string): Lease {
-    const lease = this.leases.get(key) ?? { tokens: 0, expires: 0 };
+    const lease = this.leases.get(key) ?? { tokens: 0, expires: 0, waiting: 0 };
     // Re-inserting keeps the map in least-recently-used order for eviction.
     this.leases.delete(key);
     this.leases.set(key, lease);
@@ -118,14 +122,19 @@ export class SharedBuckets {
     return deleted;
   }
 
-  /** Takes a lease from the shared bucket: a few tokens when it has them, a quarter of them when it is full. */
+  /**
+   * Takes a lease from the shared bucket: a few tokens when it has them, a quarter of them when it is full, and at
+   * least one for each request waiting for it then (they spend it at once). Without the last, a credential's
+   * requests on one replica were admitted one store round trip apiece whenever R/10 rounds to one token: on a remote
+   * primary a few per second, the rest queued far below the rate.
+   */
   private async fetch(key: string, lease: Lease): Promise<void> {
     const { rate, namespace } = this.options;
     const { granted, wait } = await changeShared<BucketDocument, { granted: number; wait: number }>(this.storage, namespace, key, (bucket) => {
       const at = this.now();
       const tokens = this.tokensAt(bucket, at);
       if (tokens < 1) return { result: { granted: 0, wait: Math.max(1, Math.ceil((1 - tokens) / rate)) } };
-      const granted = Math.min(Math.floor(tokens), Math.max(this.leaseSize, Math.floor(tokens / 4)));
+      const granted = Math.min(Math.floor(tokens), Math.max(this.leaseSize, Math.floor(tokens / 4), lease.waiting));
       // The bucket's time never goes back: a replica whose clock is behind writing its own time would let one whose
       // clock is ahead refill, at its next read, all the time between the two clocks.
       return { write: { tokens: tokens - granted, at: Math.max(at, bucket?.at ?? at) }, result: { granted, wait: 0 } };
