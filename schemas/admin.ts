@@ -2,6 +2,7 @@
 // which the web interface uses: request bodies the server validates and the answers it sends.
 import type { FromSchema } from 'json-schema-to-ts';
 import { SHARE_WEIGHT, USERNAME_PATTERN, userSchema } from './accounts.ts';
+import { unreachableProviders } from './native.ts';
 
 const timestamp = { type: 'string', description: 'ISO 8601 date-time.' } as const;
 
@@ -107,13 +108,10 @@ export const spoolerListSchema = {
         additionalProperties: false,
       },
     },
-    unreachable_providers: {
-      type: 'array',
-      items: { type: 'string' },
-      description:
-        'Registered storage providers that could not be read just now, by name: their backends and spoolers are missing from this list until ' +
+    unreachable_providers: unreachableProviders(
+      'Registered storage providers that could not be read just now, by name: their backends and spoolers are missing from this list until ' +
         'they answer. Empty when every provider could be read.',
-    },
+    ),
   },
   required: ['backends', 'unreachable_providers'],
   additionalProperties: false,

@@ -131,6 +131,11 @@ export const signatureReportSchema = {
   additionalProperties: false,
 } as const;
 
+/** Names of registered storage providers an answer had to leave out (what is missing is in `description`). */
+export function unreachableProviders<D extends string>(description: D) {
+  return { type: 'array', items: { type: 'string' }, description } as const;
+}
+
 export const jobListSchema = {
   title: 'Job list',
   type: 'object',
@@ -142,13 +147,10 @@ export const jobListSchema = {
         'Pass as `cursor` for the next page; null when there is nothing more. A page may be short (even empty) and still have a next cursor. ' +
         'While jobs of an unreachable provider are left out, it is never null: following it once the provider answers lists them.',
     },
-    unreachable_providers: {
-      type: 'array',
-      items: { type: 'string' },
-      description:
-        'Storage providers whose jobs could not be read just now, by name (as a job\'s `provider`): their jobs are missing from this page ' +
+    unreachable_providers: unreachableProviders(
+      'Storage providers whose jobs could not be read just now, by name (as a job\'s `provider`): their jobs are missing from this page ' +
         'and come on a later page of this listing once they answer, ahead of the jobs after them. Empty when every job could be read.',
-    },
+    ),
   },
   required: ['jobs', 'next_cursor', 'unreachable_providers'],
   additionalProperties: false,
@@ -191,13 +193,10 @@ export const backendListSchema = {
   type: 'object',
   properties: {
     backends: { type: 'array', items: backendSummarySchema },
-    unreachable_providers: {
-      type: 'array',
-      items: { type: 'string' },
-      description:
-        'Registered storage providers whose backends could not be read just now, by name (as in a backend\'s full name): their backends ' +
+    unreachable_providers: unreachableProviders(
+      'Registered storage providers whose backends could not be read just now, by name (as in a backend\'s full name): their backends ' +
         'are missing from this list until they answer. Empty when every provider could be read.',
-    },
+    ),
   },
   required: ['backends', 'unreachable_providers'],
   additionalProperties: false,
