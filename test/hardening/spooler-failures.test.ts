@@ -145,18 +145,19 @@ describe('the spooler under failures', function () {
     });
 
     it('keeps a job whose renewals are slow to be acknowledged but land within the lease', async () => {
-      const { backend, runs } = countingBackend(1500);
-      // Every renewal is written at once but acknowledged 300 ms later: one is always in flight at 90 % of the lease.
+      const { backend, runs } = countingBackend(3000);
+      // Every renewal is written at once but acknowledged 600 ms later: one is always in flight at 90 % of the lease.
+      // (A 500 ms lease left a loaded CI machine's event loop 200 ms of slack, and the lease lapsed once.)
       const slow = Object.create(storage, {
         replace: {
           value: async (...args: Parameters<StorageProvider['replace']>) => {
             const version = await storage.replace(...args);
-            await new Promise((resolve) => setTimeout(resolve, 300));
+            await new Promise((resolve) => setTimeout(resolve, 600));
             return version;
           },
         },
       }) as StorageProvider;
-      await start({ backend, lifecycle: new JobLifecycle(slow, { leaseMs: 500 }), retry });
+      await start({ backend, lifecycle: new JobLifecycle(slow, { leaseMs: 1000 }), retry });
       const { id } = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: job });
       expect(await finished(id)).to.include({ status: 'DONE', attempts: 1 });
       expect(runs.started).to.equal(1);
