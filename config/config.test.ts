@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { namedBackendsProblem } from '../scripts/runtime.ts';
-import { backendBound, ConfigError, loadConfig, OWN_VARIABLES, RETRY_DEFAULTS, RUNTIME_ENV, retryPolicy, type Config } from './index.ts';
+import { backendBound, ConfigError, loadConfig, OWN_VARIABLES, RETRY_DEFAULTS, RUNTIME_ENV, retryPolicy, trustedSigningKeys, type Config } from './index.ts';
 
 describe('configuration', () => {
   it('runs out of the box with documented defaults', () => {
@@ -26,6 +26,16 @@ describe('configuration', () => {
       ConfigError,
       'Invalid configuration: PORT must be an integer in decimal digits, not "x"; QSPOOL_FSYNC must be true, false, 1 or 0; LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
     );
+  });
+
+  it('reads the trusted signing keys as key ids, and refuses anything else', () => {
+    const kid = (backend: string, fill: string) => `${backend}-${fill.repeat(43)}`;
+    expect(trustedSigningKeys(loadConfig({}))).to.equal(undefined);
+    const both = `${kid('qubit', 'A')},${kid('fermions', '_')}`;
+    expect([...trustedSigningKeys(loadConfig({ QSPOOL_TRUSTED_SIGNING_KEYS: both }))!]).to.deep.equal([kid('qubit', 'A'), kid('fermions', '_')]);
+    for (const value of ['qubit-abc', `${kid('qubit', 'A')},`, `${kid('qubit', 'A')} `, `Qubit-${'A'.repeat(43)}`, kid('qubit', '=')]) {
+      expect(() => loadConfig({ QSPOOL_TRUSTED_SIGNING_KEYS: value }), value).to.throw(ConfigError, /QSPOOL_TRUSTED_SIGNING_KEYS/);
+    }
   });
 
   it('bounds a backend\'s own work limit as it bounds the global one (a 30-day time limit overflowed the spooler\'s timer)', () => {

@@ -10,6 +10,8 @@ const PER_BACKEND_BOUND = /^QSPOOL_(JOB_TIME_LIMIT_S|MAX_SAMPLES|MAX_RESULT_BYTE
 /** A backend's own retryable exit codes (QSPOOL_RETRY_EXIT_CODES_QUBIT=75): each lab's runtime has its own. */
 const PER_BACKEND_EXIT_CODES = /^QSPOOL_RETRY_EXIT_CODES_[A-Z0-9]+$/;
 const EXIT_CODES = '^(|-?[0-9]{1,3}(,-?[0-9]{1,3})*)$';
+/** A signing key's id: its backend and the base64url SHA-256 thumbprint of its public key (spooler/signing/keys.ts). */
+const KEY_ID = '[a-z0-9]+-[A-Za-z0-9_-]{43}';
 export type BackendBound = 'QSPOOL_JOB_TIME_LIMIT_S' | 'QSPOOL_MAX_SAMPLES' | 'QSPOOL_MAX_RESULT_BYTES';
 /** The range of each work bound, for the global variable and a backend's own alike. */
 const BOUND_RANGE = {
@@ -39,6 +41,9 @@ const configSchema = {
     QSPOOL_RUNTIME_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 600_000 },
     // Backends whose configs and results are signed: all, none, or a comma-separated list.
     QSPOOL_SIGN: { type: 'string', pattern: '^(all|none|[a-z0-9]+(,[a-z0-9]+)*)$', default: 'all' },
+    // The signing keys whose signatures verify (key ids, `<backend>-<RFC 7638 thumbprint>`); empty: any key published
+    // under keys/, which anyone who can write the store can publish.
+    QSPOOL_TRUSTED_SIGNING_KEYS: { type: 'string', pattern: `^(|${KEY_ID}(,${KEY_ID})*)$`, default: '' },
     QSPOOL_LEASE_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     // Attempts a job gets in all: a retryable failure of the last one dead-letters it (see the retry settings below).
     QSPOOL_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
@@ -147,7 +152,7 @@ const configSchema = {
     'QSPOOL_NOTIFY_MAX_BACKOFF_MS', 'QSPOOL_NOTIFY_RETRY_MS', 'QSPOOL_NOTIFY_LEASE_MS', 'QSPOOL_NOTIFY_POLL_MS',
     'QSPOOL_NOTIFY_SETTLE_MS', 'QSPOOL_EVENTS_RETENTION_S', 'QSPOOL_IDEMPOTENCY_SWEEP_MS', 'QSPOOL_IDEMPOTENCY_SWEEP_READS',
     'QSPOOL_NOTIFY_LOG_RETENTION_S', 'QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER', 'QSPOOL_SSE_KEEPALIVE_MS', 'QSPOOL_SSE_MAX_PER_USER',
-    'QSPOOL_SSE_AUTH_CHECK_MS',
+    'QSPOOL_SSE_AUTH_CHECK_MS', 'QSPOOL_TRUSTED_SIGNING_KEYS',
   ],
   // Per-backend settings, named after the backend in capitals: the runtime command of QSPOOL_RUNTIME_QUBIT, the
   // signing key (PEM text or a PEM file) of QSPOOL_SIGNING_KEY_FERMIONS.
@@ -304,6 +309,11 @@ export const RETRY_DEFAULTS: RetryPolicy = retryPolicy({
 export function backendBound(config: Config, bound: BackendBound, backend: string): number {
   const value = (config as Record<string, unknown>)[`${bound}_${backend.toUpperCase()}`];
   return typeof value === 'number' ? value : config[bound];
+}
+
+/** The only signing keys whose signatures verify, when the operator named them; undefined: every published key. */
+export function trustedSigningKeys(config: Config): ReadonlySet<string> | undefined {
+  return config.QSPOOL_TRUSTED_SIGNING_KEYS ? new Set(config.QSPOOL_TRUSTED_SIGNING_KEYS.split(',')) : undefined;
 }
 
 export function signs(config: Config, backend: string): boolean {

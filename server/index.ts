@@ -1,7 +1,7 @@
 // Builds the server's services on a storage provider and listens; used by `qspool serve`, `npm start` and tests.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Config } from '../config/index.ts';
+import { trustedSigningKeys, type Config } from '../config/index.ts';
 import type { Logger } from '../config/logger.ts';
 import pkg from '../package.json' with { type: 'json' };
 import type { StorageProvider } from '../storage/contract.ts';
@@ -188,7 +188,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const sources = siteSources(services.sites);
   const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources, secretKey });
   const attempts = passwordAttempts(storage, config.QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE);
-  const native = nativeApi({ ...deps, auth, notifications, passwordAttempts: attempts, openRegistration: config.QSPOOL_OPEN_REGISTRATION, version: pkg.version });
+  const native = nativeApi({ ...deps, auth, notifications, passwordAttempts: attempts, openRegistration: config.QSPOOL_OPEN_REGISTRATION, trustedKeys: trustedSigningKeys(config), version: pkg.version });
   const limiter = rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST, storage });
   const cluster = options.workerSlot === undefined ? {} : { storageMetrics: options.workerSlot === 0, scrapeCluster: clusterScrape };
   const metrics = serverMetrics(services.backends, cluster);

@@ -156,7 +156,8 @@ export class Spooler {
     });
     this.scheduleMaintenance(this.pollMs);
     this.loop = this.run().finally(() => unwatch?.());
-    this.log.info({ event: 'spooler.started' }, 'spooler started');
+    // The key id is what an operator names in QSPOOL_TRUSTED_SIGNING_KEYS.
+    this.log.info({ event: 'spooler.started', signingKey: this.options.signer?.kid ?? null }, 'spooler started');
   }
 
   /** Stops claiming; the current job finishes within the grace period or goes back to the queue. */

@@ -171,7 +171,9 @@ describe('qspool start: a failed or interrupted start leaves nothing running', f
 
   it('stops what started and exits 0 on a Ctrl-C as soon as a spooler has started', async () => {
     qspool = spawnQspool(['start'], { PORT: '0', QSPOOL_DATA_DIR: dataDir, QSPOOL_FSYNC: 'false', QSPOOL_BACKENDS: 'singlequdit,qubit', LOG_LEVEL: 'info' });
-    await qspool.line((line) => line.event === 'spooler.started');
+    const started = await qspool.line((line) => line.event === 'spooler.started');
+    // Each spooler names its signing key's id, which an operator may pin in QSPOOL_TRUSTED_SIGNING_KEYS.
+    expect(started.signingKey).to.match(/^(singlequdit|qubit)-[A-Za-z0-9_-]{43}$/);
     qspool.child.kill('SIGINT');
     const { code, signal } = await qspool.exited;
     expect({ code, signal }, qspool.output()).to.deep.equal({ code: 0, signal: null });

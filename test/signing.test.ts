@@ -124,15 +124,15 @@ describe('result signing', function () {
     it('signs the published config; the signature verifies and stops verifying once the config changes', async () => {
       const config = (await system.storage.get<Record<string, unknown>>(ns.configs, 'singlequdit'))!.value;
       expect(config).to.include({ sign: true });
-      expect(await verifyBackendConfig(system.storage, 'singlequdit')).to.include({ signed: true, valid: true, kid: config.kid });
+      expect(await verifyBackendConfig(system.storage, 'singlequdit', undefined)).to.include({ signed: true, valid: true, kid: config.kid });
       expect(await verify(undefined, { config: 'singlequdit' })).to.include({ code: 0 });
       await system.storage.put(ns.configs, 'singlequdit', { ...config, max_shots: 10 ** 9 });
       try {
-        expect(await verifyBackendConfig(system.storage, 'singlequdit')).to.include({ valid: false });
+        expect(await verifyBackendConfig(system.storage, 'singlequdit', undefined)).to.include({ valid: false });
       } finally {
         await system.storage.put(ns.configs, 'singlequdit', config);
       }
-      expect(await verifyBackendConfig(system.storage, 'qubit')).to.include({ signed: false, valid: false });
+      expect(await verifyBackendConfig(system.storage, 'qubit', undefined)).to.include({ signed: false, valid: false });
       expect((await system.storage.get(CONFIG_SIGNATURES, 'qubit'))).to.equal(undefined);
     });
 
@@ -167,9 +167,42 @@ describe('result signing', function () {
       const kid = JSON.parse(Buffer.from((record.meta!.signature as string).split('.')[0]!, 'base64url').toString()).kid as string;
       for (const jws of [signDetached(tampered, generateKeyPairSync('ed25519').privateKey, kid), forger.sign(tampered)]) {
         await system.storage.put(ns.finished('singlequdit'), record.id, { ...stored.value, meta: { ...stored.value.meta, signature: jws } });
-        expect(await verifyJobResult(lifecycle, (await lifecycle.find('singlequdit', record.id))!.value)).to.include({ valid: false });
+        expect(await verifyJobResult(lifecycle, (await lifecycle.find('singlequdit', record.id))!.value, undefined)).to.include({ valid: false });
       }
-      expect((await verifyJobResult(lifecycle, (await lifecycle.find('singlequdit', record.id))!.value)).reason).to.match(/not published under keys/);
+      expect((await verifyJobResult(lifecycle, (await lifecycle.find('singlequdit', record.id))!.value, undefined)).reason).to.match(/not published under keys/);
+    });
+
+    it('with trusted keys named, fails a result re-signed by a key a store writer published', async () => {
+      const record = await finishedJob();
+      const result = (await lifecycle.getResult(record)) as Result;
+      const genuine = record.meta!.signature as string;
+      const kid = JSON.parse(Buffer.from(genuine.split('.')[0]!, 'base64url').toString()).kid as string;
+      const tampered = structuredClone(result);
+      tampered.results[0]!.data.memory[0] = tampered.results[0]!.data.memory[0] === '1' ? '0' : '1';
+      // The forger publishes a key of their own, under the id its thumbprint gives, and re-signs the altered result.
+      const forger = new Signer('singlequdit', generateKeyPairSync('ed25519').privateKey);
+      await system.storage.put(ns.keys, forger.kid, forger.jwk);
+      await system.storage.put(ns.results('singlequdit'), record.resultKey!, tampered);
+      const stored = (await lifecycle.find('singlequdit', record.id))!;
+      await system.storage.put(ns.finished('singlequdit'), record.id, { ...stored.value, meta: { ...stored.value.meta, signature: forger.sign(tampered) } });
+      const forged = (await lifecycle.find('singlequdit', record.id))!.value;
+      expect(await verifyJobResult(lifecycle, forged, undefined)).to.include({ valid: true, kid: forger.kid });
+      const pinned = await verifyJobResult(lifecycle, forged, new Set([kid]));
+      expect(pinned).to.include({ valid: false, kid: forger.kid });
+      expect(pinned.reason).to.equal(`the signing key ${forger.kid} is not one of the trusted keys (QSPOOL_TRUSTED_SIGNING_KEYS)`);
+      process.env.QSPOOL_TRUSTED_SIGNING_KEYS = kid;
+      try {
+        const refused = await verify(record.id);
+        expect(refused.code).to.equal(1);
+        expect(refused.out).to.include('is not one of the trusted keys');
+        expect(await verify(undefined, { config: 'singlequdit' })).to.include({ code: 0 });
+        // The genuine signature over the genuine result still verifies against the named key.
+        await system.storage.put(ns.results('singlequdit'), record.resultKey!, result);
+        await system.storage.put(ns.finished('singlequdit'), record.id, { ...stored.value, meta: { ...stored.value.meta, signature: genuine } });
+        expect(await verify(record.id)).to.include({ code: 0 });
+      } finally {
+        delete process.env.QSPOOL_TRUSTED_SIGNING_KEYS;
+      }
     });
 
     it('says so for unsigned backends and unfinished jobs, and answers 404/401 like the native API', async () => {
@@ -192,6 +225,29 @@ describe('result signing', function () {
       const bin = new URL('../scripts/qspool.mjs', import.meta.url).pathname;
       const { stdout } = await promisify(execFile)(process.execPath, [bin, 'verify', record.id], { env: { ...process.env } });
       expect(stdout).to.match(new RegExp(`^job ${record.id} \\(singlequdit, DONE\\): signature valid`));
+    });
+  });
+
+  describe('a server that names the keys it trusts', () => {
+    let system: TestSystem;
+    const other = new Signer('singlequdit', generateKeyPairSync('ed25519').privateKey).kid;
+    before(async () => {
+      system = await startSystem({ QSPOOL_BACKENDS: 'singlequdit', QSPOOL_SIGN: 'singlequdit', QSPOOL_TRUSTED_SIGNING_KEYS: other });
+    });
+    after(() => system.stop());
+
+    it('reports a result signed by any other key as not valid, naming the key', async () => {
+      const posted = await postJson(`${system.url}/api/v2/singlequdit/post_job`, { job: JSON.stringify(JOBS.singlequdit), token: system.token });
+      const id = (posted.body as { job_id: string }).job_id;
+      const lifecycle = new JobLifecycle(system.storage);
+      const record = await eventually(async () => ((await lifecycle.find('singlequdit', id))?.value.state === 'DONE' ? true : undefined));
+      expect(record).to.equal(true);
+      const answer = await request(`${system.url}/api/v1/jobs/${id}/signature`, { headers: { Authorization: `Bearer ${system.token}` } });
+      expect(answer.status, answer.text).to.equal(200);
+      const report = answer.body as { signed: boolean; valid: boolean; kid: string; reason: string };
+      expect(report).to.include({ signed: true, valid: false });
+      expect(report.kid).to.match(/^singlequdit-/).and.not.equal(other);
+      expect(report.reason).to.equal(`the signing key ${report.kid} is not one of the trusted keys (QSPOOL_TRUSTED_SIGNING_KEYS)`);
     });
   });
 });

@@ -1,6 +1,7 @@
 // `qspool verify JOB_ID` (and `qspool verify --config BACKEND`): checks a result's (or a published config's)
 // signature against the backend's key under keys/, straight on storage. Exit codes: 0 valid; 1 not valid
 // (altered, unsigned, unknown key, job not finished or not found); 2 usage (no target, malformed id).
+import { trustedSigningKeys } from '../../config/index.ts';
 import { isDisplayName } from '../../schemas/backend-config.ts';
 import { verifyBackendConfig, verifyJobResult, type SignatureReport } from '../../spooler/signing/verify.ts';
 import { isJobId } from '../../storage/keys.ts';
@@ -43,11 +44,12 @@ export async function runVerify(jobId: string | undefined, options: VerifyOption
   let registry: ProviderRegistry | undefined;
   try {
     const lifecycle = new JobLifecycle(runtime.storage);
+    const trusted = trustedSigningKeys(runtime.config);
     let subject: string;
     let report: SignatureReport;
     if (options.config !== undefined) {
       subject = `config of ${options.config}`;
-      report = await verifyBackendConfig(runtime.storage, options.config);
+      report = await verifyBackendConfig(runtime.storage, options.config, trusted);
     } else {
       // The indexes are on the primary storage for every provider's jobs; a job on a registered provider (a lab's
       // storage, whose spoolers publish their keys there) is read and checked where it is.
@@ -57,7 +59,7 @@ export async function runVerify(jobId: string | undefined, options: VerifyOption
       const record = await findJob(where, jobId!, entry);
       const backend = record && (entry?.provider ? `${entry.provider}: ${record.backend}` : record.backend);
       subject = record ? `job ${jobId} (${backend}, ${record.state})` : `job ${jobId}`;
-      report = record ? await verifyJobResult(where, record) : { signed: false, valid: false, kid: null, alg: null, reason: 'no such job', jws: null, key: null };
+      report = record ? await verifyJobResult(where, record, trusted) : { signed: false, valid: false, kid: null, alg: null, reason: 'no such job', jws: null, key: null };
     }
     process.stdout.write(options.json ? `${JSON.stringify({ subject, ...report })}\n` : `${describe(subject, report)}\n`);
     process.exitCode = report.valid ? EXIT.valid : EXIT.invalid;

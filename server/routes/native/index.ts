@@ -10,6 +10,7 @@ import type { JobService } from '../../services/jobs.ts';
 import type { UserService } from '../../services/users.ts';
 import type { ProviderRegistry } from '../../../storage/registry/index.ts';
 import type { Notifications } from '../../notifications/index.ts';
+import type { TrustedKeys } from '../../../spooler/signing/verify.ts';
 import { adminOperations } from './admin.ts';
 import { authOperations } from './auth.ts';
 import { backendOperations } from './backends.ts';
@@ -38,6 +39,8 @@ export interface NativeDeps {
   limits: BodyLimits;
   passwordAttempts: PasswordAttempts;
   openRegistration: boolean;
+  /** The signing keys a result's signature must be by (QSPOOL_TRUSTED_SIGNING_KEYS); undefined: any published one. */
+  trustedKeys: TrustedKeys;
   version: string;
 }
 

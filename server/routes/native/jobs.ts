@@ -118,7 +118,7 @@ export function jobOperations(deps: NativeDeps): Operation[] {
       responses: { 200: { description: 'The verdict (also for unsigned or unfinished jobs).', schema: signatureReport }, 404: notFound },
       async handle(ctx, { user, params }) {
         const record = await visibleJob(user, params.id!);
-        const report = await verifyJobResult(await jobs.lifecycleOf(record), record);
+        const report = await verifyJobResult(await jobs.lifecycleOf(record), record, deps.trustedKeys);
         ctx.body = { job_id: record.id, backend: record.backend, status: record.state, ...report };
       },
     }),
