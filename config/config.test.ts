@@ -28,6 +28,14 @@ describe('configuration', () => {
     );
   });
 
+  it('takes the base URL as http(s) without a trailing slash, which would double the slash in every link', () => {
+    expect(loadConfig({ QSPOOL_BASE_URL: 'https://lab.example.org/' }).QSPOOL_BASE_URL).to.equal('https://lab.example.org');
+    expect(loadConfig({ QSPOOL_BASE_URL: 'http://lab.example.org:8080/qspool//' }).QSPOOL_BASE_URL).to.equal('http://lab.example.org:8080/qspool');
+    for (const value of ['lab.example.org', 'ftp://lab.example.org', 'https://lab.example.org/?x=1', 'https://lab example.org', 'https://']) {
+      expect(() => loadConfig({ QSPOOL_BASE_URL: value }), value).to.throw(ConfigError, /QSPOOL_BASE_URL/);
+    }
+  });
+
   it('reads the trusted signing keys as key ids, and refuses anything else', () => {
     const kid = (backend: string, fill: string) => `${backend}-${fill.repeat(43)}`;
     expect(trustedSigningKeys(loadConfig({}))).to.equal(undefined);

@@ -26,7 +26,8 @@ const configSchema = {
   properties: {
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8000 },
     HOST: { type: 'string', default: '127.0.0.1' },
-    QSPOOL_BASE_URL: { type: 'string', default: '' },
+    // The address clients reach the server at (behind a proxy), for links: http(s), without a path's trailing slash.
+    QSPOOL_BASE_URL: { type: 'string', pattern: '^(|https?://[^\\s/?#]+(/[^\\s?#]*)?)$', default: '' },
     QSPOOL_DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     // A JSON file naming an S3 or MongoDB store for the server's own documents instead of the local store in
     // QSPOOL_DATA_DIR, so replicas on several hosts share one store (server/services/primary-store.ts).
@@ -235,6 +236,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   if (config.QSPOOL_STORE_FILE && !config.QSPOOL_SECRET_KEY) {
     throw new ConfigError('Invalid configuration: QSPOOL_STORE_FILE needs QSPOOL_SECRET_KEY, the same on every server and spooler of the store');
   }
+  // Links are the base and a path: `https://lab.example.org/` would give `//api/v2/…`.
+  config.QSPOOL_BASE_URL = config.QSPOOL_BASE_URL.replace(/\/+$/, '');
   config.QSPOOL_DATA_DIR = resolve(config.QSPOOL_DATA_DIR);
   if (config.QSPOOL_STORE_FILE) config.QSPOOL_STORE_FILE = resolve(config.QSPOOL_STORE_FILE);
   return config;

@@ -24,9 +24,22 @@ export const API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 
 // Routers match paths in any case, so the face must too.
 const QLUED_PREFIX = /^\/api\/v[23](\/|$)/i;
 
+const REPEATED_SLASHES = /\/{2,}/g;
+
+/**
+ * Repeated slashes in a path count as one, as behind nginx (`merge_slashes`, its default): qlued's published `url`
+ * ends in `/`, and qiskit-cold-atom appends `/get_config` to the url it was given, so a user who saved that `url`
+ * asked for `…_simulator//get_config`.
+ */
+const mergeSlashes: Middleware = async (ctx, next) => {
+  if (ctx.path.includes('//')) ctx.path = ctx.path.replace(REPEATED_SLASHES, '/');
+  await next();
+};
+
 export function createApp({ logger, observe = [], middleware = [], routers, trustProxy = false }: AppOptions): Koa<ErrorState> {
   const app = new Koa<ErrorState>();
   app.proxy = trustProxy;
+  app.use(mergeSlashes);
   app.use(requestContext(logger));
   for (const step of observe) app.use(step);
   app.use(async (ctx, next) => {

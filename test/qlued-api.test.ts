@@ -161,6 +161,17 @@ describe('qlued API v2/v3 compatibility (reference/qlued-api.md §3)', function 
     expect(response.body).to.have.property('status', 'ERROR');
   });
 
+  it('reads repeated slashes as one (as nginx does), so the published url with qiskit-cold-atom\'s `/get_config` works', async () => {
+    const config = await request(`${v2}/alqor_singlequdit_simulator/get_config`);
+    const url = (config.body as { url: string }).url;
+    expect(url).to.match(/\/api\/v2\/alqor_singlequdit_simulator\/$/);
+    const joined = await request(`${url}/get_config?username=demo&token=${system.token}`);
+    expectJson(joined, 200);
+    expect(joined.body).to.deep.equal(config.body);
+    expectJson(await request(`${system.url}//api//v2///singlequdit//get_backend_status`), 200);
+    expectJson(await request(`${url}/get_config/`), 404);
+  });
+
   it('row 24 and §4.11: a wrong method answers 405 with a JSON body and Allow', async () => {
     const response = await request(`${v2}/singlequdit/post_job`);
     expectJson(response, 405, { detail: 'Method not allowed' });

@@ -56,7 +56,7 @@ export class Notifications {
     const { storage, config, logger, users, sources } = options;
     const log = logger.child({ component: 'notifications' });
     this.log = log;
-    this.base = config.QSPOOL_BASE_URL.replace(/\/+$/, '');
+    this.base = config.QSPOOL_BASE_URL;
     this.keepAliveMs = config.QSPOOL_SSE_KEEPALIVE_MS;
     this.settleMs = config.QSPOOL_NOTIFY_SETTLE_MS;
     this.streamSlots = new StreamSlots(config.QSPOOL_SSE_MAX_PER_USER);
