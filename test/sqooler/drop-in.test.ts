@@ -12,6 +12,7 @@ import type { ProviderRegistry } from '../../storage/registry/index.ts';
 import { startDropboxApiServer } from '../dropbox-api-server/index.ts';
 import { GOOD_JOB, eventually, startHarness, type Harness } from '../native-api/harness.ts';
 import { SECRET_KEY } from '../support/lab-provider.ts';
+import { backendConfiguration, resultFromDict } from '../support/qiskit-parsers.ts';
 import { postJson, request } from '../support/system.ts';
 import { SqoolerDouble } from './sqooler-double.ts';
 
@@ -101,7 +102,9 @@ for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as 
       expect(await registry.summary('lab1')).to.include({ layout: 'sqooler', type });
       const names = ((await request(`${h.url}/api/v2/backends`)).body as { backend_name: string }[]).map((b) => b.backend_name);
       expect(names).to.include(BACKEND);
-      expect((await request(v2('get_config'))).body).to.include({ backend_name: BACKEND, display_name: 'singlequdit', n_qubits: 1 });
+      const config = (await request(v2('get_config'))).body as Record<string, unknown>;
+      expect(config).to.include({ backend_name: BACKEND, display_name: 'singlequdit', n_qubits: 1 });
+      backendConfiguration(config, BACKEND);
       expect((await request(v2('get_backend_status'))).body).to.deep.equal({
         backend_name: BACKEND,
         backend_version: '0.3',
@@ -140,6 +143,7 @@ for (const [type, makeLab] of [['local', localLab], ['dropbox', dropboxLab]] as 
       expect((await lab.find(lab.folders.finished, lab.names(id).job)).document).to.deep.equal(GOOD_JOB);
       const result = (await request(v2('get_job_result', `?job_id=${id}&token=${ada}`))).body as Record<string, unknown>;
       expect(result).to.include({ status: 'finished', backend_name: BACKEND, success: true });
+      resultFromDict(result, `get_job_result ${id}`);
       expect(result.results).to.have.length(1).and.to.have.nested.property('[0].data.memory').with.length(10);
       expect(((await request(v2('get_backend_status'))).body as { operational: boolean }).operational).to.equal(true);
       // The native API lists it among ada's jobs, on its provider.
