@@ -14,7 +14,7 @@ export interface AppOptions {
   /** Runs for every request after error mapping and before the routers (rate limits). */
   middleware?: Middleware<ErrorState>[];
   routers: Router[];
-  /** Take client addresses from X-Forwarded-For (QSPOOL_TRUST_PROXY). */
+  /** Take client addresses from the last X-Forwarded-For entry, the one the proxy appended (QSPOOL_TRUST_PROXY). */
   trustProxy?: boolean;
 }
 
@@ -39,6 +39,9 @@ const mergeSlashes: Middleware = async (ctx, next) => {
 export function createApp({ logger, observe = [], middleware = [], routers, trustProxy = false }: AppOptions): Koa<ErrorState> {
   const app = new Koa<ErrorState>();
   app.proxy = trustProxy;
+  // Only the last X-Forwarded-For entry, the one the proxy appended: those before it are whatever the client sent,
+  // and taking the first let every request name a fresh address and escape the per-address limits.
+  app.maxIpsCount = 1;
   app.use(mergeSlashes);
   app.use(requestContext(logger));
   for (const step of observe) app.use(step);
