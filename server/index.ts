@@ -29,6 +29,7 @@ import { ProviderSites, providerRegistry } from './services/providers.ts';
 import { Sessions } from './services/sessions.ts';
 import { standInSetAside } from './services/set-aside-sweep.ts';
 import { UserService } from './services/users.ts';
+import { clientKey } from './limits/client-address.ts';
 import { passwordAttempts } from './limits/password-attempts.ts';
 
 export interface RunningServer {
@@ -102,17 +103,17 @@ function answerUnparseableRequests(server: Server): void {
 }
 
 /**
- * Closes a new connection at once while its client address already holds `max` open ones (0: no cap). Rate limits
- * count requests, and a request exists only once its headers are in: a client that opens sockets and trickles
- * headers (or sends none) is seen by nothing else, and 20,000 of them left the process without file descriptors,
- * refusing every other client. Dropping, as Node's own `maxConnections` does, is all that can be done before a
- * request has been read.
+ * Closes a new connection at once while its client (an address, or an IPv6 /64: limits/client-address.ts) already
+ * holds `max` open ones (0: no cap). Rate limits count requests, and a request exists only once its headers are in: a
+ * client that opens sockets and trickles headers (or sends none) is seen by nothing else, and 20,000 of them left the
+ * process without file descriptors, refusing every other client. Dropping, as Node's own `maxConnections` does, is
+ * all that can be done before a request has been read.
  */
 function capConnectionsPerAddress(server: Server, max: number, logger: Logger): void {
   if (max === 0) return;
   const open = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? '';
+    const address = clientKey(socket.remoteAddress ?? '');
     const held = open.get(address) ?? 0;
     if (held >= max) {
       logger.debug({ address, limit: max }, 'connection refused: too many open from this address');

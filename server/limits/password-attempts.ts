@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { RateLimitedError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { clientKey } from './client-address.ts';
 import { SharedBuckets } from './shared-buckets.ts';
 
 const NAMESPACES = { addresses: 'limits/password/addresses', usernames: 'limits/password/usernames' };
@@ -34,7 +35,7 @@ export function passwordAttempts(storage: StorageProvider, perMinute: number, no
   };
   return {
     async charge(address, username) {
-      await spend(addresses, address);
+      await spend(addresses, clientKey(address));
       if (username !== undefined) await spend(usernames, username.toLowerCase());
     },
     close: () => clearInterval(sweeps),

@@ -9,6 +9,7 @@ import type { Context, Middleware } from 'koa';
 import { RateLimitedError } from '../../schemas/errors.ts';
 import { bearerCredential } from '../auth/bearer.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { clientKey } from '../limits/client-address.ts';
 import { SharedBuckets } from '../limits/shared-buckets.ts';
 import { lastQueryValue } from './query.ts';
 
@@ -87,7 +88,8 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
     if (wait > 0) throw new RateLimitedError(wait);
   };
   const middleware: Middleware = async (ctx, next) => {
-    const addressWait = await addresses.take(hash(ctx.ip));
+    const client = hash(clientKey(ctx.ip));
+    const addressWait = await addresses.take(client);
     if (addressWait > 0) throw new RateLimitedError(addressWait);
     const credential = credentialOf(ctx);
     if (ctx.method === 'POST' && TOKEN_IN_BODY.test(ctx.path)) {
@@ -96,7 +98,7 @@ export function rateLimit(options: RateLimitOptions): RateLimiter {
       await charge(`cred-${hash(credential)}`);
     } else {
       // Anonymous requests (registration, login, backend lists) share one credential-sized bucket per address.
-      await charge(`anon-${hash(ctx.ip)}`);
+      await charge(`anon-${client}`);
     }
     await next();
   };

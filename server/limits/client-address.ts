@@ -1,0 +1,31 @@
+// The client a request's address stands for in per-address budgets. An IPv6 host is routinely given a whole /64 and
+// may pick any address in it, so counting exact addresses gave one host 2^64 fresh budgets: IPv6 clients count by
+// their /64. An IPv4 client seen as an IPv4-mapped IPv6 address (a dual-stack socket) counts as its IPv4 address.
+import { isIPv4, isIPv6 } from 'node:net';
+
+const MAPPED_IPV4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
+
+/** The 8 groups of an IPv6 address as numbers (an embedded dotted IPv4 tail counts as two). */
+function groupsOf(address: string): number[] {
+  const parse = (part: string) =>
+    part === ''
+      ? []
+      : part.split(':').flatMap((group) => {
+          if (!isIPv4(group)) return [parseInt(group, 16)];
+          const [a, b, c, d] = group.split('.').map(Number) as [number, number, number, number];
+          return [(a << 8) | b, (c << 8) | d];
+        });
+  const [head = '', tail] = address.split('::');
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/** The key a client address counts under: an IPv6 address's /64, an IPv4 address as it is. */
+export function clientKey(ip: string): string {
+  const bare = (ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip).replace(/%.*$/, '');
+  const mapped = MAPPED_IPV4.exec(bare)?.[1];
+  if (mapped && isIPv4(mapped)) return mapped;
+  if (!isIPv6(bare)) return bare;
+  return `${groupsOf(bare).slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+}
