@@ -36,10 +36,11 @@ for (const [network, prefix] of [
   blocked.addSubnet(network, prefix, 'ipv4');
 }
 // BlockList checks IPv4-mapped IPv6 addresses (::ffff:127.0.0.1) against the IPv4 rules above. Every form that
-// embeds an IPv4 address is refused whole (IPv4-compatible ::/96, NAT64 in both its prefixes, 6to4, Teredo): any
-// IPv4 address can hide in it, and public names do not resolve to them. So are the deprecated site-local addresses.
+// embeds an IPv4 address is refused whole (IPv4-compatible ::/96, SIIT's IPv4-translated ::ffff:0:0:0/96, NAT64 in
+// both its prefixes, 6to4, Teredo): any IPv4 address can hide in it, and public names do not resolve to them. So are
+// the deprecated site-local addresses.
 for (const [network, prefix] of [
-  ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:db8::', 32], ['2002::', 16],
+  ['::', 96], ['::ffff:0:0:0', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 32], ['2001:db8::', 32], ['2002::', 16],
   ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ] as const) {
   blocked.addSubnet(network, prefix, 'ipv6');

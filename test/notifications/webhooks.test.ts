@@ -156,7 +156,7 @@ describe('webhooks', function () {
 
   it('refuses receivers on loopback or private addresses unless allowed, also when DNS changes its mind later or the URL names the address', async () => {
     const policy = { allowPrivate: false };
-    const embedded = ['http://[::127.0.0.1]/', 'http://[64:ff9b:1::7f00:1]/', 'http://[2002:7f00:1::]/', 'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/', 'http://[fec0::1]/'];
+    const embedded = ['http://[::127.0.0.1]/', 'http://[::ffff:0:7f00:1]/', 'http://[64:ff9b:1::7f00:1]/', 'http://[2002:7f00:1::]/', 'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/', 'http://[fec0::1]/'];
     for (const url of ['http://127.0.0.1:8000/x', 'http://localhost/x', 'http://10.1.2.3/x', 'http://[::1]/x', 'http://169.254.169.254/latest', 'http://[::ffff:127.0.0.1]/x', ...embedded]) {
       const refused = await checkWebhookUrl(url, policy).catch((error: unknown) => error);
       expect(refused, url).to.be.instanceOf(RequestValidationError);
