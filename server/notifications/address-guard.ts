@@ -18,12 +18,16 @@ export interface AddressPolicy {
   resolve?: Resolver;
 }
 
+/**
+ * The message names the host, never the address a name resolved to: it reaches the user (the registration's answer,
+ * the delivery log), and naming it let anyone map the server's internal network through its DNS.
+ */
 export class UnsafeAddressError extends Error {
   constructor(
     readonly hostname: string,
     readonly address: string,
   ) {
-    super(`${hostname} resolves to ${address}, a loopback, private or reserved address`);
+    super(`${hostname} ${isIP(hostname) ? 'is' : 'resolves to'} a loopback, private or reserved address`);
   }
 }
 
