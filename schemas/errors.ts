@@ -64,10 +64,16 @@ export class NotDeadLetteredError extends QspoolError {
 /** The storage backend cannot be reached or failed in a way worth retrying later. */
 export class StorageUnavailableError extends QspoolError {
   readonly retryAfterSeconds: number;
+  /**
+   * Whether the message is written for callers. Storage providers' messages name file paths, hosts and drivers'
+   * errors: those go to the operator's log, and callers, strangers included, get a message without them.
+   */
+  readonly forCallers: boolean;
 
-  constructor(message: string, retryAfterSeconds = 5) {
+  constructor(message: string, retryAfterSeconds = 5, { forCallers = false }: { forCallers?: boolean } = {}) {
     super('storage_unavailable', 503, message);
     this.retryAfterSeconds = retryAfterSeconds;
+    this.forCallers = forCallers;
   }
 }
 

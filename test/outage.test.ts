@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../config/logger.ts';
 import { StorageUnavailableError } from '../schemas/errors.ts';
@@ -148,6 +150,28 @@ describe('storage outages', function () {
       const after = (await submit()).body as { job_id: string };
       await eventually(async () => ((await lifecycle.getStatus('singlequdit', after.job_id))?.status === 'DONE' ? true : undefined), 20_000);
       expect(await storage.list(ns.running('singlequdit'))).to.deep.equal([]);
+    });
+
+    it('tells callers that storage is down without the provider\'s words, which name the data directory, and logs those', async () => {
+      const config = loadConfig({}, { PORT: 0, QSPOOL_DATA_DIR: fault.link, QSPOOL_FSYNC: false, QSPOOL_RATE_PER_SECOND: 0 });
+      const logs: string[] = [];
+      const logger = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (logs.push(chunk.toString()), done()) }));
+      storage = new LocalProvider({ root: fault.link, fsync: false });
+      spoolers = [];
+      server = await startServer(storage, config, logger);
+      await fault.fail();
+      const answers = [
+        await request(`${server.url}/api/v1/backends`),
+        await postJson(`${server.url}/api/v1/auth/token`, { username: 'ada', password: 'correct horse battery' }),
+        await request(`${server.url}/api/v2/singlequdit/get_job_status?job_id=${'a'.repeat(24)}&token=${'b'.repeat(32)}`),
+      ];
+      for (const answer of answers) {
+        expect(answer.status, answer.text).to.equal(503);
+        expect(answer.text).to.not.include(fault.dir).and.not.include('ENOTDIR');
+        expect(answer.text).to.match(/Storage cannot be reached right now; retry in \d+ s \(request [\w-]+\)/);
+      }
+      expect((answers[0]!.body as { error: { code: string } }).error.code).to.equal('storage_unavailable');
+      expect(logs.join('')).to.include(fault.dir).and.include('ENOTDIR');
     });
   });
 });

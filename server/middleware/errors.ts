@@ -1,6 +1,7 @@
 // The one place where errors become HTTP answers. qlued routes answer in qlued's shapes (status dicts,
 // django-ninja detail lists); everything else answers {error: {code, message, details}}. Unexpected errors are
-// logged with the request id and answered 500 without internals; storage outages answer 503 with Retry-After.
+// logged with the request id and answered 500 without internals; storage outages answer 503 with Retry-After, and
+// without the provider's own words (paths, hosts), which are logged.
 import type { Middleware } from 'koa';
 import {
   QspoolError,
@@ -34,17 +35,27 @@ function nativeBody(error: QspoolError): unknown {
   return { error: { code: error.code, message: error.message, details: error.details ?? null } };
 }
 
+/**
+ * What callers are told of an error: an untyped error, or a storage failure in the provider's words, says no more than
+ * its kind and the request id; the log has the rest.
+ */
+function answerFor(caught: unknown, requestId: string): QspoolError {
+  if (caught instanceof StorageUnavailableError && !caught.forCallers) {
+    const message = `Storage cannot be reached right now; retry in ${caught.retryAfterSeconds} s (request ${requestId})`;
+    return new StorageUnavailableError(message, caught.retryAfterSeconds, { forCallers: true });
+  }
+  return caught instanceof QspoolError ? caught : new QspoolError('internal_error', 500, `Internal error (request ${requestId})`);
+}
+
 export function errorMapper(): Middleware<ErrorState> {
   return async (ctx, next) => {
     try {
       await next();
     } catch (caught) {
       const known = caught instanceof QspoolError;
-      const error = known
-        ? caught
-        : new QspoolError('internal_error', 500, `Internal error (request ${ctx.state.requestId})`);
+      const error = answerFor(caught, ctx.state.requestId);
       if (!known) ctx.state.log.error({ err: caught }, 'unhandled error');
-      else if (error.status >= 500) ctx.state.log.warn({ err: caught }, error.message);
+      else if (error.status >= 500) ctx.state.log.warn({ err: caught }, (caught as QspoolError).message);
       if (error instanceof StorageUnavailableError || error instanceof RateLimitedError) ctx.set('Retry-After', String(error.retryAfterSeconds));
       if (error instanceof UnauthorizedError && ctx.state.face === 'native') ctx.set('WWW-Authenticate', `Bearer realm="qspool", error="${error.code}"`);
       if (error instanceof MethodNotAllowedError) ctx.set('Allow', error.allowed.join(', '));

@@ -107,7 +107,7 @@ export class JobIndex {
       const unreachable = [...reading.down].sort();
       if (reading.jobs.length === 0 && reading.unread > 0 && reading.answered === 0) {
         const names = `${unreachable.length === 1 ? 'provider' : 'providers'} ${unreachable.join(', ')}`;
-        throw new StorageUnavailableError(`Your jobs on storage ${names} cannot be read right now`);
+        throw new StorageUnavailableError(`Your jobs on storage ${names} cannot be read right now`, undefined, { forCallers: true });
       }
       return { jobs: reading.jobs, nextCursor: after === null ? null : encodeCursor({ after, owed }, filters), unreachable };
     };

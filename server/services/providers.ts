@@ -117,7 +117,7 @@ export class ProviderSites implements SiteLookup {
     } catch (error) {
       if (error instanceof NotFoundError) throw error;
       this.unavailable(name, error);
-      throw new StorageUnavailableError(`Storage provider ${name} cannot be opened right now`);
+      throw new StorageUnavailableError(`Storage provider ${name} cannot be opened right now`, undefined, { forCallers: true });
     }
   }
 
