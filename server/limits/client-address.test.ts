@@ -15,7 +15,8 @@ describe('clientKey', () => {
   });
 
   it('counts an IPv4-mapped address as its IPv4 address and leaves IPv4 and anything else as it is', () => {
-    expect([clientKey('::ffff:203.0.113.5'), clientKey('::FFFF:203.0.113.5'), clientKey('203.0.113.5')]).to.deep.equal(Array(3).fill('203.0.113.5'));
+    const spellings = ['::ffff:203.0.113.5', '::FFFF:203.0.113.5', '::ffff:cb00:7105', '0:0:0:0:0:ffff:cb00:7105', '203.0.113.5'];
+    expect(spellings.map(clientKey)).to.deep.equal(Array(5).fill('203.0.113.5'));
     expect([clientKey(''), clientKey('unknown')]).to.deep.equal(['', 'unknown']);
   });
 });

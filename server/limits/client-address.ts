@@ -3,8 +3,6 @@
 // their /64. An IPv4 client seen as an IPv4-mapped IPv6 address (a dual-stack socket) counts as its IPv4 address.
 import { isIPv4, isIPv6 } from 'node:net';
 
-const MAPPED_IPV4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i;
-
 /** The 8 groups of an IPv6 address as numbers (an embedded dotted IPv4 tail counts as two). */
 function groupsOf(address: string): number[] {
   const parse = (part: string) =>
@@ -21,11 +19,17 @@ function groupsOf(address: string): number[] {
   return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
+/** The IPv4 address inside an IPv4-mapped one (::ffff:0:0/96), whether written dotted or in hex. */
+function mappedIPv4(groups: number[]): string | undefined {
+  if (groups.slice(0, 6).join(':') !== '0:0:0:0:0:65535') return undefined;
+  const [high, low] = groups.slice(6) as [number, number];
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+}
+
 /** The key a client address counts under: an IPv6 address's /64, an IPv4 address as it is. */
 export function clientKey(ip: string): string {
   const bare = (ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip).replace(/%.*$/, '');
-  const mapped = MAPPED_IPV4.exec(bare)?.[1];
-  if (mapped && isIPv4(mapped)) return mapped;
   if (!isIPv6(bare)) return bare;
-  return `${groupsOf(bare).slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+  const groups = groupsOf(bare);
+  return mappedIPv4(groups) ?? `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
 }
