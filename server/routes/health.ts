@@ -5,6 +5,7 @@ import type { StorageProvider } from '../../storage/contract.ts';
 import { ns } from '../../storage/records.ts';
 
 const READY_TIMEOUT_MS = 2000;
+const TIMED_OUT = new Error(`storage did not answer within ${READY_TIMEOUT_MS} ms`);
 
 export function healthRouter(storage: StorageProvider): Router {
   const router = new Router();
@@ -16,7 +17,7 @@ export function healthRouter(storage: StorageProvider): Router {
     ctx.set('Cache-Control', 'no-store');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`storage did not answer within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      timer = setTimeout(() => reject(TIMED_OUT), READY_TIMEOUT_MS);
     });
     try {
       // One key of the smallest namespace every deployment has: a round trip, not a scan.
@@ -25,7 +26,10 @@ export function healthRouter(storage: StorageProvider): Router {
     } catch (error) {
       ctx.status = 503;
       ctx.set('Retry-After', '5');
-      ctx.body = { status: 'unavailable', storage: storage.type, error: error instanceof Error ? error.message : String(error) };
+      // Anyone may ask, and a provider's words name paths and hosts: those go to the log.
+      const timedOut = error === TIMED_OUT;
+      if (!timedOut) ctx.state.log.warn({ err: error }, 'readiness check: storage failed');
+      ctx.body = { status: 'unavailable', storage: storage.type, error: timedOut ? TIMED_OUT.message : 'storage failed (the server log says why)' };
     } finally {
       clearTimeout(timer);
     }
