@@ -16,11 +16,14 @@
 #   redis-server                scripts/services/redis.sh (brings redis-tools: redis-cli).
 #   chromium chromium-driver    browser tests.
 #   python3                     only if missing (Debian's ceph CLI also pulls it in).
+#   python3-numpy python3-scipy only if python3 cannot import them: the independent numpy reference of the
+#                               physics tests (test/physics/numpy/), which skip without it.
 # --no-install-recommends keeps out e.g. ceph-mgr, ceph-mds, smartmontools, nvme-cli.
 set -euo pipefail
 
 PACKAGES=(radosgw ceph-mon ceph-osd redis-server chromium chromium-driver)
 command -v python3 >/dev/null 2>&1 || PACKAGES+=(python3)
+python3 -c 'import numpy, scipy.sparse' >/dev/null 2>&1 || PACKAGES+=(python3-numpy python3-scipy)
 
 say() { echo "install-debian-packages: $*" >&2; }
 
