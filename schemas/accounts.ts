@@ -61,6 +61,7 @@ export const userSchema = {
   properties: {
     username,
     email: { type: ['string', 'null'] },
+    email_verified: { type: 'boolean', description: 'Whether job mails go to `email`: false until the user confirms an address they set themselves.' },
     display_name: { type: ['string', 'null'] },
     notify: notifySchema,
     role,
@@ -70,7 +71,7 @@ export const userSchema = {
     created_at: timestamp,
     updated_at: timestamp,
   },
-  required: ['username', 'email', 'display_name', 'role', 'disabled', 'max_priority', 'created_at', 'updated_at'],
+  required: ['username', 'email', 'email_verified', 'display_name', 'role', 'disabled', 'max_priority', 'created_at', 'updated_at'],
   additionalProperties: false,
 } as const;
 
@@ -85,6 +86,22 @@ export const profileUpdateSchema = {
     notify: notifySchema,
   },
   minProperties: 1,
+  additionalProperties: false,
+} as const;
+
+export const emailConfirmationSchema = {
+  title: 'E-mail confirmation',
+  type: 'object',
+  properties: { code: { type: 'string', pattern: '^[0-9a-f]{32}$', description: 'The code mailed to the address (also in the mail\'s link).' } },
+  required: ['code'],
+  additionalProperties: false,
+} as const;
+
+export const emailCheckSentSchema = {
+  title: 'E-mail check sent',
+  type: 'object',
+  properties: { sent_to: { type: 'string' } },
+  required: ['sent_to'],
   additionalProperties: false,
 } as const;
 
@@ -138,6 +155,7 @@ export type Registration = FromSchema<typeof registrationSchema>;
 export type Login = FromSchema<typeof loginSchema>;
 export type AccessToken = FromSchema<typeof accessTokenSchema>;
 export type UserView = FromSchema<typeof userSchema>;
+export type EmailConfirmation = FromSchema<typeof emailConfirmationSchema>;
 export type ProfileUpdate = FromSchema<typeof profileUpdateSchema>;
 export type PasswordChange = FromSchema<typeof passwordChangeSchema>;
 export type TokenCreate = FromSchema<typeof tokenCreateSchema>;

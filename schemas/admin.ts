@@ -15,6 +15,7 @@ export const userChangeSchema = {
     role: { type: 'string', enum: ['user', 'admin'] },
     max_priority: { type: 'integer', minimum: 0, maximum: 9, description: 'Highest job priority the user may ask for.' },
     weight: SHARE_WEIGHT,
+    email_verified: { type: 'boolean', const: true, description: 'Vouch for the user\'s e-mail address: job mails go to it without the user confirming it.' },
   },
   minProperties: 1,
   additionalProperties: false,

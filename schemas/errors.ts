@@ -61,6 +61,13 @@ export class NotDeadLetteredError extends QspoolError {
   }
 }
 
+/** The mail server did not take a mail the caller asked for (or e-mail is off); worth retrying later. */
+export class MailUnavailableError extends QspoolError {
+  constructor(message: string) {
+    super('mail_unavailable', 503, message);
+  }
+}
+
 /** The storage backend cannot be reached or failed in a way worth retrying later. */
 export class StorageUnavailableError extends QspoolError {
   readonly retryAfterSeconds: number;

@@ -8,14 +8,14 @@ import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { type JobEvent, ns } from '../../storage/records.ts';
-import { StorageUnavailableError } from '../../schemas/errors.ts';
+import { MailUnavailableError, StorageUnavailableError } from '../../schemas/errors.ts';
 import type { UserService } from '../services/users.ts';
 import type { AddressPolicy } from './address-guard.ts';
 import { type Delivery, DeliveryStore } from './deliveries.ts';
 import { Dispatcher } from './dispatcher.ts';
 import { fanOut } from './fanout.ts';
 import { FeedSet } from './feeds.ts';
-import { composeMail, Mailer } from './mail.ts';
+import { composeEmailCheck, composeMail, Mailer } from './mail.ts';
 import { type OutboxEntry, scanEvents } from './outbox.ts';
 import { accepted, type EventSources } from './sources.ts';
 import { StreamSlots } from './stream-guard.ts';
@@ -86,6 +86,7 @@ export class Notifications {
       }
       if (!this.mailer) return { drop: 'e-mail is off (no QSPOOL_SMTP_URL)', log: true };
       if (!owner.email) return { drop: 'the user has no e-mail address', log: true };
+      if (owner.emailVerified === false) return { drop: 'the user has not confirmed the e-mail address', log: true };
       const sent = await this.mailer.send(owner.email, composeMail(event, `${this.baseUrl}/api/v1/jobs/${event.jobId}`), event.id);
       return { ...sent, statusCode: null };
     };
@@ -104,6 +105,21 @@ export class Notifications {
     });
     if (this.mailer) log.info({ from: config.QSPOOL_MAIL_FROM }, 'e-mail notifications on');
     else log.info('e-mail notifications off: set QSPOOL_SMTP_URL (smtp://user:password@host:587) to send them');
+  }
+
+  /** Whether mails can be sent (QSPOOL_SMTP_URL is set). */
+  get mailEnabled(): boolean {
+    return this.mailer !== undefined;
+  }
+
+  /** Mails the code that confirms `address` for `username`; MailUnavailableError when it could not be sent. */
+  async mailEmailCheck(username: string, address: string, code: string): Promise<void> {
+    if (!this.mailer) throw new MailUnavailableError('E-mail is off on this server (no QSPOOL_SMTP_URL)');
+    const sent = await this.mailer.send(address, composeEmailCheck(username, this.baseUrl, code), `email-check-${randomBytes(8).toString('hex')}`);
+    if (!sent.ok) {
+      this.log.warn({ user: username, error: sent.error }, 'e-mail check not sent');
+      throw new MailUnavailableError('The mail server did not take the mail; ask again in a minute');
+    }
   }
 
   /** Where links in mails and events point: QSPOOL_BASE_URL, or the address the server listens on. */

@@ -32,6 +32,21 @@ export function composeMail(event: JobEvent, jobUrl: string): MailMessage {
   return { subject: `[qspool] job ${event.jobId} ${state} on ${event.backend}`, text: lines.join('\n') };
 }
 
+/** The mail that checks an address is its user's: the code, and a link to the page that sends it back. */
+export function composeEmailCheck(username: string, baseUrl: string, code: string): MailMessage {
+  const lines = [
+    `This address was given for the qspool account ${username} at ${baseUrl}.`,
+    '',
+    'To get that account\'s job mails here, open this link while logged in as that user and confirm:',
+    `${baseUrl}/verify-email?code=${code}`,
+    '',
+    `(or send {"code": "${code}"} to POST /api/v1/users/me/email/confirm). The code works for 24 hours.`,
+    '',
+    'If this was not you, ignore this mail: no job mails come to this address unless the code is used.',
+  ];
+  return { subject: `[qspool] confirm your e-mail address for ${username}`, text: lines.join('\n') };
+}
+
 export interface MailerOptions {
   smtpUrl: string;
   from: string;

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PAGE_PATHS = ['/', '/login', '/signup', '/backends', '/submit', '/jobs', '/jobs/:id', '/tokens', '/admin'] as const;
+export const PAGE_PATHS = ['/', '/login', '/signup', '/backends', '/submit', '/jobs', '/jobs/:id', '/tokens', '/verify-email', '/admin'] as const;
 
 const DIST = fileURLToPath(new URL('../ui/dist/', import.meta.url));
 /** Built file names: a name and an extension, nothing that could climb out of dist/. */

@@ -1,12 +1,13 @@
 // Users, stored through the storage contract (`users/<username>`) so they live wherever the server's storage is:
 // registration, login by password, profile and password changes, roles, disabling, and their API tokens.
 import type { StorageProvider } from '../../storage/contract.ts';
-import { ConflictError, ForbiddenError, InvalidKeyError, NotFoundError, UnauthorizedError } from '../../schemas/errors.ts';
+import { ConflictError, ForbiddenError, InvalidKeyError, NotFoundError, RateLimitedError, UnauthorizedError } from '../../schemas/errors.ts';
 import { MAX_PRIORITY } from '../../schemas/native.ts';
 import { USERNAME_PATTERN } from '../../schemas/accounts.ts';
 import type { NotifyChoices } from '../../schemas/notifications.ts';
 import { hashPassword, verifyPassword, type PasswordHash } from '../auth/passwords.ts';
 import { RevisionCache } from '../../storage/revision-cache.ts';
+import { confirms, newEmailCheck, resendWaitSeconds, type EmailCheck } from './email-checks.ts';
 import { hashToken, isApiTokenShaped, TOKENS_NS, TokenStore } from './tokens.ts';
 
 export { hashToken, TOKENS_NS, type TokenRecord } from './tokens.ts';
@@ -20,6 +21,8 @@ export interface User {
   createdAt: string;
   updatedAt?: string;
   email?: string | null;
+  /** False while the address is one the user set and has not confirmed (no job mails go to it); absent: confirmed. */
+  emailVerified?: boolean;
   displayName?: string | null;
   /** Default notification choices for the user's jobs (server/notifications); `{email: ["DONE"]}` when absent. */
   notify?: NotifyChoices;
@@ -33,11 +36,14 @@ export interface User {
 
 interface UserRecord extends User {
   password?: PasswordHash;
+  emailCheck?: EmailCheck;
 }
 
 export interface NewUser {
   role?: Role;
   email?: string;
+  /** The address is the user's own word, to be confirmed (self-registration); an admin's is taken as it is. */
+  emailUnconfirmed?: boolean;
   password?: string;
   maxPriority?: number;
 }
@@ -53,7 +59,7 @@ const USERNAME = new RegExp(USERNAME_PATTERN);
 
 export const USERS_NS = 'users';
 
-function publicView({ password: _password, ...user }: UserRecord): User {
+function publicView({ password: _password, emailCheck: _emailCheck, ...user }: UserRecord): User {
   return user;
 }
 
@@ -86,6 +92,7 @@ export class UserService {
       createdAt: now,
       updatedAt: now,
       email: options.email ?? null,
+      ...(options.email !== undefined && options.emailUnconfirmed ? { emailVerified: false } : {}),
       ...(options.maxPriority === undefined ? {} : { maxPriority: options.maxPriority }),
       ...(options.password === undefined ? {} : { password: await hashPassword(options.password, this.scryptLogN), passwordChangedAt: now }),
     };
@@ -119,13 +126,48 @@ export class UserService {
     return publicView(record.value);
   }
 
+  /** The user's own changes: a new e-mail address is unconfirmed until they confirm it (confirmEmail). */
   async updateProfile(username: string, changes: { email?: string; displayName?: string; notify?: NotifyChoices }): Promise<User> {
-    return this.update(username, (user) => ({
+    return this.update(username, ({ emailCheck, ...user }) => ({
       ...user,
-      ...(changes.email === undefined ? {} : { email: changes.email }),
+      ...(changes.email === undefined || changes.email === user.email ? { ...(emailCheck ? { emailCheck } : {}) } : { email: changes.email, emailVerified: false }),
       ...(changes.displayName === undefined ? {} : { displayName: changes.displayName }),
       ...(changes.notify === undefined ? {} : { notify: changes.notify }),
     }));
+  }
+
+  /**
+   * A new code for the user's unconfirmed address, replacing any earlier one: the address and the code to mail to it.
+   * At most one a minute (429 otherwise).
+   */
+  async issueEmailCheck(username: string): Promise<{ address: string; code: string }> {
+    let issued: { address: string; code: string } | undefined;
+    await this.update(username, (user) => {
+      if (!user.email) throw new ConflictError('Your profile has no e-mail address', 'no_email');
+      if (user.emailVerified !== false) throw new ConflictError(`${user.email} is confirmed already`, 'email_confirmed');
+      const wait = resendWaitSeconds(user.emailCheck);
+      if (wait > 0) throw new RateLimitedError(wait);
+      const { check, code } = newEmailCheck(user.email);
+      issued = { address: user.email, code };
+      return { ...user, emailCheck: check };
+    });
+    return issued!;
+  }
+
+  /** Confirms the user's address with the code mailed to it; 403 for a wrong, used or expired code. */
+  async confirmEmail(username: string, code: string): Promise<User> {
+    return this.update(username, ({ emailCheck, ...user }) => {
+      if (user.emailVerified !== false) return { ...user };
+      if (!confirms(emailCheck, code, user.email)) {
+        throw new ForbiddenError('This code is wrong, used or expired, or your address changed since; ask for a new one', 'invalid_email_code');
+      }
+      return { ...user, emailVerified: true };
+    });
+  }
+
+  /** An admin's word for the user's current address: job mails go to it from now on. */
+  async vouchForEmail(username: string): Promise<User> {
+    return this.update(username, ({ emailCheck: _emailCheck, ...user }) => ({ ...user, emailVerified: true }));
   }
 
   /** Checks the old password first; every JWT issued before the change stops working. */

@@ -14,6 +14,7 @@ import { LoginPage } from './pages/login.ts';
 import { SignupPage } from './pages/signup.ts';
 import { SubmitPage } from './pages/submit.ts';
 import { TokensPage } from './pages/tokens.ts';
+import { VerifyEmailPage } from './pages/verify-email.ts';
 import { navigate, useLocation, type Location } from './router.ts';
 import { getSession } from './session.ts';
 
@@ -34,6 +35,8 @@ function page({ path, query }: Location): { title: string; body: VNode; login: b
       return { title: 'My jobs', body: html`<${JobsPage} />`, login: true };
     case '/tokens':
       return { title: 'API tokens', body: html`<${TokensPage} />`, login: true };
+    case '/verify-email':
+      return { title: 'Confirm your e-mail address', body: html`<${VerifyEmailPage} code=${query.get('code')} />`, login: true };
     case '/admin':
       return { title: 'Admin', body: html`<${AdminPage} />`, login: true };
     case '/login':

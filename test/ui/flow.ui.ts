@@ -117,6 +117,22 @@ describe('web interface in a real browser', function () {
     expect(await ada.page.content()).to.not.include(adaToken);
   });
 
+  it('says job mails wait for the address to be confirmed, and confirms it from the mailed link on a click only', async () => {
+    await visit(ada, '/tokens', '[data-testid=email-status]', 'tokens-unconfirmed');
+    expect(await ada.page.locator('[data-testid=email-status]').textContent()).to.include('No job mails go to ada@example.org until you open the link');
+    // E-mail is off in this system, so no code was mailed: one is issued as the mail would carry it.
+    const { code } = await system.server.users.issueEmailCheck('ada');
+    await visit(ada, `/verify-email?code=${code}`, 'button:text-is("Confirm")', 'verify-email');
+    // Opening the link (as a mail scanner would) confirms nothing.
+    expect((await system.call('GET', '/users/me', adaToken)).body).to.include({ email_verified: false });
+    await ada.page.click('button:text-is("Confirm")');
+    await ada.page.locator('text=Confirmed: job mails go to ada@example.org now.').waitFor();
+    await checkPage(ada, 'verify-email-confirmed');
+    expect((await system.call('GET', '/users/me', adaToken)).body).to.include({ email_verified: true });
+    await visit(ada, '/tokens', '[data-testid=email-status]', 'tokens-confirmed', false);
+    expect(await ada.page.locator('[data-testid=email-status]').textContent()).to.equal('Job mails go to ada@example.org.');
+  });
+
   it('lists every backend with its state, queue depth, last heartbeat, gates and limits', async () => {
     await visit(ada, '/backends', 'article[data-backend=singlequdit]', 'backends');
     const card = ada.page.locator('article[data-backend=singlequdit]');

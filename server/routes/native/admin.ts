@@ -95,7 +95,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       method: 'patch',
       path: '/admin/users/{username}',
       operationId: 'changeUser',
-      summary: 'Disable or enable a user, or change their role, max_priority or fair-share weight',
+      summary: 'Disable or enable a user, change their role, max_priority or fair-share weight, or vouch for their e-mail address',
       description: 'Admins cannot disable or demote themselves, so a server always keeps the admin who is acting; they may set their own weight.',
       tag: 'Admin',
       auth: 'required',
@@ -121,6 +121,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
             ...(body.weight === undefined ? {} : { weight: body.weight }),
           });
         }
+        if (body.email_verified) changed = await users.vouchForEmail(name);
         ctx.state.log.info({ user: name, change: body, by: user.username }, 'user changed by admin');
         ctx.body = userView(changed!, users.maxPriority(changed!));
       },

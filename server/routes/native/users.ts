@@ -1,14 +1,18 @@
 // /api/v1/users: registration, the caller's profile and password.
 import {
+  type EmailConfirmation,
   type PasswordChange,
   type ProfileUpdate,
   type Registration,
+  emailCheckSentSchema,
+  emailConfirmationSchema,
   passwordChangeSchema,
   profileUpdateSchema,
   registrationSchema,
   userSchema,
 } from '../../../schemas/accounts.ts';
 import { ForbiddenError } from '../../../schemas/errors.ts';
+import type { Logger } from '../../../config/logger.ts';
 import type { NativeDeps } from './index.ts';
 import { bodySchema, documented, errorBody, operation, type Operation } from './operation.ts';
 import { userView } from './views.ts';
@@ -16,10 +20,25 @@ import { userView } from './views.ts';
 const registration = bodySchema<Registration>('Registration', registrationSchema);
 const profileUpdate = bodySchema<ProfileUpdate>('ProfileUpdate', profileUpdateSchema);
 const passwordChange = bodySchema<PasswordChange>('PasswordChange', passwordChangeSchema);
+const emailConfirmation = bodySchema<EmailConfirmation>('EmailConfirmation', emailConfirmationSchema);
 const user = documented('User', userSchema);
 
 export function userOperations(deps: NativeDeps): Operation[] {
-  const { users } = deps;
+  const { users, notifications } = deps;
+
+  /** A new code for the user's unconfirmed address, mailed to it. */
+  async function sendEmailCheck(username: string): Promise<string> {
+    const { address, code } = await users.issueEmailCheck(username);
+    await notifications.mailEmailCheck(username, address, code);
+    return address;
+  }
+
+  /** After the user set an address: its check is mailed without holding up the answer (they may ask again). */
+  function checkInBackground(username: string, log: Logger): void {
+    if (!notifications.mailEnabled) return;
+    sendEmailCheck(username).catch((error: unknown) => log.warn({ err: error, user: username }, 'e-mail check not sent'));
+  }
+
   return [
     operation({
       method: 'post',
@@ -42,8 +61,10 @@ export function userOperations(deps: NativeDeps): Operation[] {
         if (body.role === 'admin' && !isAdmin) throw new ForbiddenError('Only admins may create admins', 'admin_required');
         // Hashing the password is scrypt's work: strangers spend their address's password budget on it.
         if (!isAdmin) await deps.passwordAttempts.charge(ctx.ip);
-        const created = await users.createUser(body.username, { role: body.role ?? 'user', email: body.email, password: body.password });
+        // An address an admin gives is taken as it is; one that strangers give is confirmed before job mails go to it.
+        const created = await users.createUser(body.username, { role: body.role ?? 'user', email: body.email, emailUnconfirmed: !isAdmin, password: body.password });
         ctx.state.log.info({ user: created.username, role: created.role, by: caller?.username ?? null }, 'user registered');
+        if (created.emailVerified === false) checkInBackground(created.username, ctx.state.log);
         ctx.status = 201;
         ctx.body = userView(created, users.maxPriority(created));
       },
@@ -75,7 +96,45 @@ export function userOperations(deps: NativeDeps): Operation[] {
           ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
           ...(body.notify === undefined ? {} : { notify: body.notify }),
         });
+        if (body.email !== undefined && body.email !== me.email) checkInBackground(me.username, ctx.state.log);
         ctx.body = userView(updated, users.maxPriority(updated));
+      },
+    }),
+    operation({
+      method: 'post',
+      path: '/users/me/email/check',
+      operationId: 'sendEmailCheck',
+      summary: 'Mail a new confirmation code to the caller\'s unconfirmed e-mail address',
+      description: 'Job mails go only to a confirmed address. Setting an address mails a code by itself; this sends a new one (at most one a minute), and earlier codes stop working.',
+      tag: 'Users',
+      auth: 'required',
+      responses: {
+        202: { description: 'Mailed.', schema: documented('EmailCheckSent', emailCheckSentSchema) },
+        409: { description: 'No address, or it is confirmed already.', schema: errorBody },
+        429: { description: 'A code was sent less than a minute ago.', schema: errorBody },
+        503: { description: 'E-mail is off, or the mail server did not take the mail.', schema: errorBody },
+      },
+      async handle(ctx, { user: me }) {
+        ctx.status = 202;
+        ctx.body = { sent_to: await sendEmailCheck(me.username) };
+      },
+    }),
+    operation({
+      method: 'post',
+      path: '/users/me/email/confirm',
+      operationId: 'confirmEmail',
+      summary: 'Confirm the caller\'s e-mail address with the code mailed to it',
+      tag: 'Users',
+      auth: 'required',
+      body: emailConfirmation,
+      responses: {
+        200: { description: 'The profile, with the address confirmed.', schema: user },
+        403: { description: 'The code is wrong, used or expired, or the address changed since it was sent.', schema: errorBody },
+      },
+      async handle(ctx, { user: me, body }) {
+        const confirmed = await users.confirmEmail(me.username, body.code);
+        ctx.state.log.info({ user: me.username }, 'e-mail address confirmed');
+        ctx.body = userView(confirmed, users.maxPriority(confirmed));
       },
     }),
     operation({

@@ -14,6 +14,7 @@ export function userView(user: User, maxPriority: number): UserView {
   return {
     username: user.username,
     email: user.email ?? null,
+    email_verified: Boolean(user.email) && user.emailVerified !== false,
     display_name: user.displayName ?? null,
     notify: { email: [...(user.notify?.email ?? DEFAULT_EMAIL_STATES)] },
     role: user.role,

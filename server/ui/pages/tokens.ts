@@ -4,6 +4,7 @@ import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
+import { EmailStatus } from '../components/email-status.ts';
 import { useLoad } from '../components/hooks.ts';
 import { ErrorNotice, InfoNotice, Loading } from '../components/notice.ts';
 import { dateTime } from '../format.ts';
@@ -52,6 +53,7 @@ export function TokensPage(): VNode {
 
   return html`
     <h1>API tokens</h1>
+    <${EmailStatus} />
     <p>Scripts and qiskit-cold-atom authenticate with a token: <code>Authorization: Bearer <var>token</var></code> on /api/v1, or
       <code>token</code> on the qlued routes.</p>
     <form class="inline" onSubmit=${create}>
