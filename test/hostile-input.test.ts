@@ -2,101 +2,13 @@
 // wrongly typed JSON, huge and deeply nested bodies, __proto__ keys, path tricks in ids and backend names, bad
 // UTF-8, bad credentials and wrong methods. Every request must answer 4xx with a JSON body, the server must stay
 // up, and not one stored document may change. Requests go out raw (node:http, node:net), so nothing normalises them.
-import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
-import { connect } from 'node:net';
-import { join, relative } from 'node:path';
 import jwt from 'jsonwebtoken';
-import { STORE_FILE } from '../storage/local/store-file.ts';
+import { namesProblem, send, sendRaw, type Probe } from './support/raw-http.ts';
+import { snapshot } from './support/store-snapshot.ts';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from './native-api/harness.ts';
 
-interface Probe {
-  method: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-}
-
-interface Reply {
-  status: number;
-  type: string;
-  text: string;
-}
-
 const MAX_BODY = 64 * 1024;
-
-const digest = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-
-/**
- * Every stored document with a hash of its version and value, and every other file under the data directory with a
- * hash of its content. The store's own files are compared by their documents: a checkpoint rewrites their bytes.
- */
-async function snapshot(root: string): Promise<Map<string, string>> {
-  const state = new Map<string, string>();
-  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || entry.name.startsWith(STORE_FILE)) continue;
-    const path = join(entry.parentPath, entry.name);
-    state.set(relative(root, path), digest(await readFile(path)));
-  }
-  const db = new Database(join(root, STORE_FILE), { readonly: true, fileMustExist: true });
-  try {
-    const rows = db.prepare('SELECT namespace, key, version, value FROM documents ORDER BY namespace, key').all() as Record<string, string>[];
-    for (const row of rows) {
-      // The notification dispatcher renews its lease and moves its cursor on its own clock (server/notifications).
-      if (row.namespace!.startsWith('notify/dispatch')) continue;
-      state.set(`${row.namespace}/${row.key}`, digest(`${row.version}\u0000${row.value}`));
-    }
-  } finally {
-    db.close();
-  }
-  return state;
-}
-
-/** Native answers are `{error: {code, message, details}}`; qlued answers are a JSON object (status dict or detail). */
-function wellFormed(text: string, native: boolean): boolean {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return false;
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return false;
-  if (!native) return true;
-  const error = (body as { error?: unknown }).error;
-  return error !== null && typeof error === 'object' && ['code', 'message', 'details'].every((key) => key in error);
-}
-
-function send(port: number, probe: Probe): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const body = probe.body === undefined ? undefined : Buffer.from(probe.body);
-    const headers = { Connection: 'close', ...(body ? { 'Content-Length': String(body.length) } : {}), ...probe.headers };
-    const req = httpRequest({ host: '127.0.0.1', port, method: probe.method, path: probe.path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, type: String(res.headers['content-type']), text: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** A request line Node's own client would refuse to send. */
-function sendRaw(port: number, text: Buffer): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(text));
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const raw = Buffer.concat(chunks).toString('latin1');
-      const [head = '', body = ''] = raw.split('\r\n\r\n');
-      resolve({ status: Number(head.split(' ')[1]), type: /content-type: ([^\r\n]+)/i.exec(head)?.[1] ?? '', text: body });
-    });
-  });
-}
 
 describe('hostile input on every route', function () {
   this.timeout(60_000);
@@ -231,7 +143,7 @@ describe('hostile input on every route', function () {
         const probe = batch[j]!;
         const where = `${probe.method} ${probe.path.slice(0, 120)} (${String(probe.headers?.Authorization ?? '').slice(0, 40)}) → ${reply.status} ${reply.text.slice(0, 160)}`;
         const native = !/^\/api\/v[23]\//.test(probe.path);
-        if (reply.status < 400 || reply.status > 499 || !reply.type.startsWith('application/json') || !wellFormed(reply.text, native)) failures.push(where);
+        if (reply.status < 400 || reply.status > 499 || !reply.type.startsWith('application/json') || !namesProblem(reply.text, native)) failures.push(where);
       }
     }
     const raw = [
