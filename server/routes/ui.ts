@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NotFoundError } from '../../schemas/errors.ts';
 
 export const PAGE_PATHS = ['/', '/login', '/signup', '/backends', '/submit', '/jobs', '/jobs/:id', '/tokens', '/verify-email', '/admin'] as const;
 
@@ -69,15 +70,11 @@ export function uiRouter(): Router {
   for (const path of PAGE_PATHS) router.get(path, page);
 
   router.get('/ui/:file', async (ctx) => {
-    secure(ctx);
     const file = ctx.params.file!;
     const body = ASSET.test(file) ? await built(file) : undefined;
-    if (!body) {
-      ctx.status = 404;
-      ctx.type = 'text/plain; charset=utf-8';
-      ctx.body = 'Not found\n';
-      return;
-    }
+    // Like every other refusal: JSON naming the problem, under the API's Content-Security-Policy.
+    if (!body) throw new NotFoundError('No such file in the web interface');
+    secure(ctx);
     ctx.type = TYPES[extname(file)] ?? 'application/octet-stream';
     ctx.set('Cache-Control', HASHED.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache');
     ctx.body = body;

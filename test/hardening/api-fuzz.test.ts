@@ -165,7 +165,7 @@ describe('API fuzzing: every route, every caller', function () {
           ['POST', '{backend}/post_job'], ['GET', '{backend}/get_job_status'], ['GET', '{backend}/get_job_result']] as const
       ).map(([method, rest]): Route => ({ method, template: `/api/${v}/${rest}`, native: false, body: method === 'POST', gate: v === 'v3' ? 'user' : 'anyone' })),
     );
-    const pages = ['/healthz', '/readyz', '/metrics', '/', '/login', '/signup', '/backends', '/submit', '/jobs', '/jobs/{page}', '/tokens', '/admin'];
+    const pages = ['/healthz', '/readyz', '/metrics', '/', '/login', '/signup', '/backends', '/submit', '/jobs', '/jobs/{page}', '/tokens', '/admin', '/ui/{file}'];
     routes = [...native, ...qlued, ...pages.map((template): Route => ({ method: 'GET', template, native: true, body: false, gate: 'anyone' }))];
     // Every native operation is here, from the server's own list.
     expect(native.length).to.equal(h.server.api.operations.length).and.to.be.greaterThan(40);
