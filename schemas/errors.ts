@@ -129,8 +129,15 @@ export class UnparseableBodyError extends QspoolError {
 
 /** A Host header that is not `name[:port]`: nothing may be built from it (a URL the answer echoes, say). */
 export class BadHostError extends QspoolError {
-  constructor() {
-    super('bad_host', 400, 'The Host header is not a host name with an optional port');
+  constructor(message = 'The Host header is not a host name with an optional port') {
+    super('bad_host', 400, message);
+  }
+}
+
+/** An Expect header other than 100-continue, the only expectation HTTP defines. */
+export class ExpectationFailedError extends QspoolError {
+  constructor(expectation: string) {
+    super('expectation_failed', 417, `Only "Expect: 100-continue" is understood, not ${JSON.stringify(expectation.slice(0, 40))}`);
   }
 }
 

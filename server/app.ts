@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import type { Logger } from '../config/logger.ts';
 import { MethodNotAllowedError, RouteNotFoundError } from '../schemas/errors.ts';
 import { errorMapper, type ErrorState } from './middleware/errors.ts';
+import { protocolChecks } from './middleware/protocol.ts';
 import { requestContext } from './middleware/request-context.ts';
 
 export interface AppOptions {
@@ -64,6 +65,7 @@ export function createApp({ logger, observe = [], middleware = [], routers, trus
     await next();
   });
   app.use(errorMapper());
+  app.use(protocolChecks());
   for (const step of middleware) app.use(step);
   for (const router of routers) app.use(router.routes());
   app.use(async (ctx) => {

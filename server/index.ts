@@ -201,10 +201,18 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     trustProxy: config.QSPOOL_TRUST_PROXY,
     routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router],
   });
+  const handle = limitInProgress(app.callback());
   const server = createServer(
-    { headersTimeout: config.QSPOOL_HEADERS_TIMEOUT_MS, requestTimeout: config.QSPOOL_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
-    limitInProgress(app.callback()),
+    {
+      headersTimeout: config.QSPOOL_HEADERS_TIMEOUT_MS,
+      requestTimeout: config.QSPOOL_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      // Node would answer these itself with an empty 400 or 417; the app answers them (middleware/protocol.ts).
+      requireHostHeader: false,
+    },
+    handle,
   );
+  server.on('checkExpectation', handle);
   capConnectionsPerAddress(server, config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS, logger);
   if (app.proxy && config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS > 0) {
     // Behind a reverse proxy every connection comes from the proxy: the cap would refuse its connections beyond the

@@ -113,9 +113,11 @@ function brokenRequests(method: string, path: string, caller: Caller): [string, 
     ['chunked over the limit', head(method, path, caller, ['Transfer-Encoding: chunked']) + chunk.repeat(MAX_BODY / 0x1000 + 1) + '0\r\n\r\n', {}, 413],
     ['Content-Length over the limit, body never sent', head(method, path, caller, [`Content-Length: ${MAX_BODY * 100}`]) + '{"a":', { hold: true }, 413],
     ['Content-Length larger than the body sent', head(method, path, caller, ['Content-Length: 1000']) + '{"a":', { hold: true }, 408],
+    ['an unknown Expect', head(method, path, caller, ['Expect: x-fancy', 'Content-Length: 2']) + '{}', {}, 417],
     ['very many headers', head(method, path, caller, Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`)), {}, 431],
     ['cut mid-body', head(method, path, caller, ['Content-Length: 1000']) + '{"name": "ab', { hold: true, hangUpMs: 100 }, 0],
     ['cut mid-chunk', head(method, path, caller, ['Transfer-Encoding: chunked']) + '100\r\n{"name": "ab', { hold: true, hangUpMs: 100 }, 0],
+    ['no Host', head(method, path, caller, ['Content-Length: 2']).replace('Host: x\r\n', '') + '{}', {}, 400],
   ];
 }
 
