@@ -213,6 +213,8 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     handle,
   );
   server.on('checkExpectation', handle);
+  // 100 Continue is sent once the body is read (middleware/body.ts), not before every request that asks for it.
+  server.on('checkContinue', handle);
   capConnectionsPerAddress(server, config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS, logger);
   if (app.proxy && config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS > 0) {
     // Behind a reverse proxy every connection comes from the proxy: the cap would refuse its connections beyond the

@@ -3,6 +3,7 @@
 import type { Context } from 'koa';
 import { BodyTooLargeError, QspoolError, RequestAbortedError, UnparseableBodyError, UnsupportedEncodingError } from '../../schemas/errors.ts';
 import { parseJsonInSteps } from './json-steps.ts';
+import { expectsContinue } from './protocol.ts';
 
 export interface BodyLimits {
   maxBytes: number;
@@ -67,6 +68,9 @@ async function readText(ctx: Context, maxBytes: number, turns: BodyTurns): Promi
       text = undefined;
     }
   };
+  // Only now is the body invited (server/index.ts holds 100 Continue back): a request refused before its body is read
+  // (credentials, size, encoding, query) is answered without the client sending the body first.
+  if (expectsContinue(ctx.req) && !ctx.res.headersSent) ctx.res.writeContinue();
   try {
     for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
       size += chunk.length;

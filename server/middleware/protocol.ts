@@ -9,7 +9,7 @@ const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 const http11 = (req: IncomingMessage) => req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
 
 /** Whether the client waits for 100 Continue before it sends its body. */
-const expectsContinue = (req: IncomingMessage) => http11(req) && CONTINUE.test(req.headers.expect ?? '');
+export const expectsContinue = (req: IncomingMessage) => http11(req) && CONTINUE.test(req.headers.expect ?? '');
 
 export function protocolChecks(): Middleware {
   return async (ctx, next) => {
