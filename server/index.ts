@@ -83,22 +83,27 @@ function onceEach(max: number, report: (...args: string[]) => void): (...args: s
   };
 }
 
-/** Requests Node's HTTP parser refuses (broken request lines, oversized headers) or times out still get a JSON answer. */
+/** A JSON error answer written on the socket itself, for requests that never reach the app; the connection closes. */
+function rawAnswer(status: 400 | 405 | 408 | 431, code: string, message: string): string {
+  const body = JSON.stringify({ error: { code, message, details: null } });
+  const reason = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * Requests Node's HTTP parser refuses (broken request lines, oversized headers) or times out, and CONNECT (which Node
+ * hands over as a bare socket, and closed without a word), still get a JSON answer.
+ */
 function answerUnparseableRequests(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     // Headers or body not in within QSPOOL_HEADERS_TIMEOUT_MS / QSPOOL_REQUEST_TIMEOUT_MS: Node reports it here too.
-    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-    const status = timedOut ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify(
-      timedOut
-        ? { error: { code: 'request_timeout', message: 'The request was not received in time', details: null } }
-        : { error: { code: 'bad_request', message: 'The request could not be parsed', details: null } },
-    );
-    const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
-    socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return socket.end(rawAnswer(408, 'request_timeout', 'The request was not received in time'));
+    socket.end(rawAnswer(error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, 'bad_request', 'The request could not be parsed'));
+  });
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(rawAnswer(405, 'method_not_allowed', 'CONNECT is for proxies, and this server is none'));
   });
 }
 

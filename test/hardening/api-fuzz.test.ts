@@ -342,6 +342,7 @@ describe('API fuzzing: every route, every caller', function () {
       });
     }
     for (const [label, text] of [
+      ['CONNECT', 'CONNECT 127.0.0.1:80 HTTP/1.1\r\nHost: x\r\n\r\n'],
       ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
       ['a request line that is not HTTP', 'GARBAGE\r\n\r\n'],
     ]) {
