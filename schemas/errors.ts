@@ -158,6 +158,13 @@ export class UnsupportedEncodingError extends QspoolError {
   }
 }
 
+/** A body that is not UTF-8 and says it is in another charset: bodies are read as UTF-8 (valid UTF-8 is taken as such). */
+export class UnsupportedCharsetError extends QspoolError {
+  constructor(charset: string) {
+    super('unsupported_charset', 415, `Request bodies are read as UTF-8; charset ${JSON.stringify(charset.slice(0, 40))} is not accepted`);
+  }
+}
+
 export class BodyTooLargeError extends QspoolError {
   constructor(limit: number) {
     super('body_too_large', 413, `Request body exceeds ${limit} bytes`);

@@ -1,7 +1,7 @@
 // Reads request bodies as JSON whatever the Content-Type (qlued's clients send form types too), with explicit
 // limits on size and nesting depth, strict UTF-8, and a clear 4xx for everything else.
 import type { Context } from 'koa';
-import { BodyTooLargeError, QspoolError, RequestAbortedError, UnparseableBodyError, UnsupportedEncodingError } from '../../schemas/errors.ts';
+import { BodyTooLargeError, QspoolError, RequestAbortedError, UnparseableBodyError, UnsupportedCharsetError, UnsupportedEncodingError } from '../../schemas/errors.ts';
 import { parseJsonInSteps } from './json-steps.ts';
 import { expectsContinue } from './protocol.ts';
 
@@ -86,8 +86,14 @@ async function readText(ctx: Context, maxBytes: number, turns: BodyTurns): Promi
     throw error instanceof QspoolError ? error : new RequestAbortedError();
   }
   decode();
-  if (text === undefined) throw new UnparseableBodyError();
+  if (text === undefined) throw notUtf8(ctx.request.charset);
   return text;
+}
+
+/** The refusal of a body that is not UTF-8: for the charset it declared, if that is another one. */
+function notUtf8(charset: string): QspoolError {
+  if (charset !== '' && !/^utf-?8$/i.test(charset)) return new UnsupportedCharsetError(charset);
+  return new UnparseableBodyError('The request body is not valid UTF-8');
 }
 
 /** Nesting depth of a parsed JSON value, without recursion (so hostile input cannot blow the stack). */

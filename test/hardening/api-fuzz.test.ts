@@ -73,7 +73,7 @@ const CONTENT_TYPES: [string, string | undefined, string | Buffer, number][] = [
   ['form-encoded', 'application/x-www-form-urlencoded', 'payload=x&name=y', 400],
   ['multipart', 'multipart/form-data; boundary=b', '--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--\r\n', 400],
   ['text/plain', 'text/plain', '[]', 422],
-  ['charset=latin1', 'application/json; charset=latin1', Buffer.from('{"name":"\xe9t\xe9"}', 'latin1'), 400],
+  ['charset=latin1', 'application/json; charset=latin1', Buffer.from('{"name":"\xe9t\xe9"}', 'latin1'), 415],
   ['no Content-Type', undefined, '"text"', 422],
 ];
 

@@ -94,7 +94,7 @@ export function responsesOf(op: Operation): Record<number, ResponseSpec> {
   if (op.body) {
     shared[400] = error('The body is not JSON (or not UTF-8, or nested too deeply).');
     shared[413] = error('The body is larger than the server accepts.');
-    shared[415] = error('The body is compressed (a Content-Encoding other than identity): bodies are taken uncompressed.');
+    shared[415] = error('The body is compressed (a Content-Encoding other than identity), or is not UTF-8 and declares another charset: bodies are taken uncompressed, in UTF-8.');
   }
   return { ...shared, ...op.responses };
 }
