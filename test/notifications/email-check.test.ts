@@ -5,28 +5,21 @@ import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
 import { logNamespace } from '../../storage/namespaces.ts';
 import type { Delivery } from '../../server/notifications/deliveries.ts';
-import type { Spooler } from '../../spooler/spooler.ts';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
-import { eventually, startSmtp, startSpooler, type Smtp } from './support.ts';
+import { eventually, mailsOf, startMailSystem, type MailSystem } from './support.ts';
 
 describe('e-mail address checks', function () {
   this.timeout(30_000);
-  let smtp: Smtp;
+  let system: MailSystem;
   let h: Harness;
-  let spooler: Spooler;
 
   before(async () => {
-    smtp = await startSmtp();
-    h = await startHarness({ QSPOOL_SMTP_URL: smtp.url, QSPOOL_NOTIFY_POLL_MS: 50, QSPOOL_NOTIFY_BACKOFF_MS: 200 });
-    spooler = await startSpooler(h.storage);
+    system = await startMailSystem();
+    h = system.h;
   });
-  after(async () => {
-    await spooler.stop();
-    await h.stop();
-    await smtp.close();
-  });
+  after(() => system.stop());
 
-  const mailsTo = (address: string) => smtp.mails.filter((mail) => mail.to && !Array.isArray(mail.to) && mail.to.text === address);
+  const mailsTo = (address: string) => mailsOf(system.smtp, address);
   const codeIn = (mail: ParsedMail) => /verify-email\?code=([0-9a-f]{32})/.exec(mail.text ?? '')?.[1];
   const checkMail = (address: string, after = 0) =>
     eventually(async () => mailsTo(address).slice(after).find((mail) => mail.subject?.startsWith('[qspool] confirm your e-mail address')));

@@ -5,28 +5,22 @@ import { expect } from 'chai';
 import type { ParsedMail } from 'mailparser';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Mailer } from '../../server/notifications/mail.ts';
-import type { Spooler } from '../../spooler/spooler.ts';
-import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
-import { eventually, startSmtp, startSpooler, type Smtp } from './support.ts';
+import { GOOD_JOB, type Harness } from '../native-api/harness.ts';
+import { eventually, mailsOf, startMailSystem, type MailSystem, type Smtp } from './support.ts';
 
 describe('e-mail notifications', function () {
   this.timeout(30_000);
+  let system: MailSystem;
   let smtp: Smtp;
   let h: Harness;
-  let spooler: Spooler;
 
   before(async () => {
-    smtp = await startSmtp();
-    h = await startHarness({ QSPOOL_SMTP_URL: smtp.url, QSPOOL_NOTIFY_POLL_MS: 50, QSPOOL_NOTIFY_BACKOFF_MS: 200, QSPOOL_MAIL_FROM: 'qspool <jobs@lab.example>' });
-    spooler = await startSpooler(h.storage);
+    system = await startMailSystem({ QSPOOL_MAIL_FROM: 'qspool <jobs@lab.example>' });
+    ({ smtp, h } = system);
   });
-  after(async () => {
-    await spooler.stop();
-    await h.stop();
-    await smtp.close();
-  });
+  after(() => system.stop());
 
-  const mailsTo = (address: string) => smtp.mails.filter((mail) => mail.to && !Array.isArray(mail.to) && mail.to.text === address);
+  const mailsTo = (address: string) => mailsOf(smtp, address);
   const submit = async (token: string, extra: Record<string, unknown> = {}) => {
     const answer = await h.call('POST', '/backends/singlequdit/jobs', { token, body: { payload: GOOD_JOB, ...extra } });
     expect(answer.status, answer.text).to.equal(201);

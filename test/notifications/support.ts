@@ -11,6 +11,7 @@ import { Spooler } from '../../spooler/spooler.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { eventually } from '../support/system.ts';
+import { startHarness, type Harness } from '../native-api/harness.ts';
 
 export { eventually };
 
@@ -53,6 +54,32 @@ export async function startSmtp(): Promise<Smtp> {
   state.url = sink.url;
   state.close = sink.close;
   return state;
+}
+
+/** The mails the server sent to one address, in arrival order. */
+export const mailsOf = (smtp: Smtp, address: string): ParsedMail[] =>
+  smtp.mails.filter((mail) => mail.to && !Array.isArray(mail.to) && mail.to.text === address);
+
+export interface MailSystem {
+  smtp: Smtp;
+  h: Harness;
+  stop(): Promise<void>;
+}
+
+/** A server that mails through a real SMTP server, quickly (50 ms polls, 200 ms backoff), and a spooler that runs its jobs. */
+export async function startMailSystem(overrides: Record<string, unknown> = {}): Promise<MailSystem> {
+  const smtp = await startSmtp();
+  const h = await startHarness({ QSPOOL_SMTP_URL: smtp.url, QSPOOL_NOTIFY_POLL_MS: 50, QSPOOL_NOTIFY_BACKOFF_MS: 200, ...overrides });
+  const spooler = await startSpooler(h.storage);
+  return {
+    smtp,
+    h,
+    async stop() {
+      await spooler.stop();
+      await h.stop();
+      await smtp.close();
+    },
+  };
 }
 
 export interface ReceivedRequest {

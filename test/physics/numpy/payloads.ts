@@ -6,6 +6,7 @@
 import type { BackendDefinition } from '../../../spooler/backend.ts';
 import type { InstructionSpec, ParameterSpec } from '../../../schemas/backend-job-schema.ts';
 import type { Rng } from '../../../spooler/physics/random.ts';
+import { integer, pick, shuffled } from '../circuits.ts';
 
 export type Instruction = [name: string, wires: number[], params: number[]];
 
@@ -29,18 +30,7 @@ export interface Budget {
 const MODERATE = 100;
 const NOT_GATES = new Set(['measure', 'barrier', 'load']);
 
-const integer = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng.next() * (hi - lo + 1));
-const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng.next() * items.length)]!;
 const range = (n: number): number[] => Array.from({ length: n }, (_, k) => k);
-
-function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = integer(rng, 0, i);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 /** 0, the maximum, k·2π, k·π/2, or uniform; the upper end capped at MODERATE unless `huge`. */
 export function edgeValue(rng: Rng, { min, max }: ParameterSpec, huge: boolean): number {
