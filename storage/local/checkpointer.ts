@@ -9,6 +9,12 @@ import { Worker } from 'node:worker_threads';
 /** Pages the WAL may hold before the committing connection checkpoints by itself (the safety net: ~40 MB). */
 export const FALLBACK_CHECKPOINT_PAGES = 10_000;
 const EVERY_MS = 250;
+/**
+ * A thread that could not start (no file descriptor left for its connection or its event loop, the store's file gone
+ * for a moment) is started again by a commit this long after, at the soonest, so the store recovers its checkpoints
+ * by itself once the cause is gone, without starting a thread per commit while it lasts.
+ */
+const RESTART_AFTER_MS = 1000;
 
 const driver = createRequire(import.meta.url).resolve('better-sqlite3');
 
@@ -33,15 +39,21 @@ parentPort.once('message', () => {
 
 export class Checkpointer {
   private worker: Worker | undefined;
+  private restartAt = 0;
 
   constructor(private readonly path: string) {}
 
-  /** Starts the thread on the first write (a process that only reads needs none). */
+  /** Starts the thread on the first write (a process that only reads needs none), and again after it died. */
   ensureRunning(): void {
-    if (this.worker) return;
+    if (this.worker || Date.now() < this.restartAt) return;
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path: this.path, everyMs: EVERY_MS } });
-    // A thread that cannot open the store changes nothing: commits fall back to SQLite's own checkpoints.
+    // Meanwhile commits fall back to SQLite's own checkpoints (FALLBACK_CHECKPOINT_PAGES).
     worker.on('error', () => undefined);
+    worker.on('exit', () => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.restartAt = Date.now() + RESTART_AFTER_MS;
+    });
     worker.unref();
     this.worker = worker;
   }
