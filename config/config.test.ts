@@ -17,14 +17,14 @@ describe('configuration', () => {
   });
 
   it('refuses numbers that are not decimal digits (a blank PORT listened on a random port) and lists what an enum allows', () => {
-    for (const [key, value] of [['PORT', ' '], ['PORT', '0x1F40'], ['PORT', '1e3'], ['QSPOOL_RETRY_FACTOR', 'Infinity'], ['QSPOOL_MAX_SAMPLES_QUBIT', ' ']]) {
-      const kind = key === 'QSPOOL_RETRY_FACTOR' ? 'a number' : 'an integer';
-      expect(() => loadConfig({ [key!]: value }), `${key}=${value}`).to.throw(ConfigError, `Invalid configuration: ${key} must be ${kind} in decimal digits, not ${JSON.stringify(value)}`);
+    const accepted = { PORT: 'an integer from 0 to 65535', QSPOOL_RETRY_FACTOR: 'a number from 1 to 100', QSPOOL_MAX_SAMPLES_QUBIT: 'an integer from 1 to 9007199254740991' };
+    for (const [key, value] of [['PORT', ' '], ['PORT', '0x1F40'], ['PORT', '1e3'], ['QSPOOL_RETRY_FACTOR', 'Infinity'], ['QSPOOL_MAX_SAMPLES_QUBIT', ' ']] as const) {
+      expect(() => loadConfig({ [key]: value }), `${key}=${value}`).to.throw(ConfigError, `Invalid configuration: ${key} must be ${accepted[key]} in decimal digits, not ${JSON.stringify(value)}`);
     }
     expect(loadConfig({ PORT: ' 8001 ', QSPOOL_RETRY_FACTOR: '1.5' })).to.include({ PORT: 8001, QSPOOL_RETRY_FACTOR: 1.5 });
     expect(() => loadConfig({ LOG_LEVEL: 'INFO', QSPOOL_FSYNC: 'yes', PORT: 'x' })).to.throw(
       ConfigError,
-      'Invalid configuration: PORT must be an integer in decimal digits, not "x"; QSPOOL_FSYNC must be true, false, 1 or 0; LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+      'Invalid configuration: PORT must be an integer from 0 to 65535 in decimal digits, not "x"; QSPOOL_FSYNC must be true, false, 1 or 0; LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
     );
   });
 
@@ -59,7 +59,34 @@ describe('configuration', () => {
         expect(() => loadConfig({ [`${bound}_QUBIT`]: value }), `${bound}_QUBIT=${value}`).to.throw(ConfigError, `Invalid configuration: ${bound}_QUBIT must be`);
       }
     }
-    expect(() => loadConfig({ QSPOOL_JOB_TIME_LIMIT_S_QUBIT: '2592000' })).to.throw(ConfigError, 'QSPOOL_JOB_TIME_LIMIT_S_QUBIT must be <= 604800');
+    expect(() => loadConfig({ QSPOOL_JOB_TIME_LIMIT_S_QUBIT: '2592000' })).to.throw(ConfigError, 'QSPOOL_JOB_TIME_LIMIT_S_QUBIT must be an integer from 1 to 604800, not 2592000');
+  });
+
+  it('names what every numeric variable accepts when it refuses a value, huge ones included (read inexactly, or as Infinity, before)', () => {
+    const defaults = loadConfig({}) as Record<string, unknown>;
+    const numeric = [...Object.keys(defaults).filter((key) => typeof defaults[key] === 'number'), 'QSPOOL_SPOOLER_METRICS_PORT', 'QSPOOL_MAX_SAMPLES_QUBIT'];
+    expect(numeric).to.include.members(['PORT', 'QSPOOL_LEASE_MS', 'QSPOOL_RETRY_FACTOR', 'QSPOOL_MAX_SHOTS']);
+    for (const key of numeric) {
+      for (const value of ['-1', 'abc', '99999999999999999999', '9007199254740993', '1'.padEnd(400, '0')]) {
+        const refusal = /^Invalid configuration: (\S+) must be an? (integer|number) from [0-9.]+ to [0-9]+( in decimal digits)?, not /;
+        expect(() => loadConfig({ [key]: value }), `${key}=${value}`).to.throw(ConfigError, refusal).with.property('message').that.includes(`${key} must be`);
+      }
+    }
+    expect(() => loadConfig({ PORT: '70000' })).to.throw(ConfigError, 'Invalid configuration: PORT must be an integer from 0 to 65535, not 70000');
+    expect(() => loadConfig({ QSPOOL_MAX_SHOTS: '9007199254740993' })).to.throw(ConfigError, 'QSPOOL_MAX_SHOTS must be an integer from 1 to 9007199254740991, not 9007199254740993');
+    expect(loadConfig({ QSPOOL_MAX_SHOTS: '9007199254740991' }).QSPOOL_MAX_SHOTS).to.equal(Number.MAX_SAFE_INTEGER);
+    expect(() => loadConfig({ QSPOOL_RATE_PER_SECOND: '1'.padEnd(400, '0') })).to.throw(ConfigError, 'QSPOOL_RATE_PER_SECOND must be a number from 0 to 9007199254740991, not 1000');
+  });
+
+  it('says in words what a variable checked by a pattern accepts, never echoing a secret', () => {
+    expect(() => loadConfig({ QSPOOL_PROVIDER_NAME: 'Alqor', QSPOOL_JWT_SECRET: 'hunter2', QSPOOL_RETRY_EXIT_CODES_QUBIT: 'seventy' })).to.throw(
+      ConfigError,
+      'Invalid configuration: QSPOOL_PROVIDER_NAME must be lower-case letters and digits; QSPOOL_JWT_SECRET must be at least 32 characters, or empty; ' +
+        'QSPOOL_RETRY_EXIT_CODES_QUBIT must be exit codes separated by commas (75,111), or empty',
+    );
+    for (const [key, words] of [['QSPOOL_BACKENDS', 'backend names separated by commas'], ['QSPOOL_SIGN', 'all, none or backend names separated by commas'], ['QSPOOL_SECRET_KEY', 'at least 16 characters, or empty'], ['QSPOOL_SMTP_URL', 'an smtp:// or smtps:// URL, or empty'], ['QSPOOL_MAIL_FROM', 'at least 3 characters']]) {
+      expect(() => loadConfig({ [key!]: '#' }), key).to.throw(ConfigError, `Invalid configuration: ${key} must be ${words}`);
+    }
   });
 
   it('builds each backend\'s retry policy from the retry settings, a backend\'s own exit codes first', () => {

@@ -12,6 +12,7 @@ const PER_BACKEND_EXIT_CODES = /^QSPOOL_RETRY_EXIT_CODES_[A-Z0-9]+$/;
 const EXIT_CODES = '^(|-?[0-9]{1,3}(,-?[0-9]{1,3})*)$';
 /** A signing key's id: its backend and the base64url SHA-256 thumbprint of its public key (spooler/signing/keys.ts). */
 const KEY_ID = '[a-z0-9]+-[A-Za-z0-9_-]{43}';
+const EXIT_CODES_TEXT = 'exit codes separated by commas (75,111), or empty';
 export type BackendBound = 'QSPOOL_JOB_TIME_LIMIT_S' | 'QSPOOL_MAX_SAMPLES' | 'QSPOOL_MAX_RESULT_BYTES';
 /** The range of each work bound, for the global variable and a backend's own alike. */
 const BOUND_RANGE = {
@@ -27,7 +28,7 @@ const configSchema = {
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8000 },
     HOST: { type: 'string', default: '127.0.0.1' },
     // The address clients reach the server at (behind a proxy), for links: http(s), without a path's trailing slash.
-    QSPOOL_BASE_URL: { type: 'string', pattern: '^(|https?://[^\\s/?#]+(/[^\\s?#]*)?)$', default: '' },
+    QSPOOL_BASE_URL: { type: 'string', pattern: '^(|https?://[^\\s/?#]+(/[^\\s?#]*)?)$', description: 'an http:// or https:// URL without query or fragment, or empty', default: '' },
     QSPOOL_DATA_DIR: { type: 'string', minLength: 1, default: './data' },
     // A JSON file naming an S3 or MongoDB store for the server's own documents instead of the local store in
     // QSPOOL_DATA_DIR, so replicas on several hosts share one store (server/services/primary-store.ts).
@@ -35,16 +36,21 @@ const configSchema = {
     QSPOOL_FSYNC: { type: 'boolean', default: true },
     // Server processes `qspool serve` runs on one port (a primary forks them and restarts any that dies).
     QSPOOL_WORKERS: { type: 'integer', minimum: 1, maximum: 64, default: 1 },
-    QSPOOL_PROVIDER_NAME: { type: 'string', pattern: '^[a-z0-9]+$', default: 'alqor' },
-    QSPOOL_BACKENDS: { type: 'string', pattern: '^[a-z0-9]+(,[a-z0-9]+)*$', default: 'singlequdit,multiqudit,fermions,rydberg,qubit' },
+    QSPOOL_PROVIDER_NAME: { type: 'string', pattern: '^[a-z0-9]+$', description: 'lower-case letters and digits', default: 'alqor' },
+    QSPOOL_BACKENDS: { type: 'string', pattern: '^[a-z0-9]+(,[a-z0-9]+)*$', description: 'backend names separated by commas', default: 'singlequdit,multiqudit,fermions,rydberg,qubit' },
     QSPOOL_QUBIT_MODE: { type: 'string', enum: ['simulation', 'echo', 'verbatim'], default: 'simulation' },
     // External runtimes (QSPOOL_RUNTIME_<BACKEND>, see patternProperties) are killed this long after they start.
     QSPOOL_RUNTIME_TIMEOUT_MS: { type: 'integer', minimum: 100, default: 600_000 },
     // Backends whose configs and results are signed: all, none, or a comma-separated list.
-    QSPOOL_SIGN: { type: 'string', pattern: '^(all|none|[a-z0-9]+(,[a-z0-9]+)*)$', default: 'all' },
+    QSPOOL_SIGN: { type: 'string', pattern: '^(all|none|[a-z0-9]+(,[a-z0-9]+)*)$', description: 'all, none or backend names separated by commas', default: 'all' },
     // The signing keys whose signatures verify (key ids, `<backend>-<RFC 7638 thumbprint>`); empty: any key published
     // under keys/, which anyone who can write the store can publish.
-    QSPOOL_TRUSTED_SIGNING_KEYS: { type: 'string', pattern: `^(|${KEY_ID}(,${KEY_ID})*)$`, default: '' },
+    QSPOOL_TRUSTED_SIGNING_KEYS: {
+      type: 'string',
+      pattern: `^(|${KEY_ID}(,${KEY_ID})*)$`,
+      description: 'signing key ids (<backend>-<43-character thumbprint>) separated by commas, or empty',
+      default: '',
+    },
     QSPOOL_LEASE_MS: { type: 'integer', minimum: 100, maximum: 3_600_000, default: 30_000 },
     // Attempts a job gets in all: a retryable failure of the last one dead-letters it (see the retry settings below).
     QSPOOL_MAX_ATTEMPTS: { type: 'integer', minimum: 1, maximum: 100, default: 3 },
@@ -54,7 +60,7 @@ const configSchema = {
     QSPOOL_RETRY_BASE_MS: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 1000 },
     QSPOOL_RETRY_FACTOR: { type: 'number', minimum: 1, maximum: 100, default: 2 },
     QSPOOL_RETRY_MAX_MS: { type: 'integer', minimum: 0, maximum: 86_400_000, default: 300_000 },
-    QSPOOL_RETRY_EXIT_CODES: { type: 'string', pattern: EXIT_CODES, default: '' },
+    QSPOOL_RETRY_EXIT_CODES: { type: 'string', pattern: EXIT_CODES, description: EXIT_CODES_TEXT, default: '' },
     QSPOOL_RETRY_TIMEOUTS: { type: 'boolean', default: false },
     QSPOOL_RETRY_LEASE_EXPIRY: { type: 'boolean', default: true },
     // How long a queued job waits at the head of its priority band to count one priority level higher.
@@ -98,17 +104,17 @@ const configSchema = {
     // account: each costs scrypt's work (0 turns the budget off).
     QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE: { type: 'integer', minimum: 0, default: 20 },
     // Empty: a secret is generated on first start and kept in storage, so every server on that storage agrees.
-    QSPOOL_JWT_SECRET: { type: 'string', pattern: '^(|.{32,})$', default: '' },
+    QSPOOL_JWT_SECRET: { type: 'string', pattern: '^(|.{32,})$', description: 'at least 32 characters, or empty', default: '' },
     QSPOOL_JWT_TTL_S: { type: 'integer', minimum: 60, maximum: 2_592_000, default: 3600 },
     // scrypt cost N = 2^this (memory 128·N·8 bytes: 32 MiB at 15); stored with each hash, so raising it is safe.
     QSPOOL_SCRYPT_LOG_N: { type: 'integer', minimum: 10, maximum: 20, default: 15 },
     QSPOOL_OPEN_REGISTRATION: { type: 'boolean', default: true },
     QSPOOL_USER_MAX_PRIORITY: { type: 'integer', minimum: 0, maximum: 9, default: 5 },
-    QSPOOL_SECRET_KEY: { type: 'string', pattern: '^(|.{16,})$', default: '' },
+    QSPOOL_SECRET_KEY: { type: 'string', pattern: '^(|.{16,})$', description: 'at least 16 characters, or empty', default: '' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     // Notifications (server/notifications). Without an SMTP URL (smtp://user:pass@host:587) e-mail is off.
-    QSPOOL_SMTP_URL: { type: 'string', pattern: '^(|smtps?://.+)$', default: '' },
-    QSPOOL_MAIL_FROM: { type: 'string', minLength: 3, default: 'qspool <qspool@localhost>' },
+    QSPOOL_SMTP_URL: { type: 'string', pattern: '^(|smtps?://.+)$', description: 'an smtp:// or smtps:// URL, or empty', default: '' },
+    QSPOOL_MAIL_FROM: { type: 'string', minLength: 3, description: 'at least 3 characters', default: 'qspool <qspool@localhost>' },
     // Webhook URLs that resolve to loopback, private or link-local addresses are refused unless this is on.
     QSPOOL_WEBHOOK_ALLOW_PRIVATE: { type: 'boolean', default: false },
     QSPOOL_WEBHOOK_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 120_000, default: 10_000 },
@@ -163,7 +169,7 @@ const configSchema = {
     '^QSPOOL_JOB_TIME_LIMIT_S_[A-Z0-9]+$': BOUND_RANGE.QSPOOL_JOB_TIME_LIMIT_S,
     '^QSPOOL_MAX_SAMPLES_[A-Z0-9]+$': BOUND_RANGE.QSPOOL_MAX_SAMPLES,
     '^QSPOOL_MAX_RESULT_BYTES_[A-Z0-9]+$': BOUND_RANGE.QSPOOL_MAX_RESULT_BYTES,
-    [PER_BACKEND_EXIT_CODES.source]: { type: 'string', pattern: EXIT_CODES },
+    [PER_BACKEND_EXIT_CODES.source]: { type: 'string', pattern: EXIT_CODES, description: EXIT_CODES_TEXT },
   },
   additionalProperties: true,
 } as const;
@@ -192,10 +198,37 @@ export class ConfigError extends Error {}
  */
 const NUMBER_TEXT = { integer: /^\s*-?[0-9]+\s*$/, number: /^\s*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*$/ } as const;
 
-function numberType(key: string): 'integer' | 'number' | undefined {
-  if (isPerBackend(key) && PER_BACKEND_BOUND.test(key)) return 'integer';
-  const type = (configSchema.properties as Record<string, { type: string }>)[key]?.type;
-  return type === 'integer' || type === 'number' ? type : undefined;
+interface Rule {
+  type: string;
+  minimum?: number;
+  maximum?: number;
+  /** What a `pattern` or `minLength` accepts, in words: the message names it instead of the regular expression. */
+  description?: string;
+}
+
+/** A variable's schema: its own, or that of the per-backend pattern it matches. */
+function ruleOf(key: string): Rule | undefined {
+  const own = (configSchema.properties as Record<string, Rule>)[key];
+  if (own || !isPerBackend(key)) return own;
+  return Object.entries(configSchema.patternProperties as Record<string, Rule>).find(([pattern]) => new RegExp(pattern).test(key))?.[1];
+}
+
+/**
+ * "an integer from 0 to 65535". A variable without a maximum of its own takes numbers up to the largest integer a
+ * number holds exactly: beyond it "9007199254740993" read as ...992, and "1" followed by 400 zeros as Infinity.
+ */
+function numberRange(rule: Rule): string {
+  return `${rule.type === 'integer' ? 'an integer' : 'a number'} from ${rule.minimum ?? 0} to ${rule.maximum ?? Number.MAX_SAFE_INTEGER}`;
+}
+
+/** What is wrong with a numeric variable's value, naming what it accepts; undefined when it is right. */
+function numberProblem(key: string, rule: Rule, value: unknown): string | undefined {
+  const type = rule.type as 'integer' | 'number';
+  if (typeof value === 'string' && !NUMBER_TEXT[type].test(value)) return `${key} must be ${numberRange(rule)} in decimal digits, not ${JSON.stringify(value)}`;
+  const number = Number(value);
+  const whole = type === 'number' || Number.isInteger(number);
+  if (whole && number >= (rule.minimum ?? 0) && number <= (rule.maximum ?? Number.MAX_SAFE_INTEGER)) return undefined;
+  return `${key} must be ${numberRange(rule)}, not ${String(value).trim()}`;
 }
 
 /** AJV's message, with what is allowed where it says only that something is. */
@@ -203,6 +236,8 @@ function describe(error: ErrorObject): string {
   const key = error.instancePath.slice(1);
   if (error.keyword === 'enum') return `${key} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
   if (error.keyword === 'type' && error.params.type === 'boolean') return `${key} must be true, false, 1 or 0`;
+  const description = ruleOf(key)?.description;
+  if (description && (error.keyword === 'pattern' || error.keyword === 'minLength')) return `${key} must be ${description}`;
   return `${key} ${error.message}`;
 }
 
@@ -219,9 +254,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   Object.assign(values, overrides);
   const problems: string[] = [];
   for (const [key, value] of Object.entries(values)) {
-    const type = numberType(key);
-    if (type && typeof value === 'string' && !NUMBER_TEXT[type].test(value)) {
-      problems.push(`${key} must be ${type === 'integer' ? 'an integer' : 'a number'} in decimal digits, not ${JSON.stringify(value)}`);
+    const rule = ruleOf(key);
+    const problem = rule?.type === 'integer' || rule?.type === 'number' ? numberProblem(key, rule, value) : undefined;
+    if (problem) {
+      problems.push(problem);
       delete values[key];
     }
   }

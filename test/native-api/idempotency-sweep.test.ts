@@ -154,7 +154,7 @@ describe('against the local Dropbox API server', () => {
 describe('idempotency sweep in the server', function () {
   it('is configured by QSPOOL_IDEMPOTENCY_SWEEP_MS and QSPOOL_IDEMPOTENCY_SWEEP_READS, validated', () => {
     expect(loadConfig({})).to.include({ QSPOOL_IDEMPOTENCY_SWEEP_MS: 60_000, QSPOOL_IDEMPOTENCY_SWEEP_READS: 10_000 });
-    expect(() => loadConfig({ QSPOOL_IDEMPOTENCY_SWEEP_MS: '500' })).to.throw(ConfigError, 'QSPOOL_IDEMPOTENCY_SWEEP_MS must be >= 1000');
+    expect(() => loadConfig({ QSPOOL_IDEMPOTENCY_SWEEP_MS: '500' })).to.throw(ConfigError, 'QSPOOL_IDEMPOTENCY_SWEEP_MS must be an integer from 1000 to 86400000, not 500');
     expect(() => loadConfig({ QSPOOL_IDEMPOTENCY_SWEEP_READS: 'lots' })).to.throw(ConfigError, 'QSPOOL_IDEMPOTENCY_SWEEP_READS must be an integer');
   });
 

@@ -212,8 +212,8 @@ describe('notification delivery log sweep in the server', function () {
 
   it('is configured by QSPOOL_NOTIFY_LOG_RETENTION_S and QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER, validated', () => {
     expect(loadConfig({})).to.include({ QSPOOL_NOTIFY_LOG_RETENTION_S: 604_800, QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER: 10_000 });
-    expect(() => loadConfig({ QSPOOL_NOTIFY_LOG_RETENTION_S: '60' })).to.throw(ConfigError, 'QSPOOL_NOTIFY_LOG_RETENTION_S must be >= 3600');
-    expect(() => loadConfig({ QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER: '0' })).to.throw(ConfigError, 'QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER must be >= 1');
+    expect(() => loadConfig({ QSPOOL_NOTIFY_LOG_RETENTION_S: '60' })).to.throw(ConfigError, 'QSPOOL_NOTIFY_LOG_RETENTION_S must be an integer from 3600 to 31536000, not 60');
+    expect(() => loadConfig({ QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER: '0' })).to.throw(ConfigError, 'QSPOOL_NOTIFY_LOG_MAX_PER_RECEIVER must be an integer from 1 to 10000000, not 0');
   });
 
   it('removes old deliveries of a webhook and of a deleted one on the server that dispatches; GET /webhooks/{id}/deliveries lists the rest', async () => {
