@@ -1,7 +1,8 @@
 // A data directory on a full disk (a real ENOSPC from a small tmpfs; skipped where it cannot be mounted): nothing
 // half-written is left behind, and everything works again once there is room, without a restart or a hand repair.
 import { expect } from 'chai';
-import { readdirSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { defaultKeyFile, Signer } from '../../spooler/signing/keys.ts';
 import { spawnQspool, type QspoolProcess } from '../support/qspool-process.ts';
@@ -85,6 +86,32 @@ describe('a full disk', function () {
       }
     } finally {
       for (const running of processes) running.kill();
+    }
+  });
+
+  it('keeps a server answering while its log file has filled the disk, and logs again once there is room', async function () {
+    this.timeout(120_000);
+    // The store elsewhere: only the log is on the full disk, as with `qspool serve > /var/log/qspool.log`.
+    const dataDir = mkdtempSync(join(tmpdir(), 'qspool-log-full-'));
+    const logFile = join(disk!.dir, 'serve.log');
+    const fd = openSync(logFile, 'a');
+    const server = spawnQspool(['serve', '--port', '0'], { QSPOOL_DATA_DIR: dataDir }, fd);
+    closeSync(fd);
+    try {
+      const listening = await eventually(async () => readFileSync(logFile, 'utf8').split('\n').find((line) => line.includes('"server listening"')), 60_000, 100);
+      const url = (JSON.parse(listening) as { url: string }).url;
+      disk!.fill();
+      // Each request logs a line, which cannot be written: the first one stopped the server, hung in pino's exit flush.
+      for (let i = 0; i < 20; i += 1) expect((await request(`${url}/healthz`, { signal: AbortSignal.timeout(5000) })).status).to.equal(200);
+      expect(server.child.exitCode, server.output()).to.equal(null);
+      disk!.free();
+      await request(`${url}/after-free`);
+      await eventually(async () => readFileSync(logFile, 'utf8').includes('/after-free') || undefined, 10_000, 100);
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code, server.output()).to.equal(0);
+    } finally {
+      server.kill();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

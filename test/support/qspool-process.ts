@@ -23,12 +23,13 @@ export interface QspoolProcess {
   kill(): void;
 }
 
-export function spawnQspool(args: string[], env: Record<string, string>): QspoolProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `stdout`: a file descriptor the process writes its log to instead (then no line is collected). */
+export function spawnQspool(args: string[], env: Record<string, string>, stdout?: number): QspoolProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', stdout ?? 'pipe', 'pipe'] });
   const lines: LogLine[] = [];
   let output = '';
   let pending = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
     const text = pending + chunk.toString();
     const complete = text.split('\n');
