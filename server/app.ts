@@ -27,23 +27,12 @@ const QLUED_PREFIX = /^\/api\/v[23](\/|$)/i;
 
 const REPEATED_SLASHES = /\/{2,}/g;
 
-/**
- * Repeated slashes in a path count as one, as behind nginx (`merge_slashes`, its default): qlued's published `url`
- * ends in `/`, and qiskit-cold-atom appends `/get_config` to the url it was given, so a user who saved that `url`
- * asked for `…_simulator//get_config`.
- */
-const mergeSlashes: Middleware = async (ctx, next) => {
-  if (ctx.path.includes('//')) ctx.path = ctx.path.replace(REPEATED_SLASHES, '/');
-  await next();
-};
-
 export function createApp({ logger, observe = [], middleware = [], routers, trustProxy = false }: AppOptions): Koa<ErrorState> {
   const app = new Koa<ErrorState>();
   app.proxy = trustProxy;
   // Only the last X-Forwarded-For entry, the one the proxy appended: those before it are whatever the client sent,
   // and taking the first let every request name a fresh address and escape the per-address limits.
   app.maxIpsCount = 1;
-  app.use(mergeSlashes);
   app.use(requestContext(logger));
   for (const step of observe) app.use(step);
   app.use(async (ctx, next) => {
@@ -61,6 +50,10 @@ export function createApp({ logger, observe = [], middleware = [], routers, trus
     await next();
   });
   app.use(async (ctx, next) => {
+    // Repeated slashes in a path count as one, as behind nginx (`merge_slashes`, its default): qlued's published `url`
+    // ends in `/`, and qiskit-cold-atom appends `/get_config` to the url it was given, so a user who saved that `url`
+    // asked for `…_simulator//get_config`.
+    if (ctx.path.includes('//')) ctx.path = ctx.path.replace(REPEATED_SLASHES, '/');
     ctx.state.face = QLUED_PREFIX.test(ctx.path) ? 'qlued' : 'native';
     await next();
   });
