@@ -119,7 +119,7 @@ describe('web interface in a real browser', function () {
 
   it('says job mails wait for the address to be confirmed, and confirms it from the mailed link on a click only', async () => {
     await visit(ada, '/tokens', '[data-testid=email-status]', 'tokens-unconfirmed');
-    expect(await ada.page.locator('[data-testid=email-status]').textContent()).to.include('No job mails go to ada@example.org until you open the link');
+    expect(await ada.page.locator('[data-testid=email-status]').textContent()).to.include('Job mails go to ada@example.org only once you confirm it with the link mailed there');
     // E-mail is off in this system, so no code was mailed: one is issued as the mail would carry it.
     const { code } = await system.server.users.issueEmailCheck('ada');
     await visit(ada, `/verify-email?code=${code}`, 'button:text-is("Confirm")', 'verify-email');

@@ -24,7 +24,7 @@ export function EmailStatus(): VNode | null {
   if (!user?.email) return null;
   if (user.email_verified) return html`<p class="muted" data-testid="email-status">Job mails go to ${user.email}.</p>`;
   return html`<section data-testid="email-status">
-    <p>No job mails go to <strong>${user.email}</strong> until you open the link we mailed there.</p>
+    <p>Job mails go to <strong>${user.email}</strong> only once you confirm it with the link mailed there (when this server sends mail).</p>
     <button type="button" onClick=${resend}>Mail a new link</button>
     ${sentTo ? html`<${InfoNotice}>Sent to ${sentTo}.<//>` : null}
     <${ErrorNotice} message=${error} />
