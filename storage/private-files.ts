@@ -1,8 +1,10 @@
 // Key files, and the directories qspool keeps them in, must be their owner's alone: whoever else can read a signing
 // key can sign results as the backend, and the server's secret key unseals every stored credential. A path group or
 // others can read is refused with the chmod that fixes it (in the manner of ssh), never silently narrowed.
-import { statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { InsecurePermissionsError } from '../schemas/errors.ts';
 
 /** Whether the permission bits let group or others in. */
@@ -28,5 +30,35 @@ export async function modeOf(path: string): Promise<number | undefined> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+}
+
+/**
+ * Creates `file` (mode 0600) holding `content`, unless it exists. It is written whole to a temporary file, flushed,
+ * and linked into place, which fails if another process got there first (every process then reads the winner's), and
+ * the directory is flushed too: a key is used (secrets sealed with it, results signed) as soon as it exists, so a
+ * power cut must not leave it empty or missing.
+ */
+export function createPrivateFileOnce(file: string, content: string): void {
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const fd = openSync(temporary, 'wx', 0o600);
+    try {
+      writeFileSync(fd, content);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(temporary, file);
+    const directory = openSync(dirname(file), 'r');
+    try {
+      fsyncSync(directory);
+    } finally {
+      closeSync(directory);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(temporary, { force: true });
   }
 }

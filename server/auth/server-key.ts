@@ -3,13 +3,13 @@
 // namespace; mode 0600 in a 0700 directory). Whoever can read storage alone then learns no credential.
 // Start-up refuses a key file others can read and warns loudly about a data directory others can read.
 import { randomBytes } from 'node:crypto';
-import { link, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import { octalMode } from '../../schemas/errors.ts';
 import { makeDirectory } from '../../storage/directories.ts';
-import { isOpen, modeOf, refuseIfOpen } from '../../storage/private-files.ts';
+import { createPrivateFileOnce, isOpen, modeOf, refuseIfOpen } from '../../storage/private-files.ts';
 
 export const keyDir = (dataDir: string) => join(dataDir, '.server-keys');
 export const keyFile = (dataDir: string) => join(keyDir(dataDir), 'secret-key');
@@ -25,8 +25,8 @@ export async function warnIfDataDirOpen(dataDir: string, logger: Logger): Promis
 }
 
 /**
- * The key file's content, created first if absent. It is written whole to a temporary file and linked into place,
- * which fails if the file exists: servers starting at once all end up with the winner's key.
+ * The key file's content, created first if absent (createPrivateFileOnce: servers starting at once all end up with the
+ * winner's key, and a power cut never leaves an empty one behind secrets already sealed with it).
  */
 async function readOrCreate(dir: string, file: string): Promise<string> {
   await makeDirectory(dir, 0o700);
@@ -35,15 +35,7 @@ async function readOrCreate(dir: string, file: string): Promise<string> {
     await refuseIfOpen(file, '600');
     return (await readFile(file, 'utf8')).trim();
   }
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(temporary, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-    await link(temporary, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    await rm(temporary, { force: true });
-  }
+  createPrivateFileOnce(file, randomBytes(32).toString('base64url'));
   await refuseIfOpen(file, '600');
   return (await readFile(file, 'utf8')).trim();
 }

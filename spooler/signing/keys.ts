@@ -2,8 +2,8 @@
 // into the data directory (mode 0600 in a 0700 directory). A key file, or the directory of generated ones, that group
 // or others can read is refused, as the server refuses its own key file: whoever reads it can sign as the backend. Its key id is self-certifying, `<backend>-<RFC 7638 thumbprint>`, so a
 // verifier can tell that a published key is the one the id names. The public half is published under `keys/<kid>`.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BackendConfig } from '../../schemas/backend-config.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
@@ -11,7 +11,7 @@ import { CONFIG_SIGNATURES } from '../../storage/namespaces.ts';
 import { ns } from '../../storage/records.ts';
 import { publicJwk, signDetached, thumbprint, type Jwk } from './jws.ts';
 import { makeDirectorySync } from '../../storage/directories.ts';
-import { refuseIfOpenSync } from '../../storage/private-files.ts';
+import { createPrivateFileOnce, refuseIfOpenSync } from '../../storage/private-files.ts';
 
 export interface ConfigSignature {
   kid: string;
@@ -35,9 +35,8 @@ function readNamed(backend: string, file: string): string {
 }
 
 /**
- * The PEM in `file`, created with a fresh key first if there is none. The key is written whole to a temporary file
- * and linked into place, which fails if the file exists: spoolers starting at once all end up with the winner's key,
- * and none ever reads a half-written one.
+ * The PEM in `file`, created with a fresh key first if there is none (createPrivateFileOnce: spoolers starting at once
+ * all end up with the winner's key, and none reads a half-written one, nor an empty one after a power cut).
  */
 function readOrCreate(file: string): string {
   makeDirectorySync(dirname(file), 0o700);
@@ -48,16 +47,7 @@ function readOrCreate(file: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    // Inside the try: a write that fails (a full disk) leaves its file behind otherwise, one more at every start.
-    writeFileSync(temporary, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
-    linkSync(temporary, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    rmSync(temporary, { force: true });
-  }
+  createPrivateFileOnce(file, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
   return readFileSync(file, 'utf8');
 }
 
