@@ -85,6 +85,9 @@ export const operation = <B = undefined, Q = Record<string, never>, A extends Au
 export function responsesOf(op: Operation): Record<number, ResponseSpec> {
   const error = (description: string): ResponseSpec => ({ description, schema: errorBody });
   const shared: Record<number, ResponseSpec> = {
+    // Requests broken at the HTTP level, refused before any route (middleware/protocol.ts).
+    400: error('An HTTP/1.1 request without a Host header (bad_host).'),
+    417: error('An Expect header other than 100-continue (expectation_failed).'),
     422: error('Fields that break the schema (or unknown query parameters), each named in details.'),
     429: { ...error('Too many requests for this credential.'), headers: { 'Retry-After': 'Seconds to wait.' } },
     // Credentials, rate limits and almost every operation read storage: when it cannot be reached, any of them says so.
@@ -92,7 +95,7 @@ export function responsesOf(op: Operation): Record<number, ResponseSpec> {
   };
   if (op.auth === 'required' || op.auth === 'own') shared[401] = error('No, or a bad, expired or revoked credential; or a disabled user.');
   if (op.body) {
-    shared[400] = error('The body is not JSON (or not UTF-8, or nested too deeply).');
+    shared[400] = error('The body is not JSON (or not UTF-8, or nested too deeply); or an HTTP/1.1 request without a Host header (bad_host).');
     shared[413] = error('The body is larger than the server accepts.');
     shared[415] = error('The body is compressed (a Content-Encoding other than identity), or is not UTF-8 and declares another charset: bodies are taken uncompressed, in UTF-8.');
   }
