@@ -2,6 +2,7 @@
 // server validates and the answers it sends. The OpenAPI document embeds these very objects.
 import type { FromSchema } from 'json-schema-to-ts';
 import { notifySchema } from './notifications.ts';
+import { PLAIN_TEXT } from './text.ts';
 
 /** Usernames double as storage namespace segments (the per-owner job index), hence the narrow alphabet. */
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
@@ -80,9 +81,8 @@ export const profileUpdateSchema = {
   type: 'object',
   properties: {
     email,
-    // Shown to others (the admin page): no control characters, lone surrogates or bidirectional overrides that
-    // would make it read as something else.
-    display_name: { type: 'string', maxLength: 100, pattern: '^[^\\p{Cc}\\p{Cs}\\u202A-\\u202E\\u2066-\\u2069]*$' },
+    // Shown to others (the admin page).
+    display_name: { type: 'string', maxLength: 100, pattern: PLAIN_TEXT },
     notify: notifySchema,
   },
   minProperties: 1,

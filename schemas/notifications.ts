@@ -1,6 +1,7 @@
 // Wire formats of notifications: the `notify` choices (job submission, user profile), webhook registrations, their
 // delivery log, the job events that Server-Sent Events and webhooks carry, and the webhook payload.
 import type { FromSchema } from 'json-schema-to-ts';
+import { PLAIN_TEXT } from './text.ts';
 
 /** The states a job can reach; events name one of them (a requeued job is QUEUED again, with `requeued`). */
 export const EVENT_STATES = ['QUEUED', 'RUNNING', 'DONE', 'ERROR', 'CANCELLED'] as const;
@@ -33,7 +34,7 @@ export const webhookCreateSchema = {
       description: 'http(s) URL receiving POSTs. Refused when it resolves to a loopback, private or link-local address.',
     },
     events: states('States that trigger a delivery (default: all five).', 1),
-    description: { type: 'string', maxLength: 200 },
+    description: { type: 'string', maxLength: 200, pattern: PLAIN_TEXT },
   },
   required: ['url'],
   additionalProperties: false,

@@ -142,6 +142,9 @@ describe('webhooks', function () {
       [{ url: 'http://127.0.0.1:1/x', events: [] }, 'body.events'],
       [{ url: 'http://127.0.0.1:1/x', secret: 'mine' }, 'body.secret'],
       [{ events: ['DONE'] }, 'body.url'],
+      // Shown on pages: a bidirectional override would make it read as something else.
+      [{ url: 'http://127.0.0.1:1/x', description: 'lab \u202Ekoohbew' }, 'body.description'],
+      [{ url: 'http://127.0.0.1:1/x', description: 'two\nlines' }, 'body.description'],
     ] as const) {
       const answer = await h.call('POST', '/webhooks', { token, body });
       expect(answer.status, answer.text).to.equal(422);
