@@ -2,8 +2,10 @@
 // Tables for people, --json for scripts; logins are shown with their secrets replaced by "***".
 import Table from 'cli-table3';
 import { SingleBar } from 'cli-progress';
+import { readFileSync, statSync } from 'node:fs';
 import { InvalidKeyError, NotFoundError } from '../../schemas/errors.ts';
 import { USERS_NS } from '../../server/services/users.ts';
+import { refuseIfOpenSync } from '../../storage/private-files.ts';
 import { importQlued } from '../../storage/sqooler/import.ts';
 import { migrate } from '../../storage/registry/migrate.ts';
 import { probeProvider, probeVerdict } from '../../storage/registry/probe.ts';
@@ -36,11 +38,26 @@ async function withRegistry<T>(action: (registry: Awaited<ReturnType<typeof open
   }
 }
 
-function parseLogin(text: string): unknown {
+/**
+ * The login as given: JSON text, `-` for standard input, or `@file`. A login on the command line holds its secrets
+ * where every user of the host can read them (the process list, shell history); a file or a pipe keeps them out. A
+ * file group or others can read is refused, as the store file and key files are.
+ */
+function readLogin(value: string): string {
+  if (value === '-') return readFileSync(0, 'utf8');
+  if (!value.startsWith('@')) return value;
+  const file = value.slice(1);
+  if (!statSync(file, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--login ${value}: ${file} is not a file`);
+  refuseIfOpenSync(file, '600');
+  return readFileSync(file, 'utf8');
+}
+
+function parseLogin(value: string): unknown {
   try {
-    return JSON.parse(text);
-  } catch {
-    throw new InvalidKeyError('--login must be a JSON object, e.g. \'{"base_path": "/srv/lab1"}\'');
+    return JSON.parse(readLogin(value));
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    throw new InvalidKeyError('--login must be a JSON object (or - for standard input, or @file), e.g. \'{"base_path": "/srv/lab1"}\'');
   }
 }
 
