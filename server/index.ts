@@ -83,6 +83,13 @@ function onceEach(max: number, report: (...args: string[]) => void): (...args: s
   };
 }
 
+/** Which setting a failed listen points at, for the one line an operator reads. */
+function listenHint(code: string | undefined): string {
+  if (code === 'EADDRINUSE') return '(another process listens on PORT: stop it or set PORT to a free port, 0 for any)';
+  if (code === 'EACCES') return '(ports below 1024 need privileges: set PORT to 1024 or above)';
+  return '(check HOST: an address of this machine, such as 127.0.0.1 or 0.0.0.0)';
+}
+
 /** A JSON error answer written on the socket itself, for requests that never reach the app; the connection closes. */
 function rawAnswer(status: 400 | 405 | 408 | 431, code: string, message: string): string {
   const body = JSON.stringify({ error: { code, message, details: null } });
@@ -233,7 +240,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   answerUnparseableRequests(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(Object.assign(error, { message: `${error.message} ${listenHint(error.code)}` })));
   });
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;

@@ -159,7 +159,7 @@ describe('qspool start: a failed or interrupted start leaves nothing running', f
       // Left by a start that got this wrong: gone with the test, whatever it finds.
       for (const pid of runtimes.filter(isAlive)) process.kill(-pid, 'SIGKILL');
       expect(code, qspool.output()).to.equal(1);
-      expect(qspool.output()).to.include('EADDRINUSE');
+      expect(qspool.output()).to.include('EADDRINUSE').and.include('set PORT to a free port');
       expect(runtimes, 'runtime processes started').to.deep.equal([]);
       expect((await lifecycle.find('qubit', queued.id))!.value.state).to.equal('QUEUED');
       expect(await heartbeats(['qubit'])).to.deep.equal([]);
@@ -167,6 +167,13 @@ describe('qspool start: a failed or interrupted start leaves nothing running', f
       await storage.close();
       await new Promise((resolve) => taken.close(resolve));
     }
+  });
+
+  it('names HOST when the server cannot listen on the address it was given', async () => {
+    qspool = spawnQspool(['serve'], { PORT: '0', HOST: '203.0.113.7', QSPOOL_DATA_DIR: dataDir, QSPOOL_FSYNC: 'false', LOG_LEVEL: 'warn' });
+    const { code } = await qspool.exited;
+    expect(code, qspool.output()).to.equal(1);
+    expect(qspool.output()).to.include('EADDRNOTAVAIL').and.include('check HOST');
   });
 
   it('stops what started and exits 0 on a Ctrl-C as soon as a spooler has started', async () => {
