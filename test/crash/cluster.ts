@@ -11,6 +11,13 @@ import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../scripts/qspool.mjs', import.meta.url));
 
+// Members still running when the harness itself ends (a check that threw, an unhandled rejection) would otherwise
+// outlive it and load the suites that run after it.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export interface Kill {
   pid: number;
   at: number;
@@ -223,10 +230,12 @@ export class Cluster {
   private launch(member: Member): Promise<void> {
     const child = spawn(process.execPath, [CLI, ...member.args], { env: { ...process.env, ...this.envOf(member.name) }, stdio: ['ignore', 'pipe', 'pipe'] });
     member.child = child;
+    running.add(child);
     const log = createWriteStream(join(this.options.logDir, `${member.name}-${child.pid}.log`));
     child.stderr!.pipe(createWriteStream(join(this.options.logDir, `${member.name}-${child.pid}.err`)));
     member.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     void member.exited.then((code) => {
+      running.delete(child);
       log.end();
       // Still registered as ours: it ended without being told to.
       if (member.child === child) {
