@@ -38,8 +38,9 @@ describe('cached credentials and backends', function () {
     expect((await submit(token)).status).to.equal(401);
     await otherUsers.setDisabled('rita', false);
     expect(await submitTwice(token)).to.deep.equal([200, 200]);
-    const [listing] = await otherUsers.tokens.list('rita');
-    await otherUsers.tokens.revoke('rita', listing!.id);
+    const rita = (await otherUsers.getUser('rita'))!;
+    const [listing] = await otherUsers.tokens.list(rita);
+    await otherUsers.tokens.revoke(rita, listing!.id);
     expect((await submit(token)).status).to.equal(401);
     const bearer = await fetch(`${system.url}/api/v1/users/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(bearer.status).to.equal(401);

@@ -87,16 +87,17 @@ export async function runUserToken(name: string, options: JsonOption & { label?:
     throw new UsageError(`--label: ${JSON.stringify(options.label)} is not a token name: 1–64 letters, digits, spaces and _.:-, starting with a letter or digit`);
   }
   await withUsers(async (users) => {
-    if (!(await users.getUser(name))) throw new Error(`No user ${name}`);
+    const user = await users.getUser(name);
+    if (!user) throw new Error(`No user ${name}`);
     if (options.revoke !== undefined) {
-      const revoked = await users.tokens.revoke(name, options.revoke);
+      const revoked = await users.tokens.revoke(user, options.revoke);
       print(options, tokenView(revoked), () => `Revoked token ${revoked.id} (${revoked.name}) of ${name}`);
     } else if (options.list) {
-      const listings = (await users.tokens.list(name)).map(tokenView);
+      const listings = (await users.tokens.list(user)).map(tokenView);
       const rows = listings.map((t) => [t.id, t.name, t.created_at, t.revoked_at ?? '']);
       print(options, listings, () => (rows.length === 0 ? `${name} has no API tokens.` : table(['id', 'name', 'created', 'revoked'], rows)));
     } else {
-      const { token, listing } = await users.tokens.issue(name, options.label ?? 'cli');
+      const { token, listing } = await users.tokens.issue(user, options.label ?? 'cli');
       print(options, { ...tokenView(listing), token }, () => `API token for ${name} (${listing.name}, id ${listing.id}): ${token}`);
     }
   });

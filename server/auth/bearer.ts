@@ -10,6 +10,7 @@ import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import type { AccessToken } from '../../schemas/accounts.ts';
 import { QspoolError, RequestValidationError, UnauthorizedError } from '../../schemas/errors.ts';
+import { isSameAccount } from '../services/accounts.ts';
 import { isSessionClaims, type SessionClaims, type Sessions } from '../services/sessions.ts';
 import { isApiTokenShaped } from '../services/tokens.ts';
 import type { User, UserService } from '../services/users.ts';
@@ -23,6 +24,8 @@ interface Claims {
   /** Required: the session's id, by which logging out ends it. */
   jti?: string;
   ver: number;
+  /** The account id of the user it was issued to (absent: one made before ids); `sub` alone is only a name. */
+  acct?: string;
 }
 
 const credentialVersion = (user: User) => (user.passwordChangedAt ? Date.parse(user.passwordChangedAt) : 0);
@@ -75,7 +78,7 @@ export class BearerAuth {
   }
 
   issue(user: User): AccessToken {
-    const claims = { sub: user.username, ver: credentialVersion(user) };
+    const claims = { sub: user.username, ver: credentialVersion(user), ...(user.accountId === undefined ? {} : { acct: user.accountId }) };
     const token = jwt.sign(claims, this.secret, { algorithm: 'HS256', expiresIn: this.ttlSeconds, jwtid: randomBytes(8).toString('hex') });
     return { access_token: token, token_type: 'Bearer', expires_in: this.ttlSeconds };
   }
@@ -132,6 +135,7 @@ export class BearerAuth {
     if (state.ended) throw challenge('This access token was ended by logging out; log in again', 'token_revoked');
     const { user } = state;
     if (!user) throw challenge('The access token names no user', 'invalid_token');
+    if (!isSameAccount({ accountId: claims.acct }, user)) throw challenge('The access token was issued to an earlier account of this name; log in again', 'token_revoked');
     if (user.disabled) throw challenge('This account is disabled', 'user_disabled');
     if (claims.ver !== credentialVersion(user)) throw challenge('The password changed since this access token was issued', 'token_revoked');
     return user;

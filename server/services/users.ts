@@ -7,6 +7,7 @@ import { USERNAME_PATTERN } from '../../schemas/accounts.ts';
 import type { NotifyChoices } from '../../schemas/notifications.ts';
 import { hashPassword, verifyPassword, type PasswordHash } from '../auth/passwords.ts';
 import { RevisionCache } from '../../storage/revision-cache.ts';
+import { isSameAccount, newAccountId } from './accounts.ts';
 import { confirms, newEmailCheck, resendWaitSeconds, type EmailCheck } from './email-checks.ts';
 import { hashToken, isApiTokenShaped, TOKENS_NS, TokenStore } from './tokens.ts';
 
@@ -16,6 +17,8 @@ export type Role = 'user' | 'admin';
 
 export interface User {
   username: string;
+  /** Made with the account and never changed: what its credentials are bound to (accounts.ts). Absent on older records. */
+  accountId?: string;
   role: Role;
   disabled: boolean;
   createdAt: string;
@@ -87,6 +90,7 @@ export class UserService {
     const now = new Date().toISOString();
     const record: UserRecord = {
       username,
+      accountId: newAccountId(),
       role: options.role ?? 'user',
       disabled: false,
       createdAt: now,
@@ -203,8 +207,9 @@ export class UserService {
 
   /** Creates a named API token; the secret is returned once and cannot be recovered later. */
   async issueToken(username: string, name = 'default'): Promise<string> {
-    if (!(await this.record(username))) throw new NotFoundError(`No user ${username}`);
-    return (await this.tokens.issue(username, name)).token;
+    const user = await this.getUser(username);
+    if (!user) throw new NotFoundError(`No user ${username}`);
+    return (await this.tokens.issue(user, name)).token;
   }
 
   /** The user behind a live API token, disabled or not; undefined for an unknown or revoked token. */
@@ -212,7 +217,9 @@ export class UserService {
     if (!isApiTokenShaped(token)) return undefined;
     return this.byToken.get(hashToken(token), async () => {
       const owner = await this.tokens.owner(token);
-      return owner === undefined ? undefined : this.getUser(owner);
+      if (!owner) return undefined;
+      const user = await this.getUser(owner.username);
+      return user && isSameAccount(owner, user) ? user : undefined;
     });
   }
 

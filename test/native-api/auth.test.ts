@@ -154,7 +154,8 @@ describe('native API: users and authentication', function () {
     expect((await h.call('DELETE', '/tokens/000000000000', { token: access })).status).to.equal(404);
     const other = await h.user('gus');
     expect((await h.call('DELETE', `/tokens/${id}`, { token: other })).status).to.equal(404);
-    for (let live = 1; live < MAX_TOKENS_PER_USER; live += 1) await h.server.users.tokens.issue('gus', `bulk ${live}`);
+    const gus = (await h.server.users.getUser('gus'))!;
+    for (let live = 1; live < MAX_TOKENS_PER_USER; live += 1) await h.server.users.tokens.issue(gus, `bulk ${live}`);
     const tooMany = await h.call('POST', '/tokens', { token: other, body: { name: 'one more' } });
     expect([tooMany.status, errorCode(tooMany.body)]).to.deep.equal([429, 'quota_exceeded']);
   });
@@ -162,13 +163,14 @@ describe('native API: users and authentication', function () {
   it('keeps the latest revoked tokens in the list, and forgets older ones entirely', async () => {
     const tokens = h.server.users.tokens;
     await h.user('ivy');
+    const ivy = (await h.server.users.getUser('ivy'))!;
     const issued: { token: string; id: string }[] = [];
     for (let i = 0; i < MAX_REVOKED_KEPT + 5; i += 1) {
-      const { token, listing } = await tokens.issue('ivy', `loop ${i}`);
-      await tokens.revoke('ivy', listing.id);
+      const { token, listing } = await tokens.issue(ivy, `loop ${i}`);
+      await tokens.revoke(ivy, listing.id);
       issued.push({ token, id: listing.id });
     }
-    const listed = await tokens.list('ivy');
+    const listed = await tokens.list(ivy);
     const revoked = listed.filter((entry) => entry.revoked).map((entry) => entry.id);
     expect(revoked).to.have.length(MAX_REVOKED_KEPT);
     expect(revoked).to.include(issued.at(-1)!.id).and.not.include(issued[0]!.id);

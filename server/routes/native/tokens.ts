@@ -23,7 +23,7 @@ export function tokenOperations(deps: NativeDeps): Operation[] {
         429: { description: 'Too many live tokens, or too many requests.', schema: errorBody, headers: { 'Retry-After': 'Seconds to wait (rate limit only).' } },
       },
       async handle(ctx, { user, body }) {
-        const { token, listing } = await tokens.issue(user.username, body.name);
+        const { token, listing } = await tokens.issue(user, body.name);
         ctx.state.log.info({ user: user.username, tokenId: listing.id }, 'API token created');
         ctx.status = 201;
         ctx.set('Cache-Control', 'no-store');
@@ -39,7 +39,7 @@ export function tokenOperations(deps: NativeDeps): Operation[] {
       auth: 'required',
       responses: { 200: { description: 'Oldest first; revoked ones carry revoked_at.', schema: documented('TokenList', tokenListSchema) } },
       async handle(ctx, { user }) {
-        ctx.body = { tokens: (await tokens.list(user.username)).map(tokenView) };
+        ctx.body = { tokens: (await tokens.list(user)).map(tokenView) };
       },
     }),
     operation({
@@ -55,7 +55,7 @@ export function tokenOperations(deps: NativeDeps): Operation[] {
         404: { description: 'The caller has no token with this id.', schema: errorBody },
       },
       async handle(ctx, { user, params }) {
-        const listing = await tokens.revoke(user.username, params.id!);
+        const listing = await tokens.revoke(user, params.id!);
         ctx.state.log.info({ user: user.username, tokenId: listing.id }, 'API token revoked');
         ctx.status = 204;
       },
