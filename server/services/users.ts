@@ -130,14 +130,26 @@ export class UserService {
     return publicView(record.value);
   }
 
-  /** The user's own changes: a new e-mail address is unconfirmed until they confirm it (confirmEmail). */
-  async updateProfile(username: string, changes: { email?: string; displayName?: string; notify?: NotifyChoices }): Promise<User> {
-    return this.update(username, ({ emailCheck, ...user }) => ({
-      ...user,
-      ...(changes.email === undefined || changes.email === user.email ? { ...(emailCheck ? { emailCheck } : {}) } : { email: changes.email, emailVerified: false }),
-      ...(changes.displayName === undefined ? {} : { displayName: changes.displayName }),
-      ...(changes.notify === undefined ? {} : { notify: changes.notify }),
-    }));
+  /**
+   * The user's own changes: a new e-mail address is unconfirmed until they confirm it (confirmEmail), and
+   * `emailCheckDue` says a code should be mailed to it. The same address again changes nothing.
+   */
+  async updateProfile(
+    username: string,
+    changes: { email?: string; displayName?: string; notify?: NotifyChoices },
+  ): Promise<{ user: User; emailCheckDue: boolean }> {
+    let emailCheckDue = false;
+    const user = await this.update(username, (current) => {
+      emailCheckDue = changes.email !== undefined && changes.email !== current.email;
+      // A code sent to the old address confirms nothing about the new one.
+      const { emailCheck: _old, ...rest } = current;
+      return {
+        ...(emailCheckDue ? { ...rest, email: changes.email, emailVerified: false } : current),
+        ...(changes.displayName === undefined ? {} : { displayName: changes.displayName }),
+        ...(changes.notify === undefined ? {} : { notify: changes.notify }),
+      };
+    });
+    return { user, emailCheckDue };
   }
 
   /**

@@ -91,12 +91,12 @@ export function userOperations(deps: NativeDeps): Operation[] {
       body: profileUpdate,
       responses: { 200: { description: 'The updated profile.', schema: user } },
       async handle(ctx, { user: me, body }) {
-        const updated = await users.updateProfile(me.username, {
+        const { user: updated, emailCheckDue } = await users.updateProfile(me.username, {
           ...(body.email === undefined ? {} : { email: body.email }),
           ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
           ...(body.notify === undefined ? {} : { notify: body.notify }),
         });
-        if (body.email !== undefined && body.email !== me.email) checkInBackground(me.username, ctx.state.log);
+        if (emailCheckDue) checkInBackground(me.username, ctx.state.log);
         ctx.body = userView(updated, users.maxPriority(updated));
       },
     }),
