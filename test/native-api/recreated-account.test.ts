@@ -88,14 +88,18 @@ describe('native API: credentials of a deleted account do not pass to a new acco
     expect((await me(adminMade)).status).to.equal(200);
   });
 
-  it('refuses the old access token of a registered account, and the new account\'s own session works', async () => {
+  it('refuses the old access token of a registered account; an admin disabling and enabling the new one keeps it so', async () => {
     await register('cai');
     const oldSession = await login('cai');
     await deleteByHand('cai');
     await register('cai');
     expect((await me(oldSession)).status).to.equal(401);
     const session = await login('cai');
-    expect((await me(session)).status).to.equal(200);
+    const token = await newToken(session);
+    const admin = await h.user('root', 'admin');
+    for (const disabled of [true, false]) expect((await h.call('PATCH', '/admin/users/cai', { token: admin, body: { disabled } })).status).to.equal(200);
+    for (const credential of [session, token]) expect((await me(credential)).status).to.equal(200);
+    expect((await me(oldSession)).status).to.equal(401);
   });
 
   it('keeps tokens and sessions of records written before account ids working, until such an account is re-created', async () => {
