@@ -1,9 +1,10 @@
 // Event streams (issue 17, item 5): an open stream ends within a second of its credential ceasing to work (API token
-// revoked, user disabled, password changed, access token logged out; or, for one job's stream, the job deleted or the admin following another
+// revoked, user disabled or re-created under the same name, password changed, access token logged out; or, for one job's stream, the job deleted or the admin following another
 // user's job demoted), while streams on working credentials stay open; and one user holds at most
 // QSPOOL_SSE_MAX_PER_USER (default 10) streams, the next answering 429 with a JSON error.
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../config/index.ts';
+import { USERS_NS } from '../../server/services/users.ts';
 import { eventually, GOOD_JOB, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
 import { openSse, type SseConnection } from '../notifications/support.ts';
 
@@ -57,6 +58,17 @@ describe('event streams and their credentials', function () {
     });
     expect(ms).to.be.below(1000);
     expect((await openSse(`${h.url}/api/v1/events`, token)).status).to.equal(401);
+  });
+
+  it('ends a stream within 1 s of its user record being deleted by hand and the name registered again', async () => {
+    const token = await h.user('dina');
+    const stream = await sse(token);
+    const ms = await endsAfter(stream, async () => {
+      expect(await h.storage.delete(USERS_NS, 'dina')).to.equal(true);
+      const again = await h.call('POST', '/users', { body: { username: 'dina', email: 'dina@example.org', password: PASSWORD } });
+      expect(again.status, again.text).to.equal(201);
+    });
+    expect(ms).to.be.below(1000);
   });
 
   it('ends a stream opened with an access token within 1 s of the password changing', async () => {
