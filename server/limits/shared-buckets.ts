@@ -14,8 +14,8 @@
 // (≤ 1 per request, ~1 per rate/10 requests under steady load) and one read per refusal period while refused.
 // A missing document is a full bucket, so sweep() deletes the documents of buckets that have refilled: the store
 // holds documents only for keys seen within the last burst/rate seconds or so.
-import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { NamespaceSweep } from './namespace-sweep.ts';
 import { changeShared } from './shared-document.ts';
 
 export interface BucketOptions {
@@ -52,16 +52,12 @@ const REFUSAL_TTL_MS = 100;
 /** Local leases kept at most; the least recently used go first. */
 const MAX_KEYS = 10_000;
 
-/** Documents looked at per sweep at most. */
-const SWEEP_PAGE = 500;
-
 export class SharedBuckets {
   private readonly leases = new Map<string, Lease>();
   private readonly now: () => number;
   /** Tokens per lease when the bucket is low: what refills in ~100 ms. */
   private readonly leaseSize: number;
-  /** Where the next sweep continues (the namespace is swept a page at a time, round and round). */
-  private sweptTo = '';
+  private readonly sweeper: NamespaceSweep<BucketDocument>;
 
   constructor(
     private readonly storage: StorageProvider,
@@ -69,6 +65,7 @@ export class SharedBuckets {
   ) {
     this.now = options.now ?? Date.now;
     this.leaseSize = Math.max(1, Math.min(options.burst, Math.ceil(options.rate / 10)));
+    this.sweeper = new NamespaceSweep(storage, options.namespace, (bucket) => this.tokensAt(bucket, this.now()) >= options.burst);
   }
 
   /** Takes one token for `key` (a valid storage key): resolves 0, or the seconds to wait when the bucket is empty. */
@@ -104,22 +101,8 @@ export class SharedBuckets {
   }
 
   /** Deletes the documents of full buckets among the next page of keys; resolves how many it deleted. */
-  async sweep(): Promise<number> {
-    const { namespace } = this.options;
-    const keys = await this.storage.list(namespace, { ...(this.sweptTo ? { after: this.sweptTo } : {}), limit: SWEEP_PAGE });
-    this.sweptTo = keys.length < SWEEP_PAGE ? '' : keys[keys.length - 1]!;
-    let deleted = 0;
-    for (const key of keys) {
-      const found = await this.storage.get<BucketDocument>(namespace, key);
-      if (!found || this.tokensAt(found.value, this.now()) < this.options.burst) continue;
-      // At its version only: a replica that took tokens meanwhile keeps its document.
-      const removed = await this.storage.delete(namespace, key, found.version).catch((error: unknown) => {
-        if (error instanceof ConflictError || error instanceof NotFoundError) return false;
-        throw error;
-      });
-      if (removed) deleted += 1;
-    }
-    return deleted;
+  sweep(): Promise<number> {
+    return this.sweeper.sweep();
   }
 
   /**
