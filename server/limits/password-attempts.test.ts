@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import { createLogger } from '../../config/logger.ts';
 import { RateLimitedError } from '../../schemas/errors.ts';
 import { FakeObjects } from '../../storage/s3/fake-objects.ts';
 import { countingStore } from '../../test/support/counting-store.ts';
-import { passwordAttempts } from './password-attempts.ts';
+import { passwordAttempts, type PasswordAttempts } from './password-attempts.ts';
 
 async function refusal(attempt: Promise<void>): Promise<RateLimitedError | undefined> {
   return attempt.then(
@@ -16,7 +17,8 @@ async function refusal(attempt: Promise<void>): Promise<RateLimitedError | undef
 
 describe('password attempts', () => {
   const clock = { now: 1_000_000 };
-  const make = (perMinute: number) => passwordAttempts(countingStore(new FakeObjects('rgw')).storage, perMinute, () => clock.now);
+  const make = (perMinute: number) =>
+    passwordAttempts(countingStore(new FakeObjects('rgw')).storage, { perMinute, secretKey: 'k'.repeat(32), log: createLogger('silent'), now: () => clock.now });
 
   it('gives an address its budget per minute, whichever accounts it tries', async () => {
     const attempts = make(3);
@@ -34,6 +36,49 @@ describe('password attempts', () => {
     expect(await refusal(attempts.charge('10.0.1.4', 'fay')), 'another account').to.equal(undefined);
     clock.now += 60_000;
     expect(await refusal(attempts.charge('10.0.1.5', 'eve')), 'a minute later').to.equal(undefined);
+    attempts.close();
+  });
+
+  /** `count` attempts on `username`, each from an address of its own (a botnet): how many were refused. */
+  const spread = async (attempts: PasswordAttempts, username: string, count: number, network: string) => {
+    let refused = 0;
+    for (let i = 0; i < count; i += 1) if (await refusal(attempts.charge(`${network}.${i}`, username))) refused += 1;
+    return refused;
+  };
+
+  it('lets the owner in from an address the account logged in from, however much of the account budget strangers spent', async () => {
+    const attempts = make(3);
+    await attempts.loggedIn('192.0.2.10', 'hal');
+    expect(await spread(attempts, 'hal', 10, '198.51.100'), 'strangers from new addresses').to.equal(7);
+    expect(await refusal(attempts.charge('192.0.2.10', 'hal')), 'the owner').to.equal(undefined);
+    expect(await refusal(attempts.charge('198.51.100.99', 'HAL')), 'yet another new address').to.be.instanceOf(RateLimitedError);
+    attempts.close();
+  });
+
+  it('holds a known address to its own budget, and counts an IPv6 one by its /64', async () => {
+    const attempts = make(3);
+    await attempts.loggedIn('2001:db8:5:6::1', 'ida');
+    for (const address of ['2001:db8:5:6::1', '2001:db8:5:6::2', '2001:db8:5:6:ffff::3']) expect(await refusal(attempts.charge(address, 'ida'))).to.equal(undefined);
+    expect(await refusal(attempts.charge('2001:db8:5:6::4', 'ida')), 'the known /64 has spent its budget').to.be.instanceOf(RateLimitedError);
+    expect(await refusal(attempts.charge('2001:db8:5:7::1', 'ida')), 'another /64 spends the account budget, still full').to.equal(undefined);
+    attempts.close();
+  });
+
+  it('knows an address for the account that logged in from it only', async () => {
+    const attempts = make(3);
+    await attempts.loggedIn('192.0.2.20', 'jay');
+    expect(await spread(attempts, 'kim', 3, '198.51.101'), 'strangers spend kim\'s budget').to.equal(0);
+    expect(await refusal(attempts.charge('192.0.2.20', 'kim')), 'jay\'s address is new to kim').to.be.instanceOf(RateLimitedError);
+    attempts.close();
+  });
+
+  it('forgets the other known addresses when the password is changed', async () => {
+    const attempts = make(3);
+    await attempts.loggedIn('192.0.2.30', 'lea');
+    await attempts.passwordChanged('192.0.2.31', 'lea');
+    expect(await spread(attempts, 'lea', 3, '198.51.102'), 'strangers spend lea\'s budget').to.equal(0);
+    expect(await refusal(attempts.charge('192.0.2.31', 'lea')), 'where the password was changed').to.equal(undefined);
+    expect(await refusal(attempts.charge('192.0.2.30', 'lea')), 'a login with the old password').to.be.instanceOf(RateLimitedError);
     attempts.close();
   });
 

@@ -5,6 +5,10 @@ import { bodySchema, documented, errorBody, operation, type Operation } from './
 
 const login = bodySchema<Login>('Login', loginSchema);
 
+/** The refusal of a password check (server/limits/password-attempts.ts), for every route that checks one. */
+export const PASSWORD_ATTEMPTS_SPENT =
+  'QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE attempts in the last minute from this address, or for this account from addresses it has not logged in from within 30 days.';
+
 export function authOperations(deps: NativeDeps): Operation[] {
   return [
     operation({
@@ -19,11 +23,12 @@ export function authOperations(deps: NativeDeps): Operation[] {
       responses: {
         200: { description: 'An access token.', schema: documented('AccessToken', accessTokenSchema) },
         401: { description: 'Wrong username or password, or a disabled user.', schema: errorBody },
-        429: { description: 'QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE attempts from this address, or for this username, in the last minute.', schema: errorBody },
+        429: { description: PASSWORD_ATTEMPTS_SPENT, schema: errorBody, headers: { 'Retry-After': 'Seconds to wait.' } },
       },
       async handle(ctx, { body }) {
         await deps.passwordAttempts.charge(ctx.ip, body.username);
         const user = await deps.users.login(body.username, body.password);
+        await deps.passwordAttempts.loggedIn(ctx.ip, user.username);
         ctx.state.log.info({ user: user.username }, 'logged in');
         ctx.set('Cache-Control', 'no-store');
         ctx.body = deps.auth.issue(user);

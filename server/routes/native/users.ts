@@ -13,6 +13,7 @@ import {
 } from '../../../schemas/accounts.ts';
 import { ForbiddenError } from '../../../schemas/errors.ts';
 import type { Logger } from '../../../config/logger.ts';
+import { PASSWORD_ATTEMPTS_SPENT } from './auth.ts';
 import type { NativeDeps } from './index.ts';
 import { bodySchema, documented, errorBody, operation, type Operation } from './operation.ts';
 import { userView } from './views.ts';
@@ -149,10 +150,12 @@ export function userOperations(deps: NativeDeps): Operation[] {
       responses: {
         204: { description: 'Changed.' },
         403: { description: 'The old password is wrong.', schema: errorBody },
+        429: { description: PASSWORD_ATTEMPTS_SPENT, schema: errorBody, headers: { 'Retry-After': 'Seconds to wait.' } },
       },
       async handle(ctx, { user: me, body }) {
         await deps.passwordAttempts.charge(ctx.ip, me.username);
         await users.changePassword(me.username, body.old_password, body.new_password);
+        await deps.passwordAttempts.passwordChanged(ctx.ip, me.username);
         ctx.state.log.info({ user: me.username }, 'password changed');
         ctx.status = 204;
       },
