@@ -68,7 +68,7 @@ describe('configuration', () => {
     expect(numeric).to.include.members(['PORT', 'QSPOOL_LEASE_MS', 'QSPOOL_RETRY_FACTOR', 'QSPOOL_MAX_SHOTS']);
     for (const key of numeric) {
       for (const value of ['-1', 'abc', '99999999999999999999', '9007199254740993', '1'.padEnd(400, '0')]) {
-        const refusal = /^Invalid configuration: (\S+) must be an? (integer|number) from [0-9.]+ to [0-9]+( in decimal digits)?, not /;
+        const refusal = /^Invalid configuration: (\S+) must be ([^:]+: )?an? (integer|number) from [0-9.]+ to [0-9]+( in decimal digits)?, not /;
         expect(() => loadConfig({ [key]: value }), `${key}=${value}`).to.throw(ConfigError, refusal).with.property('message').that.includes(`${key} must be`);
       }
     }

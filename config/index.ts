@@ -13,6 +13,8 @@ const EXIT_CODES = '^(|-?[0-9]{1,3}(,-?[0-9]{1,3})*)$';
 /** A signing key's id: its backend and the base64url SHA-256 thumbprint of its public key (spooler/signing/keys.ts). */
 const KEY_ID = '[a-z0-9]+-[A-Za-z0-9_-]{43}';
 const EXIT_CODES_TEXT = 'exit codes separated by commas (75,111), or empty';
+/** Reverse proxies in a row that QSPOOL_TRUST_PROXY may name: more is a typo, not a deployment. */
+const MAX_PROXY_HOPS = 10;
 export type BackendBound = 'QSPOOL_JOB_TIME_LIMIT_S' | 'QSPOOL_MAX_SAMPLES' | 'QSPOOL_MAX_RESULT_BYTES';
 /** The range of each work bound, for the global variable and a backend's own alike. */
 const BOUND_RANGE = {
@@ -78,9 +80,10 @@ const configSchema = {
     // defaults, 60 s and 300 s, let a trickling client hold a connection for minutes).
     QSPOOL_HEADERS_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 600_000, default: 20_000 },
     QSPOOL_REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 3_600_000, default: 120_000 },
-    // Behind a reverse proxy: client addresses (which rate limits and the connection cap count by) come from
-    // X-Forwarded-For. Off, a client could name any address there.
-    QSPOOL_TRUST_PROXY: { type: 'boolean', default: false },
+    // Behind reverse proxies: client addresses (which rate limits and the connection cap count by) come from
+    // X-Forwarded-For, the entry that the outermost of this many proxies in a row appended (a CDN, then nginx: 2).
+    // 0 (false): not at all, or a client could name any address there; true, as when this was a switch, means 1.
+    QSPOOL_TRUST_PROXY: { type: 'integer', minimum: 0, maximum: MAX_PROXY_HOPS, description: 'true, false, or how many proxies stand in front of the server', default: 0 },
     QSPOOL_MAX_JSON_DEPTH: { type: 'integer', minimum: 4, maximum: 1000, default: 32 },
     // Request bodies over 64 KiB one server process reads and handles at once; the next wait their turn. A large body
     // parses into up to ~50 times its size, so this bounds the memory bodies can take (about 0.5 GB at 4).
@@ -202,7 +205,10 @@ interface Rule {
   type: string;
   minimum?: number;
   maximum?: number;
-  /** What a `pattern` or `minLength` accepts, in words: the message names it instead of the regular expression. */
+  /**
+   * What a `pattern` or `minLength` accepts, in words: the message names it instead of the regular expression. For a
+   * number: what it means, or what it takes besides digits, named before its range.
+   */
   description?: string;
 }
 
@@ -224,11 +230,12 @@ function numberRange(rule: Rule): string {
 /** What is wrong with a numeric variable's value, naming what it accepts; undefined when it is right. */
 function numberProblem(key: string, rule: Rule, value: unknown): string | undefined {
   const type = rule.type as 'integer' | 'number';
-  if (typeof value === 'string' && !NUMBER_TEXT[type].test(value)) return `${key} must be ${numberRange(rule)} in decimal digits, not ${JSON.stringify(value)}`;
+  const accepted = rule.description ? `${rule.description}: ${numberRange(rule)}` : numberRange(rule);
+  if (typeof value === 'string' && !NUMBER_TEXT[type].test(value)) return `${key} must be ${accepted} in decimal digits, not ${JSON.stringify(value)}`;
   const number = Number(value);
   const whole = type === 'number' || Number.isInteger(number);
   if (whole && number >= (rule.minimum ?? 0) && number <= (rule.maximum ?? Number.MAX_SAFE_INTEGER)) return undefined;
-  return `${key} must be ${numberRange(rule)}, not ${String(value).trim()}`;
+  return `${key} must be ${accepted}, not ${String(value).trim()}`;
 }
 
 /** AJV's message, with what is allowed where it says only that something is. */
@@ -250,6 +257,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   for (const [key, schema] of Object.entries(configSchema.properties)) {
     if (schema.type === 'boolean' && (values[key] === '1' || values[key] === '0')) values[key] = values[key] === '1';
   }
+  // The proxy count was a switch: true and false keep their meaning, one proxy and none.
+  if (values.QSPOOL_TRUST_PROXY === 'true' || values.QSPOOL_TRUST_PROXY === 'false') values.QSPOOL_TRUST_PROXY = values.QSPOOL_TRUST_PROXY === 'true' ? 1 : 0;
   for (const key of Object.keys(env)) if (isPerBackend(key) && env[key] !== '') values[key] = env[key];
   Object.assign(values, overrides);
   const problems: string[] = [];

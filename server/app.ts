@@ -15,8 +15,8 @@ export interface AppOptions {
   /** Runs for every request after error mapping and before the routers (rate limits). */
   middleware?: Middleware<ErrorState>[];
   routers: Router[];
-  /** Take client addresses from the last X-Forwarded-For entry, the one the proxy appended (QSPOOL_TRUST_PROXY). */
-  trustProxy?: boolean;
+  /** Reverse proxies in a row in front of the server, whose X-Forwarded-For entries name clients (QSPOOL_TRUST_PROXY). */
+  proxyHops?: number;
 }
 
 /** For answers that are data, not pages: nothing may load from them or frame them. */
@@ -27,12 +27,14 @@ const QLUED_PREFIX = /^\/api\/v[23](\/|$)/i;
 
 const REPEATED_SLASHES = /\/{2,}/g;
 
-export function createApp({ logger, observe = [], middleware = [], routers, trustProxy = false }: AppOptions): Koa<ErrorState> {
+export function createApp({ logger, observe = [], middleware = [], routers, proxyHops = 0 }: AppOptions): Koa<ErrorState> {
   const app = new Koa<ErrorState>();
-  app.proxy = trustProxy;
-  // Only the last X-Forwarded-For entry, the one the proxy appended: those before it are whatever the client sent,
-  // and taking the first let every request name a fresh address and escape the per-address limits.
-  app.maxIpsCount = 1;
+  app.proxy = proxyHops > 0;
+  // Each proxy appends the address it saw, so the client is the entry the outermost one appended: the Nth from the
+  // right behind N proxies. Those before it are whatever the client sent, and taking the first let every request name
+  // a fresh address and escape the per-address limits. With fewer entries than proxies (a request that reached an
+  // inner proxy directly) Koa takes the first: still an entry one of the proxies appended, of whoever connected to it.
+  app.maxIpsCount = Math.max(1, proxyHops);
   app.use(requestContext(logger));
   for (const step of observe) app.use(step);
   app.use(async (ctx, next) => {

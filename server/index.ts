@@ -210,7 +210,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     logger,
     observe: [metrics.middleware],
     middleware: [limiter.middleware],
-    trustProxy: config.QSPOOL_TRUST_PROXY,
+    proxyHops: config.QSPOOL_TRUST_PROXY,
     routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router],
   });
   const handle = limitInProgress(app.callback());
@@ -233,7 +233,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     // limit (event streams hold theirs), which is every client's.
     logger.warn(
       { limit: config.QSPOOL_MAX_CONNECTIONS_PER_ADDRESS },
-      'QSPOOL_TRUST_PROXY=1: the per-address connection cap applies to the proxy itself; set QSPOOL_MAX_CONNECTIONS_PER_ADDRESS=0 and limit connections per client at the proxy',
+      `QSPOOL_TRUST_PROXY=${config.QSPOOL_TRUST_PROXY}: the per-address connection cap applies to the proxy itself; set QSPOOL_MAX_CONNECTIONS_PER_ADDRESS=0 and limit connections per client at the proxy`,
     );
   }
   server.listen(config.PORT, config.HOST);

@@ -21,11 +21,12 @@ describe('deploy/', () => {
     for (const key of Object.keys(example)) expect(config, `${key} is not a setting qspool reads through its configuration`).to.have.property(key);
   });
 
-  it('QSPOOL_TRUST_PROXY is a switch like the others: true, false, 1 or 0, and anything else is refused by name', () => {
-    expect(loadConfig({}).QSPOOL_TRUST_PROXY).to.equal(false);
-    expect(loadConfig({ QSPOOL_TRUST_PROXY: 'true' }).QSPOOL_TRUST_PROXY).to.equal(true);
-    expect(loadConfig({ QSPOOL_TRUST_PROXY: '1' }).QSPOOL_TRUST_PROXY).to.equal(true);
-    expect(() => loadConfig({ QSPOOL_TRUST_PROXY: 'yes' })).to.throw(ConfigError, 'QSPOOL_TRUST_PROXY must be true, false, 1 or 0');
+  it('QSPOOL_TRUST_PROXY counts proxies, true and false still meaning one and none, and anything else is refused by name', () => {
+    const hops = (value?: string) => loadConfig(value === undefined ? {} : { QSPOOL_TRUST_PROXY: value }).QSPOOL_TRUST_PROXY;
+    expect([hops(), hops('false'), hops('0'), hops('true'), hops('1'), hops('2'), hops('10')]).to.deep.equal([0, 0, 0, 1, 1, 2, 10]);
+    const accepted = 'QSPOOL_TRUST_PROXY must be true, false, or how many proxies stand in front of the server: an integer from 0 to 10';
+    for (const value of ['yes', '1.5', 'TRUE']) expect(() => hops(value)).to.throw(ConfigError, `${accepted} in decimal digits, not "${value}"`);
+    for (const value of ['11', '-1']) expect(() => hops(value)).to.throw(ConfigError, `${accepted}, not ${value}`);
   });
 
   it('the systemd units run qspool commands and options that exist, from a script the repository ships', () => {
