@@ -82,7 +82,7 @@ const configSchema = {
     QSPOOL_REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 1000, maximum: 3_600_000, default: 120_000 },
     // Behind reverse proxies: client addresses (which rate limits and the connection cap count by) come from
     // X-Forwarded-For, the entry that the outermost of this many proxies in a row appended (a CDN, then nginx: 2).
-    // 0 (false): not at all, or a client could name any address there; true, as when this was a switch, means 1.
+    // 0 (false) when clients connect directly, since then a client could name any address there; true means 1.
     QSPOOL_TRUST_PROXY: { type: 'integer', minimum: 0, maximum: MAX_PROXY_HOPS, description: 'true, false, or how many proxies stand in front of the server', default: 0 },
     QSPOOL_MAX_JSON_DEPTH: { type: 'integer', minimum: 4, maximum: 1000, default: 32 },
     // Request bodies over 64 KiB one server process reads and handles at once; the next wait their turn. A large body
