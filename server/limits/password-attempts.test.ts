@@ -1,6 +1,8 @@
 import { expect } from 'chai';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { createLogger } from '../../config/logger.ts';
-import { RateLimitedError } from '../../schemas/errors.ts';
+import { RateLimitedError, StorageUnavailableError } from '../../schemas/errors.ts';
 import { FakeObjects } from '../../storage/s3/fake-objects.ts';
 import { countingStore } from '../../test/support/counting-store.ts';
 import { passwordAttempts, type PasswordAttempts } from './password-attempts.ts';
@@ -79,6 +81,18 @@ describe('password attempts', () => {
     expect(await spread(attempts, 'lea', 3, '198.51.102'), 'strangers spend lea\'s budget').to.equal(0);
     expect(await refusal(attempts.charge('192.0.2.31', 'lea')), 'where the password was changed').to.equal(undefined);
     expect(await refusal(attempts.charge('192.0.2.30', 'lea')), 'a login with the old password').to.be.instanceOf(RateLimitedError);
+    attempts.close();
+  });
+
+  it('reports an address it could not remember, and the login it follows stands', async () => {
+    const { storage } = countingStore(new FakeObjects('rgw'));
+    const outage = new StorageUnavailableError('the store is down', 1);
+    const failing = { ...storage, put: (...args: Parameters<typeof storage.put>) => (args[0] === 'limits/password/known' ? Promise.reject(outage) : storage.put(...args)) };
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _encoding, done) => (lines.push(chunk.toString()), done()) }));
+    const attempts = passwordAttempts(failing, { perMinute: 3, secretKey: 'k'.repeat(32), log, now: () => clock.now });
+    await attempts.loggedIn('192.0.2.40', 'max');
+    expect(lines.join('')).to.include('could not remember the address of a login');
     attempts.close();
   });
 
