@@ -202,7 +202,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources, secretKey });
   const attempts = passwordAttempts(storage, { perMinute: config.QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE, secretKey, log: logger.child({ component: 'password-attempts' }) });
   const native = nativeApi({ ...deps, auth, notifications, passwordAttempts: attempts, openRegistration: config.QSPOOL_OPEN_REGISTRATION, trustedKeys: trustedSigningKeys(config), version: pkg.version });
-  const limiter = rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST, storage });
+  const limiter = rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST, storage, secretKey });
   const cluster = options.workerSlot === undefined ? {} : { storageMetrics: options.workerSlot === 0, scrapeCluster: clusterScrape };
   const metrics = serverMetrics(services.backends, cluster);
   await metrics.backends?.start();

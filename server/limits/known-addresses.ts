@@ -5,9 +5,9 @@
 // Where someone logs in from is personal, and kept for weeks: the store holds neither the username nor the address,
 // only keyed hashes of them (HMAC under the server's secret key), so whoever reads the store alone cannot test
 // candidate addresses (2^32 IPv4 ones are quickly tried against a plain hash) nor see that two accounts share one.
-import { createHmac } from 'node:crypto';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { clientKey } from './client-address.ts';
+import { keyDigest, type KeyDigest } from './limit-keys.ts';
 import { NamespaceSweep } from './namespace-sweep.ts';
 import { changeShared } from './shared-document.ts';
 
@@ -26,17 +26,15 @@ interface KnownDocument {
 
 export class KnownAddresses {
   private readonly sweeper: NamespaceSweep<KnownDocument>;
+  private readonly digest: KeyDigest;
 
   constructor(
     private readonly storage: StorageProvider,
-    private readonly secretKey: string,
+    secretKey: string,
     private readonly now: () => number,
   ) {
     this.sweeper = new NamespaceSweep(storage, NAMESPACE, (known) => this.current(known).length === 0);
-  }
-
-  private digest(text: string): string {
-    return createHmac('sha256', this.secretKey).update(text).digest('hex').slice(0, 40);
+    this.digest = keyDigest(secretKey);
   }
 
   private keyOf(username: string): string {

@@ -7,23 +7,21 @@
 // from logging in at all. So an address the account logged in from lately (known-addresses.ts) does not spend it:
 // attempts from there spend only that address's own budget, which strangers elsewhere cannot touch. Guessing gains
 // little by it: an address becomes known only by a correct password, and an account has few known addresses.
-import { createHash } from 'node:crypto';
 import type { Logger } from '../../config/logger.ts';
 import { RateLimitedError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { clientKey } from './client-address.ts';
 import { KnownAddresses } from './known-addresses.ts';
+import { keyDigest } from './limit-keys.ts';
 import { SharedBuckets } from './shared-buckets.ts';
 
 const NAMESPACES = { addresses: 'limits/password/addresses', usernames: 'limits/password/usernames' };
 const SWEEP_EVERY_MS = 60_000;
 
-const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
-
 export interface PasswordAttemptOptions {
   /** Attempts per minute per address and per account, all of them at once at most; 0 turns the budget off. */
   perMinute: number;
-  /** The server's secret key (server/auth/server-key.ts), which known addresses are hashed under. */
+  /** The server's secret key (server/auth/server-key.ts), which addresses and usernames are hashed under (limit-keys.ts). */
   secretKey: string;
   /** Where a failure to remember a known address is reported (the login it follows succeeds all the same). */
   log: Logger;
@@ -51,11 +49,12 @@ export function passwordAttempts(storage: StorageProvider, options: PasswordAtte
   const addresses = bucket(NAMESPACES.addresses);
   const usernames = bucket(NAMESPACES.usernames);
   const known = new KnownAddresses(storage, secretKey, now);
+  const digest = keyDigest(secretKey);
   // A failed sweep (storage outage) is tried again at the next one.
   const sweeps = setInterval(() => void Promise.all([addresses.sweep(), usernames.sweep(), known.sweep()]).catch(() => undefined), SWEEP_EVERY_MS);
   sweeps.unref();
   const spend = async (buckets: SharedBuckets, key: string) => {
-    const wait = await buckets.take(hash(key));
+    const wait = await buckets.take(digest(key));
     if (wait > 0) throw new RateLimitedError(wait);
   };
   const remember = (address: string, username: string, alone: boolean) =>

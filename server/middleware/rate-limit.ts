@@ -4,12 +4,12 @@
 // roomier one per client address, so inventing a new credential per request does not buy a fresh bucket. Over the
 // limit: 429 with Retry-After. Each replica sweeps the documents of refilled buckets away once a minute (a page at a
 // time; replicas sweeping at once is harmless).
-import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import { RateLimitedError } from '../../schemas/errors.ts';
 import { bearerCredential } from '../auth/bearer.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { clientKey } from '../limits/client-address.ts';
+import { keyDigest } from '../limits/limit-keys.ts';
 import { SharedBuckets } from '../limits/shared-buckets.ts';
 import { lastQueryValue } from './query.ts';
 
@@ -19,13 +19,15 @@ export interface RateLimitOptions {
   burst: number;
   /** Where the buckets live: the server's own storage, shared by its replicas. */
   storage: StorageProvider;
+  /** The server's secret key: bucket keys are HMACs under it (limit-keys.ts), not hashes anyone could test. */
+  secretKey: string;
   now?: () => number;
 }
 
 /** How much more an address may send than a single credential (several users can share one address). */
 const ADDRESS_FACTOR = 10;
 
-/** Buckets are documents here, one per credential or address (tiny; the key is a hash). */
+/** Buckets are documents here, one per credential or address (tiny; the key is a keyed hash). */
 const RATE_NAMESPACES = { credentials: 'limits/rate/credentials', addresses: 'limits/rate/addresses' };
 
 const SWEEP_EVERY_MS = 60_000;
@@ -35,8 +37,6 @@ export interface RateLimiter {
   /** Stops the sweeps. */
   close(): void;
 }
-
-const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 40);
 
 /** qlued's v2 post_job sends its token inside the JSON body, which this middleware does not read. */
 const TOKEN_IN_BODY = /^\/api\/v2\/[^/]+\/post_job$/i;
@@ -71,6 +71,7 @@ function credentialOf(ctx: Context): string | undefined {
 
 export function rateLimit(options: RateLimitOptions): RateLimiter {
   const { perSecond, burst, storage, now } = options;
+  const hash = keyDigest(options.secretKey);
   if (perSecond <= 0) return { middleware: (_ctx, next) => next(), close: () => undefined };
   const credentials = new SharedBuckets(storage, { rate: perSecond, burst, namespace: RATE_NAMESPACES.credentials, now });
   const addresses = new SharedBuckets(storage, {

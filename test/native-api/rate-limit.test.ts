@@ -1,6 +1,7 @@
 // Request rate limits: a token bucket per credential, whichever API face and way of sending it, answered with 429
 // and Retry-After in the face's own error shape.
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from './harness.ts';
 
 describe('native API: rate limits', () => {
@@ -65,6 +66,13 @@ describe('native API: rate limits', () => {
     const answers = [];
     for (let i = 0; i < 4; i += 1) answers.push((await h.call('GET', '/backends')).status);
     expect(answers).to.deep.equal([200, 200, 200, 429]);
+  });
+
+  it('keys the buckets of addresses in the store so that a reader of the store cannot test addresses against them', async () => {
+    const keys = [...(await h.storage.list('limits/rate/addresses')), ...(await h.storage.list('limits/rate/credentials'))];
+    expect(keys.length, 'the requests above left buckets').to.be.greaterThan(0);
+    const plain = createHash('sha256').update('127.0.0.1').digest('hex').slice(0, 40);
+    expect(keys.filter((key) => key.includes(plain)), 'a plain hash of the address').to.deep.equal([]);
   });
 });
 
