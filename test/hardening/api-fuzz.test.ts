@@ -88,7 +88,7 @@ const ENCODINGS: [string, Buffer][] = [
 /** Every one invalid for every native route: unknown parameters, or values a route's query schema refuses. */
 const QUERIES = (forgedCursor: string, otherUsersCursor: string) => [
   'x=1', 'limit=', 'limit=0', 'limit=-1', 'limit=201', 'limit=1e309', 'limit=99999999999999999999', 'limit=abc', 'limit=1.5',
-  'limit=NaN', 'limit=1&limit=2', 'limit[]=1', 'after=', 'after=..%2Fbob', 'after=a&after=b', 'cursor=%00', `cursor=${forgedCursor}`,
+  'limit=NaN', 'limit=0x10', 'limit=1e2', 'limit=%205', 'limit=%2B5', 'limit=0b11', 'limit=5.0', 'limit=Infinity', 'limit=1&limit=2', 'limit[]=1', 'after=', 'after=..%2Fbob', 'after=a&after=b', 'cursor=%00', `cursor=${forgedCursor}`,
   `cursor=${otherUsersCursor}`, '__proto__=1', '__proto__[role]=admin', 'constructor[prototype][polluted]=1',
 ];
 

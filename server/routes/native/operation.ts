@@ -10,6 +10,7 @@ import { errorBodySchema } from '../../../schemas/native.ts';
 import { ajv } from '../../../schemas/validators.ts';
 import type { BearerAuth } from '../../auth/bearer.ts';
 import { readJsonBody, type BodyLimits } from '../../middleware/body.ts';
+import { queryProperties, readQuery } from '../../middleware/query-values.ts';
 import type { User } from '../../services/users.ts';
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
@@ -25,12 +26,22 @@ export interface Validated<T> extends Documented {
   validate: ValidateFunction<T>;
 }
 
-// Query strings are text: this instance turns "50" into 50 where the schema says integer, and fills defaults.
-const queryAjv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: false });
+/** A query schema also tells how each parameter's text is read (query-values.ts). */
+export interface ValidatedQuery<T> extends Validated<T> {
+  properties: ReturnType<typeof queryProperties>;
+}
+
+// Query values arrive as text and are read by query-values.ts, not coerced here; this instance fills defaults.
+const queryAjv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 addFormats.default(queryAjv, ['date-time']);
 
 export const bodySchema = <T>(name: string, schema: JsonSchema): Validated<T> => ({ name, schema, validate: ajv.compile<T>(schema) });
-export const querySchema = <T>(name: string, schema: JsonSchema): Validated<T> => ({ name, schema, validate: queryAjv.compile<T>(schema) });
+export const querySchema = <T>(name: string, schema: JsonSchema): ValidatedQuery<T> => ({
+  name,
+  schema,
+  properties: queryProperties(name, schema),
+  validate: queryAjv.compile<T>(schema),
+});
 export const documented = (name: string, schema: JsonSchema): Documented => ({ name, schema });
 
 export const errorBody = documented('Error', errorBodySchema);
@@ -69,7 +80,7 @@ export interface Operation<B = unknown, Q = unknown, A extends AuthMode = AuthMo
   /** Path parameters (`{id}`) with the schema they are documented by; handlers answer 404 for anything else. */
   params?: Record<string, JsonSchema>;
   body?: Validated<B>;
-  query?: Validated<Q>;
+  query?: ValidatedQuery<Q>;
   /** Request headers worth documenting, name → description. */
   headers?: Record<string, string>;
   /** Success and operation-specific error answers; the ones every operation shares are added by `responsesOf`. */
@@ -134,9 +145,13 @@ function validated<T>(value: unknown, schema: Validated<T>, where: 'body' | 'que
 }
 
 /** The query as a plain object; without a query schema any parameter is refused (typos fail loudly). */
-function queryOf(ctx: Context, schema: Validated<unknown> | undefined, maxProblems: number): unknown {
+function queryOf(ctx: Context, schema: ValidatedQuery<unknown> | undefined, maxProblems: number): unknown {
+  if (schema) {
+    const { values, problems } = readQuery(ctx.query, schema.properties);
+    if (problems.length > 0) throw new RequestValidationError(capped(problems.slice(0, maxProblems), problems.length, 'query'));
+    return validated(values, schema, 'query', maxProblems);
+  }
   const query: Record<string, unknown> = { ...ctx.query };
-  if (schema) return validated(query, schema, 'query', maxProblems);
   const unknown = Object.keys(query);
   if (unknown.length > 0) {
     const listed = unknown.slice(0, maxProblems).map((name) => ({ type: 'additionalProperties', loc: ['query', name], msg: 'unknown field' }));
