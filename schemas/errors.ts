@@ -165,6 +165,16 @@ export class UnsupportedCharsetError extends QspoolError {
   }
 }
 
+/**
+ * A body sent to an operation that takes none: most likely the client meant another operation or thinks the body
+ * matters, and it must not be left to believe so. RFC 9110 gives content in GET and DELETE no semantics either.
+ */
+export class UnexpectedBodyError extends QspoolError {
+  constructor(operation: string) {
+    super('unexpected_body', 400, `${operation} takes no request body; send it without one`);
+  }
+}
+
 export class BodyTooLargeError extends QspoolError {
   constructor(limit: number) {
     super('body_too_large', 413, `Request body exceeds ${limit} bytes`);

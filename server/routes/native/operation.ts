@@ -10,6 +10,7 @@ import { errorBodySchema } from '../../../schemas/native.ts';
 import { ajv } from '../../../schemas/validators.ts';
 import type { BearerAuth } from '../../auth/bearer.ts';
 import { readJsonBody, type BodyLimits } from '../../middleware/body.ts';
+import { refuseBody } from '../../middleware/no-body.ts';
 import { queryProperties, readQuery } from '../../middleware/query-values.ts';
 import type { User } from '../../services/users.ts';
 
@@ -96,8 +97,7 @@ export const operation = <B = undefined, Q = Record<string, never>, A extends Au
 export function responsesOf(op: Operation): Record<number, ResponseSpec> {
   const error = (description: string): ResponseSpec => ({ description, schema: errorBody });
   const shared: Record<number, ResponseSpec> = {
-    // Requests broken at the HTTP level, refused before any route (middleware/protocol.ts).
-    400: error('An HTTP/1.1 request without a Host header (bad_host).'),
+    // Requests broken at the HTTP level, refused before any route (middleware/protocol.ts); 400 too, below.
     417: error('An Expect header other than 100-continue (expectation_failed).'),
     422: error('Fields that break the schema (or unknown query parameters), each named in details.'),
     429: { ...error('Too many requests for this credential.'), headers: { 'Retry-After': 'Seconds to wait.' } },
@@ -109,6 +109,8 @@ export function responsesOf(op: Operation): Record<number, ResponseSpec> {
     shared[400] = error('The body is not JSON (or not UTF-8, or nested too deeply); or an HTTP/1.1 request without a Host header (bad_host).');
     shared[413] = error('The body is larger than the server accepts.');
     shared[415] = error('The body is compressed (a Content-Encoding other than identity), or is not UTF-8 and declares another charset: bodies are taken uncompressed, in UTF-8.');
+  } else {
+    shared[400] = error('A request body: this operation takes none (unexpected_body); or an HTTP/1.1 request without a Host header (bad_host).');
   }
   return { ...shared, ...op.responses };
 }
@@ -173,6 +175,7 @@ export function mount(router: Router, op: Operation, deps: MountDeps): void {
     const user = op.auth === 'required' ? await deps.auth.required(ctx) : op.auth === 'optional' ? await deps.auth.caller(ctx) : undefined;
     if (op.role === 'admin' && user?.role !== 'admin') throw new ForbiddenError('This needs the admin role', 'admin_required');
     const query = queryOf(ctx, op.query, deps.limits.maxProblems);
+    if (!op.body) await refuseBody(ctx, `${op.method.toUpperCase()} /api/v1${op.path}`);
     const body = op.body ? validated(await readJsonBody(ctx, deps.limits), op.body, 'body', deps.limits.maxProblems) : undefined;
     await op.handle(ctx, { user, body, query, params: ctx.params as Record<string, string> });
   });
