@@ -121,6 +121,20 @@ export class RequestValidationError extends QspoolError {
   }
 }
 
+/**
+ * A JSON number beyond a double's range (1e309, -1e309): read, it would be ±Infinity, which checks quoted as null and
+ * JSON stores as null, so what was checked, stored and run would differ. Named as sent, at its place in the body.
+ */
+export class NumberTooLargeError extends RequestValidationError {
+  constructor(
+    readonly path: (string | number)[],
+    readonly text: string,
+  ) {
+    const shown = text.length > 40 ? `${text.slice(0, 39)}…` : text;
+    super([{ type: 'number_too_large', loc: ['body', ...path], msg: `${shown} is a number too large (beyond ±1.7976931348623157e308)` }]);
+  }
+}
+
 export class UnparseableBodyError extends QspoolError {
   constructor(message = 'Cannot parse request body') {
     super('unparseable_body', 400, message);

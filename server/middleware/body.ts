@@ -138,10 +138,26 @@ export function parseJsonText(text: string, maxDepth: number, message?: string):
  */
 const ONE_STEP_CHARS = 64 * 1024;
 
-/** parseJsonText, in steps for long texts. */
-export function parseJson(text: string, maxDepth: number, message?: string): Promise<unknown> {
-  if (text.length <= ONE_STEP_CHARS) return Promise.resolve().then(() => parseJsonText(text, maxDepth, message));
-  return parseJsonInSteps(text, maxDepth, message);
+/** Whether a parsed value holds ±Infinity anywhere (a number beyond a double's range), without recursion. */
+function holdsInfinity(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === 'number' && !Number.isFinite(item)) return true;
+    if (item !== null && typeof item === 'object') for (const child of Object.values(item)) stack.push(child);
+  }
+  return false;
+}
+
+/**
+ * parseJsonText, in steps for long texts. Both refuse a number beyond a double's range: the parse in steps names it
+ * and its place, so a short text that holds one is parsed again that way (only then: JSON.parse is the fast path).
+ */
+export async function parseJson(text: string, maxDepth: number, message?: string): Promise<unknown> {
+  if (text.length > ONE_STEP_CHARS) return parseJsonInSteps(text, maxDepth, message);
+  await Promise.resolve();
+  const value = parseJsonText(text, maxDepth, message);
+  return holdsInfinity(value) ? parseJsonInSteps(text, maxDepth, message) : value;
 }
 
 /** The parsed body, or undefined for an empty body. */

@@ -1,7 +1,8 @@
-// The stepwise parser must be JSON.parse, only interruptible: same values, same refusals, same depth rule.
+// The stepwise parser must be JSON.parse, only interruptible: same values, same refusals, same depth rule; and, as
+// parseJson, it refuses numbers beyond a double's range, which JSON.parse reads as Infinity.
 import { expect } from 'chai';
-import { UnparseableBodyError } from '../../schemas/errors.ts';
-import { parseJsonText } from './body.ts';
+import { NumberTooLargeError, UnparseableBodyError } from '../../schemas/errors.ts';
+import { parseJson, parseJsonText } from './body.ts';
 import { parseJsonInSteps } from './json-steps.ts';
 
 async function refusal(text: string, maxDepth = 32): Promise<unknown> {
@@ -43,7 +44,7 @@ describe('parseJsonInSteps', () => {
       const text = JSON.stringify(randomValue(random), null, i % 3 === 0 ? undefined : '\t \r\n'.slice(i % 4));
       expect(await parseJsonInSteps(text, 32)).to.deep.equal(JSON.parse(text));
     }
-    for (const text of [' 1 ', '-0', '1E+2', '0.5e-3', '1e400', '"\\u00e9\\ud83d\\ude00"', '{"__proto__": {"x": 1}}', '[[], {}, [{}]]']) {
+    for (const text of [' 1 ', '-0', '1E+2', '0.5e-3', '1e-400', '"\\u00e9\\ud83d\\ude00"', '{"__proto__": {"x": 1}}', '[[], {}, [{}]]']) {
       expect(await parseJsonInSteps(text, 32)).to.deep.equal(JSON.parse(text));
     }
     expect(Object.getPrototypeOf(await parseJsonInSteps('{"__proto__": {"x": 1}}', 32))).to.equal(Object.prototype);
@@ -78,6 +79,21 @@ describe('parseJsonInSteps', () => {
     expect(await parseJsonInSteps('[[[1]]]', 3)).to.deep.equal([[[1]]]);
     expect(((await refusal('[[[[1]]]]', 3)) as Error).message).to.equal('JSON nested deeper than 3 levels');
     expect(() => parseJsonText('[[[[1]]]]', 3)).to.throw('JSON nested deeper than 3 levels');
+  });
+
+  it('refuses a number beyond a double\'s range where it stands, as sent, in steps or not', async () => {
+    for (const parse of [parseJsonInSteps, parseJson]) {
+      for (const [text, path, sent] of [
+        ['1e309', [], '1e309'],
+        ['{"a":[0,{"b":-1.5E+400}]}', ['a', 1, 'b'], '-1.5E+400'],
+        [`[1, 2, ${'9'.repeat(320)}]`, [2], `${'9'.repeat(39)}…`],
+      ] as const) {
+        const error = await parse(text, 32).then(() => undefined, (caught: unknown) => caught);
+        expect(error, text).to.be.instanceOf(NumberTooLargeError);
+        expect((error as NumberTooLargeError).problems, text).to.deep.equal([{ type: 'number_too_large', loc: ['body', ...path], msg: `${sent} is a number too large (beyond ±1.7976931348623157e308)` }]);
+      }
+      expect(await parse('[1e-400, -0, 1.7976931348623157e308]', 32)).to.deep.equal([0, -0, Number.MAX_VALUE]);
+    }
   });
 
   it('lets timers run while it parses a large text', async () => {

@@ -3,8 +3,9 @@
 // (issue 17). A worker thread would not help: handing the parsed value back costs the main thread as much as
 // parsing. So structure is walked here, a few milliseconds at a time; strings with escapes are decoded by JSON.parse
 // itself and numbers by Number after a strict match of JSON's grammar, so values and errors agree with the one-step
-// parse. The scanning allocates nothing but the values: garbage collection was most of the time at first.
-import { UnparseableBodyError } from '../../schemas/errors.ts';
+// parse, except that a number beyond a double's range is refused where it stands (NumberTooLargeError). The
+// scanning allocates nothing but the values: garbage collection was most of the time at first.
+import { NumberTooLargeError, UnparseableBodyError } from '../../schemas/errors.ts';
 
 /** Time one step may take before the parser lets other callbacks run. */
 const STEP_MS = 2;
@@ -68,7 +69,9 @@ export async function parseJsonInSteps(text: string, maxDepth: number, message?:
       if (text.charCodeAt(position) === 43 || text.charCodeAt(position) === 45) position += 1;
       digits();
     }
-    return Number(text.slice(start, position));
+    const number = Number(text.slice(start, position));
+    if (!Number.isFinite(number)) throw new NumberTooLargeError(placeOfNext(), text.slice(start, position));
+    return number;
   };
   const literal = (word: string, value: unknown): unknown => {
     if (!text.startsWith(word, position)) fail();
@@ -91,6 +94,8 @@ export async function parseJsonInSteps(text: string, maxDepth: number, message?:
   };
 
   const stack: Container[] = [];
+  /** Where the value being read goes: the keys and indexes from the root. */
+  const placeOfNext = () => stack.map((c) => (Array.isArray(c.value) ? c.value.length : c.key!));
   let root: unknown;
   let done = false;
   let stepStart = performance.now();

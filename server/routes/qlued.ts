@@ -3,7 +3,7 @@
 // jobs checked at submission, "finished" results.
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { BadHostError, InvalidJobError, StatusDictError, errorStatusDict, type FieldProblem } from '../../schemas/errors.ts';
+import { BadHostError, InvalidJobError, NumberTooLargeError, StatusDictError, errorStatusDict, type FieldProblem } from '../../schemas/errors.ts';
 import { toConfigOut } from '../../schemas/backend-config.ts';
 import { isJobId } from '../../storage/keys.ts';
 import { isQluedJobId } from '../../storage/sqooler/ids.ts';
@@ -38,6 +38,8 @@ export interface QluedDeps {
 }
 
 type Version = 'v2' | 'v3';
+
+const invalidJob = (message: string) => new StatusDictError(406, 'invalid_job', errorStatusDict(message, `Invalid job: ${message}`));
 
 const FORMAT_HINT = 'The string should have 1 or three parts separated by `_`!';
 
@@ -156,7 +158,8 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
     if (version === 'v2') {
       try {
         payload = await parseJson(payload as string, deps.limits.maxDepth);
-      } catch {
+      } catch (error) {
+        if (error instanceof NumberTooLargeError) throw invalidJob(`${['job', ...error.path].join('.')}: ${error.problems[0]!.msg}`);
         throw badJobEncoding();
       }
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw badJobEncoding();
@@ -165,9 +168,7 @@ export function qluedRouter(deps: QluedDeps, version: Version): Router {
     try {
       job = await jobs.submit(user, backend, payload);
     } catch (error) {
-      if (error instanceof InvalidJobError) {
-        throw new StatusDictError(406, 'invalid_job', errorStatusDict(error.message, `Invalid job: ${error.message}`));
-      }
+      if (error instanceof InvalidJobError) throw invalidJob(error.message);
       throw error;
     }
     ctx.state.log.info({ jobId: job.id, backend: backend.name, user: user.username }, 'job submitted');

@@ -54,6 +54,7 @@ const BODIES: [string, string | Buffer, number][] = [
   ['blank', ' \r\n\t', 422],
   ['wrong field types', JSON.stringify({ username: 1, email: true, password: [], old_password: null, new_password: 7, display_name: {}, name: ['x'], payload: 'x', tags: 'a', priority: 'high', role: 'root', url: 5, events: 'DONE', description: 1, disabled: 'yes', weight: '1', max_priority: 1.5, notify: 'x', job: {}, token: 1 }), 422],
   ['huge numbers', '{"priority":1e309,"weight":18446744073709551616,"max_priority":-1e309,"limit":-0}', 422],
+  ['numbers beyond a double', '{"payload":{"experiment_0":{"shots":1e309,"num_wires":-1E+400}},"priority":1e-400,"tags":[-0]}', 422],
   ['NaN-like strings', '{"priority":"NaN","weight":"Infinity","max_priority":"-Infinity","disabled":"NaN","url":"NaN"}', 422],
   ['arrays 10,000 deep', nested(10_000, '[', '', ']'), 400],
   ['objects 10,000 deep', nested(10_000, '{"a":', '1', '}'), 400],
