@@ -99,7 +99,7 @@ export function responsesOf(op: Operation): Record<number, ResponseSpec> {
   const shared: Record<number, ResponseSpec> = {
     // Requests broken at the HTTP level, refused before any route (middleware/protocol.ts); 400 too, below.
     417: error('An Expect header other than 100-continue (expectation_failed).'),
-    422: error('Fields that break the schema (or unknown query parameters), each named in details.'),
+    422: error('Fields that break the schema, unknown or repeated query parameters, or JSON numbers beyond a double\'s range (number_too_large), each named in details.'),
     429: { ...error('Too many requests for this credential.'), headers: { 'Retry-After': 'Seconds to wait.' } },
     // Credentials, rate limits and almost every operation read storage: when it cannot be reached, any of them says so.
     503: { ...error('Storage cannot be reached right now (storage_unavailable).'), headers: { 'Retry-After': 'Seconds to wait.' } },
