@@ -1,6 +1,7 @@
 // A body sent to a native operation that takes none (cancel, requeue, DELETE, GET) is refused with 400
-// unexpected_body instead of being ignored, before anything is done and without reading it: a declared length is
-// refused at once, a chunked body at its first bytes. An empty body (Content-Length: 0, chunked with no bytes) is none.
+// unexpected_body instead of being ignored, before anything is done and without buffering it: a declared length
+// longer than an empty body is refused at once, a chunked body at its first bytes that say something. A body that says
+// nothing (none, whitespace, `{}`) passes.
 import { expect } from 'chai';
 import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
 import { send, sendRaw } from '../support/raw-http.ts';
@@ -37,7 +38,7 @@ describe('bodies sent to operations that take none', function () {
 
   it('refuses a chunked body at its first bytes and a declared one never sent at once, without waiting for either', async () => {
     const started = Date.now();
-    const chunked = await sendRaw(port, head('POST', `/jobs/${job}/cancel`, ['Transfer-Encoding: chunked']) + '2\r\n{}\r\n', { hold: true });
+    const chunked = await sendRaw(port, head('POST', `/jobs/${job}/cancel`, ['Transfer-Encoding: chunked']) + '2\r\n{"\r\n', { hold: true });
     const declared = await sendRaw(port, head('POST', `/jobs/${job}/cancel`, ['Content-Length: 100000000']) + '{"a":', { hold: true });
     const invited = await sendRaw(port, head('POST', `/jobs/${job}/cancel`, ['Content-Length: 100000000', 'Expect: 100-continue']), { hold: true });
     expect([chunked.status, declared.status, invited.status]).to.deep.equal([400, 400, 400]);
@@ -46,9 +47,19 @@ describe('bodies sent to operations that take none', function () {
     expect(await status()).to.equal('QUEUED');
   });
 
-  it('takes an empty body as none', async () => {
+  it('takes a body that says nothing as none: empty, whitespace or an empty JSON object', async () => {
     const chunked = await sendRaw(port, head('GET', `/jobs/${job}`, ['Transfer-Encoding: chunked']) + '0\r\n\r\n');
     expect(chunked.status).to.equal(200);
+    const chunkedObject = await sendRaw(port, head('GET', `/jobs/${job}`, ['Transfer-Encoding: chunked']) + '1\r\n{\r\n3\r\n } \r\n0\r\n\r\n');
+    expect(chunkedObject.status).to.equal(200);
+    for (const body of ['{}', ' { }\n', '\r\n']) {
+      const reply = await send(port, { method: 'GET', path: `/api/v1/jobs/${job}`, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body });
+      expect(reply.status, JSON.stringify(body)).to.equal(200);
+    }
+    for (const body of ['{}{}', '[]', 'null', `{${' '.repeat(70)}}`]) {
+      const reply = await send(port, { method: 'GET', path: `/api/v1/jobs/${job}`, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body });
+      expect(reply.status, JSON.stringify(body)).to.equal(400);
+    }
     const empty = await send(port, { method: 'POST', path: `/api/v1/jobs/${job}/cancel`, headers: { Authorization: `Bearer ${token}` }, body: '' });
     expect(empty.status).to.equal(200);
     expect(await status()).to.equal('CANCELLED');
