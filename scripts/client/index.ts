@@ -131,7 +131,7 @@ export class QspoolClient {
     });
     const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
-    if (!response.ok) throw answerError(response, parsed, text, url);
+    if (!response.ok) throw answerError(response, parsed, text, url, this.url);
     // A 200 page of HTML (a URL that leads to some other web server) was returned as `undefined`, which printed
     // "undefined" and exited 0, or failed later reading a field of it.
     if (text && parsed === undefined) throw new Error(`${where(url)} answered ${response.status} with no JSON (${response.headers.get('content-type') ?? 'no content type'}): is ${this.url} a qspool server?`);
@@ -249,7 +249,7 @@ export class QspoolClient {
       if (response.status === 204) return;
       if (!response.ok || !response.body) {
         const text = await response.text();
-        throw answerError(response, safeJson(text), text, new URL(response.url || `${this.url}/api/v1${path}`));
+        throw answerError(response, safeJson(text), text, new URL(response.url || `${this.url}/api/v1${path}`), this.url);
       }
       try {
         // The id moves with every message, also one without data (where a long replay stopped).
@@ -268,6 +268,15 @@ export class QspoolClient {
   }
 }
 
+/**
+ * The client asks only for routes a qspool server has, so a qspool server without one was most likely given a URL
+ * with a path of its own: `--url http://host:8000/api/v1` asked for /api/v1/api/v1/jobs, and said only that.
+ */
+function pathHint(base: string): string | undefined {
+  const { origin, pathname } = new URL(base);
+  return pathname === '/' ? undefined : `give the server's address without ${pathname} (${origin}); qspool adds /api/v1 itself`;
+}
+
 /** The URL without its query, for messages. */
 function where(url: URL): string {
   return `${url.origin}${url.pathname}`;
@@ -277,9 +286,12 @@ function where(url: URL): string {
  * An error answer as an ApiError: the API's own `{error: {code, message}}`, or else (a proxy's or another server's
  * page) the status, the URL and at most a short line of plain text, never a page of HTML, with the wait Retry-After asks.
  */
-function answerError(response: Response, parsed: unknown, text: string, url: URL): ApiError {
+function answerError(response: Response, parsed: unknown, text: string, url: URL, base: string): ApiError {
   const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
-  if (typeof error?.message === 'string') return new ApiError(response.status, error.code ?? `http_${response.status}`, error.message, error.details ?? null);
+  if (typeof error?.message === 'string') {
+    const hint = error.code === 'route_not_found' ? pathHint(base) : undefined;
+    return new ApiError(response.status, error.code ?? `http_${response.status}`, hint ? `${error.message}: ${hint}` : error.message, error.details ?? null);
+  }
   const line = text.trim();
   const said = line && line.length <= 200 && !/[<\n]/.test(line) ? `: ${line}` : '';
   const retry = response.headers.get('retry-after');

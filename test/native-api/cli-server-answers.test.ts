@@ -76,6 +76,23 @@ describe('qspool job and login: what the server answers, as exit codes and messa
     expect(existsSync(join(home, 'config.json'))).to.equal(false);
   });
 
+  it('tells a URL with a path of its own (…/api/v1) from the server\'s address when the server has no such route', async () => {
+    // As a qspool server answers: its routes are under /api/v1, anything else is route_not_found naming the path.
+    answer = (req, res) => {
+      const path = new URL(req.url!, url).pathname;
+      if (path.startsWith('/api/v1/api/')) apiError(404, 'route_not_found', `No route for ${path}`)(req, res);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"username": "ada", "jobs": [], "next_cursor": null, "unreachable_providers": []}');
+    };
+    const hint = `give the server's address without /api/v1 (${url}); qspool adds /api/v1 itself`;
+    const token = '0123456789abcdef0123456789abcdef';
+    expect(await qspoolWith({ QSPOOL_URL: `${url}/api/v1/` }, 'job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: No route for /api/v1/api/v1/jobs: ${hint}\n` });
+    expect(await qspool('login', '--url', `${url}/api/v1`, '--token', token)).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: No route for /api/v1/api/v1/users/me: ${hint}\n` });
+    expect(existsSync(join(home, 'config.json'))).to.equal(false);
+    // At the server's own address a missing route is the server's to explain (another version): said as it is.
+    answer = apiError(404, 'route_not_found', 'No route for /api/v1/jobs');
+    expect(await qspool('job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: 'qspool: No route for /api/v1/jobs\n' });
+  });
+
   it('names the status and the wait of an error answer that is not the API\'s, without a page of HTML', async () => {
     answer = (_req, res) => res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>');
     expect(await qspool('job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: ${url}/api/v1/jobs answered 502 Bad Gateway\n` });
