@@ -25,6 +25,9 @@ function lazy<M>(module: () => Promise<M>, pick: (loaded: M) => (...args: never[
   };
 }
 
+/** An option given once per value (`--tag a --tag b`): a variadic one would take the job file after it for a value too. */
+const repeatable = (value: string, values: string[] = []) => [...values, value];
+
 const program = new Command('qspool').description('Quantum devices on the internet through shared storage').version(pkg.version).exitOverride();
 
 program.command('start').description('server and spoolers in one process on local storage (the quick start)').action(lazy(load.start, (m) => m.runStart));
@@ -113,7 +116,7 @@ storage
   .requiredOption('--type <type>', 'qlued\'s storage_type: local, dropbox or mongodb')
   .requiredOption('--login <json>', 'qlued\'s login dict, e.g. \'{"base_path": "/srv/qlued"}\', or - (standard input) or @file (mode 0600)')
   .option('--jobs-owner <user>', 'the qspool user who owns the jobs of no known qlued user (all jobs on local and MongoDB storage, where qlued records none)')
-  .option('--map-user <qlued=qspool>', 'give a qlued user\'s jobs to a qspool user (repeatable; unmapped qlued users map to the qspool user of the same name)', (pair: string, pairs: string[] = []) => [...pairs, pair])
+  .option('--map-user <qlued=qspool>', 'give a qlued user\'s jobs to a qspool user (repeatable; unmapped qlued users map to the qspool user of the same name)', repeatable)
   .option('--description <text>', 'what it is for')
   .option(...json)
   .action(lazy(load.storage, (m) => m.storageImportQlued));
@@ -150,7 +153,7 @@ job
   .requiredOption('--backend <name>', 'backend, e.g. singlequdit')
   .option('--wait', 'follow the job until it ends')
   .option('--notify <states>', 'e-mail on these states, e.g. RUNNING,DONE (none: no e-mail)')
-  .option('--tag <tag...>', 'labels for filtering the job list')
+  .option('--tag <tag>', 'a label for filtering the job list (repeatable)', repeatable)
   .option('--priority <n>', 'priority 0–9 (up to your allowance)')
   .option('--json', 'machine-readable output')
   .action(lazy(load.job, (m) => m.runJobSubmit));

@@ -211,4 +211,16 @@ describe('the qspool client and job commands', function () {
     expect(lines.slice(1, -1).map((line) => line.split(/\s+/)[3])).to.include('DONE');
     expect(lines.at(-1)).to.match(/^Result: qspool job result [0-9a-f]{24}$/);
   });
+
+  it('`qspool job submit --tag a --tag b FILE` tags the job with each and still reads FILE as the job (real binary)', async () => {
+    const file = join(dir, 'tagged.json');
+    await writeFile(file, JSON.stringify(GOOD_JOB));
+    const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+    const env = { ...process.env, QSPOOL_URL: h.url, QSPOOL_TOKEN: token, QSPOOL_CONFIG: join(dir, 'absent.json') };
+    const args = ['job', 'submit', '--tag', 'tutorial', '--tag', 'sweep', file, '--backend', 'singlequdit', '--json'];
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, ...args], { env });
+    const submitted = JSON.parse(stdout) as { id: string; tags: string[] };
+    expect(submitted.tags).to.deep.equal(['tutorial', 'sweep']);
+    expect((await new QspoolClient({ url: h.url, token }).job(submitted.id)).tags).to.deep.equal(['tutorial', 'sweep']);
+  });
 });
