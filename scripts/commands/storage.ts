@@ -11,7 +11,7 @@ import { migrate } from '../../storage/registry/migrate.ts';
 import { probeProvider, probeVerdict } from '../../storage/registry/probe.ts';
 import type { ProviderSummary } from '../../storage/registry/index.ts';
 import { openRegistry } from '../runtime.ts';
-import { assertStoreExists, UsageError } from './usage.ts';
+import { assertStoreExists, noteNewStore, UsageError } from './usage.ts';
 
 interface Output {
   json?: boolean;
@@ -29,7 +29,8 @@ function providerTable(providers: ProviderSummary[]): string {
 
 /** `create`: the command may make the store (registering a provider before the server ever ran). */
 async function withRegistry<T>(action: (registry: Awaited<ReturnType<typeof openRegistry>>['registry']) => Promise<T>, { create = false } = {}): Promise<T> {
-  if (!create) assertStoreExists();
+  if (create) noteNewStore();
+  else assertStoreExists();
   const { registry, close } = await openRegistry();
   try {
     return await action(registry);

@@ -27,14 +27,11 @@ export function numberOption(option: string, text: string, min: number, max: num
   return value;
 }
 
-/**
- * For commands that read or change what a store holds: opening a data directory creates a store in it, so a mistyped
- * QSPOOL_DATA_DIR answered "No users." (and left an empty store behind) instead of saying it holds nothing.
- */
-export function assertStoreExists(): void {
+/** The data directory when it holds no store (it is empty or missing); undefined when it does, or the store is elsewhere. */
+function storelessDataDir(): string | undefined {
   const config = loadConfig(process.env);
   // A store named by QSPOOL_STORE_FILE is not in the data directory; opening it creates nothing there.
-  if (config.QSPOOL_STORE_FILE) return;
+  if (config.QSPOOL_STORE_FILE) return undefined;
   const dir = config.QSPOOL_DATA_DIR;
   let entries: string[] = [];
   try {
@@ -44,7 +41,23 @@ export function assertStoreExists(): void {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new Error(`Cannot read ${dir} (QSPOOL_DATA_DIR): ${code ?? (error as Error).message}`, { cause: error });
   }
-  if (entries.length === 0) {
-    throw new UsageError(`No qspool store in ${dir} (QSPOOL_DATA_DIR): check the path; the server creates its store when it first starts`);
-  }
+  return entries.length === 0 ? dir : undefined;
+}
+
+/**
+ * For commands that read or change what a store holds: opening a data directory creates a store in it, so a mistyped
+ * QSPOOL_DATA_DIR answered "No users." (and left an empty store behind) instead of saying it holds nothing.
+ */
+export function assertStoreExists(): void {
+  const dir = storelessDataDir();
+  if (dir) throw new UsageError(`No qspool store in ${dir} (QSPOOL_DATA_DIR): check the path; the server creates its store when it first starts`);
+}
+
+/**
+ * For the commands that may make the store (`user add`, `storage add`): a first user added from another directory than
+ * the server's (./data is relative) went into a new store of its own, and its token was refused with no hint why.
+ */
+export function noteNewStore(): void {
+  const dir = storelessDataDir();
+  if (dir) process.stderr.write(`qspool: made a new store in ${dir} (QSPOOL_DATA_DIR), which held none: a server sees what this adds only if it runs on that data directory\n`);
 }

@@ -7,7 +7,7 @@ import { tokenView, userView } from '../../server/routes/native/views.ts';
 import type { User } from '../../server/services/users.ts';
 import { UserService } from '../../server/services/users.ts';
 import { openRuntime } from '../runtime.ts';
-import { assertStoreExists, integerOption, numberOption, UsageError } from './usage.ts';
+import { assertStoreExists, integerOption, numberOption, noteNewStore, UsageError } from './usage.ts';
 
 interface JsonOption {
   json?: boolean;
@@ -15,7 +15,8 @@ interface JsonOption {
 
 /** `create`: the command may make the store (adding the first user before the server ever ran). */
 async function withUsers<T>(action: (users: UserService) => Promise<T>, { create = false } = {}): Promise<T> {
-  if (!create) assertStoreExists();
+  if (create) noteNewStore();
+  else assertStoreExists();
   const runtime = await openRuntime({ LOG_LEVEL: 'warn' });
   const { config } = runtime;
   try {

@@ -168,12 +168,14 @@ describe('qspool user (and storage) commands', function () {
     expect([again.code, again.stderr]).to.deep.equal([1, `qspool: User ${name} already exists\n`]);
   });
 
-  it('refuses, creating nothing, to read a data directory that holds no store (a mistyped path), but adds a first user there', async () => {
+  it('refuses, creating nothing, to read a data directory that holds no store (a mistyped path), but adds a first user there, saying so', async function () {
+    // Nine runs of the real binary, each loading the CLI afresh.
+    this.timeout(90_000);
     const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
     const missing = join(dataDir, 'typo', 'data');
     const qspool = (...args: string[]) =>
       promisify(execFile)('node', [bin, ...args], { env: { ...process.env, QSPOOL_DATA_DIR: missing } }).then(
-        () => ({ code: 0, stderr: '' }),
+        ({ stderr }) => ({ code: 0, stderr }),
         (error: { code: number; stderr: string }) => error,
       );
     for (const command of [['user', 'list'], ['user', 'token', 'ada', '--list'], ['storage', 'list'], ['verify', '0123456789abcdef01234567']]) {
@@ -181,8 +183,15 @@ describe('qspool user (and storage) commands', function () {
       expect([refused.code, refused.stderr], command.join(' ')).to.deep.equal([2, `qspool: No qspool store in ${missing} (QSPOOL_DATA_DIR): check the path; the server creates its store when it first starts\n`]);
     }
     expect(existsSync(missing)).to.equal(false);
-    expect((await qspool('user', 'add', 'ada')).code).to.equal(0);
+    const made = `qspool: made a new store in ${missing} (QSPOOL_DATA_DIR), which held none: a server sees what this adds only if it runs on that data directory\n`;
+    expect(await qspool('user', 'add', 'ada')).to.deep.equal({ code: 0, stderr: made });
+    expect(await qspool('user', 'add', 'bob')).to.deep.equal({ code: 0, stderr: '' });
     expect((await qspool('user', 'list')).code).to.equal(0);
+    const elsewhere = join(dataDir, 'elsewhere');
+    const added = await promisify(execFile)('node', [bin, 'storage', 'add', '--name', 'lab', '--type', 'local', '--login', JSON.stringify({ base_path: join(dataDir, 'lab') })], {
+      env: { ...process.env, QSPOOL_DATA_DIR: elsewhere },
+    });
+    expect(added.stderr).to.equal(made.replace(missing, elsewhere));
   });
 
   it('says a data directory it cannot read is unreadable (exit 1), not a path to check', async () => {
