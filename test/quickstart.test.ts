@@ -14,7 +14,18 @@ import { checkExpectations, corpusEntries } from './support/corpus.ts';
 import { qiskitLikeClient } from './support/qiskit-like-client.ts';
 import { spawnQspool, type QspoolProcess } from './support/qspool-process.ts';
 import { binomialPmf, chiSquare, chiSquareCritical, histogram } from './support/stats.ts';
-import { isAlive } from './support/system.ts';
+import { eventually, isAlive } from './support/system.ts';
+
+/** Runs the printed first-job command line (`curl -s -X POST …`) as a user pastes it into a shell; resolves with its output. */
+function pasteFirstJob(output: string): Promise<string> {
+  const command = /^\s+(curl -s -X POST .*)$/m.exec(output)![1]!;
+  return new Promise<string>((resolve, reject) => {
+    const shell = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    shell.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    shell.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exited ${code}`))));
+  });
+}
 
 describe('quick start: npm start and a qiskit-cold-atom-like client', function () {
   this.timeout(60_000);
@@ -49,14 +60,7 @@ describe('quick start: npm start and a qiskit-cold-atom-like client', function (
   });
 
   it('prints the URL, an API token and a first job command that works when pasted', async () => {
-    const command = output.match(/^\s+(curl -s -X POST .*)$/m)![1]!;
-    const submitted = await new Promise<string>((resolve, reject) => {
-      const shell = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      shell.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      shell.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exited ${code}`))));
-    });
-    expect(JSON.parse(submitted)).to.include({ status: 'INITIALIZING', detail: 'Got your json.', error_message: 'None' });
+    expect(JSON.parse(await pasteFirstJob(output))).to.include({ status: 'INITIALIZING', detail: 'Got your json.', error_message: 'None' });
   });
 
   for (const entry of corpusEntries('spooler-', 'singlequdit')) {
@@ -174,6 +178,20 @@ describe('qspool start: a failed or interrupted start leaves nothing running', f
     const { code } = await qspool.exited;
     expect(code, qspool.output()).to.equal(1);
     expect(qspool.output()).to.include('EADDRNOTAVAIL').and.include('check HOST');
+  });
+
+  it('prints a first job that runs to DONE when pasted, also for a backend other than singlequdit and qubit', async () => {
+    qspool = spawnQspool(['start'], { PORT: '0', QSPOOL_DATA_DIR: dataDir, QSPOOL_FSYNC: 'false', QSPOOL_BACKENDS: 'fermions', LOG_LEVEL: 'warn' });
+    await eventually(async () => (qspool!.output().includes('Press Ctrl-C to stop') ? true : undefined), 45_000);
+    const { job_id: jobId } = JSON.parse(await pasteFirstJob(qspool.output())) as { job_id: string };
+    const printedResult = /^\s+curl -s '(.*)'$/m.exec(qspool.output())![1]!.replace('JOB_ID', jobId);
+    const result = await eventually(async () => {
+      const answer = (await (await fetch(printedResult)).json()) as { status: string };
+      return answer.status === 'finished' ? answer : undefined;
+    }, 20_000);
+    expect(result).to.include({ backend_name: 'alqor_fermions_simulator', job_id: jobId });
+    qspool.child.kill('SIGINT');
+    expect((await qspool.exited).code, qspool.output()).to.equal(0);
   });
 
   it('stops what started and exits 0 on a Ctrl-C as soon as a spooler has started', async () => {

@@ -1,6 +1,7 @@
 // `qspool start` (npm start): the whole system in one process on local storage, with a demo user and a
 // printed first job to submit.
 import { readFile, writeFile } from 'node:fs/promises';
+import examples from '../../server/ui/examples.json' with { type: 'json' };
 import { backendList, ConfigError, loadConfig } from '../../config/index.ts';
 import { startServer } from '../../server/index.ts';
 import { backendNamesProblem, demoTokenFile, hurryAll, namedBackendsProblem, Lifetime, onShutdown, runtimeFor, startAll, startSpoolers, stopAll, type Runtime } from '../runtime.ts';
@@ -29,7 +30,9 @@ function firstJob(backends: string[]): { backend: string; job: unknown; what: st
     const experiment = { instructions: 'X(90), Z(45)', shots: 10, num_wires: 1, wire_order: 'sequential' };
     return { backend: 'qubit', job: { experiment_0: experiment }, what: 'X(90), Z(45) on one qubit, 10 shots' };
   }
-  return undefined;
+  // Any other backend: the first valid job the Submit page offers for it (the corpus), rather than no command at all.
+  const offered = examples.examples.find((example) => example.valid && backends.includes(example.backend));
+  return offered && { backend: offered.backend, job: offered.payload, what: `${offered.title}, from the Submit page's examples` };
 }
 
 function firstJobLines(url: string, token: string, backends: string[]): string[] {
