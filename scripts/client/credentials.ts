@@ -48,12 +48,18 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The environment wins over the file, variable by variable; the token may be missing (then calls answer 401). */
-export async function loadCredentials(env: NodeJS.ProcessEnv = process.env): Promise<Partial<Credentials> & { url: string }> {
-  const file = await readFileCredentials(configPath(env));
+/**
+ * The environment wins over the file, variable by variable; the token may be missing (then calls answer 401).
+ * `urlFrom` names where the URL was found (QSPOOL_URL or the file), for messages about a URL nobody typed.
+ */
+export async function loadCredentials(env: NodeJS.ProcessEnv = process.env): Promise<Partial<Credentials> & { url: string; urlFrom?: string }> {
+  const path = configPath(env);
+  const file = await readFileCredentials(path);
+  const urlFrom = env.QSPOOL_URL ? 'QSPOOL_URL' : file.url ? path : undefined;
   return {
     ...file,
     url: env.QSPOOL_URL || file.url || DEFAULT_URL,
+    ...(urlFrom ? { urlFrom } : {}),
     ...(env.QSPOOL_TOKEN ? { token: env.QSPOOL_TOKEN } : {}),
   };
 }

@@ -18,6 +18,8 @@ export interface ClientOptions {
   url: string;
   /** An API token or an access token, sent as `Authorization: Bearer`. */
   token?: string;
+  /** Where `url` came from when nobody typed it (QSPOOL_URL, the saved file), named in a message refusing it. */
+  urlFrom?: string;
 }
 
 export interface SubmitOptions {
@@ -77,10 +79,11 @@ export class InvalidOptionsError extends Error {
 
 /** What makes these options unusable, said without quoting a secret, as fetch's own messages would (URL or header). */
 function unusable(options: ClientOptions): string | undefined {
-  if (!URL.canParse(options.url)) return `The server URL ${JSON.stringify(options.url)} is not a URL, e.g. http://127.0.0.1:8000`;
+  const named = `The server URL ${JSON.stringify(options.url)}${options.urlFrom ? ` (from ${options.urlFrom})` : ''}`;
+  if (!URL.canParse(options.url)) return `${named} is not a URL, e.g. http://127.0.0.1:8000`;
   const { username, password, protocol } = new URL(options.url);
   // fetch said only "Cannot reach ftp://…/ (unknown scheme)", as if the server were down.
-  if (protocol !== 'http:' && protocol !== 'https:') return `The server URL ${JSON.stringify(options.url)} is not http:// or https://, e.g. http://127.0.0.1:8000`;
+  if (protocol !== 'http:' && protocol !== 'https:') return `${named} is not http:// or https://, e.g. http://127.0.0.1:8000`;
   if (username || password) return 'The server URL holds a user name or password, which fetch refuses to send; the token is what logs in';
   if (options.token && /[\0\r\n]/.test(options.token.trim())) return 'The token holds a line break or NUL character, which no HTTP header can carry';
   return undefined;

@@ -23,7 +23,7 @@ export interface SubmitCommandOptions extends JsonOption {
 export async function connect(): Promise<QspoolClient> {
   const credentials = await loadCredentials();
   if (!credentials.token) throw new Error('Not logged in: run `qspool login` or set QSPOOL_URL and QSPOOL_TOKEN');
-  return new QspoolClient({ url: credentials.url, token: credentials.token });
+  return new QspoolClient({ url: credentials.url, token: credentials.token, urlFrom: credentials.urlFrom });
 }
 
 function print(options: JsonOption, data: unknown, human: () => string): void {

@@ -102,17 +102,30 @@ describe('qspool job and login: what the server answers, as exit codes and messa
     expect(await qspool('job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: ${url}/api/v1/jobs answered 503 Service Unavailable; retry in 7 s\n` });
   });
 
-  it('refuses a server URL that is no http(s) URL as a usage error (exit 2), asking nobody', async () => {
+  it('refuses a server URL that is no http(s) URL as a usage error (exit 2), asking nobody, naming where an untyped one came from', async () => {
     const token = '0123456789abcdef0123456789abcdef';
     expect(await qspool('login', '--url', 'ftp://127.0.0.1:21', '--token', token)).to.deep.equal({
       code: 2,
       stdout: '',
       stderr: 'qspool: The server URL "ftp://127.0.0.1:21" is not http:// or https://, e.g. http://127.0.0.1:8000\n',
     });
+    // A URL nobody typed on the command line is refused naming where it came from.
     expect(await qspoolWith({ QSPOOL_URL: 'not a url' }, 'job', 'list')).to.deep.equal({
       code: 2,
       stdout: '',
-      stderr: 'qspool: The server URL "not a url" is not a URL, e.g. http://127.0.0.1:8000\n',
+      stderr: 'qspool: The server URL "not a url" (from QSPOOL_URL) is not a URL, e.g. http://127.0.0.1:8000\n',
+    });
+    expect(await qspoolWith({ QSPOOL_URL: 'ftp://127.0.0.1:21' }, 'login', '--token', token)).to.deep.equal({
+      code: 2,
+      stdout: '',
+      stderr: 'qspool: The server URL "ftp://127.0.0.1:21" (from QSPOOL_URL) is not http:// or https://, e.g. http://127.0.0.1:8000\n',
+    });
+    const saved = join(home, 'saved.json');
+    await writeFile(saved, JSON.stringify({ url: 'localhost:8000', token }), { mode: 0o600 });
+    expect(await qspoolWith({ QSPOOL_URL: '', QSPOOL_CONFIG: saved }, 'job', 'list')).to.deep.equal({
+      code: 2,
+      stdout: '',
+      stderr: `qspool: The server URL "localhost:8000" (from ${saved}) is not http:// or https://, e.g. http://127.0.0.1:8000\n`,
     });
   });
 
