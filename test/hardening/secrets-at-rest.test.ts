@@ -44,12 +44,12 @@ describe('secrets at rest', function () {
     try {
       await old.user('ada');
       const login = await old.call('POST', '/auth/token', { body: { username: 'ada', password: PASSWORD } });
-      const { ver } = jwt.decode((login.body as { access_token: string }).access_token) as { ver: number };
+      const { ver, acct } = jwt.decode((login.body as { access_token: string }).access_token) as { ver: number; acct: string };
       await old.server.close();
       const legacy = 'an old plaintext key, long enough for HS256 use';
       await old.storage.put('server', 'jwt-secret', { secret: legacy });
       // As every qspool has signed them: with a jti.
-      const token = jwt.sign({ sub: 'ada', ver }, legacy, { algorithm: 'HS256', expiresIn: 600, jwtid: 'a1b2c3d4e5f60718' });
+      const token = jwt.sign({ sub: 'ada', ver, acct }, legacy, { algorithm: 'HS256', expiresIn: 600, jwtid: 'a1b2c3d4e5f60718' });
       const restarted = await startServer(old.storage, old.config, silent);
       try {
         const me = await fetch(`${restarted.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${token}` } });
@@ -69,11 +69,11 @@ describe('secrets at rest', function () {
     await h.user('bob');
     const secret = await loadJwtSecret(h.storage, '', await serverSecretKey(h.config, silent));
     const login = await h.call('POST', '/auth/token', { body: { username: 'bob', password: PASSWORD } });
-    const ver = (jwt.decode((login.body as { access_token: string }).access_token) as { ver: number }).ver;
-    const forever = jwt.sign({ sub: 'bob', ver }, secret, { algorithm: 'HS256' });
+    const { ver, acct } = jwt.decode((login.body as { access_token: string }).access_token) as { ver: number; acct: string };
+    const forever = jwt.sign({ sub: 'bob', ver, acct }, secret, { algorithm: 'HS256' });
     const answer = await h.call('GET', '/users/me', { token: forever });
     expect([answer.status, (answer.body as { error: { code: string } }).error.code]).to.deep.equal([401, 'invalid_token']);
-    const bounded = jwt.sign({ sub: 'bob', ver }, secret, { algorithm: 'HS256', expiresIn: 60, jwtid: 'a1b2c3d4e5f60718' });
+    const bounded = jwt.sign({ sub: 'bob', ver, acct }, secret, { algorithm: 'HS256', expiresIn: 60, jwtid: 'a1b2c3d4e5f60718' });
     expect((await h.call('GET', '/users/me', { token: bounded })).status).to.equal(200);
   });
 
