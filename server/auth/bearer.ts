@@ -34,12 +34,18 @@ const challenge = (message: string, code: string) => new UnauthorizedError(messa
 const noCredentials = () =>
   challenge('Authentication required: send Authorization: Bearer <API token or access token>', 'unauthorized');
 
-/** jsonwebtoken's failures (passed on by passport-jwt) in our words. */
-function jwtFailure(info: unknown): QspoolError {
+const NOT_AN_ACCESS_TOKEN = 'The access token is malformed or not signed by this server';
+// A credential that is not 32 hex digits reaches the JWT check, so a mistyped API token is refused there too: the
+// message must not speak of log-in tokens alone.
+const NEITHER_CREDENTIAL =
+  'The bearer credential is neither an API token (32 hex characters) nor an access token from logging in (a JWT signed by this server)';
+
+/** jsonwebtoken's failures (passed on by passport-jwt) in our words; `unreadable` says what a credential it cannot verify is not. */
+function jwtFailure(info: unknown, unreadable: string): QspoolError {
   if (info instanceof QspoolError) return info;
   const name = info instanceof Error ? info.name : '';
   if (name === 'TokenExpiredError') return challenge('The access token has expired; log in again', 'token_expired');
-  return challenge('The access token is malformed or not signed by this server', 'invalid_token');
+  return challenge(unreadable, 'invalid_token');
 }
 
 /** The session an access token is: refused without an expiry, or without an id by which logging out could end it. */
@@ -123,7 +129,7 @@ export class BearerAuth {
     try {
       claims = jwt.verify(credential, this.secret, { algorithms: ['HS256'], ignoreExpiration: true }) as Claims;
     } catch (error) {
-      throw jwtFailure(error);
+      throw jwtFailure(error, NOT_AN_ACCESS_TOKEN);
     }
     const session = sessionOf(claims);
     await this.sessions.end(session);
@@ -146,7 +152,7 @@ export class BearerAuth {
       const verify = this.passport.authenticate('jwt', { session: false }, (error: unknown, user: User | false, info: unknown) => {
         if (error) reject(error instanceof Error ? error : new Error(String(error)));
         else if (user) resolve(user);
-        else reject(jwtFailure(info));
+        else reject(jwtFailure(info, NEITHER_CREDENTIAL));
       });
       verify(ctx.req, ctx.res, (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))));
     });

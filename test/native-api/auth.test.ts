@@ -106,6 +106,16 @@ describe('native API: users and authentication', function () {
     }
   });
 
+  it('refuses a mistyped API token with a message that names API tokens, not only log-in tokens', async () => {
+    const token = await h.user('cleo');
+    for (const mistyped of [token.slice(1), `${token}0`, `${token.slice(0, -1)}g`]) {
+      const answer = await me(mistyped);
+      expect([answer.status, errorCode(answer.body)], mistyped).to.deep.equal([401, 'invalid_token']);
+      const { message } = (answer.body as { error: { message: string } }).error;
+      expect(message, mistyped).to.include('API token (32 hex characters)').and.include('access token from logging in');
+    }
+  });
+
   it('takes credentials only from the Authorization header, Bearer scheme', async () => {
     const token = await h.user('dan');
     expect((await h.call('GET', '/users/me')).status).to.equal(401);
