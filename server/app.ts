@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import type { Logger } from '../config/logger.ts';
 import { MethodNotAllowedError, RouteNotFoundError } from '../schemas/errors.ts';
 import { errorMapper, type ErrorState } from './middleware/errors.ts';
+import { trustedForwarding } from './middleware/forwarded.ts';
 import { protocolChecks } from './middleware/protocol.ts';
 import { requestContext } from './middleware/request-context.ts';
 
@@ -35,6 +36,7 @@ export function createApp({ logger, observe = [], middleware = [], routers, prox
   // a fresh address and escape the per-address limits. With fewer entries than proxies (a request that reached an
   // inner proxy directly) Koa takes the first: still an entry one of the proxies appended, of whoever connected to it.
   app.maxIpsCount = Math.max(1, proxyHops);
+  if (app.proxy) app.use(trustedForwarding(proxyHops));
   app.use(requestContext(logger));
   for (const step of observe) app.use(step);
   app.use(async (ctx, next) => {
