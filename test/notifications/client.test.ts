@@ -15,6 +15,7 @@ import { runLogin } from '../../scripts/commands/login.ts';
 import { ENDED_SESSIONS_NS } from '../../storage/namespaces.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
+import { runCommand as run } from '../support/command-output.ts';
 import { startSpooler } from './support.ts';
 
 describe('the qspool client and job commands', function () {
@@ -24,26 +25,6 @@ describe('the qspool client and job commands', function () {
   let token: string;
   let dir: string;
   const saved = { ...process.env };
-
-  /** What a command wrote to stdout, and the exit code it set. */
-  async function run(command: () => Promise<void>): Promise<{ out: string; code: number }> {
-    const write = process.stdout.write;
-    const writeErr = process.stderr.write;
-    let out = '';
-    process.stdout.write = ((chunk: string) => ((out += chunk), true)) as typeof process.stdout.write;
-    // Status lines of --json runs go to stderr; the tests read only the documents.
-    process.stderr.write = (() => true) as typeof process.stderr.write;
-    process.exitCode = 0;
-    try {
-      await command();
-    } finally {
-      process.stdout.write = write;
-      process.stderr.write = writeErr;
-    }
-    const code = Number(process.exitCode ?? 0);
-    process.exitCode = 0;
-    return { out, code };
-  }
 
   before(async () => {
     h = await startHarness({ QSPOOL_NOTIFY_POLL_MS: 50 });
