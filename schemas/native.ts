@@ -57,6 +57,13 @@ export const jobSummarySchema = {
   properties: {
     id: listedJobId,
     backend: { type: 'string', description: 'The display name of the job\'s backend.' },
+    backend_name: {
+      type: ['string', 'null'],
+      description:
+        'The name the job was submitted to, as a backend\'s `name`: the display name on the server\'s own storage, the full name ' +
+        '(`<provider>_<display>_simulator|hardware`) on a registered provider. null only for a registered provider\'s job ' +
+        'submitted before qspool kept it; `provider` and `backend` still name it.',
+    },
     provider: { type: 'string', description: 'The registered storage provider the job is on; absent for the server\'s own storage.' },
     owner: { type: 'string' },
     status: { type: 'string', enum: JOB_STATES },
@@ -65,7 +72,7 @@ export const jobSummarySchema = {
     tags: { type: 'array', items: { type: 'string' } },
     priority: { type: 'integer' },
   },
-  required: ['id', 'backend', 'owner', 'status', 'created_at', 'updated_at', 'tags', 'priority'],
+  required: ['id', 'backend', 'backend_name', 'owner', 'status', 'created_at', 'updated_at', 'tags', 'priority'],
   additionalProperties: false,
 } as const;
 

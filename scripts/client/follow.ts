@@ -1,6 +1,7 @@
 // Following a job to its end for `qspool job submit --wait` and `qspool job watch`: on a terminal one status line
 // redrawn in place (state, queue position, elapsed time), elsewhere one plain line per change, so logs and CI
 // output stay readable. Ends with the job as it finished.
+import { jobBackendLabel } from '../../schemas/job-backend-label.ts';
 import type { JobDetail, JobEventView, QspoolClient } from './index.ts';
 
 export interface FollowOutput {
@@ -32,7 +33,7 @@ export async function follow(client: QspoolClient, job: JobDetail, out: FollowOu
   let requeued = false;
   let frame = 0;
   let lastPositionCheck = Date.now();
-  const line = () => `${SPINNER[frame % SPINNER.length]} job ${job.id} on ${job.backend}: ${describe(state, position, requeued)} · ${formatElapsed(Date.now() - startedAt)}`;
+  const line = () => `${SPINNER[frame % SPINNER.length]} job ${job.id} on ${jobBackendLabel(job)}: ${describe(state, position, requeued)} · ${formatElapsed(Date.now() - startedAt)}`;
   const redraw = () => out.write(`\r\x1b[2K${line()}`);
   const plain = (at: string) => out.write(`${at}  job ${job.id}  ${describe(state, position, requeued)}  (elapsed ${formatElapsed(Date.now() - startedAt)})\n`);
 

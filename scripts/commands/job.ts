@@ -3,6 +3,7 @@
 // `--json` for scripts. `submit --wait` and `watch` exit 0 when the job is DONE, 3 on ERROR, 4 when CANCELLED.
 import { readFile, writeFile } from 'node:fs/promises';
 import Table from 'cli-table3';
+import { jobBackendLabel } from '../../schemas/job-backend-label.ts';
 import { EVENT_STATES, type EventState } from '../../schemas/notifications.ts';
 import { exitCodeOf, follow, formatElapsed } from '../client/follow.ts';
 import { type JobDetail, type JobEstimateView, loadCredentials, QspoolClient } from '../client/index.ts';
@@ -64,14 +65,14 @@ export function parseNotify(text: string): EventState[] {
 
 function summary(job: JobDetail): string {
   const position = job.queue_position === null ? '' : `, position ${job.queue_position}`;
-  return `job ${job.id} on ${job.backend}: ${job.status}${position}`;
+  return `job ${job.id} on ${jobBackendLabel(job)}: ${job.status}${position}`;
 }
 
 function detailTable(job: JobDetail): string {
   const table = new Table({ style: { head: [], border: [] } });
   table.push(
     { id: job.id },
-    { backend: job.backend },
+    { backend: jobBackendLabel(job) },
     { status: job.status + (job.cancel_requested ? ' (cancel requested)' : '') },
     { 'queue position': job.queue_position === null ? '—' : String(job.queue_position) },
     { created: job.created_at },
@@ -109,7 +110,7 @@ export async function runJobSubmit(file: string, options: SubmitCommandOptions):
     print(options, job, () => `Submitted ${summary(job)}\nFollow it with: qspool job watch ${job.id}`);
     return;
   }
-  if (!options.json) process.stdout.write(`Submitted job ${job.id} to ${job.backend}\n`);
+  if (!options.json) process.stdout.write(`Submitted job ${job.id} to ${jobBackendLabel(job)}\n`);
   await waitAndReport(client, job, options, startedAt);
 }
 
@@ -185,7 +186,7 @@ export async function runJobList(options: JsonOption & { status?: string; backen
   print(options, page, () => {
     const unread = page.unreachable_providers.length ? [`Could not read the jobs on storage ${page.unreachable_providers.join(', ')} just now: they are left out, and the next page lists them once it answers.`] : [];
     const table = new Table({ head: ['id', 'backend', 'status', 'created', 'age'], style: { head: [], border: [] } });
-    for (const job of page.jobs) table.push([job.id, job.backend, job.status, job.created_at, formatElapsed(Date.now() - Date.parse(job.created_at))]);
+    for (const job of page.jobs) table.push([job.id, jobBackendLabel(job), job.status, job.created_at, formatElapsed(Date.now() - Date.parse(job.created_at))]);
     const more = page.next_cursor ? [`More: ${nextPageCommand('job list', { ...filters, cursor: page.next_cursor })}`] : [];
     return [page.jobs.length === 0 ? 'No jobs.' : table.toString(), ...unread, ...more].join('\n');
   });

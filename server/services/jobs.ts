@@ -138,10 +138,22 @@ export class JobService {
     return this.enqueue(user, backend, payload, options);
   }
 
-  /** Enqueues a job whose checks already passed, on the backend's provider. */
+  /**
+   * Enqueues a job whose checks already passed, on the backend's provider. A registered provider's job keeps the full
+   * name it was submitted to (meta.backendName): the record names only the display name, and two providers' backends
+   * of one display name are told apart by it, which a reader could not rebuild without the backend's config.
+   */
   async enqueue(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<ServedJob> {
     const weight = user.weight === undefined ? {} : { weight: user.weight };
-    const record = await backend.site.lifecycle.enqueue({ backend: backend.display, owner: user.username, payload, ...options, ...weight });
+    const meta = backend.site.primary ? options.meta : { ...options.meta, backendName: backend.fullName };
+    const record = await backend.site.lifecycle.enqueue({
+      backend: backend.display,
+      owner: user.username,
+      payload,
+      ...options,
+      ...(meta ? { meta } : {}),
+      ...weight,
+    });
     return served(record, backend.site);
   }
 

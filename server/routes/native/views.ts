@@ -36,6 +36,12 @@ function tagsOf(meta: Record<string, unknown> | undefined): string[] {
 
 const priorityOf = (meta: Record<string, unknown> | undefined) => (typeof meta?.priority === 'number' ? meta.priority : 0);
 
+/** The name the job was submitted to (services/jobs.ts enqueue); null for a registered provider's job from before it was kept. */
+function backendNameOf(entry: JobIndexEntry): string | null {
+  if (entry.provider === undefined) return entry.backend;
+  return typeof entry.meta?.backendName === 'string' ? entry.meta.backendName : null;
+}
+
 function latest(timestamps: Partial<Record<JobState, string>>, fallback: string): string {
   return Object.values(timestamps).sort().at(-1) ?? fallback;
 }
@@ -44,6 +50,7 @@ export function jobSummary(id: string, entry: JobIndexEntry, state: JobState, ti
   return {
     id,
     backend: entry.backend,
+    backend_name: backendNameOf(entry),
     ...(entry.provider === undefined ? {} : { provider: entry.provider }),
     owner: entry.owner,
     status: state,

@@ -4,6 +4,7 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
+import { jobBackendLabel } from '../../../schemas/job-backend-label.ts';
 import { api, errorText } from '../api.ts';
 import { dateTime } from '../format.ts';
 import { Link } from '../router.ts';
@@ -135,7 +136,7 @@ export function JobList({ admin = false }: { admin?: boolean }): VNode {
             ${page.data.jobs.map((job) => html`
               <tr data-job=${job.id} data-state=${job.status}>
                 <td data-label="Job"><${Link} href=${`/jobs/${job.id}`}><code>${job.id}</code><//></td>
-                <td data-label="Backend">${job.provider ? `${job.provider}: ${job.backend}` : job.backend}</td>
+                <td data-label="Backend">${jobBackendLabel(job)}</td>
                 <td data-label="State"><${StateBadge} state=${job.status} /></td>
                 ${admin ? html`<td data-label="Owner">${job.owner}</td>` : null}
                 <td data-label="Created">${dateTime(job.created_at)}</td>

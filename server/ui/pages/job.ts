@@ -5,6 +5,7 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { jobBackendLabel } from '../../../schemas/job-backend-label.ts';
 import { api, ApiError, errorText, hasOperation } from '../api.ts';
 import { StateBadge } from '../components/badge.ts';
 import { Histogram } from '../components/histogram.ts';
@@ -134,7 +135,7 @@ export function JobPage({ id }: { id: string }): VNode {
     <h1>Job <code class="job-id">${id}</code></h1>
     <dl class="facts">
       <dt>State</dt><dd data-testid="job-state"><${StateBadge} state=${j.status} />${j.cancel_requested && !final ? ' (cancel requested)' : ''}</dd>
-      <dt>Backend</dt><dd>${j.backend}${j.provider ? html` <span class="muted small">on storage provider ${j.provider}</span>` : null}</dd>
+      <dt>Backend</dt><dd>${jobBackendLabel(j)}${j.provider ? html` <span class="muted small">on storage provider ${j.provider}</span>` : null}</dd>
       <dt>Owner</dt><dd>${j.owner}</dd>
       <dt>Created</dt><dd>${dateTime(j.created_at)}</dd>
       <dt>Attempts</dt><dd>${j.attempts}</dd>

@@ -17,8 +17,9 @@ export interface UiSystem extends TestSystem {
   call(method: string, path: string, token: string, body?: unknown): Promise<JsonResponse>;
 }
 
-export async function startUiSystem(): Promise<UiSystem> {
-  const system = await startSystem({ QSPOOL_BACKENDS: 'singlequdit,fermions', QSPOOL_SCRYPT_LOG_N: 10, QSPOOL_RATE_PER_SECOND: 0, QSPOOL_POLL_MS: 200 });
+/** `overrides`: settings beyond the usual ones (QSPOOL_SECRET_KEY, for registering storage providers). */
+export async function startUiSystem(overrides: Record<string, unknown> = {}): Promise<UiSystem> {
+  const system = await startSystem({ QSPOOL_BACKENDS: 'singlequdit,fermions', QSPOOL_SCRYPT_LOG_N: 10, QSPOOL_RATE_PER_SECOND: 0, QSPOOL_POLL_MS: 200, ...overrides });
   const defaults = loadConfig({});
   const idle = publishedConfig(builtinBackends.get(IDLE_BACKEND)!, {
     maxInstructions: defaults.QSPOOL_MAX_INSTRUCTIONS,
