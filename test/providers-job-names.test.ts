@@ -102,4 +102,11 @@ describe('jobs on a registered provider, named as submitted', function () {
     expect((await listed()).find((entry) => entry.id === id)).to.include({ backend_name: null });
     expect((await runCommand(() => runJobStatus(id, {}))).out).to.include('singlequdit on storage lab1');
   });
+
+  it('says which full name it submitted to with qspool job submit --wait', async () => {
+    await lab.resume();
+    const waited = await runCommand(() => runJobSubmit(jobFile, { backend: LAB_BACKEND, wait: true }));
+    expect(waited.code, waited.out).to.equal(0);
+    expect(waited.out.split('\n')[0]).to.match(new RegExp(`^Submitted job [0-9a-f]{24} to ${LAB_BACKEND}$`));
+  });
 });
