@@ -1,16 +1,17 @@
 // Jobs on a registered storage provider are shown under the name they were submitted to: the lab's
 // `lab1_singlequdit_simulator` and the server's own `singlequdit` are one display name, and only the full name tells
-// their jobs apart, in the native API (`backend_name`) and in `qspool job submit|status|list`.
+// their jobs apart, in the native API (`backend_name`), `qspool job submit|status|list` and `qspool dead-letter`.
 import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runDeadLetterList, runDeadLetterShow } from '../scripts/commands/dead-letter.ts';
 import { runJobList, runJobStatus, runJobSubmit } from '../scripts/commands/job.ts';
 import type { StorageProvider } from '../storage/contract.ts';
 import { ns } from '../storage/records.ts';
 import { GOOD_JOB, startHarness, type Harness } from './native-api/harness.ts';
 import { runCommand } from './support/command-output.ts';
-import { SECRET_KEY, startLabProvider, type LabProvider } from './support/lab-provider.ts';
+import { deadLetterQueued, SECRET_KEY, startLabProvider, type LabProvider } from './support/lab-provider.ts';
 import { postJson } from './support/system.ts';
 
 const LAB_BACKEND = 'lab1_singlequdit_simulator';
@@ -101,6 +102,16 @@ describe('jobs on a registered provider, named as submitted', function () {
     expect(await job(id)).to.include({ backend: 'singlequdit', provider: 'lab1', backend_name: null });
     expect((await listed()).find((entry) => entry.id === id)).to.include({ backend_name: null });
     expect((await runCommand(() => runJobStatus(id, {}))).out).to.include('singlequdit on storage lab1');
+  });
+
+  it('shows a lab job that used up its attempts under its full name in qspool dead-letter list and show', async () => {
+    const { id } = await submit(LAB_BACKEND);
+    expect(await deadLetterQueued(lab.storage, 'singlequdit')).to.include(id);
+    process.env.QSPOOL_TOKEN = await h.user('root', 'admin');
+    const rows = (await runCommand(() => runDeadLetterList({}))).out.split('\n');
+    expect(rows.find((row) => row.includes(id))).to.include(` ${LAB_BACKEND} `);
+    expect((await runCommand(() => runDeadLetterShow(id, {}))).out).to.match(new RegExp(`backend\\s*│\\s*${LAB_BACKEND}\\s`));
+    process.env.QSPOOL_TOKEN = ada;
   });
 
   it('says which full name it submitted to with qspool job submit --wait', async () => {

@@ -2,6 +2,7 @@
 // native API (/api/v1/admin/dead-letters) with the credentials of `qspool login`. Tables for people, `--json` for scripts.
 import Table from 'cli-table3';
 import type { DeadLetterList, DeadLetterView } from '../../schemas/dead-letter.ts';
+import { jobBackendLabel } from '../../schemas/job-backend-label.ts';
 import type { JobDetail } from '../client/index.ts';
 import { connect, nextPageCommand } from './job.ts';
 import { integerOption } from './usage.ts';
@@ -23,7 +24,7 @@ export async function runDeadLetterList(options: JsonOption & { backend?: string
     if (page.dead_letters.length === 0) return 'No dead letters.';
     const table = new Table({ head: ['id', 'backend', 'owner', 'attempts', 'dead since', 'last failure'], style: { head: [], border: [] } });
     for (const letter of page.dead_letters) {
-      table.push([letter.job.id, letter.job.backend, letter.job.owner, String(letter.job.attempts), letter.dead_lettered_at, lastFailure(letter).slice(0, 80)]);
+      table.push([letter.job.id, jobBackendLabel(letter.job), letter.job.owner, String(letter.job.attempts), letter.dead_lettered_at, lastFailure(letter).slice(0, 80)]);
     }
     return page.next_after ? `${table.toString()}\nMore: ${nextPageCommand('dead-letter list', { ...filters, after: page.next_after })}` : table.toString();
   });
@@ -35,7 +36,7 @@ export async function runDeadLetterShow(id: string, options: JsonOption): Promis
     const table = new Table({ style: { head: [], border: [] } });
     table.push(
       { id: letter.job.id },
-      { backend: letter.job.backend },
+      { backend: jobBackendLabel(letter.job) },
       { owner: letter.job.owner },
       { 'dead since': `${letter.dead_lettered_at} (${letter.reason})` },
       ...letter.failures.map((f) => ({ [`attempt ${f.attempt}`]: `${f.at} ${f.kind}${f.exit_code === null ? '' : ` ${f.exit_code}`}: ${f.message}` })),

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../config/logger.ts';
 import type { Config } from '../../config/index.ts';
+import type { RetryPolicy } from '../../schemas/retry-policy.ts';
 import { providerRuntime, registryFor, startSpoolers } from '../../scripts/runtime.ts';
 import type { Spooler } from '../../spooler/spooler.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { JobLifecycle } from '../../storage/lifecycle.ts';
 import type { ProviderRegistry } from '../../storage/registry/index.ts';
 
 /** For QSPOOL_SECRET_KEY: logins are stored encrypted. */
@@ -53,4 +55,20 @@ export async function startLabProvider(primary: StorageProvider, config: Config,
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+const ONE_ATTEMPT: RetryPolicy = { max_attempts: 1, base_delay_ms: 0, factor: 1, max_delay_ms: 0, exit_codes: [75], timeouts: false, lease_expiry: true };
+
+/**
+ * Fails every job queued for `display` on the lab's storage in its only attempt, as a paused lab's spooler would report
+ * a device error: each becomes a dead letter. Answers their ids.
+ */
+export async function deadLetterQueued(storage: StorageProvider, display: string): Promise<string[]> {
+  const lifecycle = new JobLifecycle(storage);
+  const ids: string[] = [];
+  for (let claim = await lifecycle.claim(display, 'spooler'); claim; claim = await lifecycle.claim(display, 'spooler')) {
+    await lifecycle.failAttempt(claim, { kind: 'exit-code', exitCode: 75, message: 'device error' }, ONE_ATTEMPT);
+    ids.push(claim.record.id);
+  }
+  return ids;
 }

@@ -1,12 +1,13 @@
-// Jobs on a registered storage provider in Debian's Chromium: the Jobs list and the Job page show the full name the
-// job was submitted to (lab1_singlequdit_simulator), so they are not confused with the server's own singlequdit's.
+// Jobs on a registered storage provider in Debian's Chromium: the Jobs list, the Job page and the admin's dead letters
+// show the full name the job was submitted to (lab1_singlequdit_simulator), not to be confused with the server's own
+// singlequdit's.
 // Run: npm run test:ui.
 import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 import { GOOD_JOB } from '../native-api/harness.ts';
-import { SECRET_KEY, startLabProvider, type LabProvider } from '../support/lab-provider.ts';
+import { deadLetterQueued, SECRET_KEY, startLabProvider, type LabProvider } from '../support/lab-provider.ts';
 import { launchBrowser, openPage, type UserPage } from './support/browser.ts';
-import { PASSWORD, startUiSystem, type UiSystem } from './support/system.ts';
+import { ADMIN, PASSWORD, startUiSystem, type UiSystem } from './support/system.ts';
 
 const LAB_BACKEND = 'lab1_singlequdit_simulator';
 
@@ -58,5 +59,20 @@ describe('web interface: jobs on a registered storage provider', function () {
     const backend = ivy.page.locator('dt:text-is("Backend") + dd');
     await backend.waitFor();
     expect(await backend.textContent()).to.equal(`${LAB_BACKEND} on storage provider lab1`);
+  });
+
+  it('shows a lab job that used up its attempts under its full name among the admin\'s dead letters', async () => {
+    await lab.pause();
+    const id = await submit(LAB_BACKEND);
+    expect(await deadLetterQueued(lab.storage, 'singlequdit')).to.include(id);
+    const root = await openPage(browser);
+    await root.page.goto(`${system.url}/login?next=/admin`);
+    await root.page.fill('input[name=username]', ADMIN);
+    await root.page.fill('input[name=password]', PASSWORD);
+    await root.page.click('button[type=submit]');
+    const backend = root.page.locator(`tr[data-dead-letter="${id}"] td[data-label=Backend]`);
+    await backend.waitFor();
+    expect(await backend.textContent()).to.equal(LAB_BACKEND);
+    await root.context.close();
   });
 });

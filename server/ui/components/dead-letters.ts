@@ -3,6 +3,7 @@
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
+import { jobBackendLabel } from '../../../schemas/job-backend-label.ts';
 import { api, errorText } from '../api.ts';
 import { useLoad } from './hooks.ts';
 import { ErrorNotice, InfoNotice, Loading } from './notice.ts';
@@ -47,7 +48,7 @@ export function DeadLetters(): VNode {
               <tbody>${letters.map(({ job, ...letter }) => html`
                 <tr data-dead-letter=${job.id}>
                   <td data-label="Job"><a href=${`/jobs/${job.id}`}><code>${job.id}</code></a></td>
-                  <td data-label="Backend">${job.backend}</td>
+                  <td data-label="Backend">${jobBackendLabel(job)}</td>
                   <td data-label="Owner">${job.owner}</td>
                   <td data-label="Dead since">${dateTime(letter.dead_lettered_at)} (${letter.reason})</td>
                   <td data-label="Attempts"><${Failures} letter=${{ job, ...letter }} /></td>
