@@ -8,7 +8,7 @@ import type { Middleware } from 'koa';
 const SCHEMES = new Set(['http', 'https']);
 
 /** The entry of a comma-separated forwarding header that the outermost of `hops` proxies added. */
-export function trustedEntry(value: string, hops: number): string {
+function trustedEntry(value: string, hops: number): string {
   return value.split(',').map((entry) => entry.trim()).slice(-hops)[0] ?? '';
 }
 
@@ -21,7 +21,7 @@ export function trustedForwarding(hops: number): Middleware {
   return async (ctx, next) => {
     const { headers } = ctx.req;
     keepOnly(headers, 'x-forwarded-host', trustedEntry(ctx.get('x-forwarded-host'), hops));
-    // A scheme other than http(s) would make the published url something no client can use (or a script's).
+    // Any other scheme (javascript:, say) would publish a url no client should follow.
     const proto = trustedEntry(ctx.get('x-forwarded-proto'), hops).toLowerCase();
     keepOnly(headers, 'x-forwarded-proto', SCHEMES.has(proto) ? proto : '');
     await next();
