@@ -80,26 +80,31 @@ async function collect(storage: StorageProvider, namespace: string): Promise<str
 }
 
 /**
+ * One user's namespaces: their job index, token listings, idempotency records, webhooks, mail log, retired webhooks
+ * and each webhook's delivery log (a deleted webhook's log stays until the sweep has emptied it, found through its
+ * retirement marker). Account deletion empties exactly these, so a namespace added here is erased with the account.
+ */
+export async function namespacesOfUser(storage: StorageProvider, user: string): Promise<string[]> {
+  const hooks = await collect(storage, `webhooks/${user}`);
+  const retired = await collect(storage, retiredNamespace(user));
+  return [
+    ns.ownerIndex(user),
+    `user-tokens/${user}`,
+    idempotencyNamespace(user),
+    `webhooks/${user}`,
+    logNamespace({ kind: 'mail', name: user }),
+    retiredNamespace(user),
+    ...[...new Set([...hooks, ...retired])].map((hook) => logNamespace({ kind: 'hook', name: hook })),
+  ];
+}
+
+/**
  * Every namespace holding durable documents: fixed ones, then each published backend's, each user's and each
  * webhook's. Backends and users are few (one key each); jobs are never listed here.
  */
 export async function namespacesOf(storage: StorageProvider): Promise<string[]> {
   const backends = await collect(storage, ns.configs);
-  const users = await collect(storage, 'users');
   const perUser: string[] = [];
-  for (const user of users) {
-    const hooks = await collect(storage, `webhooks/${user}`);
-    // A deleted webhook's log stays until the sweep has emptied it, found through its retirement marker.
-    const retired = await collect(storage, retiredNamespace(user));
-    perUser.push(
-      ns.ownerIndex(user),
-      `user-tokens/${user}`,
-      idempotencyNamespace(user),
-      `webhooks/${user}`,
-      logNamespace({ kind: 'mail', name: user }),
-      retiredNamespace(user),
-      ...[...new Set([...hooks, ...retired])].map((hook) => logNamespace({ kind: 'hook', name: hook })),
-    );
-  }
+  for (const user of await collect(storage, 'users')) perUser.push(...(await namespacesOfUser(storage, user)));
   return [...STATIC, ...backends.flatMap(perBackend), ...perUser];
 }
