@@ -29,6 +29,7 @@ import { ProviderSites, providerRegistry } from './services/providers.ts';
 import { Sessions } from './services/sessions.ts';
 import { standInSetAside } from './services/set-aside-sweep.ts';
 import { UserService } from './services/users.ts';
+import { AccountDeletion } from './services/account-deletion.ts';
 import { clientKey } from './limits/client-address.ts';
 import { passwordAttempts } from './limits/password-attempts.ts';
 
@@ -59,6 +60,8 @@ export function buildServices(storage: StorageProvider, config: Config, logger: 
     timeLimitS: config.QSPOOL_JOB_TIME_LIMIT_S,
     maxProblems: config.QSPOOL_MAX_PROBLEMS,
   };
+  const jobs = new JobService(sites, { limits, index: jobIndex });
+  const users = new UserService(storage, { scryptLogN: config.QSPOOL_SCRYPT_LOG_N, defaultMaxPriority: config.QSPOOL_USER_MAX_PRIORITY });
   return {
     sites,
     jobIndex,
@@ -66,8 +69,9 @@ export function buildServices(storage: StorageProvider, config: Config, logger: 
     backends: new BackendService(sites, config.QSPOOL_HEARTBEAT_TIMEOUT_S * 1000, onceEach(1000, (provider, display, problem) => {
       logger.warn({ provider, backend: display, problem }, 'a backend config cannot be served: the backend is unknown until it is published again');
     })),
-    jobs: new JobService(sites, { limits, index: jobIndex }),
-    users: new UserService(storage, { scryptLogN: config.QSPOOL_SCRYPT_LOG_N, defaultMaxPriority: config.QSPOOL_USER_MAX_PRIORITY }),
+    jobs,
+    users,
+    accountDeletion: new AccountDeletion(sites, users, jobs),
     idempotency: new IdempotencyStore(storage),
   };
 }

@@ -8,6 +8,7 @@ import type { NotifyChoices } from '../../schemas/notifications.ts';
 import { hashPassword, verifyPassword, type PasswordHash } from '../auth/passwords.ts';
 import { RevisionCache } from '../../storage/revision-cache.ts';
 import { isSameAccount, newAccountId } from './accounts.ts';
+import { leftoversOf } from './account-leftovers.ts';
 import { confirms, newEmailCheck, resendWaitSeconds, type EmailCheck } from './email-checks.ts';
 import { hashToken, isApiTokenShaped, TOKENS_NS, TokenStore } from './tokens.ts';
 
@@ -21,6 +22,8 @@ export interface User {
   accountId?: string;
   role: Role;
   disabled: boolean;
+  /** Being erased (account-deletion.ts): disabled for good, and the name cannot be registered until it is gone. */
+  deleting?: boolean;
   createdAt: string;
   updatedAt?: string;
   email?: string | null;
@@ -87,6 +90,7 @@ export class UserService {
     if (!USERNAME.test(username)) {
       throw new InvalidKeyError('Usernames are 1–64 characters: lower-case letters, digits, "_" and "-"');
     }
+    await this.assertNameFree(username);
     const now = new Date().toISOString();
     const record: UserRecord = {
       username,
@@ -103,10 +107,28 @@ export class UserService {
     try {
       await this.storage.put(USERS_NS, username, record, { ifAbsent: true });
     } catch (error) {
-      if (error instanceof ConflictError) throw new ConflictError(`User ${username} already exists`, 'user_exists');
-      throw error;
+      if (!(error instanceof ConflictError)) throw error;
+      await this.assertNameFree(username);
+      throw new ConflictError(`User ${username} already exists`, 'user_exists');
     }
     return publicView(record);
+  }
+
+  /**
+   * Refuses a name that is taken, being deleted, or still holds what an earlier account of it left (one deleted by
+   * hand): registered over those, the newcomer would inherit that account's jobs, webhooks and idempotency records.
+   */
+  private async assertNameFree(username: string): Promise<void> {
+    const existing = await this.getUser(username);
+    if (existing?.deleting) throw new ConflictError(`User ${username} is being deleted; try again once that is done`, 'user_deleting');
+    if (existing) throw new ConflictError(`User ${username} already exists`, 'user_exists');
+    const leftovers = await leftoversOf(this.storage, username);
+    if (leftovers.length > 0) {
+      throw new ConflictError(
+        `An earlier account named ${username} left ${leftovers.join(', ')} behind; an admin must erase them first (qspool user delete ${username})`,
+        'account_leftovers',
+      );
+    }
   }
 
   async getUser(username: string): Promise<User | undefined> {
@@ -197,7 +219,23 @@ export class UserService {
   }
 
   async setDisabled(username: string, disabled: boolean): Promise<User> {
-    return this.update(username, (user) => ({ ...user, disabled }));
+    // A user being deleted stays disabled: enabling them would let credentials pass half-way through the erasure.
+    return this.update(username, (user) => ({ ...user, disabled: disabled || user.deleting === true }));
+  }
+
+  /**
+   * Marks the user as being deleted, and disabled with it: from this write on, no credential of theirs passes and
+   * nothing more is sent to them. Undefined when there is no record (an account erased by hand).
+   */
+  async beginDeletion(username: string): Promise<User | undefined> {
+    if (!(await this.record(username))) return undefined;
+    return this.update(username, (user) => ({ ...user, disabled: true, deleting: true }));
+  }
+
+  /** The last step of a deletion: the record of a user marked as being deleted (never of one who is not). */
+  async removeDeleted(username: string): Promise<void> {
+    const current = await this.record(username);
+    if (current?.value.deleting) await this.storage.delete(USERS_NS, username, current.version);
   }
 
   async setRole(username: string, role: Role): Promise<User> {

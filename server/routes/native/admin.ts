@@ -1,4 +1,4 @@
-// /api/v1/admin: what only admins may do: users (disable, role), storage providers (list, test, activate,
+// /api/v1/admin: what only admins may do: users (disable, role, delete), storage providers (list, test, activate,
 // deactivate), spooler heartbeats and requeueing finished jobs. Everyone's jobs are listed, cancelled and deleted
 // through /api/v1/jobs, which already lets admins act on every job.
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../../schemas/admin.ts';
 import { userSchema } from '../../../schemas/accounts.ts';
 import { ForbiddenError, NotFoundError } from '../../../schemas/errors.ts';
+import type { AccountDeletion } from '../../services/account-deletion.ts';
 import type { BackendService } from '../../services/backends.ts';
 import type { JobService } from '../../services/jobs.ts';
 import type { ProviderRegistry, ProviderSummary } from '../../../storage/registry/index.ts';
@@ -26,6 +27,7 @@ import { jobDetail, userView } from './views.ts';
 
 export interface AdminDeps {
   users: UserService;
+  accountDeletion: AccountDeletion;
   jobs: JobService;
   backends: BackendService;
   providers: ProviderRegistry;
@@ -37,6 +39,17 @@ const provider = documented('StorageProvider', providerSchema);
 const adminOnly = { description: 'The caller is not an admin.', schema: errorBody };
 const providerName = { type: 'string', pattern: '^[a-z0-9]+$' } as const;
 const unknownProvider = { description: 'No such storage provider.', schema: errorBody };
+
+const usernameParam = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } as const;
+const deletionInProgress = documented('UserDeletion', {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'remaining_jobs'],
+  properties: {
+    username: { type: 'string' },
+    remaining_jobs: { type: 'integer', minimum: 0, description: 'Jobs still running (cancel requested) or being submitted; a later DELETE removes them.' },
+  },
+});
 
 const providerView = ({ name, type, description, active, primary }: ProviderSummary) => ({ name, type, description, active, primary });
 
@@ -55,7 +68,7 @@ async function testProvider(providers: ProviderRegistry, name: string) {
 }
 
 export function adminOperations(deps: AdminDeps): Operation[] {
-  const { users, jobs, backends, providers } = deps;
+  const { users, accountDeletion, jobs, backends, providers } = deps;
 
   const toggle = (active: boolean) =>
     operation<undefined, Record<string, never>, 'required'>({
@@ -100,7 +113,7 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       tag: 'Admin',
       auth: 'required',
       role: 'admin',
-      params: { username: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } },
+      params: { username: usernameParam },
       body: userChange,
       responses: {
         200: { description: 'The user as they are now.', schema: documented('User', userSchema) },
@@ -124,6 +137,38 @@ export function adminOperations(deps: AdminDeps): Operation[] {
         if (body.email_verified) changed = await users.vouchForEmail(name);
         ctx.state.log.info({ user: name, change: body, by: user.username }, 'user changed by admin');
         ctx.body = userView(changed!, users.maxPriority(changed!));
+      },
+    }),
+    operation<undefined, Record<string, never>, 'required'>({
+      method: 'delete',
+      path: '/admin/users/{username}',
+      operationId: 'deleteUser',
+      summary: 'Delete a user and erase everything of theirs: jobs and results, tokens, webhooks, idempotency records, logs',
+      description:
+        'The account stops authenticating at once and the name cannot be registered until the deletion is done. Queued and finished jobs are removed; ' +
+        'a running job is cancelled (its spooler stops it) and removed once it has ended, so the answer is 202 until then: DELETE again to finish. ' +
+        'An interrupted deletion (a crash, a storage outage) resumes where it stands on the next DELETE. Without a user record it erases what an ' +
+        'account of that name left behind. Admins cannot delete themselves.',
+      tag: 'Admin',
+      auth: 'required',
+      role: 'admin',
+      params: { username: usernameParam },
+      responses: {
+        202: { description: 'In progress: the account is disabled and being erased; jobs remain that are still running or being submitted.', schema: deletionInProgress },
+        204: { description: 'Deleted: nothing of the account is left.' },
+        403: { description: 'The caller is not an admin, or tried to delete themselves.', schema: errorBody },
+        404: { description: 'No such user, and nothing left of one.', schema: errorBody },
+      },
+      async handle(ctx, { user, params }) {
+        const name = params.username!;
+        if (name === user.username) throw new ForbiddenError('You cannot delete yourself', 'self_change');
+        const outcome = await accountDeletion.delete(name);
+        ctx.state.log.info({ user: name, by: user.username, ...outcome }, outcome.done ? 'user deleted by admin' : 'user deletion in progress');
+        if (outcome.done) ctx.status = 204;
+        else {
+          ctx.status = 202;
+          ctx.body = { username: name, remaining_jobs: outcome.remaining };
+        }
       },
     }),
     operation<undefined, Record<string, never>, 'required'>({

@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import type { BearerAuth } from '../../auth/bearer.ts';
 import type { BodyLimits } from '../../middleware/body.ts';
 import type { BackendService } from '../../services/backends.ts';
+import type { AccountDeletion } from '../../services/account-deletion.ts';
 import type { IdempotencyStore } from '../../services/idempotency.ts';
 import type { JobIndex } from '../../services/job-index.ts';
 import type { JobService } from '../../services/jobs.ts';
@@ -33,6 +34,7 @@ export interface NativeDeps {
   jobIndex: JobIndex;
   idempotency: IdempotencyStore;
   users: UserService;
+  accountDeletion: AccountDeletion;
   providers: ProviderRegistry;
   auth: BearerAuth;
   notifications: Notifications;
