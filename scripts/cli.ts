@@ -70,6 +70,11 @@ user
   .option('--json', 'machine-readable output')
   .action(lazy(load.user, (m) => m.runUserDisable));
 user
+  .command('delete <name>')
+  .description('delete a user and everything of theirs (jobs, results, tokens, webhooks); also what a user deleted by hand left behind')
+  .option('--json', 'machine-readable output')
+  .action(lazy(load.user, (m) => m.runUserDelete));
+user
   .command('token <name>')
   .description('issue an API token for a user (default), or list or revoke their tokens')
   .option('--label <label>', 'name of the new token (default cli)')

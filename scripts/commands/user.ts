@@ -1,8 +1,9 @@
-// `qspool user add|list|set|disable|token`: user administration straight on the server's storage. Tables for people,
+// `qspool user add|list|set|disable|delete|token`: user administration straight on the server's storage. Tables for people,
 // `--json` for scripts, in the API's documents (server/routes/native/views.ts), so a script reads one set of names.
 import Table from 'cli-table3';
 import { registrationSchema, tokenCreateSchema } from '../../schemas/accounts.ts';
 import { ajv } from '../../schemas/validators.ts';
+import { buildServices } from '../../server/index.ts';
 import { tokenView, userView } from '../../server/routes/native/views.ts';
 import type { User } from '../../server/services/users.ts';
 import { UserService } from '../../server/services/users.ts';
@@ -22,6 +23,19 @@ async function withUsers<T>(action: (users: UserService) => Promise<T>, { create
   try {
     return await action(new UserService(runtime.storage, { scryptLogN: config.QSPOOL_SCRYPT_LOG_N, defaultMaxPriority: config.QSPOOL_USER_MAX_PRIORITY }));
   } finally {
+    await runtime.storage.close();
+  }
+}
+
+/** The server's services on its store, for what takes more than users (jobs on every registered provider). */
+async function withServices<T>(action: (services: ReturnType<typeof buildServices>) => Promise<T>): Promise<T> {
+  assertStoreExists();
+  const runtime = await openRuntime({ LOG_LEVEL: 'warn' });
+  const services = buildServices(runtime.storage, runtime.config, runtime.logger);
+  try {
+    return await action(services);
+  } finally {
+    await services.providers.close();
     await runtime.storage.close();
   }
 }
@@ -77,6 +91,18 @@ export async function runUserDisable(name: string, options: JsonOption & { enabl
   await withUsers(async (users) => {
     const user = await users.setDisabled(name, !options.enable);
     print(options, userView(user, users.maxPriority(user)), () => `${name} is now ${user.disabled ? 'disabled: every request with its credentials answers 401' : 'active'}`);
+  });
+}
+
+/** Erases a user and everything of theirs (server/services/account-deletion.ts); run again while jobs are still running. */
+export async function runUserDelete(name: string, options: JsonOption): Promise<void> {
+  await withServices(async ({ accountDeletion }) => {
+    const outcome = await accountDeletion.delete(name);
+    print(options, { username: name, done: outcome.done, remaining_jobs: outcome.remaining }, () =>
+      outcome.done
+        ? `Deleted ${name}: the account and all its jobs, results, tokens, webhooks and records are gone`
+        : `${name} is disabled and being deleted: ${outcome.remaining} job(s) still running (cancel requested) or being submitted; run this again once they have stopped`,
+    );
   });
 }
 

@@ -1,4 +1,4 @@
-// `qspool user add|list|disable|token`: what an admin types, on a fresh data directory. The commands run in this
+// `qspool user add|list|disable|delete|token`: what an admin types, on a fresh data directory. The commands run in this
 // process for speed; runs through the real binary check the wiring and the exit codes (help and --version too). The
 // storage commands' tables are checked for plain text too.
 import { expect } from 'chai';
@@ -9,12 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { storageList, storageMigrate, storageShow, storageTest } from '../../scripts/commands/storage.ts';
-import { runUserAdd, runUserDisable, runUserList, runUserSet, runUserToken } from '../../scripts/commands/user.ts';
+import { runUserAdd, runUserDelete, runUserDisable, runUserList, runUserSet, runUserToken } from '../../scripts/commands/user.ts';
 import { tokenCreatedSchema, tokenInfoSchema, userSchema } from '../../schemas/accounts.ts';
 import { QspoolError } from '../../schemas/errors.ts';
 import { ajv } from '../../schemas/validators.ts';
 import { UserService } from '../../server/services/users.ts';
+import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
+import { ns } from '../../storage/records.ts';
 
 describe('qspool user (and storage) commands', function () {
   this.timeout(20_000);
@@ -72,6 +74,39 @@ describe('qspool user (and storage) commands', function () {
     expect(await output(() => runUserDisable('alice', {}))).to.match(/alice is now disabled/);
     expect(await authenticate(added.token)).to.equal(undefined);
     expect(await output(() => runUserDisable('alice', { enable: true }))).to.match(/alice is now active/);
+  });
+
+  it('deletes a user and their jobs, finishing once a running job has stopped, and clears what a hand-deleted user left', async () => {
+    const storage = new LocalProvider({ root: dataDir, fsync: false });
+    const jobs = new JobLifecycle(storage);
+    const submit = (owner: string) => jobs.enqueue({ backend: 'singlequdit', owner, payload: {} });
+    try {
+      const { token } = JSON.parse(await output(() => runUserAdd('gus', { json: true }))) as { token: string };
+      const running = await submit('gus');
+      const queued = await submit('gus');
+      const claim = (await jobs.claim('singlequdit', 'test-spooler'))!;
+      expect(claim.record.id).to.equal(running.id);
+      const first = JSON.parse(await output(() => runUserDelete('gus', { json: true }))) as unknown;
+      expect(first).to.deep.equal({ username: 'gus', done: false, remaining_jobs: 1 });
+      expect(await authenticate(token)).to.equal(undefined);
+      expect(await jobs.find('singlequdit', queued.id)).to.equal(undefined);
+      await jobs.acknowledgeCancel(claim);
+      // Through the real binary: the command is wired, and finishes the deletion.
+      const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
+      const { stdout } = await promisify(execFile)('node', [bin, 'user', 'delete', 'gus'], { env: process.env });
+      expect(stdout).to.match(/^Deleted gus: /);
+      expect([await jobs.find('singlequdit', running.id), await storage.get('users', 'gus'), await storage.list(ns.ownerIndex('gus'))]).to.deep.equal([undefined, undefined, []]);
+
+      await output(() => runUserAdd('hal', {}));
+      await submit('hal');
+      await storage.delete('users', 'hal');
+      const refused = await runUserAdd('hal', {}).then(() => undefined, (error: unknown) => error);
+      expect(refused).to.be.instanceOf(QspoolError).and.include({ status: 409, code: 'account_leftovers' });
+      expect(await output(() => runUserDelete('hal', {}))).to.match(/^Deleted hal: /);
+      expect(await output(() => runUserAdd('hal', {}))).to.match(/^Created user hal\n/);
+    } finally {
+      await storage.close();
+    }
   });
 
   it('writes --json in the API\'s documents: the same snake_case names as GET /users/me and /tokens', async () => {
