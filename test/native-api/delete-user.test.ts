@@ -6,11 +6,9 @@ import { expect } from 'chai';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import { hashToken, TOKENS_NS } from '../../server/services/tokens.ts';
 import { USERS_NS } from '../../server/services/users.ts';
-import { QUOTA_NAMESPACE } from '../../storage/namespaces.ts';
 import { ns } from '../../storage/records.ts';
-import { namespacesOfUser } from '../../storage/registry/migrated-namespaces.ts';
-import { MAX_PRIORITY, scheduleNs } from '../../storage/schedule.ts';
 import { startReceiver, type Receiver } from '../notifications/support.ts';
+import { accountTraces } from '../support/account-traces.ts';
 import { eventually, GOOD_JOB, PASSWORD, startHarness, type Harness } from './harness.ts';
 
 const BACKEND = 'singlequdit';
@@ -46,19 +44,7 @@ describe('native API: deleting a user erases the account and everything of their
     return (created.body as { token: string }).token;
   };
 
-  /** What is still stored of the name: non-empty namespaces, and the documents kept by name elsewhere. */
-  async function traces(name: string): Promise<string[]> {
-    const found: string[] = [];
-    for (const namespace of await namespacesOfUser(h.storage, name)) {
-      if ((await h.storage.list(namespace, { limit: 1 })).length > 0) found.push(namespace);
-    }
-    if (await h.storage.get(USERS_NS, name)) found.push(USERS_NS);
-    if (await h.storage.get(QUOTA_NAMESPACE, name)) found.push(QUOTA_NAMESPACE);
-    for (let band = 0; band <= MAX_PRIORITY; band += 1) {
-      if (await h.storage.get(scheduleNs.users(BACKEND, band), name)) found.push(scheduleNs.users(BACKEND, band));
-    }
-    return found;
-  }
+  const traces = (name: string) => accountTraces(h.storage, name, [BACKEND]);
 
   it('removes queued and finished jobs, cancels a running one, and erases tokens, webhooks and idempotency records', async () => {
     const token = await h.user('zoe');
