@@ -60,8 +60,8 @@ export function buildServices(storage: StorageProvider, config: Config, logger: 
     timeLimitS: config.QSPOOL_JOB_TIME_LIMIT_S,
     maxProblems: config.QSPOOL_MAX_PROBLEMS,
   };
-  const jobs = new JobService(sites, { limits, index: jobIndex });
   const users = new UserService(storage, { scryptLogN: config.QSPOOL_SCRYPT_LOG_N, defaultMaxPriority: config.QSPOOL_USER_MAX_PRIORITY });
+  const jobs = new JobService(sites, { limits, index: jobIndex, stillStands: (user) => users.stands(user) });
   return {
     sites,
     jobIndex,

@@ -4,7 +4,7 @@
 // the id index on the primary says which one.
 import { assertValid, assertWithinBounds } from '../../spooler/execute.ts';
 import type { BackendConfig } from '../../schemas/backend-config.ts';
-import { InvalidJobError, StorageUnavailableError } from '../../schemas/errors.ts';
+import { ConflictError, InvalidJobError, StorageUnavailableError, UnauthorizedError } from '../../schemas/errors.ts';
 import type { ValidationIssue } from '../../schemas/validators.ts';
 import { summarizeIssues, validateJobAsync } from '../../schemas/validators.ts';
 import type { JobIndexEntry, JobRecord, JobState, StatusRecord } from '../../storage/records.ts';
@@ -35,6 +35,12 @@ export interface JobLimits {
 export interface JobServiceOptions {
   limits: JobLimits;
   index: JobIndex;
+  /**
+   * Whether the submitting account still stands (not deleted nor being deleted), asked after each enqueue: a request
+   * authenticated just before an account deletion began may write its job after the deletion listed the account's
+   * jobs (account-deletion.ts). Absent: not asked.
+   */
+  stillStands?: (user: User) => Promise<boolean>;
 }
 
 export interface SubmitOptions {
@@ -146,7 +152,8 @@ export class JobService {
   async enqueue(user: User, backend: ResolvedBackend, payload: unknown, options: SubmitOptions = {}): Promise<ServedJob> {
     const weight = user.weight === undefined ? {} : { weight: user.weight };
     const meta = backend.site.primary ? options.meta : { ...options.meta, backendName: backend.fullName };
-    const record = await backend.site.lifecycle.enqueue({
+    const { lifecycle } = backend.site;
+    const record = await lifecycle.enqueue({
       backend: backend.display,
       owner: user.username,
       payload,
@@ -154,6 +161,19 @@ export class JobService {
       ...(meta ? { meta } : {}),
       ...weight,
     });
+    if (this.options.stillStands && !(await this.options.stillStands(user))) {
+      // The deletion marked the account before it listed its jobs, so this job is one it may have missed: withdrawn
+      // here. Claimed in the meantime, it is cancelled through the normal path; its index entry then remains for the
+      // deletion's next run (or, the deletion done, refuses the name's registration until `qspool user delete`).
+      const refused = (error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+      };
+      await lifecycle.purge(record.backend, record.id).catch(async (error: unknown) => {
+        refused(error);
+        await lifecycle.cancel(record.backend, record.id).catch(refused);
+      });
+      throw new UnauthorizedError('This account is disabled', 'user_disabled');
+    }
     return served(record, backend.site);
   }
 

@@ -232,6 +232,12 @@ export class UserService {
     return this.update(username, (user) => ({ ...user, disabled: true, deleting: true }));
   }
 
+  /** Whether the account is still there, the same one (not re-created under its name) and not being deleted. */
+  async stands(account: User): Promise<boolean> {
+    const current = await this.getUser(account.username);
+    return current !== undefined && !current.deleting && isSameAccount(account, current);
+  }
+
   /** The last step of a deletion: the record of a user marked as being deleted (never of one who is not). */
   async removeDeleted(username: string): Promise<void> {
     const current = await this.record(username);

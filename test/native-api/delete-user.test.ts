@@ -3,7 +3,9 @@
 // deletion resumes on the next DELETE, and a name whose earlier account was deleted by hand is not handed out over
 // what that account left behind.
 import { expect } from 'chai';
+import { pino } from 'pino';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
+import { buildServices } from '../../server/index.ts';
 import { hashToken, TOKENS_NS } from '../../server/services/tokens.ts';
 import { USERS_NS } from '../../server/services/users.ts';
 import { ns } from '../../storage/records.ts';
@@ -126,6 +128,23 @@ describe('native API: deleting a user erases the account and everything of their
     expect((await register('xia')).status).to.equal(201);
     const renewed = await freshToken('xia');
     expect(((await h.call('GET', '/jobs', { token: renewed })).body as { jobs: unknown[] }).jobs).to.deep.equal([]);
+  });
+
+  it('withdraws the job of a submission authenticated before the deletion began, during it and after it', async () => {
+    await h.user('vic');
+    const authenticated = (await h.server.users.getUser('vic'))!;
+    // Another replica on the same store, whose request authenticated the user before the deletion marked them.
+    const replica = buildServices(h.storage, h.config, pino({ level: 'silent' }));
+    const backend = (await replica.backends.resolve(BACKEND))!;
+    const late = () => replica.jobs.enqueue(authenticated, backend, GOOD_JOB).then(() => undefined, (error: { code?: string }) => error.code);
+    await replica.users.beginDeletion('vic');
+    expect(await late()).to.equal('user_disabled');
+    expect(await h.storage.list(ns.ownerIndex('vic'))).to.deep.equal([]);
+    expect((await remove('vic')).status).to.equal(204);
+    expect(await late()).to.equal('user_disabled');
+    expect(await h.storage.list(ns.ownerIndex('vic'))).to.deep.equal([]);
+    expect(await h.lifecycle.listQueued(BACKEND)).to.deep.equal([]);
+    await replica.providers.close();
   });
 
   it('refuses an admin deleting themselves and a user who is not an admin, and answers 404 for no one', async () => {
