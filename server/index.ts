@@ -30,6 +30,7 @@ import { Sessions } from './services/sessions.ts';
 import { standInSetAside } from './services/set-aside-sweep.ts';
 import { UserService } from './services/users.ts';
 import { AccountDeletion } from './services/account-deletion.ts';
+import { KnownAddresses } from './limits/known-addresses.ts';
 import { clientKey } from './limits/client-address.ts';
 import { passwordAttempts } from './limits/password-attempts.ts';
 
@@ -45,7 +46,8 @@ export interface RunningServer {
   notifications: Notifications;
 }
 
-export function buildServices(storage: StorageProvider, config: Config, logger: Logger) {
+/** `secretKey`: the key of secrets at rest (server-key.ts), which also keys what is stored of logins. */
+export function buildServices(storage: StorageProvider, config: Config, logger: Logger, secretKey: string) {
   const registry = providerRegistry(storage, config);
   const lifecycleOptions = { leaseMs: config.QSPOOL_LEASE_MS, maxAttempts: config.QSPOOL_MAX_ATTEMPTS };
   const sites = new ProviderSites(registry, storage, config.QSPOOL_PROVIDER_NAME, lifecycleOptions, logger.child({ component: 'providers' }));
@@ -71,7 +73,7 @@ export function buildServices(storage: StorageProvider, config: Config, logger: 
     })),
     jobs,
     users,
-    accountDeletion: new AccountDeletion(sites, users, jobs),
+    accountDeletion: new AccountDeletion(sites, users, jobs, new KnownAddresses(storage, secretKey, Date.now)),
     idempotency: new IdempotencyStore(storage),
   };
 }
@@ -192,7 +194,7 @@ export interface ServerOptions {
 export async function startServer(storage: StorageProvider, config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   // First: a key file others can read stops the start before anything else is built.
   const secretKey = await serverSecretKey(config, logger);
-  const services = buildServices(storage, config, logger);
+  const services = buildServices(storage, config, logger, secretKey);
   const limits = {
     maxBytes: config.QSPOOL_MAX_BODY_BYTES,
     maxDepth: config.QSPOOL_MAX_JSON_DEPTH,

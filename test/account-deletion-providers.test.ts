@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../config/index.ts';
 import { StorageUnavailableError } from '../schemas/errors.ts';
 import { buildServices } from '../server/index.ts';
+import { KnownAddresses } from '../server/limits/known-addresses.ts';
 import { hashToken, TOKENS_NS } from '../server/services/tokens.ts';
 import type { StorageProvider } from '../storage/contract.ts';
 import { DropboxProvider } from '../storage/dropbox/index.ts';
@@ -25,6 +26,8 @@ import { accountTraces } from './support/account-traces.ts';
 import { withoutTransactions } from './support/stepwise.ts';
 
 const BACKEND = 'singlequdit';
+const SECRET_KEY = 'erase-test-key';
+const ADDRESS = '203.0.113.9';
 
 interface Store {
   storage: StorageProvider;
@@ -85,12 +88,15 @@ describe('account deletion on every kind of store', function () {
       try {
         const { storage, outage } = breakable(store!.storage);
         const config = loadConfig({}, { QSPOOL_DATA_DIR: tmpdir(), LOG_LEVEL: 'silent' });
-        const services = buildServices(storage, config, pino({ level: 'silent' }));
+        const services = buildServices(storage, config, pino({ level: 'silent' }), SECRET_KEY);
+        const known = new KnownAddresses(storage, SECRET_KEY, Date.now);
         const { users, accountDeletion } = services;
         const jobs = new JobLifecycle(storage);
         await storage.put(ns.configs, BACKEND, { display_name: BACKEND });
         await users.createUser('ann');
         const token = await users.issueToken('ann');
+        await known.remember('ann', ADDRESS);
+        expect(await known.has('ann', ADDRESS)).to.equal(true);
         for (const [namespace, key] of [['webhooks/ann', 'h1'], [idempotencyNamespace('ann'), 'k'], [logNamespace({ kind: 'mail', name: 'ann' }), 'e'], [logNamespace({ kind: 'hook', name: 'h1' }), 'e'], [retiredNamespace('ann'), 'h0'], [QUOTA_NAMESPACE, 'ann']]) {
           await storage.put(namespace!, key!, { n: 1 });
         }
@@ -113,6 +119,7 @@ describe('account deletion on every kind of store', function () {
         for (const id of ids) expect(await jobs.find(BACKEND, id)).to.equal(undefined);
         expect(await accountTraces(storage, 'ann', [BACKEND])).to.deep.equal([]);
         expect(await storage.get(TOKENS_NS, hashToken(token))).to.equal(undefined);
+        expect(await known.has('ann', ADDRESS)).to.equal(false);
         await users.createUser('ann');
         expect(await users.authenticate(token)).to.equal(undefined);
         await services.providers.close();

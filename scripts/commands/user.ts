@@ -3,6 +3,7 @@
 import Table from 'cli-table3';
 import { registrationSchema, tokenCreateSchema } from '../../schemas/accounts.ts';
 import { ajv } from '../../schemas/validators.ts';
+import { configuredSecretKey } from '../../server/auth/server-key.ts';
 import { buildServices } from '../../server/index.ts';
 import { tokenView, userView } from '../../server/routes/native/views.ts';
 import type { User } from '../../server/services/users.ts';
@@ -31,7 +32,7 @@ async function withUsers<T>(action: (users: UserService) => Promise<T>, { create
 async function withServices<T>(action: (services: ReturnType<typeof buildServices>) => Promise<T>): Promise<T> {
   assertStoreExists();
   const runtime = await openRuntime({ LOG_LEVEL: 'warn' });
-  const services = buildServices(runtime.storage, runtime.config, runtime.logger);
+  const services = buildServices(runtime.storage, runtime.config, runtime.logger, await configuredSecretKey(runtime.config));
   try {
     return await action(services);
   } finally {

@@ -70,6 +70,11 @@ export class KnownAddresses {
     });
   }
 
+  /** Forgets every address the account logged in from (the account is being deleted). */
+  async forget(username: string): Promise<void> {
+    await this.storage.delete(NAMESPACE, this.keyOf(username));
+  }
+
   /** Deletes the documents of accounts whose addresses have all expired, a page at a time. */
   sweep(): Promise<number> {
     return this.sweeper.sweep();

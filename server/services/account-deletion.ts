@@ -6,7 +6,7 @@
 //   2. its jobs: queued and finished ones are removed with their results; a running one is cancelled through the
 //      normal path (its spooler stops it) and removed by a later run once it has ended;
 //   3. every per-user namespace (storage/registry/migrated-namespaces.ts), with the token records the listings point
-//      to, the queue quota count and fair-share clocks of the name;
+//      to, the queue quota count and fair-share clocks of the name, and the addresses it logged in from;
 //   4. the record, last, once the job index of the name is empty: until then a run says the deletion is in progress.
 // Without a record (erased by hand), the same steps clear what the earlier account left.
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
@@ -17,6 +17,7 @@ import { type JobIndexEntry, ns } from '../../storage/records.ts';
 import { keysOf, namespacesOfUser } from '../../storage/registry/migrated-namespaces.ts';
 import { MAX_PRIORITY, scheduleNs } from '../../storage/schedule.ts';
 import { idOfIndexKey } from '../../storage/sqooler/index-entry.ts';
+import type { KnownAddresses } from '../limits/known-addresses.ts';
 import type { JobService } from './jobs.ts';
 import type { SiteLookup } from './providers.ts';
 import { TOKENS_NS, userTokensNs, type TokenListing } from './tokens.ts';
@@ -40,6 +41,7 @@ export class AccountDeletion {
     private readonly sites: SiteLookup,
     private readonly users: UserService,
     private readonly jobs: JobService,
+    private readonly knownAddresses: KnownAddresses,
   ) {}
 
   private get storage(): StorageProvider {
@@ -123,6 +125,7 @@ export class AccountDeletion {
     const namespaces = (await namespacesOfUser(this.storage, username)).filter((namespace) => namespace !== ns.ownerIndex(username)).reverse();
     for (const namespace of namespaces) await this.empty(namespace);
     await this.storage.delete(QUOTA_NAMESPACE, username);
+    await this.knownAddresses.forget(username);
     await this.sites.each(async (site) => {
       for (const backend of await site.storage.list(ns.configs)) {
         for (let band = 0; band <= MAX_PRIORITY; band += 1) await site.storage.delete(scheduleNs.users(backend, band), username);

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
+import { configuredSecretKey } from '../../server/auth/server-key.ts';
 import { buildServices } from '../../server/index.ts';
 import { hashToken, TOKENS_NS } from '../../server/services/tokens.ts';
 import { USERS_NS } from '../../server/services/users.ts';
@@ -134,7 +135,7 @@ describe('native API: deleting a user erases the account and everything of their
     await h.user('vic');
     const authenticated = (await h.server.users.getUser('vic'))!;
     // Another replica on the same store, whose request authenticated the user before the deletion marked them.
-    const replica = buildServices(h.storage, h.config, pino({ level: 'silent' }));
+    const replica = buildServices(h.storage, h.config, pino({ level: 'silent' }), await configuredSecretKey(h.config));
     const backend = (await replica.backends.resolve(BACKEND))!;
     const late = () => replica.jobs.enqueue(authenticated, backend, GOOD_JOB).then(() => undefined, (error: { code?: string }) => error.code);
     await replica.users.beginDeletion('vic');
