@@ -17,7 +17,7 @@ import { createProvider } from '../storage/factory.ts';
 import { JobLifecycle } from '../storage/lifecycle.ts';
 import { LocalProvider } from '../storage/local/index.ts';
 import { findTestServer } from '../storage/mongodb/test-server.ts';
-import { idempotencyNamespace, logNamespace, QUOTA_NAMESPACE, retiredNamespace } from '../storage/namespaces.ts';
+import { idempotencyNamespace, logNamespace, PENDING_NS, QUOTA_NAMESPACE, retiredNamespace } from '../storage/namespaces.ts';
 import { ns } from '../storage/records.ts';
 import { S3Provider } from '../storage/s3/index.ts';
 import { startLocalS3 } from '../storage/s3/local-server.ts';
@@ -28,6 +28,8 @@ import { withoutTransactions } from './support/stepwise.ts';
 const BACKEND = 'singlequdit';
 const SECRET_KEY = 'erase-test-key';
 const ADDRESS = '203.0.113.9';
+/** Notifications waiting: the account's (its mailbox, a webhook, a deleted webhook's), and others' that must stay. */
+const PENDING = ['mail.ann.0001', 'hook.h1.0001', 'hook.h0.0001', 'mail.annie.0001', 'mail.an.0001', 'hook.h2.0001'];
 
 interface Store {
   storage: StorageProvider;
@@ -97,7 +99,7 @@ describe('account deletion on every kind of store', function () {
         const token = await users.issueToken('ann');
         await known.remember('ann', ADDRESS);
         expect(await known.has('ann', ADDRESS)).to.equal(true);
-        for (const [namespace, key] of [['webhooks/ann', 'h1'], [idempotencyNamespace('ann'), 'k'], [logNamespace({ kind: 'mail', name: 'ann' }), 'e'], [logNamespace({ kind: 'hook', name: 'h1' }), 'e'], [retiredNamespace('ann'), 'h0'], [QUOTA_NAMESPACE, 'ann']]) {
+        for (const [namespace, key] of [['webhooks/ann', 'h1'], [idempotencyNamespace('ann'), 'k'], [logNamespace({ kind: 'mail', name: 'ann' }), 'e'], [logNamespace({ kind: 'hook', name: 'h1' }), 'e'], [retiredNamespace('ann'), 'h0'], [QUOTA_NAMESPACE, 'ann'], ...PENDING.map((key) => [PENDING_NS, key])]) {
           await storage.put(namespace!, key!, { n: 1 });
         }
         const ids = [];
@@ -120,6 +122,7 @@ describe('account deletion on every kind of store', function () {
         expect(await accountTraces(storage, 'ann', [BACKEND])).to.deep.equal([]);
         expect(await storage.get(TOKENS_NS, hashToken(token))).to.equal(undefined);
         expect(await known.has('ann', ADDRESS)).to.equal(false);
+        expect(await storage.list(PENDING_NS)).to.deep.equal(['hook.h2.0001', 'mail.an.0001', 'mail.annie.0001']);
         await users.createUser('ann');
         expect(await users.authenticate(token)).to.equal(undefined);
         await services.providers.close();

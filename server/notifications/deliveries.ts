@@ -153,6 +153,16 @@ export class DeliveryStore {
     await this.storage.delete(PENDING_NS, key);
   }
 
+  /** Drops every pending delivery of a receiver without a log entry (its account is being deleted). */
+  async discardAll(receiver: Pick<Receiver, 'kind' | 'name'>): Promise<void> {
+    const prefix = `${receiverId(receiver)}.`;
+    for (;;) {
+      const keys = (await this.storage.list(PENDING_NS, { limit: 1000, after: prefix })).filter((key) => key.startsWith(prefix));
+      for (const key of keys) await this.storage.delete(PENDING_NS, key);
+      if (keys.length < 1000) return;
+    }
+  }
+
   /**
    * Up to `limit` pending deliveries of one receiver, oldest first. Its keys follow one another (see pendingKey), so
    * this lists from the first of them and stops at the limit or the next receiver's, whatever else is pending: a

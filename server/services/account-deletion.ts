@@ -6,18 +6,21 @@
 //   2. its jobs: queued and finished ones are removed with their results; a running one is cancelled through the
 //      normal path (its spooler stops it) and removed by a later run once it has ended;
 //   3. every per-user namespace (storage/registry/migrated-namespaces.ts), with the token records the listings point
-//      to, the queue quota count and fair-share clocks of the name, and the addresses it logged in from;
+//      to, its pending notifications, the queue quota count and fair-share clocks of the name, and the addresses
+//      it logged in from;
 //   4. the record, last, once the job index of the name is empty: until then a run says the deletion is in progress.
 // Without a record (erased by hand), the same steps clear what the earlier account left.
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { jobIdTime } from '../../storage/keys.ts';
-import { QUOTA_NAMESPACE } from '../../storage/namespaces.ts';
+import { QUOTA_NAMESPACE, retiredNamespace } from '../../storage/namespaces.ts';
 import { type JobIndexEntry, ns } from '../../storage/records.ts';
 import { keysOf, namespacesOfUser } from '../../storage/registry/migrated-namespaces.ts';
 import { MAX_PRIORITY, scheduleNs } from '../../storage/schedule.ts';
 import { idOfIndexKey } from '../../storage/sqooler/index-entry.ts';
 import type { KnownAddresses } from '../limits/known-addresses.ts';
+import { DeliveryStore } from '../notifications/deliveries.ts';
+import { webhooksNs } from '../notifications/webhooks.ts';
 import type { JobService } from './jobs.ts';
 import type { SiteLookup } from './providers.ts';
 import { TOKENS_NS, userTokensNs, type TokenListing } from './tokens.ts';
@@ -120,6 +123,12 @@ export class AccountDeletion {
         const listing = await this.storage.get<TokenListing>(userTokensNs(username), id);
         if (listing) await this.storage.delete(TOKENS_NS, listing.value.hash);
       }
+    }
+    // Pending notifications: to the account's mailbox, and to its webhooks while they can still be listed.
+    const deliveries = new DeliveryStore(this.storage);
+    await deliveries.discardAll({ kind: 'mail', name: username });
+    for (const namespace of [webhooksNs(username), retiredNamespace(username)]) {
+      for await (const hooks of keysOf(this.storage, namespace)) for (const hook of hooks) await deliveries.discardAll({ kind: 'hook', name: hook });
     }
     // Webhook delivery logs come before the webhooks and retirement markers that name them.
     const namespaces = (await namespacesOfUser(this.storage, username)).filter((namespace) => namespace !== ns.ownerIndex(username)).reverse();
