@@ -67,6 +67,11 @@ export const userSchema = {
     notify: notifySchema,
     role,
     disabled: { type: 'boolean' },
+    deleting: {
+      type: 'boolean',
+      const: true,
+      description: 'Present while the user is being deleted (an interrupted deletion, or running jobs still stopping): DELETE /api/v1/admin/users/{username} again finishes it.',
+    },
     max_priority: { type: 'integer', minimum: 0, maximum: 9, description: 'Highest job priority this user may ask for.' },
     weight: SHARE_WEIGHT,
     created_at: timestamp,

@@ -55,7 +55,7 @@ function table(head: string[], rows: string[][]): string {
 const isEmail = ajv.compile<string>(registrationSchema.properties.email);
 const isTokenName = ajv.compile<string>(tokenCreateSchema.properties.name);
 
-const userRow = (user: User) => [user.username, user.role, user.email ?? '', user.disabled ? 'disabled' : 'active', user.createdAt];
+const userRow = (user: User) => [user.username, user.role, user.email ?? '', user.deleting ? 'deleting' : user.disabled ? 'disabled' : 'active', user.createdAt];
 
 export async function runUserAdd(name: string, options: JsonOption & { admin?: boolean; email?: string }): Promise<void> {
   if (options.email && !isEmail(options.email)) throw new UsageError(`--email: ${JSON.stringify(options.email)} is not an e-mail address`);

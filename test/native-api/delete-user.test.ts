@@ -67,6 +67,8 @@ describe('native API: deleting a user erases the account and everything of their
     const first = await remove('zoe');
     expect([first.status, first.body]).to.deep.equal([202, { username: 'zoe', remaining_jobs: 1 }]);
     const heardBefore = receiver.requests.length;
+    const listed = (await h.call('GET', '/admin/users', { token: admin })).body as { users: { username: string; deleting?: boolean; disabled: boolean }[] };
+    expect(listed.users.find((u) => u.username === 'zoe')).to.include({ deleting: true, disabled: true });
     expect((await me(token)).status).to.equal(401);
     expect(errorCode((await register('zoe')).body)).to.equal('user_deleting');
     for (const id of [finished, queued]) expect(await h.lifecycle.find(BACKEND, id)).to.equal(undefined);

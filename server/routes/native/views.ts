@@ -19,6 +19,7 @@ export function userView(user: User, maxPriority: number): UserView {
     notify: { email: [...(user.notify?.email ?? DEFAULT_EMAIL_STATES)] },
     role: user.role,
     disabled: user.disabled,
+    ...(user.deleting ? { deleting: true as const } : {}),
     max_priority: maxPriority,
     weight: user.weight ?? 1,
     created_at: user.createdAt,
