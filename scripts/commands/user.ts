@@ -125,7 +125,7 @@ export async function runUserToken(name: string, options: JsonOption & { label?:
       const rows = listings.map((t) => [t.id, t.name, t.created_at, t.revoked_at ?? '']);
       print(options, listings, () => (rows.length === 0 ? `${name} has no API tokens.` : table(['id', 'name', 'created', 'revoked'], rows)));
     } else {
-      const { token, listing } = await users.tokens.issue(user, options.label ?? 'cli');
+      const { token, listing } = await users.newToken(name, options.label ?? 'cli');
       print(options, { ...tokenView(listing), token }, () => `API token for ${name} (${listing.name}, id ${listing.id}): ${token}`);
     }
   });

@@ -10,7 +10,7 @@ import { RevisionCache } from '../../storage/revision-cache.ts';
 import { isSameAccount, newAccountId } from './accounts.ts';
 import { leftoversOf } from './account-leftovers.ts';
 import { confirms, newEmailCheck, resendWaitSeconds, type EmailCheck } from './email-checks.ts';
-import { hashToken, isApiTokenShaped, TOKENS_NS, TokenStore } from './tokens.ts';
+import { hashToken, isApiTokenShaped, TOKENS_NS, TokenStore, type TokenListing } from './tokens.ts';
 
 export { hashToken, TOKENS_NS, type TokenRecord } from './tokens.ts';
 
@@ -261,11 +261,18 @@ export class UserService {
     return user.role === 'admin' ? MAX_PRIORITY : (user.maxPriority ?? this.defaultMaxPriority);
   }
 
-  /** Creates a named API token; the secret is returned once and cannot be recovered later. */
-  async issueToken(username: string, name = 'default'): Promise<string> {
+  /** Creates a named API token: the secret, returned once and not recoverable later, and its listing. */
+  async newToken(username: string, name = 'default'): Promise<{ token: string; listing: TokenListing }> {
     const user = await this.getUser(username);
     if (!user) throw new NotFoundError(`No user ${username}`);
-    return (await this.tokens.issue(user, name)).token;
+    // Issued after the deletion erased the account's tokens, it would outlive the account.
+    if (user.deleting) throw new ConflictError(`User ${username} is being deleted`, 'user_deleting');
+    return this.tokens.issue(user, name);
+  }
+
+  /** The secret of a new named API token (newToken). */
+  async issueToken(username: string, name = 'default'): Promise<string> {
+    return (await this.newToken(username, name)).token;
   }
 
   /** The user behind a live API token, disabled or not; undefined for an unknown or revoked token. */

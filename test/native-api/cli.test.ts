@@ -89,6 +89,8 @@ describe('qspool user (and storage) commands', function () {
       const first = JSON.parse(await output(() => runUserDelete('gus', { json: true }))) as unknown;
       expect(first).to.deep.equal({ username: 'gus', done: false, remaining_jobs: 1 });
       expect(await authenticate(token)).to.equal(undefined);
+      const issued = await runUserToken('gus', {}).then(() => undefined, (error: unknown) => error);
+      expect(issued).to.be.instanceOf(QspoolError).and.include({ status: 409, code: 'user_deleting' });
       expect(await jobs.find('singlequdit', queued.id)).to.equal(undefined);
       await jobs.acknowledgeCancel(claim);
       // Through the real binary: the command is wired, and finishes the deletion.

@@ -71,6 +71,7 @@ describe('native API: deleting a user erases the account and everything of their
     expect(listed.users.find((u) => u.username === 'zoe')).to.include({ deleting: true, disabled: true });
     expect((await me(token)).status).to.equal(401);
     expect(errorCode((await register('zoe')).body)).to.equal('user_deleting');
+    expect(await h.server.users.issueToken('zoe').then(() => undefined, (error: { code?: string }) => error.code)).to.equal('user_deleting');
     for (const id of [finished, queued]) expect(await h.lifecycle.find(BACKEND, id)).to.equal(undefined);
     const flagged = (await h.lifecycle.find(BACKEND, running))!.value;
     expect([flagged.state, flagged.cancelRequested]).to.deep.equal(['RUNNING', true]);
