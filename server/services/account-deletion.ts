@@ -59,7 +59,8 @@ export class AccountDeletion {
     }
     const remaining = await this.removeJobs(username);
     await this.clearNamespaces(username);
-    // Jobs submitted while this ran (by a request authenticated before the mark) are met here and go next run.
+    // An entry that appeared while this ran (a request authenticated before the mark, whose job withdraws itself
+    // after its enqueue: JobService.enqueue) keeps the deletion in progress until it is gone.
     const indexed = (await this.storage.list(ns.ownerIndex(username), { limit: 1 })).length;
     if (remaining > 0 || indexed > 0) return { done: false, remaining: Math.max(remaining, indexed) };
     await this.users.removeDeleted(username);
