@@ -73,6 +73,8 @@ export class UserService {
   readonly tokens: TokenStore;
   /** Keyed by the token's hash: the secret itself is not kept beyond the request. */
   private readonly byToken: RevisionCache<User>;
+  /** Asked after every submission (stands): a read of the record each time would cost the store one per job. */
+  private readonly byName: RevisionCache<User>;
   private readonly scryptLogN: number;
   private readonly defaultMaxPriority: number;
 
@@ -82,6 +84,7 @@ export class UserService {
   ) {
     this.tokens = new TokenStore(storage);
     this.byToken = new RevisionCache(storage, [TOKENS_NS, USERS_NS]);
+    this.byName = new RevisionCache(storage, [USERS_NS]);
     this.scryptLogN = options.scryptLogN ?? 15;
     this.defaultMaxPriority = options.defaultMaxPriority ?? 5;
   }
@@ -234,7 +237,7 @@ export class UserService {
 
   /** Whether the account is still there, the same one (not re-created under its name) and not being deleted. */
   async stands(account: User): Promise<boolean> {
-    const current = await this.getUser(account.username);
+    const current = await this.byName.get(account.username, () => this.getUser(account.username));
     return current !== undefined && !current.deleting && isSameAccount(account, current);
   }
 
