@@ -151,12 +151,24 @@ describe('native API: deleting a user erases the account and everything of their
     await replica.providers.close();
   });
 
+  it('keeps a stored job, answered as accepted, when the store cannot say whether its account still stands', async () => {
+    await h.user('wes');
+    const authenticated = (await h.server.users.getUser('wes'))!;
+    const replica = buildServices(h.storage, h.config, pino({ level: 'silent' }), await configuredSecretKey(h.config));
+    replica.users.stands = () => Promise.reject(new StorageUnavailableError('the store went away after the job was stored'));
+    const job = await replica.jobs.enqueue(authenticated, (await replica.backends.resolve(BACKEND))!, GOOD_JOB);
+    expect((await h.storage.list(ns.ownerIndex('wes'))).length, 'the job a client would otherwise submit again').to.equal(1);
+    expect((await h.lifecycle.getStatus(BACKEND, job.id))?.status, 'stored and not withdrawn').to.be.oneOf(['QUEUED', 'RUNNING', 'DONE']);
+    await replica.providers.close();
+  });
+
   it('refuses an admin deleting themselves and a user who is not an admin, and answers 404 for no one', async () => {
     const self = await remove('root');
     expect([self.status, errorCode(self.body)]).to.deep.equal([403, 'self_change']);
     const token = await h.user('walt');
     expect((await h.call('DELETE', '/admin/users/root', { token })).status).to.equal(403);
     expect((await remove('nobody')).status).to.equal(404);
+    for (const name of ['%2F', '..', 'a%2Fb', 'UPPER', '%00']) expect((await remove(name)).status, name).to.equal(404);
     expect((await me(admin)).status).to.equal(200);
   });
 });
