@@ -96,6 +96,16 @@ function limitIssues(payload: Record<string, unknown>, limits: JobLimits): Valid
   return issues;
 }
 
+/**
+ * The job is stored by now: a store that cannot say whether the account still stands must not turn it into an error
+ * its client would retry, a second job. Kept, it is one a deletion still finds (it ends only once the name's job
+ * index is empty) or, the deletion done, one that keeps the name from being registered until `qspool user delete`.
+ */
+function standsUnknown(error: unknown): true {
+  if (error instanceof StorageUnavailableError) return true;
+  throw error;
+}
+
 export class JobService {
   private readonly quota: QueueQuota;
 
@@ -161,7 +171,7 @@ export class JobService {
       ...(meta ? { meta } : {}),
       ...weight,
     });
-    if (this.options.stillStands && !(await this.options.stillStands(user))) {
+    if (this.options.stillStands && !(await this.options.stillStands(user).catch(standsUnknown))) {
       // The deletion marked the account before it listed its jobs, so this job is one it may have missed: withdrawn
       // here. Claimed in the meantime, it is cancelled through the normal path; its index entry then remains for the
       // deletion's next run (or, the deletion done, refuses the name's registration until `qspool user delete`).
