@@ -150,6 +150,12 @@ function holdsInfinity(value: unknown): boolean {
 }
 
 /**
+ * A number reaches ±Infinity only with an exponent (a digit, then e or E) or with 309 digits or more: a text with
+ * neither, nearly every body, cannot hold one, and its parsed value need not be walked.
+ */
+const MAY_OVERFLOW = /\d[eE]|\d{309}/;
+
+/**
  * parseJsonText, in steps for long texts. Both refuse a number beyond a double's range: the parse in steps names it
  * and its place, so a short text that holds one is parsed again that way (only then: JSON.parse is the fast path).
  */
@@ -157,7 +163,7 @@ export async function parseJson(text: string, maxDepth: number, message?: string
   if (text.length > ONE_STEP_CHARS) return parseJsonInSteps(text, maxDepth, message);
   await Promise.resolve();
   const value = parseJsonText(text, maxDepth, message);
-  return holdsInfinity(value) ? parseJsonInSteps(text, maxDepth, message) : value;
+  return MAY_OVERFLOW.test(text) && holdsInfinity(value) ? parseJsonInSteps(text, maxDepth, message) : value;
 }
 
 /** The parsed body, or undefined for an empty body. */
