@@ -10,7 +10,6 @@
 //      it logged in from;
 //   4. the record, last, once the job index of the name is empty: until then a run says the deletion is in progress.
 // Without a record (erased by hand), the same steps clear what the earlier account left.
-import { USERNAME_PATTERN } from '../../schemas/accounts.ts';
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { jobIdTime } from '../../storage/keys.ts';
@@ -25,14 +24,13 @@ import { webhooksNs } from '../notifications/webhooks.ts';
 import type { JobService } from './jobs.ts';
 import type { SiteLookup } from './providers.ts';
 import { TOKENS_NS, userTokensNs, type TokenListing } from './tokens.ts';
-import type { User, UserService } from './users.ts';
+import { isUsername, type User, type UserService } from './users.ts';
 
 /**
  * An index entry without its job this young may be a submission still being enqueued (the lifecycle writes the index
  * first): the deletion waits for it rather than drop the entry of a job that would then run unlisted.
  */
 const ENQUEUE_SETTLE_MS = 10_000;
-const USERNAME = new RegExp(USERNAME_PATTERN);
 
 export interface DeletionOutcome {
   /** The account and all its data are gone. False: jobs are still running (cancel requested) or being submitted. */
@@ -56,7 +54,7 @@ export class AccountDeletion {
   /** One run of the deletion (see above); NotFoundError when there is neither a user nor anything left of one. */
   async delete(username: string): Promise<DeletionOutcome> {
     // Never a user's name, nor part of a namespace: `/` or `..` would name other namespaces than the user's.
-    if (!USERNAME.test(username)) throw new NotFoundError(`No user ${JSON.stringify(username)}`);
+    if (!isUsername(username)) throw new NotFoundError(`No user ${JSON.stringify(username)}`);
     const marked = await this.users.beginDeletion(username);
     if (!marked && (await this.isBare(username))) {
       throw new NotFoundError(`No user ${username}, and nothing left of one`);

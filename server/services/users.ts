@@ -63,6 +63,11 @@ export interface UserServiceOptions {
 
 const USERNAME = new RegExp(USERNAME_PATTERN);
 
+/** Whether a name can be a user's: anything else names no record (and must never become part of a namespace). */
+export function isUsername(name: unknown): name is string {
+  return typeof name === 'string' && USERNAME.test(name);
+}
+
 export const USERS_NS = 'users';
 
 function publicView({ password: _password, emailCheck: _emailCheck, ...user }: UserRecord): User {
@@ -90,7 +95,7 @@ export class UserService {
   }
 
   async createUser(username: string, options: NewUser = {}): Promise<User> {
-    if (!USERNAME.test(username)) {
+    if (!isUsername(username)) {
       throw new InvalidKeyError('Usernames are 1–64 characters: lower-case letters, digits, "_" and "-"');
     }
     await this.assertNameFree(username);
@@ -302,7 +307,7 @@ export class UserService {
   }
 
   private async record(username: string) {
-    if (typeof username !== 'string' || !USERNAME.test(username)) return undefined;
+    if (!isUsername(username)) return undefined;
     return this.storage.get<UserRecord>(USERS_NS, username);
   }
 
