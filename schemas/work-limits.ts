@@ -72,12 +72,22 @@ export interface ExperimentShape {
   num_wires: number;
 }
 
-/** Bytes per measured wire and shot in `memory` ("12 " plus its share of quotes and commas), a deliberate overestimate. */
+/** Bytes per outcome and shot in `memory` ("12 " plus its share of quotes and commas), a deliberate overestimate. */
 export const BYTES_PER_OUTCOME = 4;
 
-/** The result's size, from shots × wires of each experiment: what `memory` alone takes in JSON. */
+/**
+ * Outcomes one shot reports: one per `measure`, and a wire may be measured again and again (9,999 measures of one
+ * wire make every shot 20 kB), but never fewer than the wires. Text forms (the qubit's) imply one measure per wire.
+ */
+export function outcomesPerShot(experiment: ExperimentShape): number {
+  if (!Array.isArray(experiment.instructions)) return experiment.num_wires;
+  const measures = experiment.instructions.reduce((count, [name]) => (name === 'measure' ? count + 1 : count), 0);
+  return Math.max(experiment.num_wires, measures);
+}
+
+/** The result's size, from shots × outcomes per shot of each experiment: what `memory` alone takes in JSON. */
 export function estimatedResultBytes(experiments: ExperimentShape[]): number {
-  return experiments.reduce((sum, e) => sum + e.shots * e.num_wires * BYTES_PER_OUTCOME, 0);
+  return experiments.reduce((sum, e) => sum + e.shots * outcomesPerShot(e) * BYTES_PER_OUTCOME, 0);
 }
 
 function wireDimensions(experiment: ExperimentShape, model: HilbertSpaceModel): { dims: number[]; largest: number } {
@@ -127,7 +137,7 @@ export function workIssues(limits: WorkLimits, maxHilbertDimension: number | und
   }
   const bytes = estimatedResultBytes(experiments.map(([, e]) => e));
   if (bytes > limits.max_result_bytes) {
-    const message = `job: an estimated result of ${bytes} bytes (shots × wires × ${BYTES_PER_OUTCOME}) exceeds max_result_bytes ${limits.max_result_bytes}`;
+    const message = `job: an estimated result of ${bytes} bytes (shots × outcomes per shot × ${BYTES_PER_OUTCOME}) exceeds max_result_bytes ${limits.max_result_bytes}`;
     return [{ path: '/', message, rule: 'max_result_bytes', limit: limits.max_result_bytes, value: bytes }];
   }
   const issues: WorkIssue[] = [];
