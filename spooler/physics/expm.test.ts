@@ -99,6 +99,26 @@ describe('applyExpm', () => {
     expect(probabilities(evolved(s.lx, omega, basisVector(s.dim, 0)))[0]).to.be.above(1 - 1e-6);
   });
 
+  it('rotates by tiny legal angles (ω = 1e-300, 1e-320) through the eigen-decomposition, as accurately as the numbers carry', () => {
+    // (1e-320 is subnormal: its entries carry absolute errors of a few 5e-324, hence the absolute slack.) Before the
+    // decomposition scaled H, the squares of such entries underflowed to 0 and the QR iteration stalled
+    // ("eigenvalue iteration did not converge"): rydberg_full with ω = 1e-300 ended its job in an error.
+    for (const omega of [1e-300, 1e-320]) {
+      for (const [l, tridiagonal] of [[0.5, true], [250, true], [1, false]] as const) {
+        const s = spinOperators(l);
+        // ω·Lx ⊗ Lz is not tridiagonal and takes the Householder reduction
+        const H = tridiagonal ? linearCombination([{ matrix: s.lx, coefficient: omega }]) : linearCombination([{ matrix: kron(s.lx, s.lz), coefficient: omega }]);
+        const psi = evolved(H, 1, basisVector(H.dim, 0), 'spectral');
+        // to first order in ω (exact here): exp(−iωA)|0⟩ = |0⟩ − iω·A|0⟩, with Lx|m = l⟩ = √(2l)/2·|m = l − 1⟩ and
+        // Lz|m = l⟩ = l·|m = l⟩, so the amplitude of m = l − 1 (on the first factor, for Lx ⊗ Lz) is −i·√(2l)/2·ω (·l)
+        const expected = -(Math.sqrt(2 * l) / 2) * omega * (tridiagonal ? 1 : l);
+        const index = tridiagonal ? 1 : s.dim;
+        expect(psi.re[0], `l = ${l}, ω = ${omega}`).to.be.closeTo(1, 1e-15);
+        expect(Math.abs(psi.im[index]! - expected), `l = ${l}, ω = ${omega}`).to.be.at.most(Math.abs(expected) * 1e-12 + 1e-321);
+      }
+    }
+  });
+
   it('sizes Taylor steps from the shifted norm, linearly in θ', () => {
     const s = spinOperators(25);
     const one = planExpm(s.lx, 1, 'taylor');

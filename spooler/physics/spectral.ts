@@ -37,8 +37,12 @@ export function symmetricEigen(H: SparseMatrix, checkpoint?: () => void): Symmet
   const n = H.dim;
   const d = new Float64Array(n);
   const e = new Float64Array(Math.max(n - 1, 0));
-  const reflectors = H.bandwidth() <= 1 ? readTridiagonal(H, d, e) : householderTridiagonalise(H, d, e, checkpoint);
+  // The decomposition works on H/scale, entries of modulus ≤ 1: the squares the reflectors, rotations and shifts take
+  // would otherwise vanish for tiny H (ω = 1e-300) and the iteration never converge. Scaling changes no vector.
+  const scale = H.re.reduce((m, x) => Math.max(m, Math.abs(x)), 0) || 1;
+  const reflectors = H.bandwidth() <= 1 ? readTridiagonal(H, scale, d, e) : householderTridiagonalise(H, scale, d, e, checkpoint);
   const rotations = diagonaliseTridiagonal(d, e, checkpoint);
+  for (let k = 0; k < n; k++) d[k]! *= scale;
   return {
     values: d,
     // Z = Q·J₁⋯J_N with Q = P₀⋯P_{n−3}: Zᵀ applies P₀ first, then J₁ first; Z the transposes in reverse.
@@ -90,20 +94,21 @@ function reflect(x: Float64Array, v: Float64Array, beta: number, offset: number)
   for (let i = 0; i < v.length; i++) x[offset + i]! -= f * v[i]!;
 }
 
-function readTridiagonal(H: SparseMatrix, d: Float64Array, e: Float64Array): Reflector[] {
+/** The tridiagonal H/scale. */
+function readTridiagonal(H: SparseMatrix, scale: number, d: Float64Array, e: Float64Array): Reflector[] {
   for (let i = 0; i < H.dim; i++) {
-    d[i] = H.entry(i, i)[0];
-    if (i + 1 < H.dim) e[i] = H.entry(i, i + 1)[0];
+    d[i] = H.entry(i, i)[0] / scale;
+    if (i + 1 < H.dim) e[i] = H.entry(i, i + 1)[0] / scale;
   }
   return [];
 }
 
-/** Dense Householder reduction H = Q T Qᵀ; T's diagonal goes to d and its off-diagonal to e. */
-function householderTridiagonalise(H: SparseMatrix, d: Float64Array, e: Float64Array, checkpoint?: () => void): Reflector[] {
+/** Dense Householder reduction H/scale = Q T Qᵀ; T's diagonal goes to d and its off-diagonal to e. */
+function householderTridiagonalise(H: SparseMatrix, scale: number, d: Float64Array, e: Float64Array, checkpoint?: () => void): Reflector[] {
   const n = H.dim;
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let p = H.rowPtr[i]!; p < H.rowPtr[i + 1]!; p++) a[i * n + H.colIdx[p]!] = H.re[p]!;
+    for (let p = H.rowPtr[i]!; p < H.rowPtr[i + 1]!; p++) a[i * n + H.colIdx[p]!] = H.re[p]! / scale;
   }
   const reflectors: Reflector[] = [];
   const w = new Float64Array(n);

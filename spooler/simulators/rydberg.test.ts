@@ -24,6 +24,15 @@ describe('rydberg simulator', () => {
     expect(statistic).to.be.below(critical);
   });
 
+  it('drives one atom under rydberg_full by any legal ω, δ, tiny ones included: P(1) = (ω/Ω)²·sin²(Ω/2), Ω = √(ω² + δ²)', () => {
+    // ω = 1e-300 once ended the job in "eigenvalue iteration did not converge" (spectral.ts scales H now)
+    for (const [omega, delta] of [[1e-300, 0], [1e-300, 1e-300], [1e-320, 0], [3e-8, 0], [2.5, 1e-310], [1.3, 0.7]] as const) {
+      const big = Math.hypot(omega, delta);
+      const final = finalState(job(1, [['rydberg_full', ALL, [omega, delta, 5]]], [0]));
+      expect(outcomeProbability(final, '1'), `ω = ${omega}, δ = ${delta}`).to.be.closeTo((omega / big) ** 2 * Math.sin(big / 2) ** 2, 1e-12);
+    }
+  });
+
   it('drives each atom of a 5-atom chain on its own (the tutorial sweep rlx(ω) on every atom, ω = 0 included)', () => {
     for (const omega of [0, 0.9, Math.PI]) {
       const final = finalState(job(5, [...ALL.map((w): SimInstruction => ['rlx', [w], [omega]]), ['barrier', ALL, []]], ALL));
