@@ -7,6 +7,7 @@ import * as singlequditSimulator from '../simulators/singlequdit.ts';
 import { publishedConfig } from '../backend.ts';
 import { workIssues } from '../../schemas/work-limits.ts';
 import type { BackendDefinition } from '../backend.ts';
+import { builtinBackends } from './index.ts';
 import { multiqudit } from './multiqudit/index.ts';
 import { singlequdit } from './singlequdit/index.ts';
 
@@ -64,5 +65,26 @@ describe('published work models', () => {
       refusedBelow += 1;
     }
     expect(refusedBelow).to.be.greaterThan(30);
+  });
+});
+
+describe('published state-size models at any bound', () => {
+  it('refuse at submission exactly the experiments each simulator backend refuses before running', () => {
+    const random = seeded(5);
+    for (const name of ['singlequdit', 'multiqudit', 'rydberg', 'fermions']) {
+      const backend = builtinBackends.get(name)!;
+      const limits = limitsOf(backend);
+      const loadable = name === 'singlequdit' || name === 'multiqudit';
+      for (let i = 0; i < 40; i += 1) {
+        const wires = 1 + Math.floor(random() * backend.config.num_wires);
+        const loads: Instruction[] = loadable ? Array.from({ length: wires }, (_, w) => ['load', [w], [1 + Math.floor(random() * 6)]]) : [];
+        const job = { experiment_0: { instructions: [...loads, ['measure', [0], []]], shots: 1, num_wires: wires, wire_order: backend.config.wire_order } };
+        // the configured bound may be anything from 2 up (QSPOOL_MAX_HILBERT_DIMENSION)
+        const bound = 2 ** (1 + Math.floor(random() * 8));
+        const spooler = backend.checkJob!(job, { maxHilbertDimension: bound, maxInstructions: 100 }).length > 0;
+        const server = workIssues(limits, bound, job).some((issue) => issue.rule === 'max_hilbert_dimension');
+        expect(server, `${name}, bound ${bound}: ${JSON.stringify(job)}`).to.equal(spooler);
+      }
+    }
   });
 });

@@ -56,4 +56,6 @@ export const fermions = simulatorBackend({
   // a fermion is loaded into one mode, which is its only argument
   instructions: [{ name: 'load', parameters: [], coupling_map: eachWire(MODES) }, measure(MODES), barrier],
   simulator,
+  // a fermion's `load` fills a mode and resizes nothing; published so that the server refuses what the simulator would
+  work: { hilbertSpace: { wire_dimension: 2, combine: 'product' } },
 });

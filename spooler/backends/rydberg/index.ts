@@ -47,4 +47,6 @@ export const rydberg = simulatorBackend({
   // with one species both name the same wires, so both are accepted.
   wireOrders: ['interleaved', 'sequential'],
   simulator,
+  // published so that the server refuses at submission what the simulator would (a QSPOOL_MAX_HILBERT_DIMENSION below 2^5)
+  work: { hilbertSpace: { wire_dimension: 2, combine: 'product' } },
 });
