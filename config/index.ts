@@ -94,8 +94,8 @@ const configSchema = {
     QSPOOL_MAX_SHOTS: { type: 'integer', minimum: 1, default: 1_000_000 },
     QSPOOL_MAX_QUEUED_PER_USER: { type: 'integer', minimum: 1, default: 500 },
     // Work bounds each spooler publishes in its backend's config and the server checks at submission: shots summed
-    // over a job's experiments, the result's estimated size (shots × outcomes per shot, its measures or at least its
-    // wires, × 4 bytes), and the wall-clock run time.
+    // over a job's experiments, the result's estimated size (shots × (4 bytes per outcome, one per measure and at least
+    // one per wire, + 2)), and the wall-clock run time.
     QSPOOL_MAX_SAMPLES: { ...BOUND_RANGE.QSPOOL_MAX_SAMPLES, default: 10_000_000 },
     QSPOOL_MAX_RESULT_BYTES: { ...BOUND_RANGE.QSPOOL_MAX_RESULT_BYTES, default: 67_108_864 },
     QSPOOL_JOB_TIME_LIMIT_S: { ...BOUND_RANGE.QSPOOL_JOB_TIME_LIMIT_S, default: 60 },

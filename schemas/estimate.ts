@@ -52,7 +52,7 @@ export const jobEstimateSchema = {
     result_bytes: {
       type: 'integer',
       minimum: 0,
-      description: 'Estimated size of the result\'s memory: shots × outcomes per shot (its measures, at least its wires) × 4 bytes, the figure checked against max_result_bytes.',
+      description: 'Estimated size of the result\'s memory: shots × (4 bytes per outcome, one per measure and at least one per wire, + 2 bytes), the figure checked against max_result_bytes.',
     },
   },
   required: ['backend', 'size', 'run_time_s', 'run_time_basis', 'history_jobs', 'queue_wait_s', 'queued_ahead', 'running', 'spoolers', 'time_limit_s', 'result_bytes'],

@@ -72,8 +72,10 @@ export interface ExperimentShape {
   num_wires: number;
 }
 
-/** Bytes per outcome and shot in `memory` ("12 " plus its share of quotes and commas), a deliberate overestimate. */
+/** Bytes per outcome in `memory`: an atom count of up to three digits and its separator ("500 "). */
 export const BYTES_PER_OUTCOME = 4;
+/** Bytes per shot around its outcomes: the quotes and comma of its string, less the separator its last outcome lacks. */
+export const BYTES_PER_SHOT = 2;
 
 /**
  * Outcomes one shot reports: one per `measure`, and a wire may be measured again and again (9,999 measures of one
@@ -85,9 +87,9 @@ export function outcomesPerShot(experiment: ExperimentShape): number {
   return Math.max(experiment.num_wires, measures);
 }
 
-/** The result's size, from shots × outcomes per shot of each experiment: what `memory` alone takes in JSON. */
+/** The result's size, from shots × outcomes per shot of each experiment: at most what `memory` alone takes in JSON. */
 export function estimatedResultBytes(experiments: ExperimentShape[]): number {
-  return experiments.reduce((sum, e) => sum + e.shots * outcomesPerShot(e) * BYTES_PER_OUTCOME, 0);
+  return experiments.reduce((sum, e) => sum + e.shots * (outcomesPerShot(e) * BYTES_PER_OUTCOME + BYTES_PER_SHOT), 0);
 }
 
 function wireDimensions(experiment: ExperimentShape, model: HilbertSpaceModel): { dims: number[]; largest: number } {
@@ -137,7 +139,7 @@ export function workIssues(limits: WorkLimits, maxHilbertDimension: number | und
   }
   const bytes = estimatedResultBytes(experiments.map(([, e]) => e));
   if (bytes > limits.max_result_bytes) {
-    const message = `job: an estimated result of ${bytes} bytes (shots × outcomes per shot × ${BYTES_PER_OUTCOME}) exceeds max_result_bytes ${limits.max_result_bytes}`;
+    const message = `job: an estimated result of ${bytes} bytes (shots × (outcomes per shot × ${BYTES_PER_OUTCOME} + ${BYTES_PER_SHOT})) exceeds max_result_bytes ${limits.max_result_bytes}`;
     return [{ path: '/', message, rule: 'max_result_bytes', limit: limits.max_result_bytes, value: bytes }];
   }
   const issues: WorkIssue[] = [];

@@ -40,9 +40,9 @@ describe('work bounds at submission (issue 17, item 3)', function () {
   });
 
   it('refuses a result estimated over max_result_bytes (shots × wires × experiments)', async () => {
-    // 4·10⁶ samples pass max_samples; five wires each make a result of ~80 MB.
+    // 4·10⁶ samples pass max_samples; five wires each make a result of ~88 MB (4 bytes an outcome, 2 a shot).
     const error = await refusal('multiqudit', experiments(4, () => experiment(measureAll(5), 1_000_000, 5)));
-    expect(error.details[0]).to.deep.include({ rule: 'max_result_bytes', limit: 67_108_864, value: 80_000_000 });
+    expect(error.details[0]).to.deep.include({ rule: 'max_result_bytes', limit: 67_108_864, value: 88_000_000 });
   });
 
   it('refuses at submission a Hamiltonian over the non-zero bound the simulator would refuse later', async () => {

@@ -62,7 +62,7 @@ describe('native API: job estimates', function () {
       queue_wait_s: 0,
       queued_ahead: 0,
       running: 0,
-      result_bytes: 10 * 1 * 4,
+      result_bytes: 10 * (1 * 4 + 2),
     });
     expect(await harness.storage.list(ns.queued('singlequdit'))).to.deep.equal([]);
     expect(((await harness.call('GET', '/jobs', { token })).body as { jobs: unknown[] }).jobs).to.deep.equal([]);
@@ -107,7 +107,7 @@ describe('native API: job estimates', function () {
       const env = { ...process.env, QSPOOL_URL: harness.url, QSPOOL_TOKEN: token, QSPOOL_CONFIG: join(dir, 'absent.json') };
       const qspool = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, 'job', 'estimate', ...args, '--backend', 'singlequdit'], { env });
       const json = JSON.parse((await qspool(good, '--json')).stdout) as JobEstimateView;
-      expect(json).to.include({ backend: 'singlequdit', run_time_basis: 'none', result_bytes: 40 });
+      expect(json).to.include({ backend: 'singlequdit', run_time_basis: 'none', result_bytes: 60 });
       const table = (await qspool(good)).stdout;
       expect(table).to.match(/run time\s*│?\s*unknown \(no finished jobs to learn from: 0 job\(s\)\)/);
       expect(table).to.include('Nothing was queued');
