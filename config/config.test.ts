@@ -49,7 +49,7 @@ describe('configuration', () => {
   it('bounds a backend\'s own work limit as it bounds the global one (a 30-day time limit overflowed the spooler\'s timer)', () => {
     for (const [bound, ok, tooLow, tooHigh] of [
       ['QSPOOL_JOB_TIME_LIMIT_S', '604800', '0', '604801'],
-      ['QSPOOL_MAX_RESULT_BYTES', '1024', '1023', undefined],
+      ['QSPOOL_MAX_RESULT_BYTES', '134217728', '1023', '134217729'],
       ['QSPOOL_MAX_SAMPLES', '1', '0', undefined],
     ] as const) {
       expect(backendBound(loadConfig({ [`${bound}_QUBIT`]: ok }), bound, 'qubit'), `${bound}_QUBIT=${ok}`).to.equal(Number(ok));
@@ -60,6 +60,8 @@ describe('configuration', () => {
       }
     }
     expect(() => loadConfig({ QSPOOL_JOB_TIME_LIMIT_S_QUBIT: '2592000' })).to.throw(ConfigError, 'QSPOOL_JOB_TIME_LIMIT_S_QUBIT must be an integer from 1 to 604800, not 2592000');
+    // a result bound past what one JSON string can hold (2^29 − 24 characters) passed, and its results could not be written
+    expect(() => loadConfig({ QSPOOL_MAX_RESULT_BYTES: String(2 ** 30) })).to.throw(ConfigError, 'QSPOOL_MAX_RESULT_BYTES must be an integer from 1024 to 134217728');
   });
 
   it('names what every numeric variable accepts when it refuses a value, huge ones included (read inexactly, or as Infinity, before)', () => {

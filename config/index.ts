@@ -19,7 +19,9 @@ export type BackendBound = 'QSPOOL_JOB_TIME_LIMIT_S' | 'QSPOOL_MAX_SAMPLES' | 'Q
 /** The range of each work bound, for the global variable and a backend's own alike. */
 const BOUND_RANGE = {
   QSPOOL_MAX_SAMPLES: { type: 'integer', minimum: 1 },
-  QSPOOL_MAX_RESULT_BYTES: { type: 'integer', minimum: 1024 },
+  // 128 MiB: a result is one JSON text (and an external runtime may print twice the bound), while a V8 string ends
+  // at 2^29 − 24 characters; a larger bound let through results that could not be written.
+  QSPOOL_MAX_RESULT_BYTES: { type: 'integer', minimum: 1024, maximum: 134_217_728 },
   // 7 days: a longer time limit would overflow the spooler's timer (Node fires a timeout over 2^31 − 1 ms at once).
   QSPOOL_JOB_TIME_LIMIT_S: { type: 'integer', minimum: 1, maximum: 604_800 },
 } as const;
