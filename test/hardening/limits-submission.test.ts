@@ -45,6 +45,12 @@ describe('work bounds at submission (issue 17, item 3)', function () {
     expect(error.details[0]).to.deep.include({ rule: 'max_result_bytes', limit: 67_108_864, value: 88_000_000 });
   });
 
+  it('refuses one wire measured 9,999 times at 10⁶ shots by max_result_bytes (its memory would be 20 GB)', async () => {
+    const error = await refusal('singlequdit', { experiment_0: experiment(Array.from({ length: 9_999 }, () => ['measure', [0], []]), 1_000_000) });
+    expect(error.code).to.equal('work_limit_exceeded');
+    expect(error.details[0]).to.deep.include({ rule: 'max_result_bytes', limit: 67_108_864, value: 1_000_000 * (9_999 * 4 + 2) });
+  });
+
   it('refuses at submission a Hamiltonian over the non-zero bound the simulator would refuse later', async () => {
     // 21⁵ amplitudes fit max_hilbert_dimension; multiqudit_full over all five wires stores ~7·10⁷ entries.
     const loads = [0, 1, 2, 3, 4].map((w) => ['load', [w], [20]]);
