@@ -83,7 +83,8 @@ export const BYTES_PER_SHOT = 2;
  */
 export function outcomesPerShot(experiment: ExperimentShape): number {
   if (!Array.isArray(experiment.instructions)) return experiment.num_wires;
-  const measures = experiment.instructions.reduce((count, [name]) => (name === 'measure' ? count + 1 : count), 0);
+  // another lab's job schema may shape its instructions otherwise: only a qlued `["measure", …]` counts
+  const measures = experiment.instructions.reduce((count, instruction: unknown) => (Array.isArray(instruction) && instruction[0] === 'measure' ? count + 1 : count), 0);
   return Math.max(experiment.num_wires, measures);
 }
 

@@ -32,8 +32,11 @@ describe('result size bound and repeated measures', () => {
     });
   }
 
-  it('still counts every wire when fewer are measured', () => {
+  it('still counts every wire when fewer are measured, and instructions of other shapes as none', () => {
     expect(estimatedResultBytes([{ instructions: measures(1), shots: 10, num_wires: 5 }])).to.equal(10 * (5 * 4 + 2));
+    // a backend another lab publishes may take instructions as objects or numbers: they are sized, never a 500
+    const foreign = [{ name: 'measure', wires: [0] }, 7, null, 'measure'] as unknown as [string, number[], number[]][];
+    expect(estimatedResultBytes([{ instructions: foreign, shots: 10, num_wires: 2 }])).to.equal(10 * (2 * 4 + 2));
   });
 
   for (const name of ['singlequdit', 'multiqudit']) {
