@@ -31,6 +31,12 @@ const ABANDONED_MS = 30_000;
  * store, retries): a retry taking it over would enqueue the same job id beside it.
  */
 const RENEW_EVERY_MS = ABANDONED_MS / 3;
+/**
+ * How long a request whose key another live request holds waits for that one's job before answering 409: a client
+ * that sends one submission from several threads at once (a retry racing its original) gets the job from each.
+ */
+const WAIT_FOR_HOLDER_MS = 5_000;
+const WAIT_STEP_MS = 20;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -46,13 +52,15 @@ const sortedMembers = (_key: string, value: unknown) =>
 
 export class IdempotencyStore {
   private readonly renewEveryMs: number;
+  private readonly waitForHolderMs: number;
 
   constructor(
     private readonly storage: StorageProvider,
     private readonly now: () => number = Date.now,
-    options: { renewEveryMs?: number } = {},
+    options: { renewEveryMs?: number; waitForHolderMs?: number } = {},
   ) {
     this.renewEveryMs = options.renewEveryMs ?? RENEW_EVERY_MS;
+    this.waitForHolderMs = options.waitForHolderMs ?? WAIT_FOR_HOLDER_MS;
   }
 
   /**
@@ -69,6 +77,8 @@ export class IdempotencyStore {
     const namespace = idempotencyNamespace(username);
     const docKey = sha256(key);
     const fingerprint = sha256(JSON.stringify(request, sortedMembers));
+    // Real time, not `now`: the wait is spent on real timers, whatever clock judges expiry.
+    const waitUntil = Date.now() + this.waitForHolderMs;
     for (;;) {
       const existing = await this.storage.get<IdempotencyRecord>(namespace, docKey);
       const expired = existing && this.now() - Date.parse(existing.value.createdAt) > RETENTION_MS;
@@ -87,6 +97,11 @@ export class IdempotencyStore {
       if (job) return { job, replayed: true };
       if (value.done) throw new NotFoundError(`The job created with this Idempotency-Key (${value.jobId}) was deleted`);
       if (this.now() - Date.parse(value.createdAt) < ABANDONED_MS) {
+        // Read again after a step: the holder's job, or its key freed by a failure (this request then takes it).
+        if (Date.now() < waitUntil) {
+          await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+          continue;
+        }
         throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', 'idempotency_in_progress');
       }
       const takeover = { ...value, createdAt: new Date(this.now()).toISOString() };

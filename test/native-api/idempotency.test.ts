@@ -1,5 +1,6 @@
 // The idempotency store on its own, with a clock under test control: a request that died between reserving its key
-// and enqueueing is completed by a later replay under the reserved id; a live one is waited for; old keys expire.
+// and enqueueing is completed by a later replay under the reserved id; a live one is waited for, then answered 409;
+// old keys expire.
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ describe('idempotent submission (IdempotencyStore)', () => {
     storage = new LocalProvider({ root, fsync: false });
     lifecycle = new JobLifecycle(storage);
     clock = Date.now();
-    store = new IdempotencyStore(storage, () => clock);
+    // A short wait for a live holder: these tests hold the key on purpose and check the 409 that follows the wait.
+    store = new IdempotencyStore(storage, () => clock, { waitForHolderMs: 100 });
   });
   afterEach(async () => {
     await storage.close();
@@ -84,7 +86,7 @@ describe('idempotent submission (IdempotencyStore)', () => {
 
   it('keeps renewing the reservation of a request still enqueueing, so a retry waits for it instead of taking it over', async () => {
     // A slow store: the enqueue outlasts ABANDONED_MS. Renewals every 20 ms here (ABANDONED_MS / 3 by default).
-    const renewing = new IdempotencyStore(storage, () => clock, { renewEveryMs: 20 });
+    const renewing = new IdempotencyStore(storage, () => clock, { renewEveryMs: 20, waitForHolderMs: 100 });
     let finishSlow: (() => void) | undefined;
     let reserved = '';
     const slow = renewing.run('alice', 'slow', { n: 1 }, (id) => {

@@ -107,7 +107,7 @@ export function backendOperations(deps: NativeDeps): Operation[] {
         403: { description: 'The priority is above the caller\'s max_priority.', schema: errorBody },
         404: { description: 'No such backend (or the job made with this Idempotency-Key was deleted since).', schema: errorBody },
         409: {
-          description: 'The backend\'s storage provider was deactivated (provider_inactive), or the Idempotency-Key was used for another request, or that request is still running.',
+          description: 'The backend\'s storage provider was deactivated (provider_inactive), or the Idempotency-Key was used for another request, or that request is still running 5 s later (idempotency_in_progress; until then a repeat waits for its job).',
           schema: errorBody,
         },
         422: {
