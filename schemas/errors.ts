@@ -42,8 +42,8 @@ export class NotFoundError extends QspoolError {
 
 /** A create-only write found the key taken, or a compare-and-swap saw another version. */
 export class ConflictError extends QspoolError {
-  constructor(message = 'Conflict', code = 'conflict') {
-    super(code, 409, message);
+  constructor(message = 'Conflict', code = 'conflict', details?: unknown) {
+    super(code, 409, message, details);
   }
 }
 

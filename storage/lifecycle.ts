@@ -362,7 +362,8 @@ export class JobLifecycle {
     const found = await this.find(backend, id);
     if (!found) throw new NotFoundError(`Job ${id} not found`);
     if (FINAL_STATES.includes(found.value.state)) {
-      throw new ConflictError(`Job ${id} has already finished (${found.value.state})`, 'job_finished');
+      // The state in details too: a repeated cancel (a client's retry) tells "already CANCELLED" from DONE without parsing.
+      throw new ConflictError(`Job ${id} has already finished (${found.value.state})`, 'job_finished', { status: found.value.state });
     }
   }
 

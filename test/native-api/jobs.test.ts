@@ -195,7 +195,7 @@ describe('native API: backends and jobs', function () {
     await h.lifecycle.acknowledgeCancel(renewed);
     for (const id of [queued, running]) {
       const again = await h.call('POST', `/jobs/${id}/cancel`, { token: alice });
-      expect([again.status, errorOf(again).code]).to.deep.equal([409, 'job_finished']);
+      expect([again.status, errorOf(again).code, errorOf(again).details]).to.deep.equal([409, 'job_finished', { status: 'CANCELLED' }]);
     }
     const failed = await h.call('GET', `/jobs/${running}/result`, { token: alice });
     expect(errorOf(failed).details).to.deep.equal({ status: 'CANCELLED', error_message: null });

@@ -135,7 +135,7 @@ export function jobOperations(deps: NativeDeps): Operation[] {
         200: { description: 'Cancelled.', schema: jobDocument },
         202: { description: 'Running; cancel requested.', schema: jobDocument },
         404: notFound,
-        409: { description: 'The job has already finished.', schema: errorBody },
+        409: { description: 'The job has already finished (job_finished; details.status says how: CANCELLED for a repeated cancel).', schema: errorBody },
       },
       async handle(ctx, { user, params }) {
         const record = await visibleJob(user, params.id!);
