@@ -1,11 +1,12 @@
 // A lab user's parameter sweep while two spooler processes claim and finish its jobs: submissions from four threads,
 // status polls (native and qlued v2), result reads, list pages under every filter, cancels and deletes, all at once,
-// and the caller's event stream followed over a link that drops every few events. What the client sees must agree:
-// no job goes back, a job listed or polled DONE has its result, pages neither repeat nor skip a job that stood still,
+// the caller's event stream followed over a link that drops every few events, and a webhook. What the client sees
+// must agree: no job goes back, a job listed or polled DONE has its result, pages neither repeat nor skip a job that stood still,
 // cancel answers come true, and the events arrive once each, in each job's order, ending in the job's final state.
 import { expect } from 'chai';
 import type { JobState } from '../../storage/records.ts';
 import { GOOD_JOB, startHarness, type Answer, type Harness } from '../native-api/harness.ts';
+import { startReceiver, type Receiver } from '../notifications/support.ts';
 import { followEvents } from '../support/event-follower.ts';
 import { spawnQspool, type QspoolProcess } from '../support/qspool-process.ts';
 import { SweepObserver } from '../support/sweep-observer.ts';
@@ -32,10 +33,14 @@ describe('a sweep\'s view of its jobs while spoolers run them', function () {
   let h: Harness;
   let token: string;
   const spoolers: QspoolProcess[] = [];
+  let receiver: Receiver;
 
   before(async () => {
-    h = await startHarness({ QSPOOL_MAX_QUEUED_PER_USER: 1000, QSPOOL_NOTIFY_POLL_MS: 50 });
+    h = await startHarness({ QSPOOL_MAX_QUEUED_PER_USER: 1000, QSPOOL_NOTIFY_POLL_MS: 50, QSPOOL_WEBHOOK_ALLOW_PRIVATE: true });
     token = await h.user('ada');
+    receiver = await startReceiver();
+    const hook = await h.call('POST', '/webhooks', { token, body: { url: receiver.url } });
+    expect(hook.status, hook.text).to.equal(201);
     for (let n = 0; n < 2; n += 1) {
       spoolers.push(spawnQspool(['spooler', '--backend', 'singlequdit', '--storage', h.dataDir], { QSPOOL_FSYNC: 'false', QSPOOL_POLL_MS: '20', LOG_LEVEL: 'info' }));
     }
@@ -45,6 +50,7 @@ describe('a sweep\'s view of its jobs while spoolers run them', function () {
   after(async () => {
     for (const spooler of spoolers) spooler.kill();
     await h.stop();
+    await receiver.close();
   });
 
   it('shows every reader the same, forward-only story of every job', async () => {
@@ -139,6 +145,10 @@ describe('a sweep\'s view of its jobs while spoolers run them', function () {
         await pass('&status=DONE', finished('DONE'));
         await pass('&status=CANCELLED,ERROR', new Set([...finished('CANCELLED'), ...finished('ERROR')]));
         await pass('&status=QUEUED,RUNNING', new Set());
+        // From the creation of a job a third of the way in: that job and every later one (inclusive, to the millisecond).
+        const from = standing[Math.floor(standing.length / 3)];
+        const created = from && ((await call('GET', `/jobs/${from.id}`)).body as { created_at?: string }).created_at;
+        if (from && created) await pass(`&created_after=${encodeURIComponent(created)}`, new Set(standing.filter((job) => job.id >= from.id).map((job) => job.id)));
       }
     };
 
@@ -189,15 +199,22 @@ describe('a sweep\'s view of its jobs while spoolers run them', function () {
       cursor = body.next_cursor;
     }
     const last = new Map<string, JobState>();
+    const hooked = new Map<string, { seq: number; status: JobState }>();
     await eventually(async () => {
       for (const event of events.events) last.set(event.jobId, event.state);
-      return submitted.every((job) => deleted.has(job.id) || FINAL.includes(last.get(job.id) ?? 'QUEUED')) ? true : undefined;
+      // Webhooks come at least once and may come out of order (a retry): the one with the highest seq is the job's latest.
+      for (const { body } of receiver.requests) {
+        const { data } = JSON.parse(body) as { data: { job_id: string; seq: number; status: JobState } };
+        if ((hooked.get(data.job_id)?.seq ?? 0) < data.seq) hooked.set(data.job_id, data);
+      }
+      const heard = (job: Summary) => FINAL.includes(last.get(job.id) ?? 'QUEUED') && FINAL.includes(hooked.get(job.id)?.status ?? 'QUEUED');
+      return submitted.every((job) => deleted.has(job.id) || heard(job)) ? true : undefined;
     }, 20_000, 100);
     await events.stop();
     for (const job of submitted.filter((candidate) => !deleted.has(candidate.id))) {
       const detail = (await call('GET', `/jobs/${job.id}`)).body as Summary;
       const v2 = (await request(`${h.url}/api/v2/singlequdit/get_job_status?job_id=${job.id}&token=${token}`)).body as { status: JobState };
-      const states = { detail: detail.status, list: listed.get(job.id), v2: v2.status, events: last.get(job.id) };
+      const states = { detail: detail.status, list: listed.get(job.id), v2: v2.status, events: last.get(job.id), webhooks: hooked.get(job.id)?.status };
       if (new Set(Object.values(states)).size !== 1) problems.push(`${job.id}: ends ${JSON.stringify(states)}`);
       const cancel = cancels.get(job.id);
       if (cancel) problems.push(...cancelProblems(job.id, detail.status, cancel.first, cancel.second));
