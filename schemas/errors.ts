@@ -35,8 +35,8 @@ export class InvalidKeyError extends QspoolError {
 
 /** The addressed document does not exist (or the caller may not know it exists). */
 export class NotFoundError extends QspoolError {
-  constructor(message = 'Not found') {
-    super('not_found', 404, message);
+  constructor(message = 'Not found', code = 'not_found', details?: unknown) {
+    super(code, 404, message, details);
   }
 }
 

@@ -95,7 +95,10 @@ export class IdempotencyStore {
       }
       const job = await find(value.jobId);
       if (job) return { job, replayed: true };
-      if (value.done) throw new NotFoundError(`The job created with this Idempotency-Key (${value.jobId}) was deleted`);
+      if (value.done) {
+        // Its own code: a client must tell "your job is gone, and the key stays spent" from "no such backend".
+        throw new NotFoundError(`The job created with this Idempotency-Key (${value.jobId}) was deleted`, 'idempotency_job_deleted', { job_id: value.jobId });
+      }
       if (this.now() - Date.parse(value.createdAt) < ABANDONED_MS) {
         // Read again after a step: the holder's job, or its key freed by a failure (this request then takes it).
         if (Date.now() < waitUntil) {

@@ -38,15 +38,15 @@ describe('native API: one Idempotency-Key from many threads at once', function (
     expect([1, 7]).to.include(refused.length);
   });
 
-  it('answers 404 to the key of a job deleted since, and makes no second job', async () => {
+  it('answers 404 idempotency_job_deleted, naming the job, to the key of a job deleted since, and makes no second job', async () => {
     const first = await submit('deleted', { payload: GOOD_JOB });
     const id = (first.body as { id: string }).id;
     expect((await s.h.call('DELETE', `/jobs/${id}`, { token: s.token })).status).to.equal(204);
     const before = await listed();
     const again = await submit('deleted', { payload: GOOD_JOB });
-    expect([again.status, (again.body as { error: { code: string; message: string } }).error.message]).to.deep.equal([
+    expect([again.status, (again.body as { error: unknown }).error]).to.deep.equal([
       404,
-      `The job created with this Idempotency-Key (${id}) was deleted`,
+      { code: 'idempotency_job_deleted', message: `The job created with this Idempotency-Key (${id}) was deleted`, details: { job_id: id } },
     ]);
     expect(await listed()).to.deep.equal(before);
   });

@@ -105,7 +105,7 @@ export function backendOperations(deps: NativeDeps): Operation[] {
         201: { description: 'Queued.', schema: jobDocument, headers: { Location: 'The job\'s URL.' } },
         200: { description: 'A replay of an earlier request with the same Idempotency-Key.', schema: jobDocument, headers: { 'Idempotent-Replayed': 'true' } },
         403: { description: 'The priority is above the caller\'s max_priority.', schema: errorBody },
-        404: { description: 'No such backend (or the job made with this Idempotency-Key was deleted since).', schema: errorBody },
+        404: { description: 'No such backend, or the job made with this Idempotency-Key was deleted since (idempotency_job_deleted, details.job_id names it; the key is not used again until it expires).', schema: errorBody },
         409: {
           description: 'The backend\'s storage provider was deactivated (provider_inactive), or the Idempotency-Key was used for another request, or that request is still running 5 s later (idempotency_in_progress; until then a repeat waits for its job).',
           schema: errorBody,
