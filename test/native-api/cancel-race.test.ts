@@ -63,6 +63,31 @@ describe('native API: cancel racing with claims', function () {
     expect(answers.some((a) => a.status === 202), 'some claims won').to.equal(true);
   });
 
+  it('answers 200 with the job CANCELLED when its spooler ends it between the flag and the answer', async () => {
+    const { id } = await h.lifecycle.enqueue({ backend: 'singlequdit', owner: 'alice', payload: GOOD_JOB });
+    const claim = (await h.lifecycle.claim('singlequdit', 'spooler-0'))!;
+    expect(claim.record.id).to.equal(id);
+    // The spooler's next check comes right after the transaction that flags the job commits, before the server reads
+    // the job back for its answer.
+    const transaction = h.storage.transaction.bind(h.storage);
+    let acknowledged = false;
+    h.storage.transaction = async (work, options) => {
+      const outcome = await transaction(work, options);
+      if (outcome === 'RUNNING' && !acknowledged) {
+        acknowledged = true;
+        await h.lifecycle.acknowledgeCancel(await h.lifecycle.renew(claim));
+      }
+      return outcome;
+    };
+    try {
+      const answer = await h.call('POST', `/jobs/${id}/cancel`, { token });
+      expect(acknowledged).to.equal(true);
+      expect([answer.status, (answer.body as { status: string }).status]).to.deep.equal([200, 'CANCELLED']);
+    } finally {
+      h.storage.transaction = transaction;
+    }
+  });
+
   it('stops a job running on a real spooler at its next check', async () => {
     await h.startSpoolers();
     // About 25 s of work in 25 ms experiments: the spooler looks for a cancel between any two of them.

@@ -127,7 +127,9 @@ export function jobOperations(deps: NativeDeps): Operation[] {
       path: '/jobs/{id}/cancel',
       operationId: 'cancelJob',
       summary: 'Cancel a job',
-      description: 'A queued job is cancelled at once (200). A running job is flagged and its spooler stops at its next check (202).',
+      description:
+        'A queued job is cancelled at once (200). A running job is flagged and its spooler stops at its next check (202); ' +
+        'one that ended CANCELLED by the time of the answer answers 200, and one that finished first ends DONE or ERROR.',
       tag: 'Jobs',
       auth: 'required',
       params: jobIdParam,
@@ -142,7 +144,8 @@ export function jobOperations(deps: NativeDeps): Operation[] {
         const state = await jobs.cancel(record);
         ctx.state.log.info({ jobId: record.id, user: user.username, state }, 'job cancel');
         const updated = (await jobs.byId(user, record.id)) ?? record;
-        ctx.status = state === 'CANCELLED' ? 200 : 202;
+        // The status follows the job answered: a running job whose spooler saw the flag at once is CANCELLED already.
+        ctx.status = state === 'CANCELLED' || updated.state === 'CANCELLED' ? 200 : 202;
         ctx.body = jobDetail(updated, null);
       },
     }),
