@@ -32,8 +32,8 @@ const ABANDONED_MS = 30_000;
  */
 const RENEW_EVERY_MS = ABANDONED_MS / 3;
 /**
- * How long a request whose key another live request holds waits for that one's job before answering 409: a client
- * that sends one submission from several threads at once (a retry racing its original) gets the job from each.
+ * How long a request whose key another request reserved this recently waits for that one's job before answering 409:
+ * a client that sends one submission from several threads at once (a retry racing its original) gets the job from each.
  */
 const WAIT_FOR_HOLDER_MS = 5_000;
 const WAIT_STEP_MS = 20;
@@ -100,8 +100,9 @@ export class IdempotencyStore {
         throw new NotFoundError(`The job created with this Idempotency-Key (${value.jobId}) was deleted`, 'idempotency_job_deleted', { job_id: value.jobId });
       }
       if (this.now() - Date.parse(value.createdAt) < ABANDONED_MS) {
-        // Read again after a step: the holder's job, or its key freed by a failure (this request then takes it).
-        if (Date.now() < waitUntil) {
+        // Read again after a step: the holder's job, or its key freed by a failure (this request then takes it). Only
+        // for a young reservation: an older one is more likely a dead server's, which no wait here would outlast.
+        if (Date.now() < waitUntil && this.now() - Date.parse(value.createdAt) < this.waitForHolderMs) {
           await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
           continue;
         }

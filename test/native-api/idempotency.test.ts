@@ -52,6 +52,17 @@ describe('idempotent submission (IdempotencyStore)', () => {
     expect([again.replayed, again.job.id]).to.deep.equal([true, reserved]);
   });
 
+  it('answers 409 at once to a key reserved seconds ago and never finished (a dead server\'s), without waiting for it', async () => {
+    const waiting = new IdempotencyStore(storage, () => clock);
+    void waiting.run('alice', 'dead', { n: 1 }, () => new Promise<JobRecord>(() => undefined), find);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clock += 6_000;
+    const started = Date.now();
+    const answer = await waiting.run('alice', 'dead', { n: 1 }, create, find).catch((error: unknown) => error);
+    expect(answer).to.be.instanceOf(ConflictError).with.property('code', 'idempotency_in_progress');
+    expect(Date.now() - started).to.be.below(1000);
+  });
+
   it('keeps the key of a request that took over a slow one when the slow one then fails, and answers it with that job', async () => {
     // The first request is still enqueueing past ABANDONED_MS (a slow store); a retry takes its reservation over.
     const failures: ((error: unknown) => void)[] = [];
