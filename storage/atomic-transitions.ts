@@ -5,7 +5,7 @@
 // serialised by the store, never retry on each other's job, and exactly one of them gets it.
 import type { Transaction } from './contract.ts';
 import { LeaseLostError } from '../schemas/errors.ts';
-import { newJobId } from './keys.ts';
+import { idAbove, isJobId, newJobId } from './keys.ts';
 import { type JobEvent, type JobRecord, type StatusRecord, jobEventOf, ns } from './records.ts';
 
 /** The qlued status dict of a record, plus what the server needs to answer without the job. */
@@ -31,10 +31,20 @@ export function eventOf(record: JobRecord, recordedAt: string): JobEvent {
   };
 }
 
+/**
+ * The outbox key of an event committed now: the clock's id, or one just above the outbox's latest key when that sorts
+ * after it (another process's, taken in the same millisecond, or a clock that ran ahead). The transaction holds the
+ * store's write lock, so keys follow commit order: a stream resumed after a key misses no change committed later.
+ */
+function nextEventKey(tx: Transaction): string {
+  const fresh = newJobId();
+  const latest = tx.lastKey(ns.events);
+  return latest !== undefined && isJobId(latest) && latest >= fresh ? idAbove(latest) : fresh;
+}
+
 /** Writes the status projection and appends the event of the transition that produced `record`. */
 export function writeProjections(tx: Transaction, record: JobRecord, recordedAt: string): void {
-  // Keyed by the wall clock at append time: the outbox lists in recording order.
-  tx.put(ns.events, newJobId(), eventOf(record, recordedAt), { ifAbsent: true });
+  tx.put(ns.events, nextEventKey(tx), eventOf(record, recordedAt), { ifAbsent: true });
   tx.put(ns.status(record.backend), record.id, statusOf(record));
 }
 

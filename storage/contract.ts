@@ -28,6 +28,8 @@ export interface MoveOptions {
 export interface Transaction {
   get<T = unknown>(namespace: string, key: string): StoredDocument<T> | undefined;
   list(namespace: string, options?: ListOptions): string[];
+  /** The greatest key in the namespace as this transaction sees it, its own writes included. */
+  lastKey(namespace: string): string | undefined;
   put(namespace: string, key: string, value: unknown, options?: { ifAbsent?: boolean }): string;
   replace(namespace: string, key: string, value: unknown, expectedVersion: string): string;
   move(from: string, to: string, key: string, options?: MoveOptions): string;

@@ -62,6 +62,11 @@ export function newJobId(now = Date.now()): string {
   );
 }
 
+/** A fresh id that sorts after `floor`, another id: the floor's clock and sequence part plus one, then random. */
+export function idAbove(floor: string): string {
+  return (BigInt(`0x${floor.slice(0, 16)}`) + 1n).toString(16).padStart(16, '0') + randomHex8();
+}
+
 // Random bytes drawn a few kilobytes at a time: asking the kernel for 4 bytes per id was a visible share of a busy
 // server's time (several ids per submission).
 const POOL_BYTES = 4096;

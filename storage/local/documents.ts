@@ -36,6 +36,7 @@ export class Documents implements Transaction {
   private readonly selectOne: Database.Statement<[string, string], Row>;
   private readonly selectIfChanged: Database.Statement<[string, string, string], { version: string; value: string | null }>;
   private readonly selectKeys: Database.Statement<[string, string, number], { key: string }>;
+  private readonly selectLastKey: Database.Statement<[string], { key: string }>;
   private readonly insert: Database.Statement<[string, string, string, string]>;
   private readonly upsert: Database.Statement<[string, string, string, string]>;
   private readonly swap: Database.Statement<[string, string, string, string, string]>;
@@ -46,6 +47,7 @@ export class Documents implements Transaction {
     // The value is copied out of the database only when the caller's copy is out of date.
     this.selectIfChanged = db.prepare('SELECT version, IIF(version = ?, NULL, value) AS value FROM documents WHERE namespace = ? AND key = ?');
     this.selectKeys = db.prepare('SELECT key FROM documents WHERE namespace = ? AND key > ? ORDER BY key LIMIT ?');
+    this.selectLastKey = db.prepare('SELECT key FROM documents WHERE namespace = ? ORDER BY key DESC LIMIT 1');
     this.insert = db.prepare('INSERT INTO documents (namespace, key, version, value) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
     this.upsert = db.prepare(
       'INSERT INTO documents (namespace, key, version, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET version = excluded.version, value = excluded.value',
@@ -72,6 +74,11 @@ export class Documents implements Transaction {
     if (options.after !== undefined) assertKey(options.after);
     const limit = Math.max(1, Math.min(options.limit ?? 1000, MAX_LIST_LIMIT));
     return this.selectKeys.all(namespace, options.after ?? '', limit).map((row) => row.key);
+  }
+
+  lastKey(namespace: string): string | undefined {
+    assertNamespace(namespace);
+    return this.selectLastKey.get(namespace)?.key;
   }
 
   put(namespace: string, key: string, value: unknown, options: { ifAbsent?: boolean } = {}): string {
