@@ -1,18 +1,11 @@
 // AJV validators, compiled once, and the translation of AJV errors into messages that name the experiment,
 // the instruction and the rule ("experiment_0, instruction 2 (rlx): parameter omega must be less than or equal to 6.28…").
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { backendConfigSchema, type BackendConfig } from './backend-config.ts';
 import type { Job } from './job.ts';
 import { linearRegExp } from './linear-regexp.ts';
-import { resultSchema, type Result } from './result.ts';
-import { statusSchema, type StatusDict } from './status.ts';
 
 // verbose: errors carry their parent schema, whose `title` names the parameter that broke a rule.
 export const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-
-export const validateStatus = ajv.compile<StatusDict>(statusSchema);
-export const validateResult = ajv.compile<Result>(resultSchema);
-export const validateBackendConfig = ajv.compile<BackendConfig>(backendConfigSchema);
 
 /** Job schemas are written by labs, so their patterns run on a linear-time engine (linear-regexp.ts). */
 const jobAjv = new Ajv({ allErrors: true, strict: false, verbose: true, code: { regExp: linearRegExp } });

@@ -96,19 +96,6 @@ function notUtf8(charset: string): QspoolError {
   return new UnparseableBodyError('The request body is not valid UTF-8');
 }
 
-/** Nesting depth of a parsed JSON value, without recursion (so hostile input cannot blow the stack). */
-export function jsonDepth(value: unknown): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (item === null || typeof item !== 'object') continue;
-    deepest = Math.max(deepest, depth);
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
-  }
-  return deepest;
-}
-
 /** Parses JSON text under the depth limit; throws UnparseableBodyError with the given message otherwise. */
 export function parseJsonText(text: string, maxDepth: number, message?: string): unknown {
   // JSON.parse itself recurses; refuse absurd nesting before handing it over.
