@@ -3,7 +3,7 @@
 import type { StoredDocument, Transaction } from './contract.ts';
 import { writeProjections } from './atomic-transitions.ts';
 import { assertKey } from './keys.ts';
-import type { ClaimedJob } from './lifecycle.ts';
+import type { ClaimedJob } from './lifecycle-types.ts';
 import { type JobRecord, type JobState, ns, placeOf, stateNamespace } from './records.ts';
 import { giveBack, jobIdOf, nextEntry, scheduleNs, taken, unschedule } from './schedule.ts';
 import { promoteDue, requeueIn, undefer } from './deferral.ts';

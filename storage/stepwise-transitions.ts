@@ -5,7 +5,7 @@
 import type { StorageProvider, StoredDocument } from './contract.ts';
 import { LeaseLostError } from '../schemas/errors.ts';
 import type { JobTransitions } from './job-transitions.ts';
-import type { ClaimedJob } from './lifecycle.ts';
+import type { ClaimedJob } from './lifecycle-types.ts';
 import { type JobRecord, type JobState, ns, placeOf, stateNamespace } from './records.ts';
 import { type AttemptFailure, isDue } from './retries.ts';
 import type { RetryPolicy } from '../schemas/retry-policy.ts';

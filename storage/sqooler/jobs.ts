@@ -5,7 +5,7 @@
 // cancel, and purge only once a job is done.
 import { ConflictError, InvalidKeyError, NotFoundError } from '../../schemas/errors.ts';
 import type { StoredDocument } from '../contract.ts';
-import type { EnqueueRequest } from '../lifecycle.ts';
+import type { EnqueueRequest } from '../lifecycle-types.ts';
 import { assertKey, isJobId, newJobId } from '../keys.ts';
 import { type JobIndexEntry, type JobRecord, type JobState, type StatusRecord, ns } from '../records.ts';
 import { indexKey, sqoolerIndexEntry } from './index-entry.ts';
