@@ -4,95 +4,20 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../config/logger.ts';
 import type { BackendConfig } from '../schemas/backend-config.ts';
-import { InvalidJobError, LeaseLostError, QspoolError } from '../schemas/errors.ts';
-import type { ClaimedJob, JobLifecycle } from '../storage/lifecycle.ts';
-import { ns, type HeartbeatRecord, type JobRecord } from '../storage/records.ts';
+import { ns, type HeartbeatRecord } from '../storage/records.ts';
 import type { Experiment } from '../schemas/job.ts';
 import { publishedConfig, type BackendDefinition, type RunContext } from './backend.ts';
 import { executeJob } from './execute.ts';
-import { ExperimentThread, ThreadUnavailableError, type BackendLocator } from './experiment-thread.ts';
-import type { Signer } from './signing/keys.ts';
+import { ExperimentThread, ThreadUnavailableError } from './experiment-thread.ts';
 import { compiledJobValidator } from '../schemas/validators.ts';
-import type { RetryPolicy } from '../schemas/retry-policy.ts';
 import { RETRY_DEFAULTS } from '../config/index.ts';
-import { attemptFailure } from './failures.ts';
-import type { AttemptFailure } from '../storage/retries.ts';
+import { type AbortReason, type ActiveJob, type Claimed, JobAborted } from './active-job.ts';
+import { JobSettlement } from './job-settlement.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
+import type { SpoolerLifecycle, SpoolerOptions } from './spooler-options.ts';
+import { backoff, retryUnavailable } from './storage-retry.ts';
 
-/** The lifecycle calls a spooler makes: JobLifecycle, or SqoolerLifecycle on a sqooler-layout provider. */
-export type SpoolerLifecycle = Pick<
-  JobLifecycle,
-  'storage' | 'leaseMs' | 'claim' | 'renew' | 'note' | 'completeAndClaim' | 'fail' | 'failAttempt' | 'acknowledgeCancel' | 'release' | 'requeueExpired'
->;
-
-export interface SpoolerOptions {
-  lifecycle: SpoolerLifecycle;
-  backend: BackendDefinition;
-  providerName: string;
-  logger: Logger;
-  /**
-   * Idle poll interval; storage that can notify (local) wakes the spooler sooner. Expired leases are also looked
-   * for this often, which bounds how long a dead spooler's job waits: lease + one poll interval.
-   */
-  pollMs?: number;
-  heartbeatMs?: number;
-  /** How long SIGTERM waits for the current job before handing it back to the queue. */
-  shutdownGraceMs?: number;
-  maxInstructions?: number;
-  maxHilbertDimension?: number;
-  /** Work bounds published in the config (defaults: config/ WORK_BOUND_DEFAULTS); the time limit is enforced here. */
-  maxSamples?: number;
-  maxResultBytes?: number;
-  timeLimitS?: number;
-  /**
-   * Run experiments in a worker thread that loads the backend from here (production). Without it they run on this
-   * thread, where a synchronous experiment longer than the lease starves renewals and loses the job.
-   */
-  isolate?: BackendLocator;
-  /** Signs the published config and every result (detached JWS, see spooler/signing/). */
-  signer?: Signer;
-  /** Which failed attempts run again and when, published as the config's `retry` (default: config/ RETRY_DEFAULTS). */
-  retry?: RetryPolicy;
-}
-
-/** The job being run, shared with its renewal timer; `active` turns false once the job is settled. */
-interface ActiveJob {
-  claim: ClaimedJob;
-  active: boolean;
-  /** Aborted with the JobAborted reason; stops work that cannot call checkpoint (an external runtime). */
-  aborted: AbortController;
-  /**
-   * When the write that last set the lease's expiry was asked for (performance.now(): monotonic, unlike the wall clock
-   * an NTP step moves), so the lease holds at least until then + lease.
-   */
-  heldSince: number;
-  /** Abandons the job shortly before that lease runs out unrenewed (see holdLease). */
-  lapse?: NodeJS.Timeout;
-  /** Renewals asked for and not answered yet. */
-  renewing: number;
-}
-
-/** A job claimed, and when the claim was asked for (performance.now(); its lease runs from no earlier than that). */
-interface Claimed {
-  claim: ClaimedJob;
-  askedAt: number;
-}
-
-/**
- * The part of the lease a job is abandoned with when no renewal got through: the spooler stops the job then, before
- * another spooler can take the lease over (a thread stops at once, a runtime is sent SIGTERM).
- */
-const LAPSE_MARGIN = 0.1;
-
-/** Exponential backoff with jitter after `failures` failures in a row, so spoolers do not retry in lockstep. */
-function backoff(pollMs: number, failures: number): number {
-  return Math.min(30_000, pollMs * 2 ** failures) * (0.5 + Math.random() / 2);
-}
-
-class JobAborted extends Error {
-  constructor(readonly reason: 'cancelled' | 'lease-lost' | 'shutdown' | 'time-limit') {
-    super(reason);
-  }
-}
+export type { SpoolerLifecycle, SpoolerOptions } from './spooler-options.ts';
 
 export class Spooler {
   readonly id = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
@@ -103,7 +28,7 @@ export class Spooler {
   private readonly heartbeatMs: number;
   private readonly shutdownGraceMs: number;
   private stopping = false;
-  private abortReason: JobAborted['reason'] | undefined;
+  private abortReason: AbortReason | undefined;
   private current: ActiveJob | undefined;
   private wake: (() => void) | undefined;
   /** Storage changed since the current claim started: a job may have arrived after its listing, so do not sleep. */
@@ -117,6 +42,8 @@ export class Spooler {
   private readonly thread: ExperimentThread | undefined;
   /** The last experiment thread could not load the backend: the claim loop waits for one that can. */
   private threadUnavailable = false;
+  private readonly lease: LeaseKeeper;
+  private readonly settlement: JobSettlement;
 
   constructor(private readonly options: SpoolerOptions) {
     this.lifecycle = options.lifecycle;
@@ -136,6 +63,8 @@ export class Spooler {
     };
     this.log = options.logger.child({ spooler: this.id, backend: this.config.display_name });
     this.thread = options.isolate && new ExperimentThread(options.isolate);
+    this.lease = new LeaseKeeper(this.lifecycle, (reason) => this.abort(reason));
+    this.settlement = new JobSettlement(this.lifecycle, this.config, this.thread, this.pollMs);
   }
 
   get backendName(): string {
@@ -259,7 +188,7 @@ export class Spooler {
   }
 
   /** Abandons the current job: stops at the next checkpoint, or at once when experiments run in a thread. */
-  private abort(reason: JobAborted['reason']): void {
+  private abort(reason: AbortReason): void {
     // Losing the lease overrides any other reason: nothing may be published then.
     if (reason === 'lease-lost') this.abortReason = reason;
     else this.abortReason ??= reason;
@@ -287,8 +216,8 @@ export class Spooler {
     const job: ActiveJob = { claim, active: true, aborted: new AbortController(), heldSince: askedAt, renewing: 0 };
     this.current = job;
     this.abortReason = undefined;
-    this.holdLease(job, askedAt, log);
-    const renewal = setInterval(() => void this.renew(job, log), Math.max(50, this.lifecycle.leaseMs / 3));
+    this.lease.hold(job, askedAt, log);
+    const renewal = setInterval(() => void this.lease.renew(job, log), Math.max(50, this.lifecycle.leaseMs / 3));
     // The thread (or runtime process) is stopped at once; work on this thread stops at its next checkpoint.
     const deadline = setTimeout(() => this.abort('time-limit'), this.timeLimitS * 1000);
     try {
@@ -315,24 +244,17 @@ export class Spooler {
       const signature = this.options.signer?.sign(result);
       const done = this.options.backend.runJob ? 'Runtime done.' : 'Simulation done.';
       const completed = await this.complete(job, { result, line: done, ...(signature ? { meta: { signature } } : {}) }, log);
-      this.stopRenewing(job, renewal);
+      this.lease.stop(job, renewal);
       log.info({ event: 'job.done', ms: Date.now() - started }, 'job done');
       return completed;
     } catch (error) {
-      this.stopRenewing(job, renewal);
-      await this.settle(job, error, log);
+      this.lease.stop(job, renewal);
+      await this.settlement.settle(job, error, log);
       return undefined;
     } finally {
       clearTimeout(deadline);
       this.current = undefined;
     }
-  }
-
-  /** The job is settled (or being settled): its renewals and lapse timer stop, and a late renewal leaves it alone. */
-  private stopRenewing(job: ActiveJob, renewal: NodeJS.Timeout): void {
-    clearInterval(renewal);
-    clearTimeout(job.lapse);
-    job.active = false;
   }
 
   /** Publishes the result and takes the next job (retried as whileHeld says). */
@@ -354,69 +276,11 @@ export class Spooler {
    */
   private whileHeld<T>(job: ActiveJob, log: Logger, what: string, write: () => Promise<T>): Promise<T> {
     const since = performance.now();
-    return this.retryUnavailable(log, `could not ${what}; retrying while the lease holds`, write, {
+    return retryUnavailable(log, `could not ${what}; retrying while the lease holds`, write, {
+      pollMs: this.pollMs,
       signal: job.aborted.signal,
       worthIt: () => performance.now() - since <= this.lifecycle.leaseMs,
     });
-  }
-
-  /**
-   * Runs `write` until it succeeds, asking again with backoff while storage answers unavailable (503) and `worthIt`
-   * says another try (after that delay) is; any other failure, or an abort of `signal`, ends it.
-   */
-  private async retryUnavailable<T>(
-    log: Logger,
-    message: string,
-    write: () => Promise<T>,
-    { signal, worthIt }: { signal?: AbortSignal; worthIt: (delay: number) => boolean },
-  ): Promise<T> {
-    for (let failures = 1; ; failures += 1) {
-      try {
-        return await write();
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        const delay = backoff(this.pollMs, failures);
-        if (!(error instanceof QspoolError && error.status === 503) || !worthIt(delay)) throw error;
-        log.warn({ err: error, retryInMs: Math.round(delay) }, message);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, delay);
-          signal?.addEventListener('abort', done, { once: true });
-          function done() {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-          }
-        });
-        if (signal?.aborted) throw signal.reason;
-      }
-    }
-  }
-
-  /**
-   * Arms the job's lapse timer for a lease written after `askedAt`. Renewals that keep failing (this spooler cut off
-   * from the store) would otherwise let the job run on after its lease expired, while another spooler reaps the
-   * lease and runs the job too: it is abandoned instead, as a lost lease, shortly before the lease can run out, by
-   * this process's clock. The reaped attempt then counts as a lease expiry under the retry policy. (Clock skew between
-   * this host and the reaper's is not covered: the reaper compares the expiry this host wrote with its own clock.)
-   */
-  private holdLease(job: ActiveJob, askedAt: number, log: Logger): void {
-    // A slow renewal answered after a later one must not shorten the lease the later one wrote.
-    if (askedAt < job.heldSince) return;
-    job.heldSince = askedAt;
-    clearTimeout(job.lapse);
-    const leaseMs = this.lifecycle.leaseMs;
-    const lapseAt = (part: number): NodeJS.Timeout =>
-      setTimeout(() => {
-        if (!job.active) return;
-        // A renewal merely slow (a loaded store) may still land: it is waited for until the lease itself runs out.
-        if (job.renewing > 0 && part < 1) {
-          job.lapse = lapseAt(1);
-          return;
-        }
-        log.warn({ event: 'job.lease_lapsed', leaseMs }, 'no lease renewal got through; abandoning the job before another spooler takes it');
-        this.abort('lease-lost');
-      }, askedAt + leaseMs * part - performance.now());
-    job.lapse = lapseAt(1 - LAPSE_MARGIN);
   }
 
   get timeLimitS(): number {
@@ -430,90 +294,5 @@ export class Spooler {
     const runExperiment = (name: string, experiment: Experiment, context: RunContext) =>
       thread.run({ name, experiment, jobId: context.jobId, maxHilbertDimension: context.maxHilbertDimension });
     return { ...this.options.backend, runExperiment };
-  }
-
-  private async settle(job: ActiveJob, error: unknown, log: Logger): Promise<void> {
-    const claim = job.claim;
-    if (error instanceof LeaseLostError || (error instanceof JobAborted && error.reason === 'lease-lost')) {
-      log.warn({ event: 'job.lease_lost' }, 'lost the lease; dropping the job without publishing');
-      return;
-    }
-    if (error instanceof JobAborted && error.reason === 'cancelled') {
-      await this.recording(job, log, () => this.lifecycle.acknowledgeCancel(claim));
-      log.info({ event: 'job.cancelled' }, 'job cancelled while running');
-      return;
-    }
-    if (error instanceof JobAborted && error.reason === 'time-limit') {
-      const record = await this.recording(job, log, () => this.failAttempt(claim, { kind: 'timeout', message: `time limit of ${this.timeLimitS} s exceeded` }));
-      log.info({ event: 'job.time_limit', limitS: this.timeLimitS, state: record.state }, 'job stopped at its time limit');
-      // The stopped thread is gone: load the backend into a new one now, not when the next job is claimed.
-      void this.thread?.warm();
-      return;
-    }
-    if (error instanceof JobAborted) {
-      await this.lifecycle.release(claim);
-      log.info({ event: 'job.released' }, 'handed the job back to the queue on shutdown');
-      return;
-    }
-    if (error instanceof ThreadUnavailableError) {
-      // This spooler cannot run any job now: failing them would empty the queue into ERROR. The job goes back, and
-      // the claim loop backs off until a new thread loads the backend.
-      await this.lifecycle.release(claim, 'Handed back: the spooler could not load its backend to run it.');
-      log.error({ event: 'job.released', err: error }, 'the experiment thread cannot run jobs; handed the job back to the queue');
-      throw error;
-    }
-    if (error instanceof QspoolError && error.status === 503) {
-      // Nothing can be recorded now; the lease runs out and the job runs again once storage is back.
-      log.warn({ event: 'job.abandoned', err: error }, 'storage unavailable while settling the job; giving it up');
-      throw error;
-    }
-    if (error instanceof InvalidJobError) {
-      // Invalid input fails the same way every time: never retried.
-      await this.recording(job, log, () => this.lifecycle.fail(claim, error.message));
-      log.info({ event: 'job.error', message: error.message }, 'job failed');
-      return;
-    }
-    const failure = attemptFailure(error);
-    const record = await this.recording(job, log, () => this.failAttempt(claim, failure));
-    const event = record.state === 'QUEUED' ? 'job.retry' : record.deadLetter ? 'job.dead_letter' : 'job.error';
-    log.info({ event, failure, notBefore: record.notBefore }, record.state === 'QUEUED' ? 'attempt failed; job will be retried' : 'job failed');
-  }
-
-  /**
-   * Records how a job ended (failed, cancelled). Its renewals have stopped, but the lease it last wrote still holds for
-   * a while: a store that is unavailable is asked again, with backoff, until shortly before that lease could lapse.
-   * Given up at once, the job would wait for its lease's expiry and then run again as a lease expiry, however its
-   * retry policy treats the failure (a runtime's exit code it does not retry, a time limit).
-   */
-  private recording<T>(job: ActiveJob, log: Logger, write: () => Promise<T>): Promise<T> {
-    return this.retryUnavailable(log, 'could not record how the job ended; retrying while its lease lasts', write, {
-      worthIt: (delay) => delay <= job.heldSince + this.lifecycle.leaseMs * (1 - LAPSE_MARGIN) - performance.now(),
-    });
-  }
-
-  /** A failed attempt under the backend's retry policy; a lifecycle without retries (sqooler's layout) ends the job ERROR. */
-  private async failAttempt(claim: ClaimedJob, failure: AttemptFailure): Promise<JobRecord> {
-    const { failAttempt } = this.lifecycle as Partial<Pick<JobLifecycle, 'failAttempt'>>;
-    return failAttempt ? failAttempt.call(this.lifecycle, claim, failure, this.config.retry!) : this.lifecycle.fail(claim, failure.message);
-  }
-
-  private async renew(job: ActiveJob, log: Logger): Promise<void> {
-    if (!job.active) return;
-    const askedAt = performance.now();
-    job.renewing += 1;
-    try {
-      const renewed = await this.lifecycle.renew(job.claim);
-      if (!job.active) return;
-      job.claim = renewed;
-      this.holdLease(job, askedAt, log);
-      if (renewed.record.cancelRequested) this.abort('cancelled');
-    } catch (error) {
-      // A renewal that finishes after its job was settled must not touch the next job.
-      if (!job.active) return;
-      if (error instanceof LeaseLostError) this.abort('lease-lost');
-      else log.warn({ err: error }, 'lease renewal failed; will retry');
-    } finally {
-      job.renewing -= 1;
-    }
   }
 }
