@@ -27,10 +27,12 @@ export function assertArea(area: string): void {
 }
 
 /** Keys are single path segments: no separators, no dot-only names, no control characters, at most 200 chars. */
+export function isKey(key: unknown): key is string {
+  return typeof key === 'string' && KEY.test(key);
+}
+
 export function assertKey(key: string): void {
-  if (typeof key !== 'string' || !KEY.test(key)) {
-    throw new InvalidKeyError(`Invalid key ${describe(String(key))}`);
-  }
+  if (!isKey(key)) throw new InvalidKeyError(`Invalid key ${describe(String(key))}`);
 }
 
 export function isJobId(value: unknown): value is string {

@@ -2,7 +2,7 @@
 // layout. Dropbox paths are case-insensitive while qspool keys are not, so capitals are written as `+` plus the
 // lower-case letter ('Alice' -> '+alice.json'); `+` is not a key character, so decoding is unambiguous.
 import { InvalidKeyError } from '../../schemas/errors.ts';
-import { assertKey, assertNamespace } from '../keys.ts';
+import { assertKey, isKey, assertNamespace } from '../keys.ts';
 
 const SUFFIX = '.json';
 /** Dropbox refuses path components longer than this. */
@@ -37,12 +37,7 @@ export function decodeName(name: string): string | undefined {
     .slice(0, -SUFFIX.length)
     .toLowerCase()
     .replace(/\+([a-z])/g, (_match, letter: string) => letter.toUpperCase());
-  try {
-    assertKey(key);
-    return key;
-  } catch {
-    return undefined;
-  }
+  return isKey(key) ? key : undefined;
 }
 
 export class DropboxLayout {

@@ -6,7 +6,7 @@
 // a key followed by one of its own extensions that continue with '-' or '.' (`a` vs `a-b`: `a-b.json` < `a.json`
 // because '-' < '.'). orderKeys() restores exact key order, reading one name past the page to be sure.
 import { InvalidKeyError } from '../../schemas/errors.ts';
-import { assertKey, assertNamespace } from '../keys.ts';
+import { assertKey, isKey, assertNamespace } from '../keys.ts';
 
 export const SUFFIX = '.json';
 /** Names S3 may return in one ListObjectsV2 response. */
@@ -67,12 +67,7 @@ export class S3Layout {
 export function keyOfName(prefix: string, name: string): string | undefined {
   if (!name.startsWith(prefix) || !name.endsWith(SUFFIX)) return undefined;
   const key = name.slice(prefix.length, -SUFFIX.length);
-  try {
-    assertKey(key);
-    return key;
-  } catch {
-    return undefined;
-  }
+  return isKey(key) ? key : undefined;
 }
 
 /** What has been listed so far, from the start of the namespace (or from `after`) up to `horizon`. */

@@ -6,7 +6,7 @@
 // job cannot be indexed (./import.ts leaves it out and says so), so asking for it finds nothing rather than failing
 // as a bad key.
 import type { StorageProvider } from '../contract.ts';
-import { assertKey, isJobId } from '../keys.ts';
+import { isKey, isJobId } from '../keys.ts';
 import { type JobIndexEntry, ns } from '../records.ts';
 import { isQluedJobId, qluedJobId } from './ids.ts';
 
@@ -18,12 +18,7 @@ export function indexKey(id: string): string | undefined {
   const old = qluedJobId(id);
   if (!old) return undefined;
   const key = `${Math.max(0, Date.parse(old.createdAt)).toString(16).padStart(12, '0')}-${id}`;
-  try {
-    assertKey(key);
-    return key;
-  } catch {
-    return undefined;
-  }
+  return isKey(key) ? key : undefined;
 }
 
 /** The job id an index key stands for (qspool's ids are their own keys). */
