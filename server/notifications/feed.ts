@@ -15,6 +15,17 @@ import { accepted, type EventSource } from './sources.ts';
 
 export type FeedListener = (entry: OutboxEntry) => void;
 
+/** Hands an entry to every listener; one that throws is logged and does not keep the entry from the others. */
+export function tellListeners(listeners: Iterable<FeedListener>, entry: OutboxEntry, log: Logger): void {
+  for (const listener of listeners) {
+    try {
+      listener(entry);
+    } catch (error) {
+      log.warn({ err: error, jobId: entry.event.jobId }, 'an event listener failed');
+    }
+  }
+}
+
 export interface FeedOptions {
   pollMs: number;
   settleMs: number;
@@ -161,15 +172,7 @@ export class EventFeed {
         this.remember(key, event.jobId);
         if (event.seq > (this.emitted.get(event.jobId)?.seq ?? 0)) this.emitted.set(event.jobId, { seq: event.seq, key });
       }
-      for (const entry of await accepted(this.source, fresh)) {
-        for (const listener of this.listeners) {
-          try {
-            listener(entry);
-          } catch (error) {
-            this.options.log.warn({ err: error, jobId: entry.event.jobId }, 'an event listener failed');
-          }
-        }
-      }
+      for (const entry of await accepted(this.source, fresh)) tellListeners(this.listeners, entry, this.options.log);
       if (keys.length > 0 && keys[keys.length - 1]! > this.position) this.position = keys[keys.length - 1]!;
       if (keys.length < PAGE) return true;
       after = keys[keys.length - 1]!;

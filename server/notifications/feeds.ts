@@ -2,7 +2,7 @@
 // dispatcher hear of every provider's events without knowing which providers there are. The set of outboxes is
 // looked at again every few seconds, so a provider registered, activated or added again with another login while the
 // server runs is picked up and a deactivated or replaced one is let go.
-import { EventFeed, type FeedListener, type FeedOptions } from './feed.ts';
+import { EventFeed, tellListeners, type FeedListener, type FeedOptions } from './feed.ts';
 import type { EventSources } from './sources.ts';
 
 const SOURCES_REFRESH_MS = 2000;
@@ -70,15 +70,7 @@ export class FeedSet {
             for (const listener of this.changeListeners) listener();
           };
           const feed = new EventFeed(source, { ...this.options, wanted: () => this.listeners.size > 0, changed });
-          feed.subscribe((entry) => {
-            for (const listener of this.listeners) {
-              try {
-                listener(entry);
-              } catch (error) {
-                this.options.log.warn({ err: error, jobId: entry.event.jobId }, 'an event listener failed');
-              }
-            }
-          });
+          feed.subscribe((entry) => tellListeners(this.listeners, entry, this.options.log));
           this.feeds.set(source.name, feed);
           feed.start();
         }
