@@ -7,6 +7,7 @@ import { backendBound, backendList, backendSetting, loadConfig, namedBackends, r
 import { createLogger, type Logger } from '../config/logger.ts';
 import { builtinBackends, createBackend } from '../spooler/backends/index.ts';
 import { ExternalRuntime, outputBound, withRuntime } from '../spooler/runtime/index.ts';
+import { signalGroup } from '../spooler/runtime/process.ts';
 import { Signer } from '../spooler/signing/keys.ts';
 import { Spooler } from '../spooler/spooler.ts';
 import type { StorageProvider } from '../storage/contract.ts';
@@ -134,16 +135,6 @@ const RUNTIME_KILL_GRACE_MS = 2000;
 /** Child processes still running: external runtimes, each the leader of a process group of its own. */
 const children = new Set<ChildProcess>();
 let followingChildren = false;
-
-/** Sends `signal` to the process group led by `pid`, if it is still there. */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is gone already
-  }
-}
 
 /**
  * External runtimes run in process groups of their own (spooler/runtime/process.ts), which neither a Ctrl-C nor this

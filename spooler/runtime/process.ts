@@ -40,8 +40,8 @@ export interface CommandOutcome {
   endedAt: string;
 }
 
-/** Sends `signal` to the process group led by `pid` (the command's shell and everything it started). */
-function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+/** Sends `signal` to the process group led by `pid` (the command's shell and everything it started), if it is still there. */
+export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, signal);
