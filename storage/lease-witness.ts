@@ -2,9 +2,10 @@
 // clock runs ahead of the holder's (by more than the lease's renewal slack) finds a healthy, renewing job "expired" and
 // runs it a second time. A reaper with a witness takes a job back only once it has also seen the same lease, unchanged,
 // for a whole lease by its own monotonic clock. That rule needs no shared clock: a holder abandons its job at most a
-// lease after it sent its last renewal (spooler.ts, holdLease), and the reaper first saw that renewal's lease after it
-// was sent, so by the time the witness agrees the holder has stopped. The cost: a reaper that has just started waits a
-// lease before taking back what died before it came; one that has been sweeping all along loses at most a sweep.
+// lease after it sent its last renewal (LeaseKeeper.hold in spooler/lease-keeper.ts), and the reaper first saw that
+// renewal's lease after it was sent, so by the time the witness agrees the holder has stopped. The cost: a reaper that
+// has just started waits a lease before taking back what died before it came; one that has been sweeping all along
+// loses at most a sweep.
 
 /** The parts of a lease that change with every claim and renewal (a cancel request does not count as a sign of life). */
 export interface LeaseSighting {

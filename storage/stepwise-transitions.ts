@@ -1,7 +1,8 @@
 // Job transitions on providers without transactions (S3, Dropbox, MongoDB): each is an exclusive move fenced by the
 // record's version, then the transition's event and status (stepwise-publisher.ts), in the order that readers and the
-// next publisher repair after a crash. lifecycle.ts calls these wherever the provider offers no transaction; the
-// running record's own updates (renewals, notes) are single-document writes and go through here on every provider.
+// next publisher repair after a crash. The lifecycle (lifecycle.ts, job-lookup.ts, job-administration.ts) calls these
+// wherever the provider offers no transaction; the running record's own updates (renewals, notes) are single-document
+// writes and go through here on every provider.
 import type { StorageProvider, StoredDocument } from './contract.ts';
 import { LeaseLostError } from '../schemas/errors.ts';
 import type { JobTransitions } from './job-transitions.ts';
