@@ -22,7 +22,7 @@ export interface TransitionSettings {
 const SET_ASIDE_PER_CLAIM = 16;
 
 /** The history line of a job handed back by a spooler that stops. */
-export const RELEASED_ON_STOP = 'Released by a stopping spooler.';
+const RELEASED_ON_STOP = 'Released by a stopping spooler.';
 
 export class JobTransitions {
   private readonly now: () => number;

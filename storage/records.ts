@@ -125,7 +125,7 @@ export interface JobEvent {
   notify?: unknown;
 }
 
-export const jobEventId = (jobId: string, seq: number) => `${jobId}-${seq}`;
+const jobEventId = (jobId: string, seq: number) => `${jobId}-${seq}`;
 
 /** The event of the transition that left the job as `record`; `fallbackAt` when the record has no time for its state. */
 export function jobEventOf(record: JobRecord, fallbackAt: string): JobEvent {

@@ -13,7 +13,7 @@ export interface AttemptFailure {
 }
 
 /** A failure worth another attempt under the policy; plain execution errors are the job's own and never are. */
-export function isRetryable(policy: RetryPolicy, failure: AttemptFailure): boolean {
+function isRetryable(policy: RetryPolicy, failure: AttemptFailure): boolean {
   switch (failure.kind) {
     case 'exit-code':
       return failure.exitCode !== undefined && policy.exit_codes.includes(failure.exitCode);

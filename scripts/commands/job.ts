@@ -55,7 +55,7 @@ async function readStdin(): Promise<string> {
 }
 
 /** `--notify RUNNING,DONE` → ["RUNNING", "DONE"]; `--notify none` → []. */
-export function parseNotify(text: string): EventState[] {
+function parseNotify(text: string): EventState[] {
   if (text.trim().toLowerCase() === 'none') return [];
   const states = text.split(',').map((state) => state.trim().toUpperCase());
   const unknown = states.filter((state) => !(EVENT_STATES as readonly string[]).includes(state));

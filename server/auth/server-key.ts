@@ -15,7 +15,7 @@ export const keyDir = (dataDir: string) => join(dataDir, '.server-keys');
 export const keyFile = (dataDir: string) => join(keyDir(dataDir), 'secret-key');
 
 /** The data directory holds password hashes and, on local storage, everything else: it should be the owner's alone. */
-export async function warnIfDataDirOpen(dataDir: string, logger: Logger): Promise<void> {
+async function warnIfDataDirOpen(dataDir: string, logger: Logger): Promise<void> {
   const mode = await modeOf(dataDir);
   if (mode === undefined || !isOpen(mode)) return;
   logger.warn(

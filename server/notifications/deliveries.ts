@@ -55,7 +55,7 @@ const pendingKey = (receiver: Receiver, eventKey: string, event: JobEvent) =>
   `${receiverId(receiver)}.${eventKey.slice(0, 12)}${event.jobId}${event.seq.toString(16).padStart(8, '0')}`;
 
 /** `mail.alice.0190…` → `mail.alice`. */
-export function receiverOfKey(key: string): string {
+function receiverOfKey(key: string): string {
   return key.slice(0, key.lastIndexOf('.'));
 }
 

@@ -18,7 +18,7 @@ export interface FanOutDeps {
 }
 
 /** The states of a `notify.email` value, or undefined when it does not say (validated at submission). */
-export function emailStates(notify: unknown): readonly EventState[] | undefined {
+function emailStates(notify: unknown): readonly EventState[] | undefined {
   if (notify === null || typeof notify !== 'object') return undefined;
   const email = (notify as { email?: unknown }).email;
   if (!Array.isArray(email)) return undefined;

@@ -46,7 +46,7 @@ const PAGE = 500;
  * Entries in key order, except that each job's own events are in seq order: keys of different processes in one
  * millisecond sort by each process's own counter, so a spooler's claim can sort before the submission it follows.
  */
-export function inJobOrder(entries: OutboxEntry[]): OutboxEntry[] {
+function inJobOrder(entries: OutboxEntry[]): OutboxEntry[] {
   const byJob = new Map<string, OutboxEntry[]>();
   for (const entry of entries) byJob.set(entry.event.jobId, [...(byJob.get(entry.event.jobId) ?? []), entry]);
   for (const list of byJob.values()) list.sort((a, b) => a.event.seq - b.event.seq);

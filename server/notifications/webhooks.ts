@@ -50,7 +50,7 @@ export function eventView(event: JobEvent, baseUrl: string): JobEventView {
   };
 }
 
-export function webhookPayload(event: JobEvent, baseUrl: string): WebhookPayload {
+function webhookPayload(event: JobEvent, baseUrl: string): WebhookPayload {
   return { type: `job.${event.state.toLowerCase()}`, timestamp: event.at, data: eventView(event, baseUrl) };
 }
 

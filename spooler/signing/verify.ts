@@ -30,7 +30,7 @@ const unsigned = (reason: string): SignatureReport => ({ signed: false, valid: f
 export type TrustedKeys = ReadonlySet<string> | undefined;
 
 /** Checks `jws` against `document`, with the key it names, which must belong to `backend` (and be trusted). */
-export async function verifyDocument(storage: StorageProvider, backend: string, document: unknown, jws: string, trusted: TrustedKeys): Promise<SignatureReport> {
+async function verifyDocument(storage: StorageProvider, backend: string, document: unknown, jws: string, trusted: TrustedKeys): Promise<SignatureReport> {
   const header = jwsHeader(jws);
   const report = { signed: true, kid: header?.kid ?? null, alg: header?.alg ?? null, jws };
   const invalid = (reason: string, key: Jwk | null = null): SignatureReport => ({ ...report, valid: false, reason, key });

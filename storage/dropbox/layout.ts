@@ -9,7 +9,7 @@ const SUFFIX = '.json';
 const MAX_NAME = 255;
 
 /** `/qspool` → `/qspool`; `qspool/` → `/qspool`; `/` or '' → the app folder's root. */
-export function normaliseBasePath(basePath = '/qspool'): string {
+function normaliseBasePath(basePath = '/qspool'): string {
   const parts = basePath.split('/').filter(Boolean);
   for (const part of parts) {
     if (part === '.' || part === '..') throw new Error(`Invalid Dropbox base path ${JSON.stringify(basePath)}`);
@@ -26,7 +26,7 @@ export interface Address {
 
 export const label = (at: Address) => `${at.namespace}/${at.key}`;
 
-export function encodeKey(key: string): string {
+function encodeKey(key: string): string {
   return key.replace(/[A-Z]/g, (letter) => `+${letter.toLowerCase()}`);
 }
 

@@ -7,7 +7,7 @@
  * same name; the state namespaces `jobs/queued|running|finished|deleted/<backend>` therefore share `jobs`, which is
  * what makes a state change one single-document update.
  */
-export const KNOWN_KINDS = ['jobs', 'status', 'results', 'heartbeats', 'configs', 'keys', 'users', 'tokens'] as const;
+const KNOWN_KINDS = ['jobs', 'status', 'results', 'heartbeats', 'configs', 'keys', 'users', 'tokens'] as const;
 
 /** Collection for namespaces whose first segment is not a known kind. */
 export const FALLBACK_COLLECTION = 'documents';

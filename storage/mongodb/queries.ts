@@ -38,7 +38,7 @@ export function newVersion(): string {
  * Values are stored as their JSON reading, exactly as the local provider stores them: `undefined` properties
  * vanish instead of becoming BSON null, Dates become ISO strings, NaN becomes null.
  */
-export function jsonValue(value: unknown): unknown {
+function jsonValue(value: unknown): unknown {
   const text = JSON.stringify(value);
   return text === undefined ? undefined : (JSON.parse(text) as unknown);
 }

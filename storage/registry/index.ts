@@ -23,7 +23,7 @@ const NAME = /^[a-z0-9]{1,32}$/;
  * How documents are laid out on a provider: qspool's own, or sqooler's (storage/sqooler/), which unmodified sqooler
  * spoolers and qlued read and write, for the providers sqooler has: local, Dropbox and MongoDB.
  */
-export const LAYOUTS = ['qspool', 'sqooler'] as const;
+const LAYOUTS = ['qspool', 'sqooler'] as const;
 export type Layout = (typeof LAYOUTS)[number];
 
 interface StoredEntry {

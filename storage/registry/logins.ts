@@ -5,7 +5,7 @@ import { isAbsolute } from 'node:path';
 import { InvalidKeyError } from '../../schemas/errors.ts';
 import type { ProviderSpec } from '../factory.ts';
 
-export const PROVIDER_TYPES = ['local', 'mongodb', 's3', 'dropbox'] as const;
+const PROVIDER_TYPES = ['local', 'mongodb', 's3', 'dropbox'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
 const text = { type: 'string', minLength: 1, maxLength: 2048 } as const;
@@ -58,7 +58,7 @@ const loginSchemas: Record<ProviderType, Record<string, unknown>> = {
 };
 
 /** Fields never printed or logged; `show` replaces them with "***". */
-export const SECRET_FIELDS = new Set(['mongodb_password', 'secret_access_key', 'app_secret', 'refresh_token', 'access_token']);
+const SECRET_FIELDS = new Set(['mongodb_password', 'secret_access_key', 'app_secret', 'refresh_token', 'access_token']);
 
 const ajv = new Ajv({ allErrors: true });
 const validators = Object.fromEntries(PROVIDER_TYPES.map((type) => [type, ajv.compile(loginSchemas[type])]));

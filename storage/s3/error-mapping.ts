@@ -49,7 +49,7 @@ const MISCONFIGURED_NAMES: ReadonlySet<string> = new Set([
   'AuthorizationHeaderMalformed', 'InvalidBucketName', 'PermanentRedirect',
 ]);
 
-export function isNetworkError(error: unknown): boolean {
+function isNetworkError(error: unknown): boolean {
   // Timeouts by name whatever the status: S3 answers an upload whose body stopped arriving with 400 RequestTimeout
   // ("Your socket connection to the server was not read from or written to within the timeout period").
   if (NETWORK_NAMES.has(nameOf(error))) return true;

@@ -25,7 +25,7 @@ export function bareEtag(etag: string | undefined): string {
   return etag.replace(/^W\//, '').replace(/"/g, '');
 }
 
-export function spellEtag(etag: string, spelling: EtagSpelling): string {
+function spellEtag(etag: string, spelling: EtagSpelling): string {
   return spelling === 'quoted' ? `"${etag}"` : etag;
 }
 

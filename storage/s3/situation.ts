@@ -40,7 +40,7 @@ export function valueField(value: unknown): { value?: unknown } {
   return value === undefined ? {} : { value };
 }
 
-export function valueOfBody(body: string): unknown {
+function valueOfBody(body: string): unknown {
   return valueOf(decode(body));
 }
 
@@ -117,7 +117,7 @@ export async function writeFresh(docs: Documents, layout: S3Layout, at: Address,
 }
 
 /** Deletes an object that is not ours: take it over with our own `deleting` marker (one winner), then delete that. */
-export async function takeOverAndDelete(docs: Documents, at: Address, etag: string): Promise<boolean> {
+async function takeOverAndDelete(docs: Documents, at: Address, etag: string): Promise<boolean> {
   const markedAt = docs.now();
   const taken = await docs.write(at, { state: 'deleting', id: newId(), at: markedAt }, { ifMatch: etag });
   if (taken.won) await docs.remove(at, taken.etag, markedAt);
@@ -130,7 +130,7 @@ export async function takeOverAndDelete(docs: Documents, at: Address, etag: stri
  * source. Only if another document holds the destination is the move undone, by writing the source's original bytes
  * back over the marker.
  */
-export async function rollForward(
+async function rollForward(
   docs: Documents,
   layout: S3Layout,
   source: Address,

@@ -42,7 +42,7 @@ function valueEnd(text: string, start: number): number {
 }
 
 /** The raw text of a top-level member's value in a JSON object's text, or undefined. */
-export function rawMember(text: string, name: string): string | undefined {
+function rawMember(text: string, name: string): string | undefined {
   let i = text.indexOf('{') + 1;
   while (i > 0 && i < text.length) {
     const keyStart = text.indexOf('"', i);

@@ -25,7 +25,7 @@ export async function logIn(username: string, password: string): Promise<void> {
  * anyway, navigate() only moves in this one, but it would fail after a successful log-in and leave the user on this
  * page with the browser's error.)
  */
-export function safeNext(next: string | null): string {
+function safeNext(next: string | null): string {
   if (!next?.startsWith('/')) return '/jobs';
   try {
     const url = new URL(next, location.origin);
