@@ -17,7 +17,7 @@ import { LeaseKeeper } from './lease-keeper.ts';
 import type { SpoolerLifecycle, SpoolerOptions } from './spooler-options.ts';
 import { backoff, retryUnavailable } from './storage-retry.ts';
 
-export type { SpoolerLifecycle, SpoolerOptions } from './spooler-options.ts';
+export type { SpoolerOptions } from './spooler-options.ts';
 
 export class Spooler {
   readonly id = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;

@@ -25,7 +25,7 @@ import { enqueueJob } from './job-submission.ts';
 import { JobLookup } from './job-lookup.ts';
 import { JobAdministration } from './job-administration.ts';
 
-export type { ClaimedJob, EnqueueRequest, LifecycleOptions, RemovalOptions } from './lifecycle-types.ts';
+export type { ClaimedJob, LifecycleOptions, RemovalOptions } from './lifecycle-types.ts';
 
 export class JobLifecycle {
   readonly leaseMs: number;

@@ -13,7 +13,7 @@
 // narrower than one storage round trip can let two spoolers run a job; the first to move it ends it.
 import { randomBytes } from 'node:crypto';
 import { ConflictError, LeaseLostError } from '../../schemas/errors.ts';
-import type { ClaimedJob } from '../lifecycle.ts';
+import type { ClaimedJob } from '../lifecycle-types.ts';
 import { jobIdTime } from '../keys.ts';
 import { LeaseWitness } from '../lease-witness.ts';
 import type { JobRecord, JobState } from '../records.ts';
