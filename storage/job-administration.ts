@@ -1,4 +1,5 @@
 // An administrator's purge and requeue of a job that is not running, each retried until it acts on the job as found.
+import type { StoredDocument } from './contract.ts';
 import { ConflictError, NotDeadLetteredError, NotFoundError } from '../schemas/errors.ts';
 import { writeProjections } from './atomic-transitions.ts';
 import { reschedule } from './schedule.ts';
@@ -23,9 +24,7 @@ export class JobAdministration {
     // The job is removed at the version it was found at: a job that moved meanwhile (cancelled, requeued, claimed)
     // is looked up again, so a purge never reports success over a job that lives on elsewhere.
     for (let attempt = 0; attempt < 10; attempt += 1) {
-      const found = await this.lookup.find(backend, id);
-      if (!found) throw new NotFoundError(`Job ${id} not found`);
-      if (options.deadLettered && !found.value.deadLetter) throw new NotDeadLetteredError(id, found.value.state);
+      const found = await this.target(backend, id, options);
       if (found.value.state === 'RUNNING') throw new ConflictError(`Job ${id} is running; cancel it first`, 'job_running');
       if (await removeJob(this.parts.storage, this.parts.indexStorage, found)) {
         // With transactions the removal gave the queued job's time back itself.
@@ -46,9 +45,7 @@ export class JobAdministration {
    */
   async requeue(backend: string, id: string, options: RemovalOptions = {}): Promise<JobRecord> {
     for (let attempt = 0; attempt < 10; attempt += 1) {
-      const found = await this.lookup.find(backend, id);
-      if (!found) throw new NotFoundError(`Job ${id} not found`);
-      if (options.deadLettered && !found.value.deadLetter) throw new NotDeadLetteredError(id, found.value.state);
+      const found = await this.target(backend, id, options);
       const { state } = found.value;
       if (!FINAL_STATES.includes(state)) throw new ConflictError(`Job ${id} is ${state}; only finished jobs can be requeued`, 'job_not_finished');
       if (found.value.setAside) {
@@ -78,5 +75,13 @@ export class JobAdministration {
       if (await this.parts.stepwise.requeue(from, found.value, record, found.version, resultKey)) return record;
     }
     throw new ConflictError(`Job ${id} kept changing state; try again`);
+  }
+
+  /** The job an administrator's operation acts on, as found now; NotFoundError, or NotDeadLetteredError when it must be one. */
+  private async target(backend: string, id: string, options: RemovalOptions): Promise<StoredDocument<JobRecord>> {
+    const found = await this.lookup.find(backend, id);
+    if (!found) throw new NotFoundError(`Job ${id} not found`);
+    if (options.deadLettered && !found.value.deadLetter) throw new NotDeadLetteredError(id, found.value.state);
+    return found;
   }
 }
