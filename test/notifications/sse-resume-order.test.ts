@@ -38,7 +38,7 @@ describe('an event stream resumed after the latest event it got', function () {
     const message = await resumed.next(5000).catch(() => undefined);
     resumed.close();
     expect(message, 'the cancel, committed after the event the client resumed from').to.not.equal(undefined);
-    expect(message!.id > latest).to.equal(true);
+    expect((message!.id ?? '') > latest, 'its id sorts after the one resumed from').to.equal(true);
     expect(JSON.parse(message!.data)).to.include({ job_id: jobId, status: 'CANCELLED' });
   });
 });
