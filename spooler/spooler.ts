@@ -218,9 +218,13 @@ export class Spooler {
     this.abortReason = undefined;
     this.lease.hold(job, askedAt, log);
     const renewal = setInterval(() => void this.lease.renew(job, log), Math.max(50, this.lifecycle.leaseMs / 3));
-    // The thread (or runtime process) is stopped at once; work on this thread stops at its next checkpoint.
-    const deadline = setTimeout(() => this.abort('time-limit'), this.timeLimitS * 1000);
+    let deadline: NodeJS.Timeout | undefined;
     try {
+      // The clock starts once the backend is loaded: the thread that replaced one a time limit stopped may still be
+      // loading it (a second or more), which is no part of this job's run.
+      await this.thread?.warm();
+      // The thread (or runtime process) is stopped at once; work on this thread stops at its next checkpoint.
+      deadline = setTimeout(() => this.abort('time-limit'), this.timeLimitS * 1000);
       const result = await executeJob({
         backend: this.runner(),
         config: this.config,
