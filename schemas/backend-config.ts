@@ -1,6 +1,7 @@
 // Backend configuration documents: what a spooler publishes (qlued's BackendConfigSchemaIn plus the job
 // schema it validates with) and what get_config answers (qlued's BackendConfigSchemaOut, keys in its order).
 import type { FromSchema } from 'json-schema-to-ts';
+import { pauliExclusionSchema } from './pauli-exclusion.ts';
 import { retryPolicySchema } from './retry-policy.ts';
 import { workLimitsSchema } from './work-limits.ts';
 
@@ -48,6 +49,7 @@ export const backendConfigSchema = {
     job_schema: { type: 'object', description: 'The JSON Schema jobs for this backend must satisfy.' },
     max_hilbert_dimension: { type: 'integer', minimum: 1 },
     limits: workLimitsSchema,
+    pauli_exclusion: pauliExclusionSchema,
     retry: retryPolicySchema,
   },
   required: [

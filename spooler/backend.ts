@@ -6,9 +6,10 @@ import { buildJobSchema, type InstructionSpec, type JobLimits, type WireOrder } 
 import type { Experiment, Job } from '../schemas/job.ts';
 import type { ExperimentResult } from '../schemas/result.ts';
 import type { ValidationIssue } from '../schemas/validators.ts';
+import type { PauliExclusion } from '../schemas/pauli-exclusion.ts';
 import type { HamiltonianGate, HilbertSpaceModel } from '../schemas/work-limits.ts';
 
-export type StaticConfig = Omit<BackendConfig, 'job_schema' | 'max_hilbert_dimension' | 'limits'>;
+export type StaticConfig = Omit<BackendConfig, 'job_schema' | 'max_hilbert_dimension' | 'limits' | 'pauli_exclusion'>;
 
 export interface RunContext {
   jobId: string;
@@ -35,6 +36,8 @@ export interface BackendDefinition {
   wireOrders?: WireOrder[];
   /** How the state size and Hamiltonians follow from a job, published so the server can refuse oversized jobs. */
   work?: { hilbertSpace: HilbertSpaceModel; maxHamiltonianNonZeros?: number; hamiltonianGates?: Record<string, HamiltonianGate> };
+  /** Where every wire is a fermionic mode: published so the server refuses loads into a mode that is certainly filled. */
+  pauliExclusion?: PauliExclusion;
   /**
    * The largest outcome one `measure` reports where every wire has a fixed number of levels (1 on two-level wires);
    * absent where a job sets it (a `load` of n atoms, which a device may count otherwise).
@@ -80,6 +83,7 @@ export function publishedConfig(backend: BackendDefinition, limits: PublishLimit
         ? { max_hamiltonian_nonzeros: backend.work.maxHamiltonianNonZeros!, hamiltonian_gates: backend.work.hamiltonianGates }
         : {}),
     },
+    ...(backend.pauliExclusion ? { pauli_exclusion: backend.pauliExclusion } : {}),
   };
 }
 

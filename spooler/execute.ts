@@ -6,6 +6,7 @@ import type { Job } from '../schemas/job.ts';
 import type { ExperimentResult, Result } from '../schemas/result.ts';
 import { InvalidJobError, WorkLimitError } from '../schemas/errors.ts';
 import { summarizeIssues, validateJob, type ValidationIssue, type ValidationReport } from '../schemas/validators.ts';
+import { pauliReport } from '../schemas/pauli-exclusion.ts';
 import { workIssues } from '../schemas/work-limits.ts';
 import type { BackendDefinition, ExperimentData, RunContext } from './backend.ts';
 
@@ -35,10 +36,19 @@ export function assertWithinBounds(config: BackendConfig, payload: unknown): voi
   if (issues.length > 0) throw new WorkLimitError(summarizeIssues(issues), issues);
 }
 
-/** Throws InvalidJobError naming the broken rules: schema first, then the published work bounds, then the backend's own checks. */
+/** Throws InvalidJobError for loads into modes its config's Pauli rule says are certainly filled. */
+export function assertLoadsPossible(config: BackendConfig, payload: unknown, maxListed = DEFAULT_LISTED_PROBLEMS): void {
+  if (config.pauli_exclusion) assertValid(pauliReport(config.pauli_exclusion, payload as Record<string, unknown>, maxListed));
+}
+
+/**
+ * Throws InvalidJobError naming the broken rules: schema first, then the published work bounds and Pauli rule, then
+ * the backend's own checks.
+ */
 export function checkJob(backend: BackendDefinition | undefined, config: BackendConfig, payload: unknown, maxListed = DEFAULT_LISTED_PROBLEMS): void {
   assertValid(validateJob(config.job_schema, payload, maxListed));
   assertWithinBounds(config, payload);
+  assertLoadsPossible(config, payload, maxListed);
   const issues: ValidationIssue[] = backend?.checkJob?.(payload as Record<string, unknown>, {
     maxHilbertDimension: config.max_hilbert_dimension ?? Number.MAX_SAFE_INTEGER,
     maxInstructions: config.limits?.max_instructions ?? Number.MAX_SAFE_INTEGER,

@@ -111,9 +111,17 @@ describe('backends against analytic values (through the job path)', function () 
       expect(new Set(full)).to.deep.equal(new Set(['1 1 1 1']));
     });
 
-    it('fails a second load into an occupied mode naming the experiment and the instruction', async () => {
+    it('refuses a second load into a filled mode before running (as the server does), naming the experiment and the instruction', async () => {
       const failure = await memoryOf(fermions, [['load', [0], []], ['load', [0], []], ...measure(0)], 8).then(() => undefined, (error: Error) => error);
-      expect(failure?.message).to.equal('experiment_0, instruction 1 ("load"): mode 0 is (partly) occupied already');
+      expect(failure).to.be.instanceOf(InvalidJobError);
+      expect(failure?.message).to.equal(
+        'experiment_0, instruction 1 (load): mode 0 is occupied already (instruction 0 filled it and no instruction since can have emptied it; a mode holds at most one fermion)',
+      );
+    });
+
+    it('fails a load into a mode a hop has partly filled when it runs, naming the experiment and the instruction', async () => {
+      const failure = await memoryOf(fermions, [['load', [2], []], hop(0.4), ['load', [0], []], ...measure(0)], 8).then(() => undefined, (error: Error) => error);
+      expect(failure?.message).to.equal('experiment_0, instruction 2 ("load"): mode 0 is (partly) occupied already');
     });
   });
 

@@ -76,6 +76,7 @@ export interface SimulatorBackendSpec {
   wireOrders?: WireOrder[];
   /** The state-size and Hamiltonian model the config publishes (what `simulator` checks before allocating). */
   work?: BackendDefinition['work'];
+  pauliExclusion?: BackendDefinition['pauliExclusion'];
   largestOutcome?: number;
 }
 
@@ -96,6 +97,7 @@ export function simulatorBackend(spec: SimulatorBackendSpec): BackendDefinition 
     instructions: [...spec.gates.map((g) => g.instruction), ...spec.instructions],
     ...(spec.wireOrders ? { wireOrders: spec.wireOrders } : {}),
     ...(spec.work ? { work: spec.work } : {}),
+    ...(spec.pauliExclusion ? { pauliExclusion: spec.pauliExclusion } : {}),
     ...(spec.largestOutcome === undefined ? {} : { largestOutcome: spec.largestOutcome }),
     checkJob: (job, { maxHilbertDimension }) => hilbertSpaceIssues(job, simulator.hilbertDimension, maxHilbertDimension),
     runExperiment(name: string, experiment: Experiment, context) {
