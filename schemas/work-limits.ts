@@ -2,6 +2,7 @@
 // runs at submission from that document alone: the server never loads device code, so a backend it has never seen
 // (another lab's spooler, an external runtime) is bounded by exactly what it publishes.
 import type { FromSchema } from 'json-schema-to-ts';
+import { textInstructionsSchema } from './text-instructions.ts';
 import type { ValidationIssue } from './validators.ts';
 
 /** How a job's state-space size follows from its instructions (what the simulators allocate). */
@@ -43,6 +44,7 @@ export const workLimitsSchema = {
     max_result_bytes: { type: 'integer', minimum: 1 },
     /** Instructions per experiment once compiled; the spooler checks shorthand forms (the qubit's text) against it. */
     max_instructions: { type: 'integer', minimum: 1 },
+    text_instructions: textInstructionsSchema,
     /** Wall-clock bound on one job's run; the spooler stops the job and ends it ERROR. */
     time_limit_s: { type: 'integer', minimum: 1 },
     hilbert_space: hilbertSpaceSchema,

@@ -7,6 +7,7 @@ import type { Experiment, Job } from '../schemas/job.ts';
 import type { ExperimentResult } from '../schemas/result.ts';
 import type { ValidationIssue } from '../schemas/validators.ts';
 import type { PauliExclusion } from '../schemas/pauli-exclusion.ts';
+import type { TextInstructions } from '../schemas/text-instructions.ts';
 import type { HamiltonianGate, HilbertSpaceModel } from '../schemas/work-limits.ts';
 
 export type StaticConfig = Omit<BackendConfig, 'job_schema' | 'max_hilbert_dimension' | 'limits' | 'pauli_exclusion'>;
@@ -36,6 +37,8 @@ export interface BackendDefinition {
   wireOrders?: WireOrder[];
   /** How the state size and Hamiltonians follow from a job, published so the server can refuse oversized jobs. */
   work?: { hilbertSpace: HilbertSpaceModel; maxHamiltonianNonZeros?: number; hamiltonianGates?: Record<string, HamiltonianGate> };
+  /** How a text-form experiment counts against max_instructions, published so the server counts it. */
+  textInstructions?: TextInstructions;
   /** Where every wire is a fermionic mode: published so the server refuses loads into a mode that is certainly filled. */
   pauliExclusion?: PauliExclusion;
   /**
@@ -75,6 +78,7 @@ export function publishedConfig(backend: BackendDefinition, limits: PublishLimit
     max_hilbert_dimension: limits.maxHilbertDimension,
     limits: {
       max_instructions: limits.maxInstructions,
+      ...(backend.textInstructions ? { text_instructions: backend.textInstructions } : {}),
       max_samples: limits.maxSamples ?? WORK_BOUND_DEFAULTS.maxSamples,
       max_result_bytes: limits.maxResultBytes ?? WORK_BOUND_DEFAULTS.maxResultBytes,
       time_limit_s: limits.timeLimitS ?? WORK_BOUND_DEFAULTS.timeLimitS,

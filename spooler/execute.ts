@@ -7,6 +7,7 @@ import type { ExperimentResult, Result } from '../schemas/result.ts';
 import { InvalidJobError, WorkLimitError } from '../schemas/errors.ts';
 import { summarizeIssues, validateJob, type ValidationIssue, type ValidationReport } from '../schemas/validators.ts';
 import { pauliReport } from '../schemas/pauli-exclusion.ts';
+import { textInstructionReport } from '../schemas/text-instructions.ts';
 import { workIssues } from '../schemas/work-limits.ts';
 import type { BackendDefinition, ExperimentData, RunContext } from './backend.ts';
 
@@ -36,19 +37,27 @@ export function assertWithinBounds(config: BackendConfig, payload: unknown): voi
   if (issues.length > 0) throw new WorkLimitError(summarizeIssues(issues), issues);
 }
 
-/** Throws InvalidJobError for loads into modes its config's Pauli rule says are certainly filled. */
-export function assertLoadsPossible(config: BackendConfig, payload: unknown, maxListed = DEFAULT_LISTED_PROBLEMS): void {
-  if (config.pauli_exclusion) assertValid(pauliReport(config.pauli_exclusion, payload as Record<string, unknown>, maxListed));
+/**
+ * Throws InvalidJobError for what the config's rules beyond its schema refuse: text experiments of more instructions
+ * than max_instructions, loads into modes its Pauli rule says are certainly filled.
+ */
+export function assertPublishedRules(config: BackendConfig, payload: unknown, maxListed = DEFAULT_LISTED_PROBLEMS): void {
+  const job = payload as Record<string, unknown>;
+  const { limits } = config;
+  if (limits?.text_instructions && limits.max_instructions !== undefined) {
+    assertValid(textInstructionReport(limits.text_instructions, limits.max_instructions, job, maxListed));
+  }
+  if (config.pauli_exclusion) assertValid(pauliReport(config.pauli_exclusion, job, maxListed));
 }
 
 /**
- * Throws InvalidJobError naming the broken rules: schema first, then the published work bounds and Pauli rule, then
- * the backend's own checks.
+ * Throws InvalidJobError naming the broken rules: schema first, then the published work bounds and rules, then the
+ * backend's own checks.
  */
 export function checkJob(backend: BackendDefinition | undefined, config: BackendConfig, payload: unknown, maxListed = DEFAULT_LISTED_PROBLEMS): void {
   assertValid(validateJob(config.job_schema, payload, maxListed));
   assertWithinBounds(config, payload);
-  assertLoadsPossible(config, payload, maxListed);
+  assertPublishedRules(config, payload, maxListed);
   const issues: ValidationIssue[] = backend?.checkJob?.(payload as Record<string, unknown>, {
     maxHilbertDimension: config.max_hilbert_dimension ?? Number.MAX_SAFE_INTEGER,
     maxInstructions: config.limits?.max_instructions ?? Number.MAX_SAFE_INTEGER,

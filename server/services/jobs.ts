@@ -2,7 +2,7 @@
 // the server's limits, within the user's queue quota; never with device code, so any spooler's backend is checked alike), and reads and changes that honour per-user isolation: another user's
 // job is indistinguishable from an unknown id; admins see everything. A job lives on its backend's storage provider;
 // the id index on the primary says which one.
-import { assertLoadsPossible, assertValid, assertWithinBounds } from '../../spooler/execute.ts';
+import { assertPublishedRules, assertValid, assertWithinBounds } from '../../spooler/execute.ts';
 import type { BackendConfig } from '../../schemas/backend-config.ts';
 import { ConflictError, InvalidJobError, StorageUnavailableError, UnauthorizedError } from '../../schemas/errors.ts';
 import type { ValidationIssue } from '../../schemas/validators.ts';
@@ -124,7 +124,7 @@ export class JobService {
   /**
    * Throws ConflictError for a backend whose provider was deactivated, then InvalidJobError naming the broken rules
    * (the first maxProblems, and how many): the backend's schema first (its messages name the backend's own limits),
-   * then its published work bounds (WorkLimitError) and Pauli rule, then the server's limits where they are stricter. The schema
+   * then its published work bounds (WorkLimitError) and rules (text length in instructions, Pauli), then the server's limits where they are stricter. The schema
    * check yields to other requests between steps; the body limit bounds the work of them all.
    */
   async check(backend: ResolvedBackend, payload: unknown): Promise<void> {
@@ -132,7 +132,7 @@ export class JobService {
     const { limits } = this.options;
     assertValid(await validateJobAsync(backend.config.job_schema, payload, limits.maxProblems));
     assertWithinBounds(this.withBounds(backend.config), payload);
-    assertLoadsPossible(backend.config, payload, limits.maxProblems);
+    assertPublishedRules(backend.config, payload, limits.maxProblems);
     const issues = limitIssues(payload as Record<string, unknown>, limits);
     if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues.slice(0, limits.maxProblems));
   }

@@ -18,7 +18,7 @@ import type { Spooler } from '../../spooler/spooler.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 import { ns } from '../../storage/records.ts';
-import { request, type JsonResponse } from '../support/system.ts';
+import { eventually, request, type JsonResponse } from '../support/system.ts';
 
 export { eventually } from '../support/system.ts';
 
@@ -183,4 +183,24 @@ export function harnessWithUser(username: string, overrides: Record<string, unkn
 /** A harness, one user's API token and an admin's (`root`) for a describe block. */
 export function harnessWithAdmin(username: string, overrides: Record<string, unknown> = {}) {
   return harnessFor(overrides, async (h) => ({ token: await h.user(username), admin: await h.user('root', 'admin') }));
+}
+
+export interface EndedJob {
+  status: string;
+  error: string | null;
+  /** Each experiment's memory when the job is DONE; none otherwise. */
+  memory: string[][];
+}
+
+/** Waits for a submitted job (a 201 answer) to end DONE or ERROR, as its owner sees it. */
+export async function endOf(h: Harness, token: string, submitted: Answer): Promise<EndedJob> {
+  expect(submitted.status, submitted.text).to.equal(201);
+  const { id } = submitted.body as { id: string };
+  const job = await eventually(async () => {
+    const body = (await h.call('GET', `/jobs/${id}`, { token })).body as { status: string; error_message: string | null };
+    return ['DONE', 'ERROR'].includes(body.status) ? body : undefined;
+  }, 20_000);
+  if (job.status !== 'DONE') return { status: job.status, error: job.error_message, memory: [] };
+  const result = (await h.call('GET', `/jobs/${id}/result`, { token })).body as { results: { data: { memory: string[] } }[] };
+  return { status: 'DONE', error: null, memory: result.results.map((r) => r.data.memory) };
 }

@@ -3,7 +3,7 @@
 // cannot decide (after a hop) still run, and fail at run time only where the simulation finds the mode filled.
 import { expect } from 'chai';
 import { postJson } from '../support/system.ts';
-import { eventually, startHarness, type Answer, type Harness } from './harness.ts';
+import { endOf, startHarness, type Answer, type Harness } from './harness.ts';
 
 type Instruction = [string, number[], number[]];
 const load = (w: number): Instruction => ['load', [w], []];
@@ -20,19 +20,6 @@ describe('fermions: loads into a filled mode are refused at submission', functio
   let alice: string;
   const submit = (payload: unknown) => h.call('POST', '/backends/fermions/jobs', { token: alice, body: { payload } });
   const errorOf = (answer: Answer) => (answer.body as { error: { code: string; message: string; details: { path: string; message: string }[] } }).error;
-
-  /** The job's end state and, when DONE, the memory of each experiment. */
-  async function ended(answer: Answer): Promise<{ status: string; error: string | null; memory: string[][] }> {
-    expect(answer.status, answer.text).to.equal(201);
-    const { id } = answer.body as { id: string };
-    const job = await eventually(async () => {
-      const body = (await h.call('GET', `/jobs/${id}`, { token: alice })).body as { status: string; error_message: string | null };
-      return ['DONE', 'ERROR'].includes(body.status) ? body : undefined;
-    }, 20_000);
-    if (job.status !== 'DONE') return { status: job.status, error: job.error_message, memory: [] };
-    const result = (await h.call('GET', `/jobs/${id}/result`, { token: alice })).body as { results: { data: { memory: string[] } }[] };
-    return { status: 'DONE', error: null, memory: result.results.map((r) => r.data.memory) };
-  }
 
   before(async () => {
     h = await startHarness({ QSPOOL_BACKENDS: 'fermions' });
@@ -66,7 +53,9 @@ describe('fermions: loads into a filled mode are refused at submission', functio
 
   it('runs loads into different modes, and into a mode a complete hop emptied, with the analytic outcomes', async () => {
     // fhop(π/2) moves each fermion of site 0 to site 1 with probability sin²(π/2) = 1, so mode 0 is empty again
-    const { status, error, memory } = await ended(
+    const { status, error, memory } = await endOf(
+      h,
+      alice,
       await submit({
         experiment_0: experiment([load(0), load(1), hop(Math.PI / 2), ...measure(0, 1, 2, 3)]),
         experiment_1: experiment([load(0), hop(Math.PI / 2), load(0), ...measure(0, 2)]),
@@ -78,7 +67,7 @@ describe('fermions: loads into a filled mode are refused at submission', functio
   });
 
   it('leaves a load after a hop to the run: fhop(π) brings the fermion back, and the job ends ERROR as before', async () => {
-    const { status, error } = await ended(await submit({ experiment_0: experiment([load(0), hop(Math.PI), load(0), ...measure(0)]) }));
+    const { status, error } = await endOf(h, alice, await submit({ experiment_0: experiment([load(0), hop(Math.PI), load(0), ...measure(0)]) }));
     expect([status, error]).to.deep.equal(['ERROR', 'Execution failed: experiment_0, instruction 2 ("load"): mode 0 is (partly) occupied already']);
   });
 });

@@ -12,7 +12,8 @@ export type QubitMode = 'simulation' | 'echo' | 'verbatim';
 
 // Angles 0…360 in the pattern, so that the published schema states the text form's grammar and the server refuses
 // what the spooler would. The number of rotations is bounded there by the text's length only: patterns run on RE2
-// (schemas/linear-regexp.ts), which counts at most 1,000 repetitions; the spooler counts them exactly (execute.ts).
+// (schemas/linear-regexp.ts), which counts at most 1,000 repetitions; the published text_instructions rule counts them
+// exactly (schemas/text-instructions.ts).
 const DEGREES = '(\\d{1,2}|[0-2]\\d\\d|3[0-5]\\d|360)';
 const ROTATION = `[XYZ]\\(${DEGREES}\\)`;
 /** The longest rotation with its separator: `, X(360)`. */
@@ -62,19 +63,16 @@ function jobSchema(limits: JobLimits): Record<string, unknown> {
   return schema;
 }
 
-function checkText(job: Record<string, unknown>, { maxInstructions }: { maxInstructions: number }): ValidationIssue[] {
+/** The text's grammar, which the schema's pattern states too; its count is the published text_instructions rule. */
+function checkText(job: Record<string, unknown>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   for (const [name, experiment] of Object.entries(job)) {
     const text = (experiment as { instructions: unknown }).instructions;
     if (typeof text !== 'string') continue;
-    const path = `/${name}/instructions`;
     try {
-      const rotations = parseRotationText(text).length - 1;
-      if (rotations > maxInstructions - 1) {
-        issues.push({ path, message: `${name}: ${rotations} rotations as text, ${countRule(maxInstructions)}` });
-      }
+      parseRotationText(text);
     } catch (error) {
-      issues.push({ path, message: `${name}: ${(error as Error).message}` });
+      issues.push({ path: `/${name}/instructions`, message: `${name}: ${(error as Error).message}` });
     }
   }
   return issues;
@@ -110,6 +108,8 @@ export function createQubitBackend(mode: QubitMode = 'simulation'): BackendDefin
     // from their examples (which say "interleaved") must not be refused for it.
     wireOrders: ['sequential', 'interleaved'],
     jobSchema,
+    // each rotation is one instruction, and the read-out the text implies one more
+    textInstructions: { separator: ', ', item: 'rotation', implied: ['measure'] },
     checkJob: checkText,
     compile: compiled,
     runExperiment(_name, submitted, context): ExperimentData {
