@@ -14,6 +14,11 @@ export const pauliExclusionSchema = {
     load_instruction: { type: 'string' },
     /** Instructions that leave every mode's occupation as it is; any other may change the occupation of the wires it lists. */
     conserving: { type: 'array', items: { type: 'string' } },
+    /**
+     * Instructions that only move fermions among the modes they list that the experiment has (hops): where those
+     * modes are all filled, nothing can move and they stay filled. Any other instruction may empty what it lists.
+     */
+    moving: { type: 'array', items: { type: 'string' } },
   },
   required: ['load_instruction', 'conserving'],
   additionalProperties: false,
@@ -24,10 +29,11 @@ export type PauliExclusion = FromSchema<typeof pauliExclusionSchema>;
 /** The loads the rule refuses: the first `maxListed` of them listed, all of them counted. */
 export function pauliReport(rule: PauliExclusion, job: Record<string, unknown>, maxListed: number): ValidationReport {
   const conserving = new Set(rule.conserving);
+  const moving = new Set(rule.moving ?? []);
   const issues: ValidationIssue[] = [];
   let total = 0;
   for (const [name, experiment] of Object.entries(job)) {
-    const instructions = (experiment as { instructions?: unknown } | null)?.instructions;
+    const { instructions, num_wires: numWires } = (experiment ?? {}) as { instructions?: unknown; num_wires?: unknown };
     // text-form experiments (the qubit's) have no instruction list; another lab's schema may shape one otherwise
     if (!Array.isArray(instructions)) continue;
     // each certainly filled mode, by the index of the load that filled it
@@ -36,7 +42,10 @@ export function pauliReport(rule: PauliExclusion, job: Record<string, unknown>, 
       if (!Array.isArray(instruction) || !Array.isArray(instruction[1])) return;
       const [gate, wires] = instruction as [unknown, number[]];
       if (gate !== rule.load_instruction) {
-        if (typeof gate !== 'string' || !conserving.has(gate)) for (const wire of wires) filled.delete(wire);
+        if (typeof gate === 'string' && conserving.has(gate)) return;
+        const acted = wires.filter((wire) => typeof numWires !== 'number' || wire < numWires);
+        if (typeof gate === 'string' && moving.has(gate) && acted.every((wire) => filled.has(wire))) return;
+        for (const wire of wires) filled.delete(wire);
         return;
       }
       for (const wire of wires) {

@@ -28,18 +28,24 @@ describe('fermions: loads into a filled mode are refused at submission', functio
   });
   after(async () => h.stop());
 
-  it('answers 422 on the native API, naming experiment, instruction and rule, through phases, interactions and measures', async () => {
+  it('answers 422 on the native API, naming experiment, instruction and rule, through phases, interactions, measures and blocked hops', async () => {
     const between: Instruction[] = [['fphase', [0, 1], [0.4]], ['fint', [0, 1, 2, 3, 4, 5, 6, 7], [1.1]], ...measure(0), ['barrier', [0, 3], []]];
     const payload = {
       experiment_0: experiment([load(0), load(1), hop(0.7), ...measure(0, 1, 2, 3)]),
       experiment_1: experiment([load(3), ...between, load(3), ...measure(3)]),
+      // both tweezers full: the hop cannot move anything (Pauli blocking), so mode 2 stays filled
+      experiment_2: experiment([load(0), load(1), load(2), load(3), hop(1.3), load(2), ...measure(2)]),
     };
     const answer = await submit(payload);
     expect(answer.status, answer.text).to.equal(422);
     const error = errorOf(answer);
     expect(error.code).to.equal('invalid_job');
-    expect(error.message).to.equal(refusal('experiment_1', 5, 3, 0));
-    expect(error.details).to.deep.equal([{ path: '/experiment_1/instructions/5', message: refusal('experiment_1', 5, 3, 0) }]);
+    const [second, third] = [refusal('experiment_1', 5, 3, 0), refusal('experiment_2', 5, 2, 2)];
+    expect(error.message).to.equal(`${second}; ${third}`);
+    expect(error.details).to.deep.equal([
+      { path: '/experiment_1/instructions/5', message: second },
+      { path: '/experiment_2/instructions/5', message: third },
+    ]);
   });
 
   it('answers 406 on qlued v2 with the same words', async () => {

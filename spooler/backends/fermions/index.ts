@@ -58,7 +58,8 @@ export const fermions = simulatorBackend({
   simulator,
   // a fermion's `load` fills a mode and resizes nothing; published so that the server refuses what the simulator would
   work: { hilbertSpace: { wire_dimension: 2, combine: 'product' } },
-  // fint and fphase are diagonal in the occupations; only fhop moves fermions. A load into a filled mode is what
-  // simulators/fermions.ts fails at run time; published so that the server refuses it when it is certain.
-  pauliExclusion: { load_instruction: 'load', conserving: ['fint', 'fphase', 'measure', 'barrier'] },
+  // fint and fphase are diagonal in the occupations; fhop moves fermions between the modes it lists. A load into a
+  // filled mode is what simulators/fermions.ts fails at run time; published so that the server refuses it when it is
+  // certain.
+  pauliExclusion: { load_instruction: 'load', conserving: ['fint', 'fphase', 'measure', 'barrier'], moving: ['fhop'] },
 });
