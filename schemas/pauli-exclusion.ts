@@ -1,14 +1,14 @@
 // The Pauli principle as a fermionic backend publishes it (BackendConfig.pauli_exclusion), and the check the server
 // runs from that document alone at submission: a mode holds at most one fermion, so a job that loads one into a mode
-// that is certainly filled can never run. Only certainty refuses. Once a gate that may move fermions (a hop) has acted
-// on a mode, whether it is filled depends on the amplitudes, and the spooler's simulation decides when the job runs.
+// that is certainly filled can never run. Only certainty refuses. Once a hop that can move a fermion has acted on a
+// mode, whether it is filled depends on the amplitudes, and the spooler's simulation decides when the job runs.
 import type { FromSchema } from 'json-schema-to-ts';
 import type { ValidationIssue, ValidationReport } from './validators.ts';
 
 export const pauliExclusionSchema = {
   type: 'object',
   description:
-    'Every wire is a fermionic mode that holds at most one fermion: a job that loads into a mode an earlier load filled, with only occupation-conserving instructions on that mode since, is refused at submission.',
+    'Every wire is a fermionic mode that holds at most one fermion: a job that loads into a mode an earlier load filled, with nothing since that can have emptied it, is refused at submission.',
   properties: {
     /** `[load, [w], []]` puts a fermion into mode w. */
     load_instruction: { type: 'string' },

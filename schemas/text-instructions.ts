@@ -21,6 +21,12 @@ export const textInstructionsSchema = {
 
 export type TextInstructions = FromSchema<typeof textInstructionsSchema>;
 
+/** How many items a text may have, in words: "at most 9999 (max_instructions 10000 with the measure it implies)". */
+export function textCountRule(form: TextInstructions, maxInstructions: number): string {
+  const implied = form.implied.length > 0 ? ` with the ${form.implied.join(', ')} it implies` : '';
+  return `at most ${maxInstructions - form.implied.length} (max_instructions ${maxInstructions}${implied})`;
+}
+
 /** The text experiments that would run more than `maxInstructions` instructions: the first `maxListed` listed. */
 export function textInstructionReport(form: TextInstructions, maxInstructions: number, job: Record<string, unknown>, maxListed: number): ValidationReport {
   const issues: ValidationIssue[] = [];
@@ -33,9 +39,7 @@ export function textInstructionReport(form: TextInstructions, maxInstructions: n
     if (items <= allowed) continue;
     total += 1;
     if (issues.length < maxListed) {
-      const implied = form.implied.length > 0 ? ` with the ${form.implied.join(', ')} it implies` : '';
-      const rule = `at most ${allowed} (max_instructions ${maxInstructions}${implied})`;
-      issues.push({ path: `/${name}/instructions`, message: `${name}: ${items} ${form.item}s as text, ${rule}` });
+      issues.push({ path: `/${name}/instructions`, message: `${name}: ${items} ${form.item}s as text, ${textCountRule(form, maxInstructions)}` });
     }
   }
   return { issues, total };

@@ -42,7 +42,7 @@ export const workLimitsSchema = {
     max_samples: { type: 'integer', minimum: 1 },
     /** Estimated result size in bytes (see estimatedResultBytes). */
     max_result_bytes: { type: 'integer', minimum: 1 },
-    /** Instructions per experiment once compiled; the spooler checks shorthand forms (the qubit's text) against it. */
+    /** Instructions per experiment once compiled; a text form (the qubit's) counts as `text_instructions` says. */
     max_instructions: { type: 'integer', minimum: 1 },
     text_instructions: textInstructionsSchema,
     /** Wall-clock bound on one job's run; the spooler stops the job and ends it ERROR. */

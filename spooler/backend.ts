@@ -32,7 +32,7 @@ export interface BackendDefinition {
   /** A schema other than the qlued experiment format built from `instructions` (e.g. the qubit text form). */
   jobSchema?(limits: JobLimits): Record<string, unknown>;
   /** Rules beyond the schema the spooler checks before running (the server checks the published `work` model instead). */
-  checkJob?(job: Record<string, unknown>, context: { maxHilbertDimension: number; maxInstructions: number }): ValidationIssue[];
+  checkJob?(job: Record<string, unknown>, context: { maxHilbertDimension: number }): ValidationIssue[];
   /** Wire orders jobs may name, when more than the config's `wire_order` is accepted. */
   wireOrders?: WireOrder[];
   /** How the state size and Hamiltonians follow from a job, published so the server can refuse oversized jobs. */

@@ -60,7 +60,6 @@ export function checkJob(backend: BackendDefinition | undefined, config: Backend
   assertPublishedRules(config, payload, maxListed);
   const issues: ValidationIssue[] = backend?.checkJob?.(payload as Record<string, unknown>, {
     maxHilbertDimension: config.max_hilbert_dimension ?? Number.MAX_SAFE_INTEGER,
-    maxInstructions: config.limits?.max_instructions ?? Number.MAX_SAFE_INTEGER,
   }) ?? [];
   if (issues.length > 0) throw new InvalidJobError(summarizeIssues(issues), issues.slice(0, maxListed));
 }

@@ -5,6 +5,7 @@ import type { BackendDefinition, ExperimentData } from '../../backend.ts';
 import { instructionRecords } from '../../backend.ts';
 import { buildJobSchema, type InstructionSpec, type JobLimits } from '../../../schemas/backend-job-schema.ts';
 import type { Experiment } from '../../../schemas/job.ts';
+import { textCountRule, type TextInstructions } from '../../../schemas/text-instructions.ts';
 import type { ValidationIssue } from '../../../schemas/validators.ts';
 import { parseRotationText, simulate } from '../../simulators/qubit.ts';
 
@@ -19,14 +20,14 @@ const ROTATION = `[XYZ]\\(${DEGREES}\\)`;
 /** The longest rotation with its separator: `, X(360)`. */
 const MAX_ROTATION_CHARS = 8;
 
-const countRule = (maxInstructions: number) =>
-  `at most ${maxInstructions - 1} (max_instructions ${maxInstructions} with the measure it implies)`;
+/** Each rotation is one instruction, and the read-out the text implies one more. */
+const TEXT_INSTRUCTIONS: TextInstructions = { separator: ', ', item: 'rotation', implied: ['measure'] };
 
 /** The text form as a schema: at most `max_instructions` − 1 rotations, since the text implies a final measure. */
 function rotationText(limits: JobLimits): Record<string, unknown> {
   return {
     type: 'string',
-    title: `rotations as text, "X(90), Y(180), Z(45)": X, Y or Z, 0…360 degrees, ${countRule(limits.max_instructions)}`,
+    title: `rotations as text, "X(90), Y(180), Z(45)": X, Y or Z, 0…360 degrees, ${textCountRule(TEXT_INSTRUCTIONS, limits.max_instructions)}`,
     pattern: `^${ROTATION}(, ${ROTATION})*$`,
     maxLength: MAX_ROTATION_CHARS * (limits.max_instructions - 1),
   };
@@ -108,8 +109,7 @@ export function createQubitBackend(mode: QubitMode = 'simulation'): BackendDefin
     // from their examples (which say "interleaved") must not be refused for it.
     wireOrders: ['sequential', 'interleaved'],
     jobSchema,
-    // each rotation is one instruction, and the read-out the text implies one more
-    textInstructions: { separator: ', ', item: 'rotation', implied: ['measure'] },
+    textInstructions: TEXT_INSTRUCTIONS,
     checkJob: checkText,
     compile: compiled,
     runExperiment(_name, submitted, context): ExperimentData {
