@@ -1,6 +1,6 @@
 // Issue 17, item 3: a job's wall-clock limit. The 233-byte multiqudit job below computes for minutes (phases of
 // 1.57·10⁷ on two 60-atom wires); at its backend's time limit it ends ERROR, its simulation thread is really
-// stopped, and the spooler takes the next job at once.
+// stopped, and the spooler takes the next job at once, whose clock starts once the new thread has loaded the backend.
 import { expect } from 'chai';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,30 +28,37 @@ describe('the time limit of a job (issue 17, item 3)', function () {
   this.timeout(60_000);
   let root: string;
   let storage: LocalProvider;
-  let spooler: Spooler;
+  let spooler: Spooler | undefined;
 
-  before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'qspool-time-limit-'));
-    storage = new LocalProvider({ root, fsync: false });
-  });
-  after(async () => {
-    await spooler?.stop();
-    await storage.close();
-    await rm(root, { recursive: true, force: true });
-  });
-
-  it('ends a job over its limit ERROR, stops its simulation and takes the next job within a second', async () => {
-    const lifecycle = new JobLifecycle(storage, { leaseMs: 2000 });
-    spooler = new Spooler({
+  /** A spooler with a 1 s limit whose experiment thread builds the backend from `module`, as in production. */
+  function timeLimited(lifecycle: JobLifecycle, module: string): Spooler {
+    return new Spooler({
       lifecycle,
       backend: multiqudit,
       providerName: 'alqor',
       logger: createLogger('silent'),
       pollMs: 20,
       timeLimitS: 1,
-      // As in production: experiments run in a thread that builds the backend from this module.
-      isolate: { module: new URL('../../spooler/backends/index.ts', import.meta.url).href, exportName: 'createBackend', args: [BACKEND, {}] },
+      isolate: { module: new URL(module, import.meta.url).href, exportName: 'createBackend', args: [BACKEND, {}] },
     });
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'qspool-time-limit-'));
+    storage = new LocalProvider({ root, fsync: false });
+  });
+  afterEach(async () => {
+    await spooler?.stop();
+    spooler = undefined;
+  });
+  after(async () => {
+    await storage.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('ends a job over its limit ERROR, stops its simulation and takes the next job within a second', async () => {
+    const lifecycle = new JobLifecycle(storage, { leaseMs: 2000 });
+    spooler = timeLimited(lifecycle, '../../spooler/backends/index.ts');
     expect(spooler.config.limits?.time_limit_s).to.equal(1);
     await spooler.start();
     const slow = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: slowJob });
@@ -77,6 +84,23 @@ describe('the time limit of a job (issue 17, item 3)', function () {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const used = process.cpuUsage(before);
     expect((used.user + used.system) / 1000, 'CPU milliseconds in the idle second').to.be.below(500);
+  });
+
+  it('starts a job\'s clock once the new thread has loaded the backend, so a quick job after a stopped one runs to DONE', async () => {
+    // The backend takes 1.5 s to load, longer than the limit: the quick job used to end ERROR before it had run.
+    const lifecycle = new JobLifecycle(storage, { leaseMs: 2000 });
+    spooler = timeLimited(lifecycle, '../fixtures/slow-loading-backends.ts');
+    await spooler.start();
+    const slow = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: slowJob });
+    const quick = await lifecycle.enqueue({ backend: BACKEND, owner: 'u', payload: quickJob });
+    const ended = (id: string) =>
+      eventually(async () => {
+        const status = await lifecycle.getStatus(BACKEND, id);
+        return status && ['DONE', 'ERROR', 'CANCELLED'].includes(status.status) ? status : undefined;
+      }, 30_000, 20);
+    expect((await ended(slow.id)).error_message).to.equal('time limit of 1 s exceeded');
+    const next = await ended(quick.id);
+    expect(next.status, next.error_message).to.equal('DONE');
   });
 
   it('takes the limit from the environment, per backend over the global one, validated', () => {
