@@ -2,17 +2,9 @@
 // (a spooler or another replica an hour ahead): the id is ahead of this server's clock but in the outbox, so the
 // stream replays the changes since it, instead of starting live and losing them.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { type JobEvent, ns } from '../../storage/records.ts';
+import { ns } from '../../storage/records.ts';
 import { startHarness, type Harness } from '../native-api/harness.ts';
-import { openSse, type SseConnection } from './support.ts';
-
-/** An outbox key as a process whose clock is `aheadMs` ahead writes it. */
-const keyAhead = (aheadMs: number) => `${(Date.now() + aheadMs).toString(16).padStart(12, '0')}0000${randomBytes(4).toString('hex')}`;
-
-function queued(owner: string, jobId: string): JobEvent {
-  return { id: `${jobId}-1`, jobId, backend: 'singlequdit', owner, state: 'QUEUED', seq: 1, attempts: 0, at: new Date().toISOString(), detail: 'Queued.', errorMessage: null, requeued: false };
-}
+import { keyAhead, openSse, queuedEvent, type SseConnection } from './support.ts';
 
 describe('an event stream resumed from an id ahead of the server\'s clock', function () {
   this.timeout(30_000);
@@ -34,15 +26,15 @@ describe('an event stream resumed from an id ahead of the server\'s clock', func
     const first = await openSse(`${h.url}/api/v1/events`, token);
     streams.push(first);
     const [k1, k2] = [keyAhead(3600_000), keyAhead(3600_001)];
-    await h.storage.put(ns.events, k1, queued('ann', k1));
+    await h.storage.put(ns.events, k1, queuedEvent('ann', k1));
     expect((await first.next())?.id).to.equal(k1);
     // The client is gone (its replica died); the next change happens meanwhile and is read by this server's feed.
     first.close();
     const other = await openSse(`${h.url}/api/v1/events`, await h.user('bob'));
     streams.push(other);
-    await h.storage.put(ns.events, k2, queued('ann', k2));
+    await h.storage.put(ns.events, k2, queuedEvent('ann', k2));
     const k3 = keyAhead(3600_002);
-    await h.storage.put(ns.events, k3, queued('bob', k3));
+    await h.storage.put(ns.events, k3, queuedEvent('bob', k3));
     expect(await other.next(), 'this server\'s feed has read past the change').to.not.equal(undefined);
 
     const resumed = await openSse(`${h.url}/api/v1/events`, token, k1);

@@ -3,17 +3,9 @@
 // that waited for the write lock). On the local store outbox keys follow commit order, so nothing can hide behind
 // the id a client resumes from.
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { type JobEvent, ns } from '../../storage/records.ts';
+import { ns } from '../../storage/records.ts';
 import { GOOD_JOB, startHarness, type Harness } from '../native-api/harness.ts';
-import { openSse } from './support.ts';
-
-/** An outbox key taken `aheadMs` after this process's clock reads now, as a process a little ahead would take it. */
-const keyAhead = (aheadMs: number) => `${(Date.now() + aheadMs).toString(16).padStart(12, '0')}0000${randomBytes(4).toString('hex')}`;
-
-function queued(owner: string, jobId: string): JobEvent {
-  return { id: `${jobId}-1`, jobId, backend: 'singlequdit', owner, state: 'QUEUED', seq: 1, attempts: 0, at: new Date().toISOString(), detail: 'Queued.', errorMessage: null, requeued: false };
-}
+import { keyAhead, openSse, queuedEvent } from './support.ts';
 
 describe('an event stream resumed after the latest event it got', function () {
   this.timeout(30_000);
@@ -30,7 +22,7 @@ describe('an event stream resumed after the latest event it got', function () {
     const jobId = (submitted.body as { id: string }).id;
     // Another writer's event, committed first under a key a little ahead of this process's next reading.
     const latest = keyAhead(400);
-    await h.storage.put(ns.events, latest, queued('cleo', latest));
+    await h.storage.put(ns.events, latest, queuedEvent('cleo', latest));
     const cancelled = await h.call('POST', `/jobs/${jobId}/cancel`, { token });
     expect(cancelled.status).to.equal(200);
 

@@ -1,5 +1,6 @@
 // What the notification tests share: a real SMTP server (smtp-server) whose mails are parsed with mailparser, a
 // webhook receiver with a scripted answer per request, and an SSE connection that hands out parsed messages.
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -10,6 +11,7 @@ import { singlequdit } from '../../spooler/backends/singlequdit/index.ts';
 import { Spooler } from '../../spooler/spooler.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { JobLifecycle } from '../../storage/lifecycle.ts';
+import type { JobEvent } from '../../storage/records.ts';
 import { eventually } from '../support/system.ts';
 import { startHarness, type Harness } from '../native-api/harness.ts';
 
@@ -174,3 +176,11 @@ export async function openSse(url: string, token: string | undefined, lastEventI
 
 /** The `status` of each message's data. */
 export const states = (messages: SseMessage[]) => messages.map((message) => (JSON.parse(message.data) as { status: string }).status);
+
+/** An outbox key as a process whose clock is `aheadMs` ahead of this one's takes it. */
+export const keyAhead = (aheadMs: number) => `${(Date.now() + aheadMs).toString(16).padStart(12, '0')}0000${randomBytes(4).toString('hex')}`;
+
+/** A job's QUEUED event as another process records it in the outbox. */
+export function queuedEvent(owner: string, jobId: string): JobEvent {
+  return { id: `${jobId}-1`, jobId, backend: 'singlequdit', owner, state: 'QUEUED', seq: 1, attempts: 0, at: new Date().toISOString(), detail: 'Queued.', errorMessage: null, requeued: false };
+}
