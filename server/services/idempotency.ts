@@ -36,7 +36,9 @@ const RENEW_EVERY_MS = ABANDONED_MS / 3;
  * a client that sends one submission from several threads at once (a retry racing its original) gets the job from each.
  */
 const WAIT_FOR_HOLDER_MS = 5_000;
-const WAIT_STEP_MS = 20;
+/** Reads while waiting: the first soon (a submission takes milliseconds), then doubling, so a wait costs a few dozen reads. */
+const FIRST_WAIT_STEP_MS = 10;
+const MAX_WAIT_STEP_MS = 250;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -79,6 +81,7 @@ export class IdempotencyStore {
     const fingerprint = sha256(JSON.stringify(request, sortedMembers));
     // Real time, not `now`: the wait is spent on real timers, whatever clock judges expiry.
     const waitUntil = Date.now() + this.waitForHolderMs;
+    let step = FIRST_WAIT_STEP_MS;
     for (;;) {
       const existing = await this.storage.get<IdempotencyRecord>(namespace, docKey);
       const expired = existing && this.now() - Date.parse(existing.value.createdAt) > RETENTION_MS;
@@ -103,7 +106,8 @@ export class IdempotencyStore {
         // Read again after a step: the holder's job, or its key freed by a failure (this request then takes it). Only
         // for a young reservation: an older one is more likely a dead server's, which no wait here would outlast.
         if (Date.now() < waitUntil && this.now() - Date.parse(value.createdAt) < this.waitForHolderMs) {
-          await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+          await new Promise((resolve) => setTimeout(resolve, step));
+          step = Math.min(step * 2, MAX_WAIT_STEP_MS);
           continue;
         }
         throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly', 'idempotency_in_progress');
