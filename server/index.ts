@@ -30,6 +30,7 @@ import { Sessions } from './services/sessions.ts';
 import { standInSetAside } from './services/set-aside-sweep.ts';
 import { UserService } from './services/users.ts';
 import { AccountDeletion } from './services/account-deletion.ts';
+import { DeletionResumer } from './services/deletion-resumer.ts';
 import { KnownAddresses } from './limits/known-addresses.ts';
 import { clientKey } from './limits/client-address.ts';
 import { passwordAttempts } from './limits/password-attempts.ts';
@@ -270,6 +271,12 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     },
   );
   logSweeper.start();
+  const deletions = new DeletionResumer(services.accountDeletion, {
+    intervalMs: config.QSPOOL_IDEMPOTENCY_SWEEP_MS,
+    shouldRun: () => notifications.dispatcher.leading,
+    log: logger.child({ component: 'users' }),
+  });
+  deletions.start();
   const standIns = standInSetAside(services.sites, logger.child({ component: 'jobs' }));
   return {
     url: `http://${host}:${port}`,
@@ -279,7 +286,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     notifications,
     // Event streams end first: they would otherwise hold the server open until the deadline.
     close: (deadlineMs = 10_000) =>
-      Promise.all([sweeper.close(), logSweeper.close(), notifications.close(), standIns]).then(() => new Promise<void>((resolve) => {
+      Promise.all([sweeper.close(), logSweeper.close(), deletions.close(), notifications.close(), standIns]).then(() => new Promise<void>((resolve) => {
         // Keep-alive connections go idle only when their request is answered: close each as soon as it does.
         const sweep = setInterval(() => server.closeIdleConnections(), 50);
         const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);

@@ -6,6 +6,11 @@
 export const CONFIG_SIGNATURES = 'signatures/configs';
 /** Access tokens logged out of before they expired. */
 export const ENDED_SESSIONS_NS = 'ended-sessions';
+/**
+ * Accounts being deleted, by username, with the account id of the deletion's target: the server that dispatches
+ * notifications finishes each deletion by itself (server/services/deletion-resumer.ts).
+ */
+export const DELETIONS_NS = 'deletions';
 /** Per-user queue quota counts (server/services/queue-quota.ts). */
 export const QUOTA_NAMESPACE = 'limits/quota';
 /** A user's idempotency records, one per key. */

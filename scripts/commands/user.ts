@@ -95,14 +95,14 @@ export async function runUserDisable(name: string, options: JsonOption & { enabl
   });
 }
 
-/** Erases a user and everything of theirs (server/services/account-deletion.ts); run again while jobs are still running. */
+/** Erases a user and everything of theirs (server/services/account-deletion.ts); a running server finishes what jobs still running hold up. */
 export async function runUserDelete(name: string, options: JsonOption): Promise<void> {
   await withServices(async ({ accountDeletion }) => {
     const outcome = await accountDeletion.delete(name);
     print(options, { username: name, done: outcome.done, remaining_jobs: outcome.remaining }, () =>
       outcome.done
         ? `Deleted ${name}: the account and all its jobs, results, tokens, webhooks and records are gone`
-        : `${name} is disabled and being deleted: ${outcome.remaining} job(s) still running (cancel requested) or being submitted; run this again once they have stopped`,
+        : `${name} is disabled and being deleted: ${outcome.remaining} job(s) still running (cancel requested) or being submitted; a running qspool server finishes the deletion once they have stopped (or run this again then)`,
     );
   });
 }

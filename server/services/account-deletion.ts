@@ -9,11 +9,13 @@
 //      to, its pending notifications, the queue quota count and fair-share clocks of the name, and the addresses
 //      it logged in from;
 //   4. the record, last, once the job index of the name is empty: until then a run says the deletion is in progress.
-// Without a record (erased by hand), the same steps clear what the earlier account left.
+// Before step 1 a marker names the account (DELETIONS_NS): a run that ends in progress (jobs still running) or is cut
+// short is finished later by the server without anyone asking (deletion-resumer.ts), and the marker goes after step 4.
+// Without a record (erased by hand), the same steps clear what the earlier account left, on an admin's request only.
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { jobIdTime } from '../../storage/keys.ts';
-import { QUOTA_NAMESPACE, retiredNamespace } from '../../storage/namespaces.ts';
+import { DELETIONS_NS, QUOTA_NAMESPACE, retiredNamespace } from '../../storage/namespaces.ts';
 import { type JobIndexEntry, ns } from '../../storage/records.ts';
 import { keysOf, namespacesOfUser } from '../../storage/registry/migrated-namespaces.ts';
 import { MAX_PRIORITY, scheduleNs } from '../../storage/schedule.ts';
@@ -31,6 +33,16 @@ import { isUsername, type User, type UserService } from './users.ts';
  * first): the deletion waits for it rather than drop the entry of a job that would then run unlisted.
  */
 const ENQUEUE_SETTLE_MS = 10_000;
+
+interface DeletionMarker {
+  /** The account being deleted (null: one created before account ids existed). */
+  accountId: string | null;
+  startedAt: string;
+}
+
+const ignoreRaceLoss = (error: unknown) => {
+  if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+};
 
 export interface DeletionOutcome {
   /** The account and all its data are gone. False: jobs are still running (cancel requested) or being submitted. */
@@ -55,7 +67,33 @@ export class AccountDeletion {
   async delete(username: string): Promise<DeletionOutcome> {
     // Never a user's name, nor part of a namespace: `/` or `..` would name other namespaces than the user's.
     if (!isUsername(username)) throw new NotFoundError(`No user ${JSON.stringify(username)}`);
-    const marked = await this.users.beginDeletion(username);
+    return this.run(username, await this.users.getUser(username));
+  }
+
+  /**
+   * The next run of a deletion begun earlier, if its account is still the one being deleted; a marker that names no
+   * such account any more (the deletion finished, or never got to its mark) is dropped. Undefined when nothing ran.
+   */
+  async resume(username: string): Promise<DeletionOutcome | undefined> {
+    const marker = await this.storage.get<DeletionMarker>(DELETIONS_NS, username);
+    if (!marker) return undefined;
+    const user = await this.users.getUser(username);
+    if (user?.deleting && (user.accountId ?? null) === marker.value.accountId) return this.run(username, user);
+    await this.storage.delete(DELETIONS_NS, username, marker.version).catch(ignoreRaceLoss);
+    return undefined;
+  }
+
+  /** Names the account of the deletion that wants to go on, each marker one key, so a store lists them at once. */
+  pending(limit: number): Promise<string[]> {
+    return this.storage.list(DELETIONS_NS, { limit });
+  }
+
+  private async run(username: string, user: User | undefined): Promise<DeletionOutcome> {
+    if (user) {
+      const marker: DeletionMarker = { accountId: user.accountId ?? null, startedAt: new Date().toISOString() };
+      await this.storage.put(DELETIONS_NS, username, marker);
+    }
+    const marked = await this.users.beginDeletion(username, user);
     if (!marked && (await this.isBare(username))) {
       throw new NotFoundError(`No user ${username}, and nothing left of one`);
     }
@@ -66,6 +104,7 @@ export class AccountDeletion {
     const indexed = (await this.storage.list(ns.ownerIndex(username), { limit: 1 })).length;
     if (remaining > 0 || indexed > 0) return { done: false, remaining: Math.max(remaining, indexed) };
     await this.users.removeDeleted(username);
+    await this.storage.delete(DELETIONS_NS, username).catch(ignoreRaceLoss);
     return { done: true, remaining: 0 };
   }
 
@@ -105,9 +144,7 @@ export class AccountDeletion {
       }
     }
     // Running, or claimed by a spooler since it was read: cancelled through the normal path, removed by a later run.
-    await this.jobs.cancel(job).catch((error: unknown) => {
-      if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
-    });
+    await this.jobs.cancel(job).catch(ignoreRaceLoss);
     return false;
   }
 

@@ -6,6 +6,7 @@
 import type { Logger } from '../../config/logger.ts';
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import { PeriodicTask, type PeriodicTaskOptions } from './periodic-task.ts';
 import { USERS_NS } from './users.ts';
 
 /** Keys listed (and records then read) at once; also the number of users listed at once. */
@@ -32,16 +33,12 @@ export interface SweepPlan {
   judge(namespace: string): Promise<{ expired: ExpiryTest; screen?: KeyScreen; reads: number }>;
 }
 
-export interface SweepOptions {
-  /** Pause between the end of one run and the start of the next. */
-  intervalMs: number;
+export interface SweepOptions extends PeriodicTaskOptions {
   /**
    * Storage reads (a listed page, a record) one run may make; the next run resumes after them. A run may go over by
    * what finding one user's namespaces and judging one namespace cost.
    */
   maxReadsPerRun: number;
-  /** Whether this process sweeps now (one server among those sharing storage); by default always. */
-  shouldRun?: () => boolean;
   now?: () => number;
   log?: Logger;
 }
@@ -70,9 +67,7 @@ export class UserRecordSweeper {
   private screen: KeyScreen = () => 'read';
   /** When the pass under way (or the last one) started; undefined before the first. */
   private passStartedAt: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  private readonly task: PeriodicTask;
   private readonly now: () => number;
 
   constructor(
@@ -81,29 +76,19 @@ export class UserRecordSweeper {
     private readonly options: SweepOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.task = new PeriodicTask(() => this.tick(), options);
   }
 
   start(): void {
-    this.schedule();
+    this.task.start();
   }
 
   /** Stops scheduling runs and waits for the one under way, which stops at its next page. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => this.schedule());
-    }, this.options.intervalMs);
-    this.timer.unref();
+  close(): Promise<void> {
+    return this.task.close();
   }
 
   private async tick(): Promise<void> {
-    if (this.options.shouldRun && !this.options.shouldRun()) return;
     const started = this.now();
     try {
       const run = await this.runOnce();
@@ -125,7 +110,7 @@ export class UserRecordSweeper {
       if (this.passStartedAt !== undefined && now - this.passStartedAt < this.plan.passEveryMs) return run;
       this.passStartedAt = now;
     }
-    while (run.reads < this.options.maxReadsPerRun && !this.closed) {
+    while (run.reads < this.options.maxReadsPerRun && !this.task.closed) {
       if (this.namespace !== undefined) await this.walkPage(this.namespace, now, run);
       else if (this.pendingNamespaces.length > 0) {
         this.namespace = this.pendingNamespaces.shift()!;

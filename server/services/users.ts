@@ -233,11 +233,15 @@ export class UserService {
 
   /**
    * Marks the user as being deleted, and disabled with it: from this write on, no credential of theirs passes and
-   * nothing more is sent to them. Undefined when there is no record (an account erased by hand).
+   * nothing more is sent to them. Undefined when there is no record (an account erased by hand); with `target`,
+   * ConflictError `account_replaced` when the record is now another account of the name.
    */
-  async beginDeletion(username: string): Promise<User | undefined> {
+  async beginDeletion(username: string, target?: User): Promise<User | undefined> {
     if (!(await this.record(username))) return undefined;
-    return this.update(username, (user) => ({ ...user, disabled: true, deleting: true }));
+    return this.update(username, (user) => {
+      if (target && !isSameAccount(target, user)) throw new ConflictError(`User ${username} is another account than the one being deleted`, 'account_replaced');
+      return { ...user, disabled: true, deleting: true };
+    });
   }
 
   /** Whether the account is still there, the same one (not re-created under its name) and not being deleted. */

@@ -9,6 +9,7 @@ import type { StorageProvider } from '../contract.ts';
 import { deferredNs } from '../deferral.ts';
 import {
   CONFIG_SIGNATURES,
+  DELETIONS_NS,
   DISPATCH_NS,
   ENDED_SESSIONS_NS,
   idempotencyNamespace,
@@ -33,6 +34,7 @@ const STATIC = [
   'users',
   'tokens',
   ENDED_SESSIONS_NS,
+  DELETIONS_NS,
   ns.events,
   ns.jobIndex,
   'server',

@@ -146,8 +146,9 @@ export function adminOperations(deps: AdminDeps): Operation[] {
       summary: 'Delete a user and erase everything of theirs: jobs and results, tokens, webhooks, idempotency records, logs',
       description:
         'The account stops authenticating at once and the name cannot be registered until the deletion is done. Queued and finished jobs are removed; ' +
-        'a running job is cancelled (its spooler stops it) and removed once it has ended, so the answer is 202 until then: DELETE again to finish. ' +
-        'An interrupted deletion (a crash, a storage outage) resumes where it stands on the next DELETE. Without a user record it erases what an ' +
+        'a running job is cancelled (its spooler stops it) and removed once it has ended, so the answer is 202 until then; the server then finishes the deletion by itself ' +
+        '(a DELETE again finishes it at once, or answers 202 while jobs still run). An interrupted deletion (a crash, a storage outage) is likewise finished by the server, ' +
+        'or resumes where it stands on the next DELETE. Without a user record it erases what an ' +
         'account of that name left behind. Admins cannot delete themselves.',
       tag: 'Admin',
       auth: 'required',
