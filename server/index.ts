@@ -231,6 +231,10 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     },
     handle,
   );
+  // A client that closes its sending side once its request is out still waits for the answer: without this Node
+  // takes the end of input for the client leaving and closes the connection unanswered, while the request (a
+  // submission) carries on. Node has had this switch since 0.x; its default is off.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('checkExpectation', handle);
   // 100 Continue is sent once the body is read (middleware/body.ts), not before every request that asks for it.
   server.on('checkContinue', handle);
