@@ -117,6 +117,9 @@ const configSchema = {
     QSPOOL_OPEN_REGISTRATION: { type: 'boolean', default: true },
     QSPOOL_USER_MAX_PRIORITY: { type: 'integer', minimum: 0, maximum: 9, default: 5 },
     QSPOOL_SECRET_KEY: { type: 'string', pattern: '^(|.{16,})$', description: 'at least 16 characters, or empty', default: '' },
+    // One earlier QSPOOL_SECRET_KEY, the whole value (no list: keys may hold any character), that opens but never seals: kept while a rotation
+    // re-seals what it sealed (README, Rotating the secret key).
+    QSPOOL_SECRET_KEY_PREVIOUS: { type: 'string', pattern: '^(|.{16,})$', description: 'at least 16 characters, or empty', default: '' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
     // Notifications (server/notifications). Without an SMTP URL (smtp://user:pass@host:587) e-mail is off.
     QSPOOL_SMTP_URL: { type: 'string', pattern: '^(|smtps?://.+)$', description: 'an smtp:// or smtps:// URL, or empty', default: '' },
@@ -161,6 +164,7 @@ const configSchema = {
     'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_MAX_SAMPLES', 'QSPOOL_MAX_RESULT_BYTES', 'QSPOOL_JOB_TIME_LIMIT_S',
     'QSPOOL_MAX_PROBLEMS', 'QSPOOL_RATE_PER_SECOND', 'QSPOOL_RATE_BURST', 'QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE', 'QSPOOL_JWT_SECRET',
     'QSPOOL_JWT_TTL_S', 'QSPOOL_SCRYPT_LOG_N', 'QSPOOL_OPEN_REGISTRATION', 'QSPOOL_USER_MAX_PRIORITY', 'LOG_LEVEL', 'QSPOOL_SECRET_KEY',
+    'QSPOOL_SECRET_KEY_PREVIOUS',
     'QSPOOL_SMTP_URL', 'QSPOOL_MAIL_FROM', 'QSPOOL_WEBHOOK_ALLOW_PRIVATE', 'QSPOOL_WEBHOOK_TIMEOUT_MS', 'QSPOOL_NOTIFY_BACKOFF_MS',
     'QSPOOL_NOTIFY_MAX_BACKOFF_MS', 'QSPOOL_NOTIFY_RETRY_MS', 'QSPOOL_NOTIFY_LEASE_MS', 'QSPOOL_NOTIFY_POLL_MS',
     'QSPOOL_NOTIFY_SETTLE_MS', 'QSPOOL_EVENTS_RETENTION_S', 'QSPOOL_IDEMPOTENCY_SWEEP_MS', 'QSPOOL_IDEMPOTENCY_SWEEP_READS',
@@ -283,6 +287,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Reco
   // Each host would otherwise make a key of its own, and no replica could open what another sealed in the store.
   if (config.QSPOOL_STORE_FILE && !config.QSPOOL_SECRET_KEY) {
     throw new ConfigError('Invalid configuration: QSPOOL_STORE_FILE needs QSPOOL_SECRET_KEY, the same on every server and spooler of the store');
+  }
+  if (config.QSPOOL_SECRET_KEY_PREVIOUS && config.QSPOOL_SECRET_KEY_PREVIOUS === config.QSPOOL_SECRET_KEY) {
+    throw new ConfigError('Invalid configuration: QSPOOL_SECRET_KEY_PREVIOUS is the same as QSPOOL_SECRET_KEY; it must be the key in use before the new one');
   }
   // Links are the base and a path: `https://lab.example.org/` would give `//api/v2/…`.
   config.QSPOOL_BASE_URL = config.QSPOOL_BASE_URL.replace(/\/+$/, '');

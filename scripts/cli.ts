@@ -16,6 +16,7 @@ const load = {
   job: () => import('./commands/job.ts'),
   login: () => import('./commands/login.ts'),
   deadLetter: () => import('./commands/dead-letter.ts'),
+  secretKey: () => import('./commands/secret-key.ts'),
 };
 
 /** The action `pick` finds in the module `module` loads, loaded on first use. */
@@ -191,6 +192,21 @@ job
   .description('follow a job until it ends: exit 0 DONE, 3 ERROR, 4 CANCELLED')
   .option('--json', 'print the finished job as JSON')
   .action(lazy(load.job, (m) => m.runJobWatch));
+const secretKey = program.command('secret-key').description('rotate the key that seals secrets at rest (README, Rotating the secret key)');
+secretKey.command('status').description('how many sealed documents each key id holds').option('--json', 'machine-readable output').action(lazy(load.secretKey, (m) => m.runSecretKeyStatus));
+secretKey
+  .command('rotate')
+  .description('key-file installs: make a new key file, keeping the old key as the previous one')
+  .option('--json', 'machine-readable output')
+  .action(lazy(load.secretKey, (m) => m.runSecretKeyRotate));
+secretKey.command('reseal').description('seal every stored secret again under the current key').option('--json', 'machine-readable output').action(lazy(load.secretKey, (m) => m.runSecretKeyReseal));
+secretKey
+  .command('forget-previous')
+  .description('remove the previous key file once nothing needs it')
+  .option('--force', 'even if documents still need it (they become unreadable)')
+  .option('--json', 'machine-readable output')
+  .action(lazy(load.secretKey, (m) => m.runSecretKeyForgetPrevious));
+
 const deadLetter = program.command('dead-letter').description('jobs that used up their attempts (admins; see qspool login)');
 deadLetter
   .command('list')

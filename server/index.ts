@@ -8,7 +8,8 @@ import type { StorageProvider } from '../storage/contract.ts';
 import { createApp } from './app.ts';
 import { BearerAuth } from './auth/bearer.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
-import { serverSecretKey } from './auth/server-key.ts';
+import { resealInBackground } from './auth/sealed-secrets.ts';
+import { serverSecretKeys } from './auth/server-key.ts';
 import { BodyTurns } from './middleware/body.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { nativeApi, type NativeApi } from './routes/native/index.ts';
@@ -194,7 +195,9 @@ export interface ServerOptions {
 
 export async function startServer(storage: StorageProvider, config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   // First: a key file others can read stops the start before anything else is built.
-  const secretKey = await serverSecretKey(config, logger);
+  const keys = await serverSecretKeys(config, logger);
+  // Limit state is keyed by HMACs under the current key: a rotation starts it afresh (README, Rotating the secret key).
+  const secretKey = keys.current;
   const services = buildServices(storage, config, logger, secretKey);
   const limits = {
     maxBytes: config.QSPOOL_MAX_BODY_BYTES,
@@ -203,10 +206,10 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     largeBodies: new BodyTurns(config.QSPOOL_MAX_LARGE_BODIES),
   };
   const sessions = new Sessions(storage, services.users);
-  const auth = new BearerAuth(services.users, sessions, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET, secretKey), config.QSPOOL_JWT_TTL_S);
+  const auth = new BearerAuth(services.users, sessions, await loadJwtSecret(storage, config.QSPOOL_JWT_SECRET, keys), config.QSPOOL_JWT_TTL_S);
   const deps = { ...services, limits, baseUrl: config.QSPOOL_BASE_URL };
   const sources = siteSources(services.sites);
-  const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources, secretKey });
+  const notifications = new Notifications({ storage, config, logger, users: services.users, version: pkg.version, sources, secretKeys: keys });
   const attempts = passwordAttempts(storage, { perMinute: config.QSPOOL_PASSWORD_ATTEMPTS_PER_MINUTE, secretKey, log: logger.child({ component: 'password-attempts' }) });
   const native = nativeApi({ ...deps, auth, notifications, passwordAttempts: attempts, openRegistration: config.QSPOOL_OPEN_REGISTRATION, trustedKeys: trustedSigningKeys(config), version: pkg.version });
   const limiter = rateLimit({ perSecond: config.QSPOOL_RATE_PER_SECOND, burst: config.QSPOOL_RATE_BURST, storage, secretKey });
@@ -256,6 +259,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
   const { port } = server.address() as AddressInfo;
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
   notifications.start(`http://${host}:${port}`);
+  const reseal = resealInBackground(storage, keys, logger);
   // On the server that dispatches notifications: one sweeper among the servers sharing storage, without a lease of its own.
   const sweeper = new IdempotencySweeper(storage, {
     intervalMs: config.QSPOOL_IDEMPOTENCY_SWEEP_MS,
@@ -290,7 +294,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     notifications,
     // Event streams end first: they would otherwise hold the server open until the deadline.
     close: (deadlineMs = 10_000) =>
-      Promise.all([sweeper.close(), logSweeper.close(), deletions.close(), notifications.close(), standIns]).then(() => new Promise<void>((resolve) => {
+      Promise.all([reseal.close(), sweeper.close(), logSweeper.close(), deletions.close(), notifications.close(), standIns]).then(() => new Promise<void>((resolve) => {
         // Keep-alive connections go idle only when their request is answered: close each as soon as it does.
         const sweep = setInterval(() => server.closeIdleConnections(), 50);
         const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);

@@ -2,7 +2,7 @@
 // key can sign results as the backend, and the server's secret key unseals every stored credential. A path group or
 // others can read is refused with the chmod that fixes it (in the manner of ssh), never silently narrowed.
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InsecurePermissionsError } from '../schemas/errors.ts';
@@ -33,6 +33,29 @@ export async function modeOf(path: string): Promise<number | undefined> {
   }
 }
 
+/** Writes `content` whole to a new temporary 0600 file beside `file`, flushed; returns its path. */
+function flushedTemporary(file: string, content: string): string {
+  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    writeFileSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return temporary;
+}
+
+/** Flushes the directory holding `file`, so that a file linked, renamed or removed there stays so after a power cut. */
+export function syncDirectoryOf(file: string): void {
+  const directory = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(directory);
+  } finally {
+    closeSync(directory);
+  }
+}
+
 /**
  * Creates `file` (mode 0600) holding `content`, unless it exists. It is written whole to a temporary file, flushed,
  * and linked into place, which fails if another process got there first (every process then reads the winner's), and
@@ -40,25 +63,26 @@ export async function modeOf(path: string): Promise<number | undefined> {
  * power cut must not leave it empty or missing.
  */
 export function createPrivateFileOnce(file: string, content: string): void {
-  const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  let temporary: string | undefined;
   try {
-    const fd = openSync(temporary, 'wx', 0o600);
-    try {
-      writeFileSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    temporary = flushedTemporary(file, content);
     linkSync(temporary, file);
-    const directory = openSync(dirname(file), 'r');
-    try {
-      fsyncSync(directory);
-    } finally {
-      closeSync(directory);
-    }
+    syncDirectoryOf(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   } finally {
-    rmSync(temporary, { force: true });
+    if (temporary) rmSync(temporary, { force: true });
   }
+}
+
+/** Replaces `file` with a 0600 file holding `content`, whole or not at all (flushed, renamed into place, directory flushed). */
+export function replacePrivateFile(file: string, content: string): void {
+  const temporary = flushedTemporary(file, content);
+  try {
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  syncDirectoryOf(file);
 }

@@ -2,6 +2,8 @@
 // generated on first start into `<data dir>/.server-keys/secret-key` (a dot directory, so outside every storage
 // namespace; mode 0600 in a 0700 directory). Whoever can read storage alone then learns no credential.
 // Start-up refuses a key file others can read and warns loudly about a data directory others can read.
+// During a rotation (key-rotation.ts) the key before the current one opens what it sealed: QSPOOL_SECRET_KEY_PREVIOUS,
+// or `.server-keys/secret-key.previous` (0600 too).
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,10 +11,12 @@ import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import { octalMode } from '../../schemas/errors.ts';
 import { makeDirectory } from '../../storage/directories.ts';
+import type { SecretKeys } from '../../storage/registry/secrets.ts';
 import { createPrivateFileOnce, isOpen, modeOf, refuseIfOpen } from '../../storage/private-files.ts';
 
 export const keyDir = (dataDir: string) => join(dataDir, '.server-keys');
 export const keyFile = (dataDir: string) => join(keyDir(dataDir), 'secret-key');
+export const previousKeyFile = (dataDir: string) => join(keyDir(dataDir), 'secret-key.previous');
 
 /** The data directory holds password hashes and, on local storage, everything else: it should be the owner's alone. */
 async function warnIfDataDirOpen(dataDir: string, logger: Logger): Promise<void> {
@@ -45,9 +49,26 @@ export async function configuredSecretKey(config: Config): Promise<string> {
   return config.QSPOOL_SECRET_KEY || (await readOrCreate(keyDir(config.QSPOOL_DATA_DIR), keyFile(config.QSPOOL_DATA_DIR)));
 }
 
-/** The key sealing the server's secrets at rest; also checks the permissions of the data directory. */
-export async function serverSecretKey(config: Config, logger: Logger): Promise<string> {
-  const key = await configuredSecretKey(config);
+/** The previous key file's content, if there is one; refused, like the current one, when others can read it. */
+export async function readPreviousKeyFile(dataDir: string): Promise<string | undefined> {
+  const file = previousKeyFile(dataDir);
+  if ((await modeOf(file)) === undefined) return undefined;
+  await refuseIfOpen(keyDir(dataDir), '700');
+  await refuseIfOpen(file, '600');
+  return (await readFile(file, 'utf8')).trim();
+}
+
+/** The current key, and the previous one (from QSPOOL_SECRET_KEY_PREVIOUS and the previous key file) if any. */
+export async function configuredSecretKeys(config: Config): Promise<SecretKeys> {
+  const current = await configuredSecretKey(config);
+  const candidates = [config.QSPOOL_SECRET_KEY_PREVIOUS, await readPreviousKeyFile(config.QSPOOL_DATA_DIR)];
+  const previous = [...new Set(candidates.filter((key): key is string => key !== undefined && key !== '' && key !== current))];
+  return { current, previous };
+}
+
+/** The keys of the server's secrets at rest; also checks the permissions of the data directory. */
+export async function serverSecretKeys(config: Config, logger: Logger): Promise<SecretKeys> {
+  const keys = await configuredSecretKeys(config);
   await warnIfDataDirOpen(config.QSPOOL_DATA_DIR, logger);
-  return key;
+  return keys;
 }

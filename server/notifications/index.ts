@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../../config/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
+import type { SecretKeysInput } from '../../storage/registry/secrets.ts';
 import { type JobEvent, ns } from '../../storage/records.ts';
 import { MailUnavailableError, StorageUnavailableError } from '../../schemas/errors.ts';
 import type { UserService } from '../services/users.ts';
@@ -30,8 +31,8 @@ export interface NotificationsOptions {
   version: string;
   /** Every outbox to read, the server's own included. */
   sources: EventSources;
-  /** Seals webhook secrets at rest (server/auth/server-key.ts). */
-  secretKey: string;
+  /** Seal webhook secrets at rest (server/auth/server-key.ts). */
+  secretKeys: SecretKeysInput;
 }
 
 export class Notifications {
@@ -48,8 +49,6 @@ export class Notifications {
   private readonly mailer: Mailer | undefined;
   private readonly streams = new Set<() => void>();
   private readonly log: Logger;
-  private sealing: Promise<void> = Promise.resolve();
-  private closing = false;
   private base: string;
 
   constructor(private readonly options: NotificationsOptions) {
@@ -63,7 +62,7 @@ export class Notifications {
     this.authCheckMs = config.QSPOOL_SSE_AUTH_CHECK_MS;
     this.addressPolicy = { allowPrivate: config.QSPOOL_WEBHOOK_ALLOW_PRIVATE };
     this.feed = new FeedSet(sources, { pollMs: config.QSPOOL_NOTIFY_POLL_MS, settleMs: config.QSPOOL_NOTIFY_SETTLE_MS, log });
-    this.webhooks = new WebhookStore(storage, options.secretKey);
+    this.webhooks = new WebhookStore(storage, options.secretKeys);
     this.deliveries = new DeliveryStore(storage);
     this.mailer = config.QSPOOL_SMTP_URL
       ? new Mailer({ smtpUrl: config.QSPOOL_SMTP_URL, from: config.QSPOOL_MAIL_FROM, timeoutMs: config.QSPOOL_WEBHOOK_TIMEOUT_MS })
@@ -133,17 +132,6 @@ export class Notifications {
     // A changed outbox wakes the dispatcher at once; its own poll covers storages that cannot say so.
     this.feed.onChange(() => this.dispatcher.wake());
     this.dispatcher.start();
-    this.sealing = this.sealLegacyWebhooks().catch((error: unknown) => this.log.error({ err: error }, 'sealing stored webhook secrets failed'));
-  }
-
-  /** Reads every user's webhooks once, which seals any secret an older qspool stored in plain text. */
-  private async sealLegacyWebhooks(): Promise<void> {
-    for (let after: string | undefined; !this.closing; ) {
-      const page = await this.options.users.listUsers({ limit: 200, ...(after ? { after } : {}) });
-      for (const user of page) await this.webhooks.list(user.username);
-      if (page.length < 200) return;
-      after = page[page.length - 1]!.username;
-    }
   }
 
   /**
@@ -191,9 +179,6 @@ export class Notifications {
   }
 
   async close(): Promise<void> {
-    // The sweep stops at its next page, before storage closes under it.
-    this.closing = true;
-    await this.sealing;
     for (const end of [...this.streams]) end();
     this.streams.clear();
     this.feed.close();

@@ -2,7 +2,8 @@
 // describes them: a JSON body that is the same on every attempt, `webhook-id` (the event id, for deduplication),
 // `webhook-timestamp` and a `v1` HMAC-SHA256 `webhook-signature` under a `whsec_` secret that the owner saw once.
 // The secret is stored sealed (AES-256-GCM) under the server's secret key (server/auth/server-key.ts); one stored in
-// plain text by an older qspool is sealed the first time it is read.
+// plain text by an older qspool is sealed the first time it is read; one sealed under a previous key, by the re-seal
+// after a key rotation (server/auth/sealed-secrets.ts).
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { EventState, JobEventView, WebhookPayload } from '../../schemas/notifications.ts';
@@ -10,7 +11,9 @@ import { ConflictError, NotFoundError, QuotaExceededError } from '../../schemas/
 import type { StorageProvider } from '../../storage/contract.ts';
 import { KeyedTurns } from '../limits/keyed-turns.ts';
 import { RevisionCache } from '../../storage/revision-cache.ts';
-import { seal, unseal, type SealedLogin } from '../../storage/registry/secrets.ts';
+import { keysOf, type SealedKind } from '../../storage/registry/reseal.ts';
+import { seal, unseal, type SealedLogin, type SecretKeysInput } from '../../storage/registry/secrets.ts';
+import { USERS_NS } from '../services/users.ts';
 import type { JobEvent } from '../../storage/records.ts';
 import type { AddressPolicy } from './address-guard.ts';
 import { postJson, type PostOutcome } from './http-post.ts';
@@ -32,6 +35,21 @@ type StoredWebhook = Omit<WebhookRecord, 'secret'> & ({ sealedSecret: SealedLogi
 export const MAX_WEBHOOKS_PER_USER = 20;
 const WEBHOOKS_AREA = 'webhooks';
 export const webhooksNs = (owner: string) => `${WEBHOOKS_AREA}/${owner}`;
+
+/** Webhook signing secrets among the secrets a key rotation re-seals: every user's webhooks. */
+export const webhookSecretKind: SealedKind<StoredWebhook> = {
+  name: 'webhook-secret',
+  async *documents(storage) {
+    for await (const owner of keysOf(storage, USERS_NS)) {
+      for await (const id of keysOf(storage, webhooksNs(owner))) yield [webhooksNs(owner), id];
+    }
+  },
+  secret: (stored) => ('secret' in stored ? { plain: { secret: stored.secret } } : { sealed: stored.sealedSecret }),
+  withSealed: (stored, sealedSecret) => {
+    const { secret: _plain, sealedSecret: _old, ...rest } = stored as StoredWebhook & { secret?: string; sealedSecret?: SealedLogin };
+    return { ...rest, sealedSecret };
+  },
+};
 
 /** The job event as the API shows it (SSE `data:` and the webhook payload's `data`). */
 export function eventView(event: JobEvent, baseUrl: string): JobEventView {
@@ -61,14 +79,14 @@ export class WebhookStore {
 
   constructor(
     private readonly storage: StorageProvider,
-    private readonly secretKey: string,
+    private readonly secretKeys: SecretKeysInput,
   ) {
     this.lists = new RevisionCache(storage, [WEBHOOKS_AREA]);
   }
 
   private stored(record: WebhookRecord): StoredWebhook {
     const { secret, ...rest } = record;
-    return { ...rest, sealedSecret: seal({ secret }, this.secretKey) };
+    return { ...rest, sealedSecret: seal({ secret }, this.secretKeys) };
   }
 
   /**
@@ -117,7 +135,7 @@ export class WebhookStore {
       return record;
     }
     const { sealedSecret, ...rest } = found.value;
-    return { ...rest, secret: String(unseal(sealedSecret, this.secretKey).secret) };
+    return { ...rest, secret: String(unseal(sealedSecret, this.secretKeys).secret) };
   }
 
   async list(owner: string): Promise<WebhookRecord[]> {

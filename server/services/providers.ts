@@ -10,7 +10,8 @@ import { JobLifecycle, type LifecycleOptions } from '../../storage/lifecycle.ts'
 import { ProviderRegistry, type ProviderSummary } from '../../storage/registry/index.ts';
 import { SqoolerJobs } from '../../storage/sqooler/jobs.ts';
 import { SqoolerView } from '../../storage/sqooler/view.ts';
-import { configuredSecretKey } from '../auth/server-key.ts';
+import { configuredSecretKeys } from '../auth/server-key.ts';
+import type { SecretKeys } from '../../storage/registry/secrets.ts';
 import { primaryStore } from './primary-store.ts';
 
 /**
@@ -69,9 +70,9 @@ export function singleSite(storage: StorageProvider, name: string): SiteLookup {
  * them runs first.
  */
 export function providerRegistry(storage: StorageProvider, config: Config): ProviderRegistry {
-  let key: Promise<string> | undefined;
+  let key: Promise<SecretKeys> | undefined;
   const primary = primaryStore(config);
-  return new ProviderRegistry(storage, config.QSPOOL_PROVIDER_NAME, primary.login, () => (key ??= configuredSecretKey(config)), primary.type);
+  return new ProviderRegistry(storage, config.QSPOOL_PROVIDER_NAME, primary.login, () => (key ??= configuredSecretKeys(config)), primary.type);
 }
 
 export class ProviderSites implements SiteLookup {

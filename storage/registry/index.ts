@@ -7,7 +7,9 @@ import type { StorageProvider } from '../contract.ts';
 import { ConflictError, InvalidKeyError, NotFoundError } from '../../schemas/errors.ts';
 import { createProvider, type ProviderSpec } from '../factory.ts';
 import { assertLogin, isProviderType, loginToSpec, redact, sqoolerMongoUri, type ProviderType } from './logins.ts';
-import { seal, unseal, type SealedLogin } from './secrets.ts';
+import { createHash } from 'node:crypto';
+import { keysOf, type SealedKind } from './reseal.ts';
+import { seal, unseal, type SealedLogin, type SecretKeys, type SecretKeysInput } from './secrets.ts';
 import { SqoolerLocalFiles } from '../sqooler/local.ts';
 import { SqoolerDropboxFiles } from '../sqooler/dropbox.ts';
 import { SqoolerMongoFiles } from '../sqooler/mongodb.ts';
@@ -69,8 +71,23 @@ export interface NewProvider {
   layout?: string;
 }
 
-/** A provider opened for one registry entry (`entry` tells a provider added again under its name from the old one). */
+/** Registered providers' logins among the secrets a key rotation re-seals. */
+export const providerLoginKind: SealedKind<StoredEntry> = {
+  name: 'provider-login',
+  async *documents(storage) {
+    for await (const name of keysOf(storage, PROVIDERS_NS)) yield [PROVIDERS_NS, name];
+  },
+  secret: (stored) => ({ sealed: stored.login }),
+  withSealed: (stored, login) => ({ ...stored, login }),
+};
+
+/**
+ * A provider opened for one registry entry. `sealed` is the entry as stored, `entry` a digest of what it holds (its
+ * creation time and plain login): a provider added again under its name (another login) is another entry, but one
+ * whose login was only sealed again under a new key (a rotation) is the same.
+ */
 interface Opened {
+  sealed: string;
   entry: string;
   opening: Promise<StorageProvider>;
 }
@@ -84,11 +101,11 @@ export class ProviderRegistry {
     /** How other processes open the primary, and what `show` tells of it (its secrets redacted). */
     private readonly primaryLogin: Record<string, unknown>,
     /** QSPOOL_SECRET_KEY, or how to get it (the server's key file, read or made when first needed). */
-    private readonly secretKey: string | undefined | (() => Promise<string>),
+    private readonly secretKey: SecretKeysInput | (() => Promise<SecretKeys>),
     private readonly primaryType: ProviderType = 'local',
   ) {}
 
-  private async secret(): Promise<string | undefined> {
+  private async secret(): Promise<SecretKeysInput> {
     return typeof this.secretKey === 'function' ? this.secretKey() : this.secretKey;
   }
 
@@ -188,13 +205,20 @@ export class ProviderRegistry {
   async open(name: string): Promise<StorageProvider> {
     if (name === this.primaryName) return this.primary;
     const stored = (await this.entry(name)).value;
-    // The login is sealed with a fresh nonce at every add, so it names this entry and no other.
-    const entry = `${stored.createdAt}\u0000${JSON.stringify(stored.login)}`;
+    // The login is sealed with a fresh nonce at every add (and re-seal), so it names this entry and no other.
+    const sealed = `${stored.createdAt}\u0000${JSON.stringify(stored.login)}`;
+    if (this.opened.get(name)?.sealed === sealed) return this.opened.get(name)!.opening;
+    const login = unseal(stored.login, await this.secret());
+    const entry = createHash('sha256').update(`${stored.createdAt}\u0000${JSON.stringify(login)}`).digest('hex');
+    // Read after the wait for the key: a concurrent opening of this entry may have been kept meanwhile.
     const known = this.opened.get(name);
-    if (known?.entry === entry) return known.opening;
+    if (known?.entry === entry) {
+      known.sealed = sealed;
+      return known.opening;
+    }
     if (known) this.forget(name, known);
-    const opening = this.openEntry(name, stored);
-    const opened = { entry, opening };
+    const opening = this.openEntry(name, stored.type, stored.layout, login);
+    const opened = { sealed, entry, opening };
     this.opened.set(name, opened);
     opening.catch(() => {
       if (this.opened.get(name) === opened) this.opened.delete(name);
@@ -209,11 +233,10 @@ export class ProviderRegistry {
   }
 
   /** A sqooler-layout provider opens as a read-only view of sqooler's documents, its owners from the primary's index. */
-  private async openEntry(name: string, stored: StoredEntry): Promise<StorageProvider> {
-    const login = unseal(stored.login, await this.secret());
-    const spec = loginToSpec(stored.type, login);
+  private async openEntry(name: string, type: ProviderType, layout: Layout | undefined, login: Record<string, unknown>): Promise<StorageProvider> {
+    const spec = loginToSpec(type, login);
     const index = { storage: this.primary, provider: name };
-    if (stored.layout !== 'sqooler') return createProvider(spec);
+    if (layout !== 'sqooler') return createProvider(spec);
     if (spec.type === 'local') return new SqoolerView(new SqoolerLocalFiles(spec.root), localPaths, index);
     if (spec.type === 'dropbox') return new SqoolerView(new SqoolerDropboxFiles(spec), dropboxPaths, index);
     if (spec.type === 'mongodb') return new SqoolerView(SqoolerMongoFiles.open(sqoolerMongoUri(login)), localPaths, index);

@@ -12,7 +12,7 @@ import { ns } from '../records.ts';
 import { ProviderRegistry, PROVIDERS_NS } from './index.ts';
 import { migrate } from './migrate.ts';
 import { probeProvider } from './probe.ts';
-import { SecretKeyError } from './secrets.ts';
+import { SecretKeyError, SecretUnreadableError } from './secrets.ts';
 
 const KEY = 'a-test-secret-key-of-some-length';
 const run = promisify(execFile);
@@ -79,7 +79,7 @@ describe('storage-provider registry', function () {
     expect(raw).to.not.include('APP-SECRET');
     expect(raw).to.not.include('REFRESH-SECRET');
     expect(await registry.spec('box')).to.deep.include({ type: 'dropbox', appSecret: 'APP-SECRET', refreshToken: 'REFRESH-SECRET' });
-    await rejects(make('another-key-of-enough-length').spec('box'), SecretKeyError, /differs/);
+    await rejects(make('another-key-of-enough-length').spec('box'), SecretUnreadableError, /opens with none of this process's keys/);
     // Listing and routing need no key: a server without it still serves its own storage.
     expect((await make('').summaries()).map((p) => p.name)).to.deep.equal(['alqor', 'box']);
     await rejects(make('').add({ name: 'x', type: 'local', login: { base_path: '/tmp/x' } }), SecretKeyError, /QSPOOL_SECRET_KEY/);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { registryFor } from '../../scripts/runtime.ts';
-import { keyFile, serverSecretKey } from '../../server/auth/server-key.ts';
+import { keyFile, serverSecretKeys } from '../../server/auth/server-key.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 
 describe('the registry\'s key without QSPOOL_SECRET_KEY', () => {
@@ -23,7 +23,7 @@ describe('the registry\'s key without QSPOOL_SECRET_KEY', () => {
       await cli.add({ name: 'lab1', type: 'local', login: { base_path: labDir } });
       expect((await stat(keyFile(dataDir))).mode & 0o777).to.equal(0o600);
       const key = (await readFile(keyFile(dataDir), 'utf8')).trim();
-      expect(await serverSecretKey(config, runtime.logger)).to.equal(key);
+      expect((await serverSecretKeys(config, runtime.logger)).current).to.equal(key);
       // Another process (the server) opens what the CLI sealed.
       const server = registryFor(runtime);
       expect((await server.show('lab1')).login).to.deep.include({ base_path: labDir });

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { createLogger } from '../../config/logger.ts';
 import { loadJwtSecret } from '../../server/auth/jwt-secret.ts';
 import { InsecurePermissionsError } from '../../schemas/errors.ts';
-import { keyDir, keyFile, serverSecretKey } from '../../server/auth/server-key.ts';
+import { keyDir, keyFile, serverSecretKeys } from '../../server/auth/server-key.ts';
 import { startServer } from '../../server/index.ts';
 import { eventually, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
 
@@ -34,7 +34,7 @@ describe('secrets at rest', function () {
   after(() => h.stop());
 
   it('keeps the JWT key in storage only sealed: no file of the store contains it', async () => {
-    const secret = await loadJwtSecret(h.storage, '', await serverSecretKey(h.config, silent));
+    const secret = await loadJwtSecret(h.storage, '', await serverSecretKeys(h.config, silent));
     expect(Object.keys((await h.storage.get('server', 'jwt-secret'))!.value as object)).to.deep.equal(['sealed']);
     expect(await storageText(h.dataDir)).to.not.include(secret);
   });
@@ -67,7 +67,7 @@ describe('secrets at rest', function () {
 
   it('refuses an access token without exp with 401 invalid_token', async () => {
     await h.user('bob');
-    const secret = await loadJwtSecret(h.storage, '', await serverSecretKey(h.config, silent));
+    const secret = await loadJwtSecret(h.storage, '', await serverSecretKeys(h.config, silent));
     const login = await h.call('POST', '/auth/token', { body: { username: 'bob', password: PASSWORD } });
     const { ver, acct } = jwt.decode((login.body as { access_token: string }).access_token) as { ver: number; acct: string };
     const forever = jwt.sign({ sub: 'bob', ver, acct }, secret, { algorithm: 'HS256' });

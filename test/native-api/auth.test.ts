@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { createLogger } from '../../config/logger.ts';
 import { loadJwtSecret } from '../../server/auth/jwt-secret.ts';
-import { serverSecretKey } from '../../server/auth/server-key.ts';
+import { serverSecretKeys } from '../../server/auth/server-key.ts';
 import { startServer } from '../../server/index.ts';
 import { hashToken, MAX_REVOKED_KEPT, MAX_TOKENS_PER_USER, TOKENS_NS } from '../../server/services/tokens.ts';
 import { GOOD_JOB, PASSWORD, startHarness, type Harness } from './harness.ts';
@@ -17,7 +17,7 @@ describe('native API: users and authentication', function () {
   let secret: string;
   before(async () => {
     h = await startHarness();
-    secret = await loadJwtSecret(h.storage, '', await serverSecretKey(h.config, createLogger('silent')));
+    secret = await loadJwtSecret(h.storage, '', await serverSecretKeys(h.config, createLogger('silent')));
   });
   after(async () => h.stop());
 
@@ -208,7 +208,7 @@ describe('native API: users and authentication', function () {
     try {
       await second.user('ivy');
       const access = (await second.call('POST', '/auth/token', { body: { username: 'ivy', password: PASSWORD } })).body as { access_token: string };
-      const stored = await loadJwtSecret(second.storage, '', await serverSecretKey(second.config, createLogger('silent')));
+      const stored = await loadJwtSecret(second.storage, '', await serverSecretKeys(second.config, createLogger('silent')));
       await second.server.close();
       const restarted = await startServer(second.storage, second.config, createLogger('silent'));
       try {

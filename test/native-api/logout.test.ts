@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import jwt from 'jsonwebtoken';
 import { createLogger } from '../../config/logger.ts';
 import { loadJwtSecret } from '../../server/auth/jwt-secret.ts';
-import { serverSecretKey } from '../../server/auth/server-key.ts';
+import { serverSecretKeys } from '../../server/auth/server-key.ts';
 import { startServer, type RunningServer } from '../../server/index.ts';
 import { ENDED_SESSIONS_NS } from '../../storage/namespaces.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
@@ -20,7 +20,7 @@ describe('native API: logging out', function () {
   let apiToken: string;
   before(async () => {
     h = await startHarness();
-    secret = await loadJwtSecret(h.storage, '', await serverSecretKey(h.config, createLogger('silent')));
+    secret = await loadJwtSecret(h.storage, '', await serverSecretKeys(h.config, createLogger('silent')));
     apiToken = await h.user('ada');
   });
   after(async () => h.stop());
