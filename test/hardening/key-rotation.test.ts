@@ -5,22 +5,27 @@
 // opens is named, not a bare 500.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../config/index.ts';
 import { ConflictError, InsecurePermissionsError } from '../../schemas/errors.ts';
 import { forgetPreviousKeyFile, rotateKeyFile } from '../../server/auth/key-rotation.ts';
 import { SEALED_KINDS } from '../../server/auth/sealed-secrets.ts';
 import { keyDir, keyFile, previousKeyFile } from '../../server/auth/server-key.ts';
 import { startServer, type RunningServer } from '../../server/index.ts';
+import { WebhookSender } from '../../server/notifications/webhooks.ts';
 import { providerRegistry } from '../../server/services/providers.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 import { PROVIDERS_NS, ProviderRegistry } from '../../storage/registry/index.ts';
+import type { JobEvent } from '../../storage/records.ts';
 import { keyCensus, resealAll } from '../../storage/registry/reseal.ts';
 import { keyId, seal, SecretUnreadableError, unseal, type SealedLogin } from '../../storage/registry/secrets.ts';
 import { eventually, PASSWORD, startHarness, type Harness } from '../native-api/harness.ts';
@@ -41,6 +46,33 @@ async function sealedValues(storage: StorageProvider): Promise<SealedLogin[]> {
 }
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
+
+/** A delivery of the stored webhook, as the server signs it, caught by a receiver on a local port. */
+async function signedDelivery(running: RunningServer, owner: string, id: string): Promise<{ body: string; headers: Record<string, string> }> {
+  let caught: { body: string; headers: Record<string, string> } | undefined;
+  const receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      caught = { body: Buffer.concat(chunks).toString('utf8'), headers: request.headers as Record<string, string> };
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  try {
+    const hook = (await running.notifications.webhooks.get(owner, id))!;
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const sender = new WebhookSender({ baseUrl: () => running.url, timeoutMs: 5000, policy: { allowPrivate: true }, userAgent: 'test' });
+    const event: JobEvent = {
+      id: '0123456789abcdef01234567-3', jobId: '0123456789abcdef01234567', backend: 'singlequdit', owner, state: 'DONE', seq: 3,
+      attempts: 1, at: new Date().toISOString(), detail: 'Done.', errorMessage: null, requeued: false,
+    };
+    expect((await sender.send({ ...hook, url }, event)).ok).to.equal(true);
+    return caught!;
+  } finally {
+    await new Promise((resolve) => receiver.close(resolve));
+  }
+}
 
 describe('rotating the secret key', function () {
   this.timeout(30_000);
@@ -79,7 +111,8 @@ describe('rotating the secret key', function () {
           const me = await fetch(`${running.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${credential}` } });
           expect(me.status).to.equal(200);
         }
-        expect((await running.notifications.webhooks.get('ada', hookId))?.secret).to.equal(hookSecret);
+        const delivery = await signedDelivery(running, 'ada', hookId);
+        expect(() => new Webhook(hookSecret).verify(delivery.body, delivery.headers)).to.not.throw();
         const spec = await providerRegistry(h.storage, h.config).spec('lab1');
         expect(spec).to.deep.include({ type: 'local', root: labLogin.base_path });
       };
