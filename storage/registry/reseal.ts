@@ -43,25 +43,28 @@ export async function* keysOf(storage: StorageProvider, namespace: string): Asyn
   }
 }
 
-/** Re-seals one document under the current key (compare-and-swap: a concurrent change is read again, never overwritten). */
-export async function resealDocument<D>(storage: StorageProvider, kind: SealedKind<D>, namespace: string, key: string, keys: SecretKeys): Promise<ResealOutcome> {
+/**
+ * Re-seals one document under the current key (compare-and-swap: a concurrent change is read again, never overwritten).
+ * `kid`: the key id of a secret no key opens.
+ */
+export async function resealDocument<D>(storage: StorageProvider, kind: SealedKind<D>, namespace: string, key: string, keys: SecretKeys): Promise<{ outcome: ResealOutcome; kid?: string }> {
   for (;;) {
     const found = await storage.get<D>(namespace, key);
-    if (!found) return 'gone';
+    if (!found) return { outcome: 'gone' };
     const held = kind.secret(found.value);
-    if ('sealed' in held && sealedWithCurrent(held.sealed, keys)) return 'current';
+    if ('sealed' in held && sealedWithCurrent(held.sealed, keys)) return { outcome: 'current' };
     let secret: Record<string, unknown>;
     try {
       secret = 'sealed' in held ? unseal(held.sealed, keys) : held.plain;
     } catch (error) {
-      if (error instanceof SecretUnreadableError) return 'unreadable';
+      if (error instanceof SecretUnreadableError) return { outcome: 'unreadable', ...(error.kid === undefined ? {} : { kid: error.kid }) };
       throw error;
     }
     try {
       await storage.replace(namespace, key, kind.withSealed(found.value, seal(secret, keys)), found.version);
-      return 'resealed';
+      return { outcome: 'resealed' };
     } catch (error) {
-      if (error instanceof NotFoundError) return 'gone';
+      if (error instanceof NotFoundError) return { outcome: 'gone' };
       if (!(error instanceof ConflictError)) throw error;
     }
   }
@@ -81,13 +84,9 @@ export async function resealAll(storage: StorageProvider, kinds: readonly Sealed
     report[kind.name] = counts;
     for await (const [namespace, key] of kind.documents(storage)) {
       if (options.stopped?.()) return report;
-      const outcome = await resealDocument(storage, kind, namespace, key, keys);
+      const { outcome, kid } = await resealDocument(storage, kind, namespace, key, keys);
       counts[outcome] += 1;
-      if (outcome === 'unreadable') {
-        const found = await storage.get(namespace, key);
-        const held = found ? kind.secret(found.value) : undefined;
-        options.onUnreadable?.({ kind: kind.name, namespace, key, kid: held && 'sealed' in held ? held.sealed.kid : undefined });
-      }
+      if (outcome === 'unreadable') options.onUnreadable?.({ kind: kind.name, namespace, key, kid });
     }
   }
   return report;
