@@ -28,6 +28,8 @@ async function withStore<T>(action: (runtime: Runtime) => Promise<T>): Promise<T
   }
 }
 
+const documents = (count: number) => `${count} document${count === 1 ? '' : 's'}`;
+
 /** Documents that still need a key other than the current one to open (or hold their secret in plain text). */
 const stale = (census: KeyCensus[]) => census.filter((row) => row.role !== 'current' && row.role !== 'unknown').reduce((sum, row) => sum + row.documents, 0);
 
@@ -45,7 +47,7 @@ export async function runSecretKeyStatus(options: Output): Promise<void> {
     const census = await keyCensus(storage, SEALED_KINDS, await configuredSecretKeys(config));
     print({ keys: census, needs_reseal: stale(census) }, options, () => {
       const waiting = stale(census);
-      const verdict = waiting === 0 ? 'Everything is sealed under the current key: the previous key, if any, can go.' : `${waiting} documents still need the previous key: run qspool secret-key reseal.`;
+      const verdict = waiting === 0 ? 'Everything is sealed under the current key: the previous key, if any, can go.' : `${documents(waiting)} not yet sealed under the current key: run qspool secret-key reseal.`;
       const unknown = census.filter((row) => row.role === 'unknown' && row.documents > 0).length > 0 ? '\nDocuments under an unknown key id open with none of the configured keys.' : '';
       return `${censusTable(census)}\n${verdict}${unknown}`;
     });
@@ -73,7 +75,7 @@ export async function runSecretKeyReseal(options: Output): Promise<void> {
       return [table.toString(), ...lines].join('\n');
     });
     if (unreadable.length > 0) {
-      throw new ConflictError(`${unreadable.length} stored secrets open with none of the configured keys; give qspool the key that sealed them and run reseal again`, 'secret_unreadable');
+      throw new ConflictError(`${unreadable.length} stored secret(s) open with none of the configured keys; give qspool the key that sealed them and run reseal again`, 'secret_unreadable');
     }
   });
 }
@@ -82,7 +84,7 @@ export async function runSecretKeyForgetPrevious(options: Output & { force?: boo
   await withStore(async ({ config, storage }) => {
     const waiting = stale(await keyCensus(storage, SEALED_KINDS, await configuredSecretKeys(config)));
     if (waiting > 0 && !options.force) {
-      throw new ConflictError(`${waiting} documents still need the previous key: run qspool secret-key reseal first (or --force to lose them)`, 'previous_key_in_use');
+      throw new ConflictError(`${documents(waiting)} not yet sealed under the current key: run qspool secret-key reseal first (or --force to lose them)`, 'previous_key_in_use');
     }
     const forgotten = await forgetPreviousKeyFile(config);
     const environment = config.QSPOOL_SECRET_KEY_PREVIOUS !== '';

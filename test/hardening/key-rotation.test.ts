@@ -251,7 +251,7 @@ describe('rotating the secret key', function () {
         );
       const refused = await cli('forget-previous');
       expect(refused.code).to.equal(1);
-      expect(refused.stdout).to.include('1 documents still need the previous key: run qspool secret-key reseal first');
+      expect(refused.stdout).to.include('1 document not yet sealed under the current key: run qspool secret-key reseal first');
       const resealed = await cli('reseal', '--json');
       expect(resealed.code).to.equal(0);
       expect(JSON.parse(resealed.stdout).counts['provider-login']).to.deep.include({ resealed: 1, unreadable: 0 });
