@@ -11,7 +11,8 @@ import { ConflictError, NotFoundError, QuotaExceededError } from '../../schemas/
 import type { StorageProvider } from '../../storage/contract.ts';
 import { KeyedTurns } from '../limits/keyed-turns.ts';
 import { RevisionCache } from '../../storage/revision-cache.ts';
-import { keysOf, type SealedKind } from '../../storage/registry/reseal.ts';
+import { eachKey } from '../../storage/registry/migrated-namespaces.ts';
+import type { SealedKind } from '../../storage/registry/reseal.ts';
 import { seal, unseal, type SealedLogin, type SecretKeysInput } from '../../storage/registry/secrets.ts';
 import { USERS_NS } from '../services/users.ts';
 import type { JobEvent } from '../../storage/records.ts';
@@ -40,8 +41,8 @@ export const webhooksNs = (owner: string) => `${WEBHOOKS_AREA}/${owner}`;
 export const webhookSecretKind: SealedKind<StoredWebhook> = {
   name: 'webhook-secret',
   async *documents(storage) {
-    for await (const owner of keysOf(storage, USERS_NS)) {
-      for await (const id of keysOf(storage, webhooksNs(owner))) yield [webhooksNs(owner), id];
+    for await (const owner of eachKey(storage, USERS_NS)) {
+      for await (const id of eachKey(storage, webhooksNs(owner))) yield [webhooksNs(owner), id];
     }
   },
   secret: (stored) => ('secret' in stored ? { plain: { secret: stored.secret } } : { sealed: stored.sealedSecret }),

@@ -8,7 +8,8 @@ import { ConflictError, InvalidKeyError, NotFoundError } from '../../schemas/err
 import { createProvider, type ProviderSpec } from '../factory.ts';
 import { assertLogin, isProviderType, loginToSpec, redact, sqoolerMongoUri, type ProviderType } from './logins.ts';
 import { createHash } from 'node:crypto';
-import { keysOf, type SealedKind } from './reseal.ts';
+import { eachKey } from './migrated-namespaces.ts';
+import type { SealedKind } from './reseal.ts';
 import { seal, unseal, type SealedLogin, type SecretKeys, type SecretKeysInput } from './secrets.ts';
 import { SqoolerLocalFiles } from '../sqooler/local.ts';
 import { SqoolerDropboxFiles } from '../sqooler/dropbox.ts';
@@ -75,7 +76,7 @@ export interface NewProvider {
 export const providerLoginKind: SealedKind<StoredEntry> = {
   name: 'provider-login',
   async *documents(storage) {
-    for await (const name of keysOf(storage, PROVIDERS_NS)) yield [PROVIDERS_NS, name];
+    for await (const name of eachKey(storage, PROVIDERS_NS)) yield [PROVIDERS_NS, name];
   },
   secret: (stored) => ({ sealed: stored.login }),
   withSealed: (stored, login) => ({ ...stored, login }),

@@ -75,6 +75,11 @@ export async function* keysOf(storage: StorageProvider, namespace: string, page 
   }
 }
 
+/** Every key of a namespace, one at a time, listed a page at a time. */
+export async function* eachKey(storage: StorageProvider, namespace: string): AsyncGenerator<string> {
+  for await (const keys of keysOf(storage, namespace)) yield* keys;
+}
+
 async function collect(storage: StorageProvider, namespace: string): Promise<string[]> {
   const all: string[] = [];
   for await (const keys of keysOf(storage, namespace)) all.push(...keys);

@@ -31,18 +31,6 @@ export interface UnreadableSecret {
   kid: string | undefined;
 }
 
-const PAGE = 200;
-
-/** Every key of a namespace, a page at a time. */
-export async function* keysOf(storage: StorageProvider, namespace: string): AsyncIterable<string> {
-  for (let after: string | undefined; ; ) {
-    const page = await storage.list(namespace, { limit: PAGE, ...(after === undefined ? {} : { after }) });
-    yield* page;
-    if (page.length < PAGE) return;
-    after = page[page.length - 1]!;
-  }
-}
-
 /**
  * Re-seals one document under the current key (compare-and-swap: a concurrent change is read again, never overwritten).
  * `kid`: the key id of a secret no key opens.

@@ -1,7 +1,7 @@
 // Encryption at rest for provider logins and the server's other secrets: AES-256-GCM under a key derived from
 // QSPOOL_SECRET_KEY (or the server's key file). Each sealed value names the key that sealed it by a key id, a keyed
 // hash of the derived key that tells nothing about it, so that after a rotation the previous key still opens what it
-// sealed until everything is sealed again under the new one (server/secrets/reseal.ts). Values sealed before key ids
+// sealed until everything is sealed again under the new one (reseal.ts). Values sealed before key ids
 // existed carry none: every known key is tried on them.
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { QspoolError } from '../../schemas/errors.ts';
