@@ -47,6 +47,13 @@ export class ConflictError extends QspoolError {
   }
 }
 
+/** A file given to `qspool storage restore` that is no intact qspool store this version reads. */
+export class InvalidBackupError extends QspoolError {
+  constructor(message: string) {
+    super('invalid_backup', 422, message);
+  }
+}
+
 /** The caller's lease on a running job was taken over; its result must not be published (I6 fencing). */
 export class LeaseLostError extends QspoolError {
   constructor(jobId: string) {

@@ -11,6 +11,7 @@ const load = {
   serve: () => import('./commands/serve.ts'),
   start: () => import('./commands/start.ts'),
   storage: () => import('./commands/storage.ts'),
+  backup: () => import('./commands/backup.ts'),
   user: () => import('./commands/user.ts'),
   verify: () => import('./commands/verify.ts'),
   job: () => import('./commands/job.ts'),
@@ -134,6 +135,19 @@ storage
   .requiredOption('--to <name>', 'target provider')
   .option(...json)
   .action(lazy(load.storage, (m) => m.storageMigrate));
+
+storage
+  .command('backup <file>')
+  .description('copy the local store in $QSPOOL_DATA_DIR to a file (mode 0600) while servers and spoolers run; the secret key is not in it')
+  .option('--force', 'replace an existing file')
+  .option(...json)
+  .action(lazy(load.backup, (m) => m.runStorageBackup));
+storage
+  .command('restore <file>')
+  .description('check a backup and install it as the local store; refused while any process has the store open')
+  .option('--force', 'set an existing store aside (qspool.db.before-restore-<time>) instead of refusing')
+  .option(...json)
+  .action(lazy(load.backup, (m) => m.runStorageRestore));
 
 program
   .command('verify [jobId]')

@@ -33,6 +33,16 @@ export async function modeOf(path: string): Promise<number | undefined> {
   }
 }
 
+/** Flushes a file, or a directory's entries, to stable storage. */
+export function flushToDisk(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Writes `content` whole to a new temporary 0600 file beside `file`, flushed; returns its path. */
 function flushedTemporary(file: string, content: string): string {
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
@@ -46,16 +56,6 @@ function flushedTemporary(file: string, content: string): string {
   return temporary;
 }
 
-/** Flushes the directory holding `file`, so that a file linked, renamed or removed there stays so after a power cut. */
-export function syncDirectoryOf(file: string): void {
-  const directory = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(directory);
-  } finally {
-    closeSync(directory);
-  }
-}
-
 /**
  * Creates `file` (mode 0600) holding `content`, unless it exists. It is written whole to a temporary file, flushed,
  * and linked into place, which fails if another process got there first (every process then reads the winner's), and
@@ -67,7 +67,7 @@ export function createPrivateFileOnce(file: string, content: string): void {
   try {
     temporary = flushedTemporary(file, content);
     linkSync(temporary, file);
-    syncDirectoryOf(file);
+    flushToDisk(dirname(file));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   } finally {
@@ -84,5 +84,5 @@ export function replacePrivateFile(file: string, content: string): void {
     rmSync(temporary, { force: true });
     throw error;
   }
-  syncDirectoryOf(file);
+  flushToDisk(dirname(file));
 }

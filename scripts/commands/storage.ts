@@ -13,11 +13,11 @@ import type { ProviderSummary } from '../../storage/registry/index.ts';
 import { openRegistry } from '../runtime.ts';
 import { assertStoreExists, noteNewStore, UsageError } from './usage.ts';
 
-interface Output {
+export interface Output {
   json?: boolean;
 }
 
-function print(value: unknown, options: Output, human: () => string): void {
+export function print(value: unknown, options: Output, human: () => string): void {
   process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }
 

@@ -6,9 +6,10 @@
 // time keeps what may still be sealed with which key plain.
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Config } from '../../config/index.ts';
 import { ConflictError } from '../../schemas/errors.ts';
-import { modeOf, refuseIfOpen, createPrivateFileOnce, replacePrivateFile, syncDirectoryOf } from '../../storage/private-files.ts';
+import { modeOf, refuseIfOpen, createPrivateFileOnce, flushToDisk, replacePrivateFile } from '../../storage/private-files.ts';
 import { keyId } from '../../storage/registry/secrets.ts';
 import { keyDir, keyFile, previousKeyFile, readPreviousKeyFile } from './server-key.ts';
 
@@ -56,6 +57,6 @@ export async function forgetPreviousKeyFile(config: Config): Promise<string | un
   const previous = await readPreviousKeyFile(config.QSPOOL_DATA_DIR);
   if (previous === undefined) return undefined;
   await rm(previousKeyFile(config.QSPOOL_DATA_DIR));
-  syncDirectoryOf(previousKeyFile(config.QSPOOL_DATA_DIR));
+  flushToDisk(dirname(previousKeyFile(config.QSPOOL_DATA_DIR)));
   return keyId(previous);
 }

@@ -27,6 +27,11 @@ export function storeId(db: Database.Database): string {
   return read()!;
 }
 
+/** Gives a store a new id: a copy installed in another's place (a restore) must not match what was read from that one. */
+export function renewStoreId(db: Database.Database): void {
+  db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)').run(STORE_ID, randomBytes(8).toString('hex'));
+}
+
 function areaOf(namespace: string): string {
   const slash = namespace.indexOf('/');
   return slash < 0 ? namespace : namespace.slice(0, slash);

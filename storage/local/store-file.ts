@@ -29,6 +29,32 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS revisions (area TEXT PRIMARY KEY, counter INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
+/** Creates the tables a store of this version has and an older one may lack. */
+export function createTables(db: Database.Database): void {
+  db.exec(SCHEMA);
+}
+
+/**
+ * The columns of each table in SCHEMA. `documents` is the store; `meta` and `revisions` came later and are created
+ * on open when missing, so a store without them is one this version reads too.
+ */
+const LAYOUT: Record<string, { columns: string[]; required: boolean }> = {
+  documents: { columns: ['namespace', 'key', 'version', 'value'], required: true },
+  meta: { columns: ['name', 'value'], required: false },
+  revisions: { columns: ['area', 'counter'], required: false },
+};
+
+/** What keeps a database from being a qspool store this version reads, or undefined when nothing does. */
+export function layoutProblem(db: Database.Database): string | undefined {
+  for (const [table, { columns, required }] of Object.entries(LAYOUT)) {
+    const found = db.prepare<[string], string>('SELECT name FROM pragma_table_info(?) ORDER BY cid').pluck().all(table);
+    if (found.length === 0 && !required) continue;
+    if (found.length === 0) return `it has no ${table} table`;
+    if (found.join(',') !== columns.join(',')) return `its ${table} table has the columns (${found.join(', ')}), not (${columns.join(', ')})`;
+  }
+  return undefined;
+}
+
 const UNUSABLE_ERRNO = new Set([
   'EACCES', 'EPERM', 'EIO', 'ENOSPC', 'EDQUOT', 'EROFS', 'EMFILE', 'ENFILE', 'ENOTDIR', 'ELOOP', 'ESTALE', 'EBUSY',
   'ENXIO', 'ENODEV', 'ENOTCONN', 'ETIMEDOUT', 'ENOENT',
@@ -80,7 +106,7 @@ export function openStore(root: string): OpenStore {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    db.exec(SCHEMA);
+    createTables(db);
     const id = storeId(db);
     db.pragma('busy_timeout = 0');
     db.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);

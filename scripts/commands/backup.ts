@@ -1,0 +1,66 @@
+// `qspool storage backup <file>` and `qspool storage restore <file>`: the local store in QSPOOL_DATA_DIR copied while
+// servers and spoolers run, and a copy installed in its place while none does (storage/local/backup.ts, restore.ts).
+// Neither touches the secret key: a backup that carried the key to its own sealed secrets would unseal them for
+// anyone who reads it.
+import { loadConfig } from '../../config/index.ts';
+import { ConflictError } from '../../schemas/errors.ts';
+import { keyDir } from '../../server/auth/server-key.ts';
+import { primaryStore } from '../../server/services/primary-store.ts';
+import { backupStore } from '../../storage/local/backup.ts';
+import { restoreStore } from '../../storage/local/restore.ts';
+import type { StoreSummary } from '../../storage/local/store-summary.ts';
+import { print, type Output } from './storage.ts';
+
+const SHARED_STORE_TOOLS: Record<string, string> = {
+  s3: 'the bucket\'s versioning or replication, or a copy of the bucket (aws s3 sync, rclone)',
+  mongodb: 'mongodump and mongorestore',
+};
+
+/** The data directory of the local store; a shared primary store (QSPOOL_STORE_FILE) is refused with its own tools. */
+function localDataDir(verb: string): string {
+  const config = loadConfig(process.env);
+  const { type } = primaryStore(config);
+  if (type !== 'local') {
+    throw new ConflictError(
+      `qspool storage ${verb} works on the local store; the primary store here is ${type} (QSPOOL_STORE_FILE): use ${SHARED_STORE_TOOLS[type] ?? 'the provider\'s own backup tools'}, or copy it onto another provider with qspool storage migrate`,
+      'store_not_local',
+    );
+  }
+  return config.QSPOOL_DATA_DIR;
+}
+
+function keyReminder(dataDir: string): string {
+  const config = loadConfig(process.env);
+  const key = config.QSPOOL_SECRET_KEY ? 'QSPOOL_SECRET_KEY' : `${keyDir(dataDir)}/secret-key`;
+  return `The secret key (${key}) is not in the backup: keep it apart; sealed secrets (provider logins, the JWT key, webhook secrets) open only with it.`;
+}
+
+function describe(summary: StoreSummary): string {
+  const states = Object.entries(summary.jobs);
+  const total = states.reduce((sum, [, count]) => sum + count, 0);
+  const jobs = `${total} jobs${states.length ? ` (${states.map(([state, count]) => `${count} ${state}`).join(', ')})` : ''}`;
+  const event = summary.newestEvent ? `newest event ${summary.newestEvent.key}${summary.newestEvent.at ? ` at ${summary.newestEvent.at}` : ''}` : 'no events';
+  return `${jobs}, ${event}`;
+}
+
+const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+export async function runStorageBackup(file: string, options: Output & { force?: boolean }) {
+  const dataDir = localDataDir('backup');
+  const outcome = backupStore(dataDir, file, { force: options.force === true });
+  print(outcome, options, () => `Backed up the store in ${dataDir} to ${outcome.file}: ${mebibytes(outcome.bytes)}, ${describe(outcome)}\n${keyReminder(dataDir)}`);
+  if (options.json) process.stderr.write(`${keyReminder(dataDir)}\n`);
+}
+
+export async function runStorageRestore(file: string, options: Output & { force?: boolean }) {
+  const dataDir = localDataDir('restore');
+  const outcome = restoreStore(dataDir, file, { force: options.force === true });
+  print(outcome, options, () =>
+    [
+      `Restored ${file} as the store in ${dataDir}: ${describe(outcome)}`,
+      ...(outcome.previous.length ? [`The store it replaced is at ${outcome.previous.join(', ')}`] : []),
+      'Jobs acknowledged after the backup was taken are gone; jobs RUNNING in it run again once their lease expires.',
+      keyReminder(dataDir),
+    ].join('\n'),
+  );
+}
