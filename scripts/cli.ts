@@ -85,7 +85,7 @@ user
   .option('--json', 'machine-readable output')
   .action(lazy(load.user, (m) => m.runUserToken));
 
-const storage = program.command('storage').description('manage the registry of storage providers');
+const storage = program.command('storage').description('manage the registry of storage providers; back up and restore the local store');
 const json = ['--json', 'machine-readable output'] as const;
 storage
   .command('add')
@@ -144,7 +144,7 @@ storage
   .action(lazy(load.backup, (m) => m.runStorageBackup));
 storage
   .command('restore <file>')
-  .description('check a backup and install it as the local store; refused while any process has the store open')
+  .description('check a backup and install it as the local store in $QSPOOL_DATA_DIR; refused while any process has the store open, and over an existing store without --force')
   .option('--force', 'set an existing store aside (qspool.db.before-restore-<time>) instead of refusing')
   .option(...json)
   .action(lazy(load.backup, (m) => m.runStorageRestore));

@@ -31,14 +31,16 @@ describe('deploy/', () => {
 
   it('the systemd units run qspool commands and options that exist, from a script the repository ships', () => {
     const cli = read('scripts/cli.ts');
-    for (const unit of ['deploy/qspool-server@.service', 'deploy/qspool-spooler@.service']) {
+    for (const unit of ['deploy/qspool-server@.service', 'deploy/qspool-spooler@.service', 'deploy/qspool-backup.service']) {
       const execStart = read(unit).split('\n').find((line) => line.startsWith('ExecStart='))!;
       const [node, script, command, ...args] = execStart.slice('ExecStart='.length).split(' ');
       expect(node, unit).to.equal('/usr/bin/node');
       expect(script!.startsWith('/opt/qspool/'), unit).to.equal(true);
       expect(existsSync(join(root, script!.slice('/opt/qspool/'.length))), `${unit}: ${script}`).to.equal(true);
       expect(cli, `${unit}: command ${command}`).to.include(`.command('${command}')`);
-      for (const option of args.filter((arg) => arg.startsWith('--'))) expect(cli, `${unit}: ${option}`).to.match(new RegExp(`[oO]ption\\('${option} `));
+      // A command's subcommand (`storage backup <file>`) is declared with its arguments.
+      if (command === 'storage') expect(cli, `${unit}: storage ${args[0]}`).to.match(new RegExp(`\\.command\\('${args[0]}[ ']`));
+      for (const option of args.filter((arg) => arg.startsWith('--'))) expect(cli, `${unit}: ${option}`).to.match(new RegExp(`[oO]ption\\('${option}[ ']`));
     }
   });
 });

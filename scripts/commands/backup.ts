@@ -29,16 +29,17 @@ function localDataDir(verb: string): string {
   return config.QSPOOL_DATA_DIR;
 }
 
-function keyReminder(dataDir: string): string {
-  const config = loadConfig(process.env);
-  const key = config.QSPOOL_SECRET_KEY ? 'QSPOOL_SECRET_KEY' : `${keyDir(dataDir)}/secret-key`;
-  return `The secret key (${key}) is not in the backup: keep it apart; sealed secrets (provider logins, the JWT key, webhook secrets) open only with it.`;
+/** The secret key's one-line reminder: on standard output for people, on standard error beside --json. */
+function remind(dataDir: string, options: Output): void {
+  const key = loadConfig(process.env).QSPOOL_SECRET_KEY ? 'QSPOOL_SECRET_KEY' : `${keyDir(dataDir)}/secret-key`;
+  const line = `The secret key (${key}) is not in the backup: keep it apart; sealed secrets (provider logins, the JWT key, webhook secrets) open only with it.\n`;
+  (options.json ? process.stderr : process.stdout).write(line);
 }
 
 function describe(summary: StoreSummary): string {
   const states = Object.entries(summary.jobs);
   const total = states.reduce((sum, [, count]) => sum + count, 0);
-  const jobs = `${total} jobs${states.length ? ` (${states.map(([state, count]) => `${count} ${state}`).join(', ')})` : ''}`;
+  const jobs = `${total} job${total === 1 ? '' : 's'}${states.length ? ` (${states.map(([state, count]) => `${count} ${state}`).join(', ')})` : ''}`;
   const event = summary.newestEvent ? `newest event ${summary.newestEvent.key}${summary.newestEvent.at ? ` at ${summary.newestEvent.at}` : ''}` : 'no events';
   return `${jobs}, ${event}`;
 }
@@ -48,8 +49,8 @@ const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 export async function runStorageBackup(file: string, options: Output & { force?: boolean }) {
   const dataDir = localDataDir('backup');
   const outcome = backupStore(dataDir, file, { force: options.force === true });
-  print(outcome, options, () => `Backed up the store in ${dataDir} to ${outcome.file}: ${mebibytes(outcome.bytes)}, ${describe(outcome)}\n${keyReminder(dataDir)}`);
-  if (options.json) process.stderr.write(`${keyReminder(dataDir)}\n`);
+  print(outcome, options, () => `Backed up the store in ${dataDir} to ${outcome.file}: ${mebibytes(outcome.bytes)}, ${describe(outcome)}`);
+  remind(dataDir, options);
 }
 
 export async function runStorageRestore(file: string, options: Output & { force?: boolean }) {
@@ -60,7 +61,7 @@ export async function runStorageRestore(file: string, options: Output & { force?
       `Restored ${file} as the store in ${dataDir}: ${describe(outcome)}`,
       ...(outcome.previous.length ? [`The store it replaced is at ${outcome.previous.join(', ')}`] : []),
       'Jobs acknowledged after the backup was taken are gone; jobs RUNNING in it run again once their lease expires.',
-      keyReminder(dataDir),
     ].join('\n'),
   );
+  remind(dataDir, options);
 }
