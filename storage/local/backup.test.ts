@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConflictError, InvalidBackupError, QspoolError } from '../../schemas/errors.ts';
 import { backupStore } from './backup.ts';
+import { JobLifecycle } from '../lifecycle.ts';
 import { LocalProvider } from './index.ts';
 import { restoreStore, storeInUse } from './restore.ts';
 import { STORE_FILE } from './store-file.ts';
@@ -68,7 +69,7 @@ describe('local store backup and restore (files)', function () {
     expect(await listing(dir)).to.deep.equal(['backup.db', 'data']);
   });
 
-  it('refuses an existing target unless forced, and never writes over the store or its WAL', async () => {
+  it('refuses an existing target unless forced, a missing directory, and never writes over the store or its WAL', async () => {
     const root = join(dir, 'data');
     await storeWith(root, { n: 1 });
     await writeFile(join(dir, 'backup.db'), 'keep me');
@@ -77,6 +78,7 @@ describe('local store backup and restore (files)', function () {
     expect(await readFile(join(dir, 'backup.db'), 'utf8')).to.equal('keep me');
     backupStore(root, join(dir, 'backup.db'), { force: true });
     expect(await readFile(join(dir, 'backup.db'))).to.not.deep.equal(Buffer.from('keep me'));
+    expect(refusal(() => backupStore(root, join(dir, 'missing', 'backup.db')))).to.include({ code: 'no_directory', message: `${join(dir, 'missing')} is not a directory; make it first` });
     for (const name of [STORE_FILE, `${STORE_FILE}-wal`, `${STORE_FILE}-journal`]) {
       expect(refusal(() => backupStore(root, join(root, '..', 'data', name), { force: true }))).to.include({ code: 'target_is_store' });
     }
@@ -180,6 +182,31 @@ describe('local store backup and restore (files)', function () {
       expect(await listing(root), name).to.deep.equal(before);
     }
     expect(await readNote(root)).to.deep.equal({ n: 'current' });
+  });
+
+  it('brings a job RUNNING in the backup back to the queue once its lease runs out, with one more attempt', async () => {
+    let now = Date.now();
+    const options = { leaseMs: 1_000, now: () => now };
+    const storage = new LocalProvider({ root: join(dir, 'old'), fsync: false });
+    const jobs = new JobLifecycle(storage, options);
+    const { id } = await jobs.enqueue({ backend: 'b', owner: 'u', payload: {} });
+    const claimed = await jobs.claim('b', 'spooler-1');
+    backupStore(join(dir, 'old'), join(dir, 'backup.db'));
+    await storage.close();
+    restoreStore(join(dir, 'new'), join(dir, 'backup.db'));
+
+    const restored = new LocalProvider({ root: join(dir, 'new'), fsync: false });
+    try {
+      const later = new JobLifecycle(restored, options);
+      expect((await later.find('b', id))?.value.state).to.equal('RUNNING');
+      expect(await later.requeueExpired('b')).to.deep.equal([]);
+      now += 1_001;
+      expect(await later.requeueExpired('b')).to.deep.equal([id]);
+      const again = await later.claim('b', 'spooler-2');
+      expect({ id: again?.record.id, attempts: again?.record.attempts }).to.deep.equal({ id, attempts: claimed!.record.attempts + 1 });
+    } finally {
+      await restored.close();
+    }
   });
 
   it('restores a store of an older layout (no meta or revisions table) and opens it', async () => {

@@ -29,6 +29,7 @@ const sameFile = (a: Stats | undefined, b: Stats) => a !== undefined && a.ino ==
 /** The target's absolute path, after refusing one that is the store itself or a file the target may not replace. */
 function checkTarget(root: string, target: string, force: boolean): string {
   const file = resolve(target);
+  if (!statSync(dirname(file), { throwIfNoEntry: false })?.isDirectory()) throw new NotFoundError(`${dirname(file)} is not a directory; make it first`, 'no_directory');
   const real = join(realpathSync(dirname(file)), basename(file));
   const existing = statSync(file, { throwIfNoEntry: false });
   const store = storeFiles(realpathSync(root));
