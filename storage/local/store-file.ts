@@ -35,8 +35,9 @@ export function createTables(db: Database.Database): void {
 }
 
 /**
- * The columns of each table in SCHEMA. `documents` is the store; `meta` and `revisions` came later and are created
- * on open when missing, so a store without them is one this version reads too.
+ * The columns of each table in SCHEMA. `documents` is the store; `meta` and `revisions` are created on open when
+ * missing (a store from before revision counters has no `revisions`), so a store without them is one this version
+ * reads too.
  */
 const LAYOUT: Record<string, { columns: string[]; required: boolean }> = {
   documents: { columns: ['namespace', 'key', 'version', 'value'], required: true },
