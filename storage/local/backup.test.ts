@@ -137,7 +137,7 @@ describe('local store backup and restore (files)', function () {
     expect(storeInUse(path)).to.equal(false);
   });
 
-  it('refuses a file that is not SQLite, a damaged backup and a database of another layout, changing nothing', async () => {
+  it('refuses a file that is not SQLite, a damaged backup, a database of another layout and one with triggers or views, changing nothing', async () => {
     const root = join(dir, 'data');
     await storeWith(root, { n: 'current' });
     await storeWith(join(dir, 'old'), { n: 'x'.repeat(100_000) });
@@ -163,6 +163,15 @@ describe('local store backup and restore (files)', function () {
     const other = new Database(join(dir, 'other.db'));
     other.exec('CREATE TABLE documents (id INTEGER PRIMARY KEY, body TEXT); CREATE TABLE something (x)');
     other.close();
+    // SQL of its own that would run inside the server's commits (here: wiping every later write, and the store id's).
+    backupStore(join(dir, 'old'), join(dir, 'triggered.db'));
+    const triggered = new Database(join(dir, 'triggered.db'));
+    triggered.exec('CREATE TRIGGER wipe AFTER INSERT ON meta BEGIN DELETE FROM documents; END');
+    triggered.close();
+    backupStore(join(dir, 'old'), join(dir, 'viewed.db'));
+    const viewed = new Database(join(dir, 'viewed.db'));
+    viewed.exec('CREATE VIEW everything AS SELECT * FROM documents');
+    viewed.close();
     const empty = new Database(join(dir, 'empty.db'));
     empty.exec('CREATE TABLE something (x)');
     empty.close();
@@ -174,6 +183,8 @@ describe('local store backup and restore (files)', function () {
       'orphaned.db': /orphaned\.db is damaged: SQLite's integrity check found Page \d+: never used(; Page \d+: never used){0,4}(; …)?$/,
       'other.db': /other\.db is not a qspool store this version reads: its documents table has the columns \(id, body\), not \(namespace, key, version, value\)/,
       'empty.db': /empty\.db is not a qspool store this version reads: it has no documents table/,
+      'triggered.db': /triggered\.db is not a qspool store this version reads: it holds a trigger \(wipe\), and no qspool store has one$/,
+      'viewed.db': /viewed\.db is not a qspool store this version reads: it holds a view \(everything\), and no qspool store has one$/,
     };
     for (const [name, message] of Object.entries(messages)) {
       const error = refusal(() => restoreStore(root, join(dir, name), { force: true }));

@@ -45,8 +45,14 @@ const LAYOUT: Record<string, { columns: string[]; required: boolean }> = {
   revisions: { columns: ['area', 'counter'], required: false },
 };
 
-/** What keeps a database from being a qspool store this version reads, or undefined when nothing does. */
+/**
+ * What keeps a database from being a qspool store this version reads, or undefined when nothing does. A store has no
+ * triggers or views: in a file brought in from elsewhere (a restore) they would be SQL of someone else's, run inside
+ * every commit that touches their tables.
+ */
 export function layoutProblem(db: Database.Database): string | undefined {
+  const foreign = db.prepare<[], { type: string; name: string }>("SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view') ORDER BY name LIMIT 1").get();
+  if (foreign) return `it holds a ${foreign.type} (${foreign.name}), and no qspool store has one`;
   for (const [table, { columns, required }] of Object.entries(LAYOUT)) {
     const found = db.prepare<[string], string>('SELECT name FROM pragma_table_info(?) ORDER BY cid').pluck().all(table);
     if (found.length === 0 && !required) continue;
