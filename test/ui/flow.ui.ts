@@ -1,6 +1,6 @@
 // The web interface in Debian's Chromium, used the way people use it: sign up, create a token, submit a corpus job
 // and watch it finish, read its histograms, cancel a queued job, and as an admin switch the storage provider off and
-// on. Every page is checked with axe-core (no serious or critical violation), must log no console error, is laid
+// on. Every page is checked with axe-core (no violation of WCAG 2.1 A/AA), must log no console error, is laid
 // out at 360 px without sideways scrolling, and is photographed into test-artifacts/ui/. Run: npm run test:ui.
 import { expect } from 'chai';
 import { mkdir, readFile } from 'node:fs/promises';
