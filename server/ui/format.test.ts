@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { countOutcomes, mostFrequent } from './format.ts';
+import { countOutcomes, mostFrequent, stateChanges } from './format.ts';
 
 describe('ui format: outcome counts', () => {
   it('counts outcomes in numeric order of their wires', () => {
@@ -23,5 +23,22 @@ describe('ui format: outcome counts', () => {
     expect(counts[0]!.outcome).to.equal('0 0');
     expect(mostFrequent(counts, 256)).to.have.length(256);
     expect(Date.now() - started).to.be.below(2_000);
+  });
+});
+
+describe('ui format: state changes to announce', () => {
+  it('names each job that is in another state than before, and no job that is new or unchanged', () => {
+    const before = [
+      { id: 'a', status: 'QUEUED' },
+      { id: 'b', status: 'RUNNING' },
+      { id: 'c', status: 'RUNNING' },
+    ];
+    const after = [
+      { id: 'b', status: 'DONE' },
+      { id: 'c', status: 'RUNNING' },
+      { id: 'd', status: 'QUEUED' },
+      { id: 'a', status: 'CANCELLED' },
+    ];
+    expect(stateChanges(before, after)).to.deep.equal(['Job b is DONE now.', 'Job a is CANCELLED now.']);
   });
 });

@@ -69,3 +69,12 @@ export function prettyJson(value: unknown, indent = ''): string {
   }
   return JSON.stringify(value);
 }
+
+/**
+ * The jobs of a list that are in another state than when the list was read before ("Job 65f… is DONE now."), for a
+ * screen reader to be told: badges that change colour in place say nothing to someone who cannot see them.
+ */
+export function stateChanges(before: readonly { id: string; status: string }[], after: readonly { id: string; status: string }[]): string[] {
+  const was = new Map(before.map((job) => [job.id, job.status]));
+  return after.filter((job) => was.has(job.id) && was.get(job.id) !== job.status).map((job) => `Job ${job.id} is ${job.status} now.`);
+}

@@ -2,9 +2,9 @@
 // Built by scripts/build-ui.mjs into server/ui/dist; served by server/routes/ui.ts.
 import { html, render } from 'htm/preact';
 import type { VNode } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { QLUED_JOB_ID_PATTERN } from '../../schemas/qlued-job-id.ts';
-import { Layout, RequireLogin } from './components/layout.ts';
+import { focusPage, Layout, RequireLogin } from './components/layout.ts';
 import { PageBoundary } from './components/notice.ts';
 import { AdminPage } from './pages/admin.ts';
 import { BackendsPage } from './pages/backends.ts';
@@ -57,6 +57,13 @@ function App(): VNode {
     if (home) navigate(getSession() ? '/jobs' : '/backends', true);
     else document.title = `${title} · qspool`;
   }, [home, title]);
+  // Every move to another address but the first load (where the browser starts at the top anyway).
+  const address = `${where.path}?${where.query.toString()}`;
+  const loaded = useRef(false);
+  useEffect(() => {
+    if (loaded.current) focusPage();
+    loaded.current = true;
+  }, [address]);
   if (home) return html`<${Layout} path="/" />`;
   const framed = html`<${PageBoundary} key=${where.path}>${body}<//>`;
   return html`<${Layout} path=${where.path}>${login ? html`<${RequireLogin} path=${where.path}>${framed}<//>` : framed}<//>`;

@@ -1,5 +1,6 @@
 // The admin page's dead letters: jobs that used up their attempts, each with its failed attempts (in a disclosure),
-// and buttons to requeue (a fresh set of attempts) or purge it. The server refuses these routes to non-admins anyway.
+// and buttons to requeue (a fresh set of attempts) or purge it; the outcome takes the focus, as the row is gone. The
+// server refuses these routes to non-admins anyway.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
@@ -37,7 +38,7 @@ export function DeadLetters(): VNode {
     <section aria-labelledby="dead-letters-title">
       <h2 id="dead-letters-title">Dead letters</h2>
       <p class="muted small">Jobs whose retryable failures used up their attempts. Requeue gives a job a fresh set of attempts.</p>
-      ${message ? html`<${InfoNotice}>${message}<//>` : null}
+      ${message ? html`<${InfoNotice} focus=${true}>${message}<//>` : null}
       <${ErrorNotice} message=${error ?? list.error} />
       ${!list.data
         ? html`<${Loading} what="dead letters" />`

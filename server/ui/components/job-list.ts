@@ -1,12 +1,14 @@
 // The job table of My jobs and of the admin page: /api/v1/jobs filters, cursor pagination (with a way back),
 // state badges, and the actions the caller may take (cancel; for admins also requeue and purge). It refreshes
-// itself while any job it shows is still queued or running.
+// itself while any job it shows is still queued or running, and tells screen readers which jobs changed state. The
+// keyboard focus follows what a control changed: to the outcome of an action (its button may be gone), to the list
+// after another page or new filters.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { jobBackendLabel } from '../../../schemas/job-backend-label.ts';
 import { api, errorText } from '../api.ts';
-import { dateTime } from '../format.ts';
+import { dateTime, stateChanges } from '../format.ts';
 import { Link } from '../router.ts';
 import { FINAL_STATES, JOB_STATES, type BackendSummary, type JobList as JobPage, type JobState, type JobSummary } from '../types.ts';
 import { StateBadge } from './badge.ts';
@@ -82,11 +84,33 @@ export function JobList({ admin = false }: { admin?: boolean }): VNode {
     poll: (list) => list.unreachable_providers.length > 0 || list.jobs.some((job) => !FINAL_STATES.includes(job.status as JobState)),
   });
   const unread = page.data?.unreachable_providers ?? [];
+  const [changes, setChanges] = useState('');
+  const shown = useRef<{ query: string; jobs: JobSummary[] }>({ query: '', jobs: [] });
+  useEffect(() => {
+    if (!page.data) return;
+    // Only a re-read of the same page tells of changes; another page or other filters are new jobs, not changed ones.
+    const now = query(filters, cursor);
+    if (shown.current.query === now) setChanges(stateChanges(shown.current.jobs, page.data.jobs).join(' '));
+    shown.current = { query: now, jobs: page.data.jobs };
+  }, [page.data]);
+  const results = useRef<HTMLElement>(null);
+  // The list shown when another page or new filters were asked for (null: none were); the focus goes to the list
+  // once the new one is there.
+  const [turnedFrom, setTurnedFrom] = useState<JobPage | undefined | null>(null);
+  useEffect(() => {
+    if (turnedFrom === null || !page.data || page.data === turnedFrom) return;
+    setTurnedFrom(null);
+    results.current?.focus();
+  }, [turnedFrom, page.data]);
+  const turn = (next: (string | undefined)[]) => {
+    setCursors(next);
+    setTurnedFrom(page.data);
+  };
 
   const apply = (event: Event) => {
     event.preventDefault();
     setFilters(draft);
-    setCursors([undefined]);
+    turn([undefined]);
   };
   const field = (name: keyof Filters) => (event: Event) => setDraft({ ...draft, [name]: (event.target as HTMLInputElement).value });
   const act = async (action: Action, id: string) => {
@@ -119,14 +143,16 @@ export function JobList({ admin = false }: { admin?: boolean }): VNode {
       <label>Created before <input type="datetime-local" value=${draft.createdBefore} onInput=${field('createdBefore')} /></label>
       <button type="submit">Apply filters</button>
     </form>
-    ${message ? html`<${InfoNotice}>${message}<//>` : null}
+    ${message ? html`<${InfoNotice} focus=${true}>${message}<//>` : null}
     <${ErrorNotice} message=${failure ?? page.error} />
     ${page.loading && !page.data ? html`<${Loading} what="jobs" />` : null}
     <${ErrorNotice} message=${unread.length ? `Could not read the jobs on storage ${unread.join(', ')} just now: they are left out, and the page tries again every few seconds.` : undefined} />
-    ${page.data && page.data.jobs.length === 0 ? html`<p class="muted" data-testid="no-jobs">No jobs on this page.</p>` : null}
+    <p class="visually-hidden" role="status" aria-atomic="true" data-testid="state-changes">${changes}</p>
+    ${page.data && page.data.jobs.length === 0 ? html`<p class="muted" data-testid="no-jobs" tabindex="-1" ref=${results}>No jobs on this page.</p>` : null}
     ${page.data && page.data.jobs.length > 0
       ? html`
-        <table class="jobs stack">
+        <table class="jobs stack" tabindex="-1" ref=${results}>
+          <caption class="visually-hidden">Jobs, page ${cursors.length}</caption>
           <thead><tr>
             <th scope="col">Job</th><th scope="col">Backend</th><th scope="col">State</th>
             ${admin ? html`<th scope="col">Owner</th>` : null}
@@ -152,9 +178,9 @@ export function JobList({ admin = false }: { admin?: boolean }): VNode {
         </table>`
       : null}
     <nav class="pager" aria-label="Pages">
-      <button type="button" disabled=${cursors.length === 1} onClick=${() => setCursors(cursors.slice(0, -1))}>Previous page</button>
+      <button type="button" disabled=${cursors.length === 1} onClick=${() => turn(cursors.slice(0, -1))}>Previous page</button>
       <span class="muted">Page ${cursors.length}</span>
-      <button type="button" disabled=${!page.data?.next_cursor} onClick=${() => setCursors([...cursors, page.data!.next_cursor!])}>Next page</button>
+      <button type="button" disabled=${!page.data?.next_cursor} onClick=${() => turn([...cursors, page.data!.next_cursor!])}>Next page</button>
     </nav>
   `;
 }

@@ -1,7 +1,7 @@
 // Job: its state timeline with timestamps and queue position, cancel while it is not final, how an external runtime
 // ended (exit code, end of stderr), and once DONE the result as one histogram per experiment, with the raw JSON to
 // download and its signature status. Updates arrive as live events where the server has them
-// (GET /jobs/{id}/events), by polling otherwise.
+// (GET /jobs/{id}/events), by polling otherwise; a change of state is said to screen readers too.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -142,8 +142,9 @@ export function JobPage({ id }: { id: string }): VNode {
       ${j.tags.length ? html`<dt>Tags</dt><dd>${j.tags.join(', ')}</dd>` : null}
       <dt>Updates</dt><dd class="muted" data-testid="updates">${final ? 'final' : live ? 'live' : 'every second'}</dd>
     </dl>
+    <p class="visually-hidden" role="status" aria-atomic="true" data-testid="state-announcement">Job state: ${j.status}.</p>
     ${final ? null : html`<p><button type="button" class="danger" onClick=${cancel}>Cancel job</button></p>`}
-    ${message ? html`<${InfoNotice}>${message}<//>` : null}
+    ${message ? html`<${InfoNotice} focus=${true}>${message}<//>` : null}
     <${ErrorNotice} message=${failure ?? j.error_message ?? undefined} />
     <h2>Timeline</h2>
     <${Timeline} job=${j} />

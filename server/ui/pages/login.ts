@@ -1,8 +1,9 @@
 // Log in: username and password for an access token (kept in this tab only), then back where the user was going.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
-import { useState } from 'preact/hooks';
-import { api, errorText } from '../api.ts';
+import { useRef, useState } from 'preact/hooks';
+import { api, ApiError, errorText } from '../api.ts';
+import { useFocusFirstInvalid } from '../components/field-errors.ts';
 import { ErrorNotice, InfoNotice } from '../components/notice.ts';
 import { Link, navigate } from '../router.ts';
 import { setSession, takeLogOutNotice } from '../session.ts';
@@ -37,31 +38,38 @@ function safeNext(next: string | null): string {
   }
 }
 
+const LOGIN_ERROR = 'login-error';
+
 export function LoginPage({ next }: { next: string | null }): VNode {
   const [loggedOutNotice] = useState(takeLogOutNotice);
-  const [error, setError] = useState<string | undefined>();
+  // `fields`: the refusal is about what was typed (401, 422), not the server or the network (503, no answer).
+  const [errors, setErrors] = useState<{ form: string; fields: boolean } | undefined>();
   const [busy, setBusy] = useState(false);
+  const formElement = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(formElement, errors);
   const submit = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
     setBusy(true);
-    setError(undefined);
+    setErrors(undefined);
     try {
       await logIn(String(form.get('username')), String(form.get('password')));
       navigate(safeNext(next), true);
     } catch (caught) {
-      setError(errorText(caught));
+      setErrors({ form: errorText(caught), fields: caught instanceof ApiError && (caught.status === 401 || caught.status === 422) });
     } finally {
       setBusy(false);
     }
   };
+  // Wrong credentials are both fields' error: the server does not say which was wrong.
+  const credentials = errors?.fields ? { 'aria-invalid': 'true', 'aria-describedby': LOGIN_ERROR } : {};
   return html`
     <h1>Log in</h1>
     ${loggedOutNotice ? html`<${InfoNotice}>${loggedOutNotice}<//>` : null}
-    <form class="narrow" onSubmit=${submit}>
-      <label>Username <input name="username" autocomplete="username" required maxlength="64" /></label>
-      <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="256" /></label>
-      <${ErrorNotice} message=${error} />
+    <form class="narrow" onSubmit=${submit} ref=${formElement}>
+      <label>Username <input name="username" autocomplete="username" required maxlength="64" ...${credentials} /></label>
+      <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="256" ...${credentials} /></label>
+      <${ErrorNotice} message=${errors?.form} id=${LOGIN_ERROR} />
       <button type="submit" disabled=${busy}>Log in</button>
     </form>
     <p>No account yet? <${Link} href="/signup">Sign up<//>.</p>

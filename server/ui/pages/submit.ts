@@ -6,7 +6,7 @@ import type { VNode } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText } from '../api.ts';
 import { useLoad } from '../components/hooks.ts';
-import { ErrorNotice, InfoNotice } from '../components/notice.ts';
+import { ErrorNotice, InfoNotice, useFocusOnMount } from '../components/notice.ts';
 import { prettyJson } from '../format.ts';
 import { navigate } from '../router.ts';
 import type { BackendSummary, Example, JobDetail, JobValidation } from '../types.ts';
@@ -36,6 +36,8 @@ function whereIs(issue: Issue): { experiment?: string; index?: number } {
 }
 
 const rowId = (experiment: string, index: number) => `instruction-${experiment}-${index}`;
+const ISSUES = 'job-issues';
+const JOB_ERROR = 'job-error';
 
 function Instructions({ job, issues }: { job: Record<string, unknown>; issues: Issue[] }): VNode {
   return html`${Object.entries(job).map(([name, value]) => {
@@ -66,9 +68,11 @@ function Instructions({ job, issues }: { job: Record<string, unknown>; issues: I
   })}`;
 }
 
+/** The job's problems; they take the keyboard focus, as the job text they describe is above them. */
 function IssueList({ issues }: { issues: Issue[] }): VNode {
+  const section = useFocusOnMount<HTMLElement>(true);
   return html`
-    <section class="notice error" role="alert" aria-labelledby="issues-title">
+    <section class="notice error" role="alert" aria-labelledby="issues-title" id=${ISSUES} tabindex="-1" ref=${section}>
       <h2 id="issues-title">The backend would refuse this job (${issues.length} problem${issues.length === 1 ? '' : 's'})</h2>
       <ul data-testid="issues">
         ${issues.map((issue) => {
@@ -140,6 +144,9 @@ export function SubmitPage({ preset }: { preset: string | null }): VNode {
   };
 
   const shown = (examples.data?.examples ?? []).filter((e) => !backend || e.backend === backend);
+  // The job text is what the backend's problems and a JSON error are about.
+  const invalid = (issues !== undefined && issues.length > 0) || error !== undefined;
+  const describedBy = [issues?.length ? ISSUES : undefined, error ? JOB_ERROR : undefined].filter(Boolean).join(' ') || undefined;
   return html`
     <h1>Submit a job</h1>
     <form class="submit" onSubmit=${run(true)}>
@@ -159,14 +166,14 @@ export function SubmitPage({ preset }: { preset: string | null }): VNode {
       </div>
       <label for="job-text">Job JSON <span class="muted small">(experiments: <code>experiment_0</code>, <code>experiment_1</code>, …)</span></label>
       <textarea id="job-text" name="job" rows="16" spellcheck=${false} value=${text} onInput=${(e: Event) => edit((e.target as HTMLTextAreaElement).value)}
-        aria-invalid=${issues !== undefined && issues.length > 0}></textarea>
+        aria-invalid=${invalid} aria-describedby=${describedBy}></textarea>
       <label>Tags <input name="tags" value=${tags} onInput=${(e: Event) => setTags((e.target as HTMLInputElement).value)} placeholder="comma-separated, optional" /></label>
       <div class="row">
         <button type="button" onClick=${run(false)} disabled=${busy || !backend}>Check</button>
         <button type="submit" class="primary" disabled=${busy || !backend}>Submit</button>
       </div>
     </form>
-    <${ErrorNotice} message=${error ?? backends.error} />
+    <${ErrorNotice} message=${error ?? backends.error} id=${JOB_ERROR} />
     ${issues && issues.length === 0 ? html`<${InfoNotice}>The job passes ${backend}'s checks.<//>` : null}
     ${issues && issues.length > 0 ? html`<${IssueList} issues=${issues} />` : null}
     ${parsed.job && issues && issues.length > 0 ? html`<${Instructions} job=${parsed.job} issues=${issues} />` : null}
