@@ -27,7 +27,7 @@ describe('web interface accessibility (WCAG 2.1 AA)', function () {
   let browser: Browser;
   let lifecycle: JobLifecycle;
   /** kim's jobs, one in each state, on the backend no spooler serves (nothing moves them but this test). */
-  const kim: Record<'queued' | 'running' | 'listed' | 'error' | 'dead' | 'cancelled' | 'done', string> = {} as never;
+  const kim: Record<'queued' | 'running' | 'listed' | 'error' | 'dead' | 'requeued' | 'cancelled' | 'done', string> = {} as never;
   const claims: Record<'running' | 'listed', ClaimedJob> = {} as never;
 
   const tokenOf = async (username: string) =>
@@ -45,13 +45,13 @@ describe('web interface accessibility (WCAG 2.1 AA)', function () {
     for (const name of ['kim', 'pat', 'lee']) await system.server.users.createUser(name, { role: 'user', email: `${name}@example.org`, password: PASSWORD });
     const [kimToken, patToken] = [await tokenOf('kim'), await tokenOf('pat')];
     // Claims take the oldest queued job: submitted and claimed in this order, each claim is the job just named.
-    for (const state of ['running', 'listed', 'error', 'dead'] as const) {
+    for (const state of ['running', 'listed', 'error', 'dead', 'requeued'] as const) {
       kim[state] = await submit(kimToken, IDLE_BACKEND, IDLE_JOB);
       const claim = (await lifecycle.claim(IDLE_BACKEND, 'a11y-test'))!;
       expect(claim.record.id).to.equal(kim[state]);
       if (state === 'running' || state === 'listed') claims[state] = claim;
       if (state === 'error') await lifecycle.fail(claim, 'Instruction 0: the laser is not locked');
-      if (state === 'dead') await lifecycle.failAttempt(claim, { kind: 'exit-code', exitCode: 75, message: 'laser unlocked' }, ONCE);
+      if (state === 'dead' || state === 'requeued') await lifecycle.failAttempt(claim, { kind: 'exit-code', exitCode: 75, message: 'laser unlocked' }, ONCE);
     }
     kim.cancelled = await submit(kimToken, IDLE_BACKEND, IDLE_JOB);
     await lifecycle.cancel(IDLE_BACKEND, kim.cancelled);
@@ -324,11 +324,34 @@ describe('web interface accessibility (WCAG 2.1 AA)', function () {
       expect((await expectFocusOn(pat.page, '[role=status]', 'the outcome of the revoke')).text).to.equal('Token “keyboard” revoked.');
     });
 
+    it('cancels a job on its own page, and the focus goes to what happened', async () => {
+      const { jobs } = (await system.call('GET', '/jobs?status=QUEUED&limit=1', await tokenOf('pat'))).body as { jobs: { id: string }[] };
+      await pat.page.goto(`${system.url}/jobs/${jobs[0]!.id}`);
+      await pat.page.locator('[data-testid=queue-position]').waitFor();
+      await tabTo(pat.page, 'button', 'a queued job\'s page', { text: 'Cancel job' });
+      await pat.page.keyboard.press('Enter');
+      expect((await expectFocusOn(pat.page, '[role=status]', 'the outcome of the cancel')).text).to.equal('Cancelled.');
+    });
+
     it('logs out, and the focus starts on the log-in page\'s heading', async () => {
       await tabTo(pat.page, 'header button', 'API tokens', { backwards: true, text: 'Log out' });
       await pat.page.keyboard.press('Enter');
       await pat.page.waitForURL('**/login');
       expect((await expectFocusOn(pat.page, 'main h1', 'the heading of Log in')).text).to.equal('Log in');
+    });
+
+    it('requeues a dead letter as an admin, and the focus goes to what happened, its row being gone', async () => {
+      const root = await openPage(browser);
+      try {
+        await logIn(root, ADMIN);
+        await root.page.goto(`${system.url}/admin`);
+        await root.page.locator(`tr[data-dead-letter="${kim.requeued}"]`).waitFor();
+        await tabTo(root.page, `tr[data-dead-letter="${kim.requeued}"] button`, 'the admin page', { text: 'Requeue', limit: 200 });
+        await root.page.keyboard.press('Enter');
+        expect((await expectFocusOn(root.page, '[role=status]', 'the outcome of the requeue')).text).to.equal(`Job ${kim.requeued} requeued.`);
+      } finally {
+        await root.context.close();
+      }
     });
 
     it('shows the focus on every control of every page, in page order, and lets it go round without a trap', async () => {
