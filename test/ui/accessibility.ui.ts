@@ -340,7 +340,7 @@ describe('web interface accessibility (WCAG 2.1 AA)', function () {
       expect((await expectFocusOn(pat.page, 'main h1', 'the heading of Log in')).text).to.equal('Log in');
     });
 
-    it('requeues a dead letter as an admin, and the focus goes to what happened, its row being gone', async () => {
+    it('requeues a dead letter and purges a job as an admin, and the focus goes to what happened, the rows being gone', async () => {
       const root = await openPage(browser);
       try {
         await logIn(root, ADMIN);
@@ -349,6 +349,9 @@ describe('web interface accessibility (WCAG 2.1 AA)', function () {
         await tabTo(root.page, `tr[data-dead-letter="${kim.requeued}"] button`, 'the admin page', { text: 'Requeue', limit: 200 });
         await root.page.keyboard.press('Enter');
         expect((await expectFocusOn(root.page, '[role=status]', 'the outcome of the requeue')).text).to.equal(`Job ${kim.requeued} requeued.`);
+        await tabTo(root.page, `button[aria-label="Purge job ${kim.cancelled}"]`, 'the admin page', { limit: 200 });
+        await root.page.keyboard.press('Enter');
+        expect((await expectFocusOn(root.page, '[role=status]', 'the outcome of the purge')).text).to.equal(`Job ${kim.cancelled} and its result were deleted.`);
       } finally {
         await root.context.close();
       }
