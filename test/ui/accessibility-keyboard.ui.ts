@@ -77,6 +77,9 @@ describe('web interface accessibility: by keyboard alone', function () {
     const id = cancel.text.split(' ').pop()!;
     await pat.page.keyboard.press('Space');
     expect((await expectFocusOn(pat.page, '[role=status]', 'the outcome of the cancel')).text).to.equal(`Job ${id} cancelled.`);
+    // Said once: the list's own announcements of changed jobs leave out what the user just did.
+    await pat.page.locator(`tr[data-job="${id}"][data-state=CANCELLED]`).waitFor();
+    expect(await pat.page.locator('[data-testid=state-changes]').textContent()).to.not.include(id);
   });
 
   it('pages through the list, and the focus goes to the page of jobs shown', async () => {

@@ -86,11 +86,15 @@ export function JobList({ admin = false }: { admin?: boolean }): VNode {
   const unread = page.data?.unreachable_providers ?? [];
   const [changes, setChanges] = useState('');
   const shown = useRef<{ query: string; jobs: JobSummary[] }>({ query: '', jobs: [] });
+  // Jobs changed by the user's own action here: its message says so already, and is where the focus is.
+  const acted = useRef(new Set<string>());
   useEffect(() => {
     if (!page.data) return;
     // Only a re-read of the same page tells of changes; another page or other filters are new jobs, not changed ones.
     const now = query(filters, cursor);
-    if (shown.current.query === now) setChanges(stateChanges(shown.current.jobs, page.data.jobs).join(' '));
+    const others = page.data.jobs.filter((job) => !acted.current.has(job.id));
+    acted.current.clear();
+    if (shown.current.query === now) setChanges(stateChanges(shown.current.jobs, others).join(' '));
     shown.current = { query: now, jobs: page.data.jobs };
   }, [page.data]);
   const results = useRef<HTMLElement>(null);
@@ -118,7 +122,9 @@ export function JobList({ admin = false }: { admin?: boolean }): VNode {
     setMessage(undefined);
     setFailure(undefined);
     try {
-      setMessage(await perform(action, id));
+      const outcome = await perform(action, id);
+      acted.current.add(id);
+      setMessage(outcome);
       await page.reload();
     } catch (error) {
       setFailure(errorText(error));
