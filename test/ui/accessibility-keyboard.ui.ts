@@ -3,6 +3,7 @@
 // Shift+Tab, Enter and Space only; every control passed shows a focus ring of 3:1 contrast, the focus follows the
 // page's order without a trap, and after each action it is where the action led. Run: npm run test:ui.
 import { expect } from 'chai';
+import { postJson } from '../support/system.ts';
 import { ADMIN, PASSWORD } from './support/system.ts';
 import { RUN_JOB, startAccessibilitySystem, type AccessibilitySystem } from './support/accessibility.ts';
 import { openPage, type UserPage } from './support/browser.ts';
@@ -113,6 +114,23 @@ describe('web interface accessibility: by keyboard alone', function () {
     await tabTo(pat.page, 'button', 'a queued job\'s page', { text: 'Cancel job' });
     await pat.page.keyboard.press('Enter');
     expect((await expectFocusOn(pat.page, '[role=status]', 'the outcome of the cancel')).text).to.equal('Cancelled.');
+  });
+
+  it('confirms an e-mail address, and the focus goes to what happened, the button being gone', async () => {
+    // Signed up (not made by an admin), so the address waits for its confirmation.
+    const signup = await postJson(`${a11y.system.url}/api/v1/users`, { username: 'val', email: 'val@example.org', password: PASSWORD });
+    expect(signup.status, signup.text).to.equal(201);
+    const { code } = await a11y.system.server.users.issueEmailCheck('val');
+    const val = await openPage(a11y.browser);
+    try {
+      await a11y.logIn(val, 'val');
+      await val.page.goto(`${a11y.system.url}/verify-email?code=${code}`);
+      await tabTo(val.page, 'main button', 'Confirm your e-mail address', { text: 'Confirm' });
+      await val.page.keyboard.press('Enter');
+      expect((await expectFocusOn(val.page, '[role=status]', 'the outcome of the confirmation')).text).to.equal('Confirmed: job mails go to val@example.org now.');
+    } finally {
+      await val.context.close();
+    }
   });
 
   it('logs out, and the focus starts on the log-in page\'s heading', async () => {

@@ -1,5 +1,6 @@
 // The page the confirmation mail links to (`/verify-email?code=…`): a click confirms the address for the user who is
-// logged in. It never confirms on load, so a mail scanner that follows the link confirms nothing.
+// logged in (the outcome takes the focus, as the button is gone). It never confirms on load, so a mail scanner that
+// follows the link confirms nothing.
 import { html } from 'htm/preact';
 import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
@@ -32,7 +33,7 @@ export function VerifyEmailPage({ code }: { code: string | null }): VNode {
   return html`
     <h1>Confirm your e-mail address</h1>
     ${confirmed !== undefined
-      ? html`<${InfoNotice}>Confirmed: job mails go to ${confirmed} now.<//> <p><${Link} href="/jobs">Your jobs<//></p>`
+      ? html`<${InfoNotice} focus=${true}>Confirmed: job mails go to ${confirmed} now.<//> <p><${Link} href="/jobs">Your jobs<//></p>`
       : html`<p>Job mails of <strong>${getSession()?.user.username}</strong> go to the address only once it is confirmed.</p>
           <button type="button" onClick=${confirm} disabled=${busy}>Confirm</button>`}
     <${ErrorNotice} message=${error} />
