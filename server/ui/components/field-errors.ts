@@ -36,7 +36,7 @@ export function formErrors(error: unknown, fields: readonly string[], byCode: Re
   return sorted;
 }
 
-export const errorIdOf = (field: string) => `${field}-error`;
+const errorIdOf = (field: string) => `${field}-error`;
 
 /** A field's ARIA state: invalid while `error` says so, described by its help text and its error. */
 export function fieldState(field: string, error: string | undefined, help?: string): { 'aria-invalid'?: 'true'; 'aria-describedby'?: string } {

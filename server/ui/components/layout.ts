@@ -13,7 +13,7 @@ const LINKS: [string, string, boolean][] = [
   ['/tokens', 'Tokens', true],
 ];
 
-export const MAIN = 'main';
+const MAIN = 'main';
 
 export function Layout({ path, children }: { path: string; children?: ComponentChildren }): VNode {
   const session = useSession();

@@ -55,7 +55,7 @@ function luminance(colour: string): number {
 }
 
 /** WCAG's contrast ratio of two `rgb(…)` colours. */
-export function contrast(a: string, b: string): number {
+function contrast(a: string, b: string): number {
   const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
   return (light! + 0.05) / (dark! + 0.05);
 }
