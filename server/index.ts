@@ -6,6 +6,7 @@ import type { Logger } from '../config/logger.ts';
 import pkg from '../package.json' with { type: 'json' };
 import type { StorageProvider } from '../storage/contract.ts';
 import { createApp } from './app.ts';
+import { ConnectionDrain } from './connection-drain.ts';
 import { BearerAuth } from './auth/bearer.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
 import { resealInBackground } from './auth/sealed-secrets.ts';
@@ -42,7 +43,10 @@ export interface RunningServer {
   users: UserService;
   /** The native API's operations, router and OpenAPI document (for the drift test). */
   api: NativeApi;
-  /** Stops accepting; in-flight requests get up to `deadlineMs` (default 10 s), then remaining connections close. */
+  /**
+   * Ends event streams, stops accepting, answers what arrives on open connections with `Connection: close` and closes
+   * each once idle (connection-drain.ts); requests get up to `deadlineMs` (default 10 s), then remaining connections close.
+   */
   close(deadlineMs?: number): Promise<void>;
   /** Event feed, dispatcher and webhooks (server/notifications). */
   notifications: Notifications;
@@ -223,17 +227,16 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     proxyHops: config.QSPOOL_TRUST_PROXY,
     routers: [healthRouter(storage), metrics.router, uiRouter(), qluedRouter(deps, 'v2'), qluedRouter(deps, 'v3'), native.router],
   });
-  const handle = limitInProgress(app.callback());
-  const server = createServer(
-    {
-      headersTimeout: config.QSPOOL_HEADERS_TIMEOUT_MS,
-      requestTimeout: config.QSPOOL_REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
-      // Node would answer these itself with an empty 400 or 417; the app answers them (middleware/protocol.ts).
-      requireHostHeader: false,
-    },
-    handle,
-  );
+  const server = createServer({
+    headersTimeout: config.QSPOOL_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.QSPOOL_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    // Node would answer these itself with an empty 400 or 417; the app answers them (middleware/protocol.ts).
+    requireHostHeader: false,
+  });
+  const drain = new ConnectionDrain(server);
+  const handle = drain.track(limitInProgress(app.callback()));
+  server.on('request', handle);
   // A client that closes its sending side once its request is out still waits for the answer: without this Node
   // takes the end of input for the client leaving and closes the connection unanswered, while the request (a
   // submission) carries on. Node has had this switch since 0.x; its default is off.
@@ -294,17 +297,7 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     notifications,
     // Event streams end first: they would otherwise hold the server open until the deadline.
     close: (deadlineMs = 10_000) =>
-      Promise.all([reseal.close(), sweeper.close(), logSweeper.close(), deletions.close(), notifications.close(), standIns]).then(() => new Promise<void>((resolve) => {
-        // Keep-alive connections go idle only when their request is answered: close each as soon as it does.
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
-        const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
-        server.close(() => {
-          clearInterval(sweep);
-          clearTimeout(deadline);
-          resolve();
-        });
-        server.closeIdleConnections();
-      })).then(() => {
+      Promise.all([reseal.close(), sweeper.close(), logSweeper.close(), deletions.close(), notifications.close(), standIns]).then(() => drain.stop(deadlineMs)).then(() => {
         limiter.close();
         attempts.close();
         return services.sites.close();

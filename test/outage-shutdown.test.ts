@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { request as httpRequest, type ClientRequest } from 'node:http';
+import { Agent, request as httpRequest, type ClientRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,30 @@ import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../config/logger.ts';
 import { startServer, type RunningServer } from '../server/index.ts';
 import { LocalProvider } from '../storage/local/index.ts';
+
+/**
+ * A client that sends its next GET /healthz on one keep-alive connection as soon as the last is answered, until the
+ * server refuses connections; answers what became of each request: its status and Connection header, or its error.
+ */
+async function busyClient(url: string): Promise<string[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const outcomes: string[] = [];
+  for (;;) {
+    const outcome = await new Promise<string>((resolve) => {
+      const req = httpRequest(`${url}/healthz`, { agent });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(`${res.statusCode} ${res.headers.connection}`));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      req.end();
+    });
+    if (outcome === 'ECONNREFUSED') break;
+    outcomes.push(outcome);
+  }
+  agent.destroy();
+  return outcomes;
+}
 
 /** A POST whose body is sent in two halves, `gapMs` apart (or never finished): a request still in flight. */
 function slowPost(url: string, gapMs: number | 'never'): { req: ClientRequest; answer: Promise<number | string> } {
@@ -33,7 +57,7 @@ describe('graceful shutdown of the server', function () {
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'qspool-shutdown-'));
     storage = new LocalProvider({ root, fsync: false });
-    server = await startServer(storage, loadConfig({}, { PORT: 0, QSPOOL_DATA_DIR: root }), createLogger('silent'));
+    server = await startServer(storage, loadConfig({}, { PORT: 0, QSPOOL_DATA_DIR: root, QSPOOL_RATE_PER_SECOND: 0 }), createLogger('silent'));
   });
   afterEach(async () => {
     await storage.close();
@@ -48,6 +72,16 @@ describe('graceful shutdown of the server', function () {
     expect(await inFlight.answer).to.be.a('number').within(200, 499);
     expect(Date.now() - started).to.be.below(4_000);
     expect(server.server.listening).to.equal(false);
+  });
+
+  it('answers every request busy keep-alive clients send while it stops, the last on each connection with Connection: close', async () => {
+    const clients = Array.from({ length: 8 }, () => busyClient(server.url));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.close(5_000);
+    for (const outcomes of await Promise.all(clients)) {
+      expect(outcomes.filter((outcome) => !outcome.startsWith('200 ')), 'requests not answered').to.deep.equal([]);
+      expect(outcomes.at(-1)).to.equal('200 close');
+    }
   });
 
   it('cuts connections still busy at the deadline instead of waiting for them forever', async () => {
