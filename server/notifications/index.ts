@@ -172,8 +172,15 @@ export class Notifications {
     return found.includes(true);
   }
 
-  /** Registers an open event stream; `end` runs when the server stops. Returns the deregistration. */
+  /**
+   * Registers an open event stream; `end` runs when the server stops, or at once when it is stopping already (a client
+   * that reconnected on a connection still open to it is sent on). Returns the deregistration.
+   */
   trackStream(end: () => void): () => void {
+    if (this.closing) {
+      end();
+      return () => undefined;
+    }
     this.streams.add(end);
     return () => this.streams.delete(end);
   }

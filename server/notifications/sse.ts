@@ -12,6 +12,12 @@ import type { Context } from 'koa';
  */
 export const MAX_BUFFERED_BYTES = 1 << 20;
 
+/**
+ * The reconnection delay a stream ended by a stopping server asks for: the client comes back through the load balancer
+ * to another replica at once (with Last-Event-ID, missing nothing) rather than after its default of some seconds.
+ */
+export const RECONNECT_AFTER_STOP_MS = 100;
+
 export class SseStream {
   private readonly body = new PassThrough();
   private readonly keepAlive: NodeJS.Timeout;
@@ -29,7 +35,8 @@ export class SseStream {
     ctx.status = 200;
     ctx.type = 'text/event-stream';
     ctx.set('Cache-Control', 'no-cache, no-transform');
-    ctx.set('Connection', 'keep-alive');
+    // Not on the last answer of a connection (a stopping server's, connection-drain.ts): the header would keep it open.
+    if (ctx.res.shouldKeepAlive) ctx.set('Connection', 'keep-alive');
     // nginx and similar buffer responses unless told not to; events must arrive when they happen.
     ctx.set('X-Accel-Buffering', 'no');
     ctx.req.socket.setTimeout(0);
@@ -115,10 +122,13 @@ export class SseStream {
     this.write(`id: ${id}\n\n`);
   }
 
-  /** Ends the stream; a `reason` is sent first as a comment line (clients ignore it, people reading it do not). */
-  end(reason?: string): void {
+  /**
+   * Ends the stream; a `reason` is sent first as a comment line (clients ignore it, people reading it do not), and
+   * `retryMs` as the `retry:` field, the delay after which an EventSource reconnects (a few seconds unless told).
+   */
+  end(reason?: string, retryMs?: number): void {
     if (this.ended) return;
-    if (reason) this.write(`: ${reason}\n\n`);
+    if (reason) this.write(`: ${reason}\n${retryMs === undefined ? '' : `retry: ${retryMs}\n`}\n`);
     this.ended = true;
     clearInterval(this.keepAlive);
     for (const cleanup of this.cleanups.splice(0)) cleanup();

@@ -8,7 +8,7 @@ import { jobIdPathSchema } from '../../../schemas/native.ts';
 import { jobIdTime } from '../../../storage/keys.ts';
 import { type JobEvent, FINAL_STATES, jobEventOf } from '../../../storage/records.ts';
 import { instantKey, isEventKey, keyTime, type OutboxEntry } from '../../notifications/outbox.ts';
-import { SseStream } from '../../notifications/sse.ts';
+import { RECONNECT_AFTER_STOP_MS, SseStream } from '../../notifications/sse.ts';
 import { watchCredential } from '../../notifications/stream-guard.ts';
 import { eventView } from '../../notifications/webhooks.ts';
 import type { User } from '../../services/users.ts';
@@ -52,7 +52,7 @@ export function eventOperations(deps: NativeDeps): Operation[] {
     const release = notifications.streamSlots.take(user.username);
     const stream = new SseStream(ctx, notifications.keepAliveMs);
     stream.onEnd(release);
-    stream.onEnd(notifications.trackStream(() => stream.end()));
+    stream.onEnd(notifications.trackStream(() => stream.end('the server is stopping; reconnect with Last-Event-ID', RECONNECT_AFTER_STOP_MS)));
     const end = (code: string) => {
       ctx.state.log.info({ user: user.username, code }, 'event stream ended: its credential or its job is gone');
       stream.end(code === 'not_found' ? 'the job is gone' : `credential no longer valid (${code})`);
