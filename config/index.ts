@@ -71,6 +71,8 @@ const configSchema = {
     QSPOOL_PRIORITY_AGING_MS: { type: 'integer', minimum: 1, maximum: 86_400_000, default: 60_000 },
     QSPOOL_POLL_MS: { type: 'integer', minimum: 1, maximum: 60_000, default: 200 },
     QSPOOL_HEARTBEAT_TIMEOUT_S: { type: 'integer', minimum: 1, default: 300 },
+    // How long a stopping spooler lets its current job run before it hands the job back to the queue.
+    QSPOOL_SHUTDOWN_GRACE_S: { type: 'integer', minimum: 0, maximum: 3600, default: 10 },
     // `qspool spooler` serves its own /metrics on this port of 127.0.0.1 when it is set (0 picks a free one); off unset.
     QSPOOL_SPOOLER_METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535 },
     QSPOOL_MAX_BODY_BYTES: { type: 'integer', minimum: 1024, default: 2_621_440 },
@@ -158,7 +160,7 @@ const configSchema = {
   required: [
     'PORT', 'HOST', 'QSPOOL_BASE_URL', 'QSPOOL_DATA_DIR', 'QSPOOL_STORE_FILE', 'QSPOOL_FSYNC', 'QSPOOL_WORKERS', 'QSPOOL_PROVIDER_NAME', 'QSPOOL_BACKENDS',
     'QSPOOL_LEASE_MS', 'QSPOOL_MAX_ATTEMPTS', 'QSPOOL_RETRY_BASE_MS', 'QSPOOL_RETRY_FACTOR', 'QSPOOL_RETRY_MAX_MS',
-    'QSPOOL_RETRY_EXIT_CODES', 'QSPOOL_RETRY_TIMEOUTS', 'QSPOOL_RETRY_LEASE_EXPIRY', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_MAX_BODY_BYTES',
+    'QSPOOL_RETRY_EXIT_CODES', 'QSPOOL_RETRY_TIMEOUTS', 'QSPOOL_RETRY_LEASE_EXPIRY', 'QSPOOL_PRIORITY_AGING_MS', 'QSPOOL_POLL_MS', 'QSPOOL_HEARTBEAT_TIMEOUT_S', 'QSPOOL_SHUTDOWN_GRACE_S', 'QSPOOL_MAX_BODY_BYTES',
     'QSPOOL_MAX_CONNECTIONS_PER_ADDRESS', 'QSPOOL_TRUST_PROXY', 'QSPOOL_HEADERS_TIMEOUT_MS', 'QSPOOL_REQUEST_TIMEOUT_MS',
     'QSPOOL_MAX_JSON_DEPTH', 'QSPOOL_MAX_LARGE_BODIES', 'QSPOOL_MAX_INSTRUCTIONS', 'QSPOOL_MAX_HILBERT_DIMENSION', 'QSPOOL_MAX_EXPERIMENTS',
     'QSPOOL_MAX_SHOTS', 'QSPOOL_MAX_QUEUED_PER_USER', 'QSPOOL_MAX_SAMPLES', 'QSPOOL_MAX_RESULT_BYTES', 'QSPOOL_JOB_TIME_LIMIT_S',

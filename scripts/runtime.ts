@@ -116,6 +116,7 @@ export function startSpoolers(runtime: Runtime, names = backendList(runtime.conf
       providerName: config.QSPOOL_PROVIDER_NAME,
       logger,
       pollMs: config.QSPOOL_POLL_MS,
+      shutdownGraceMs: config.QSPOOL_SHUTDOWN_GRACE_S * 1000,
       maxInstructions: config.QSPOOL_MAX_INSTRUCTIONS,
       maxHilbertDimension: config.QSPOOL_MAX_HILBERT_DIMENSION,
       maxSamples: backendBound(config, 'QSPOOL_MAX_SAMPLES', name),
