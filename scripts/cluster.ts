@@ -15,8 +15,11 @@ const SHUTDOWN = 'qspool:shutdown';
 const STEADY_AFTER_MS = 10_000;
 const FIRST_RESTART_DELAY_MS = 500;
 const MAX_RESTART_DELAY_MS = 30_000;
-/** How long workers get to finish their requests and close the store before they are killed. */
-const STOP_DEADLINE_MS = 30_000;
+/**
+ * How long workers get to finish their requests (each has 10 s: server/index.ts) and close the store before they are
+ * killed; within TimeoutStopSec of deploy/qspool-server@.service (20 s), so the primary, not systemd, ends them.
+ */
+export const STOP_DEADLINE_MS = 15_000;
 
 interface Slot {
   worker: Worker;

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/index.ts';
+import { STOP_DEADLINE_MS } from '../scripts/cluster.ts';
 
 const root = join(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -42,5 +43,18 @@ describe('deploy/', () => {
       if (command === 'storage') expect(cli, `${unit}: storage ${args[0]}`).to.match(new RegExp(`\\.command\\('${args[0]}[ ']`));
       for (const option of args.filter((arg) => arg.startsWith('--'))) expect(cli, `${unit}: ${option}`).to.match(new RegExp(`[oO]ption\\('${option}[ ']`));
     }
+  });
+
+  it('the units send SIGTERM to the main process only, and give it longer than its own shutdown takes', () => {
+    const setting = (unit: string, name: string) => read(unit).split('\n').find((line) => line.startsWith(`${name}=`))?.slice(name.length + 1);
+    for (const unit of ['deploy/qspool-server@.service', 'deploy/qspool-spooler@.service']) {
+      // An external runtime, or a worker of `serve --workers`, is stopped by its own process, at the right time.
+      expect(setting(unit, 'KillMode'), unit).to.equal('mixed');
+    }
+    // `serve --workers N`: the primary kills workers left at its deadline, then exits, before systemd's SIGKILL.
+    expect(Number(setting('deploy/qspool-server@.service', 'TimeoutStopSec')) * 1000).to.be.at.least(STOP_DEADLINE_MS + 5000);
+    // A spooler: the default grace period, the runtime's SIGTERM-to-SIGKILL 2 s, and the hand-back.
+    const grace = loadConfig({}).QSPOOL_SHUTDOWN_GRACE_S;
+    expect(Number(setting('deploy/qspool-spooler@.service', 'TimeoutStopSec'))).to.be.at.least(grace + 5);
   });
 });
