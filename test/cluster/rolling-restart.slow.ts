@@ -1,22 +1,24 @@
 // A rolling restart under load, with real processes as systemd runs them: two `qspool serve` replicas on one local
 // store and two spoolers, clients busy on keep-alive connections to both replicas, and an event stream per replica.
 // Replica A is stopped with SIGTERM and started again, then B, then each spooler: one while its job ends within the
-// grace period, the other while its job would not. Nothing of it may show to a client.
+// grace period, the other while its job would not. Nothing of it may show to a client. Its processes and clients
+// take both cores for 35 s on a quiet machine and twice that on a loaded one: it runs with the cluster test
+// (`npm run test:rolling`, in CI after `npm run test:cluster`), not in `npm test`.
 import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UserService } from '../server/services/users.ts';
-import { LocalProvider } from '../storage/local/index.ts';
-import { ns, type JobRecord } from '../storage/records.ts';
-import { hoppingStream, type HoppingStream } from './support/hopping-stream.ts';
-import { spawnQspool, type QspoolProcess } from './support/qspool-process.ts';
-import { startRestartLoad, type RestartLoad } from './support/restart-load.ts';
-import { eventually } from './support/system.ts';
+import { UserService } from '../../server/services/users.ts';
+import { LocalProvider } from '../../storage/local/index.ts';
+import { ns, type JobRecord } from '../../storage/records.ts';
+import { hoppingStream, type HoppingStream } from '../support/hopping-stream.ts';
+import { spawnQspool, type QspoolProcess } from '../support/qspool-process.ts';
+import { startRestartLoad, type RestartLoad } from '../support/restart-load.ts';
+import { eventually } from '../support/system.ts';
 
-const SLEEPING = fileURLToPath(new URL('./fixtures/runtime/sleeping-runtime.mjs', import.meta.url));
+const SLEEPING = fileURLToPath(new URL('../fixtures/runtime/sleeping-runtime.mjs', import.meta.url));
 /** TimeoutStopSec of deploy/qspool-server@.service and deploy/qspool-spooler@.service. */
 const SERVER_STOP_TIMEOUT_MS = 20_000;
 const SPOOLER_STOP_TIMEOUT_MS = 90_000;
@@ -41,7 +43,7 @@ async function freePort(): Promise<number> {
 const qubitJob = (ms: number) => ({ payload: { experiment_0: { instructions: 'X(90)', shots: 2, num_wires: 1, wire_order: 'sequential', seed: ms } } });
 
 describe('a rolling restart of two replicas and two spoolers under load', function () {
-  this.timeout(120_000);
+  this.timeout(240_000);
   let dataDir: string;
   let storage: LocalProvider;
   let token: string;
@@ -156,10 +158,10 @@ describe('a rolling restart of two replicas and two spoolers under load', functi
     expect(ids.filter((id) => runs.get(id) !== 1)).to.deep.equal([]);
   });
 
-  it('exits every process 0 within its unit\'s stop timeout, and a spooler within 2 s of its grace period', () => {
+  it('exits every process 0 within its unit\'s stop timeout, and a spooler within 3 s of its grace period', () => {
     expect(stops.map((stop) => stop.code)).to.deep.equal([0, 0, 0, 0]);
     for (const stop of stops.slice(0, 2)) expect(stop.ms, stop.name).to.be.below(SERVER_STOP_TIMEOUT_MS);
-    for (const stop of stops.slice(2)) expect(stop.ms, stop.name).to.be.below(Math.min(SPOOLER_STOP_TIMEOUT_MS, GRACE_S * 1000 + 2000));
+    for (const stop of stops.slice(2)) expect(stop.ms, stop.name).to.be.below(Math.min(SPOOLER_STOP_TIMEOUT_MS, GRACE_S * 1000 + 3000));
   });
 
   it('finishes a job within the grace period, and hands one that would not back at once without using up an attempt', async () => {
@@ -168,7 +170,8 @@ describe('a rolling restart of two replicas and two spoolers under load', functi
     expect([short.state, short.attempts]).to.deep.equal(['DONE', 1]);
     expect([long.state, long.attempts]).to.deep.equal(['DONE', 1]);
     expect(long.detail).to.include('Released by a stopping spooler.');
-    expect(handedBackAfterMs).to.be.below(GRACE_S * 1000 + 2000);
+    // Within the grace period, the runtime's 2 s from SIGTERM to SIGKILL and a store write: far from the lease's 20 s.
+    expect(handedBackAfterMs).to.be.below(GRACE_S * 1000 + 3000);
   });
 
   it('resumes each event stream on the other replica without missing or repeating an event', async () => {
