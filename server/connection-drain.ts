@@ -50,15 +50,15 @@ export class ConnectionDrain {
 
   /**
    * Stops accepting connections; resolves once every open one has closed: after the answer under way, or when idle for
-   * IDLE_BEFORE_CLOSE_MS, or at `deadlineMs`, when whatever is left is cut.
+   * `idleMs`, or at `deadlineMs`, when whatever is left is cut.
    */
-  stop(deadlineMs: number): Promise<void> {
+  stop(deadlineMs: number, idleMs = IDLE_BEFORE_CLOSE_MS): Promise<void> {
     this.draining = true;
     for (const { answering } of this.connections.values()) {
       for (const res of answering) if (!res.headersSent) res.shouldKeepAlive = false;
     }
     return new Promise((resolve) => {
-      const sweep = setInterval(() => this.closeIdle(), SWEEP_MS);
+      const sweep = setInterval(() => this.closeIdle(idleMs), SWEEP_MS);
       const deadline = setTimeout(() => this.server.closeAllConnections(), deadlineMs);
       // close() would also destroy the idle connections at once (Node ≥ 19 calls closeIdleConnections from it): the
       // sweep closes them instead, once they are idle long enough.
@@ -69,13 +69,14 @@ export class ConnectionDrain {
         resolve();
       });
       Reflect.deleteProperty(this.server, 'closeIdleConnections');
+      this.closeIdle(idleMs);
     });
   }
 
-  private closeIdle(): void {
+  private closeIdle(idleMs: number): void {
     const now = performance.now();
     for (const [socket, { answering, idleSince }] of this.connections) {
-      if (answering.size === 0 && now - idleSince >= IDLE_BEFORE_CLOSE_MS) socket.destroy();
+      if (answering.size === 0 && now - idleSince >= idleMs) socket.destroy();
     }
   }
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../config/logger.ts';
 import pkg from '../package.json' with { type: 'json' };
 import type { StorageProvider } from '../storage/contract.ts';
 import { createApp } from './app.ts';
-import { ConnectionDrain } from './connection-drain.ts';
+import { ConnectionDrain, IDLE_BEFORE_CLOSE_MS } from './connection-drain.ts';
 import { BearerAuth } from './auth/bearer.ts';
 import { loadJwtSecret } from './auth/jwt-secret.ts';
 import { resealInBackground } from './auth/sealed-secrets.ts';
@@ -45,9 +45,10 @@ export interface RunningServer {
   api: NativeApi;
   /**
    * Ends event streams, stops accepting, answers what arrives on open connections with `Connection: close` and closes
-   * each once idle (connection-drain.ts); requests get up to `deadlineMs` (default 10 s), then remaining connections close.
+   * each once idle for `idleMs` (connection-drain.ts); requests get up to `deadlineMs` (default 10 s), then remaining
+   * connections close.
    */
-  close(deadlineMs?: number): Promise<void>;
+  close(deadlineMs?: number, idleMs?: number): Promise<void>;
   /** Event feed, dispatcher and webhooks (server/notifications). */
   notifications: Notifications;
 }
@@ -296,8 +297,8 @@ export async function startServer(storage: StorageProvider, config: Config, logg
     api: native,
     notifications,
     // Event streams end first: they would otherwise hold the server open until the deadline.
-    close: (deadlineMs = 10_000) =>
-      Promise.all([reseal.close(), sweeper.close(), logSweeper.close(), deletions.close(), notifications.close(), standIns]).then(() => drain.stop(deadlineMs)).then(() => {
+    close: (deadlineMs = 10_000, idleMs = IDLE_BEFORE_CLOSE_MS) =>
+      Promise.all([reseal.close(), sweeper.close(), logSweeper.close(), deletions.close(), notifications.close(), standIns]).then(() => drain.stop(deadlineMs, idleMs)).then(() => {
         limiter.close();
         attempts.close();
         return services.sites.close();
