@@ -32,7 +32,7 @@ export interface SubmitOptions {
 export interface StreamOptions {
   lastEventId?: string;
   signal?: AbortSignal;
-  /** Delay before reconnecting after the connection drops (default 1 s). */
+  /** Delay before reconnecting after the connection drops (default 1 s), unless the server asked for another (`retry:`). */
   retryMs?: number;
 }
 
@@ -233,6 +233,9 @@ export class QspoolClient {
 
   private async *stream(path: string, options: StreamOptions, last: (event: JobEventView) => boolean) {
     let lastEventId = options.lastEventId;
+    // A stopping server asks for a quick reconnection (to another replica), as EventSource would honour it.
+    let serverRetryMs: number | undefined;
+    const reconnectAfter = () => sleep(serverRetryMs ?? options.retryMs ?? 1000, options.signal);
     for (let failures = 0; !options.signal?.aborted; ) {
       let response: Response;
       try {
@@ -246,7 +249,7 @@ export class QspoolClient {
         });
       } catch (error) {
         if (options.signal?.aborted || ++failures > 30) throw this.failure(error);
-        await sleep(options.retryMs ?? 1000, options.signal);
+        await reconnectAfter();
         continue;
       }
       if (response.status === 204) return;
@@ -256,7 +259,7 @@ export class QspoolClient {
       }
       try {
         // The id moves with every message, also one without data (where a long replay stopped).
-        for await (const message of readSse(response.body, lastEventId, (id) => (lastEventId = id))) {
+        for await (const message of readSse(response.body, lastEventId, (id) => (lastEventId = id), (ms) => (serverRetryMs = ms))) {
           failures = 0;
           const event = JSON.parse(message.data) as JobEventView;
           yield { id: message.id, event };
@@ -266,7 +269,7 @@ export class QspoolClient {
         if (options.signal?.aborted) return;
         if (++failures > 30) throw error;
       }
-      await sleep(options.retryMs ?? 1000, options.signal);
+      await reconnectAfter();
     }
   }
 }

@@ -10,9 +10,15 @@ export interface SseMessage {
 
 /**
  * Yields every message of the stream until it ends; comments (keep-alives) are skipped. `onId` hears the last event
- * id at every message's end, also of one without data, which moves it without an event to yield.
+ * id at every message's end, also of one without data, which moves it without an event to yield; `onRetry` hears each
+ * `retry:` field (the reconnection delay, in ms, the server asks for).
  */
-export async function* readSse(body: ReadableStream<Uint8Array>, lastEventId?: string, onId?: (id: string | undefined) => void): AsyncGenerator<SseMessage> {
+export async function* readSse(
+  body: ReadableStream<Uint8Array>,
+  lastEventId?: string,
+  onId?: (id: string | undefined) => void,
+  onRetry?: (ms: number) => void,
+): AsyncGenerator<SseMessage> {
   const decoder = new TextDecoder();
   let buffer = '';
   let id = lastEventId;
@@ -44,6 +50,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>, lastEventId?: s
         if (field === 'data') data.push(text);
         else if (field === 'event') event = text;
         else if (field === 'id' && !text.includes('\0')) id = text;
+        else if (field === 'retry' && /^[0-9]+$/.test(text)) onRetry?.(Number(text));
       }
     }
   } finally {

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -203,5 +204,31 @@ describe('the qspool client and job commands', function () {
     const submitted = JSON.parse(stdout) as { id: string; tags: string[] };
     expect(submitted.tags).to.deep.equal(['tutorial', 'sweep']);
     expect((await new QspoolClient({ url: h.url, token }).job(submitted.id)).tags).to.deep.equal(['tutorial', 'sweep']);
+  });
+});
+
+describe('the qspool client following events', () => {
+  it('reconnects after the delay a stream\'s retry: field asks for (a stopping server\'s 100 ms), not its default 1 s', async () => {
+    const jobId = '0123456789abcdef01234567';
+    const connections: number[] = [];
+    const event = (seq: number, status: string) => `id: ${jobId}-${seq}\ndata: ${JSON.stringify({ job_id: jobId, seq, status })}\n\n`;
+    const server = createHttpServer((req, res) => {
+      connections.push(Date.now());
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      // The first stream ends as a stopping qspool server ends it; the next one, with Last-Event-ID, goes on.
+      if (connections.length === 1) res.end(`${event(1, 'QUEUED')}: the server is stopping; reconnect with Last-Event-ID\nretry: 100\n\n`);
+      else res.end(req.headers['last-event-id'] === `${jobId}-1` ? event(2, 'DONE') : '');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new QspoolClient({ url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, token: 'x'.repeat(32) });
+      const statuses: string[] = [];
+      for await (const followed of client.jobEvents(jobId)) statuses.push(followed.status);
+      expect(statuses).to.deep.equal(['QUEUED', 'DONE']);
+      expect(connections[1]! - connections[0]!).to.be.below(600);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
