@@ -170,7 +170,7 @@ describe('qspool spooler stopped while a runtime runs', function () {
   let qspool: QspoolProcess | undefined;
 
   /** `qspool spooler` for qubit jobs run by `runtime`, with one job queued; resolves with the runtime's group once it runs. */
-  const startWithRunningJob = async (runtime: string) => {
+  const startWithRunningJob = async (runtime: string, env: Record<string, string> = {}) => {
     const storage = new LocalProvider({ root: dataDir, fsync: false });
     await new JobLifecycle(storage).enqueue({ backend: 'qubit', owner: 'u', payload: job() });
     await storage.close();
@@ -179,6 +179,7 @@ describe('qspool spooler stopped while a runtime runs', function () {
       QSPOOL_QUBIT_MODE: 'verbatim',
       QSPOOL_RUNTIME_QUBIT: `echo $$ > '${pidFile}'; ${runtime}`,
       LOG_LEVEL: 'info',
+      ...env,
     });
     return eventually(async () => Number((await readFile(pidFile, 'utf8').catch(() => '')).trim()) || undefined, 30_000);
   };
@@ -230,11 +231,14 @@ describe('qspool spooler stopped while a runtime runs', function () {
     await eventually(async () => (isAlive(group) ? undefined : true), 5_000);
   });
 
-  it('kills a runtime that ignores SIGTERM once its job is handed back on shutdown', async () => {
-    // The spooler waits out its grace period (10 s) for the job, then stops the runtime and hands the job back.
-    const group = await startWithRunningJob(`trap '' TERM; exec sleep 60`);
+  it('kills a runtime that ignores SIGTERM once its job is handed back on shutdown, within the grace period and 2 s', async () => {
+    // The spooler waits out its grace period for the job, then stops the runtime (SIGKILL 2 s after its ignored
+    // SIGTERM) and hands the job back.
+    const group = await startWithRunningJob(`trap '' TERM; exec sleep 60`, { QSPOOL_SHUTDOWN_GRACE_S: '1' });
+    const stopped = Date.now();
     qspool!.child.kill('SIGTERM');
     expect((await qspool!.exited).code, qspool!.output()).to.equal(0);
+    expect(Date.now() - stopped).to.be.within(3_000, 5_000);
     expect(qspool!.lines.some((line) => line.event === 'job.released')).to.equal(true);
     await eventually(async () => (isAlive(group) ? undefined : true), 5_000);
   });
