@@ -50,6 +50,8 @@ export class Notifications {
   private readonly streams = new Set<() => void>();
   private readonly log: Logger;
   private base: string;
+  /** Set by close(): event streams asked for after it end at once. */
+  private closing = false;
 
   constructor(private readonly options: NotificationsOptions) {
     const { storage, config, logger, users, sources } = options;
@@ -186,6 +188,7 @@ export class Notifications {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     for (const end of [...this.streams]) end();
     this.streams.clear();
     this.feed.close();
