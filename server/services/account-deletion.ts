@@ -83,9 +83,12 @@ export class AccountDeletion {
     return undefined;
   }
 
-  /** Names the account of the deletion that wants to go on, each marker one key, so a store lists them at once. */
-  pending(limit: number): Promise<string[]> {
-    return this.storage.list(DELETIONS_NS, { limit });
+  /**
+   * Names the accounts of the deletions that want to go on (after `after` in key order), each marker one key, so a
+   * store lists them at once.
+   */
+  pending(limit: number, after?: string): Promise<string[]> {
+    return this.storage.list(DELETIONS_NS, after === undefined ? { limit } : { limit, after });
   }
 
   private async run(username: string, user: User | undefined): Promise<DeletionOutcome> {

@@ -5,14 +5,19 @@ import type { Logger } from '../../config/logger.ts';
 import type { AccountDeletion } from './account-deletion.ts';
 import { PeriodicTask, type PeriodicTaskOptions } from './periodic-task.ts';
 
-/** Deletions taken up per run; the rest wait for the next run. */
-const PER_RUN = 100;
+/** Deletions taken up per run; the rest wait for the next run, which goes on after the last one taken up. */
+export const DELETIONS_PER_RUN = 100;
 
 export class DeletionResumer {
   private readonly task: PeriodicTask;
+  /**
+   * The last marker the previous run took up: a run starting from the first marker each time would, with more than
+   * a run's worth of deletions waiting for long jobs, never reach those after them.
+   */
+  private after: string | undefined;
 
   constructor(
-    private readonly deletion: AccountDeletion,
+    private readonly deletion: Pick<AccountDeletion, 'pending' | 'resume'>,
     options: PeriodicTaskOptions & { log?: Logger },
   ) {
     const log = options.log;
@@ -33,7 +38,10 @@ export class DeletionResumer {
   /** One run over the deletions under way; how many finished. */
   async runOnce(log?: Logger): Promise<number> {
     let finished = 0;
-    for (const username of await this.deletion.pending(PER_RUN)) {
+    const usernames = await this.deletion.pending(DELETIONS_PER_RUN, this.after);
+    // A short page reached the last marker: the next run starts from the first again.
+    this.after = usernames.length < DELETIONS_PER_RUN ? undefined : usernames.at(-1);
+    for (const username of usernames) {
       if (this.task.closed) break;
       const outcome = await this.deletion.resume(username).catch((error: unknown) => {
         log?.warn({ err: error, user: username }, 'resuming a user deletion failed; the next run tries again');
