@@ -5,8 +5,10 @@ import { loadConfig } from '../../config/index.ts';
 import { ConflictError } from '../../schemas/errors.ts';
 import { forgetPreviousKeyFile, rotateKeyFile } from '../../server/auth/key-rotation.ts';
 import { SEALED_KINDS } from '../../server/auth/sealed-secrets.ts';
-import { configuredSecretKeys } from '../../server/auth/server-key.ts';
+import { existingSecretKeys, keyFile } from '../../server/auth/server-key.ts';
+import type { Config } from '../../config/index.ts';
 import { keyCensus, resealAll, type KeyCensus, type UnreadableSecret } from '../../storage/registry/reseal.ts';
+import type { SecretKeys } from '../../storage/registry/secrets.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
 import { assertStoreExists } from './usage.ts';
 
@@ -42,15 +44,30 @@ function censusTable(census: KeyCensus[]): string {
   return table.toString();
 }
 
+const noKey = (config: Config) => `No secret key here: QSPOOL_SECRET_KEY is unset and ${keyFile(config.QSPOOL_DATA_DIR)} does not exist`;
+
+/** The configured keys; refused, rather than a key file made afresh that opens nothing stored, when there is none. */
+async function requiredKeys(config: Config): Promise<SecretKeys> {
+  const keys = await existingSecretKeys(config);
+  if (!keys) throw new ConflictError(`${noKey(config)}; install the key the store's secrets were sealed with (qspool secret-key status names their key ids)`, 'no_key_file');
+  return keys;
+}
+
+/** What the census means for the operator, one line each. */
+function verdict(config: Config, keys: SecretKeys | undefined, waiting: number, unknown: number): string[] {
+  if (!keys) return [`${noKey(config)}: install the key the store's secrets were sealed with (their key ids are above); a server started now would make a new key, which opens none of them.`];
+  const lines = waiting === 0 ? [] : [`${documents(waiting)} not yet sealed under the current key: run qspool secret-key reseal.`];
+  if (unknown > 0) lines.push(`${documents(unknown)} under a key id none of the configured keys has: those open with no key here; give qspool the key that sealed them.`);
+  return lines.length > 0 ? lines : ['Everything is sealed under the current key: the previous key, if any, can go.'];
+}
+
 export async function runSecretKeyStatus(options: Output): Promise<void> {
   await withStore(async ({ config, storage }) => {
-    const census = await keyCensus(storage, SEALED_KINDS, await configuredSecretKeys(config));
-    print({ keys: census, needs_reseal: stale(census) }, options, () => {
-      const waiting = stale(census);
-      const verdict = waiting === 0 ? 'Everything is sealed under the current key: the previous key, if any, can go.' : `${documents(waiting)} not yet sealed under the current key: run qspool secret-key reseal.`;
-      const unknown = census.filter((row) => row.role === 'unknown' && row.documents > 0).length > 0 ? '\nDocuments under an unknown key id open with none of the configured keys.' : '';
-      return `${censusTable(census)}\n${verdict}${unknown}`;
-    });
+    const keys = await existingSecretKeys(config);
+    const census = await keyCensus(storage, SEALED_KINDS, keys);
+    const waiting = stale(census);
+    const unknown = census.filter((row) => row.role === 'unknown').reduce((sum, row) => sum + row.documents, 0);
+    print({ keys: census, needs_reseal: waiting, unknown_key: unknown }, options, () => [censusTable(census), ...verdict(config, keys, waiting, unknown)].join('\n'));
   });
 }
 
@@ -67,7 +84,7 @@ export async function runSecretKeyRotate(options: Output): Promise<void> {
 export async function runSecretKeyReseal(options: Output): Promise<void> {
   await withStore(async ({ config, storage }) => {
     const unreadable: UnreadableSecret[] = [];
-    const counts = await resealAll(storage, SEALED_KINDS, await configuredSecretKeys(config), { onUnreadable: (secret) => unreadable.push(secret) });
+    const counts = await resealAll(storage, SEALED_KINDS, await requiredKeys(config), { onUnreadable: (secret) => unreadable.push(secret) });
     print({ counts, unreadable }, options, () => {
       const table = new Table({ head: ['kind', 'resealed', 'already current', 'gone meanwhile', 'unreadable'], style: { head: [], border: [] } });
       for (const [kind, count] of Object.entries(counts)) table.push([kind, count.resealed, count.current, count.gone, count.unreadable].map(String));
@@ -82,7 +99,7 @@ export async function runSecretKeyReseal(options: Output): Promise<void> {
 
 export async function runSecretKeyForgetPrevious(options: Output & { force?: boolean }): Promise<void> {
   await withStore(async ({ config, storage }) => {
-    const waiting = stale(await keyCensus(storage, SEALED_KINDS, await configuredSecretKeys(config)));
+    const waiting = stale(await keyCensus(storage, SEALED_KINDS, await requiredKeys(config)));
     if (waiting > 0 && !options.force) {
       throw new ConflictError(`${documents(waiting)} not yet sealed under the current key: run qspool secret-key reseal first (or --force to lose them)`, 'previous_key_in_use');
     }

@@ -49,21 +49,37 @@ export async function configuredSecretKey(config: Config): Promise<string> {
   return config.QSPOOL_SECRET_KEY || (await readOrCreate(keyDir(config.QSPOOL_DATA_DIR), keyFile(config.QSPOOL_DATA_DIR)));
 }
 
-/** The previous key file's content, if there is one; refused, like the current one, when others can read it. */
-export async function readPreviousKeyFile(dataDir: string): Promise<string | undefined> {
-  const file = previousKeyFile(dataDir);
+/** A key file's content, or undefined when there is none; refused when group or others can read it or its directory. */
+async function readKeyFile(dataDir: string, file: string): Promise<string | undefined> {
   if ((await modeOf(file)) === undefined) return undefined;
   await refuseIfOpen(keyDir(dataDir), '700');
   await refuseIfOpen(file, '600');
   return (await readFile(file, 'utf8')).trim();
 }
 
-/** The current key, and the previous one (from QSPOOL_SECRET_KEY_PREVIOUS and the previous key file) if any. */
-export async function configuredSecretKeys(config: Config): Promise<SecretKeys> {
-  const current = await configuredSecretKey(config);
+/** The previous key file's content, if there is one; refused, like the current one, when others can read it. */
+export const readPreviousKeyFile = (dataDir: string) => readKeyFile(dataDir, previousKeyFile(dataDir));
+
+/** `current` with the previous key (from QSPOOL_SECRET_KEY_PREVIOUS and the previous key file), if any. */
+async function withPrevious(config: Config, current: string): Promise<SecretKeys> {
   const candidates = [config.QSPOOL_SECRET_KEY_PREVIOUS, await readPreviousKeyFile(config.QSPOOL_DATA_DIR)];
   const previous = [...new Set(candidates.filter((key): key is string => key !== undefined && key !== '' && key !== current))];
   return { current, previous };
+}
+
+/** The current key, and the previous one if any. */
+export async function configuredSecretKeys(config: Config): Promise<SecretKeys> {
+  return withPrevious(config, await configuredSecretKey(config));
+}
+
+/**
+ * The keys as configuredSecretKeys has them, but undefined rather than a new key file when there is no key: a
+ * command that only reads or re-seals (qspool secret-key status) must not make a key that the store's secrets were
+ * never sealed with, which a restored store's data directory would then hold instead of the key it needs.
+ */
+export async function existingSecretKeys(config: Config): Promise<SecretKeys | undefined> {
+  const current = config.QSPOOL_SECRET_KEY || (await readKeyFile(config.QSPOOL_DATA_DIR, keyFile(config.QSPOOL_DATA_DIR)));
+  return current === undefined ? undefined : withPrevious(config, current);
 }
 
 /** The keys of the server's secrets at rest; also checks the permissions of the data directory. */

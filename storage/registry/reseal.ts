@@ -90,11 +90,14 @@ export interface KeyCensus {
   kinds: Record<string, number>;
 }
 
-/** How many documents each key id (or none: plain text, or sealed before key ids) still holds, the current key first. */
-export async function keyCensus(storage: StorageProvider, kinds: readonly SealedKind[], keys: SecretKeys): Promise<KeyCensus[]> {
-  const current = keyId(keys.current);
-  const previous = new Set(keys.previous.map(keyId));
-  const rows = new Map<string, KeyCensus>([[`kid:${current}`, { kid: current, role: 'current', documents: 0, kinds: {} }]]);
+/**
+ * How many documents each key id (or none: plain text, or sealed before key ids) still holds, the current key first.
+ * Without keys (none configured yet) every key id is unknown: the census then names the keys the store needs.
+ */
+export async function keyCensus(storage: StorageProvider, kinds: readonly SealedKind[], keys: SecretKeys | undefined): Promise<KeyCensus[]> {
+  const current = keys && keyId(keys.current);
+  const previous = new Set(keys?.previous.map(keyId));
+  const rows = new Map<string, KeyCensus>(current === undefined ? [] : [[`kid:${current}`, { kid: current, role: 'current', documents: 0, kinds: {} }]]);
   for (const kid of previous) rows.set(`kid:${kid}`, { kid, role: 'previous', documents: 0, kinds: {} });
   for (const kind of kinds) {
     for await (const [namespace, key] of kind.documents(storage)) {

@@ -187,6 +187,53 @@ describe('rotating the secret key', function () {
     });
   });
 
+  describe('a data directory without a key (a store restored on a new host)', () => {
+    const SEALED_WITH = 'the key the backup was sealed with';
+    let dataDir: string;
+    before(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), 'qspool-keyless-'));
+      const storage = new LocalProvider({ root: dataDir, fsync: false });
+      await new ProviderRegistry(storage, 'local', {}, SEALED_WITH).add({ name: 'lab', type: 'local', login: { base_path: join(dataDir, 'lab') } });
+      await storage.close();
+    });
+    after(() => rm(dataDir, { recursive: true, force: true }));
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['scripts/qspool.mjs', 'secret-key', ...args], { env: { ...process.env, QSPOOL_DATA_DIR: dataDir, QSPOOL_SECRET_KEY: '', LOG_LEVEL: 'silent' } }).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout + error.stderr }),
+      );
+
+    it('has status name the key ids the store needs, without making a key file that opens none of them', async function () {
+      this.timeout(60_000);
+      const status = await cli('status', '--json');
+      expect(status.code, status.stdout).to.equal(0);
+      const report = JSON.parse(status.stdout) as { keys: Array<{ kid: string; role: string; documents: number }>; unknown_key: number };
+      expect(report.keys.map(({ kid, role, documents }) => [kid, role, documents])).to.deep.equal([[keyId(SEALED_WITH), 'unknown', 1]]);
+      expect(report.unknown_key).to.equal(1);
+      const human = await cli('status');
+      expect(human.stdout).to.include(`No secret key here: QSPOOL_SECRET_KEY is unset and ${keyFile(dataDir)} does not exist`);
+      expect(human.stdout).to.not.include('Everything is sealed under the current key');
+      expect(await stat(keyDir(dataDir)).then(() => 'made', () => 'absent')).to.equal('absent');
+    });
+
+    it('refuses reseal and forget-previous by name instead of making a new key', async function () {
+      this.timeout(60_000);
+      for (const command of ['reseal', 'forget-previous']) {
+        const refused = await cli(command);
+        expect([command, refused.code]).to.deep.equal([command, 1]);
+        expect(refused.stdout).to.include('install the key the store\'s secrets were sealed with');
+      }
+      expect(await stat(keyDir(dataDir)).then(() => 'made', () => 'absent')).to.equal('absent');
+    });
+
+    it('says that documents open with no configured key rather than that everything is sealed under the current one', async function () {
+      this.timeout(60_000);
+      const other = await run(process.execPath, ['scripts/qspool.mjs', 'secret-key', 'status'], { env: { ...process.env, QSPOOL_DATA_DIR: dataDir, QSPOOL_SECRET_KEY: 'another key, not the one sealing', LOG_LEVEL: 'silent' } });
+      expect(other.stdout).to.include('1 document under a key id none of the configured keys has');
+      expect(other.stdout).to.not.include('Everything is sealed under the current key');
+    });
+  });
+
   describe('re-sealing', () => {
     // A store whose secrets are all sealed under OLD: no server has put a JWT key of its own there.
     const h = { dataDir: '', storage: undefined as unknown as StorageProvider };
