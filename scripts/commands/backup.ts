@@ -3,12 +3,16 @@
 // Neither touches the secret key: a backup that carried the key to its own sealed secrets would unseal them for
 // anyone who reads it.
 import { loadConfig } from '../../config/index.ts';
-import { ConflictError } from '../../schemas/errors.ts';
-import { keyDir } from '../../server/auth/server-key.ts';
+import { ConflictError, QspoolError } from '../../schemas/errors.ts';
+import { SEALED_KINDS } from '../../server/auth/sealed-secrets.ts';
+import { existingSecretKeys, keyDir } from '../../server/auth/server-key.ts';
 import { primaryStore } from '../../server/services/primary-store.ts';
 import { backupStore } from '../../storage/local/backup.ts';
 import { restoreStore } from '../../storage/local/restore.ts';
 import type { StoreSummary } from '../../storage/local/store-summary.ts';
+import { keyCensus } from '../../storage/registry/reseal.ts';
+import { keyId } from '../../storage/registry/secrets.ts';
+import { openRuntime } from '../runtime.ts';
 import { print, type Output } from './storage.ts';
 
 const SHARED_STORE_TOOLS: Record<string, string> = {
@@ -53,14 +57,49 @@ export async function runStorageBackup(file: string, options: Output & { force?:
   remind(dataDir, options);
 }
 
+interface KeysNeeded {
+  /** Key ids the restored store's secrets are sealed with that none of the data directory's keys has. */
+  missing: string[];
+  /** The data directory's current key id; null when it has no key yet. */
+  current: string | null;
+}
+
+/**
+ * Which keys the restored store's secrets need that the data directory lacks: found now, rather than by a server that
+ * refuses to start (the JWT key) or answers 503 secret_unreadable. Reads the keys only: none is made here.
+ */
+async function keysNeeded(): Promise<KeysNeeded> {
+  const runtime = await openRuntime({ LOG_LEVEL: 'warn' });
+  try {
+    const keys = await existingSecretKeys(runtime.config);
+    const census = await keyCensus(runtime.storage, SEALED_KINDS, keys);
+    return { missing: census.filter((row) => row.role === 'unknown' && row.documents > 0).map((row) => row.kid!), current: keys ? keyId(keys.current) : null };
+  } finally {
+    await runtime.storage.close();
+  }
+}
+
+function missingKeysLine({ missing, current }: KeysNeeded, dataDir: string): string[] {
+  if (missing.length === 0) return [];
+  const here = current ? `this data directory's key (key id ${current}) opens none of them` : 'this data directory has no key yet';
+  return [`Its secrets are sealed with key id ${missing.join(', ')}, and ${here}: install the key the backup was taken with as ${keyDir(dataDir)}/secret-key (or QSPOOL_SECRET_KEY) before starting a server.`];
+}
+
 export async function runStorageRestore(file: string, options: Output & { force?: boolean }) {
   const dataDir = localDataDir('restore');
   const outcome = restoreStore(dataDir, file, { force: options.force === true });
-  print(outcome, options, () =>
+  // The restore is done: a key that cannot be read (a key file others can read) is said beside it, not instead of it.
+  const keys = await keysNeeded().catch((error: unknown) => {
+    if (!(error instanceof QspoolError)) throw error;
+    process.stderr.write(`The secret keys were not checked: ${error.message}\n`);
+    return { missing: [], current: null };
+  });
+  print({ ...outcome, missing_key_ids: keys.missing }, options, () =>
     [
       `Restored ${file} as the store in ${dataDir}: ${describe(outcome)}`,
       ...(outcome.previous.length ? [`The store it replaced is at ${outcome.previous.join(', ')}`] : []),
       'Jobs acknowledged after the backup was taken are gone; jobs RUNNING in it run again once their lease expires.',
+      ...missingKeysLine(keys, dataDir),
     ].join('\n'),
   );
   remind(dataDir, options);

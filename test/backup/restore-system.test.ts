@@ -2,14 +2,18 @@
 // while the server and spoolers run, a restore refused while they hold the store, and a server started on the
 // restored store (with the same secret key) that serves the jobs, results, users and tokens of the backup's moment.
 import { expect } from 'chai';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { STORE_FILE } from '../../storage/local/store-file.ts';
+import { keyId } from '../../storage/registry/secrets.ts';
 import { spawnQspool, type QspoolProcess } from '../support/qspool-process.ts';
 import { eventually } from '../support/system.ts';
 
 const JOB = { experiment_0: { instructions: [['load', [0], [5]], ['measure', [0], []]], shots: 4, num_wires: 1, wire_order: 'interleaved' } };
+const run = promisify(execFile);
 const ADA = { username: 'ada', email: 'ada@example.org', password: 'correct horse battery' };
 
 describe('qspool storage backup and restore around running processes', function () {
@@ -90,6 +94,11 @@ describe('qspool storage backup and restore around running processes', function 
     const restored = await qspool(['storage', 'restore', backup()], { QSPOOL_DATA_DIR: newDir });
     expect(restored, restored.output).to.include({ code: 0 });
     expect(restored.output).to.match(new RegExp(`^Restored ${backup()} as the store in ${newDir}: 1 job \\(1 finished\\), newest event [0-9a-f]{24} at \\S+Z\\nJobs acknowledged after the backup was taken are gone; jobs RUNNING in it run again once their lease expires\\.\\n`));
+    const sealedWith = keyId((await readFile(join(oldDir, '.server-keys', 'secret-key'), 'utf8')).trim());
+    expect(restored.output, 'the key the backup needs is named, and none is made').to.include(
+      `Its secrets are sealed with key id ${sealedWith}, and this data directory has no key yet: install the key the backup was taken with as ${join(newDir, '.server-keys')}/secret-key`,
+    );
+    expect(await readdir(newDir)).to.not.include('.server-keys');
     await mkdir(join(newDir, '.server-keys'), { mode: 0o700 });
     await copyFile(join(oldDir, '.server-keys', 'secret-key'), join(newDir, '.server-keys', 'secret-key'));
     await chmod(join(newDir, '.server-keys', 'secret-key'), 0o600);
@@ -101,6 +110,25 @@ describe('qspool storage backup and restore around running processes', function 
     // The access token from before is checked with the JWT key sealed in the store: it opens with the same secret key.
     expect((await call(`${api}/jobs/${doneJob}`, { bearer: jwt })).status).to.equal(200);
     expect((await call(`${api}/auth/token`, { body: { username: ADA.username, password: ADA.password } })).status).to.equal(200);
+  });
+
+  it('names the key a restored store needs when the data directory holds another one, and nothing when it holds the right one', async () => {
+    const otherDir = join(dir, 'other-key');
+    await mkdir(join(otherDir, '.server-keys'), { recursive: true, mode: 0o700 });
+    await writeFile(join(otherDir, '.server-keys', 'secret-key'), 'a different key of this host', { mode: 0o600 });
+    // Pretty-printed JSON on standard output (spawnQspool takes its lines for log lines).
+    const restored = await run(process.execPath, ['scripts/qspool.mjs', 'storage', 'restore', backup(), '--json'], { env: { ...process.env, ...env(otherDir) } });
+    const sealedWith = keyId((await readFile(join(oldDir, '.server-keys', 'secret-key'), 'utf8')).trim());
+    expect(JSON.parse(restored.stdout)).to.deep.include({ missing_key_ids: [sealedWith] });
+    const human = await qspool(['storage', 'restore', backup(), '--force'], { QSPOOL_DATA_DIR: otherDir });
+    expect(human.output).to.include(`Its secrets are sealed with key id ${sealedWith}, and this data directory's key (key id ${keyId('a different key of this host')}) opens none of them`);
+    const sameDir = join(dir, 'same-key');
+    await mkdir(join(sameDir, '.server-keys'), { recursive: true, mode: 0o700 });
+    await copyFile(join(oldDir, '.server-keys', 'secret-key'), join(sameDir, '.server-keys', 'secret-key'));
+    await chmod(join(sameDir, '.server-keys', 'secret-key'), 0o600);
+    const same = await qspool(['storage', 'restore', backup()], { QSPOOL_DATA_DIR: sameDir });
+    expect(same.code, same.output).to.equal(0);
+    expect(same.output).to.not.include('Its secrets are sealed with');
   });
 
   it('points a shared primary store (QSPOOL_STORE_FILE) at its own backup tools and storage migrate', async () => {
