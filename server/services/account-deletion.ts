@@ -107,8 +107,18 @@ export class AccountDeletion {
     const indexed = (await this.storage.list(ns.ownerIndex(username), { limit: 1 })).length;
     if (remaining > 0 || indexed > 0) return { done: false, remaining: Math.max(remaining, indexed) };
     await this.users.removeDeleted(username);
-    await this.storage.delete(DELETIONS_NS, username).catch(ignoreRaceLoss);
+    await this.dropMarker(username, user);
     return { done: true, remaining: 0 };
+  }
+
+  /**
+   * The marker of the account this run deleted. Once its record is gone the name is free: a marker naming another
+   * account is that account's deletion under way, and stays for the server to finish (resume drops one naming none).
+   */
+  private async dropMarker(username: string, user: User | undefined): Promise<void> {
+    const marker = await this.storage.get<DeletionMarker>(DELETIONS_NS, username);
+    if (!marker || marker.value.accountId !== (user?.accountId ?? null)) return;
+    await this.storage.delete(DELETIONS_NS, username, marker.version).catch(ignoreRaceLoss);
   }
 
   /** No namespace of the name holds anything (token listings and logs too, not only what registration refuses over). */

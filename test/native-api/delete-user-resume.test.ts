@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { StorageUnavailableError } from '../../schemas/errors.ts';
 import { DELETIONS_NS } from '../../storage/namespaces.ts';
 import { TOKENS_NS } from '../../server/services/tokens.ts';
+import { USERS_NS } from '../../server/services/users.ts';
 import { accountTraces } from '../support/account-traces.ts';
 import { eventually, GOOD_JOB, PASSWORD, startHarness, type Harness } from './harness.ts';
 
@@ -80,6 +81,31 @@ describe('native API: the server finishes account deletions by itself', function
     expect(await h.server.users.getUser('tam')).to.deep.equal(user);
     expect((await h.call('GET', '/jobs', { token })).status).to.equal(200);
     expect(((await h.call('GET', '/jobs', { token })).body as { jobs: unknown[] }).jobs).to.have.length(1);
+  });
+
+  it('finishes the deletion of an account registered under the name while the deletion of the one before it was ending', async () => {
+    await h.user('vic');
+    const { storage } = h;
+    const original = storage.delete.bind(storage);
+    let next: string | null | undefined;
+    storage.delete = async (namespace, key, version) => {
+      const deleted = await original(namespace, key, version);
+      if (namespace !== USERS_NS || key !== 'vic' || next !== undefined) return deleted;
+      // The record is gone, so the name is free: a new account takes it, and its own deletion begins (a run answering
+      // 202 leaves its marker for the server to take up) before the run deleting the first account has ended.
+      const account = await h.server.users.createUser('vic', { email: 'vic@example.org', password: PASSWORD });
+      next = account.accountId ?? null;
+      await storage.put(DELETIONS_NS, 'vic', { accountId: next, startedAt: new Date().toISOString() });
+      await h.server.users.beginDeletion('vic', account);
+      return deleted;
+    };
+    try {
+      expect((await remove('vic')).status).to.be.below(300);
+    } finally {
+      storage.delete = original;
+    }
+    expect(next).to.be.a('string');
+    await gone('vic');
   });
 
   it('refuses to mark a user who is another account than the one a deletion names', async () => {
