@@ -3,11 +3,11 @@
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConflictError, InvalidBackupError, QspoolError } from '../../schemas/errors.ts';
-import { backupStore } from './backup.ts';
+import { ABANDONED_COPY_MS, backupStore } from './backup.ts';
 import { JobLifecycle } from '../lifecycle.ts';
 import { LocalProvider } from './index.ts';
 import { restoreStore, storeInUse } from './restore.ts';
@@ -67,6 +67,18 @@ describe('local store backup and restore (files)', function () {
     }
     expect((await stat(join(dir, 'backup.db'))).mode & 0o777).to.equal(0o600);
     expect(await listing(dir)).to.deep.equal(['backup.db', 'data']);
+  });
+
+  it('removes the half copies killed backups left beside the target once unwritten for an hour, and nothing else', async () => {
+    await storeWith(join(dir, 'data'), { n: 1 });
+    const out = join(dir, 'out');
+    await mkdir(out);
+    const longAgo = new Date(Date.now() - ABANDONED_COPY_MS - 60_000);
+    const names = { abandoned: 'nightly.db.0123456789ab.tmp', underWay: 'nightly.db.ba9876543210.tmp', otherTarget: 'weekly.db.0123456789ab.tmp', notOurs: 'nightly.db.notes.tmp' };
+    for (const name of Object.values(names)) await writeFile(join(out, name), 'half a copy');
+    for (const name of [names.abandoned, names.otherTarget, names.notOurs]) await utimes(join(out, name), longAgo, longAgo);
+    backupStore(join(dir, 'data'), join(out, 'nightly.db'));
+    expect(await listing(out)).to.deep.equal(['nightly.db', names.underWay, names.notOurs, names.otherTarget].sort());
   });
 
   it('refuses an existing target unless forced, a missing directory, and never writes over the store or its WAL', async () => {
