@@ -7,7 +7,8 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, truncate, utimes, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConflictError, InvalidBackupError, QspoolError } from '../../schemas/errors.ts';
-import { ABANDONED_COPY_MS, backupStore } from './backup.ts';
+import { ABANDONED_COPY_MS } from './abandoned-copies.ts';
+import { backupStore } from './backup.ts';
 import { JobLifecycle } from '../lifecycle.ts';
 import { LocalProvider } from './index.ts';
 import { restoreStore, storeInUse } from './restore.ts';
@@ -79,6 +80,20 @@ describe('local store backup and restore (files)', function () {
     for (const name of [names.abandoned, names.otherTarget, names.notOurs]) await utimes(join(out, name), longAgo, longAgo);
     backupStore(join(dir, 'data'), join(out, 'nightly.db'));
     expect(await listing(out)).to.deep.equal(['nightly.db', names.underWay, names.notOurs, names.otherTarget].sort());
+  });
+
+  it('removes the copy a killed restore left in the data directory once unwritten for an hour, with its journal', async () => {
+    await storeWith(join(dir, 'data'), { n: 1 });
+    backupStore(join(dir, 'data'), join(dir, 'backup.db'));
+    const target = join(dir, 'target');
+    await mkdir(target);
+    const longAgo = new Date(Date.now() - ABANDONED_COPY_MS - 60_000);
+    const left = [`${STORE_FILE}.restoring-0123456789ab`, `${STORE_FILE}.restoring-0123456789ab-journal`];
+    const kept = [`${STORE_FILE}.restoring-ba9876543210`, `${STORE_FILE}.restoring-notes`];
+    for (const name of [...left, ...kept]) await writeFile(join(target, name), 'half a copy');
+    for (const name of [...left, kept[1]!]) await utimes(join(target, name), longAgo, longAgo);
+    restoreStore(target, join(dir, 'backup.db'));
+    expect(await listing(target)).to.deep.equal([STORE_FILE, ...kept].sort());
   });
 
   it('refuses an existing target unless forced, a missing directory, and never writes over the store or its WAL', async () => {

@@ -6,14 +6,15 @@
 // took 0.14 s, and a busier store may never be copied at all.
 // The copy is made in a temporary file of mode 0600 (it holds password hashes and job data) beside the target, flushed,
 // and only then put under the target's name, and the directory flushed: a crash leaves no half backup under that name.
-// A half copy a killed backup left under a temporary name is removed by the next backup to that target, once it has
-// not been written for an hour (a copy under way writes to its file all along).
+// A half copy a killed backup left under a temporary name is removed by the next backup to that target
+// (abandoned-copies.ts).
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readdirSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
+import { closeSync, linkSync, openSync, realpathSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
 import { flushToDisk } from '../private-files.ts';
+import { COPY_TAG, removeAbandonedCopies } from './abandoned-copies.ts';
 import { STORE_FILE } from './store-file.ts';
 import { summarizeStore, type StoreSummary } from './store-summary.ts';
 
@@ -43,28 +44,15 @@ function checkTarget(root: string, target: string, force: boolean): string {
   return file;
 }
 
-/** How long a temporary copy goes unwritten before a later backup takes it for one a killed backup left behind. */
-export const ABANDONED_COPY_MS = 60 * 60 * 1000;
-
 const temporaryName = (file: string) => `${file}.${randomBytes(6).toString('hex')}.tmp`;
-const isTemporaryOf = (file: string, name: string) => name.startsWith(`${basename(file)}.`) && /^[0-9a-f]{12}\.tmp$/.test(name.slice(basename(file).length + 1));
-
-/** Removes the temporary copies of `file` that backups killed mid-way left beside it (each as large as the store). */
-function removeAbandonedCopies(file: string): void {
-  for (const name of readdirSync(dirname(file))) {
-    if (!isTemporaryOf(file, name)) continue;
-    const path = join(dirname(file), name);
-    const stats = statSync(path, { throwIfNoEntry: false });
-    if (stats?.isFile() && Date.now() - stats.mtimeMs > ABANDONED_COPY_MS) rmSync(path, { force: true });
-  }
-}
+const isTemporaryOf = (file: string) => (name: string) => name.startsWith(`${basename(file)}.`) && name.endsWith('.tmp') && COPY_TAG.test(name.slice(basename(file).length + 1, -4));
 
 /** Writes a consistent copy of the store in `root` to `target`; an existing target is replaced only with `force`. */
 export function backupStore(root: string, target: string, { force = false } = {}): BackupOutcome {
   const source = join(root, STORE_FILE);
   if (!statSync(source, { throwIfNoEntry: false })?.isFile()) throw new NotFoundError(`No qspool store in ${root} (no ${STORE_FILE})`, 'no_store');
   const file = checkTarget(root, target, force);
-  removeAbandonedCopies(file);
+  removeAbandonedCopies(dirname(file), isTemporaryOf(file));
   const temporary = temporaryName(file);
   // VACUUM INTO writes into an empty file as it finds it, so the copy has this mode from its first byte.
   closeSync(openSync(temporary, 'wx', 0o600));

@@ -2,7 +2,8 @@
 // The backup is copied into the data directory (mode 0600) and the copy checked: SQLite's integrity_check, then the
 // layout (a qspool store this version reads). The copy gets a new store id, so that nothing read from the store it
 // replaces can pass for a read of it (revisions.ts), and is put in WAL mode, as every store is. Only then is the
-// existing store, if any, set aside under a dated name (with --force), and the copy linked into place.
+// existing store, if any, set aside under a dated name (with --force), and the copy linked into place. The copy a
+// killed restore left behind is removed by the next restore (abandoned-copies.ts).
 // A store is open while some process holds SQLite's lock on its database file: every connection in WAL mode holds a
 // shared lock on it from open to close, and the kernel drops it when the process dies. A connection in exclusive
 // locking mode that begins an exclusive transaction needs that lock exclusively, so it gets SQLITE_BUSY while any
@@ -14,6 +15,7 @@ import { basename, join, resolve } from 'node:path';
 import { ConflictError, InvalidBackupError, NotFoundError } from '../../schemas/errors.ts';
 import { makeDirectorySync } from '../directories.ts';
 import { flushToDisk } from '../private-files.ts';
+import { COPY_TAG, removeAbandonedCopies } from './abandoned-copies.ts';
 import { storeFiles } from './backup.ts';
 import { renewStoreId } from './revisions.ts';
 import { createTables, isBusy, layoutProblem, STORE_FILE } from './store-file.ts';
@@ -27,6 +29,9 @@ export interface RestoreOutcome extends StoreSummary {
 }
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
+const RESTORING = `${STORE_FILE}.restoring-`;
+/** The copy a restore checks before installing it, and the journal or WAL files SQLite made beside it meanwhile. */
+const isRestoringCopy = (name: string) => name.startsWith(RESTORING) && COPY_TAG.test(name.slice(RESTORING.length).replace(/-(journal|wal|shm)$/, ''));
 const INTEGRITY_PROBLEMS_SHOWN = 5;
 
 /** True while another process has the store at `path` open. */
@@ -122,8 +127,9 @@ export function restoreStore(root: string, backup: string, { force = false } = {
   const source = resolve(backup);
   if (!statSync(source, { throwIfNoEntry: false })?.isFile()) throw new NotFoundError(`${source} is not a file`, 'no_backup');
   makeDirectorySync(root, 0o700);
+  removeAbandonedCopies(root, isRestoringCopy);
   const [store] = storeFiles(root);
-  const copy = join(root, `${STORE_FILE}.restoring-${randomBytes(6).toString('hex')}`);
+  const copy = join(root, `${RESTORING}${randomBytes(6).toString('hex')}`);
   try {
     copyPrivately(source, copy);
     const summary = prepareCopy(source, copy);
