@@ -13,7 +13,7 @@ import type { StoreSummary } from '../../storage/local/store-summary.ts';
 import { keyCensus } from '../../storage/registry/reseal.ts';
 import { keyId } from '../../storage/registry/secrets.ts';
 import { openRuntime } from '../runtime.ts';
-import { print, type Output } from './storage.ts';
+import { print, type JsonOption } from './output.ts';
 
 const SHARED_STORE_TOOLS: Record<string, string> = {
   s3: 'the bucket\'s versioning or replication, or a copy of the bucket (aws s3 sync, rclone)',
@@ -34,7 +34,7 @@ function localDataDir(verb: string): string {
 }
 
 /** The secret key's one-line reminder: on standard output for people, on standard error beside --json. */
-function remind(dataDir: string, options: Output): void {
+function remind(dataDir: string, options: JsonOption): void {
   const key = loadConfig(process.env).QSPOOL_SECRET_KEY ? 'QSPOOL_SECRET_KEY' : `${keyDir(dataDir)}/secret-key`;
   const line = `The secret key (${key}) is not in the backup: keep it apart; sealed secrets (provider logins, the JWT key, webhook secrets) open only with it.\n`;
   (options.json ? process.stderr : process.stdout).write(line);
@@ -50,10 +50,10 @@ function describe(summary: StoreSummary): string {
 
 const mebibytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-export async function runStorageBackup(file: string, options: Output & { force?: boolean }) {
+export async function runStorageBackup(file: string, options: JsonOption & { force?: boolean }) {
   const dataDir = localDataDir('backup');
   const outcome = backupStore(dataDir, file, { force: options.force === true });
-  print(outcome, options, () => `Backed up the store in ${dataDir} to ${outcome.file}: ${mebibytes(outcome.bytes)}, ${describe(outcome)}`);
+  print(options, outcome, () => `Backed up the store in ${dataDir} to ${outcome.file}: ${mebibytes(outcome.bytes)}, ${describe(outcome)}`);
   remind(dataDir, options);
 }
 
@@ -85,7 +85,7 @@ function missingKeysLine({ missing, current }: KeysNeeded, dataDir: string): str
   return [`Its secrets are sealed with key id ${missing.join(', ')}, and ${here}: install the key the backup was taken with as ${keyDir(dataDir)}/secret-key (or QSPOOL_SECRET_KEY) before starting a server.`];
 }
 
-export async function runStorageRestore(file: string, options: Output & { force?: boolean }) {
+export async function runStorageRestore(file: string, options: JsonOption & { force?: boolean }) {
   const dataDir = localDataDir('restore');
   const outcome = restoreStore(dataDir, file, { force: options.force === true });
   // The restore is done: a key that cannot be read (a key file others can read) is said beside it, not instead of it.
@@ -94,7 +94,7 @@ export async function runStorageRestore(file: string, options: Output & { force?
     process.stderr.write(`The secret keys were not checked: ${error.message}\n`);
     return { missing: [], current: null };
   });
-  print({ ...outcome, missing_key_ids: keys.missing }, options, () =>
+  print(options, { ...outcome, missing_key_ids: keys.missing }, () =>
     [
       `Restored ${file} as the store in ${dataDir}: ${describe(outcome)}`,
       ...(outcome.previous.length ? [`The store it replaced is at ${outcome.previous.join(', ')}`] : []),

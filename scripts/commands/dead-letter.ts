@@ -6,14 +6,9 @@ import { jobBackendLabel } from '../../schemas/job-backend-label.ts';
 import type { JobDetail } from '../client/index.ts';
 import { connect, nextPageCommand } from './job.ts';
 import { integerOption } from './usage.ts';
+import { print, type JsonOption } from './output.ts';
 
-interface JsonOption {
-  json?: boolean;
-}
 
-function print(options: JsonOption, data: unknown, human: () => string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`);
-}
 
 const lastFailure = (letter: DeadLetterView) => letter.failures.at(-1)?.message ?? letter.job.error_message ?? '';
 

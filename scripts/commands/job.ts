@@ -8,10 +8,8 @@ import { EVENT_STATES, type EventState } from '../../schemas/notifications.ts';
 import { exitCodeOf, follow, formatElapsed } from '../client/follow.ts';
 import { type JobDetail, type JobEstimateView, loadCredentials, QspoolClient } from '../client/index.ts';
 import { integerOption, UsageError } from './usage.ts';
+import { print, type JsonOption } from './output.ts';
 
-interface JsonOption {
-  json?: boolean;
-}
 
 export interface SubmitCommandOptions extends JsonOption {
   backend: string;
@@ -27,9 +25,6 @@ export async function connect(): Promise<QspoolClient> {
   return new QspoolClient({ url: credentials.url, token: credentials.token, urlFrom: credentials.urlFrom });
 }
 
-function print(options: JsonOption, data: unknown, human: () => string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`);
-}
 
 async function readJob(file: string): Promise<Record<string, unknown>> {
   const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {

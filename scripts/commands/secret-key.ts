@@ -11,14 +11,9 @@ import { keyCensus, resealAll, type KeyCensus, type UnreadableSecret } from '../
 import type { SecretKeys } from '../../storage/registry/secrets.ts';
 import { openRuntime, type Runtime } from '../runtime.ts';
 import { assertStoreExists } from './usage.ts';
+import { print, type JsonOption } from './output.ts';
 
-interface Output {
-  json?: boolean;
-}
 
-function print(value: unknown, options: Output, human: () => string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
-}
 
 async function withStore<T>(action: (runtime: Runtime) => Promise<T>): Promise<T> {
   assertStoreExists();
@@ -61,19 +56,19 @@ function verdict(config: Config, keys: SecretKeys | undefined, waiting: number, 
   return lines.length > 0 ? lines : ['Everything is sealed under the current key: the previous key, if any, can go.'];
 }
 
-export async function runSecretKeyStatus(options: Output): Promise<void> {
+export async function runSecretKeyStatus(options: JsonOption): Promise<void> {
   await withStore(async ({ config, storage }) => {
     const keys = await existingSecretKeys(config);
     const census = await keyCensus(storage, SEALED_KINDS, keys);
     const waiting = stale(census);
     const unknown = census.filter((row) => row.role === 'unknown').reduce((sum, row) => sum + row.documents, 0);
-    print({ keys: census, needs_reseal: waiting, unknown_key: unknown }, options, () => [censusTable(census), ...verdict(config, keys, waiting, unknown)].join('\n'));
+    print(options, { keys: census, needs_reseal: waiting, unknown_key: unknown }, () => [censusTable(census), ...verdict(config, keys, waiting, unknown)].join('\n'));
   });
 }
 
-export async function runSecretKeyRotate(options: Output): Promise<void> {
+export async function runSecretKeyRotate(options: JsonOption): Promise<void> {
   const rotation = await rotateKeyFile(loadConfig(process.env));
-  print({ current: rotation.current, previous: rotation.previous }, options, () =>
+  print(options, { current: rotation.current, previous: rotation.previous }, () =>
     [
       `New key id ${rotation.current}; the old key (id ${rotation.previous}) is kept as the previous key, which opens but never seals.`,
       'Next: restart every server and spooler on this data directory, run qspool secret-key reseal, then qspool secret-key forget-previous.',
@@ -81,11 +76,11 @@ export async function runSecretKeyRotate(options: Output): Promise<void> {
   );
 }
 
-export async function runSecretKeyReseal(options: Output): Promise<void> {
+export async function runSecretKeyReseal(options: JsonOption): Promise<void> {
   await withStore(async ({ config, storage }) => {
     const unreadable: UnreadableSecret[] = [];
     const counts = await resealAll(storage, SEALED_KINDS, await requiredKeys(config), { onUnreadable: (secret) => unreadable.push(secret) });
-    print({ counts, unreadable }, options, () => {
+    print(options, { counts, unreadable }, () => {
       const table = new Table({ head: ['kind', 'resealed', 'already current', 'gone meanwhile', 'unreadable'], style: { head: [], border: [] } });
       for (const [kind, count] of Object.entries(counts)) table.push([kind, count.resealed, count.current, count.gone, count.unreadable].map(String));
       const lines = unreadable.map((secret) => `unreadable: ${secret.kind} ${secret.namespace}/${secret.key} (key id ${secret.kid ?? 'none'})`);
@@ -97,7 +92,7 @@ export async function runSecretKeyReseal(options: Output): Promise<void> {
   });
 }
 
-export async function runSecretKeyForgetPrevious(options: Output & { force?: boolean }): Promise<void> {
+export async function runSecretKeyForgetPrevious(options: JsonOption & { force?: boolean }): Promise<void> {
   await withStore(async ({ config, storage }) => {
     const waiting = stale(await keyCensus(storage, SEALED_KINDS, await requiredKeys(config)));
     if (waiting > 0 && !options.force) {
@@ -105,7 +100,7 @@ export async function runSecretKeyForgetPrevious(options: Output & { force?: boo
     }
     const forgotten = await forgetPreviousKeyFile(config);
     const environment = config.QSPOOL_SECRET_KEY_PREVIOUS !== '';
-    print({ forgotten: forgotten ?? null, environment }, options, () =>
+    print(options, { forgotten: forgotten ?? null, environment }, () =>
       [
         forgotten ? `Removed the previous key file (key id ${forgotten}).` : 'No previous key file.',
         ...(environment ? ['QSPOOL_SECRET_KEY_PREVIOUS is set: remove it from every server\'s and spooler\'s environment and restart them.'] : []),

@@ -12,14 +12,9 @@ import { probeProvider, probeVerdict } from '../../storage/registry/probe.ts';
 import type { ProviderSummary } from '../../storage/registry/index.ts';
 import { openRegistry } from '../runtime.ts';
 import { assertStoreExists, noteNewStore, UsageError } from './usage.ts';
+import { print, type JsonOption } from './output.ts';
 
-export interface Output {
-  json?: boolean;
-}
 
-export function print(value: unknown, options: Output, human: () => string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
-}
 
 function providerTable(providers: ProviderSummary[]): string {
   const table = new Table({ head: ['name', 'type', 'layout', 'active', 'owner', 'description'], style: { head: [], border: [] } });
@@ -62,7 +57,7 @@ function parseLogin(value: string): unknown {
   }
 }
 
-export async function storageAdd(options: Output & { name: string; type: string; login: string; owner?: string; description?: string; inactive?: boolean; layout?: string }) {
+export async function storageAdd(options: JsonOption & { name: string; type: string; login: string; owner?: string; description?: string; inactive?: boolean; layout?: string }) {
   const login = parseLogin(options.login);
   const info = await withRegistry((registry) =>
     registry.add({
@@ -76,7 +71,7 @@ export async function storageAdd(options: Output & { name: string; type: string;
     }),
     { create: true },
   );
-  print(info, options, () => `Added storage provider ${info.name} (${info.type}, ${info.layout} layout, ${info.active ? 'active' : 'inactive'})`);
+  print(options, info, () => `Added storage provider ${info.name} (${info.type}, ${info.layout} layout, ${info.active ? 'active' : 'inactive'})`);
 }
 
 /** `--map-user qluedname=qspooluser`, repeatable: qlued usernames to qspool users. */
@@ -94,7 +89,7 @@ function parseUserMap(pairs: string[]): Record<string, string> {
  * `import-qlued`: a qlued deployment's provider, its login dict unchanged, its jobs given to the qspool users their
  * qlued users map to (`--map-user`, else the namesake), the rest to `--jobs-owner`.
  */
-export async function storageImportQlued(options: Output & { name: string; type: string; login: string; jobsOwner?: string; mapUser?: string[]; description?: string }) {
+export async function storageImportQlued(options: JsonOption & { name: string; type: string; login: string; jobsOwner?: string; mapUser?: string[]; description?: string }) {
   const login = parseLogin(options.login);
   const users = parseUserMap(options.mapUser ?? []);
   const report = await withRegistry(async (registry) => {
@@ -111,35 +106,35 @@ export async function storageImportQlued(options: Output & { name: string; type:
     });
   });
   const unowned = Object.entries(report.unowned).map(([user, count]) => `${count} of ${user || 'no recorded user'}`);
-  print(report, options, () =>
+  print(options, report, () =>
     `Imported ${report.provider} (sqooler layout): backends ${report.backends.join(', ') || 'none yet'}; ${report.indexed} jobs indexed${report.known ? `, ${report.known} already known` : ''}${unowned.length ? `; left out (no qspool user; use --map-user or --jobs-owner): ${unowned.join(', ')}` : ''}${report.unindexable.length ? `; left out (a username with @ or +, which no key may hold): ${report.unindexable.join(', ')}` : ''}`,
   );
 }
 
-export async function storageList(options: Output) {
+export async function storageList(options: JsonOption) {
   const providers = await withRegistry((registry) => registry.list());
-  print(providers, options, () => providerTable(providers));
+  print(options, providers, () => providerTable(providers));
 }
 
-export async function storageShow(name: string, options: Output) {
+export async function storageShow(name: string, options: JsonOption) {
   const info = await withRegistry((registry) => registry.show(name));
-  print(info, options, () => `${providerTable([info])}\nlogin: ${JSON.stringify(info.login)}`);
+  print(options, info, () => `${providerTable([info])}\nlogin: ${JSON.stringify(info.login)}`);
 }
 
-export async function storageSetActive(name: string, active: boolean, options: Output) {
+export async function storageSetActive(name: string, active: boolean, options: JsonOption) {
   const info = await withRegistry((registry) => registry.setActive(name, active));
-  print(info, options, () => `${info.name} is now ${info.active ? 'active' : 'inactive'}`);
+  print(options, info, () => `${info.name} is now ${info.active ? 'active' : 'inactive'}`);
 }
 
-export async function storageRemove(name: string, options: Output) {
+export async function storageRemove(name: string, options: JsonOption) {
   await withRegistry((registry) => registry.remove(name));
-  print({ removed: name }, options, () => `Removed storage provider ${name}`);
+  print(options, { removed: name }, () => `Removed storage provider ${name}`);
 }
 
-export async function storageTest(name: string, options: Output) {
+export async function storageTest(name: string, options: JsonOption) {
   const steps = await withRegistry(async (registry) => probeProvider(await registry.open(name)));
   const { passed } = probeVerdict(steps);
-  print({ name, passed, steps }, options, () => {
+  print(options, { name, passed, steps }, () => {
     const table = new Table({ head: ['step', 'ok', 'ms', 'error'], style: { head: [], border: [] } });
     for (const s of steps) table.push([s.step, s.ok ? 'yes' : 'NO', s.ms, s.error ?? '']);
     return `${table.toString()}\n${passed ? `${name}: credentials and permissions work` : `${name}: FAILED`}`;
@@ -147,7 +142,7 @@ export async function storageTest(name: string, options: Output) {
   if (!passed) process.exitCode = 1;
 }
 
-export async function storageMigrate(options: Output & { from: string; to: string }) {
+export async function storageMigrate(options: JsonOption & { from: string; to: string }) {
   // Copying a provider onto itself rewrote every document in place, giving each a new version under any process
   // that holds one (a spooler's lease, a compare-and-swap in flight), and reported it as a migration.
   if (options.from === options.to) throw new UsageError(`--from and --to both name ${options.from}: a provider cannot be migrated onto itself`);
@@ -163,7 +158,7 @@ export async function storageMigrate(options: Output & { from: string; to: strin
     }, options.to).finally(() => bar?.stop());
     return outcome;
   });
-  print({ from: options.from, to: options.to, ...result }, options, () =>
+  print(options, { from: options.from, to: options.to, ...result }, () =>
     `Copied ${result.copied} documents from ${options.from} to ${options.to}${result.resumed ? ' (resumed)' : ''}`,
   );
 }

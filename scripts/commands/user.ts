@@ -10,10 +10,8 @@ import type { User } from '../../server/services/users.ts';
 import { UserService } from '../../server/services/users.ts';
 import { openRuntime } from '../runtime.ts';
 import { assertStoreExists, integerOption, numberOption, noteNewStore, UsageError } from './usage.ts';
+import { print, type JsonOption } from './output.ts';
 
-interface JsonOption {
-  json?: boolean;
-}
 
 /** `create`: the command may make the store (adding the first user before the server ever ran). */
 async function withUsers<T>(action: (users: UserService) => Promise<T>, { create = false } = {}): Promise<T> {
@@ -41,9 +39,6 @@ async function withServices<T>(action: (services: ReturnType<typeof buildService
   }
 }
 
-function print(options: JsonOption, data: unknown, human: () => string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(data)}\n` : `${human()}\n`);
-}
 
 function table(head: string[], rows: string[][]): string {
   const out = new Table({ head, style: { head: [], border: [] } });
