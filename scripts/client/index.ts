@@ -6,10 +6,14 @@ import type { JobEstimateView } from '../../schemas/estimate.ts';
 import type { BackendList, BackendSummary, JobDetail, JobList, JobListQuery } from '../../schemas/native.ts';
 import type { DeliveryList, EventState, JobEventView, NotifyChoices, WebhookCreate, WebhookCreated, WebhookView } from '../../schemas/notifications.ts';
 import type { Result } from '../../schemas/result.ts';
+import { randomUUID } from 'node:crypto';
+import { ApiError, ConnectionError, InvalidOptionsError, TimeoutError } from './errors.ts';
+import { backoffMs, DEFAULT_RETRY, pause, retryAfterMs, worthRetrying, type Repeat, type RetryPolicy } from './retry.ts';
 import { readSse } from './sse.ts';
 
 export type { BackendList, BackendSummary, DeliveryList, JobDetail, JobEstimateView, JobEventView, JobList, NotifyChoices, Result, WebhookCreated, WebhookView };
 export { loadCredentials, saveCredentials, configPath, type Credentials } from './credentials.ts';
+export { ApiError, ConnectionError, InvalidOptionsError, TimeoutError } from './errors.ts';
 
 export const FINAL: readonly EventState[] = ['DONE', 'ERROR', 'CANCELLED'];
 
@@ -20,13 +24,44 @@ export interface ClientOptions {
   token?: string;
   /** Where `url` came from when nobody typed it (QSPOOL_URL, the saved file), named in a message refusing it. */
   urlFrom?: string;
+  /**
+   * Attempts after the first for a call that failed for a moment (connection refused or reset, a timeout, 429, 502,
+   * 503, 504), after 0.5, 1, 2 s … (full jitter, at most 30 s) or the Retry-After asked for; 0 turns retries off.
+   * Default 3.
+   */
+  retries?: number;
+  /** How long one attempt may take to answer in full (default 30000 ms); event streams have none. */
+  timeoutMs?: number;
+  /** Hears each retry before its wait: what failed, the wait, and which retry of how many it is. */
+  onRetry?: (retry: RetryNotice) => void;
 }
 
-export interface SubmitOptions {
+export interface RetryNotice {
+  error: Error;
+  delayMs: number;
+  retry: number;
+  retries: number;
+}
+
+export interface CallOptions {
+  /** Stops the call, also during a wait between attempts; it then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface SubmitOptions extends CallOptions {
   tags?: string[];
   priority?: number;
   notify?: NotifyChoices;
+  /** Sent as Idempotency-Key, so that a retry never makes a second job; a random UUID per submit() by default. */
   idempotencyKey?: string;
+}
+
+interface RequestOptions extends CallOptions {
+  body?: unknown;
+  query?: Query;
+  headers?: Record<string, string>;
+  /** Default: `idempotent` for GET, else `unsent` (see Repeat). */
+  repeat?: Repeat;
 }
 
 export interface StreamOptions {
@@ -34,47 +69,6 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Delay before reconnecting after the connection drops (default 1 s), unless the server asked for another (`retry:`). */
   retryMs?: number;
-}
-
-/** An error answer of the API: `{error: {code, message, details}}` and its HTTP status. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: unknown = null,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-/**
- * No answer from the server at all: connection refused, unknown host, TLS failure, a blocked port. fetch says only
- * "fetch failed"; this names the server and the cause, and nothing of the request, whose headers carry the token.
- */
-export class ConnectionError extends Error {
-  constructor(
-    readonly url: string,
-    cause: unknown,
-  ) {
-    super(`Cannot reach ${url} (${reasonOf(cause)})`, { cause });
-    this.name = 'ConnectionError';
-  }
-}
-
-/** The system's error code (ECONNREFUSED, ENOTFOUND, …), else the message of what fetch gave as the cause. */
-function reasonOf(failure: unknown): string {
-  const cause = (failure as { cause?: { code?: unknown; message?: unknown } }).cause;
-  return typeof cause?.code === 'string' ? cause.code : String(cause?.message ?? failure);
-}
-
-/** Options no call can be made with (a server URL that is none, a token no header can carry): the caller's mistake. */
-export class InvalidOptionsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidOptionsError';
-  }
 }
 
 /** What makes these options unusable, said without quoting a secret, as fetch's own messages would (URL or header). */
@@ -86,6 +80,8 @@ function unusable(options: ClientOptions): string | undefined {
   if (protocol !== 'http:' && protocol !== 'https:') return `${named} is not http:// or https://, e.g. http://127.0.0.1:8000`;
   if (username || password) return 'The server URL holds a user name or password, which fetch refuses to send; the token is what logs in';
   if (options.token && /[\0\r\n]/.test(options.token.trim())) return 'The token holds a line break or NUL character, which no HTTP header can carry';
+  if (options.retries !== undefined && !(Number.isInteger(options.retries) && options.retries >= 0)) return `retries must be a whole number from 0 up, not ${options.retries}`;
+  if (options.timeoutMs !== undefined && !(Number.isInteger(options.timeoutMs) && options.timeoutMs > 0)) return `timeoutMs must be a whole number of milliseconds above 0, not ${options.timeoutMs}`;
   return undefined;
 }
 
@@ -100,12 +96,18 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export class QspoolClient {
   readonly url: string;
   private readonly token: string | undefined;
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly onRetry: ((retry: RetryNotice) => void) | undefined;
 
   constructor(options: ClientOptions) {
     const problem = unusable(options);
     if (problem) throw new InvalidOptionsError(problem);
     this.url = options.url.replace(/\/+$/, '');
     this.token = options.token;
+    this.retry = { ...DEFAULT_RETRY, retries: options.retries ?? DEFAULT_RETRY.retries };
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.onRetry = options.onRetry;
   }
 
   /**
@@ -116,23 +118,48 @@ export class QspoolClient {
     return error instanceof TypeError && error.cause !== undefined ? new ConnectionError(`${this.url}/`, error) : error;
   }
 
-  /** One API call; resolves with the parsed JSON answer (undefined for 204), rejects with ApiError. */
-  async request<T>(method: string, path: string, options: { body?: unknown; query?: Query; headers?: Record<string, string> } = {}): Promise<T> {
+  /**
+   * One API call; resolves with the parsed JSON answer (undefined for 204), rejects with ApiError, ConnectionError or
+   * TimeoutError once the retries its kind of call allows (see Repeat) are spent, or at once on the signal's abort.
+   */
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const url = new URL(`${this.url}/api/v1${path}`);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
-    const response = await fetch(url, {
-      method,
-      headers: {
-        accept: 'application/json',
-        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...options.headers,
-      },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    }).catch((error: unknown) => {
-      throw this.failure(error);
+    const repeat = options.repeat ?? (method === 'GET' ? 'idempotent' : 'unsent');
+    for (let retry = 1; ; retry += 1) {
+      try {
+        return await this.attempt<T>(method, url, options);
+      } catch (error) {
+        if (options.signal?.aborted || retry > this.retry.retries || !worthRetrying(error, repeat)) throw error;
+        const delayMs = backoffMs(retry, this.retry, error instanceof ApiError ? error.retryAfterMs : undefined);
+        if (delayMs === undefined) throw error;
+        this.onRetry?.({ error: error as Error, delayMs, retry, retries: this.retry.retries });
+        await pause(delayMs, options.signal);
+      }
+    }
+  }
+
+  private async attempt<T>(method: string, url: URL, options: RequestOptions): Promise<T> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    // The body is read under the same signal: a server that answers its headers and then hangs is a timeout too.
+    const answer = async () => {
+      const response = await fetch(url, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...options.headers,
+        },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+        signal,
+      });
+      return { response, text: await response.text() };
+    };
+    const { response, text } = await answer().catch((error: unknown) => {
+      throw timeout.aborted && !options.signal?.aborted ? new TimeoutError(where(url), this.timeoutMs) : this.failure(error);
     });
-    const text = await response.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     if (!response.ok) throw answerError(response, parsed, text, url, this.url);
     // A 200 page of HTML (a URL that leads to some other web server) was returned as `undefined`, which printed
@@ -167,33 +194,38 @@ export class QspoolClient {
     return this.request('GET', '/backends');
   }
 
+  /** Queues a job. Every attempt carries the same Idempotency-Key, so however often it is retried it makes one job. */
   submit(backend: string, payload: Record<string, unknown>, options: SubmitOptions = {}): Promise<JobDetail> {
-    const { idempotencyKey, ...rest } = options;
+    const { idempotencyKey = randomUUID(), signal, ...rest } = options;
     return this.request('POST', `/backends/${encodeURIComponent(backend)}/jobs`, {
       body: { payload, ...rest },
-      ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}),
+      headers: { 'idempotency-key': idempotencyKey },
+      repeat: 'idempotent',
+      ...(signal ? { signal } : {}),
     });
   }
 
   /** A dry run: the job checked as a submission is, and its expected wait, run time and result size; nothing is queued. */
   estimate(backend: string, payload: Record<string, unknown>, options: Pick<SubmitOptions, 'priority'> = {}): Promise<JobEstimateView> {
-    return this.request('POST', `/backends/${encodeURIComponent(backend)}/estimate`, { body: { payload, ...options } });
+    // A dry run changes nothing: as safe to repeat as a read.
+    return this.request('POST', `/backends/${encodeURIComponent(backend)}/estimate`, { body: { payload, ...options }, repeat: 'idempotent' });
   }
 
-  job(id: string): Promise<JobDetail> {
-    return this.request('GET', `/jobs/${encodeURIComponent(id)}`);
+  job(id: string, options: CallOptions = {}): Promise<JobDetail> {
+    return this.request('GET', `/jobs/${encodeURIComponent(id)}`, options);
   }
 
-  result(id: string): Promise<Result> {
-    return this.request('GET', `/jobs/${encodeURIComponent(id)}/result`);
+  result(id: string, options: CallOptions = {}): Promise<Result> {
+    return this.request('GET', `/jobs/${encodeURIComponent(id)}/result`, options);
   }
 
-  cancel(id: string): Promise<JobDetail> {
-    return this.request('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
+  /** Repeatable: a job already cancelled, by an attempt whose answer was lost, answers 409 job_finished (details.status CANCELLED). */
+  cancel(id: string, options: CallOptions = {}): Promise<JobDetail> {
+    return this.request('POST', `/jobs/${encodeURIComponent(id)}/cancel`, { ...options, repeat: 'idempotent' });
   }
 
-  list(query: Partial<JobListQuery> = {}): Promise<JobList> {
-    return this.request('GET', '/jobs', { query: { ...query } });
+  list(query: Partial<JobListQuery> = {}, options: CallOptions = {}): Promise<JobList> {
+    return this.request('GET', '/jobs', { ...options, query: { ...query } });
   }
 
   createWebhook(body: WebhookCreate): Promise<WebhookCreated> {
@@ -228,7 +260,7 @@ export class QspoolClient {
   /** Follows a job until it is DONE, ERROR or CANCELLED; resolves with the job as it ended. */
   async waitFor(id: string, onEvent?: (event: JobEventView) => void, signal?: AbortSignal): Promise<JobDetail> {
     for await (const event of this.jobEvents(id, signal ? { signal } : {})) onEvent?.(event);
-    return this.job(id);
+    return this.job(id, signal ? { signal } : {});
   }
 
   private async *stream(path: string, options: StreamOptions, last: (event: JobEventView) => boolean) {
@@ -294,16 +326,16 @@ function where(url: URL): string {
  */
 function answerError(response: Response, parsed: unknown, text: string, url: URL, base: string): ApiError {
   const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
+  const retry = response.headers.get('retry-after');
   if (typeof error?.message === 'string') {
     const hint = error.code === 'route_not_found' ? pathHint(base) : undefined;
-    return new ApiError(response.status, error.code ?? `http_${response.status}`, hint ? `${error.message}: ${hint}` : error.message, error.details ?? null);
+    return new ApiError(response.status, error.code ?? `http_${response.status}`, hint ? `${error.message}: ${hint}` : error.message, error.details ?? null, retryAfterMs(retry));
   }
   const line = text.trim();
   const said = line && line.length <= 200 && !/[<\n]/.test(line) ? `: ${line}` : '';
-  const retry = response.headers.get('retry-after');
   const wait = retry && /^[0-9]+$/.test(retry) ? `; retry in ${retry} s` : '';
   const status = [response.status, response.statusText].filter(Boolean).join(' ');
-  return new ApiError(response.status, `http_${response.status}`, `${where(url)} answered ${status}${said}${wait}`);
+  return new ApiError(response.status, `http_${response.status}`, `${where(url)} answered ${status}${said}${wait}`, null, retryAfterMs(retry));
 }
 
 function safeJson(text: string): unknown {

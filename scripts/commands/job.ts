@@ -6,7 +6,7 @@ import Table from 'cli-table3';
 import { jobBackendLabel } from '../../schemas/job-backend-label.ts';
 import { EVENT_STATES, type EventState } from '../../schemas/notifications.ts';
 import { exitCodeOf, follow, formatElapsed } from '../client/follow.ts';
-import { type JobDetail, type JobEstimateView, loadCredentials, QspoolClient } from '../client/index.ts';
+import { type ClientOptions, type JobDetail, type JobEstimateView, loadCredentials, QspoolClient, type RetryNotice } from '../client/index.ts';
 import { integerOption, UsageError } from './usage.ts';
 import { print, type JsonOption } from './output.ts';
 
@@ -22,7 +22,20 @@ export interface SubmitCommandOptions extends JsonOption {
 export async function connect(): Promise<QspoolClient> {
   const credentials = await loadCredentials();
   if (!credentials.token) throw new Error('Not logged in: run `qspool login` or set QSPOOL_URL and QSPOOL_TOKEN');
-  return new QspoolClient({ url: credentials.url, token: credentials.token, urlFrom: credentials.urlFrom });
+  return new QspoolClient({ url: credentials.url, token: credentials.token, urlFrom: credentials.urlFrom, ...cliRetries() });
+}
+
+/** The commands' retries: QSPOOL_RETRIES of them (0 … 10, default the client's 3), each said on stderr. */
+export function cliRetries(env: NodeJS.ProcessEnv = process.env): Pick<ClientOptions, 'retries' | 'onRetry'> {
+  const text = env.QSPOOL_RETRIES;
+  if (!text) return { onRetry: noteRetry };
+  if (!/^(?:[0-9]|10)$/.test(text)) throw new Error(`QSPOOL_RETRIES must be a whole number from 0 to 10, not ${JSON.stringify(text)}`);
+  return { retries: Number(text), onRetry: noteRetry };
+}
+
+/** One line on stderr per retry, so a slow command says why; stdout stays the command's output alone. */
+function noteRetry({ error, delayMs, retry, retries }: RetryNotice): void {
+  process.stderr.write(`qspool: ${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s (${retry} of ${retries})\n`);
 }
 
 

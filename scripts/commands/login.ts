@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline/promises';
 import { loadCredentials, QspoolClient, saveCredentials } from '../client/index.ts';
+import { cliRetries } from './job.ts';
 import { UsageError } from './usage.ts';
 
 export interface LoginOptions {
@@ -81,12 +82,13 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   const url = (options.url ?? saved.url).replace(/\/+$/, '');
   // A URL from QSPOOL_URL or the saved file is refused naming where it came from: nobody typed it here.
   const urlFrom = options.url === undefined ? saved.urlFrom : undefined;
+  const retries = cliRetries();
   let token = options.token;
   if (!token) {
     const username = options.username ?? (await askUsername());
     const password = options.passwordStdin ? await readPasswordStdin() : await askHidden('Password: ');
-    const access = await new QspoolClient({ url, urlFrom }).login(username, password);
-    const session = new QspoolClient({ url, token: access.access_token });
+    const access = await new QspoolClient({ url, urlFrom, ...retries }).login(username, password);
+    const session = new QspoolClient({ url, token: access.access_token, ...retries });
     token = (await session.createToken(tokenLabel())).token;
     // The access token was only the way to the API token: ended now rather than left valid for its whole lifetime.
     // The API token exists by now, so a failure here is reported but does not fail the login.
@@ -96,7 +98,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     });
   }
   // Whatever the token came from, check it before storing it.
-  const me = await new QspoolClient({ url, token, urlFrom }).me();
+  const me = await new QspoolClient({ url, token, urlFrom, ...retries }).me();
   if (typeof me?.username !== 'string') throw new Error(`${url}/api/v1/users/me answered without a username: is ${url} a qspool server?`);
   const path = await saveCredentials({ url, token, username: me.username });
   const result = { url, username: me.username, config: path };

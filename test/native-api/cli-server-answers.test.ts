@@ -38,7 +38,8 @@ describe('qspool job and login: what the server answers, as exit codes and messa
   const qspool = (...args: string[]) => qspoolWith({}, ...args);
   const qspoolWith = (overrides: Record<string, string>, ...args: string[]) =>
     new Promise<Run>((resolve) => {
-      const env = { ...process.env, QSPOOL_URL: url, QSPOOL_TOKEN: '0123456789abcdef0123456789abcdef', QSPOOL_CONFIG: join(home, 'config.json'), ...overrides };
+      // One attempt per call: each answer's own line (test/client-retries.test.ts has the retries' lines).
+      const env = { ...process.env, QSPOOL_URL: url, QSPOOL_TOKEN: '0123456789abcdef0123456789abcdef', QSPOOL_CONFIG: join(home, 'config.json'), QSPOOL_RETRIES: '0', ...overrides };
       const child = execFile(process.execPath, [BIN, ...args], { env }, (error, stdout, stderr) => {
         resolve({ code: error ? Number((error as { code?: number }).code) : 0, stdout, stderr });
       });
@@ -100,6 +101,17 @@ describe('qspool job and login: what the server answers, as exit codes and messa
     expect(await qspool('job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: ${url}/api/v1/jobs answered 429 Too Many Requests: slow down; retry in 12 s\n` });
     answer = (_req, res) => res.writeHead(503, { 'retry-after': '7' }).end();
     expect(await qspool('job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: `qspool: ${url}/api/v1/jobs answered 503 Service Unavailable; retry in 7 s\n` });
+  });
+
+  it('retries as often as QSPOOL_RETRIES says, a line on stderr each, and refuses a QSPOOL_RETRIES that is no count', async () => {
+    let calls = 0;
+    answer = (_req, res) => ((calls += 1), res.writeHead(503, { 'retry-after': '0' }).end());
+    const retried = await qspoolWith({ QSPOOL_RETRIES: '2' }, 'job', 'list');
+    const failed = `qspool: ${url}/api/v1/jobs answered 503 Service Unavailable; retry in 0 s`;
+    expect(retried).to.deep.equal({ code: 1, stdout: '', stderr: `${failed}; retrying in 0.0 s (1 of 2)\n${failed}; retrying in 0.0 s (2 of 2)\n${failed}\n` });
+    expect(calls).to.equal(3);
+    expect(await qspoolWith({ QSPOOL_RETRIES: 'many' }, 'job', 'list')).to.deep.equal({ code: 1, stdout: '', stderr: 'qspool: QSPOOL_RETRIES must be a whole number from 0 to 10, not "many"\n' });
+    expect(calls, 'nothing asked with QSPOOL_RETRIES refused').to.equal(3);
   });
 
   it('refuses a server URL that is no http(s) URL as a usage error (exit 2), asking nobody, naming where an untyped one came from', async () => {

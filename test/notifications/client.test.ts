@@ -125,7 +125,7 @@ describe('the qspool client and job commands', function () {
     expect(await events.catch((error: unknown) => error)).to.be.instanceOf(ConnectionError).and.include({ message });
 
     const bin = new URL('../../scripts/qspool.mjs', import.meta.url).pathname;
-    const env = { ...process.env, QSPOOL_URL: unreachable, QSPOOL_TOKEN: token, QSPOOL_CONFIG: join(dir, 'absent.json') };
+    const env = { ...process.env, QSPOOL_URL: unreachable, QSPOOL_TOKEN: token, QSPOOL_CONFIG: join(dir, 'absent.json'), QSPOOL_RETRIES: '0' };
     const failed = await promisify(execFile)(process.execPath, [bin, 'job', 'list'], { env }).then(
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
