@@ -3,7 +3,7 @@
 // commands' one line on stderr per retry. A small local HTTP server plays the qspool server, answer by answer.
 import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ApiError, ConnectionError, QspoolClient, TimeoutError } from '../scripts/client/index.ts';
+import { ApiError, ConnectionError, InvalidOptionsError, QspoolClient, TimeoutError } from '../scripts/client/index.ts';
 import { retryAfterMs } from '../scripts/client/retry.ts';
 import { runJobList } from '../scripts/commands/job.ts';
 
@@ -101,6 +101,45 @@ describe('the client retries what is safe to retry, and only that', function () 
     const error = await caught(client.createToken('laptop'));
     expect(error, 'a new token: a second one would be another token').to.be.instanceOf(ConnectionError);
     expect(seen).to.have.length(1);
+    for (const answer of [fail(503, 'storage_unavailable', { 'retry-after': '0' }), fail(502, 'bad_gateway'), hang]) {
+      answers = [answer, ok({ token: 'x' })];
+      seen = [];
+      await caught(new QspoolClient({ url, timeoutMs: 200 }).createToken('laptop'));
+      expect(seen, 'it may have been made before the failure').to.have.length(1);
+    }
+  });
+
+  it('repeats a call whose server did nothing: a 429 rate_limited, a refused connection, a submission whose key is still held', async () => {
+    answers = [fail(429, 'rate_limited', { 'retry-after': '0' }), ok({ token: 'x' })];
+    expect(await new QspoolClient({ url }).createToken('laptop')).to.deep.equal({ token: 'x' });
+    expect(seen).to.have.length(2);
+    answers = [fail(409, 'idempotency_in_progress', { 'retry-after': '0' }), ok(JOB)];
+    seen = [];
+    expect(await new QspoolClient({ url }).submit('singlequdit', {})).to.deep.equal(JOB);
+    expect(seen).to.have.length(2);
+
+    // A port nobody listens on, until a server comes up on it while the client waits to retry.
+    const later = createServer((request, response) => ok({ token: 'y' })(request, response));
+    await new Promise<void>((resolve) => later.listen(0, '127.0.0.1', resolve));
+    const port = (later.address() as { port: number }).port;
+    await new Promise((resolve) => later.close(resolve));
+    const refused: string[] = [];
+    const made = new QspoolClient({ url: `http://127.0.0.1:${port}`, retries: 10, onRetry: (notice) => refused.push((notice.error as ConnectionError).reason) }).createToken('laptop');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    later.listen(port, '127.0.0.1');
+    try {
+      expect(await made).to.deep.equal({ token: 'y' });
+      expect(refused.length).to.be.at.least(1);
+      expect(new Set(refused)).to.deep.equal(new Set(['ECONNREFUSED']));
+    } finally {
+      later.close();
+    }
+  });
+
+  it('refuses retries and timeouts that are no counts', () => {
+    expect(() => new QspoolClient({ url, retries: -1 })).to.throw(InvalidOptionsError, 'retries must be a whole number from 0 up, not -1');
+    expect(() => new QspoolClient({ url, retries: 1.5 })).to.throw(InvalidOptionsError, 'retries must be a whole number from 0 up, not 1.5');
+    expect(() => new QspoolClient({ url, timeoutMs: 0 })).to.throw(InvalidOptionsError, 'timeoutMs must be a whole number of milliseconds above 0, not 0');
   });
 
   it('waits as long as Retry-After says, in seconds or as an HTTP date, and ends at once when it asks for more than the cap', async () => {
