@@ -1,6 +1,7 @@
 // A typed client for qspool's native API (/api/v1), for scripts and the `qspool job` commands: every call returns
-// the documented wire type, every error answer becomes an ApiError with the server's code and message, and job
-// events arrive as an async iterator over Server-Sent Events that reconnects with Last-Event-ID by itself.
+// the documented wire type, every error answer becomes an ApiError with the server's code and message, a call that
+// failed for a moment is tried again when repeating it is harmless (retry.ts), and job events arrive as an async
+// iterator over Server-Sent Events that reconnects with Last-Event-ID by itself.
 import type { AccessToken, ProfileUpdate, TokenCreated, UserView } from '../../schemas/accounts.ts';
 import type { JobEstimateView } from '../../schemas/estimate.ts';
 import type { BackendList, BackendSummary, JobDetail, JobList, JobListQuery } from '../../schemas/native.ts';
@@ -87,11 +88,8 @@ function unusable(options: ClientOptions): string | undefined {
 
 type Query = Record<string, string | number | undefined>;
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
+/** A stream's wait before reconnecting; an abort ends it early, and the loop then ends. */
+const untilReconnect = (ms: number, signal?: AbortSignal) => pause(ms, signal).catch(() => undefined);
 
 export class QspoolClient {
   readonly url: string;
@@ -267,7 +265,7 @@ export class QspoolClient {
     let lastEventId = options.lastEventId;
     // A stopping server asks for a quick reconnection (to another replica), as EventSource would honour it.
     let serverRetryMs: number | undefined;
-    const reconnectAfter = () => sleep(serverRetryMs ?? options.retryMs ?? 1000, options.signal);
+    const reconnectAfter = () => untilReconnect(serverRetryMs ?? options.retryMs ?? 1000, options.signal);
     for (let failures = 0; !options.signal?.aborted; ) {
       let response: Response;
       try {
