@@ -6,13 +6,13 @@
 // test:rolling`, in CI after `npm run test:cluster`), not in `npm test`.
 import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserService } from '../../server/services/users.ts';
 import { LocalProvider } from '../../storage/local/index.ts';
 import { ns, type JobRecord } from '../../storage/records.ts';
+import { freePort } from '../crash/cluster.ts';
 import { hoppingStream, type HoppingStream } from '../support/hopping-stream.ts';
 import { spawnQspool, type QspoolProcess } from '../support/qspool-process.ts';
 import { startRestartLoad, type RestartLoad } from '../support/restart-load.ts';
@@ -30,14 +30,6 @@ interface Stop {
   name: string;
   code: number | null;
   ms: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const qubitJob = (ms: number) => ({ payload: { experiment_0: { instructions: 'X(90)', shots: 2, num_wires: 1, wire_order: 'sequential', seed: ms } } });

@@ -50,7 +50,8 @@ interface Member {
   exited?: Promise<number | null>;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 just now (for processes that must be started on a known port). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -5,20 +5,12 @@
 // Run: npm run test:ui.
 import { expect } from 'chai';
 import { ADMIN, PASSWORD } from './support/system.ts';
-import { startAccessibilitySystem, type AccessibilitySystem } from './support/accessibility.ts';
+import { accessibilitySystemHooks } from './support/accessibility.ts';
 import { axeViolations, expectNoHorizontalScroll, openPage, type UserPage } from './support/browser.ts';
 
 describe('web interface accessibility: axe-core on every page and state', function () {
   this.timeout(180_000);
-  let a11y: AccessibilitySystem;
-
-  before(async () => {
-    a11y = await startAccessibilitySystem();
-  });
-
-  after(async () => {
-    await a11y?.stop();
-  });
+  const a11y = accessibilitySystemHooks();
 
   /**
    * Collects axe's violations page by page, and each view's title, so that one run names every page that fails. A
@@ -34,7 +26,7 @@ describe('web interface accessibility: axe-core on every page and state', functi
         titles.set(new URL(user.page.url()).pathname.replace(/[0-9a-f]{24}$/, ':id'), await user.page.title());
       },
       async visit(path: string, ready: string, label: string): Promise<void> {
-        await user.page.goto(`${a11y.system.url}${path}`);
+        await user.page.goto(`${a11y().system.url}${path}`);
         await user.page.locator(ready).first().waitFor();
         await this.check(label);
       },
@@ -48,9 +40,9 @@ describe('web interface accessibility: axe-core on every page and state', functi
   }
 
   it('is able to fail: it names planted faults of contrast, language, heading order and landmarks', async () => {
-    const anon = await openPage(a11y.browser);
+    const anon = await openPage(a11y().browser);
     try {
-      await anon.page.goto(`${a11y.system.url}/login`);
+      await anon.page.goto(`${a11y().system.url}/login`);
       await anon.page.locator('form input[name=username]').waitFor();
       await anon.page.evaluate(() => {
         document.documentElement.removeAttribute('lang');
@@ -68,7 +60,7 @@ describe('web interface accessibility: axe-core on every page and state', functi
   });
 
   it('finds no violation on the pages of someone logged out, refused forms included', async () => {
-    const anon = await openPage(a11y.browser);
+    const anon = await openPage(a11y().browser);
     const audit = auditor(anon);
     try {
       await audit.visit('/login', 'form input[name=username]', 'login');
@@ -78,7 +70,7 @@ describe('web interface accessibility: axe-core on every page and state', functi
       await anon.page.locator('main [role=alert]').waitFor();
       await audit.check('login refused');
       await audit.visit('/signup', 'form input[name=email]', 'signup');
-      // A taken username, and an address the a11y.browser lets through but the server does not take.
+      // A taken username, and an address the a11y().browser lets through but the server does not take.
       for (const [username, email, label] of [['kim', 'kim2@example.org', 'signup, username taken'], ['newcomer', 'newcomer@localhost', 'signup, address refused']]) {
         await anon.page.fill('input[name=username]', username!);
         await anon.page.fill('input[name=email]', email!);
@@ -98,18 +90,18 @@ describe('web interface accessibility: axe-core on every page and state', functi
   });
 
   it('finds no violation on a user\'s job lists: every state, filtered, paged, and empty', async () => {
-    const users = { kim: await openPage(a11y.browser), pat: await openPage(a11y.browser), lee: await openPage(a11y.browser) };
+    const users = { kim: await openPage(a11y().browser), pat: await openPage(a11y().browser), lee: await openPage(a11y().browser) };
     const audit = { kim: auditor(users.kim), pat: auditor(users.pat), lee: auditor(users.lee) };
     try {
-      for (const [name, user] of Object.entries(users)) await a11y.logIn(user, name);
-      await audit.kim.visit('/jobs', `tr[data-job="${a11y.kim.done}"][data-state=DONE]`, 'my jobs, every state');
+      for (const [name, user] of Object.entries(users)) await a11y().logIn(user, name);
+      await audit.kim.visit('/jobs', `tr[data-job="${a11y().kim.done}"][data-state=DONE]`, 'my jobs, every state');
       expect(await users.kim.page.locator('tr[data-job]').evaluateAll((rows) => [...new Set(rows.map((r) => r.getAttribute('data-state')))].sort())).to.deep.equal(
         ['CANCELLED', 'DONE', 'ERROR', 'QUEUED', 'RUNNING'],
       );
       await users.kim.page.selectOption('form.filters select >> nth=0', 'DONE,ERROR,CANCELLED');
       await users.kim.page.click('text=Apply filters');
-      await users.kim.page.locator(`tr[data-job="${a11y.kim.queued}"]`).waitFor({ state: 'detached' });
-      await users.kim.page.locator(`tr[data-job="${a11y.kim.done}"]`).waitFor();
+      await users.kim.page.locator(`tr[data-job="${a11y().kim.queued}"]`).waitFor({ state: 'detached' });
+      await users.kim.page.locator(`tr[data-job="${a11y().kim.done}"]`).waitFor();
       await audit.kim.check('my jobs, finished only');
       await audit.pat.visit('/jobs', 'tr[data-job]', 'my jobs, page 1 of 2');
       await users.pat.page.click('button:text("Next page")');
@@ -124,18 +116,18 @@ describe('web interface accessibility: axe-core on every page and state', functi
   });
 
   it('finds no violation on a job\'s page in each state, nor on submission, tokens and e-mail confirmation', async () => {
-    const user = await openPage(a11y.browser);
+    const user = await openPage(a11y().browser);
     const audit = auditor(user);
     try {
-      await a11y.logIn(user, 'kim');
-      await audit.visit(`/jobs/${a11y.kim.queued}`, '[data-testid=queue-position]', 'job queued');
-      await audit.visit(`/jobs/${a11y.kim.running}`, '[data-testid=job-state] [data-state=RUNNING]', 'job running');
-      await audit.visit(`/jobs/${a11y.kim.done}`, 'figure.histogram canvas', 'job done');
+      await a11y().logIn(user, 'kim');
+      await audit.visit(`/jobs/${a11y().kim.queued}`, '[data-testid=queue-position]', 'job queued');
+      await audit.visit(`/jobs/${a11y().kim.running}`, '[data-testid=job-state] [data-state=RUNNING]', 'job running');
+      await audit.visit(`/jobs/${a11y().kim.done}`, 'figure.histogram canvas', 'job done');
       await user.page.click('figure.histogram summary');
       await user.page.click('ol.timeline + details summary');
       await audit.check('job done, counts and history open');
-      await audit.visit(`/jobs/${a11y.kim.error}`, '[data-testid=job-state] [data-state=ERROR]', 'job error');
-      await audit.visit(`/jobs/${a11y.kim.cancelled}`, '[data-testid=job-state] [data-state=CANCELLED]', 'job cancelled');
+      await audit.visit(`/jobs/${a11y().kim.error}`, '[data-testid=job-state] [data-state=ERROR]', 'job error');
+      await audit.visit(`/jobs/${a11y().kim.cancelled}`, '[data-testid=job-state] [data-state=CANCELLED]', 'job cancelled');
       await audit.visit('/submit', 'select[name=backend]:has(option:text-is("fermions"))', 'submit');
       await user.page.selectOption('select[name=backend]', 'fermions');
       await user.page.selectOption('select[name=example]', 'invalid-fermions-unknown-gate');
@@ -161,15 +153,15 @@ describe('web interface accessibility: axe-core on every page and state', functi
   });
 
   it('finds no violation on the admin page: users, providers, spoolers, dead letters, everyone\'s jobs, a refused value', async () => {
-    const root = await openPage(a11y.browser);
+    const root = await openPage(a11y().browser);
     const audit = auditor(root);
     try {
-      await a11y.logIn(root, ADMIN);
-      await audit.visit('/admin', `tr[data-dead-letter="${a11y.kim.dead}"]`, 'admin');
+      await a11y().logIn(root, ADMIN);
+      await audit.visit('/admin', `tr[data-dead-letter="${a11y().kim.dead}"]`, 'admin');
       await root.page.locator('tr[data-spooler-backend=singlequdit] code').first().waitFor();
       await root.page.locator('tr[data-provider]').first().waitFor();
       await root.page.locator('tr[data-job]').first().waitFor();
-      await root.page.locator(`tr[data-dead-letter="${a11y.kim.dead}"] summary`).click();
+      await root.page.locator(`tr[data-dead-letter="${a11y().kim.dead}"] summary`).click();
       await audit.check('admin, with a dead letter\'s attempts open');
       const row = root.page.locator('tr[data-user=kim]');
       await row.locator('input[aria-label="Weight of kim"]').fill('500');
@@ -184,23 +176,23 @@ describe('web interface accessibility: axe-core on every page and state', functi
 
   it('reflows every page to 320 and 640 px wide (400 % and 200 % zoom) without sideways scrolling', async () => {
     for (const width of [320, 640]) {
-      const phones = { kim: await openPage(a11y.browser, width, 640), root: await openPage(a11y.browser, width, 640) };
+      const phones = { kim: await openPage(a11y().browser, width, 640), root: await openPage(a11y().browser, width, 640) };
       try {
-        await a11y.logIn(phones.kim, 'kim');
-        await a11y.logIn(phones.root, ADMIN);
+        await a11y().logIn(phones.kim, 'kim');
+        await a11y().logIn(phones.root, ADMIN);
         const pages: [keyof typeof phones, string, string][] = [
           ['kim', '/backends', 'article[data-backend]'],
           ['kim', '/submit', 'select[name=backend]:has(option)'],
           ['kim', '/jobs', 'tr[data-job]'],
-          ['kim', `/jobs/${a11y.kim.done}`, 'figure.histogram canvas'],
-          ['kim', `/jobs/${a11y.kim.queued}`, '[data-testid=queue-position]'],
+          ['kim', `/jobs/${a11y().kim.done}`, 'figure.histogram canvas'],
+          ['kim', `/jobs/${a11y().kim.queued}`, '[data-testid=queue-position]'],
           ['kim', '/tokens', 'form input[name=name]'],
-          ['root', '/admin', `tr[data-dead-letter="${a11y.kim.dead}"]`],
+          ['root', '/admin', `tr[data-dead-letter="${a11y().kim.dead}"]`],
           ['root', '/login', 'form'],
           ['root', '/signup', 'form'],
         ];
         for (const [who, path, ready] of pages) {
-          await phones[who].page.goto(`${a11y.system.url}${path}`);
+          await phones[who].page.goto(`${a11y().system.url}${path}`);
           await phones[who].page.locator(ready).first().waitFor();
           await expectNoHorizontalScroll(phones[who].page, `${path} at ${width} px`);
         }

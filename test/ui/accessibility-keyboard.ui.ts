@@ -5,30 +5,22 @@
 import { expect } from 'chai';
 import { postJson } from '../support/system.ts';
 import { ADMIN, PASSWORD } from './support/system.ts';
-import { RUN_JOB, startAccessibilitySystem, type AccessibilitySystem } from './support/accessibility.ts';
+import { RUN_JOB, accessibilitySystemHooks } from './support/accessibility.ts';
 import { openPage, type UserPage } from './support/browser.ts';
 import { expectFocusOn, expectFocusVisible, tabTo, whatHasFocus } from './support/keyboard.ts';
 
 describe('web interface accessibility: by keyboard alone', function () {
   this.timeout(180_000);
-  let a11y: AccessibilitySystem;
-
-  before(async () => {
-    a11y = await startAccessibilitySystem();
-  });
-
-  after(async () => {
-    await a11y?.stop();
-  });
+  const a11y = accessibilitySystemHooks();
 
   // pat's tab goes from one test to the next, as one person's would; closing the browser ends it.
   let pat: UserPage;
   before(async () => {
-    pat = await openPage(a11y.browser);
+    pat = await openPage(a11y().browser);
   });
 
   it('first reaches a visible skip link that leads past the navigation into the page', async () => {
-    await pat.page.goto(`${a11y.system.url}/login`);
+    await pat.page.goto(`${a11y().system.url}/login`);
     await pat.page.locator('form input[name=username]').waitFor();
     await pat.page.keyboard.press('Tab');
     const first = await whatHasFocus(pat.page);
@@ -108,8 +100,8 @@ describe('web interface accessibility: by keyboard alone', function () {
   });
 
   it('cancels a job on its own page, and the focus goes to what happened', async () => {
-    const { jobs } = (await a11y.system.call('GET', '/jobs?status=QUEUED&limit=1', await a11y.tokenOf('pat'))).body as { jobs: { id: string }[] };
-    await pat.page.goto(`${a11y.system.url}/jobs/${jobs[0]!.id}`);
+    const { jobs } = (await a11y().system.call('GET', '/jobs?status=QUEUED&limit=1', await a11y().tokenOf('pat'))).body as { jobs: { id: string }[] };
+    await pat.page.goto(`${a11y().system.url}/jobs/${jobs[0]!.id}`);
     await pat.page.locator('[data-testid=queue-position]').waitFor();
     await tabTo(pat.page, 'button', 'a queued job\'s page', { text: 'Cancel job' });
     await pat.page.keyboard.press('Enter');
@@ -118,13 +110,13 @@ describe('web interface accessibility: by keyboard alone', function () {
 
   it('confirms an e-mail address, and the focus goes to what happened, the button being gone', async () => {
     // Signed up (not made by an admin), so the address waits for its confirmation.
-    const signup = await postJson(`${a11y.system.url}/api/v1/users`, { username: 'val', email: 'val@example.org', password: PASSWORD });
+    const signup = await postJson(`${a11y().system.url}/api/v1/users`, { username: 'val', email: 'val@example.org', password: PASSWORD });
     expect(signup.status, signup.text).to.equal(201);
-    const { code } = await a11y.system.server.users.issueEmailCheck('val');
-    const val = await openPage(a11y.browser);
+    const { code } = await a11y().system.server.users.issueEmailCheck('val');
+    const val = await openPage(a11y().browser);
     try {
-      await a11y.logIn(val, 'val');
-      await val.page.goto(`${a11y.system.url}/verify-email?code=${code}`);
+      await a11y().logIn(val, 'val');
+      await val.page.goto(`${a11y().system.url}/verify-email?code=${code}`);
       await tabTo(val.page, 'main button', 'Confirm your e-mail address', { text: 'Confirm' });
       await val.page.keyboard.press('Enter');
       expect((await expectFocusOn(val.page, '[role=status]', 'the outcome of the confirmation')).text).to.equal('Confirmed: job mails go to val@example.org now.');
@@ -141,34 +133,34 @@ describe('web interface accessibility: by keyboard alone', function () {
   });
 
   it('requeues a dead letter and purges a job as an admin, and the focus goes to what happened, the rows being gone', async () => {
-    const root = await openPage(a11y.browser);
+    const root = await openPage(a11y().browser);
     try {
-      await a11y.logIn(root, ADMIN);
-      await root.page.goto(`${a11y.system.url}/admin`);
-      await root.page.locator(`tr[data-dead-letter="${a11y.kim.requeued}"]`).waitFor();
-      await tabTo(root.page, `tr[data-dead-letter="${a11y.kim.requeued}"] button`, 'the admin page', { text: 'Requeue', limit: 200 });
+      await a11y().logIn(root, ADMIN);
+      await root.page.goto(`${a11y().system.url}/admin`);
+      await root.page.locator(`tr[data-dead-letter="${a11y().kim.requeued}"]`).waitFor();
+      await tabTo(root.page, `tr[data-dead-letter="${a11y().kim.requeued}"] button`, 'the admin page', { text: 'Requeue', limit: 200 });
       await root.page.keyboard.press('Enter');
-      expect((await expectFocusOn(root.page, '[role=status]', 'the outcome of the requeue')).text).to.equal(`Job ${a11y.kim.requeued} requeued.`);
-      await tabTo(root.page, `button[aria-label="Purge job ${a11y.kim.cancelled}"]`, 'the admin page', { limit: 200 });
+      expect((await expectFocusOn(root.page, '[role=status]', 'the outcome of the requeue')).text).to.equal(`Job ${a11y().kim.requeued} requeued.`);
+      await tabTo(root.page, `button[aria-label="Purge job ${a11y().kim.cancelled}"]`, 'the admin page', { limit: 200 });
       await root.page.keyboard.press('Enter');
-      expect((await expectFocusOn(root.page, '[role=status]', 'the outcome of the purge')).text).to.equal(`Job ${a11y.kim.cancelled} and its result were deleted.`);
+      expect((await expectFocusOn(root.page, '[role=status]', 'the outcome of the purge')).text).to.equal(`Job ${a11y().kim.cancelled} and its result were deleted.`);
     } finally {
       await root.context.close();
     }
   });
 
   it('shows the focus on every control of every page, in page order, and lets it go round without a trap', async () => {
-    const root = await openPage(a11y.browser);
+    const root = await openPage(a11y().browser);
     try {
-      await a11y.logIn(root, ADMIN);
+      await a11y().logIn(root, ADMIN);
       for (const [path, ready] of [
-        ['/admin', `tr[data-dead-letter="${a11y.kim.dead}"]`],
-        [`/jobs/${a11y.kim.done}`, 'figure.histogram canvas'],
+        ['/admin', `tr[data-dead-letter="${a11y().kim.dead}"]`],
+        [`/jobs/${a11y().kim.done}`, 'figure.histogram canvas'],
         ['/submit', 'select[name=backend]:has(option)'],
         ['/tokens', 'form input[name=name]'],
         ['/backends', 'article[data-backend]'],
       ] as const) {
-        await root.page.goto(`${a11y.system.url}${path}`);
+        await root.page.goto(`${a11y().system.url}${path}`);
         await root.page.locator(ready).first().waitFor();
         // Every control in the order of the page, and which of them has the focus (-1: none of them).
         const controls = () =>

@@ -3,28 +3,20 @@
 // fields, which name the reason and take the focus (3.3.1, 1.3.1). Run: npm run test:ui.
 import { expect } from 'chai';
 import { ADMIN, PASSWORD } from './support/system.ts';
-import { startAccessibilitySystem, type AccessibilitySystem } from './support/accessibility.ts';
+import { accessibilitySystemHooks } from './support/accessibility.ts';
 import { openPage, type UserPage } from './support/browser.ts';
 import { expectFocusOn } from './support/keyboard.ts';
 
 describe('web interface accessibility: for screen readers', function () {
   this.timeout(180_000);
-  let a11y: AccessibilitySystem;
-
-  before(async () => {
-    a11y = await startAccessibilitySystem();
-  });
-
-  after(async () => {
-    await a11y?.stop();
-  });
+  const a11y = accessibilitySystemHooks();
 
   describe('state changes read out', () => {
     it('tells of a job going from RUNNING to DONE on its page, politely', async () => {
-      const user = await openPage(a11y.browser);
+      const user = await openPage(a11y().browser);
       try {
-        await a11y.logIn(user, 'kim');
-        await user.page.goto(`${a11y.system.url}/jobs/${a11y.kim.running}`);
+        await a11y().logIn(user, 'kim');
+        await user.page.goto(`${a11y().system.url}/jobs/${a11y().kim.running}`);
         await user.page.locator('[data-testid=job-state] [data-state=RUNNING]').waitFor();
         const region = user.page.locator(':is([role=status], [aria-live=polite])', { hasText: 'RUNNING' });
         expect(await region.count(), 'a polite live region that says the state').to.equal(1);
@@ -33,7 +25,7 @@ describe('web interface accessibility: for screen readers', function () {
           return element.getAttribute('aria-atomic');
         });
         expect(marked, 'read as a whole when it changes').to.equal('true');
-        await a11y.lifecycle.complete(a11y.claims.running, { results: [{ header: { name: 'experiment_0' }, shots: 2, success: true, data: { memory: ['0', '1'] } }] });
+        await a11y().lifecycle.complete(a11y().claims.running, { results: [{ header: { name: 'experiment_0' }, shots: 2, success: true, data: { memory: ['0', '1'] } }] });
         // The same element, there before the change: a live region that appears with its text is not read out.
         await user.page.locator('[data-watched]:has-text("DONE")').waitFor();
         expect(await user.page.locator('[data-watched]').textContent()).to.equal('Job state: DONE.');
@@ -43,14 +35,14 @@ describe('web interface accessibility: for screen readers', function () {
     });
 
     it('tells which job of a list changed state when the list refreshes itself', async () => {
-      const user = await openPage(a11y.browser);
+      const user = await openPage(a11y().browser);
       try {
-        await a11y.logIn(user, 'kim');
-        await user.page.goto(`${a11y.system.url}/jobs`);
-        await user.page.locator(`tr[data-job="${a11y.kim.listed}"][data-state=RUNNING]`).waitFor();
-        await a11y.lifecycle.fail(a11y.claims.listed, 'the laser is not locked');
-        await user.page.locator(`tr[data-job="${a11y.kim.listed}"][data-state=ERROR]`).waitFor();
-        const said = user.page.locator(':is([role=status], [aria-live=polite])', { hasText: `Job ${a11y.kim.listed} is ERROR now.` });
+        await a11y().logIn(user, 'kim');
+        await user.page.goto(`${a11y().system.url}/jobs`);
+        await user.page.locator(`tr[data-job="${a11y().kim.listed}"][data-state=RUNNING]`).waitFor();
+        await a11y().lifecycle.fail(a11y().claims.listed, 'the laser is not locked');
+        await user.page.locator(`tr[data-job="${a11y().kim.listed}"][data-state=ERROR]`).waitFor();
+        const said = user.page.locator(':is([role=status], [aria-live=polite])', { hasText: `Job ${a11y().kim.listed} is ERROR now.` });
         expect(await said.count()).to.equal(1);
       } finally {
         await user.context.close();
@@ -66,9 +58,9 @@ describe('web interface accessibility: for screen readers', function () {
       );
 
     it('marks both log-in fields on a wrong password, says why on each, and puts the focus on the first', async () => {
-      const anon = await openPage(a11y.browser);
+      const anon = await openPage(a11y().browser);
       try {
-        await anon.page.goto(`${a11y.system.url}/login`);
+        await anon.page.goto(`${a11y().system.url}/login`);
         await anon.page.fill('input[name=username]', 'kim');
         await anon.page.fill('input[name=password]', 'not the password');
         await anon.page.click('button[type=submit]');
@@ -84,9 +76,9 @@ describe('web interface accessibility: for screen readers', function () {
     });
 
     it('puts a sign-up refusal under the field it is about, next to that field\'s help', async () => {
-      const anon = await openPage(a11y.browser);
+      const anon = await openPage(a11y().browser);
       try {
-        await anon.page.goto(`${a11y.system.url}/signup`);
+        await anon.page.goto(`${a11y().system.url}/signup`);
         for (const [username, email, field, says] of [
           ['kim', 'kim2@example.org', 'username', 'User kim already exists'],
           ['newcomer', 'newcomer@localhost', 'email', 'email: must match'],
@@ -107,10 +99,10 @@ describe('web interface accessibility: for screen readers', function () {
     });
 
     it('ties a refused token name to its field', async () => {
-      const user = await openPage(a11y.browser);
+      const user = await openPage(a11y().browser);
       try {
-        await a11y.logIn(user, 'kim');
-        await user.page.goto(`${a11y.system.url}/tokens`);
+        await a11y().logIn(user, 'kim');
+        await user.page.goto(`${a11y().system.url}/tokens`);
         await user.page.fill('input[name=name]', 'notebook/1');
         await user.page.click('text=Create token');
         await user.page.locator('input[name=name][aria-invalid=true]').waitFor();
@@ -122,10 +114,10 @@ describe('web interface accessibility: for screen readers', function () {
     });
 
     it('ties a job\'s problems to the job text, and a refused weight to its input', async () => {
-      const user = await openPage(a11y.browser);
+      const user = await openPage(a11y().browser);
       try {
-        await a11y.logIn(user, 'kim');
-        await user.page.goto(`${a11y.system.url}/submit`);
+        await a11y().logIn(user, 'kim');
+        await user.page.goto(`${a11y().system.url}/submit`);
         await user.page.locator('select[name=backend]:has(option:text-is("fermions"))').waitFor();
         await user.page.selectOption('select[name=backend]', 'fermions');
         await user.page.selectOption('select[name=example]', 'invalid-fermions-unknown-gate');
@@ -137,10 +129,10 @@ describe('web interface accessibility: for screen readers', function () {
       } finally {
         await user.context.close();
       }
-      const root = await openPage(a11y.browser);
+      const root = await openPage(a11y().browser);
       try {
-        await a11y.logIn(root, ADMIN);
-        await root.page.goto(`${a11y.system.url}/admin`);
+        await a11y().logIn(root, ADMIN);
+        await root.page.goto(`${a11y().system.url}/admin`);
         const row = root.page.locator('tr[data-user=lee]');
         await row.locator('input[aria-label="Max priority of lee"]').fill('12');
         await row.locator('button:text("Save")').click();

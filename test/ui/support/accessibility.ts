@@ -33,7 +33,7 @@ export interface AccessibilitySystem {
   stop(): Promise<void>;
 }
 
-export async function startAccessibilitySystem(): Promise<AccessibilitySystem> {
+async function startAccessibilitySystem(): Promise<AccessibilitySystem> {
   // Leases outlast the tests: kim's running jobs must stay RUNNING until a test moves them on.
   const [system, browser] = await Promise.all([startUiSystem({ QSPOOL_LEASE_MS: 3_600_000 }), launchBrowser()]);
   const lifecycle = new JobLifecycle(system.storage);
@@ -82,4 +82,16 @@ export async function startAccessibilitySystem(): Promise<AccessibilitySystem> {
       await system.stop();
     },
   };
+}
+
+/** Starts the system before a suite's tests and stops it after them; the getter hands it to the tests. */
+export function accessibilitySystemHooks(): () => AccessibilitySystem {
+  let system: AccessibilitySystem | undefined;
+  before(async () => {
+    system = await startAccessibilitySystem();
+  });
+  after(async () => {
+    await system?.stop();
+  });
+  return () => system!;
 }
