@@ -43,13 +43,19 @@ export function flushToDisk(path: string): void {
   }
 }
 
-/** Writes `content` whole to a new temporary 0600 file beside `file`, flushed; returns its path. */
+/**
+ * Writes `content` whole to a new temporary 0600 file beside `file`, flushed; returns its path. A write that fails (a
+ * full disk) removes the file again: nothing of a key is left behind.
+ */
 function flushedTemporary(file: string, content: string): string {
   const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
   try {
     writeFileSync(fd, content);
     fsyncSync(fd);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   } finally {
     closeSync(fd);
   }
