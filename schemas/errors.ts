@@ -47,6 +47,9 @@ export class ConflictError extends QspoolError {
   }
 }
 
+/** A compare-and-swap write or delete lost to another writer: the document changed or went meanwhile. */
+export const isRaceLoss = (error: unknown): boolean => error instanceof ConflictError || error instanceof NotFoundError;
+
 /** A file given to `qspool storage restore` that is no intact qspool store this version reads. */
 export class InvalidBackupError extends QspoolError {
   constructor(message: string) {

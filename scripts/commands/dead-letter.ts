@@ -8,8 +8,6 @@ import { connect, nextPageCommand } from './job.ts';
 import { integerOption } from './usage.ts';
 import { print, type JsonOption } from './output.ts';
 
-
-
 const lastFailure = (letter: DeadLetterView) => letter.failures.at(-1)?.message ?? letter.job.error_message ?? '';
 
 export async function runDeadLetterList(options: JsonOption & { backend?: string; limit?: string; after?: string }): Promise<void> {

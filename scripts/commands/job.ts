@@ -10,7 +10,6 @@ import { type ClientOptions, type JobDetail, type JobEstimateView, loadCredentia
 import { integerOption, UsageError } from './usage.ts';
 import { print, type JsonOption } from './output.ts';
 
-
 export interface SubmitCommandOptions extends JsonOption {
   backend: string;
   wait?: boolean;
@@ -37,7 +36,6 @@ export function cliRetries(env: NodeJS.ProcessEnv = process.env): Pick<ClientOpt
 function noteRetry({ error, delayMs, retry, retries }: RetryNotice): void {
   process.stderr.write(`qspool: ${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s (${retry} of ${retries})\n`);
 }
-
 
 async function readJob(file: string): Promise<Record<string, unknown>> {
   const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {

@@ -13,8 +13,6 @@ import { openRuntime, type Runtime } from '../runtime.ts';
 import { assertStoreExists } from './usage.ts';
 import { print, type JsonOption } from './output.ts';
 
-
-
 async function withStore<T>(action: (runtime: Runtime) => Promise<T>): Promise<T> {
   assertStoreExists();
   const runtime = await openRuntime({ LOG_LEVEL: 'warn' });

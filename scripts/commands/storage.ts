@@ -14,8 +14,6 @@ import { openRegistry } from '../runtime.ts';
 import { assertStoreExists, noteNewStore, UsageError } from './usage.ts';
 import { print, type JsonOption } from './output.ts';
 
-
-
 function providerTable(providers: ProviderSummary[]): string {
   const table = new Table({ head: ['name', 'type', 'layout', 'active', 'owner', 'description'], style: { head: [], border: [] } });
   for (const p of providers) table.push([p.primary ? `${p.name} (primary)` : p.name, p.type, p.layout, p.active ? 'yes' : 'no', p.owner, p.description]);

@@ -12,7 +12,6 @@ import { openRuntime } from '../runtime.ts';
 import { assertStoreExists, integerOption, numberOption, noteNewStore, UsageError } from './usage.ts';
 import { print, type JsonOption } from './output.ts';
 
-
 /** `create`: the command may make the store (adding the first user before the server ever ran). */
 async function withUsers<T>(action: (users: UserService) => Promise<T>, { create = false } = {}): Promise<T> {
   if (create) noteNewStore();
@@ -38,7 +37,6 @@ async function withServices<T>(action: (services: ReturnType<typeof buildService
     await runtime.storage.close();
   }
 }
-
 
 function table(head: string[], rows: string[][]): string {
   const out = new Table({ head, style: { head: [], border: [] } });

@@ -8,7 +8,7 @@
 // delivery is idempotent (see deliveries.ts), so a restarted or new dispatcher that reads an event again queues
 // nothing twice: a process killed at any point loses no notification and, at worst, repeats one delivery.
 import type { Logger } from '../../config/logger.ts';
-import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
+import { isRaceLoss } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { DISPATCH_NS } from '../../storage/namespaces.ts';
 import { ns } from '../../storage/records.ts';
@@ -67,7 +67,6 @@ export interface DispatcherOptions {
   sources?: EventSources;
 }
 
-const isRaceLoss = (error: unknown) => error instanceof ConflictError || error instanceof NotFoundError;
 const cursorKey = (source: EventSource) => (source.primary ? CURSOR_KEY : `${CURSOR_KEY}-${source.name}`);
 
 export class Dispatcher {

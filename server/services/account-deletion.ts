@@ -12,7 +12,7 @@
 // Before step 1 a marker names the account (DELETIONS_NS): a run that ends in progress (jobs still running) or is cut
 // short is finished later by the server without anyone asking (deletion-resumer.ts), and the marker goes after step 4.
 // Without a record (erased by hand), the same steps clear what the earlier account left, on an admin's request only.
-import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
+import { ConflictError, isRaceLoss, NotFoundError } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { jobIdTime } from '../../storage/keys.ts';
 import { DELETIONS_NS, QUOTA_NAMESPACE, retiredNamespace } from '../../storage/namespaces.ts';
@@ -41,7 +41,7 @@ interface DeletionMarker {
 }
 
 const ignoreRaceLoss = (error: unknown) => {
-  if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+  if (!isRaceLoss(error)) throw error;
 };
 
 export interface DeletionOutcome {
@@ -78,7 +78,7 @@ export class AccountDeletion {
     const marker = await this.storage.get<DeletionMarker>(DELETIONS_NS, username);
     if (!marker) return undefined;
     const user = await this.users.getUser(username);
-    if (user?.deleting && (user.accountId ?? null) === marker.value.accountId) return this.run(username, user);
+    if (user?.deleting && (user.accountId ?? null) === marker.value.accountId) return this.run(username, user, true);
     await this.storage.delete(DELETIONS_NS, username, marker.version).catch(ignoreRaceLoss);
     return undefined;
   }
@@ -91,8 +91,9 @@ export class AccountDeletion {
     return this.storage.list(DELETIONS_NS, after === undefined ? { limit } : { limit, after });
   }
 
-  private async run(username: string, user: User | undefined): Promise<DeletionOutcome> {
-    if (user) {
+  /** `resumed`: the marker is there already (a resumed run), so it is not written again each run. */
+  private async run(username: string, user: User | undefined, resumed = false): Promise<DeletionOutcome> {
+    if (user && !resumed) {
       const marker: DeletionMarker = { accountId: user.accountId ?? null, startedAt: new Date().toISOString() };
       await this.storage.put(DELETIONS_NS, username, marker);
     }

@@ -4,7 +4,7 @@
 // `passEveryMs`), and deletes what its plan judges expired at the version it read: a record rewritten since has
 // another version and stays. It runs on one server among those sharing storage (see `shouldRun`).
 import type { Logger } from '../../config/logger.ts';
-import { ConflictError, NotFoundError } from '../../schemas/errors.ts';
+import { isRaceLoss } from '../../schemas/errors.ts';
 import type { StorageProvider } from '../../storage/contract.ts';
 import { PeriodicTask, type PeriodicTaskOptions } from './periodic-task.ts';
 import { USERS_NS } from './users.ts';
@@ -52,7 +52,6 @@ export interface SweepRun {
   wrapped: boolean;
 }
 
-const isRaceLoss = (error: unknown) => error instanceof ConflictError || error instanceof NotFoundError;
 
 export class UserRecordSweeper {
   /** Where the walk stands: users after `userAfter` are still to do, then `pendingUsers`, then the rest listed. */
